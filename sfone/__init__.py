@@ -1,0 +1,26 @@
+"""sfone: exercise-neuroscience analysis from raw files to publication figures.
+
+Read any supported file with :func:`sfone.read`; list formats with :func:`sfone.formats`.
+"""
+
+__version__ = "0.1.0"
+
+from ._logging import set_log_level, set_progress
+from .exceptions import (
+                         DataRepairWarning,
+                         FormatError,
+                         ProtocolError,
+                         QualityWarning,
+                         SchemaError,
+                         SfoneError,
+                         SfoneWarning,
+)
+from .io import formats, read, write_dataset
+from .protocols import load_protocol
+from .schema import validate
+
+__all__ = [
+    "__version__", "read", "formats", "write_dataset", "validate", "load_protocol",
+    "set_log_level", "set_progress", "SfoneError", "FormatError", "SchemaError",
+    "ProtocolError", "SfoneWarning", "DataRepairWarning", "QualityWarning",
+]

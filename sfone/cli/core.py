@@ -1,0 +1,75 @@
+"""Core commands: ``formats``, ``info``, ``convert``, ``samples``, ``demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..summary import describe
+
+
+@click.command("formats")
+def formats_command() -> None:
+    """List the supported formats, their modality, suffixes and the extra each needs."""
+    from ..io import formats
+
+    table = formats()
+    click.echo(table.drop(columns=["description"]).to_string(index=False))
+
+
+@click.command("info")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", default=None, help="Format name (default: detect).")
+def info_command(path: Path, fmt: str | None) -> None:
+    """Show format, modality, sizes, duration, sampling rate and subjects/ROIs of PATH."""
+    from ..io import read
+
+    ds = read(path, format=fmt)
+    for key, value in describe(ds).items():
+        click.echo(f"{key:<16} {value}")
+
+
+@click.command("convert")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", default=None, help="Input format name (default: detect).")
+def convert_command(path: Path, out: Path, fmt: str | None) -> None:
+    """Read PATH and write it to OUT (.nc netCDF or .zarr), atomically."""
+    from ..io import read, write_dataset
+
+    if out.suffix.lower() not in {".nc", ".zarr"}:
+        raise click.BadParameter(f"{out}: expected an output ending in .nc or .zarr",
+                                 param_hint="OUT")
+    ds = read(path, format=fmt)
+    write_dataset(ds, out)
+    click.echo(f"wrote {out}")
+
+
+@click.command("samples")
+@click.argument("out_dir", type=click.Path(path_type=Path), default=Path("data_samples"))
+def samples_command(out_dir: Path) -> None:
+    """(Re)generate the simulated sample files in OUT_DIR, byte for byte."""
+    from ..simulate.samples import write_samples
+
+    for path in write_samples(out_dir):
+        click.echo(f"wrote {path}")
+
+
+@click.command("demo")
+@click.argument("data_dir", type=click.Path(path_type=Path, exists=True, file_okay=False),
+                default=Path("data_samples"))
+def demo_command(data_dir: Path) -> None:
+    """Read every sample file in DATA_DIR and print a one-line summary of each."""
+    from ..summary import read_all
+
+    rows = read_all(data_dir)
+    if not rows:
+        raise click.ClickException(f"{data_dir}: no sample files found (run `sfone samples`)")
+    width = max(len(r["file"]) for r in rows)
+    for row in rows:
+        click.echo(f"{row['file']:<{width}}  {row['format']:<16} {row['modality']:<12} "
+                   f"{row['summary']}")
+
+
+commands = [formats_command, info_command, convert_command, samples_command, demo_command]

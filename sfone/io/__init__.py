@@ -1,0 +1,63 @@
+"""Reading and writing: :func:`read` detects the format and dispatches to one loader module."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from .._logging import logger
+from ..exceptions import FormatError
+from ..schema import validate
+from ._registry import (
+    FormatInfo,
+    check_reader_options,
+    detect_format,
+    get_format,
+    list_formats,
+    register_format,
+)
+from ._write import write_dataset
+
+__all__ = ["read", "formats", "register_format", "FormatInfo", "detect_format", "write_dataset"]
+
+
+def read(path, format: str | None = None, **options) -> xr.Dataset:
+    """Read a file or folder of any supported format into a contract-valid :class:`xarray.Dataset`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file, or a folder for folder formats (suite2p output, TDT block, zarr store).
+    format : str, optional
+        Format name from :func:`formats`; detected from the suffix and content when omitted.
+    **options
+        Keyword options of the format's ``read_<format>`` function.
+    """
+    path = Path(path)
+    if format is None:
+        info = detect_format(path)
+    else:
+        info = get_format(format)
+        if not path.exists():
+            raise FileNotFoundError(f"No such file or directory: '{path}'")
+    if not info.available:
+        missing = ", ".join(m for m in info.requires if importlib.util.find_spec(m) is None)
+        hint = f"pip install 'sfone[{info.extra}]'" if info.extra else f"install {missing}"
+        raise FormatError(f"format {info.name!r} needs {missing}, which is not installed "
+                          f"({hint})", path=path)
+    check_reader_options(info, options)
+    logger.info("reading %s as %s", path, info.name)
+    return validate(info.reader(path, **options))
+
+
+def formats() -> pd.DataFrame:
+    """Table of the registered formats: name, modality, suffixes, folder, extra, available."""
+    rows = [{"name": f.name, "modality": f.modality,
+             "suffixes": " ".join(f.suffixes) if f.suffixes else "",
+             "folder": f.directory, "extra": f.extra or "", "available": f.available,
+             "description": f.description} for f in list_formats()]
+    return pd.DataFrame(rows, columns=["name", "modality", "suffixes", "folder", "extra",
+                                       "available", "description"])

@@ -1,0 +1,203 @@
+"""Format registry: one loader module per vendor format, detection by suffix then content sniff.
+
+A loader module registers itself at import time::
+
+    register_format(FormatInfo(name="suite2p", modality="imaging", reader=read_suite2p,
+                               sniff=_looks_like_suite2p, suffixes=(), directory=True))
+
+Built-in modules are every module of :mod:`sfone.io.imaging`, :mod:`sfone.io.photometry`,
+:mod:`sfone.io.calorimetry` and :mod:`sfone.io.events` (discovered, so adding a format touches no
+shared file), plus :mod:`sfone.io.netcdf`. Third parties declare the entry-point group
+``sfone.loaders`` whose object is a :class:`FormatInfo` (or a module that registers on import).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from .._logging import logger, warn
+from ..exceptions import FormatError, SfoneWarning
+
+__all__ = ["FormatInfo", "register_format", "get_format", "list_formats", "detect_format"]
+
+ENTRY_POINT_GROUP = "sfone.loaders"
+_BUILTIN_PACKAGES = ("sfone.io.imaging", "sfone.io.photometry", "sfone.io.calorimetry",
+                     "sfone.io.events")
+_BUILTIN_MODULES = ("sfone.io.netcdf",)
+
+
+@dataclass(frozen=True)
+class FormatInfo:
+    """Everything the registry knows about one format.
+
+    Attributes
+    ----------
+    name : str
+        Short unique name (``"suite2p"``); ``read(path, format=name)`` selects it.
+    modality : str
+        ``"imaging"``, ``"photometry"``, ``"calorimetry"`` or ``"events"``.
+    reader : callable
+        ``read_<name>(path, *, ...)`` returning a contract-valid :class:`xarray.Dataset`.
+    sniff : callable
+        ``sniff(path) -> bool``; cheap (reads at most a few kB) and never raises.
+    suffixes : tuple of str
+        Lower-case file-name endings (``".csv"``, ``".ppd"``); for folders, ``()`` or ``(".zarr",)``.
+    directory : bool
+        The format is a folder (suite2p output, TDT block, zarr store).
+    generic : bool
+        A catch-all (generic CSV): used only when no specific format claims the file.
+    extra : str or None
+        The pip extra the reader needs (``pip install 'sfone[extra]'``).
+    requires : tuple of str
+        Importable module names the reader needs; availability is checked with ``find_spec``.
+    hints : dict
+        File-name ending -> advice shown when such a file cannot be read directly.
+    """
+
+    name: str
+    modality: str
+    reader: Callable
+    sniff: Callable[[Path], bool]
+    suffixes: tuple[str, ...] = ()
+    directory: bool = False
+    generic: bool = False
+    extra: str | None = None
+    requires: tuple[str, ...] = ()
+    description: str = ""
+    hints: dict = field(default_factory=dict)
+
+    @property
+    def available(self) -> bool:
+        return all(importlib.util.find_spec(mod) is not None for mod in self.requires)
+
+    def matches_suffix(self, path: Path) -> bool:
+        name = path.name.lower()
+        return any(name.endswith(suffix) for suffix in self.suffixes)
+
+    def safe_sniff(self, path: Path) -> bool:
+        try:
+            return bool(self.sniff(path))
+        except Exception as exc:  # a sniffer must never break detection
+            logger.debug("sniffer of %s failed on %s: %r", self.name, path, exc)
+            return False
+
+
+_REGISTRY: dict[str, FormatInfo] = {}
+_DISCOVERED = False
+
+
+def register_format(info: FormatInfo) -> FormatInfo:
+    """Add a format to the registry (a duplicate name warns and keeps the first)."""
+    if info.name in _REGISTRY and _REGISTRY[info.name].reader is not info.reader:
+        warn(f"format {info.name!r} is registered twice; keeping the first "
+             f"({_REGISTRY[info.name].reader.__module__})", SfoneWarning)
+        return _REGISTRY[info.name]
+    _REGISTRY[info.name] = info
+    return info
+
+
+def _discover() -> None:
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    _DISCOVERED = True
+    names = list(_BUILTIN_MODULES)
+    for package_name in _BUILTIN_PACKAGES:
+        package = importlib.import_module(package_name)
+        names += [f"{package_name}.{m.name}" for m in pkgutil.iter_modules(package.__path__)
+                  if not m.name.startswith("_")]
+    for module_name in names:
+        importlib.import_module(module_name)  # a broken built-in module is a bug: let it raise
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+        except Exception as exc:
+            warn(f"sfone loader plugin {ep.name!r} ({ep.value}) failed to import: {exc!r}",
+                 SfoneWarning)
+            continue
+        if isinstance(obj, FormatInfo):
+            register_format(obj)
+
+
+def list_formats() -> list[FormatInfo]:
+    """Every registered format, sorted by modality then name."""
+    _discover()
+    return sorted(_REGISTRY.values(), key=lambda f: (f.modality, f.name))
+
+
+def get_format(name: str) -> FormatInfo:
+    """The :class:`FormatInfo` called ``name``; ``FormatError`` listing the known names otherwise."""
+    _discover()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise FormatError(f"unknown format {name!r}; known formats: {known}") from None
+
+
+def _known_formats_text() -> str:
+    lines = []
+    for info in list_formats():
+        where = "folder" if info.directory else ", ".join(info.suffixes) or "any file"
+        lines.append(f"  {info.name:<22} {info.modality:<12} {where}")
+    return "\n".join(lines)
+
+
+def _hint_for(path: Path) -> str:
+    name = path.name.lower()
+    for info in list_formats():
+        for ending, hint in info.hints.items():
+            if name.endswith(ending):
+                return f"\nHint: {hint}"
+    return "\nHint: pass format=<name> (CLI: --format NAME) if you know the format."
+
+
+def detect_format(path) -> FormatInfo:
+    """Find the format of ``path``: suffix candidates first, then a content sniff.
+
+    Raises ``FileNotFoundError`` for a missing path and ``FormatError`` (naming the file, the known
+    formats and a hint) when no format, or more than one, claims it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No such file or directory: '{path}'")
+    formats = [f for f in list_formats() if f.directory == path.is_dir()]
+    by_suffix = [f for f in formats if f.matches_suffix(path)]
+    no_suffix = [f for f in formats if not f.suffixes]
+    for candidates in (by_suffix + no_suffix, formats):
+        specific = [f for f in candidates if not f.generic and f.safe_sniff(path)]
+        if len(specific) > 1:
+            names = ", ".join(f.name for f in specific)
+            raise FormatError(f"ambiguous file: it looks like each of {names}. "
+                              "Pass format=<name> to choose.", path=path)
+        if specific:
+            return specific[0]
+        generic = [f for f in candidates if f.generic and f.safe_sniff(path)]
+        if len(generic) == 1:
+            return generic[0]
+        if len(generic) > 1:
+            names = ", ".join(f.name for f in generic)
+            raise FormatError(f"ambiguous file: it could be read as {names}. "
+                              "Pass format=<name> to choose.", path=path)
+    kind = "folder" if path.is_dir() else "file"
+    raise FormatError(f"unrecognised {kind}: no known format matches it.\nKnown formats:\n"
+                      f"{_known_formats_text()}{_hint_for(path)}", path=path)
+
+
+def check_reader_options(info: FormatInfo, options: dict) -> None:
+    """Reject options the reader does not take, naming the ones it does."""
+    params = inspect.signature(info.reader).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    accepted = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise TypeError(f"read_{info.name.replace('-', '_')}() got unknown option(s) "
+                        f"{', '.join(unknown)}; it accepts: {', '.join(accepted) or 'none'}")

@@ -1,0 +1,1 @@
+"""Calorimetry loaders: one module per format, discovered by the registry."""

@@ -1,0 +1,1 @@
+"""Events loaders: one module per format, discovered by the registry."""

@@ -1,0 +1,78 @@
+"""Run-epoch tables: a CSV with columns ``start_s,end_s`` (seconds from session start).
+
+Optional columns: ``label`` (free text, e.g. speed or run name). One row per run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ...exceptions import FormatError
+from ...schema import make_events
+from .._registry import FormatInfo, register_format
+
+__all__ = ["read_runs_csv", "write_runs_csv"]
+
+REQUIRED = ("start_s", "end_s")
+
+
+def read_runs_csv(path) -> xr.Dataset:
+    """Read run epochs (``start_s,end_s`` in seconds) into an events Dataset over ``epoch``."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise FormatError(f"cannot parse as a runs CSV: {exc}", path=path) from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise FormatError(f"missing column(s) {', '.join(missing)}; found "
+                          f"{', '.join(table.columns)}; expected 'start_s,end_s'", path=path)
+    values = {}
+    for column in REQUIRED:
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        bad = numbers.isna() | ~np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise FormatError(f"line {row + 2}, column {column!r}: found {table[column].iloc[row]!r}, "
+                              "expected a finite number of seconds", path=path)
+        values[column] = numbers.to_numpy(dtype=float)
+    start, end = values["start_s"], values["end_s"]
+    not_positive = np.flatnonzero(end <= start)
+    if not_positive.size:
+        row = int(not_positive[0])
+        raise FormatError(f"line {row + 2}: end_s {end[row]} is not after start_s {start[row]}",
+                          path=path)
+    label = table["label"].astype(str).to_numpy() if "label" in table.columns else None
+    return make_events(start, end, label=label, source_format="runs-csv", source_file=path)
+
+
+def write_runs_csv(events, path) -> Path:
+    """Write an events Dataset (or a ``(start, end)`` pair of arrays) as a runs CSV, atomically."""
+    from ..._atomic import atomic_path
+
+    if isinstance(events, tuple):
+        start, end = events
+        table = pd.DataFrame({"start_s": start, "end_s": end})
+    else:
+        table = pd.DataFrame({"start_s": events["start"].values, "end_s": events["end"].values})
+        if "label" in events.coords:
+            table["label"] = events["label"].values
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6f", lineterminator="\n")
+    return Path(path)
+
+
+def _sniff(path: Path) -> bool:
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        header = [c.strip() for c in fh.readline().split(",")]
+    return all(c in header for c in REQUIRED)
+
+
+register_format(FormatInfo(
+    name="runs-csv", modality="events", reader=read_runs_csv, sniff=_sniff, suffixes=(".csv",),
+    description="run epochs: CSV with start_s,end_s in seconds"))

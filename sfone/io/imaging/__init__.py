@@ -1,0 +1,1 @@
+"""Imaging loaders: one module per format, discovered by the registry."""

@@ -1,0 +1,81 @@
+"""sfone's own files: netCDF (``.nc``) and zarr (``.zarr``) written by ``sfone convert``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import xarray as xr
+
+from ..exceptions import FormatError
+from ..schema import validate
+from ._registry import FormatInfo, register_format
+
+__all__ = ["read_sfone_netcdf", "read_sfone_zarr"]
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def _restore(ds: xr.Dataset, path: Path) -> xr.Dataset:
+    for key in ("iscell",):
+        if key in ds.coords and ds.coords[key].dtype != bool:
+            ds = ds.assign_coords({key: ds.coords[key].astype(bool)})
+    for key, value in list(ds.attrs.items()):
+        if isinstance(value, str) and value[:1] in "{[" and key.endswith(("_json", "kwargs")):
+            ds.attrs[key] = json.loads(value)
+    if "sfone_version" not in ds.attrs:
+        raise FormatError("not written by sfone: the attr 'sfone_version' is missing "
+                          "(read other netCDF files with xarray.open_dataset)", path=path)
+    return validate(ds)
+
+
+def read_sfone_netcdf(path, *, chunks: dict | None = None) -> xr.Dataset:
+    """Read a netCDF file written by sfone (``sfone convert``, ``write_dataset``)."""
+    path = Path(path)
+    try:
+        ds = xr.open_dataset(path, engine="h5netcdf", chunks=chunks)
+        if chunks is None:
+            ds = ds.load()
+            ds.close()
+    except (OSError, ValueError) as exc:
+        raise FormatError(f"cannot open as netCDF: {exc}", path=path) from exc
+    return _restore(ds, path)
+
+
+def read_sfone_zarr(path, *, chunks: dict | None = None) -> xr.Dataset:
+    """Read a zarr store written by sfone (``sfone convert OUT.zarr``)."""
+    path = Path(path)
+    try:
+        ds = xr.open_zarr(path, chunks=chunks)
+        if chunks is None:
+            ds = ds.load()
+    except Exception as exc:  # zarr raises many types for a broken store
+        raise FormatError(f"cannot open as zarr: {exc}", path=path) from exc
+    return _restore(ds, path)
+
+
+def _sniff_netcdf(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        if fh.read(8) != _HDF5_MAGIC:
+            return False
+    import h5py
+
+    with h5py.File(path, "r") as h5:
+        return "sfone_version" in h5.attrs
+
+
+def _sniff_zarr(path: Path) -> bool:
+    for meta in (".zattrs", "zarr.json"):
+        candidate = path / meta
+        if candidate.is_file() and b"sfone_version" in candidate.read_bytes()[:1_000_000]:
+            return True
+    return False
+
+
+register_format(FormatInfo(
+    name="sfone-netcdf", modality="any", reader=read_sfone_netcdf, sniff=_sniff_netcdf,
+    suffixes=(".nc",), description="netCDF written by sfone (any modality)"))
+register_format(FormatInfo(
+    name="sfone-zarr", modality="any", reader=read_sfone_zarr, sniff=_sniff_zarr,
+    suffixes=(".zarr",), directory=True, requires=("zarr",), extra="dask",
+    description="zarr store written by sfone (any modality)"))

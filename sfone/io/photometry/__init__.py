@@ -1,0 +1,1 @@
+"""Photometry loaders: one module per format, discovered by the registry."""

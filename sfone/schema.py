@@ -1,0 +1,187 @@
+"""The sfone data contract: dimension, variable, coordinate and attribute names, units and required
+metadata per modality, and :func:`validate`.
+
+This module is the single source of truth; ``docs/data-model.md`` describes it for users.
+
+Common to every modality
+    * Dataset attrs ``modality``, ``source_format``, ``source_file``, ``sfone_version``; where the
+      file says so, ``subject`` and ``session_start`` (ISO 8601 string).
+    * Time is float64 seconds from session start on coordinates whose name is ``time`` or starts with
+      ``time_`` (one per independent clock), each with ``attrs["units"] == "s"``.
+    * Every data variable has a ``units`` attr.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from .exceptions import SchemaError
+
+__all__ = ["MODALITIES", "SCHEMA_VERSION", "ModalitySpec", "validate", "finalize_dataset",
+           "make_events", "is_time_dim"]
+
+SCHEMA_VERSION = "1"
+COMMON_ATTRS = ("modality", "source_format", "source_file", "sfone_version")
+OPTIONAL_ATTRS = ("subject", "session_start")
+
+
+@dataclass(frozen=True)
+class ModalitySpec:
+    """What a Dataset of one modality must (and may) contain."""
+
+    name: str
+    dims: tuple[str, ...] | None  # exact dims of required variables; None: one time dim each
+    required_vars: tuple[str, ...] = ()
+    required_coords: tuple[str, ...] = ()
+    required_attrs: tuple[str, ...] = ()
+    units: dict[str, str] = field(default_factory=dict)  # fixed units of known variables/coords
+
+
+MODALITIES: dict[str, ModalitySpec] = {
+    "imaging": ModalitySpec(
+        name="imaging",
+        dims=("roi", "time"),
+        required_vars=("F",),
+        required_coords=("roi", "iscell"),
+        required_attrs=("fs",),
+        units={"y": "pixel", "x": "pixel"},
+    ),
+    "photometry": ModalitySpec(name="photometry", dims=None),
+    "calorimetry": ModalitySpec(
+        name="calorimetry",
+        dims=("subject", "time"),
+        required_vars=("vo2", "vco2"),
+        required_coords=("subject",),
+        units={"vo2": "mL/h", "vco2": "mL/h", "ee": "kcal/h", "rer": "1", "body_mass": "g"},
+    ),
+    "events": ModalitySpec(
+        name="events",
+        dims=("epoch",),
+        required_vars=("start", "end"),
+        required_coords=("epoch",),
+        units={"start": "s", "end": "s"},
+    ),
+}
+
+
+def is_time_dim(name: str) -> bool:
+    """True for ``time`` and per-clock time dimensions such as ``time_lockin1``."""
+    return name == "time" or name.startswith("time_")
+
+
+def _check_time_coord(ds: xr.Dataset, name: str, problems: list[str]) -> None:
+    if name not in ds.coords:
+        problems.append(f"time dimension {name!r} has no coordinate (expected float64 seconds)")
+        return
+    coord = ds.coords[name]
+    if coord.dtype != np.float64:
+        problems.append(f"coordinate {name!r} has dtype {coord.dtype}, expected float64 seconds")
+    if coord.attrs.get("units") != "s":
+        problems.append(f"coordinate {name!r} has units {coord.attrs.get('units')!r}, expected 's'")
+    values = np.asarray(coord.values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if finite.size != values.size:
+        problems.append(f"coordinate {name!r} contains {values.size - finite.size} non-finite values")
+    elif values.size > 1 and np.any(np.diff(values) <= 0):
+        bad = int(np.argmax(np.diff(values) <= 0))
+        problems.append(f"coordinate {name!r} is not strictly increasing (at index {bad + 1}: "
+                        f"{values[bad]!r} then {values[bad + 1]!r})")
+
+
+def _check_spec(ds: xr.Dataset, spec: ModalitySpec, problems: list[str]) -> None:
+    for var in spec.required_vars:
+        if var not in ds.data_vars:
+            problems.append(f"missing variable {var!r} required for modality {spec.name!r}")
+        elif spec.dims is not None and ds[var].dims != spec.dims:
+            problems.append(f"variable {var!r} has dims {ds[var].dims}, expected {spec.dims}")
+    for coord in spec.required_coords:
+        if coord not in ds.coords:
+            problems.append(f"missing coordinate {coord!r} required for modality {spec.name!r}")
+    for attr in spec.required_attrs:
+        if attr not in ds.attrs:
+            problems.append(f"missing attr {attr!r} required for modality {spec.name!r}")
+    for name, unit in spec.units.items():
+        if name in ds.variables and ds[name].attrs.get("units") != unit:
+            problems.append(f"{name!r} has units {ds[name].attrs.get('units')!r}, expected {unit!r}")
+    if spec.name == "imaging" and "iscell" in ds.coords and ds.coords["iscell"].dtype != bool:
+        problems.append(f"coordinate 'iscell' has dtype {ds.coords['iscell'].dtype}, expected bool")
+    if spec.name == "imaging" and "fs" in ds.attrs:
+        fs = ds.attrs["fs"]
+        if not (isinstance(fs, int | float | np.number) and np.isfinite(fs) and fs > 0):
+            problems.append(f"attr 'fs' is {fs!r}, expected a positive sampling rate in Hz")
+    if spec.name == "photometry":
+        for var in ds.data_vars:
+            dims = ds[var].dims
+            if len(dims) != 1 or not is_time_dim(dims[0]):
+                problems.append(f"photometry variable {var!r} has dims {dims}, expected one time "
+                                "dimension ('time' or 'time_<clock>')")
+
+
+def validate(ds: xr.Dataset) -> xr.Dataset:
+    """Check ``ds`` against the sfone data contract and return it unchanged.
+
+    Raises
+    ------
+    SchemaError
+        Listing every problem found (missing attrs, variables, coordinates, wrong units, dims).
+    """
+    if not isinstance(ds, xr.Dataset):
+        raise SchemaError(f"expected an xarray.Dataset, got {type(ds).__name__}")
+    problems: list[str] = []
+    for attr in COMMON_ATTRS:
+        if not ds.attrs.get(attr):
+            problems.append(f"missing attr {attr!r}")
+    modality = ds.attrs.get("modality")
+    if modality and modality not in MODALITIES:
+        problems.append(f"attr 'modality' is {modality!r}, expected one of {sorted(MODALITIES)}")
+    for dim in ds.dims:
+        if is_time_dim(str(dim)):
+            _check_time_coord(ds, str(dim), problems)
+    for name, var in ds.data_vars.items():
+        if "units" not in var.attrs:
+            problems.append(f"variable {name!r} has no 'units' attr")
+    if modality in MODALITIES:
+        _check_spec(ds, MODALITIES[modality], problems)
+    if problems:
+        source = ds.attrs.get("source_file", "<in-memory dataset>")
+        raise SchemaError(f"{source}: dataset breaks the sfone data contract:\n  - "
+                          + "\n  - ".join(problems))
+    return ds
+
+
+def finalize_dataset(ds: xr.Dataset, *, modality: str, source_format: str, source_file,
+                     subject: str | None = None, session_start: str | None = None,
+                     **attrs) -> xr.Dataset:
+    """Stamp the provenance attrs on ``ds``, then :func:`validate` it. Loaders end with this."""
+    from . import __version__
+
+    ds.attrs.update({"modality": modality, "source_format": source_format,
+                     "source_file": str(source_file), "sfone_version": __version__,
+                     "sfone_schema_version": SCHEMA_VERSION})
+    if subject is not None:
+        ds.attrs["subject"] = str(subject)
+    if session_start is not None:
+        ds.attrs["session_start"] = str(session_start)
+    ds.attrs.update(attrs)
+    return validate(ds)
+
+
+def make_events(start, end, *, source_format: str = "in-memory", source_file="<in-memory>",
+                label=None, **attrs) -> xr.Dataset:
+    """Build an events Dataset (run epochs): ``start``/``end`` in seconds over an ``epoch`` index."""
+    start = np.asarray(start, dtype=float).ravel()
+    end = np.asarray(end, dtype=float).ravel()
+    if start.shape != end.shape:
+        raise SchemaError(f"{source_file}: {start.size} epoch starts but {end.size} ends")
+    ds = xr.Dataset(
+        {"start": ("epoch", start, {"units": "s", "long_name": "epoch start"}),
+         "end": ("epoch", end, {"units": "s", "long_name": "epoch end"})},
+        coords={"epoch": np.arange(start.size)},
+    )
+    if label is not None:
+        ds = ds.assign_coords(label=("epoch", np.asarray(label, dtype=str)))
+    return finalize_dataset(ds, modality="events", source_format=source_format,
+                            source_file=source_file, **attrs)

@@ -1,0 +1,73 @@
+"""Human-readable descriptions of sfone Datasets (used by ``sfone info`` and ``sfone demo``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .schema import is_time_dim
+
+__all__ = ["describe", "read_all"]
+
+
+def _duration(ds: xr.Dataset) -> float | None:
+    spans = []
+    for dim in ds.dims:
+        if is_time_dim(str(dim)) and ds.sizes[dim] > 1:
+            t = ds[dim].values
+            spans.append(float(t[-1] - t[0]))
+    return max(spans) if spans else None
+
+
+def _rates(ds: xr.Dataset) -> str:
+    if "fs" in ds.attrs:
+        return f"{float(ds.attrs['fs']):g} Hz"
+    rates = []
+    for dim in ds.dims:
+        if is_time_dim(str(dim)) and ds.sizes[dim] > 1:
+            dt = np.median(np.diff(ds[dim].values))
+            rates.append(f"{dim}: {1 / dt:.4g} Hz" if dt < 60 else f"{dim}: every {dt:g} s")
+    return "; ".join(rates) or "n/a"
+
+
+def describe(ds: xr.Dataset) -> dict[str, str]:
+    """Format, modality, sizes, duration, sampling rate and subjects or ROIs of ``ds``."""
+    out = {
+        "file": str(ds.attrs.get("source_file", "")),
+        "format": str(ds.attrs.get("source_format", "")),
+        "modality": str(ds.attrs.get("modality", "")),
+        "sizes": ", ".join(f"{d}={n}" for d, n in ds.sizes.items()),
+        "variables": ", ".join(map(str, ds.data_vars)),
+    }
+    duration = _duration(ds)
+    out["duration"] = "n/a" if duration is None else f"{duration:.1f} s ({duration / 3600:.2f} h)"
+    out["sampling"] = _rates(ds)
+    if "roi" in ds.dims:
+        n_cells = int(ds["iscell"].sum()) if "iscell" in ds.coords else ds.sizes["roi"]
+        out["rois"] = f"{ds.sizes['roi']} ({n_cells} accepted as cells)"
+    if "subject" in ds.dims:
+        out["subjects"] = ", ".join(map(str, ds["subject"].values[:12])) + (
+            " ..." if ds.sizes["subject"] > 12 else "")
+    elif "subject" in ds.attrs:
+        out["subjects"] = str(ds.attrs["subject"])
+    if "epoch" in ds.dims:
+        out["epochs"] = str(ds.sizes["epoch"])
+    return out
+
+
+def read_all(data_dir) -> list[dict[str, str]]:
+    """Read every file or folder in ``data_dir`` (README and hidden files aside)."""
+    from .io import read
+
+    rows = []
+    for entry in sorted(Path(data_dir).iterdir()):
+        if entry.name.startswith(".") or entry.suffix.lower() in {".md", ".txt", ".json"}:
+            continue
+        ds = read(entry)
+        info = describe(ds)
+        keys = ("sizes", "duration", "sampling", "rois", "subjects", "epochs")
+        rows.append({"file": entry.name, "format": info["format"], "modality": info["modality"],
+                     "summary": "; ".join(f"{k} {info[k]}" for k in keys if k in info)})
+    return rows
