@@ -10,12 +10,27 @@ from ..summary import describe
 
 
 @click.command("formats")
-def formats_command() -> None:
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the README).")
+def formats_command(markdown: bool) -> None:
     """List the supported formats, their modality, suffixes and the extra each needs."""
     from ..io import formats
 
     table = formats()
-    click.echo(table.drop(columns=["description"]).to_string(index=False))
+    if markdown:
+        click.echo(formats_markdown(table))
+    else:
+        click.echo(table.drop(columns=["description"]).to_string(index=False))
+
+
+def formats_markdown(table) -> str:
+    """The formats table in Markdown: name, modality, file or folder, extra, description."""
+    lines = ["| format | modality | file / folder | extra | what it reads |",
+             "|---|---|---|---|---|"]
+    for row in table.itertuples():
+        where = ("folder " + row.suffixes).strip() if row.folder else row.suffixes or "any"
+        extra = f"`{row.extra}`" if row.extra else "core"
+        lines.append(f"| `{row.name}` | {row.modality} | {where} | {extra} | {row.description} |")
+    return "\n".join(lines)
 
 
 @click.command("info")

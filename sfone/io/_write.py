@@ -57,5 +57,5 @@ def write_dataset(ds: xr.Dataset, path) -> Path:
             except ImportError:
                 raise FormatError("writing zarr needs the zarr package "
                                   "(pip install 'sfone[dask]')", path=path) from None
-            safe.to_zarr(tmp, mode="w")
+            safe.to_zarr(tmp, mode="w", consolidated=False)
     return path

@@ -46,7 +46,7 @@ def read_sfone_zarr(path, *, chunks: dict | None = None) -> xr.Dataset:
     """Read a zarr store written by sfone (``sfone convert OUT.zarr``)."""
     path = Path(path)
     try:
-        ds = xr.open_zarr(path, chunks=chunks)
+        ds = xr.open_zarr(path, chunks=chunks, consolidated=False)
         if chunks is None:
             ds = ds.load()
     except Exception as exc:  # zarr raises many types for a broken store
