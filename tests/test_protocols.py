@@ -6,8 +6,12 @@ import pytest
 
 from sfone import load_protocol
 from sfone.exceptions import ProtocolError
-from sfone.protocols import (ClassificationProtocol, OptogeneticsProtocol, StressTestProtocol,
-                             TrainingProtocol)
+from sfone.protocols import (
+    ClassificationProtocol,
+    OptogeneticsProtocol,
+    StressTestProtocol,
+    TrainingProtocol,
+)
 
 PROTOCOLS = Path(__file__).resolve().parents[1] / "protocols"
 

@@ -64,3 +64,95 @@ def test_bad_runs_csv_names_line_and_column(tmp_path):
     path.write_text("start_s,end_s\n10,5\n")
     with pytest.raises(FormatError, match="line 2: end_s 5.0 is not after start_s 10.0"):
         read(path)
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch):
+    """Register test formats without leaking them into other tests."""
+    from sfone.io import _registry
+
+    _registry.list_formats()  # make sure built-ins are discovered first
+    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
+    return _registry
+
+
+def _fake(name, sniff, *, generic=False, suffixes=(".dat",)):
+    from sfone.io import FormatInfo
+
+    def reader(path):
+        raise AssertionError("not called in detection tests")
+
+    return FormatInfo(name=name, modality="events", reader=reader, sniff=sniff,
+                      suffixes=suffixes, generic=generic)
+
+
+def test_two_specific_matches_are_ambiguous(scratch_registry, tmp_path):
+    scratch_registry.register_format(_fake("rig-a", lambda p: True))
+    scratch_registry.register_format(_fake("rig-b", lambda p: True))
+    path = tmp_path / "x.dat"
+    path.write_text("data")
+    with pytest.raises(FormatError, match="ambiguous.*rig-a, rig-b"):
+        detect_format(path)
+
+
+def test_generic_format_only_used_when_no_specific_one_claims(scratch_registry, tmp_path):
+    scratch_registry.register_format(_fake("generic-dat", lambda p: True, generic=True))
+    path = tmp_path / "x.dat"
+    path.write_text("data")
+    assert detect_format(path).name == "generic-dat"
+    scratch_registry.register_format(_fake("specific-dat", lambda p: "data" in p.read_text()))
+    assert detect_format(path).name == "specific-dat"
+
+
+def test_sniffer_exceptions_do_not_break_detection(scratch_registry, tmp_path):
+    def broken(path):
+        raise RuntimeError("sniffer bug")
+
+    scratch_registry.register_format(_fake("broken", broken))
+    scratch_registry.register_format(_fake("fine", lambda p: True))
+    path = tmp_path / "x.dat"
+    path.write_text("data")
+    assert detect_format(path).name == "fine"
+
+
+def test_content_sniff_used_when_suffix_is_unknown(tmp_path):
+    path = write_runs_csv(([1.0], [2.0]), tmp_path / "runs.csv")
+    renamed = path.rename(tmp_path / "runs.table")
+    assert detect_format(renamed).name == "runs-csv"
+
+
+def test_missing_extra_gives_install_hint(scratch_registry, tmp_path):
+    from sfone.io import FormatInfo
+
+    scratch_registry.register_format(FormatInfo(
+        name="needs-extra", modality="events", reader=lambda path: None, sniff=lambda p: True,
+        suffixes=(".xtra",), extra="fancy", requires=("module_that_does_not_exist_xyz",)))
+    path = tmp_path / "a.xtra"
+    path.write_text("x")
+    with pytest.raises(FormatError, match=r"pip install 'sfone\[fancy\]'"):
+        read(path)
+
+
+def test_entry_point_plugins_register_and_broken_ones_warn(monkeypatch):
+    from sfone.exceptions import SfoneWarning
+    from sfone.io import _registry
+
+    plugin = _fake("plugin-fmt", lambda p: False)
+
+    class EntryPoint:
+        def __init__(self, name, obj=None, error=None):
+            self.name, self.value, self._obj, self._error = name, f"pkg:{name}", obj, error
+
+        def load(self):
+            if self._error:
+                raise self._error
+            return self._obj
+
+    eps = [EntryPoint("good", obj=plugin), EntryPoint("bad", error=ImportError("no module x"))]
+    monkeypatch.setattr(_registry, "entry_points", lambda group: eps)
+    _registry.list_formats()
+    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
+    monkeypatch.setattr(_registry, "_DISCOVERED", False)
+    with pytest.warns(SfoneWarning, match="'bad'.*failed to import"):
+        names = [f.name for f in _registry.list_formats()]
+    assert "plugin-fmt" in names and "runs-csv" in names
