@@ -1,0 +1,198 @@
+"""Batch runs: one dask task per session of a cohort manifest, on a local or remote cluster.
+
+``run_batch(manifest, "classify", out_dir)`` runs the task on every session that has no output yet
+(``force=True`` re-runs all), writes each session's output atomically under ``out_dir/sessions/``,
+records failures in ``out_dir/errors.csv`` while the other sessions finish, and combines the
+per-session outputs into ``out_dir/combined.nc`` and ``combined.csv`` when the task defines how.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from ._atomic import atomic_path
+from ._logging import logger, progress
+from .cohort import Session, load_manifest
+
+__all__ = ["BatchTask", "register_task", "batch_tasks", "run_batch", "BatchResult"]
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    """A per-session computation.
+
+    ``run(session) -> Dataset | DataFrame``; ``combine(outputs) -> Dataset | DataFrame`` turns the
+    per-session outputs (keyed by ``(subject, session)``) into one table, or is None.
+    """
+
+    name: str
+    run: Callable[[Session], xr.Dataset | pd.DataFrame]
+    combine: Callable[[dict], xr.Dataset | pd.DataFrame] | None = None
+    description: str = ""
+
+
+_TASKS: dict[str, BatchTask] = {}
+
+
+def register_task(task: BatchTask) -> BatchTask:
+    _TASKS[task.name] = task
+    return task
+
+
+def batch_tasks() -> dict[str, BatchTask]:
+    """The registered batch tasks by name."""
+    from . import _batch_tasks  # noqa: F401  (registers the built-in tasks)
+
+    return dict(_TASKS)
+
+
+@dataclass
+class BatchResult:
+    out_dir: Path
+    done: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    combined: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+
+
+def _output_stem(out_dir: Path, session: Session) -> Path:
+    return out_dir / "sessions" / f"{_slug(session.subject)}__{_slug(session.session)}"
+
+
+def _existing_output(stem: Path) -> Path | None:
+    for suffix in (".nc", ".csv"):
+        if stem.with_suffix(suffix).exists():
+            return stem.with_suffix(suffix)
+    return None
+
+
+def _write_output(result, stem: Path) -> Path:
+    from .io import write_dataset
+
+    if isinstance(result, xr.Dataset):
+        return write_dataset(result, stem.with_suffix(".nc"))
+    if isinstance(result, pd.DataFrame):
+        path = stem.with_suffix(".csv")
+        with atomic_path(path) as tmp:
+            result.to_csv(tmp, index=False, lineterminator="\n")
+        return path
+    raise TypeError(f"batch task returned {type(result).__name__}; expected Dataset or DataFrame")
+
+
+def _run_one(task_name: str, session: Session, stem: Path) -> dict:
+    """Executed on a worker: run the task, write its output, never raise."""
+    try:
+        task = batch_tasks()[task_name]
+        path = _write_output(task.run(session), stem)
+        return {"key": session.key, "status": "done", "output": str(path)}
+    except Exception as exc:  # recorded in errors.csv; the batch goes on
+        return {"key": session.key, "status": "failed", "path": str(session.path),
+                "error": f"{type(exc).__name__}: {exc}",
+                "where": traceback.format_exc(limit=-1).strip().splitlines()[-1]}
+
+
+def _read_output(path: Path):
+    if path.suffix == ".nc":
+        ds = xr.open_dataset(path, engine="h5netcdf")
+        return ds.load()
+    return pd.read_csv(path)
+
+
+def _client(workers: int | None, scheduler: str | None):
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler, timeout="30s"), None
+    cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def _write_errors(out_dir: Path, failed: list[dict]) -> None:
+    table = pd.DataFrame(failed, columns=["subject", "session", "path", "error"])
+    with atomic_path(out_dir / "errors.csv") as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n")
+
+
+def _combine(task: BatchTask, out_dir: Path, outputs: dict) -> list[Path]:
+    from .io import write_dataset
+
+    if task.combine is None or not outputs:
+        return []
+    loaded = {key: _read_output(Path(path)) for key, path in sorted(outputs.items())}
+    combined = task.combine(loaded)
+    written = []
+    if isinstance(combined, xr.Dataset):
+        written.append(write_dataset(combined, out_dir / "combined.nc"))
+        combined = combined.to_dataframe().reset_index()
+    with atomic_path(out_dir / "combined.csv") as tmp:
+        combined.to_csv(tmp, index=False, lineterminator="\n")
+    return written + [out_dir / "combined.csv"]
+
+
+def run_batch(manifest, task: str, out_dir, *, workers: int | None = None,
+              scheduler: str | None = None, force: bool = False) -> BatchResult:
+    """Run ``task`` on every session of ``manifest`` as dask tasks; see the module docstring.
+
+    ``workers`` is the number of local worker processes (default 1); ``scheduler`` the address
+    of an existing ``dask.distributed`` scheduler (then ``workers`` is ignored).
+    """
+    tasks = batch_tasks()
+    if task not in tasks:
+        raise ValueError(f"unknown batch task {task!r}; known: {', '.join(sorted(tasks))}")
+    sessions = manifest if isinstance(manifest, list) else load_manifest(manifest)
+    out_dir = Path(out_dir)
+    (out_dir / "sessions").mkdir(parents=True, exist_ok=True)
+    result = BatchResult(out_dir=out_dir)
+    outputs, pending = {}, []
+    for session in sessions:
+        stem = _output_stem(out_dir, session)
+        existing = _existing_output(stem)
+        if existing is not None and not force:
+            result.skipped.append(session.key)
+            outputs[session.key] = existing
+        else:
+            pending.append((session, stem))
+    logger.info("batch %s: %d sessions to run, %d already done", task, len(pending),
+                len(result.skipped))
+    if pending:
+        from distributed import as_completed
+
+        client, cluster = _client(workers, scheduler)
+        try:
+            futures = [client.submit(_run_one, task, s, stem, pure=False) for s, stem in pending]
+            by_key = {s.key: s for s, _ in pending}
+            for future in progress(as_completed(futures), desc=f"batch {task}",
+                                   total=len(futures), unit="session"):
+                report = future.result()
+                key = tuple(report["key"])
+                if report["status"] == "done":
+                    result.done.append(key)
+                    outputs[key] = Path(report["output"])
+                else:
+                    logger.warning("batch %s: %s/%s failed: %s", task, *key, report["error"])
+                    result.failed.append({"subject": key[0], "session": key[1],
+                                          "path": str(by_key[key].path),
+                                          "error": report["error"]})
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    _write_errors(out_dir, result.failed)
+    result.combined = _combine(tasks[task], out_dir, outputs)
+    return result

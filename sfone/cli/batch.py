@@ -1,0 +1,34 @@
+"""``sfone batch``: run a task on every session of a cohort manifest with dask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("batch")
+@click.argument("manifest", type=click.Path(path_type=Path))
+@click.option("--task", required=True, help="Task name (see `sfone batch --list-tasks`).")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Output folder (per-session outputs, combined table, errors.csv).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default 1).")
+@click.option("--scheduler", default=None, help="Address of a running dask scheduler.")
+@click.option("--force", is_flag=True, help="Re-run sessions that already have an output.")
+def batch_command(manifest: Path, task: str, out_dir: Path, workers: int | None,
+                  scheduler: str | None, force: bool) -> None:
+    """Run TASK on every session listed in MANIFEST (CSV or YAML)."""
+    from ..batch import run_batch
+
+    result = run_batch(manifest, task, out_dir, workers=workers, scheduler=scheduler, force=force)
+    click.echo(f"{len(result.done)} done, {len(result.skipped)} skipped (already done), "
+               f"{len(result.failed)} failed; outputs in {out_dir}")
+    for failure in result.failed:
+        click.echo(f"failed: {failure['subject']}/{failure['session']}: {failure['error']}",
+                   err=True)
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
+commands = [batch_command]

@@ -1,0 +1,185 @@
+"""Cohorts: a manifest of sessions (CSV or YAML) opened lazily, indexed by subject and session.
+
+Manifest columns (CSV header or YAML list of mappings under ``sessions:``):
+
+``path`` (required)
+    Recording file or folder, relative to the manifest's folder unless absolute.
+``subject``, ``session`` (required)
+    Identifiers; each (subject, session) pair appears once.
+``group``, ``day`` (optional)
+    Experimental group and training day.
+``runs``, ``protocol`` (optional)
+    Run-epochs CSV (``start_s,end_s``) and a protocol YAML for that session.
+``format`` (optional)
+    Format name, when detection should be skipped.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+import yaml
+
+from .exceptions import FormatError
+
+__all__ = ["Session", "load_manifest", "open_cohort", "Cohort"]
+
+REQUIRED_COLUMNS = ("path", "subject", "session")
+OPTIONAL_COLUMNS = ("group", "day", "runs", "protocol", "format")
+
+
+@dataclass(frozen=True)
+class Session:
+    """One row of a manifest, with paths resolved."""
+
+    path: Path
+    subject: str
+    session: str
+    group: str | None = None
+    day: str | None = None
+    runs: Path | None = None
+    protocol: Path | None = None
+    format: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.subject, self.session)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if path.suffix.lower() in {".yaml", ".yml"}:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rows = data.get("sessions") if isinstance(data, dict) else data
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise FormatError("expected a YAML list of sessions (or a mapping with 'sessions:')",
+                              path=path)
+        return pd.DataFrame(rows, dtype=object)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+
+
+def _optional(value) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def load_manifest(path) -> list[Session]:
+    """Read and check a cohort manifest; paths are resolved against its folder."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No such file or directory: '{path}'")
+    table = _read_table(path)
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise FormatError(f"manifest lacks column(s) {', '.join(missing)}; found "
+                          f"{', '.join(table.columns)}", path=path)
+    unknown = sorted(set(table.columns) - set(REQUIRED_COLUMNS) - set(OPTIONAL_COLUMNS))
+    if unknown:
+        raise FormatError(f"unknown manifest column(s) {', '.join(unknown)}; allowed: "
+                          f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}", path=path)
+    base = path.parent
+    sessions, seen = [], {}
+    for index, row in enumerate(table.to_dict("records")):
+        line = index + 2 if path.suffix.lower() == ".csv" else index + 1
+        values = {c: _optional(row.get(c)) for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
+        for column in REQUIRED_COLUMNS:
+            if values[column] is None:
+                raise FormatError(f"row {line}: empty {column!r}", path=path)
+        for column in ("path", "runs", "protocol"):
+            if values[column] is not None:
+                values[column] = (base / values[column]).resolve()
+        session = Session(**values)
+        if session.key in seen:
+            raise FormatError(f"row {line}: subject {session.subject!r} session "
+                              f"{session.session!r} already listed at row {seen[session.key]}",
+                              path=path)
+        seen[session.key] = line
+        sessions.append(session)
+    if not sessions:
+        raise FormatError("manifest lists no sessions", path=path)
+    return sessions
+
+
+def _open_lazily(session: Session, chunks) -> xr.Dataset:
+    from .io import get_format, read
+    from .io._registry import detect_format
+
+    info = get_format(session.format) if session.format else detect_format(session.path)
+    if "chunks" in inspect.signature(info.reader).parameters:
+        return read(session.path, format=info.name, chunks=chunks)
+    return read(session.path, format=info.name)
+
+
+class Cohort(Mapping):
+    """Sessions of a cohort keyed by ``(subject, session)``; each opened on first access.
+
+    Formats whose reader takes ``chunks=`` come back dask-backed (nothing loaded until computed);
+    the others are read when first accessed.
+    """
+
+    def __init__(self, sessions: list[Session], *, chunks="auto"):
+        self.sessions = {s.key: s for s in sessions}
+        self.chunks = chunks
+        self._opened: dict[tuple[str, str], xr.Dataset] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> xr.Dataset:
+        if key not in self._opened:
+            ds = _open_lazily(self.sessions[key], self.chunks)
+            session = self.sessions[key]
+            ds.attrs.update({"subject": session.subject, "session": session.session})
+            if session.group is not None:
+                ds.attrs["group"] = session.group
+            self._opened[key] = ds
+        return self._opened[key]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.sessions)
+
+    def __len__(self) -> int:
+        return len(self.sessions)
+
+    def table(self) -> pd.DataFrame:
+        """The manifest as a DataFrame (one row per session)."""
+        return pd.DataFrame([s.__dict__ for s in self.sessions.values()])
+
+
+def open_cohort(manifest, *, chunks="auto") -> Cohort:
+    """Open every session of ``manifest`` lazily (see :class:`Cohort`)."""
+    sessions = manifest if isinstance(manifest, list) else load_manifest(manifest)
+    return Cohort(sessions, chunks=chunks)
+
+
+def combine_per_roi(results: Mapping[tuple[str, str], xr.Dataset]) -> xr.Dataset:
+    """Concatenate per-ROI results (1-D over ``roi``) of many sessions along ``unit``.
+
+    Each unit keeps ``subject``, ``session``, ``roi`` (and any other per-ROI coordinate) as
+    coordinates, so a cohort's labels form one table (``.to_dataframe()``).
+    """
+    frames, coord_names = [], {"subject", "session", "roi"}
+    for (subject, session), ds in results.items():
+        not_per_roi = [name for name, var in ds.variables.items() if var.dims != ("roi",)]
+        if not_per_roi:
+            raise ValueError(f"result of {subject}/{session}: {', '.join(map(str, not_per_roi))} "
+                             "are not 1-D over 'roi'")
+        coord_names |= {str(c) for c in ds.coords}
+        frame = ds.to_dataframe().reset_index()
+        frame.insert(0, "session", session)
+        frame.insert(0, "subject", subject)
+        frames.append(frame)
+    if not frames:
+        raise ValueError("no per-session results to combine")
+    table = pd.concat(frames, ignore_index=True).rename_axis("unit")
+    combined = xr.Dataset.from_dataframe(table)
+    combined = combined.set_coords([c for c in coord_names if c in combined.variables])
+    first = next(iter(results.values()))
+    for name in first.variables:
+        if name in combined.variables:
+            combined[name].attrs = dict(first[name].attrs)
+    return combined

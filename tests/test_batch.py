@@ -1,0 +1,158 @@
+"""Cohort manifests, lazy cohorts and dask batch runs (local cluster and a real scheduler)."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from click.testing import CliRunner
+
+import sfone
+from sfone.batch import run_batch
+from sfone.cli import main
+from sfone.cohort import combine_per_roi, load_manifest, open_cohort
+from sfone.exceptions import FormatError
+from sfone.io.events.runs_csv import write_runs_csv
+
+pytest.importorskip("distributed")
+
+
+@pytest.fixture
+def cohort_dir(tmp_path):
+    rows = ["path,subject,session,group"]
+    for i, (subject, session) in enumerate([("m1", "d1"), ("m1", "d8"), ("m2", "d1")]):
+        write_runs_csv(([10.0 * i], [10.0 * i + 5]), tmp_path / f"{subject}_{session}.csv")
+        rows.append(f"{subject}_{session}.csv,{subject},{session},ctrl")
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return tmp_path
+
+
+def test_manifest_resolves_paths_and_rejects_duplicates(cohort_dir):
+    sessions = load_manifest(cohort_dir / "manifest.csv")
+    assert [s.key for s in sessions] == [("m1", "d1"), ("m1", "d8"), ("m2", "d1")]
+    assert sessions[0].path == (cohort_dir / "m1_d1.csv").resolve()
+    text = (cohort_dir / "manifest.csv").read_text() + "m1_d1.csv,m1,d1,ctrl\n"
+    (cohort_dir / "dup.csv").write_text(text)
+    with pytest.raises(FormatError, match="row 5: subject 'm1' session 'd1' already listed at row 2"):
+        load_manifest(cohort_dir / "dup.csv")
+    (cohort_dir / "bad.csv").write_text("file,subject\nx,m1\n")
+    with pytest.raises(FormatError, match="lacks column"):
+        load_manifest(cohort_dir / "bad.csv")
+
+
+def test_yaml_manifest_equals_csv(cohort_dir):
+    (cohort_dir / "manifest.yaml").write_text(
+        "sessions:\n" + "".join(f"  - {{path: {s}_{d}.csv, subject: {s}, session: {d}, group: ctrl}}\n"
+                                for s, d in [("m1", "d1"), ("m1", "d8"), ("m2", "d1")]))
+    assert load_manifest(cohort_dir / "manifest.yaml") == load_manifest(cohort_dir / "manifest.csv")
+
+
+def test_open_cohort_reads_on_first_access(cohort_dir, monkeypatch):
+    calls = []
+    original = sfone.io.read
+    monkeypatch.setattr("sfone.io.read", lambda *a, **k: calls.append(a) or original(*a, **k))
+    cohort = open_cohort(cohort_dir / "manifest.csv")
+    assert len(cohort) == 3 and calls == []
+    ds = cohort["m1", "d8"]
+    assert len(calls) == 1 and ds.attrs["subject"] == "m1" and ds.attrs["group"] == "ctrl"
+    np.testing.assert_array_equal(ds["start"].values, [10.0])
+
+
+def test_combine_per_roi_keeps_subject_session_roi():
+    a = xr.Dataset({"label": ("roi", ["activated", "unchanged"])}, coords={"roi": [3, 7]})
+    b = xr.Dataset({"label": ("roi", ["inhibited"])}, coords={"roi": [0]})
+    combined = combine_per_roi({("m1", "d1"): a, ("m2", "d8"): b})
+    table = combined.to_dataframe()
+    assert list(table["subject"]) == ["m1", "m1", "m2"]
+    assert list(table["roi"]) == [3, 7, 0]
+    assert list(table["label"]) == ["activated", "unchanged", "inhibited"]
+
+
+def test_batch_records_failures_skips_done_and_forces(cohort_dir):
+    (cohort_dir / "m2_d1.csv").write_text("start_s,end_s\n5,1\n")  # end before start
+    out = cohort_dir / "out"
+    result = run_batch(cohort_dir / "manifest.csv", "convert", out, workers=1)
+    assert sorted(result.done) == [("m1", "d1"), ("m1", "d8")]
+    assert [f["subject"] for f in result.failed] == ["m2"]
+    errors = (out / "errors.csv").read_text()
+    assert "m2,d1" in errors and "end_s 1.0 is not after start_s 5.0" in errors
+    back = sfone.read(out / "sessions" / "m1__d8.nc")
+    np.testing.assert_array_equal(back["end"].values, [15.0])
+    again = run_batch(cohort_dir / "manifest.csv", "convert", out, workers=1)
+    assert sorted(again.skipped) == [("m1", "d1"), ("m1", "d8")] and again.done == []
+    forced = run_batch(cohort_dir / "manifest.csv", "convert", out, workers=1, force=True)
+    assert len(forced.done) == 2 and len(forced.failed) == 1
+
+
+def test_batch_cli_exit_code_says_something_failed(cohort_dir):
+    (cohort_dir / "m2_d1.csv").write_bytes(b"\x00garbage")
+    result = CliRunner().invoke(main, ["batch", str(cohort_dir / "manifest.csv"), "--task",
+                                       "convert", "--out", str(cohort_dir / "o")])
+    assert result.exit_code == 1
+    assert "2 done, 0 skipped (already done), 1 failed" in result.output
+    unknown = CliRunner().invoke(main, ["batch", str(cohort_dir / "manifest.csv"), "--task",
+                                        "nope", "--out", str(cohort_dir / "o2")])
+    assert unknown.exit_code == 1 and "unknown batch task 'nope'" in unknown.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1."""
+    dask_cli = shutil.which("dask", path=str(Path(sys.executable).parent))
+    if dask_cli is None:
+        pytest.skip("the dask command line is not installed")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs = [subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, cwd=tmp_path)]
+    try:
+        from distributed import Client
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                Client(address, timeout="2s").close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        for _ in range(2):
+            procs.append(subprocess.Popen(
+                [dask_cli, "worker", address, "--nthreads", "1", "--no-dashboard",
+                 "--local-directory", str(tmp_path)], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, cwd=tmp_path))
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_batch_on_real_scheduler_equals_serial_run(cohort_dir, dask_cluster):
+    serial = run_batch(cohort_dir / "manifest.csv", "convert", cohort_dir / "serial", workers=1)
+    remote = run_batch(cohort_dir / "manifest.csv", "convert", cohort_dir / "remote",
+                       scheduler=dask_cluster)
+    assert sorted(remote.done) == sorted(serial.done) and len(remote.done) == 3
+    for key in serial.done:
+        name = f"{key[0]}__{key[1]}.nc"
+        xr.testing.assert_identical(sfone.read(cohort_dir / "serial" / "sessions" / name),
+                                    sfone.read(cohort_dir / "remote" / "sessions" / name))
