@@ -1,0 +1,85 @@
+"""Benchmark harness: sfone against a baseline on the same generated data, in one process.
+
+A benchmark module ``benchmarks/bench_<topic>.py`` defines ``BENCHMARKS``, a list of
+:class:`Benchmark`. Each benchmark builds its data once, runs sfone and the baseline ``repeats``
+times each, checks the two answers agree, and reports the medians, the speedup
+(``baseline_s / sfone_s``) and the peak resident memory of each side.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+WORK_DIR = Path(__file__).resolve().parent / "_work"
+
+
+@dataclass
+class Benchmark:
+    name: str
+    work: str
+    baseline: str
+    setup: Callable[[Path], object]
+    run_sfone: Callable[[object], object]
+    run_baseline: Callable[[object], object]
+    check: Callable[[object, object], None]
+    target_speedup: float
+    target_rss_ratio: float | None = None  # sfone peak RSS <= ratio x baseline's
+    repeats: int = 5
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_kb(field_name: str) -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field_name + ":"):
+                return float(line.split()[1])
+    raise RuntimeError(f"{field_name} not in /proc/self/status")
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS counter (VmHWM) of this process; False if not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def measure(fn: Callable[[object], object], data, repeats: int):
+    """Median wall time (s), peak RSS during the calls (MB) and the last result."""
+    times, result = [], None
+    gc.collect()
+    reset = _reset_peak_rss()
+    for _ in range(repeats):
+        result = None
+        gc.collect()
+        start = time.perf_counter()
+        result = fn(data)
+        times.append(time.perf_counter() - start)
+    peak_mb = _read_kb("VmHWM") / 1024 if reset else float("nan")
+    return statistics.median(times), peak_mb, result
+
+
+def run_benchmark(bench: Benchmark) -> dict:
+    WORK_DIR.mkdir(exist_ok=True)
+    data = bench.setup(WORK_DIR)
+    baseline_s, baseline_rss, baseline_result = measure(bench.run_baseline, data, bench.repeats)
+    del baseline_result
+    sfone_s, sfone_rss, sfone_result = measure(bench.run_sfone, data, bench.repeats)
+    # answers are compared once more on fresh results, outside the timed loops
+    bench.check(bench.run_sfone(data), bench.run_baseline(data))
+    speedup = baseline_s / sfone_s
+    met = speedup >= bench.target_speedup
+    if bench.target_rss_ratio is not None:
+        met = met and sfone_rss <= bench.target_rss_ratio * baseline_rss
+    return {"name": bench.name, "work": bench.work, "sfone_s": sfone_s,
+            "baseline": bench.baseline, "baseline_s": baseline_s, "speedup": speedup,
+            "peak_rss_mb": sfone_rss, "baseline_peak_rss_mb": baseline_rss,
+            "target_speedup": bench.target_speedup, "target_rss_ratio": bench.target_rss_ratio,
+            "repeats": bench.repeats, "target_met": bool(met)}
