@@ -75,7 +75,7 @@ def make_stress(seed: int = 2):
             max_speed = speeds[speeds <= quit_mean + rng.normal(0, 1.2)].max()
             stage = speeds[speeds <= max_speed]
             vo2 = 60 + 3.2 * stage + rng.normal(0, 2, stage.size)
-            rer = 0.78 + 0.22 / (1 + np.exp(-(stage - crossover) / 2.0)) + rng.normal(0, 0.01,
+            rer = 0.76 + 0.30 / (1 + np.exp(-(stage - crossover) / 2.0)) + rng.normal(0, 0.01,
                                                                                  stage.size)
             time_s = 120.0 * np.arange(1, stage.size + 1)
             rows.append(pd.DataFrame({"subject": subject, "group": group, "time_s": time_s,

@@ -81,12 +81,13 @@ def plot_group_points(table: pd.DataFrame, value: str, *, group: str = "group", 
     ax = new_axes(ax, figsize(40, 50))
     for i, name in enumerate(groups):
         values = data.loc[data[group] == name, quantity].to_numpy(dtype=float)
-        jitter = np.linspace(-0.12, 0.12, values.size) if values.size > 1 else np.zeros(1)
-        points = ax.scatter(i + jitter, values, s=9, color=color_for(name, i), alpha=0.6,
+        jitter = np.linspace(-0.08, 0.08, values.size) if values.size > 1 else np.zeros(1)
+        points = ax.scatter(i + 0.1 + jitter, values, s=9, color=color_for(name, i), alpha=0.6,
                             linewidths=0, zorder=2)
         points.set_gid(f"points:{name}")
         row = summary.loc[name]
-        bar = ax.errorbar(i, row["mean"], yerr=row["sem"], fmt="_", ms=14, mew=1.4, capsize=3,
+        bar = ax.errorbar(i - 0.17, row["mean"], yerr=row["sem"], fmt="_", ms=10, mew=1.2,
+                          capsize=2.5,
                           color="black", lw=1.0, zorder=3)
         bar.lines[0].set_gid(f"mean:{name}")
     ax.set_xticks(range(len(groups)),
