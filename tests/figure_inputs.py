@@ -6,9 +6,19 @@ those are merged; every builder is seeded and small.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every figure a test opened (import this fixture into a test module to use it)."""
+    yield
+    plt.close("all")
+
 
 CLASS_COUNTS = {"day1": {"activated": 28, "inhibited": 22, "unchanged": 38},
                 "day8": {"activated": 50, "inhibited": 14, "unchanged": 30}}

@@ -1,9 +1,13 @@
 """Figures 1 and 4: bar heights, n labels, paired lines and stats rows against recomputation."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from figure_inputs import CLASS_COUNTS, make_classes, make_fractions
+from figure_inputs import (
+    CLASS_COUNTS,
+    close_figures,  # noqa: F401  (autouse fixture)
+    make_classes,
+    make_fractions,
+)
 from statsmodels.stats.proportion import proportion_confint
 
 from sfone.figures import (
@@ -16,12 +20,6 @@ from sfone.figures import (
 from sfone.report import StatsTable
 
 TEST = {"test": "Chi-square test", "statistic": 8.1, "p_value": 0.0171}
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
 
 
 def test_class_counts_from_dataset_and_mapping_agree():

@@ -1,9 +1,12 @@
 """Figures 2 and 3: heatmap order and shared colour scale, class traces with SEM bands."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from figure_inputs import make_classes, make_traces
+from figure_inputs import (
+    close_figures,  # noqa: F401  (autouse fixture)
+    make_classes,
+    make_traces,
+)
 
 from sfone.figures import (
     figure_class_traces,
@@ -13,12 +16,6 @@ from sfone.figures import (
 )
 from sfone.figures.perirun import select_group
 from sfone.report import StatsTable
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

@@ -120,8 +120,8 @@ def plot_group_timecourse(table: pd.DataFrame, value: str, *, x: str, group: str
         part = data[data[group] == name]
         summary = group_summary(part, quantity, x)
         n_animals = part["subject"].nunique() if "subject" in part else len(part)
-        bar = ax.errorbar(summary.index.to_numpy(dtype=float), summary["mean"],
-                          yerr=summary["sem"], color=color_for(name, i), marker="o", ms=2.5,
+        bar = ax.errorbar(summary.index.to_numpy(dtype=float), summary["mean"].to_numpy(),
+                          yerr=summary["sem"].to_numpy(), color=color_for(name, i), marker="o", ms=2.5,
                           capsize=1.5, lw=1.0, label=label_with_n(name, n_animals, "mice"))
         bar.lines[0].set_gid(str(name))
     ax.set_xlabel(xlabel)

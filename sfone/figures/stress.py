@@ -67,7 +67,8 @@ def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=Non
     for i, group in enumerate(groups):
         part = profile.loc[group]
         n_mice = timeseries.loc[timeseries["group"] == group, "subject"].nunique()
-        bar = ax.errorbar(part.index.to_numpy(dtype=float), part["mean"], yerr=part["sem"],
+        bar = ax.errorbar(part.index.to_numpy(dtype=float), part["mean"].to_numpy(),
+                          yerr=part["sem"].to_numpy(),
                           color=color_for(group, i), marker="o", ms=2.5, capsize=1.5,
                           label=label_with_n(group, n_mice, "mice"))
         bar.lines[0].set_gid(str(group))
