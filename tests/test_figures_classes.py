@@ -98,3 +98,8 @@ def test_figure4_stats_mean_and_t_interval():
     low, high = st.t.interval(0.95, 3, loc=values.mean(), scale=st.sem(values))
     assert (row["value"], row["n"]) == (pytest.approx(values.mean()), 4)
     assert (row["ci_low"], row["ci_high"]) == (pytest.approx(low), pytest.approx(high))
+
+
+def test_missing_day_is_named():
+    with pytest.raises(ValueError, match=r"no ROIs for day \['day15'\]"):
+        class_counts(make_classes(), order=("day1", "day15"))

@@ -55,7 +55,12 @@ def class_counts(classes, *, by: str = "day", order=None) -> pd.DataFrame:
         raise ValueError(f"unknown class labels {unknown}; expected {list(CLASS_ORDER)}")
     counts = pd.crosstab(table[by], table["label"]).reindex(columns=list(CLASS_ORDER),
                                                             fill_value=0)
-    counts = counts.reindex(list(order)) if order is not None else counts
+    if order is not None:
+        missing = [str(g) for g in order if g not in counts.index]
+        if missing:
+            raise ValueError(f"no ROIs for {by} {missing}; the classifier output has "
+                             f"{sorted(map(str, counts.index))}")
+        counts = counts.reindex(list(order))
     counts.columns.name = None
     return counts.astype(int)
 
@@ -149,6 +154,9 @@ def plot_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", "d
     ax.set_xlim(-0.5, len(order) - 0.5)
     ax.set_ylim(0, max(1.0, float(np.nanmax(wide.to_numpy()))) if wide.size else 1.0)
     ax.set_ylabel("Fraction of ROIs activated\nafter the run")
+    ax.legend([plt.Line2D([], [], color="#9A9A9A", lw=0.7, marker="o", ms=2.5),
+               plt.Line2D([], [], color="black", marker="s", ms=4, ls="none")],
+              ["One mouse", "Mean ± SEM"], loc="upper left")
     if len(order) > 1:
         annotate_test(ax, test, x0=0, x1=len(order) - 1, y=1.03)
     return ax
