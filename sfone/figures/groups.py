@@ -105,8 +105,12 @@ def plot_group_points(table: pd.DataFrame, value: str, *, group: str = "group", 
 @styled
 def plot_group_timecourse(table: pd.DataFrame, value: str, *, x: str, group: str = "group",
                           order=None, xlabel: str = "", ylabel: str | None = None, test=None,
-                          test_prefix: str = "", legend_loc: str = "best", ax=None):
+                          test_prefix: str = "", legend_loc: str = "best",
+                          legend_room: float = 0.0, ax=None):
     """Mean +- SEM across animals of ``value`` against ``x`` for each group.
+
+    ``legend_room`` extends the y axis by that fraction of its range on the legend's side
+    ("lower ..." or "upper ..." ``legend_loc``) so the legend does not cover data.
 
     Returns
     -------
@@ -126,6 +130,11 @@ def plot_group_timecourse(table: pd.DataFrame, value: str, *, x: str, group: str
         bar.lines[0].set_gid(str(name))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel or column_label(value))
+    if legend_room:
+        low, high = ax.get_ylim()
+        extra = legend_room * (high - low)
+        ax.set_ylim(low - extra if legend_loc.startswith("lower") else low,
+                    high + extra if legend_loc.startswith("upper") else high)
     ax.legend(loc=legend_loc)
     annotate_corner(ax, test, prefix=test_prefix, y=1.08)
     return ax
