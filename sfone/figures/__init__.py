@@ -1,0 +1,81 @@
+"""Publication figures: ``plot_*`` panels (return Axes) and the composite figures 1-10.
+
+Every composite ``figure_*`` function returns a Figure and, given a
+:class:`sfone.report.StatsTable` as ``stats=``, records every number it shows. Statistical tests
+are never computed here: pass precomputed results ``{"test", "statistic", "p_value"}``.
+Save with :func:`save_figure` (PNG/SVG/PDF, atomic).
+"""
+
+from ._style import (
+    CLASS_COLORS,
+    CLASS_ORDER,
+    OKABE_ITO,
+    figsize,
+    figure_style,
+    format_p,
+    save_figure,
+)
+from .classes import (
+    class_counts,
+    figure_class_proportions,
+    figure_fraction_activated_paired,
+    plot_class_proportions,
+    plot_fraction_activated_paired,
+)
+from .groups import plot_group_points, plot_group_timecourse
+from .histology import bdnf_fractions, figure_bdnf, plot_bdnf_fraction
+from .metabolic import (
+    dark_intervals,
+    figure_metabolic,
+    plot_ancova,
+    plot_metabolic_timecourse,
+    subject_means,
+)
+from .perirun import (
+    figure_class_traces,
+    figure_perirun_heatmaps,
+    plot_class_traces,
+    plot_perirun_heatmap,
+    sort_by_class,
+)
+from .stress import (
+    figure_stress_endpoints,
+    figure_stress_test,
+    plot_stress_curve,
+    plot_stress_endpoint,
+    speed_profile,
+)
+from .training import (
+    figure_endurance,
+    figure_glucose,
+    glucose_iauc,
+    plot_endurance_days,
+    plot_glucose,
+    training_gain,
+)
+
+#: Figure number -> (file stem, composite function), the order of the issue and the report.
+FIGURES = {
+    1: ("fig1_class_proportions", figure_class_proportions),
+    2: ("fig2_perirun_heatmaps", figure_perirun_heatmaps),
+    3: ("fig3_class_traces", figure_class_traces),
+    4: ("fig4_fraction_activated_per_mouse", figure_fraction_activated_paired),
+    5: ("fig5_bdnf_sf1", figure_bdnf),
+    6: ("fig6_stress_test", figure_stress_test),
+    7: ("fig7_stress_endpoints", figure_stress_endpoints),
+    8: ("fig8_endurance_training", figure_endurance),
+    9: ("fig9_post_exercise_glucose", figure_glucose),
+    10: ("fig10_metabolic_cage", figure_metabolic),
+}
+
+__all__ = [
+    "FIGURES", "OKABE_ITO", "CLASS_COLORS", "CLASS_ORDER", "figsize", "figure_style", "format_p",
+    "save_figure", "class_counts", "plot_class_proportions", "plot_fraction_activated_paired",
+    "figure_class_proportions", "figure_fraction_activated_paired", "plot_perirun_heatmap",
+    "plot_class_traces", "sort_by_class", "figure_perirun_heatmaps", "figure_class_traces",
+    "bdnf_fractions", "plot_bdnf_fraction", "figure_bdnf", "speed_profile", "plot_stress_curve",
+    "plot_stress_endpoint", "figure_stress_test", "figure_stress_endpoints",
+    "plot_endurance_days", "training_gain", "plot_glucose", "glucose_iauc", "figure_endurance",
+    "figure_glucose", "dark_intervals", "subject_means", "plot_metabolic_timecourse",
+    "plot_ancova", "figure_metabolic", "plot_group_points", "plot_group_timecourse",
+]

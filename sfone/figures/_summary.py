@@ -1,0 +1,63 @@
+"""Descriptive summaries shared by the figure modules and written to ``stats.csv``.
+
+Only descriptive numbers live here (means, SEM, t-based and Wilson confidence intervals); the
+hypothesis tests are computed elsewhere and passed to the figures as results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _stats
+
+from ._style import as_test_result, mean_sem
+
+__all__ = ["group_summary", "record_summary", "record_test", "wilson_interval"]
+
+
+def group_summary(table: pd.DataFrame, value: str, by: str | list[str],
+                  order=None) -> pd.DataFrame:
+    """Mean, SEM, n and 95 % t-interval of ``value`` per ``by`` group (NaN values ignored).
+
+    Returns a DataFrame indexed by the group(s) with columns mean, sem, n, ci_low, ci_high.
+    """
+    grouped = table.groupby(by, sort=order is None, observed=True)[value]
+    rows = {}
+    for key, values in grouped:
+        key = key[0] if isinstance(key, tuple) and len(key) == 1 else key
+        mean, sem, n = mean_sem(values.to_numpy(dtype=float))
+        half = _stats.t.ppf(0.975, n - 1) * sem if n > 1 else np.nan
+        rows[key] = {"mean": float(mean), "sem": float(sem), "n": int(n),
+                     "ci_low": float(mean - half), "ci_high": float(mean + half)}
+    summary = pd.DataFrame.from_dict(rows, orient="index")
+    if order is not None:
+        summary = summary.reindex([o for o in order if o in summary.index])
+    return summary
+
+
+def wilson_interval(successes, total, confidence: float = 0.95):
+    """Wilson score interval of a binomial proportion (arrays allowed)."""
+    successes = np.asarray(successes, dtype=float)
+    total = np.asarray(total, dtype=float)
+    z = _stats.norm.ppf(0.5 + confidence / 2)
+    p = successes / total
+    centre = (p + z**2 / (2 * total)) / (1 + z**2 / total)
+    half = z * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2)) / (1 + z**2 / total)
+    return centre - half, centre + half
+
+
+def record_summary(stats, figure: str, quantity: str, summary: pd.DataFrame,
+                   group_prefix: str = "") -> None:
+    """Add one ``stats`` row per group of a :func:`group_summary` table (no-op if stats is None)."""
+    if stats is None:
+        return
+    for group, row in summary.iterrows():
+        name = "/".join(map(str, group)) if isinstance(group, tuple) else str(group)
+        stats.add(figure, quantity, group_prefix + name, row["mean"], n=row["n"],
+                  ci_low=row["ci_low"], ci_high=row["ci_high"])
+
+
+def record_test(stats, figure: str, quantity: str, group: str, result) -> None:
+    """Add a test row (test, statistic, p) when both ``stats`` and ``result`` are given."""
+    if stats is not None and as_test_result(result) is not None:
+        stats.add_test(figure, quantity, group, result)

@@ -1,0 +1,188 @@
+"""Figure 10: metabolic cage time courses with light/dark shading, and the ANCOVA panel.
+
+Inputs: a calorimetry Dataset over (subject, time) with ``ee`` (kcal/h), ``rer`` ("1"), ``vo2``
+(mL/h), coords ``body_mass`` (g) and ``group`` per subject, ``time`` in s from the start; a boolean
+``is_dark`` DataArray over ``time``; and an ANCOVA result mapping (see :func:`plot_ancova`).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ._style import (
+    annotate_corner,
+    as_test_result,
+    color_for,
+    figsize,
+    figure_style,
+    label_with_n,
+    mean_sem,
+    new_axes,
+    styled,
+)
+from ._summary import group_summary, record_summary, record_test
+
+__all__ = ["VARIABLE_LABELS", "dark_intervals", "subject_means", "plot_metabolic_timecourse",
+           "plot_ancova", "figure_metabolic"]
+
+VARIABLE_LABELS = {"ee": "EE (kcal/h)", "rer": "RER (VCO$_2$/VO$_2$)", "vo2": "VO$_2$ (mL/h)",
+                   "vco2": "VCO$_2$ (mL/h)"}
+_QUANTITY = {"ee": "ee_kcal_h", "rer": "rer", "vo2": "vo2_ml_h", "vco2": "vco2_ml_h"}
+_TIME_SCALE = {"d": 86400.0, "h": 3600.0}
+_TIME_NAME = {"d": "days", "h": "h"}
+
+
+def dark_intervals(is_dark: xr.DataArray) -> list[tuple[float, float]]:
+    """(start, end) times in s of each run of dark samples (end = first light sample or last time)."""
+    time = np.asarray(is_dark["time"].values, dtype=float)
+    dark = np.asarray(is_dark.values, dtype=bool)
+    edges = np.diff(np.concatenate([[0], dark.astype(int), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    step = np.median(np.diff(time)) if time.size > 1 else 0.0
+    ends = np.where(stops < time.size, time[np.minimum(stops, time.size - 1)], time[-1] + step)
+    return [(float(time[a]), float(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def _groups(ds: xr.Dataset, order) -> list:
+    present = list(pd.unique(np.asarray(ds["group"].values, dtype=str)))
+    return [g for g in order if g in present] + [g for g in present if g not in order] \
+        if order is not None else present
+
+
+@styled
+def plot_metabolic_timecourse(ds: xr.Dataset, *, variable: str = "ee", is_dark=None,
+                              order=None, time_unit: str = "d", ax=None):
+    """Mean +- SEM across subjects of ``variable`` over time per group, dark phases shaded.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per group (gid the group, label with n mice), an SEM band per group, and one
+        grey span per dark phase (gid "dark").
+    """
+    time = np.asarray(ds["time"].values, dtype=float) / _TIME_SCALE[time_unit]
+    groups_of = np.asarray(ds["group"].values, dtype=str)
+    ax = new_axes(ax, figsize(100, 45))
+    if is_dark is not None:
+        for start, end in dark_intervals(is_dark):
+            span = ax.axvspan(start / _TIME_SCALE[time_unit], end / _TIME_SCALE[time_unit],
+                              color="#DDDDDD", lw=0, zorder=0)
+            span.set_gid("dark")
+    values = ds[variable].transpose("subject", "time").values
+    for i, group in enumerate(_groups(ds, order)):
+        avg, sem, _ = mean_sem(values[groups_of == group], axis=0)
+        color = color_for(group, i)
+        ax.plot(time, avg, color=color, lw=0.8, gid=str(group),
+                label=label_with_n(group, int(np.sum(groups_of == group)), "mice"))
+        ax.fill_between(time, avg - np.nan_to_num(sem), avg + np.nan_to_num(sem), color=color,
+                        alpha=0.25, lw=0)
+    ax.set_xlim(time[0], time[-1])
+    ax.set_xlabel(f"Time ({_TIME_NAME[time_unit]})")
+    ax.set_ylabel(VARIABLE_LABELS.get(variable, f"{variable} ({ds[variable].attrs.get('units')})"))
+    return ax
+
+
+def subject_means(ds: xr.Dataset, variable: str = "ee", *, mask=None) -> pd.DataFrame:
+    """Per-subject mean of ``variable`` over time (or over ``mask`` times): subject, group,
+    body_mass_g, ``variable``."""
+    data = ds[variable]
+    if mask is not None:
+        data = data.isel(time=np.flatnonzero(np.asarray(mask.values, dtype=bool)))
+    return pd.DataFrame({"subject": np.asarray(ds["subject"].values, dtype=str),
+                         "group": np.asarray(ds["group"].values, dtype=str),
+                         "body_mass_g": np.asarray(ds["body_mass"].values, dtype=float),
+                         variable: data.mean("time").values})
+
+
+@styled
+def plot_ancova(data, ancova: dict, *, variable: str = "ee", order=None, ax=None):
+    """EE (or ``variable``) against body mass per group, fitted lines and adjusted means.
+
+    Parameters
+    ----------
+    data : Dataset or DataFrame
+        Calorimetry Dataset (averaged over time per subject) or a table from
+        :func:`subject_means` (subject, group, body_mass_g, ``variable``).
+    ancova : mapping
+        ``{"groups": {group: {"slope": <unit/g>, "intercept": <unit>, "adjusted_mean": <unit>,
+        "adjusted_sem": <unit, optional>}}, "mean_body_mass": g, "test": str,
+        "statistic": F, "p_value": p for group}``. The fitted line of a group is
+        ``intercept + slope * body_mass``; adjusted means are drawn at ``mean_body_mass``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Per group: points (gid "points:<group>"), fitted line over the group's mass range
+        (gid "fit:<group>"), adjusted mean marker (gid "adjusted:<group>").
+    """
+    table = subject_means(data, variable) if isinstance(data, xr.Dataset) else data
+    groups = _groups(xr.Dataset(coords={"group": table["group"].to_numpy()}), order)
+    mean_mass = float(ancova["mean_body_mass"])
+    ax = new_axes(ax, figsize(60, 55))
+    for i, group in enumerate(groups):
+        part = table[table["group"] == group]
+        color = color_for(group, i)
+        fit = ancova["groups"][group]
+        points = ax.scatter(part["body_mass_g"], part[variable], s=10, color=color, lw=0,
+                            alpha=0.7, label=label_with_n(group, len(part), "mice"))
+        points.set_gid(f"points:{group}")
+        mass = np.array([part["body_mass_g"].min(), part["body_mass_g"].max()])
+        line, = ax.plot(mass, fit["intercept"] + fit["slope"] * mass, color=color, lw=1.0)
+        line.set_gid(f"fit:{group}")
+        mark = ax.errorbar(mean_mass, fit["adjusted_mean"], yerr=fit.get("adjusted_sem"),
+                           marker="D", ms=4, color=color, mec="black", mew=0.5, capsize=2,
+                           zorder=4)
+        mark.lines[0].set_gid(f"adjusted:{group}")
+    ax.axvline(mean_mass, color="#999999", ls=":", lw=0.6)
+    ax.set_xlabel("Body mass (g)")
+    ax.set_ylabel(VARIABLE_LABELS.get(variable, variable))
+    ax.legend(loc="upper left", title="◆ adjusted mean at mean mass")
+    annotate_corner(ax, as_test_result_or_none(ancova), prefix="Group effect: ", y=1.08)
+    return ax
+
+
+def as_test_result_or_none(result):
+    """The normalised test of an ANCOVA mapping, or None if it carries no p-value."""
+    return as_test_result(result) if result.get("p_value") is not None else None
+
+
+def figure_metabolic(ds: xr.Dataset, is_dark: xr.DataArray, ancova: dict, *,
+                     ancova_variable: str = "ee", order=None, time_unit: str = "d", stats=None,
+                     figure_id: str = "fig10"):
+    """Figure 10: EE and RER over days with dark shading (left), ANCOVA of EE on mass (right).
+
+    ``stats`` rows: per-subject means of ee and rer averaged over mice per "<group>/light|dark",
+    the ANCOVA slope and adjusted mean per group, and the group test.
+    """
+    with figure_style():
+        fig, axes = plt.subplot_mosaic([["ee", "ancova"], ["rer", "ancova"]],
+                                       figsize=figsize("double", 80), layout="constrained",
+                                       width_ratios=(2.1, 1))
+        for variable in ("ee", "rer"):
+            plot_metabolic_timecourse(ds, variable=variable, is_dark=is_dark, order=order,
+                                      time_unit=time_unit, ax=axes[variable])
+        axes["ee"].set_xlabel("")
+        axes["ee"].legend(loc="upper left", bbox_to_anchor=(0.0, 1.22), ncol=3)
+        plot_ancova(ds, ancova, variable=ancova_variable, order=order, ax=axes["ancova"])
+    _record_metabolic(stats, figure_id, ds, is_dark, ancova, ancova_variable)
+    return fig
+
+
+def _record_metabolic(stats, figure_id, ds, is_dark, ancova, variable) -> None:
+    if stats is None:
+        return
+    for name in ("ee", "rer"):
+        for phase, mask in (("light", ~is_dark), ("dark", is_dark)):
+            table = subject_means(ds, name, mask=mask)
+            summary = group_summary(table, name, "group")
+            summary.index = [f"{g}/{phase}" for g in summary.index]
+            record_summary(stats, figure_id, _QUANTITY[name], summary)
+    for group, fit in ancova["groups"].items():
+        stats.add(figure_id, f"{variable}_adjusted_mean", str(group), fit["adjusted_mean"],
+                  n=int(np.sum(np.asarray(ds["group"].values, dtype=str) == group)))
+        stats.add(figure_id, f"{variable}_slope_per_g", str(group), fit["slope"])
+    record_test(stats, figure_id, f"{variable}_ancova_group", "all",
+                as_test_result_or_none(ancova))

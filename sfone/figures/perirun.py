@@ -1,0 +1,246 @@
+"""Figures 2 and 3: peri-run heatmaps and mean +- SEM traces per post-run class.
+
+Inputs: peri-run traces, a DataArray over (roi, trial, lag) with ``lag`` in seconds from the run
+end and values in z-score units; and the classifier output over ``roi`` (``label``, ``effect``),
+with the same ``roi`` values. Several days are given as mappings ``{day: ...}`` or as one object
+with a ``day`` coordinate over ``roi``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+
+from ._style import (
+    CLASS_COLORS,
+    CLASS_ORDER,
+    annotate_corner,
+    display_name,
+    figsize,
+    figure_style,
+    label_with_n,
+    mean_sem,
+    new_axes,
+    styled,
+)
+from ._summary import group_summary, record_test
+
+__all__ = ["HEATMAP_CLASS_ORDER", "sort_by_class", "plot_perirun_heatmap", "plot_class_traces",
+           "figure_perirun_heatmaps", "figure_class_traces", "select_group"]
+
+#: Heatmap rows top to bottom: activated, no change, inhibited (each by decreasing effect).
+HEATMAP_CLASS_ORDER = ("activated", "unchanged", "inhibited")
+_TIME_SCALE = {"s": 1.0, "min": 60.0}
+
+
+def select_group(data, key, by: str = "day"):
+    """The part of ``data`` for one day: ``data[key]`` for a mapping, else ROIs with ``by == key``."""
+    if isinstance(data, Mapping) and not isinstance(data, xr.Dataset):
+        return data[key]
+    return data.isel(roi=np.flatnonzero(np.asarray(data[by].values, dtype=str) == str(key)))
+
+
+def _trial_mean(traces: xr.DataArray) -> xr.DataArray:
+    missing = {"roi", "lag"} - set(traces.dims)
+    if missing:
+        raise ValueError(f"peri-run traces need dims (roi, trial, lag); missing {sorted(missing)}")
+    return traces.mean("trial", skipna=True) if "trial" in traces.dims else traces
+
+
+def _aligned_classes(traces: xr.DataArray, classes: xr.Dataset) -> xr.Dataset:
+    rois = traces["roi"].values
+    if classes.sizes["roi"] == rois.size and np.array_equal(classes["roi"].values, rois):
+        return classes
+    try:
+        return classes.sel(roi=rois)
+    except KeyError as err:
+        raise ValueError(f"the classifier output lacks ROIs of the traces: {err}") from None
+
+
+def sort_by_class(classes: xr.Dataset, class_order=HEATMAP_CLASS_ORDER) -> np.ndarray:
+    """Positions of ROIs sorted by class (``class_order``), then by decreasing ``effect``."""
+    labels = np.asarray(classes["label"].values, dtype=str)
+    rank = np.full(labels.size, len(class_order))
+    for i, cls in enumerate(class_order):
+        rank[labels == cls] = i
+    return np.lexsort((-np.asarray(classes["effect"].values, dtype=float), rank))
+
+
+@styled
+def plot_perirun_heatmap(traces: xr.DataArray, classes: xr.Dataset, *, vmin=None, vmax=None,
+                         cmap: str = "RdBu_r", time_unit: str = "min", colorbar: bool = True,
+                         ax=None):
+    """ROI x time heatmap of trial-averaged z around the run end, sorted by class then effect.
+
+    Parameters
+    ----------
+    traces : DataArray (roi, trial, lag)
+        Peri-run z-scores; ``lag`` in s from run end.
+    classes : Dataset over roi
+        Classifier output with ``label`` and ``effect`` for the same ROIs.
+    vmin, vmax : float, optional
+        Colour limits in z (default: symmetric 99th percentile of |z|).
+    time_unit : {"min", "s"}
+        Unit of the x axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.images[0]`` holds the sorted ROI x lag array; y ticks name each class block and its n.
+    """
+    mean = _trial_mean(traces).transpose("roi", "lag")
+    classes = _aligned_classes(mean, classes)
+    order = sort_by_class(classes)
+    matrix = np.asarray(mean.values, dtype=float)[order]
+    if vmax is None:
+        vmax = float(np.nanpercentile(np.abs(matrix), 99)) if matrix.size else 1.0
+    vmin = -vmax if vmin is None else vmin
+    lag = np.asarray(mean["lag"].values, dtype=float) / _TIME_SCALE[time_unit]
+    step = np.median(np.diff(lag)) if lag.size > 1 else 1.0
+    ax = new_axes(ax, figsize(60, 60))
+    image = ax.imshow(matrix, aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax,
+                      extent=(lag[0] - step / 2, lag[-1] + step / 2, matrix.shape[0], 0),
+                      interpolation="nearest", rasterized=True)
+    ax.axvline(0, color="black", ls="--", lw=0.6)
+    _label_class_blocks(ax, np.asarray(classes["label"].values, dtype=str)[order])
+    ax.set_xlabel(f"Time from run end ({time_unit})")
+    ax.set_ylabel("ROIs sorted by class, effect")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="z-score", shrink=0.8)
+    return ax
+
+
+def _label_class_blocks(ax, sorted_labels: np.ndarray) -> None:
+    ticks, names, colors = [], [], []
+    start = 0
+    for cls in HEATMAP_CLASS_ORDER:
+        n = int(np.sum(sorted_labels == cls))
+        if n == 0:
+            continue
+        ticks.append(start + n / 2)
+        names.append(f"{display_name(cls)}\n(n = {n})")
+        colors.append(CLASS_COLORS[cls] if cls != "unchanged" else "#555555")
+        if start > 0:
+            ax.axhline(start, color="black", lw=0.6)
+        start += n
+    ax.set_yticks(ticks, names)
+    ax.tick_params(axis="y", length=0)
+    for label, color in zip(ax.get_yticklabels(), colors, strict=True):
+        label.set_color(color)
+
+
+@styled
+def plot_class_traces(traces: xr.DataArray, classes: xr.Dataset, *, time_unit: str = "min",
+                      legend: bool = True, ax=None):
+    """Mean +- SEM (across ROIs) of the trial-averaged peri-run z trace for each class.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per class (label "<Class> (n = k)", gid the class name) and its SEM band
+        (a PolyCollection with the same gid).
+    """
+    mean = _trial_mean(traces).transpose("roi", "lag")
+    classes = _aligned_classes(mean, classes)
+    labels = np.asarray(classes["label"].values, dtype=str)
+    lag = np.asarray(mean["lag"].values, dtype=float) / _TIME_SCALE[time_unit]
+    ax = new_axes(ax, figsize(60, 50))
+    for cls in CLASS_ORDER:
+        rows = np.asarray(mean.values, dtype=float)[labels == cls]
+        if rows.shape[0] == 0:
+            continue
+        avg, sem, _ = mean_sem(rows, axis=0)
+        color = CLASS_COLORS[cls] if cls != "unchanged" else "#777777"
+        line, = ax.plot(lag, avg, color=color, label=label_with_n(cls, rows.shape[0]), gid=cls)
+        band = ax.fill_between(lag, avg - np.nan_to_num(sem), avg + np.nan_to_num(sem),
+                               color=color, alpha=0.25, lw=0)
+        band.set_gid(cls)
+    ax.axvline(0, color="black", ls="--", lw=0.6)
+    ax.axhline(0, color="#BBBBBB", lw=0.5, zorder=0)
+    ax.set_xlabel(f"Time from run end ({time_unit})")
+    ax.set_ylabel("z-score (mean ± SEM)")
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax
+
+
+def _shared_limit(matrices) -> float:
+    values = np.concatenate([np.abs(np.asarray(m, dtype=float)).ravel() for m in matrices])
+    return float(np.nanpercentile(values, 99)) if values.size else 1.0
+
+
+def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str = "day",
+                            clim: float | None = None, time_unit: str = "min", stats=None,
+                            figure_id: str = "fig2"):
+    """Figure 2: one heatmap per day with ONE symmetric colour scale (``clim``, z) and colourbar.
+
+    ``traces`` and ``classes`` are mappings ``{day: ...}`` or objects with a ``by`` coordinate.
+    ``stats`` rows: ``n_rois`` per day and ``colour_limit_z``.
+    """
+    per_day = [(_trial_mean(select_group(traces, d, by)), select_group(classes, d, by))
+               for d in days]
+    if clim is None:
+        clim = _shared_limit(m.values for m, _ in per_day)
+    with figure_style():
+        fig, axes = plt.subplots(1, len(days), figsize=figsize("double", 62), sharex=True,
+                                 layout="constrained", squeeze=False)
+        for ax, day, (mean, cls) in zip(axes[0], days, per_day, strict=True):
+            plot_perirun_heatmap(mean, cls, vmin=-clim, vmax=clim, time_unit=time_unit,
+                                 colorbar=False, ax=ax)
+            ax.set_title(display_name(day))
+        for ax in axes[0, 1:]:
+            ax.set_ylabel("")
+        fig.colorbar(axes[0, 0].images[0], ax=axes[0].tolist(), label="z-score", shrink=0.8,
+                     aspect=25)
+    if stats is not None:
+        for day, (mean, _) in zip(days, per_day, strict=True):
+            stats.add(figure_id, "n_rois", day, mean.sizes["roi"], n=mean.sizes["roi"])
+        stats.add(figure_id, "colour_limit_z", "all", clim)
+    return fig
+
+
+def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "day",
+                        post_window_s: tuple[float, float] = (0.0, np.inf),
+                        time_unit: str = "min", test=None, stats=None, figure_id: str = "fig3"):
+    """Figure 3: mean +- SEM trace per class, one panel per day, shared y axis.
+
+    ``test``: optional precomputed comparison of the activated ROIs' effect between the days.
+    ``stats`` rows: ``mean_postrun_z_<class>`` per day = mean over ROIs of each ROI's trial-mean z
+    averaged over lags in ``post_window_s`` (n = ROIs, 95 % t CI); and the test.
+    """
+    with figure_style():
+        fig, axes = plt.subplots(1, len(days), figsize=figsize("double", 55), sharey=True,
+                                 layout="constrained", squeeze=False)
+        for i, (ax, day) in enumerate(zip(axes[0], days, strict=True)):
+            plot_class_traces(select_group(traces, day, by), select_group(classes, day, by),
+                              time_unit=time_unit, ax=ax)
+            ax.set_title(display_name(day))
+            if i > 0:
+                ax.set_ylabel("")
+        if len(days) > 1:
+            annotate_corner(axes[0, -1], test, x=1.02, y=0.45, sep=",\n",
+                            prefix=f"Activated,\n{display_name(days[-1])} vs {display_name(days[0])}:\n")
+    _record_postrun_means(stats, figure_id, traces, classes, days, by, post_window_s)
+    record_test(stats, figure_id, "mean_postrun_z_activated", "_vs_".join(days), test)
+    return fig
+
+
+def _record_postrun_means(stats, figure_id, traces, classes, days, by, window) -> None:
+    if stats is None:
+        return
+    import pandas as pd
+
+    for day in days:
+        mean = _trial_mean(select_group(traces, day, by))
+        cls = _aligned_classes(mean, select_group(classes, day, by))
+        lag = mean["lag"].values
+        post = mean.isel(lag=np.flatnonzero((lag >= window[0]) & (lag <= window[1])))
+        table = pd.DataFrame({"label": np.asarray(cls["label"].values, dtype=str),
+                              "z": post.mean("lag").values})
+        summary = group_summary(table, "z", "label")
+        for label, row in summary.iterrows():
+            stats.add(figure_id, f"mean_postrun_z_{label}", day, row["mean"], n=row["n"],
+                      ci_low=row["ci_low"], ci_high=row["ci_high"])

@@ -1,0 +1,169 @@
+"""Figures 6 and 7: graded treadmill stress test, control vs SF1-silenced mice.
+
+Inputs: a long table with one row per mouse and sample or stage (subject, group, time_s,
+speed_m_min, vo2_ml_kg_min or vo2_ml_h, rer) and an endpoints table (subject, group, vo2max,
+time_to_exhaustion_s, distance_m, max_speed_m_min, crossover_speed_m_min).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ._style import (
+    annotate_corner,
+    color_for,
+    figsize,
+    figure_style,
+    label_with_n,
+    new_axes,
+    styled,
+)
+from ._summary import group_summary, record_summary, record_test
+from .groups import COLUMN_INFO, ordered_groups, plot_group_points, scaled_column
+
+__all__ = ["STRESS_GROUPS", "ENDPOINT_COLUMNS", "speed_profile", "plot_stress_curve",
+           "plot_stress_endpoint", "figure_stress_test", "figure_stress_endpoints"]
+
+STRESS_GROUPS = ("control", "silenced")
+ENDPOINT_COLUMNS = ("time_to_exhaustion_s", "distance_m", "max_speed_m_min", "vo2max")
+_Y_COLUMNS = {"vo2": (("vo2_ml_kg_min", "VO$_2$ (mL/kg/min)"), ("vo2_ml_h", "VO$_2$ (mL/h)")),
+              "rer": (("rer", "RER (VCO$_2$/VO$_2$)"),)}
+
+
+def _y_column(table: pd.DataFrame, y: str) -> tuple[str, str]:
+    for column, label in _Y_COLUMNS.get(y, ((y, y),)):
+        if column in table:
+            return column, label
+    raise ValueError(f"the stress-test table has no column for {y!r}; expected one of "
+                     f"{[c for c, _ in _Y_COLUMNS.get(y, ((y, y),))]}")
+
+
+def speed_profile(timeseries: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Mean +- SEM across mice of ``column`` at each speed and group (per-mouse mean first).
+
+    Returns a DataFrame indexed by (group, speed_m_min) with mean, sem, n, ci_low, ci_high.
+    """
+    per_mouse = (timeseries.groupby(["group", "subject", "speed_m_min"], sort=True)[column]
+                 .mean().reset_index())
+    return group_summary(per_mouse, column, ["group", "speed_m_min"])
+
+
+@styled
+def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=None,
+                      order=STRESS_GROUPS, test=None, ax=None):
+    """Mean +- SEM of VO2 (``y="vo2"``) or RER (``y="rer"``) against treadmill speed per group.
+
+    With ``endpoints``, VO2 panels mark each group's mean VO2max at its mean maximum speed
+    (star, +- SEM both ways; gid "vo2max:<group>") and RER panels mark each group's mean
+    crossover speed (vertical dashed line, gid "crossover:<group>") with RER = 1 dotted.
+    ``test``: optional precomputed group x speed test (annotated above the axes).
+    """
+    column, label = _y_column(timeseries, y)
+    profile = speed_profile(timeseries, column)
+    groups = ordered_groups(timeseries, "group", [g for g in order if g in set(timeseries["group"])]
+                            or None)
+    ax = new_axes(ax, figsize(60, 50))
+    for i, group in enumerate(groups):
+        part = profile.loc[group]
+        n_mice = timeseries.loc[timeseries["group"] == group, "subject"].nunique()
+        bar = ax.errorbar(part.index.to_numpy(dtype=float), part["mean"].to_numpy(),
+                          yerr=part["sem"].to_numpy(),
+                          color=color_for(group, i), marker="o", ms=2.5, capsize=1.5,
+                          label=label_with_n(group, n_mice, "mice"))
+        bar.lines[0].set_gid(str(group))
+        if endpoints is not None:
+            _mark_endpoints(ax, endpoints[endpoints["group"] == group], y, group, i)
+    if y == "rer":
+        ax.axhline(1.0, color="#777777", ls=":", lw=0.7)
+    ax.set_xlabel("Treadmill speed (m/min)")
+    ax.set_ylabel(label)
+    handles, labels = ax.get_legend_handles_labels()
+    if endpoints is not None:
+        handles.append(_MARK_HANDLES[y]())
+        labels.append(_MARK_LABELS[y])
+    ax.legend(handles, labels, loc="upper left")
+    annotate_corner(ax, test, prefix="Group × speed: ", y=1.08)
+    return ax
+
+
+_MARK_LABELS = {"vo2": "VO$_2$max at max speed (mean ± SEM)",
+                "rer": "RER-crossover speed (mean)"}
+_MARK_HANDLES = {
+    "vo2": lambda: plt.Line2D([], [], marker="*", ms=7, color="#555555", ls="none"),
+    "rer": lambda: plt.Line2D([], [], color="#555555", ls="--", lw=0.8),
+}
+
+
+def _mark_endpoints(ax, ends: pd.DataFrame, y: str, group, index: int) -> None:
+    color = color_for(group, index)
+    speed = group_summary(ends, "max_speed_m_min", "group").iloc[0]
+    if y == "vo2":
+        vo2max = group_summary(ends, "vo2max", "group").iloc[0]
+        mark = ax.errorbar(speed["mean"], vo2max["mean"], xerr=speed["sem"], yerr=vo2max["sem"],
+                           marker="*", ms=7, color=color, mec="white", mew=0.4, capsize=1.5,
+                           lw=0.8, zorder=4)
+        mark.lines[0].set_gid(f"vo2max:{group}")
+    elif y == "rer":
+        crossover = group_summary(ends, "crossover_speed_m_min", "group").iloc[0]
+        line = ax.axvline(crossover["mean"], color=color, ls="--", lw=0.8)
+        line.set_gid(f"crossover:{group}")
+
+
+@styled
+def plot_stress_endpoint(endpoints: pd.DataFrame, column: str, *, order=STRESS_GROUPS,
+                         test=None, ylabel: str | None = None, ax=None):
+    """One endpoint per group: mice as points with mean +- SEM (see ``plot_group_points``)."""
+    groups = [g for g in order if g in set(endpoints["group"])] or None
+    return plot_group_points(endpoints, column, order=groups, test=test, ylabel=ylabel, ax=ax)
+
+
+def figure_stress_test(timeseries: pd.DataFrame, endpoints: pd.DataFrame, *,
+                       order=STRESS_GROUPS, vo2_test=None, rer_test=None, stats=None,
+                       figure_id: str = "fig6"):
+    """Figure 6: (a) VO2 vs speed with VO2max marks, (b) RER vs speed with crossover marks.
+
+    ``stats`` rows: mean VO2 and RER per "<group>/<speed>m_min", the marked VO2max,
+    max speed and crossover speed per group, and the tests.
+    """
+    with figure_style():
+        fig, axes = plt.subplots(1, 2, figsize=figsize("double", 60), layout="constrained")
+        plot_stress_curve(timeseries, y="vo2", endpoints=endpoints, order=order, test=vo2_test,
+                          ax=axes[0])
+        plot_stress_curve(timeseries, y="rer", endpoints=endpoints, order=order, test=rer_test,
+                          ax=axes[1])
+    if stats is not None:
+        for y, result in (("vo2", vo2_test), ("rer", rer_test)):
+            column, _ = _y_column(timeseries, y)
+            profile = speed_profile(timeseries, column)
+            profile.index = [f"{g}/{s:g}m_min" for g, s in profile.index]
+            record_summary(stats, figure_id, column, profile)
+            record_test(stats, figure_id, f"{column}_group_x_speed", "all", result)
+        for column in ("vo2max", "max_speed_m_min", "crossover_speed_m_min"):
+            data, quantity = scaled_column(endpoints, column)
+            record_summary(stats, figure_id, quantity, group_summary(data, quantity, "group"))
+    return fig
+
+
+def figure_stress_endpoints(endpoints: pd.DataFrame, *, columns=ENDPOINT_COLUMNS,
+                            order=STRESS_GROUPS, tests=None, stats=None,
+                            figure_id: str = "fig7"):
+    """Figure 7: one panel per endpoint column; ``tests`` maps column -> precomputed result.
+
+    ``stats`` rows: mean per group of each endpoint in its displayed unit (quantity names in
+    ``groups.COLUMN_INFO``, e.g. time_to_exhaustion_min) and the tests.
+    """
+    tests = tests or {}
+    with figure_style():
+        fig, axes = plt.subplots(1, len(columns), figsize=figsize("double", 55),
+                                 layout="constrained", squeeze=False)
+        for ax, column in zip(axes[0], columns, strict=True):
+            plot_stress_endpoint(endpoints, column, order=order, test=tests.get(column), ax=ax)
+    groups = [g for g in order if g in set(endpoints["group"])]
+    for column in columns:
+        data, quantity = scaled_column(endpoints, column)
+        record_summary(stats, figure_id, quantity, group_summary(data, quantity, "group",
+                                                                 order=groups))
+        record_test(stats, figure_id, COLUMN_INFO.get(column, (column,))[0],
+                    "_vs_".join(groups), tests.get(column))
+    return fig

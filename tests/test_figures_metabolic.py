@@ -1,0 +1,68 @@
+"""Figure 10: calorimetry time courses with dark shading, ANCOVA lines and adjusted means."""
+
+import numpy as np
+import pytest
+import xarray as xr
+from figure_inputs import (
+    close_figures,  # noqa: F401  (autouse fixture)
+    make_ancova,
+    make_calorimetry,
+)
+
+from sfone.figures import dark_intervals, figure_metabolic, plot_ancova, plot_metabolic_timecourse
+from sfone.report import StatsTable
+
+
+def test_dark_intervals_cover_each_dark_run():
+    time = np.arange(0, 10 * 600.0, 600.0)
+    dark = xr.DataArray([0, 0, 1, 1, 1, 0, 0, 1, 1, 1], dims="time", coords={"time": time})
+    assert dark_intervals(dark.astype(bool)) == [(1200.0, 3000.0), (4200.0, 6000.0)]
+
+
+def test_timecourse_mean_band_and_dark_spans():
+    ds, is_dark = make_calorimetry()
+    ax = plot_metabolic_timecourse(ds, variable="ee", is_dark=is_dark)
+    spans = [p for p in ax.patches if p.get_gid() == "dark"]
+    assert len(spans) == 3  # lights off 19:00-07:00, experiment starting 07:00, 3 days
+    first = spans[0].get_x()
+    assert first == pytest.approx(12 / 24)
+    line = next(line for line in ax.lines if line.get_gid() == "silenced")
+    expected = ds["ee"].where(ds["group"] == "silenced").mean("subject").values
+    np.testing.assert_allclose(line.get_ydata(), expected)
+    np.testing.assert_allclose(line.get_xdata(), ds["time"].values / 86400)
+    assert line.get_label() == "SF1-silenced (n = 6 mice)"
+    assert ax.get_ylabel() == "EE (kcal/h)" and ax.get_xlabel() == "Time (days)"
+
+
+def test_ancova_lines_points_and_adjusted_means():
+    ds, _ = make_calorimetry()
+    ancova = make_ancova(ds)
+    ax = plot_ancova(ds, ancova)
+    control = ds["group"].values == "control"
+    points = next(c for c in ax.collections if c.get_gid() == "points:control")
+    np.testing.assert_allclose(points.get_offsets()[:, 0], ds["body_mass"].values[control])
+    np.testing.assert_allclose(points.get_offsets()[:, 1],
+                               ds["ee"].values[control].mean(axis=1))
+    fit = next(line for line in ax.lines if line.get_gid() == "fit:control")
+    g = ancova["groups"]["control"]
+    np.testing.assert_allclose(fit.get_ydata(), g["intercept"] + g["slope"] * fit.get_xdata())
+    mark = next(line for line in ax.lines if line.get_gid() == "adjusted:silenced")
+    assert mark.get_xdata()[0] == pytest.approx(ds["body_mass"].values.mean())
+    assert mark.get_ydata()[0] == pytest.approx(ancova["groups"]["silenced"]["adjusted_mean"])
+    assert any(t.get_text() == "Group effect: ANCOVA, p = 0.013" for t in ax.texts)
+    assert ax.get_xlabel() == "Body mass (g)"
+
+
+def test_figure10_stats_light_dark_means_and_ancova_rows():
+    ds, is_dark = make_calorimetry()
+    stats = StatsTable()
+    figure_metabolic(ds, is_dark, make_ancova(ds), stats=stats)
+    frame = stats.to_frame().set_index(["quantity", "group"])
+    control = ds["group"].values == "control"
+    dark = is_dark.values
+    expected = ds["ee"].values[control][:, dark].mean(axis=1).mean()
+    assert frame.loc[("ee_kcal_h", "control/dark"), "value"] == pytest.approx(expected)
+    assert frame.loc[("ee_kcal_h", "control/dark"), "n"] == 6
+    assert frame.loc[("ee_ancova_group", "all"), "p_value"] == 0.013
+    assert frame.loc[("ee_adjusted_mean", "control"), "value"] == pytest.approx(
+        make_ancova(ds)["groups"]["control"]["adjusted_mean"])
