@@ -27,9 +27,9 @@ from scipy.signal import butter, sosfiltfilt
 from ._logging import warn
 from ._robust_fit import fit_line
 from .exceptions import QualityWarning
-from .schema import is_time_dim, make_events
+from .schema import finalize_dataset, is_time_dim, make_events
 
-__all__ = ["compute_dff", "align_to", "lowpass", "fit_bleaching", "robust_zscore",
+__all__ = ["compute_dff", "dff_dataset", "align_to", "lowpass", "fit_bleaching", "robust_zscore",
            "window_zscore", "ttl_to_events", "auc"]
 
 METHODS = ("irls", "ols", "signal-only")
@@ -212,6 +212,21 @@ def compute_dff(ds: xr.Dataset, *, signal: str, control: str | None = None,
         attrs["baseline_window"] = [float(baseline_window[0]), float(baseline_window[1])]
     return xr.DataArray(dff, dims=sig.dims, coords={sig.dims[0]: sig[sig.dims[0]]}, name="dff",
                         attrs=attrs)
+
+
+def dff_dataset(ds: xr.Dataset, *, signal: str, **options) -> xr.Dataset:
+    """:func:`compute_dff` as a contract-valid photometry Dataset holding ``dff`` (and the signal).
+
+    Provenance attrs (source file and format, subject, session start) are carried over from ``ds``;
+    ``options`` are the keyword options of :func:`compute_dff`.
+    """
+    dff = compute_dff(ds, signal=signal, **options)
+    out = xr.Dataset({"dff": dff, signal: ds[signal]})
+    keep = {k: ds.attrs[k] for k in ("subject", "session_start") if k in ds.attrs}
+    return finalize_dataset(out, modality="photometry",
+                            source_format=str(ds.attrs.get("source_format", "unknown")),
+                            source_file=ds.attrs.get("source_file", "<in-memory>"),
+                            processing="sfone.photometry.compute_dff", **keep)
 
 
 def robust_zscore(da: xr.DataArray) -> xr.DataArray:

@@ -106,8 +106,8 @@ def read_tdt(path, *, signals: bool = True, stores: tuple[str, ...] | None = Non
     import tdt
 
     path = Path(path)
-    headers = _headers(path)
     tsq = _tsq(path)
+    headers = _headers(path)
     stream_names = {k: str(v.name) for k, v in headers.stores.items()
                     if v.type_str == "streams"}
     wanted = None if stores is None else {str(s) for s in stores}

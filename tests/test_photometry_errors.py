@@ -1,0 +1,96 @@
+"""Bad input gives a FormatError that names the file and the problem."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+import sfone.io as sio
+from sfone.exceptions import FormatError
+from sfone.io.photometry.csv import read_photometry_csv
+from sfone.io.photometry.doric import read_doric
+from sfone.io.photometry.ppd import read_ppd
+from sfone.simulate.photometry import simulate_photometry, write_ppd
+
+
+@pytest.fixture(scope="module")
+def ppd_bytes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ppd") / "ok.ppd"
+    write_ppd(simulate_photometry(duration_s=20, random_state=0), path)
+    return path.read_bytes()
+
+
+def test_random_bytes_named_doric(tmp_path):
+    path = tmp_path / "noise.doric"
+    path.write_bytes(np.random.default_rng(0).bytes(4096))
+    with pytest.raises(FormatError, match="not a readable HDF5 file") as info:
+        read_doric(path)
+    assert str(path) in str(info.value)
+    with pytest.raises(FormatError, match="noise.doric.*unrecognised"):
+        sio.read(path)  # no sniffer claims it
+
+
+def test_hdf5_without_doric_layout(tmp_path):
+    path = tmp_path / "other.doric"
+    with h5py.File(path, "w") as fh:
+        fh.create_dataset("Something", data=np.arange(3))
+    with pytest.raises(FormatError, match=r"other\.doric.*\['Something'\].*DataAcquisition"):
+        read_doric(path)
+
+
+def test_csv_without_time_column(tmp_path):
+    path = tmp_path / "notime.csv"
+    path.write_text("signal,control\n1.0,2.0\n1.1,2.1\n")
+    with pytest.raises(FormatError, match="notime.csv: no time column.*signal, control"):
+        read_photometry_csv(path)
+    with pytest.raises(FormatError, match="notime.csv.*time column 'clock' not found"):
+        read_photometry_csv(path, time_column="clock")
+
+
+@pytest.mark.parametrize("cut, problem", [
+    (-3, "cut short .*trailing bytes"),
+    (40, "cut short"),
+    (1, "2-byte header length"),
+])
+def test_ppd_cut_short(tmp_path, ppd_bytes, cut, problem):
+    path = tmp_path / "cut.ppd"
+    path.write_bytes(ppd_bytes[:cut])
+    with pytest.raises(FormatError, match=problem) as info:
+        read_ppd(path)
+    assert str(path) in str(info.value)
+
+
+def test_ppd_unknown_mode_refused(tmp_path):
+    header = json.dumps({"mode": "4 colour time div.", "sampling_rate": 130,
+                         "volts_per_division": [1e-4, 1e-4], "version": "0.3"}).encode()
+    path = tmp_path / "fork.ppd"
+    path.write_bytes(len(header).to_bytes(2, "little") + header + b"\x00" * 400)
+    with pytest.raises(FormatError, match="fork.ppd: unknown acquisition mode '4 colour"):
+        read_ppd(path)
+
+
+def test_ppd_v11_pulsed_pairs_subtract_baseline(tmp_path):
+    header = json.dumps({"mode": "2EX_2EM_pulsed", "sampling_rate": 100, "n_analog_signals": 2,
+                         "n_digital_signals": 2, "volts_per_division": [0.001, 0.001],
+                         "version": "1.1.0"}).encode()
+    # per sample: analog1 on, analog1 off, analog2 on, analog2 off (value << 1 | digital bit)
+    frame = np.array([(500 << 1) | 1, 100 << 1, 300 << 1, 50 << 1], dtype="<u2")
+    path = tmp_path / "paired.ppd"
+    path.write_bytes(len(header).to_bytes(2, "little") + header + np.tile(frame, 10).tobytes())
+    ds = read_ppd(path)
+    assert ds.sizes["time_analog_1"] == 10
+    np.testing.assert_allclose(ds["analog_1"].values, 0.4)
+    np.testing.assert_allclose(ds["analog_2"].values, 0.25)
+    np.testing.assert_allclose(ds["analog_1_baseline"].values, 0.1)
+    assert ds["digital_1"].values.tolist() == [1] * 10
+    assert ds["time_analog_2"].values[0] == pytest.approx(1 / 200)
+
+
+def test_tdt_folder_without_tsq(tmp_path):
+    from sfone.io.photometry.tdt import read_tdt
+
+    with pytest.raises(FormatError, match=r"expected one \.tsq header file"):
+        read_tdt(tmp_path)
