@@ -163,3 +163,20 @@ class _no_warning:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_doric_csv_export_two_header_rows_and_trailing_commas(shared, tmp_path):
+    """Old Doric CSV exports: a descriptor row, then names; trailing commas; DI/O level line."""
+    path = tmp_path / "doric_export.csv"
+    rows = ["---,Analog In. | Ch.1,Analog In. | Ch.2,Digital I/O | Ch.1,",
+            "Time(s),AIn-1 - Dem (AOut-1),AIn-2 - Dem (AOut-2),DI/O-1,"]
+    rows += [f"{t:.3f},{s:.6f},{c:.6f},{d}," for t, s, c, d in
+             zip(shared.time_signal, shared.signal, shared.control, shared.ttl, strict=True)]
+    path.write_text("\n".join(rows) + "\n")
+    ds = sio.read(path)
+    assert set(ds.data_vars) == {"AIn-1 - Dem (AOut-1)", "AIn-2 - Dem (AOut-2)", "DI_O-1"}
+    assert ds["DI_O-1"].attrs["source_name"] == "DI/O-1"
+    assert ds["DI_O-1"].attrs["units"] == "1"
+    assert ds.attrs["ignored_columns"] == ["Unnamed: 4"]
+    events = ttl_to_events(ds["DI_O-1"])
+    np.testing.assert_allclose(events.start.values, shared.ttl_onsets, atol=1 / shared.fs)

@@ -8,7 +8,8 @@
   channel column with the same suffix (``MeanInt_410nm``) lives on that clock.
 * ``channels=`` picks columns (list) or renames them (``{"signal": "filt465"}``). Otherwise every
   numeric column except frame counters is a channel; skipped columns are listed in the
-  ``ignored_columns`` attr. Columns named like TTL/DIO/digital get units ``"1"``; others ``"a.u."``.
+  ``ignored_columns`` attr (text columns, frame counters, empty ``Unnamed`` columns left by
+  trailing commas). Columns named like TTL/DIO/digital get units ``"1"``; others ``"a.u."``.
 """
 
 from __future__ import annotations
@@ -114,7 +115,9 @@ def _channel_columns(table, clocks, channels) -> tuple[dict[str, str], list[str]
         if column in time_cols:
             continue
         numeric = pd.to_numeric(table[column], errors="coerce")
-        if COUNTER_PATTERN.match(column) or numeric.isna().all() and table[column].notna().any():
+        empty_unnamed = column.startswith("Unnamed:") and table[column].isna().all()
+        text = numeric.isna().all() and table[column].notna().any()
+        if COUNTER_PATTERN.match(column) or text or empty_unnamed:
             ignored.append(column)
         else:
             mapping[column] = column
