@@ -194,3 +194,20 @@ def test_tdt_streams_own_rate_when_signal_file_present(tmp_path):
         assert _rate(ds, dim) == pytest.approx(1017.2526, rel=1e-6)
         assert _duration(ds, dim) == pytest.approx(660.7, abs=0.2)
     assert "PAB_" in ds.data_vars and "Tick" not in ds.data_vars
+
+
+def test_ppd_dlight_rises_after_reward_ttl():
+    """Real data: NAc dLight (m53) goes up after the 137 reward TTLs on digital_1."""
+    from sfone.photometry import compute_dff
+
+    ds = sio.read(fixture_path("photometry", "pyphotometry", "m53_NAc_L-2019-11-24-093939.ppd"))
+    dff = compute_dff(ds, signal="analog_1", control="analog_2", method="signal-only",
+                      lowpass_hz=10.0)
+    assert dff.dims == ("time_analog_1",)
+    assert 0 < dff.attrs["fit_slope"] < 1  # red control: weak positive motion coupling
+    t, x = dff["time_analog_1"].values, dff.values
+    onsets = ttl_to_events(ds["digital_1"]).start.values
+    change = np.array([x[(t > e) & (t < e + 1)].mean() - x[(t > e - 2) & (t < e)].mean()
+                       for e in onsets])
+    assert change.mean() > 0.01  # > 1 % dF/F
+    assert change.mean() / (change.std() / np.sqrt(change.size)) > 10

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sfone._robust_fit import fit_line
 from sfone.exceptions import QualityWarning
@@ -143,3 +145,21 @@ def test_auc_in_signal_times_seconds_independent_of_rate():
         da = _trace(np.full(t.size, 0.5), t)
         assert auc(da) == pytest.approx(2.0)  # 0.5 x 4 s
         assert auc(da, start=1, end=2) == pytest.approx(0.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 30), st.integers(1, 30)), min_size=1, max_size=20))
+def test_ttl_edges_recovered_exactly(gaps_and_widths):
+    """Any pulse train on a 100 Hz clock: starts/ends are the first high/low samples."""
+    fs = 100.0
+    level, starts, ends, i = [], [], [], 0
+    for gap, width in gaps_and_widths:
+        level += [0] * gap + [1] * width
+        starts.append(i + gap)
+        ends.append(i + gap + width)
+        i += gap + width
+    level += [0]
+    t = np.arange(len(level)) / fs
+    events = ttl_to_events(_trace(level, t))
+    np.testing.assert_allclose(events.start.values, t[starts])
+    np.testing.assert_allclose(events.end.values, t[ends])
