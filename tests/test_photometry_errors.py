@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import sfone.io as sio
-from sfone.exceptions import FormatError
+from sfone.exceptions import DataRepairWarning, FormatError, QualityWarning
 from sfone.io.photometry.csv import read_photometry_csv
 from sfone.io.photometry.doric import read_doric
 from sfone.io.photometry.ppd import read_ppd
@@ -94,3 +94,27 @@ def test_tdt_folder_without_tsq(tmp_path):
 
     with pytest.raises(FormatError, match=r"expected one \.tsq header file"):
         read_tdt(tmp_path)
+
+
+def test_ppd_zero_padded_gap_flagged_and_kept(tmp_path, ppd_bytes):
+    n_header = int.from_bytes(ppd_bytes[:2], "little")
+    body = bytearray(ppd_bytes[2 + n_header:])
+    body[400:440] = bytes(40)  # 10 two-word frames lost on the serial line
+    path = tmp_path / "gap.ppd"
+    path.write_bytes(ppd_bytes[:2 + n_header] + bytes(body))
+    with pytest.warns(QualityWarning, match=r"gap.ppd: 10 sample frame\(s\) are all zero"):
+        ds = read_ppd(path)
+    assert (ds["analog_1"].values[100:110] == 0).all()
+    assert ds.sizes["time_analog_1"] == len(body) // 4
+
+
+def test_npm_dropped_frames_flagged(tmp_path):
+    from sfone.simulate.photometry import write_npm_csv
+
+    path = write_npm_csv(simulate_photometry(duration_s=20, random_state=1), tmp_path / "n.csv")
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:50] + lines[53:]) + "\n")  # lose three frames
+    with pytest.warns(QualityWarning, match="FrameCounter jumps at 1 place"), \
+            pytest.warns(DataRepairWarning):
+        ds = sio.read(path)
+    assert ds.sizes["time_470"] + ds.sizes["time_415"] == len(lines) - 1 - 1 - 3

@@ -180,3 +180,10 @@ def test_doric_csv_export_two_header_rows_and_trailing_commas(shared, tmp_path):
     assert ds.attrs["ignored_columns"] == ["Unnamed: 4"]
     events = ttl_to_events(ds["DI_O-1"])
     np.testing.assert_allclose(events.start.values, shared.ttl_onsets, atol=1 / shared.fs)
+
+
+def test_short_simulation_stays_physical():
+    """Overlapping motion artefacts never drive fluorescence to zero or below."""
+    sim = simulate_photometry(duration_s=20, n_artefacts=30, random_state=0)
+    assert sim.motion.min() > 0.2
+    assert sim.signal.min() > 0.3 and sim.control.min() > 0.1

@@ -60,8 +60,9 @@ def _transients(t, rng, rate_hz, rise_s=0.15, decay_s=1.2):
 
 
 def _motion_fn(duration, rng, n_artefacts):
-    """A function of time: 1 minus smooth dips (shared motion artefacts) and a slow wander."""
-    centres = rng.uniform(10.0, duration - 10.0, n_artefacts)
+    """A function of time: product of smooth dips (shared motion artefacts) and a slow wander."""
+    margin = min(10.0, duration / 4)
+    centres = rng.uniform(margin, duration - margin, n_artefacts)
     depths = rng.uniform(0.05, 0.25, n_artefacts)
     widths = rng.uniform(0.3, 2.0, n_artefacts)
     wander_phase = rng.uniform(0, 2 * np.pi)
@@ -69,7 +70,9 @@ def _motion_fn(duration, rng, n_artefacts):
     def motion(t):
         dips = depths[:, None] * np.exp(-0.5 * ((t[None, :] - centres[:, None])
                                                 / widths[:, None]) ** 2)
-        return (1.0 - dips.sum(axis=0)) * (1 + 0.02 * np.sin(2 * np.pi * t / 97 + wander_phase))
+        # a product of dips stays positive however many artefacts overlap
+        return np.prod(1.0 - dips, axis=0) * (1 + 0.02 * np.sin(2 * np.pi * t / 97
+                                                              + wander_phase))
 
     return motion
 

@@ -29,7 +29,7 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import warn
-from ...exceptions import DataRepairWarning, FormatError
+from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
 
@@ -98,7 +98,19 @@ def _flag_channels(flags: np.ndarray, time: np.ndarray) -> list[Channel]:
     return channels
 
 
+def _warn_frame_gaps(table: pd.DataFrame, path) -> None:
+    if "FrameCounter" not in table.columns:
+        return
+    steps = np.diff(pd.to_numeric(table["FrameCounter"], errors="coerce").to_numpy(dtype=float))
+    gaps = np.flatnonzero(steps != 1)
+    if gaps.size:
+        warn(f"{path}: FrameCounter jumps at {gaps.size} place(s) (first after row {gaps[0] + 1}, "
+             f"step {steps[gaps[0]]:g}): dropped frames; each LED keeps its own timestamps",
+             QualityWarning)
+
+
 def _photometry_channels(table, time, path) -> list[Channel]:
+    _warn_frame_gaps(table, path)
     state_col = "LedState" if "LedState" in table.columns else "Flags"
     flags = pd.to_numeric(table[state_col], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
     led = flags & 7

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ...exceptions import FormatError
+from ..._logging import warn
+from ...exceptions import FormatError, QualityWarning
 from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
 
@@ -140,6 +141,16 @@ def _channels(header: dict, words: np.ndarray, mode: _Mode, paired: bool) -> lis
     return channels
 
 
+def _warn_zero_frames(words: np.ndarray, stride: int, path) -> None:
+    """The acquisition GUI zero-pads chunks lost on the serial line: flag (keep) such frames."""
+    zero = ~words.reshape(-1, stride).any(axis=1)
+    if zero.any():
+        first = int(np.argmax(zero))
+        warn(f"{path}: {int(zero.sum())} sample frame(s) are all zero (first at sample {first}): "
+             "serial-line gaps zero-padded by the acquisition software; kept as 0 V",
+             QualityWarning)
+
+
 def read_ppd(path) -> xr.Dataset:
     """Read a pyPhotometry ``.ppd`` file into a photometry Dataset (volts; digital lines 0/1).
 
@@ -160,6 +171,7 @@ def read_ppd(path) -> xr.Dataset:
     if not payload:
         raise FormatError("no samples after the header", path=path)
     words = np.frombuffer(payload, dtype="<u2")
+    _warn_zero_frames(words, stride_bytes // 2, path)
     channels = _channels(header, words, mode, paired)
     return build_dataset(
         channels, path=path, source_format="ppd", subject=header.get("subject_ID"),
