@@ -185,5 +185,5 @@ def test_doric_csv_export_two_header_rows_and_trailing_commas(shared, tmp_path):
 def test_short_simulation_stays_physical():
     """Overlapping motion artefacts never drive fluorescence to zero or below."""
     sim = simulate_photometry(duration_s=20, n_artefacts=30, random_state=0)
-    assert sim.motion.min() > 0.2
-    assert sim.signal.min() > 0.3 and sim.control.min() > 0.1
+    assert sim.motion.min() > 0.1  # 30 overlapping dips of <= 25 % each, multiplied
+    assert sim.signal.min() > 0.1 and sim.control.min() > 0.05
