@@ -165,6 +165,7 @@ def test_tdt_headers_only_block_epocs_readable():
     assert ds["time_PAB_"].values[0] == pytest.approx(160.7157, abs=1e-4)
     assert set(np.unique(ds["PAB_"].values)) == {0.0, 16.0, 2064.0}
     assert ds.attrs["session_start"].startswith("2017-02-07T21:18:2")
+    assert ds.attrs["scalar_Fi1i"] == [1, 211, 40, 0.5, 2, 530, 10, 0.5]  # lock-in settings
 
 
 def test_tdt_epocs_match_pmat_behaviour_table():

@@ -5,6 +5,7 @@
 * Epocs (``PAB/``, ``Tick``, ``Vid1``) become variables on clock ``time_<store>`` (onset times) with
   their values, plus ``<store>_offset`` (s). :func:`read_tdt_epocs` returns one epoc store as an
   events Dataset (``start``/``end``, ``label`` = value).
+* Scalar stores become ``scalar_<store>`` attrs ordered by channel (``Fi1i``: lock-in settings).
 * Stream samples live in the ``.tev`` file; epoc times and values live in the ``.tsq`` header
   index. A block without its ``.tev`` (as in headers-only copies) raises a ``FormatError`` naming
   the missing file unless ``signals=False``, which reads the epocs (events) only.
@@ -75,6 +76,17 @@ def _epoc_channels(stores) -> list[Channel]:
     return channels
 
 
+def _scalar_attrs(stores) -> dict[str, list[float]]:
+    """Scalar stores (e.g. ``Fi1i``, lock-in settings) as ``scalar_<name>`` attrs, by channel."""
+    attrs = {}
+    for _key, store in stores.items():
+        if store.type_str == "scalars" and "data" in store.keys():
+            order = np.argsort(np.asarray(store.chan), kind="stable")
+            values = np.asarray(store.data, dtype=float).ravel()[order]
+            attrs[f"scalar_{safe_name(store.name)}"] = [float(v) for v in values]
+    return attrs
+
+
 def _stream_channels(streams, names: dict[str, str]) -> list[Channel]:
     channels = []
     for key, stream in streams.items():
@@ -130,7 +142,8 @@ def read_tdt(path, *, signals: bool = True, stores: tuple[str, ...] | None = Non
     session = _dt.datetime.fromtimestamp(start, tz=_dt.UTC).isoformat()
     return build_dataset(channels, path=path, source_format="tdt", session_start=session,
                          duration_s=stop - start, signals_read=int(signals),
-                         stores=[str(v.name) for _k, v in headers.stores.items()])
+                         stores=[str(v.name) for _k, v in headers.stores.items()],
+                         **_scalar_attrs(headers.stores))
 
 
 def read_tdt_epocs(path, store: str) -> xr.Dataset:
