@@ -118,3 +118,34 @@ def test_npm_dropped_frames_flagged(tmp_path):
             pytest.warns(DataRepairWarning):
         ds = sio.read(path)
     assert ds.sizes["time_470"] + ds.sizes["time_415"] == len(lines) - 1 - 1 - 3
+
+
+def test_ppd_legacy_42_byte_header(tmp_path):
+    text = b"m01  2018-01-02T03:04:05".ljust(31)
+    header = (text + bytes([1]) + (130).to_bytes(2, "little")
+              + (101220).to_bytes(4, "little") * 2)  # 0.00010122 V x 1e9
+    assert len(header) == 42
+    words = np.tile(np.array([(1000 << 1) | 1, 2000 << 1], dtype="<u2"), 13)
+    path = tmp_path / "legacy.ppd"
+    path.write_bytes((42).to_bytes(2, "little") + header + words.tobytes())
+    ds = sio.read(path)
+    assert ds.attrs["subject"] == "m01"
+    assert ds.attrs["session_start"] == "2018-01-02T03:04:05"
+    assert set(ds.dims) == {"time"}  # mode code unpublished: no stagger claimed
+    np.testing.assert_allclose(ds["analog_1"].values, 1000 * 0.00010122)
+    np.testing.assert_allclose(ds["analog_2"].values, 2000 * 0.00010122)
+    assert ds.sizes["time"] == 13 and ds["time"].values[1] == pytest.approx(1 / 130)
+
+
+def test_ppd_continuous_v1_shares_one_clock(tmp_path):
+    header = json.dumps({"subject_ID": "s", "date_time": "2024-05-06T07:08:09",
+                         "mode": "2EX_2EM_continuous", "sampling_rate": 1000,
+                         "n_analog_signals": 2, "n_digital_signals": 2,
+                         "volts_per_division": [1e-4, 2e-4], "version": "1.0.2"}).encode()
+    words = np.tile(np.array([10 << 1, (20 << 1) | 1], dtype="<u2"), 50)
+    path = tmp_path / "cont.ppd"
+    path.write_bytes(len(header).to_bytes(2, "little") + header + words.tobytes())
+    ds = read_ppd(path)
+    assert set(ds.dims) == {"time"} and ds.sizes["time"] == 50
+    np.testing.assert_allclose(ds["analog_2"].values, 20 * 2e-4)
+    assert ds["digital_2"].values.sum() == 50 and ds["digital_1"].values.sum() == 0
