@@ -25,7 +25,7 @@ from scipy.optimize import curve_fit
 from scipy.signal import butter, sosfiltfilt
 
 from ._logging import warn
-from ._robust_fit import fit_line
+from ._robust_fit import DEFAULT_TUNING, fit_line
 from .exceptions import QualityWarning
 from .schema import finalize_dataset, is_time_dim, make_events
 
@@ -151,6 +151,35 @@ def _fit_control(s, c, mask, fit: str, robust: str, tuning) -> tuple[np.ndarray,
     return intercept + slope * c, intercept, slope
 
 
+def _dff_signal_only(sig, ctl, mask, attrs: dict) -> np.ndarray:
+    """(signal - bleach fit [- motion from the detrended control]) / bleach fit."""
+    baseline = np.asarray(fit_bleaching(sig).values)
+    corrected = np.asarray(sig.values, dtype=float) - baseline
+    if ctl is not None:
+        c_detr = np.asarray(ctl.values, dtype=float) - np.asarray(fit_bleaching(ctl).values)
+        motion, intercept, slope = _fit_control(corrected, c_detr, mask, "ols", "tukey", None)
+        corrected = corrected - motion
+        attrs.update(fit="ols", fit_intercept=intercept, fit_slope=slope)
+    return corrected / baseline
+
+
+def _dff_control_fit(sig, ctl, mask, method, robust, tuning, bleach_correction,
+                     attrs: dict) -> np.ndarray:
+    """(signal - fitted control) / fitted control, optionally after divisive detrending."""
+    s = np.asarray(sig.values, dtype=float)
+    c = np.asarray(ctl.values, dtype=float)
+    if bleach_correction:
+        s = s / np.asarray(fit_bleaching(sig).values)
+        c = c / np.asarray(fit_bleaching(ctl).values)
+    fitted, intercept, slope = _fit_control(s, c, mask, method, robust, tuning)
+    attrs.update(fit=method, fit_intercept=intercept, fit_slope=slope,
+                 bleach_correction=int(bleach_correction))
+    if method == "irls":
+        attrs.update(robust=robust,
+                     tuning=float(DEFAULT_TUNING[robust] if tuning is None else tuning))
+    return (s - fitted) / fitted
+
+
 def compute_dff(ds: xr.Dataset, *, signal: str, control: str | None = None,
                 method: str = "irls", robust: str = "tukey", tuning: float | None = None,
                 lowpass_hz: float | None = None, bleach_correction: bool = True,
@@ -180,47 +209,28 @@ def compute_dff(ds: xr.Dataset, *, signal: str, control: str | None = None,
     if lowpass_hz:
         sig = lowpass(sig, lowpass_hz)
         ctl = None if ctl is None else lowpass(ctl, lowpass_hz)
-    t = _times(sig)
-    mask = _window_mask(t, baseline_window)
-    s = np.asarray(sig.values, dtype=float)
+    mask = _window_mask(_times(sig), baseline_window)
     attrs = {"units": "1", "long_name": f"dF/F of {signal}", "method": method,
              "signal": signal, "lowpass_hz": float(lowpass_hz or 0.0)}
     if method == "signal-only":
-        baseline = np.asarray(fit_bleaching(sig).values)
-        corrected = s - baseline
-        if ctl is not None:
-            c_detr = np.asarray(ctl.values) - np.asarray(fit_bleaching(ctl).values)
-            motion, intercept, slope = _fit_control(corrected, c_detr, mask, "ols", robust, tuning)
-            corrected = corrected - motion
-            attrs.update(control=control, fit_intercept=intercept, fit_slope=slope)
-        dff = corrected / baseline
+        dff = _dff_signal_only(sig, ctl, mask, attrs)
     else:
-        c = np.asarray(ctl.values, dtype=float)
-        if bleach_correction:
-            s = s / np.asarray(fit_bleaching(sig).values)
-            c = c / np.asarray(fit_bleaching(ctl).values)
-        fitted, intercept, slope = _fit_control(s, c, mask, method, robust, tuning)
-        dff = (s - fitted) / fitted
-        attrs.update(control=control, fit_intercept=intercept, fit_slope=slope,
-                     robust=robust if method == "irls" else "none",
-                     bleach_correction=int(bleach_correction),
-                     control_interpolated=int("interpolated_from" in ctl.attrs))
-        if method == "irls":
-            attrs["tuning"] = float(tuning) if tuning is not None else {
-                "tukey": 4.685, "huber": 1.345}[robust]
+        dff = _dff_control_fit(sig, ctl, mask, method, robust, tuning, bleach_correction, attrs)
+    if control is not None:
+        attrs.update(control=control, control_interpolated=int("interpolated_from" in ctl.attrs))
     if baseline_window is not None:
         attrs["baseline_window"] = [float(baseline_window[0]), float(baseline_window[1])]
     return xr.DataArray(dff, dims=sig.dims, coords={sig.dims[0]: sig[sig.dims[0]]}, name="dff",
                         attrs=attrs)
 
 
-def dff_dataset(ds: xr.Dataset, *, signal: str, **options) -> xr.Dataset:
-    """:func:`compute_dff` as a contract-valid photometry Dataset holding ``dff`` (and the signal).
+def dff_dataset(ds: xr.Dataset, dff: xr.DataArray) -> xr.Dataset:
+    """A contract-valid photometry Dataset holding ``dff`` and the raw signal it came from.
 
-    Provenance attrs (source file and format, subject, session start) are carried over from ``ds``;
-    ``options`` are the keyword options of :func:`compute_dff`.
+    ``dff`` is the output of :func:`compute_dff` on ``ds``; provenance attrs (source file and
+    format, subject, session start) are carried over from ``ds``.
     """
-    dff = compute_dff(ds, signal=signal, **options)
+    signal = dff.attrs["signal"]
     out = xr.Dataset({"dff": dff, signal: ds[signal]})
     keep = {k: ds.attrs[k] for k in ("subject", "session_start") if k in ds.attrs}
     return finalize_dataset(out, modality="photometry",

@@ -36,7 +36,7 @@ def dff_command(path: Path, signal: str, control: str | None, method: str, robus
                 baseline_window, fmt: str | None, out: Path) -> None:
     """Compute dF/F of SIGNAL in PATH and write variable `dff` to OUT (netCDF)."""
     from ..io import read, write_dataset
-    from ..photometry import dff_dataset
+    from ..photometry import compute_dff, dff_dataset
 
     if out.suffix.lower() != ".nc":
         raise click.BadParameter(f"{out}: expected an output ending in .nc", param_hint="--out")
@@ -45,11 +45,11 @@ def dff_command(path: Path, signal: str, control: str | None, method: str, robus
     if missing:
         raise click.BadParameter(f"{path}: no channel {', '.join(missing)}; channels are "
                                  f"{', '.join(map(str, ds.data_vars))}")
-    result = dff_dataset(ds, signal=signal, control=control, method=method, robust=robust,
-                         tuning=tuning, lowpass_hz=lowpass_hz,
-                         bleach_correction=not no_bleach_correction,
-                         baseline_window=tuple(baseline_window) if baseline_window else None)
-    write_dataset(result, out)
+    dff = compute_dff(ds, signal=signal, control=control, method=method, robust=robust,
+                      tuning=tuning, lowpass_hz=lowpass_hz,
+                      bleach_correction=not no_bleach_correction,
+                      baseline_window=tuple(baseline_window) if baseline_window else None)
+    write_dataset(dff_dataset(ds, dff), out)
     click.echo(f"wrote {out}")
 
 
