@@ -128,11 +128,12 @@ def _h5_dataset(group: h5py.Group, name: str, values) -> None:
 
 
 def write_doric_v6(sim: SimulatedPhotometry, path, *, warmup_samples: int = 5,
+                   unused_channel: bool = True,
                    created: str = "Mon Jan 06 10:00:00 2025") -> Path:
     """Write a Doric v6 ``.doric``: one ``Time`` per group (signal/control lock-ins, DigitalIO).
 
-    Includes an all-NaN crosstalk channel ``AIN01xAOUT02-LockIn`` (unused demodulation) and
-    ``warmup_samples`` leading NaNs in each lock-in channel (demodulator warm-up).
+    With ``unused_channel``, includes an all-NaN crosstalk channel ``AIN01xAOUT02-LockIn``
+    (unused demodulation); ``warmup_samples`` leading NaNs in each lock-in channel (warm-up).
     """
     signal = sim.signal.copy()
     control = sim.control.copy()
@@ -143,10 +144,10 @@ def write_doric_v6(sim: SimulatedPhotometry, path, *, warmup_samples: int = 5,
         config = fh.create_group("Configurations/FPConsole", track_order=True)
         config.attrs["Name"] = "FPConsole"
         series = fh.create_group("DataAcquisition/FPConsole/Signals/Series0001", track_order=True)
-        for name, time, values in (("AIN01xAOUT01-LockIn", sim.time_signal, signal),
-                                   ("AIN01xAOUT02-LockIn", sim.time_signal,
-                                    np.full(signal.shape, np.nan)),
-                                   ("AIN02xAOUT02-LockIn", sim.time_control, control)):
+        lockins = [("AIN01xAOUT01-LockIn", sim.time_signal, signal),
+                   ("AIN01xAOUT02-LockIn", sim.time_signal, np.full(signal.shape, np.nan)),
+                   ("AIN02xAOUT02-LockIn", sim.time_control, control)]
+        for name, time, values in lockins if unused_channel else lockins[::2]:
             group = series.create_group(name, track_order=True)
             _h5_dataset(group, "Time", time)
             _h5_dataset(group, "Values", values)
@@ -193,11 +194,12 @@ def write_ppd(sim: SimulatedPhotometry, path, *, subject: str = "sim01",
     return Path(path)
 
 
-def write_npm_csv(sim: SimulatedPhotometry, path) -> Path:
+def write_npm_csv(sim: SimulatedPhotometry, path, *, all_led_first_frame: bool = True) -> Path:
     """Write a Neurophotometrics V2 ``PhotometryWriter`` CSV (frames alternate 470/415).
 
-    The first frame has ``LedState`` 7 (all LEDs, dropped by readers); the signal is 470 nm, the
-    control 415 nm sampled ``stagger`` periods later (simulate with ``stagger=0.5``).
+    With ``all_led_first_frame`` the first frame has ``LedState`` 7 (all LEDs, as FP3002 files
+    do; readers drop it). The signal is 470 nm, the control 415 nm sampled ``stagger`` periods
+    later (simulate with ``stagger=0.5``).
     """
     n = sim.signal.size
     frame_time = np.empty(2 * n + 1)
@@ -214,6 +216,8 @@ def write_npm_csv(sim: SimulatedPhotometry, path) -> Path:
                           "LedState": led,
                           "ComputerTimestamp": np.round((36000.0 + frame_time) * 1000, 3),
                           "G0": value})
+    if not all_led_first_frame:
+        table = table.iloc[1:]
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, float_format="%.9g", lineterminator="\n")
     return Path(path)
@@ -229,12 +233,16 @@ def write_photometry_csv(sim: SimulatedPhotometry, path) -> Path:
 
 
 def write_samples(out_dir) -> list[Path]:
-    """One small simulated file per photometry format in ``out_dir`` (seeded, reproducible)."""
+    """One small simulated file per photometry format in ``out_dir`` (seeded, reproducible).
+
+    The samples read without repair warnings (no all-NaN channel, no all-LED frame).
+    """
     out_dir = Path(out_dir)
     staggered = simulate_photometry(duration_s=180.0, fs=20.0, stagger=0.5, random_state=41)
     shared = simulate_photometry(duration_s=180.0, fs=20.0, stagger=0.0, random_state=42)
-    return [write_doric_v6(staggered, out_dir / "photometry_doric_v6.doric"),
+    return [write_doric_v6(staggered, out_dir / "photometry_doric_v6.doric",
+                           unused_channel=False),
             write_doric_v1(shared, out_dir / "photometry_doric_v1.doric"),
             write_ppd(staggered, out_dir / "photometry_pyphotometry.ppd"),
-            write_npm_csv(staggered, out_dir / "photometry_npm.csv"),
+            write_npm_csv(staggered, out_dir / "photometry_npm.csv", all_led_first_frame=False),
             write_photometry_csv(shared, out_dir / "photometry_generic.csv")]
