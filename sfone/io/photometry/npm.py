@@ -214,6 +214,6 @@ def _sniff(path: Path) -> bool:
 
 register_format(FormatInfo(
     name="npm", modality="photometry", reader=read_npm, sniff=_sniff,
-    suffixes=(".csv", ".pqt", ".parquet"),
+    suffixes=(".csv", ".pqt", ".parquet"), extra="parquet",  # only Parquet files need pyarrow
     description="Neurophotometrics FP3001/FP3002 CSV (and IBL Parquet), incl. digital inputs",
     hints={".pqt": "Parquet needs pyarrow: pip install 'sfone[parquet]'"}))
