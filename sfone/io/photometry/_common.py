@@ -1,0 +1,102 @@
+"""Helpers shared by the photometry loaders: assembling a contract-valid Dataset from channels.
+
+Each channel keeps its own clock: a :class:`Channel` names the clock it was sampled on, and every
+distinct clock becomes one ``time_<clock>`` coordinate (``time`` when the whole file has one clock).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ..._logging import warn
+from ...exceptions import DataRepairWarning, FormatError
+from ...schema import finalize_dataset
+
+__all__ = ["Channel", "build_dataset", "safe_name", "read_head"]
+
+
+@dataclass
+class Channel:
+    """One recorded channel: samples on a named clock (times in seconds)."""
+
+    name: str
+    values: np.ndarray
+    time: np.ndarray
+    clock: str
+    units: str = "V"
+    attrs: dict = field(default_factory=dict)
+
+
+def safe_name(name: str) -> str:
+    """A netCDF-safe version of a channel or clock name (``/`` is not allowed)."""
+    return re.sub(r"/+", "_", str(name).strip()) or "unnamed"
+
+
+def read_head(path, n_bytes: int = 4096) -> bytes:
+    """The first ``n_bytes`` of a file (for sniffers)."""
+    with open(path, "rb") as fh:
+        return fh.read(n_bytes)
+
+
+def _drop_empty(channels: list[Channel], path) -> list[Channel]:
+    kept = []
+    for channel in channels:
+        values = np.asarray(channel.values, dtype=float)
+        if values.size and np.all(np.isnan(values)):
+            warn(f"{path}: channel {channel.name!r} is entirely NaN (unused demodulation or "
+                 "disconnected input); dropped", DataRepairWarning)
+            continue
+        kept.append(channel)
+    return kept
+
+
+def _check_clock(time: np.ndarray, clock: str, path) -> None:
+    if not np.all(np.isfinite(time)):
+        raise FormatError(f"clock {clock!r}: {int(np.sum(~np.isfinite(time)))} non-finite "
+                          "timestamps; expected finite seconds", path=path)
+    if time.size > 1 and np.any(np.diff(time) <= 0):
+        bad = int(np.argmax(np.diff(time) <= 0))
+        raise FormatError(f"clock {clock!r}: timestamps not strictly increasing at sample "
+                          f"{bad + 1} ({time[bad]!r} then {time[bad + 1]!r})", path=path)
+
+
+def build_dataset(channels: list[Channel], *, path, source_format: str,
+                  subject: str | None = None, session_start: str | None = None,
+                  **attrs) -> xr.Dataset:
+    """Assemble channels into a photometry Dataset, one time coordinate per clock.
+
+    All-NaN channels are dropped with a :class:`DataRepairWarning`; NaNs inside a channel (for
+    example demodulator warm-up) are kept.
+    """
+    channels = _drop_empty(channels, path)
+    if not channels:
+        raise FormatError("no channel with data found", path=path)
+    clocks = list(dict.fromkeys(c.clock for c in channels))
+    single = len(clocks) == 1
+    dims = {clock: "time" if single else f"time_{safe_name(clock)}" for clock in clocks}
+    coords, data_vars = {}, {}
+    for channel in channels:
+        dim = dims[channel.clock]
+        time = np.asarray(channel.time, dtype=np.float64)
+        if dim not in coords:
+            _check_clock(time, channel.clock, path)
+            coords[dim] = (dim, time, {"units": "s", "long_name": f"time of clock {channel.clock}"})
+        elif coords[dim][1].shape != time.shape:
+            raise FormatError(f"channel {channel.name!r} has {time.size} samples but its clock "
+                              f"{channel.clock!r} has {coords[dim][1].size}", path=path)
+        name = safe_name(channel.name)
+        if name in data_vars:
+            raise FormatError(f"two channels are both named {name!r}", path=path)
+        var_attrs = {"units": channel.units, **channel.attrs}
+        if name != channel.name:
+            var_attrs["source_name"] = channel.name
+        data_vars[name] = (dim, np.asarray(channel.values), var_attrs)
+    ds = xr.Dataset(data_vars, coords=coords)
+    return finalize_dataset(ds, modality="photometry", source_format=source_format,
+                            source_file=Path(path), subject=subject,
+                            session_start=session_start, **attrs)

@@ -1,0 +1,149 @@
+"""Doric Neuroscience Studio ``.doric`` (HDF5), both layouts.
+
+* Legacy ("v1", DNS <= 5): ``/Traces/Console/Time(s)/Console_time(s)`` is the one time vector of
+  every channel ``/Traces/Console/<name>/<name>`` (``AIn-1 - Dem (AOut-1)``, ``DI--O-1``...).
+* v6: under ``/DataAcquisition`` every group holding a ``Time`` dataset is its own timebase and
+  every other 1-D dataset in it is a channel on that clock. A ``Values`` dataset takes its group's
+  name (``AIN01xAOUT01-LockIn``); other datasets keep theirs (``AIN01``, ``DIO01``).
+
+All-NaN channels (unused demodulations) are dropped with a ``DataRepairWarning``; NaNs at the start
+of a channel (demodulator warm-up) are kept. Times are the file's own seconds, never re-based per
+group, so clocks stay aligned.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import h5py
+import numpy as np
+import xarray as xr
+
+from ...exceptions import FormatError
+from .._registry import FormatInfo, register_format
+from ._common import Channel, build_dataset, read_head
+
+__all__ = ["read_doric"]
+
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+V1_TIME = "Traces/Console/Time(s)/Console_time(s)"
+
+
+def _units_for(name: str) -> tuple[str, str]:
+    """(units, kind) from a Doric channel name: digital lines are 0/1 levels."""
+    upper = name.upper()
+    if upper.startswith(("DIO", "DI--O", "DI/O")):
+        return "1", "digital"
+    return "V", "analog"
+
+
+def _channel(name: str, values, time, clock: str) -> Channel:
+    units, kind = _units_for(name)
+    return Channel(name, np.asarray(values, dtype=float), time, clock, units, {"kind": kind})
+
+
+def _read_v1(fh: h5py.File, path) -> list[Channel]:
+    console = fh["Traces/Console"]
+    time = np.asarray(fh[V1_TIME], dtype=np.float64)
+    channels = []
+    for name, group in console.items():
+        if name == "Time(s)" or not isinstance(group, h5py.Group):
+            continue
+        if name not in group:
+            raise FormatError(f"/Traces/Console/{name} holds no dataset {name!r} (legacy Doric "
+                              "layout puts each channel at /Traces/Console/<name>/<name>)",
+                              path=path)
+        values = np.asarray(group[name])
+        if values.shape != time.shape:
+            raise FormatError(f"channel {name!r} has {values.size} samples but "
+                              f"{V1_TIME} has {time.size}", path=path)
+        channels.append(_channel(name, values, time, "console"))
+    return channels
+
+
+def _timebase_groups(root: h5py.Group) -> list[h5py.Group]:
+    found: list[h5py.Group] = []
+
+    def visit(_name, obj):
+        if isinstance(obj, h5py.Group) and isinstance(obj.get("Time"), h5py.Dataset):
+            found.append(obj)
+
+    root.visititems(visit)
+    return found
+
+
+def _read_v6(fh: h5py.File, path) -> list[Channel]:
+    groups = _timebase_groups(fh["DataAcquisition"])
+    if not groups:
+        raise FormatError("/DataAcquisition has no group with a 'Time' dataset", path=path)
+    leaf_names = [g.name.rsplit("/", 1)[-1] for g in groups]
+    channels = []
+    for group, leaf in zip(groups, leaf_names, strict=True):
+        clock = leaf if leaf_names.count(leaf) == 1 else group.name.removeprefix(
+            "/DataAcquisition/").replace("/", "_")
+        time = np.asarray(group["Time"], dtype=np.float64)
+        for name, item in group.items():
+            if name == "Time" or not isinstance(item, h5py.Dataset) or item.ndim != 1:
+                continue
+            if item.shape != time.shape:
+                raise FormatError(f"{item.name} has {item.size} samples but {group.name}/Time "
+                                  f"has {time.size}", path=path)
+            label = leaf if name == "Values" else name
+            if leaf_names.count(leaf) > 1:
+                label = f"{clock}_{label}" if name != "Values" else clock
+            channel = _channel(label, item[()], time, clock)
+            channel.attrs["hdf5_path"] = item.name
+            channels.append(channel)
+    return channels
+
+
+def _session_start(fh: h5py.File) -> str | None:
+    created = fh.attrs.get("Created")
+    if created is None:
+        return None
+    text = created.decode() if isinstance(created, bytes) else str(created)
+    try:
+        return _dt.datetime.strptime(text, "%a %b %d %H:%M:%S %Y").isoformat()
+    except ValueError:
+        return text
+
+
+def read_doric(path) -> xr.Dataset:
+    """Read a ``.doric`` file (legacy ``Traces/Console`` or v6 ``DataAcquisition``).
+
+    Raises
+    ------
+    FormatError
+        Not an HDF5 file, or an HDF5 file with neither Doric layout.
+    """
+    path = Path(path)
+    try:
+        fh = h5py.File(path, "r")
+    except OSError as exc:
+        raise FormatError(f"not a readable HDF5 file ({exc}); a .doric file is HDF5",
+                          path=path) from exc
+    with fh:
+        if "DataAcquisition" in fh:
+            layout, channels = "v6", _read_v6(fh, path)
+        elif V1_TIME in fh:
+            layout, channels = "v1", _read_v1(fh, path)
+        else:
+            raise FormatError(f"HDF5 file with top-level groups {sorted(fh.keys())}; expected "
+                              "'DataAcquisition' (Doric v6) or 'Traces/Console' (legacy)",
+                              path=path)
+        start = _session_start(fh)
+    return build_dataset(channels, path=path, source_format="doric", session_start=start,
+                         doric_layout=layout)
+
+
+def _sniff(path: Path) -> bool:
+    if read_head(path, 8) != HDF5_MAGIC:
+        return False
+    with h5py.File(path, "r") as fh:
+        return "DataAcquisition" in fh or V1_TIME in fh
+
+
+register_format(FormatInfo(
+    name="doric", modality="photometry", reader=read_doric, sniff=_sniff, suffixes=(".doric",),
+    description="Doric .doric HDF5 (legacy Traces/Console and v6 DataAcquisition)"))

@@ -1,0 +1,194 @@
+"""pyPhotometry ``.ppd``: a 2-byte little-endian header length, a header, then uint16 words.
+
+Each word holds an analog sample in bits 15..1 and a digital line in bit 0; words interleave the
+analog inputs. Every header generation is read: the pre-JSON 42-byte header, JSON headers whose
+``version`` is a number (0.1, 0.2: the vendor importer crashes on these) or a string, and v1.1+
+pulsed files that store LED-on and LED-off (baseline) words in pairs.
+
+In pulsed (time-division) modes input *i* is sampled ``i / (fs * n_inputs)`` s after input 0, so
+each input gets its own clock ``time_analog_<i>``; the digital line in bit 0 of input *i*'s words
+shares that clock. Continuous modes share one clock ``time``. Values are in volts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ..._logging import warn
+from ...exceptions import FormatError, QualityWarning
+from .._registry import FormatInfo, register_format
+from ._common import Channel, build_dataset, read_head
+
+__all__ = ["read_ppd", "PPD_MODES"]
+
+LEGACY_HEADER_BYTES = 42
+LEGACY_VOLTS_SCALE = 1e9
+PAIRED_SINCE = (1, 1)
+
+
+@dataclass(frozen=True)
+class _Mode:
+    n_inputs: int
+    pulsed: bool
+
+
+#: Acquisition modes of every header generation -> (analog inputs interleaved, pulsed).
+PPD_MODES = {
+    "2EX_2EM_continuous": _Mode(2, False),
+    "2EX_1EM_pulsed": _Mode(2, True),
+    "2EX_2EM_pulsed": _Mode(2, True),
+    "3EX_2EM_pulsed": _Mode(3, True),
+    "1 colour time div.": _Mode(2, True),
+    "2 colour time div.": _Mode(2, True),
+    "2 colour continuous": _Mode(2, False),
+    "GCaMP/RFP": _Mode(2, False),
+    "GCaMP/RFP_dif": _Mode(2, True),
+}
+
+
+def _version_tuple(version) -> tuple[int, ...]:
+    """``0.2`` (float), ``"0.3"`` or ``"1.1.0"`` as comparable integers."""
+    if version is None:
+        return ()
+    return tuple(int(p) for p in str(version).split(".") if p.isdigit())
+
+
+def _legacy_header(raw: bytes) -> dict:
+    text = raw[:31].decode("latin-1").strip()
+    subject, _, date_time = text.partition("  ")
+    return {"subject_ID": subject.strip(), "date_time": date_time.strip(), "mode": None,
+            "sampling_rate": int.from_bytes(raw[32:34], "little"),
+            "volts_per_division": [int.from_bytes(raw[34:38], "little") / LEGACY_VOLTS_SCALE,
+                                   int.from_bytes(raw[38:42], "little") / LEGACY_VOLTS_SCALE],
+            "header_generation": "legacy-42-byte"}
+
+
+def _split_header(raw: bytes, path) -> tuple[dict, bytes]:
+    if len(raw) < 2:
+        raise FormatError(f"file is {len(raw)} bytes long; a .ppd starts with a 2-byte header "
+                          "length", path=path)
+    n_header = int.from_bytes(raw[:2], "little")
+    if len(raw) < 2 + n_header:
+        raise FormatError(f"header declares {n_header} bytes but the file has only "
+                          f"{len(raw) - 2} after the length field: the file is cut short", path=path)
+    header_bytes = raw[2:2 + n_header]
+    try:
+        header = json.loads(header_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if n_header != LEGACY_HEADER_BYTES:
+            raise FormatError(f"header ({n_header} bytes) is neither JSON ({exc}) nor the "
+                              f"{LEGACY_HEADER_BYTES}-byte legacy layout", path=path) from exc
+        header = _legacy_header(header_bytes)
+    if not isinstance(header, dict) or "sampling_rate" not in header:
+        raise FormatError("header has no 'sampling_rate'; expected a pyPhotometry JSON header",
+                          path=path)
+    return header, raw[2 + n_header:]
+
+
+def _mode_of(header: dict, path) -> _Mode:
+    mode = header.get("mode")
+    if mode is None:  # legacy header: mode code unpublished; two inputs, no stagger claimed
+        return _Mode(2, False)
+    if mode not in PPD_MODES:
+        raise FormatError(f"unknown acquisition mode {mode!r}; known modes: "
+                          f"{', '.join(PPD_MODES)}. Reading it with the default layout could "
+                          "interleave colours into one trace, so it is refused", path=path)
+    found = PPD_MODES[mode]
+    declared = header.get("n_analog_signals")
+    if declared is not None and int(declared) != found.n_inputs:
+        raise FormatError(f"mode {mode!r} interleaves {found.n_inputs} analog inputs but the "
+                          f"header says n_analog_signals={declared}", path=path)
+    return found
+
+
+def _volts_per_division(header: dict, index: int) -> float:
+    vpd = header.get("volts_per_division", 1.0)
+    return float(vpd) if isinstance(vpd, int | float) else float(vpd[index])
+
+
+def _channels(header: dict, words: np.ndarray, mode: _Mode, paired: bool) -> list[Channel]:
+    fs = float(header["sampling_rate"])
+    stride = mode.n_inputs * (2 if paired else 1)
+    n_samples = words.size // stride
+    frames = words[:n_samples * stride].reshape(n_samples, stride)
+    analog = (frames >> 1).astype(np.float64)
+    n_digital = min(int(header.get("n_digital_signals", 2)), mode.n_inputs)
+    channels = []
+    for i in range(mode.n_inputs):
+        column = i * (2 if paired else 1)
+        start = i / (fs * mode.n_inputs) if mode.pulsed else 0.0
+        time = start + np.arange(n_samples) / fs
+        clock = f"analog_{i + 1}" if mode.pulsed else "shared"
+        volts = analog[:, column] * _volts_per_division(header, i)
+        attrs = {"fs": fs, "analog_input": i + 1}
+        if paired:
+            baseline = analog[:, column + 1] * _volts_per_division(header, i)
+            channels.append(Channel(f"analog_{i + 1}_baseline", baseline, time, clock, "V", attrs))
+            volts = volts - baseline
+            attrs = {**attrs, "note": "LED-on minus LED-off baseline"}
+        if header.get("LED_current") and i < len(header["LED_current"]):
+            attrs["LED_current_mA"] = float(header["LED_current"][i])
+        channels.append(Channel(f"analog_{i + 1}", volts, time, clock, "V", attrs))
+        if i < n_digital:
+            bits = (frames[:, column] & 1).astype(np.int8)
+            channels.append(Channel(f"digital_{i + 1}", bits, time, clock, "1",
+                                    {"fs": fs, "kind": "digital", "digital_input": i + 1}))
+    return channels
+
+
+def _warn_zero_frames(words: np.ndarray, stride: int, path) -> None:
+    """The acquisition GUI zero-pads chunks lost on the serial line: flag (keep) such frames."""
+    zero = ~words.reshape(-1, stride).any(axis=1)
+    if zero.any():
+        first = int(np.argmax(zero))
+        warn(f"{path}: {int(zero.sum())} sample frame(s) are all zero (first at sample {first}): "
+             "serial-line gaps zero-padded by the acquisition software; kept as 0 V",
+             QualityWarning)
+
+
+def read_ppd(path) -> xr.Dataset:
+    """Read a pyPhotometry ``.ppd`` file into a photometry Dataset (volts; digital lines 0/1).
+
+    Raises
+    ------
+    FormatError
+        Header unreadable, unknown mode, or the file ends in the middle of a sample frame.
+    """
+    path = Path(path)
+    header, payload = _split_header(path.read_bytes(), path)
+    mode = _mode_of(header, path)
+    paired = mode.pulsed and _version_tuple(header.get("version")) >= PAIRED_SINCE
+    stride_bytes = 2 * mode.n_inputs * (2 if paired else 1)
+    if len(payload) % stride_bytes:
+        raise FormatError(f"data section is {len(payload)} bytes, not a whole number of "
+                          f"{stride_bytes}-byte sample frames: the file is cut short "
+                          f"({len(payload) % stride_bytes} trailing bytes)", path=path)
+    if not payload:
+        raise FormatError("no samples after the header", path=path)
+    words = np.frombuffer(payload, dtype="<u2")
+    _warn_zero_frames(words, stride_bytes // 2, path)
+    channels = _channels(header, words, mode, paired)
+    return build_dataset(
+        channels, path=path, source_format="ppd", subject=header.get("subject_ID"),
+        session_start=header.get("date_time"), fs=float(header["sampling_rate"]),
+        mode=str(header.get("mode") or "legacy"), ppd_version=str(header.get("version", "")),
+        pulsed=int(mode.pulsed), paired_baseline=int(paired))
+
+
+def _sniff(path: Path) -> bool:
+    head = read_head(path, 4096)
+    n_header = int.from_bytes(head[:2], "little")
+    if n_header == LEGACY_HEADER_BYTES:
+        return path.suffix.lower() == ".ppd"
+    text = head[2:2 + n_header]
+    return text.startswith(b"{") and b'"sampling_rate"' in text and b'"mode"' in text
+
+
+register_format(FormatInfo(
+    name="ppd", modality="photometry", reader=read_ppd, sniff=_sniff, suffixes=(".ppd",),
+    description="pyPhotometry .ppd (all header generations, incl. float version 0.2)"))
