@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test demo bench samples lint clean
+.PHONY: venv test demo bench samples lint clean readme
 
 venv: $(STAMP)
 
@@ -32,3 +32,6 @@ lint: venv
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
+
+readme: venv
+	$(BIN)/python docs/update_readme_formats.py

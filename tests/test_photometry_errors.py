@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -149,3 +150,11 @@ def test_ppd_continuous_v1_shares_one_clock(tmp_path):
     assert set(ds.dims) == {"time"} and ds.sizes["time"] == 50
     np.testing.assert_allclose(ds["analog_2"].values, 20 * 2e-4)
     assert ds["digital_2"].values.sum() == 50 and ds["digital_1"].values.sum() == 0
+
+
+def test_npm_header_without_rows(tmp_path):
+    sample = Path(__file__).resolve().parents[1] / "data_samples" / "photometry_npm.csv"
+    path = tmp_path / "header_only.csv"
+    path.write_text(sample.read_text().splitlines()[0] + "\n")
+    with pytest.raises(FormatError, match=r"header_only\.csv.*no data rows"):
+        sio.read(path, format="npm")

@@ -183,6 +183,9 @@ def read_npm(path, *, time_column: str | None = None,
         time_column = {"ChannelName": "SystemTimestamp", "Timestamp": "Timestamp"}[layout[0]]
         if "Value.Seconds" in layout:
             time_column = "Value.Seconds"
+    if table.empty:
+        raise FormatError("the table has a header but no data rows; expected one row per frame",
+                          path=path)
     time, used = _time_seconds(table, time_column, path)
     origin = float(time[0]) if time_origin is None else float(time_origin)
     time = time - origin
