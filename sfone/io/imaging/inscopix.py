@@ -1,0 +1,203 @@
+"""Inscopix IDPS / ``isx`` CSV exports: cell-set traces (imaging) and GPIO / event sets (events).
+
+Cell-set traces (``isx.export_cell_set_to_csv_tiff``)::
+
+     , C00, C01
+    Time(s)/Cell Status, accepted, rejected
+    0, 0.0, 42
+    0.05, 0.01, 42.01
+
+Separators are ``", "``; statuses are ``accepted | undecided | rejected``; time is seconds from
+the first sample (or unix seconds with ``time_ref='unix'``). GPIO and event sets are long
+tables ``Time (s), Channel Name, Value`` and ``Time (s), Cell Name, Value``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..._logging import warn
+from ...exceptions import DataRepairWarning, FormatError
+from ...schema import finalize_dataset, make_events
+from .._registry import FormatInfo, register_format
+from ._common import imaging_dataset
+
+__all__ = ["read_inscopix", "read_inscopix_events", "STATUSES"]
+
+STATUSES = ("accepted", "undecided", "rejected")
+_STATUS_LABEL = "Time(s)/Cell Status"
+_UNIX_SECONDS = 1e8  # times beyond ~3 years are unix epoch seconds (time_ref='unix')
+
+
+def _header(path: Path) -> tuple[list[str], list[str]]:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        names = [c.strip() for c in fh.readline().rstrip("\r\n").split(",")]
+        status = [c.strip() for c in fh.readline().rstrip("\r\n").split(",")]
+    return names, status
+
+
+def _roi_ids(names: list[str]) -> np.ndarray:
+    numbers = [re.fullmatch(r"[A-Za-z]*(\d+)", n) for n in names]
+    if all(numbers):
+        ids = np.array([int(m.group(1)) for m in numbers])
+        if np.unique(ids).size == ids.size:
+            return ids
+    return np.arange(len(names))
+
+
+def _check_header(path: Path, names: list[str], status: list[str]) -> None:
+    if not status or status[0] != _STATUS_LABEL:
+        raise FormatError(f"line 2 starts with {status[:1]!r}, expected {_STATUS_LABEL!r} "
+                          "(an IDPS cell-set traces export)", path=path)
+    if len(names) != len(status):
+        raise FormatError(f"line 1 has {len(names)} columns but line 2 has {len(status)}",
+                          path=path)
+    bad = [(n, s) for n, s in zip(names[1:], status[1:], strict=True) if s not in STATUSES]
+    if bad:
+        raise FormatError(f"line 2: cell {bad[0][0]} has status {bad[0][1]!r}, expected one of "
+                          f"{', '.join(STATUSES)}", path=path)
+
+
+def _read_values(path: Path, n_columns: int) -> np.ndarray:
+    try:
+        table = pd.read_csv(path, skiprows=2, header=None, skipinitialspace=True,
+                            dtype=float, na_values=["nan", "NaN", ""])
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise FormatError(f"cannot parse the trace rows (from line 3): {exc}", path=path) from exc
+    if table.shape[1] != n_columns:
+        raise FormatError(f"trace rows have {table.shape[1]} columns, expected {n_columns} "
+                          "(time + one per cell)", path=path)
+    return table.to_numpy(dtype=float)
+
+
+def _time_axis(path: Path, time: np.ndarray) -> tuple[np.ndarray, dict]:
+    if time.size < 2 or not np.all(np.isfinite(time)):
+        raise FormatError("the time column needs at least two finite values", path=path)
+    steps = np.diff(time)
+    if np.any(steps <= 0):
+        row = int(np.argmax(steps <= 0)) + 4
+        raise FormatError(f"line {row}: time {time[row - 3]} does not increase after "
+                          f"{time[row - 4]}", path=path)
+    attrs: dict = {}
+    if time[0] > _UNIX_SECONDS:
+        attrs["session_start"] = pd.Timestamp(time[0], unit="s", tz="UTC").isoformat()
+    attrs["time_offset_s"] = float(time[0])
+    return time - time[0], attrs
+
+
+def read_inscopix(path) -> xr.Dataset:
+    """Read an IDPS cell-set traces CSV into an imaging Dataset (``F`` over ``(roi, time)``).
+
+    ``iscell`` is True for ``accepted`` cells; the coord ``status`` keeps the IDPS status and
+    ``cell_name`` the name (``roi`` is its number). Time is taken from the file (seconds from
+    the first sample; unix times set ``session_start``) and ``fs`` = 1 / median step, in Hz.
+    Values are in the cell set's trace units (IDPS does not write them; attr
+    ``trace_units_note``).
+    """
+    path = Path(path)
+    names, status = _header(path)
+    _check_header(path, names, status)
+    values = _read_values(path, len(names))
+    time, time_attrs = _time_axis(path, values[:, 0])
+    cells, statuses = names[1:], np.array(status[1:])
+    ds = imaging_dataset({"F": values[:, 1:].T}, fs=1.0 / float(np.median(np.diff(time))),
+                         roi=_roi_ids(cells), iscell=statuses == "accepted", time=time,
+                         coords={"cell_name": (np.array(cells), None),
+                                 "status": (statuses, None)})
+    session_start = time_attrs.pop("session_start", None)
+    return finalize_dataset(ds, modality="imaging", source_format="inscopix",
+                            source_file=path, session_start=session_start, pipeline="inscopix",
+                            trace_units_note="as exported by IDPS (dF/F or dF/noise); not in file",
+                            **time_attrs)
+
+
+def _read_long(path: Path) -> tuple[pd.DataFrame, str]:
+    try:
+        table = pd.read_csv(path, skipinitialspace=True)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise FormatError(f"cannot parse as an Inscopix long CSV: {exc}", path=path) from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    if len(table.columns) < 3 or table.columns[0] != "Time (s)":
+        raise FormatError(f"header is {list(table.columns)}, expected 'Time (s), Channel Name, "
+                          "Value' or 'Time (s), Cell Name, Value'", path=path)
+    kind = table.columns[1]
+    table = table.rename(columns={"Time (s)": "time", kind: "name", table.columns[2]: "value"})
+    table["name"] = table["name"].astype(str).str.strip()
+    if table["time"].isna().any() or not np.all(np.isfinite(table["time"].to_numpy(float))):
+        row = int(np.flatnonzero(~np.isfinite(table["time"].to_numpy(float)))[0]) + 2
+        raise FormatError(f"line {row}: time is not a finite number", path=path)
+    return table, kind
+
+
+def _gpio_epochs(table: pd.DataFrame, path: Path):
+    starts, ends, labels = [], [], []
+    analog = [n for n in table["name"].unique() if re.search(r"_AI$|analog", n, re.I)]
+    if analog:
+        warn(f"{path}: analog GPIO channel(s) {', '.join(analog)} are not epochs; skipped",
+             DataRepairWarning)
+    for name, rows in table[~table["name"].isin(analog)].groupby("name", sort=False):
+        rows = rows.sort_values("time")
+        on = rows["value"].to_numpy(float) > 0
+        change = np.diff(on.astype(int), prepend=0)
+        rise, fall = rows["time"].to_numpy()[change == 1], rows["time"].to_numpy()[change == -1]
+        if rise.size > fall.size:  # still high at the last sample: close at that sample
+            fall = np.append(fall, rows["time"].iloc[-1])
+        starts += list(rise)
+        ends += list(fall)
+        labels += [name] * rise.size
+    return np.array(starts, float), np.array(ends, float), labels
+
+
+def read_inscopix_events(path) -> xr.Dataset:
+    """Read an ``isx`` GPIO or event-set long CSV into an events Dataset (``epoch``).
+
+    * GPIO (``Time (s), Channel Name, Value``): each digital channel's high periods (value > 0)
+      become epochs ``start``/``end`` in seconds, ``label`` = channel name. Analog channels
+      (``*_AI``) are skipped with a warning.
+    * Event sets (``Time (s), Cell Name, Value``): one epoch per event with ``start == end``,
+      ``label`` = cell name and ``value`` = event amplitude.
+    """
+    path = Path(path)
+    table, kind = _read_long(path)
+    if kind.lower().startswith("cell"):
+        ds = make_events(table["time"], table["time"], label=table["name"].to_numpy(),
+                         source_format="inscopix-events", source_file=path,
+                         event_kind="cell events")
+        values = table["value"].to_numpy(float)
+        return ds.assign(value=("epoch", values, {"units": "a.u.", "long_name": "amplitude"}))
+    start, end, labels = _gpio_epochs(table, path)
+    order = np.argsort(start, kind="stable")
+    return make_events(start[order], end[order], label=np.array(labels, dtype=str)[order],
+                       source_format="inscopix-events", source_file=path,
+                       event_kind="GPIO high periods")
+
+
+def _first_lines(path: Path, n: int) -> list[str]:
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        return [fh.readline() for _ in range(n)]
+
+
+def _sniff_traces(path: Path) -> bool:
+    lines = _first_lines(path, 2)
+    return lines[1].lstrip().startswith(_STATUS_LABEL + ",")
+
+
+def _sniff_events(path: Path) -> bool:
+    header = [c.strip() for c in _first_lines(path, 1)[0].split(",")]
+    return len(header) == 3 and header[0] == "Time (s)" and header[1] in (
+        "Channel Name", "Cell Name") and header[2] == "Value"
+
+
+register_format(FormatInfo(
+    name="inscopix", modality="imaging", reader=read_inscopix, sniff=_sniff_traces,
+    suffixes=(".csv",), description="Inscopix IDPS cell-set traces CSV",
+    hints={".isxd": "export the cell set to CSV in IDPS (or isx) and read the CSV"}))
+register_format(FormatInfo(
+    name="inscopix-events", modality="events", reader=read_inscopix_events,
+    sniff=_sniff_events, suffixes=(".csv",),
+    description="Inscopix GPIO / event-set long CSV (Time (s), Name, Value)"))

@@ -1,0 +1,266 @@
+"""suite2p output folders (``suite2p/planeN/``), both the <=0.14 and the 1.x layout.
+
+* <=0.14: ``planeN/{F,Fneu,spks,iscell,stat,ops}.npy`` with a flat ``ops`` dict (``fs``,
+  ``neucoeff``, ``frames_per_file``, ...).
+* 1.x: the same arrays plus ``db.npy`` (recording layout), nested ``settings.npy`` (``fs``,
+  ``settings['extraction']['neuropil_coefficient']``), ``reg_outputs.npy`` and
+  ``detect_outputs.npy``; ``ops.npy`` is optional (a merged copy).
+
+Only numpy is needed: suite2p itself is never imported. ``stat``/``ops``/``db``/``settings`` are
+pickled and loaded with ``allow_pickle`` (see :mod:`sfone.io.imaging._npy`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ..._logging import logger, warn
+from ...exceptions import DataRepairWarning, FormatError
+from ...schema import finalize_dataset
+from .._registry import FormatInfo, register_format
+from ._common import imaging_dataset, maybe_chunk
+from ._npy import load_array, load_dict, load_pickled
+
+__all__ = ["read_suite2p", "find_plane_folders", "load_suite2p_metadata"]
+
+_PLANE = re.compile(r"^plane(\d+)$")
+TRACES = ("F", "Fneu", "spks")
+
+
+def _plane_dirs(folder: Path) -> list[Path]:
+    planes = [p for p in folder.iterdir() if p.is_dir() and _PLANE.match(p.name)]
+    return sorted(planes, key=lambda p: int(_PLANE.match(p.name).group(1)))
+
+
+def find_plane_folders(path, *, combined: bool = False) -> list[Path]:
+    """Plane folders under ``path`` (a ``planeN`` folder, ``suite2p/``, or its parent)."""
+    path = Path(path)
+    if (path / "F.npy").exists():
+        return [path]
+    for root in (path, path / "suite2p"):
+        if not root.is_dir():
+            continue
+        if combined:
+            if (root / "combined" / "F.npy").exists():
+                return [root / "combined"]
+            continue
+        planes = _plane_dirs(root)
+        if planes:
+            return planes
+    what = "a combined/ folder" if combined else "planeN/ folders or F.npy"
+    raise FormatError(f"not a suite2p output folder: found no {what} (missing F.npy)", path=path)
+
+
+def load_suite2p_metadata(plane: Path) -> dict:
+    """Merge the plane's ``ops`` / ``db`` / ``settings`` / outputs dicts into one flat view.
+
+    Returns a dict with ``layout`` (``"1.x"`` or ``"<=0.14"``) and the merged keys; nested 1.x
+    settings sections stay nested (``extraction``, ``dcnv_preprocess``, ...).
+    """
+    merged: dict = {}
+    names = ("ops.npy", "db.npy", "settings.npy", "reg_outputs.npy", "detect_outputs.npy")
+    found = [n for n in names if (plane / n).exists()]
+    if not found:
+        # e.g. Inscopix IDEAS keeps a snapshot such as ops_binary_conversion.npy
+        found = sorted(p.name for p in plane.glob("ops*.npy"))
+        if found:
+            logger.info("%s: no ops.npy/settings.npy; using %s", plane, found)
+    for name in found:
+        merged.update(load_dict(plane / name))
+    nested = isinstance(merged.get("extraction"), dict) or (plane / "settings.npy").exists()
+    merged["layout"] = "1.x" if nested else "<=0.14"
+    merged["metadata_files"] = found
+    return merged
+
+
+def _neuropil_coefficient(meta: dict) -> float | None:
+    extraction = meta.get("extraction")
+    if isinstance(extraction, dict) and "neuropil_coefficient" in extraction:
+        return float(extraction["neuropil_coefficient"])
+    return float(meta["neucoeff"]) if "neucoeff" in meta else None
+
+
+def _load_traces(plane: Path, mmap: bool) -> dict:
+    traces = {"F": load_array(plane / "F.npy", mmap=mmap)}
+    for name in ("Fneu", "spks"):
+        if (plane / f"{name}.npy").exists():
+            traces[name] = load_array(plane / f"{name}.npy", mmap=mmap)
+    shape = traces["F"].shape
+    if len(shape) != 2:
+        raise FormatError(f"F.npy has shape {shape}, expected (n_rois, n_frames)",
+                          path=plane / "F.npy")
+    for name, values in traces.items():
+        if values.shape != shape:
+            raise FormatError(f"{name}.npy has shape {values.shape} but F.npy has {shape}; "
+                              "expected the same (n_rois, n_frames)", path=plane / f"{name}.npy")
+    return traces
+
+
+def _load_iscell(plane: Path, n_rois: int) -> tuple[np.ndarray, np.ndarray]:
+    path = plane / "iscell.npy"
+    if not path.exists():
+        warn(f"{plane}: no iscell.npy; every ROI marked as a cell (iscell_prob NaN)",
+             DataRepairWarning)
+        return np.ones(n_rois, bool), np.full(n_rois, np.nan)
+    iscell = np.asarray(load_array(path, mmap=False))
+    if iscell.ndim == 1:
+        iscell = np.stack([iscell, np.full(iscell.shape, np.nan)], axis=1)
+    if iscell.shape[0] != n_rois:
+        raise FormatError(f"iscell.npy has {iscell.shape[0]} rows but F.npy has {n_rois} ROIs",
+                          path=path)
+    return iscell[:, 0] > 0.5, iscell[:, 1].astype(float)
+
+
+def _load_stat(plane: Path, n_rois: int) -> dict:
+    path = plane / "stat.npy"
+    if not path.exists():
+        return {}
+    stat = load_pickled(path)
+    if len(stat) != n_rois or not all(isinstance(s, dict) for s in stat):
+        raise FormatError(f"stat.npy holds {len(stat)} entries but F.npy has {n_rois} ROIs "
+                          "(expected one dict per ROI)", path=path)
+    out: dict = {}
+    if n_rois and all("med" in s for s in stat):
+        med = np.array([s["med"] for s in stat], dtype=float).reshape(n_rois, 2)
+        out["y"], out["x"] = (med[:, 0], "pixel"), (med[:, 1], "pixel")
+    for key, units in (("npix", "pixel"), ("radius", "pixel")):
+        if n_rois and all(key in s for s in stat):
+            out[key] = (np.array([s[key] for s in stat], dtype=float), units)
+    if n_rois and all("iplane" in s for s in stat):
+        out["plane"] = (np.array([s["iplane"] for s in stat], dtype=int), None)
+    return out
+
+
+def _read_plane(plane: Path, mmap: bool, chunks) -> tuple[dict, dict, tuple, dict]:
+    traces = _load_traces(plane, mmap)
+    n_rois = traces["F"].shape[0]
+    iscell = _load_iscell(plane, n_rois)
+    coords = _load_stat(plane, n_rois)
+    traces = {k: maybe_chunk(v, chunks) for k, v in traces.items()}
+    return traces, coords, iscell, load_suite2p_metadata(plane)
+
+
+def _plane_index(folder: Path, meta: dict) -> int:
+    match = _PLANE.match(folder.name)
+    if match:
+        return int(match.group(1))
+    return int(meta.get("iplane", 0))
+
+
+def _concat(arrays: list):
+    if len(arrays) == 1:
+        return arrays[0]
+    if any(type(a).__module__.startswith("dask") for a in arrays):
+        import dask.array as da
+
+        return da.concatenate(arrays, axis=0)
+    return np.concatenate([np.asarray(a) for a in arrays], axis=0)
+
+
+def _sampling_rate(meta: dict, fs: float | None, folder: Path) -> float:
+    if fs is not None:
+        return float(fs)
+    if "fs" not in meta:
+        raise FormatError("no frame rate: ops/settings have no 'fs'; pass fs= (Hz)", path=folder)
+    return float(meta["fs"])
+
+
+def _plane_attrs(meta: dict) -> dict:
+    attrs = {"suite2p_layout": meta["layout"]}
+    version = meta.get("version") or meta.get("suite2p_version")
+    if version:
+        attrs["suite2p_version"] = str(version)
+    for key in ("tau", "Ly", "Lx", "nplanes"):
+        if key in meta and np.isscalar(meta[key]):
+            attrs[key] = meta[key].item() if hasattr(meta[key], "item") else meta[key]
+    coefficient = _neuropil_coefficient(meta)
+    if coefficient is not None:
+        attrs["neuropil_coefficient"] = coefficient
+    frames = meta.get("frames_per_file")
+    if frames is not None and np.size(frames):
+        attrs["frames_per_file"] = [int(n) for n in np.ravel(frames)]
+    files = meta.get("file_list", meta.get("filelist"))
+    if files is not None and np.size(files):
+        attrs["file_list"] = [Path(str(f)).name for f in np.ravel(files)]
+    return attrs
+
+
+def _merge_planes(parts: list, folders: list[Path]) -> tuple[dict, dict, tuple]:
+    n_frames = [p[0]["F"].shape[1] for p in parts]
+    n_keep = min(n_frames)
+    if len(set(n_frames)) > 1:
+        warn(f"{folders[0].parent}: planes have {n_frames} frames; truncated to {n_keep} "
+             "so that they share one time axis", DataRepairWarning)
+    names = [n for n in parts[0][0] if all(n in p[0] for p in parts)]
+    traces = {n: _concat([p[0][n][:, :n_keep] for p in parts]) for n in names}
+    coord_names = [n for n in parts[0][1] if all(n in p[1] for p in parts)]
+    coords = {n: (np.concatenate([p[1][n][0] for p in parts]), parts[0][1][n][1])
+              for n in coord_names}
+    if "plane" not in coords:
+        coords["plane"] = (np.concatenate([np.full(p[0]["F"].shape[0], _plane_index(f, p[3]))
+                                           for p, f in zip(parts, folders, strict=True)]), None)
+    coords["plane_roi"] = (np.concatenate([np.arange(p[0]["F"].shape[0]) for p in parts]), None)
+    iscell = tuple(np.concatenate([p[2][i] for p in parts]) for i in (0, 1))
+    return traces, coords, iscell
+
+
+def read_suite2p(path, *, fs: float | None = None, combined: bool = False, chunks=None,
+                 mmap: bool = True) -> xr.Dataset:
+    """Read suite2p outputs into an imaging Dataset ``F``/``Fneu``/``spks`` over ``(roi, time)``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``planeN/`` folder, the ``suite2p/`` folder, or the folder that contains ``suite2p/``.
+    fs : float, optional
+        Frame rate per plane in Hz; overrides ``ops['fs']`` / ``settings['fs']`` (needed when
+        the file holds a placeholder).
+    combined : bool
+        Read the ``combined/`` mosaic (its ``x``/``y`` are mosaic coordinates) instead of the
+        individual planes.
+    chunks : int, tuple or dict, optional
+        Return dask arrays with these chunks (``{"roi": 100, "time": 10000}``).
+    mmap : bool
+        Memory-map the ``.npy`` arrays (default; nothing is copied until used).
+
+    Returns
+    -------
+    xarray.Dataset
+        ROIs of all planes concatenated along ``roi`` (a running index in plane order, the
+        order of suite2p's ``combined/``), coords ``plane``, ``plane_roi``, ``iscell``,
+        ``iscell_prob``, ``y``/``x`` (``stat['med']``, pixels), ``npix``, ``radius``; attrs
+        ``fs`` (Hz), ``neuropil_coefficient``, ``frames_per_file``, ``file_list``.
+    """
+    path = Path(path)
+    folders = find_plane_folders(path, combined=combined)
+    parts = [_read_plane(folder, mmap, chunks) for folder in folders]
+    rates = {_sampling_rate(p[3], fs, f) for p, f in zip(parts, folders, strict=True)}
+    if len(rates) > 1:
+        raise FormatError(f"planes disagree on the frame rate: {sorted(rates)} Hz", path=path)
+    traces, coords, (iscell, prob) = _merge_planes(parts, folders)
+    ds = imaging_dataset(traces, fs=rates.pop(), roi=np.arange(len(iscell)), iscell=iscell,
+                         iscell_prob=prob, coords=coords)
+    attrs = _plane_attrs(parts[0][3])
+    attrs.update(n_planes_read=len(folders), planes=[f.name for f in folders])
+    return finalize_dataset(ds, modality="imaging", source_format="suite2p", source_file=path,
+                            pipeline="suite2p", **attrs)
+
+
+def _sniff(path: Path) -> bool:
+    path = Path(path)
+    for root in (path, path / "suite2p"):
+        for folder in [root, *(_plane_dirs(root) if root.is_dir() else [])][:2]:
+            if (folder / "F.npy").exists() and any(
+                    (folder / n).exists() for n in ("stat.npy", "ops.npy", "iscell.npy")):
+                return True
+    return False
+
+
+register_format(FormatInfo(
+    name="suite2p", modality="imaging", reader=read_suite2p, sniff=_sniff, suffixes=(),
+    directory=True, description="suite2p output folder (<=0.14 ops.npy or 1.x db/settings)",
+    hints={".npy": "pass the suite2p/ or planeN/ folder, not a single .npy file"}))
