@@ -16,6 +16,7 @@ pynwb is imported inside the functions only; ``import sfone`` stays light.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -182,6 +183,12 @@ def to_nwb(ds: xr.Dataset, path, *, events: xr.Dataset | None = None,
     _add_traces(module, table, ds)
     if events is not None:
         _add_runs(nwbfile, events)
-    with atomic_path(path) as tmp, NWBHDF5IO(str(tmp), "w") as io:
-        io.write(nwbfile)
+    with atomic_path(path) as tmp:
+        staging = tmp.with_name(tmp.name + ".nwb")  # pynwb warns about names not ending .nwb
+        try:
+            with NWBHDF5IO(str(staging), "w") as io:
+                io.write(nwbfile)
+            os.replace(staging, tmp)
+        finally:
+            staging.unlink(missing_ok=True)
     return Path(path)

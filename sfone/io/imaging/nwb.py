@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -165,7 +166,9 @@ def read_nwb(path) -> xr.Dataset:
 
     path = Path(path)
     try:
-        with NWBHDF5IO(str(path), "r") as io:
+        with warnings.catch_warnings(), NWBHDF5IO(str(path), "r") as io:
+            # suite2p files use Device.manufacturer, deprecated in pynwb 4: not the user's concern
+            warnings.simplefilter("ignore", DeprecationWarning)
             nwbfile = io.read()
             ds = _build(nwbfile, path)
             attrs = _nwb_attrs(nwbfile)
