@@ -9,14 +9,14 @@ import pytest
 from shared_fixtures import fixture_path
 
 import sfone
+from sfone import to_nwb
 from sfone.exceptions import FormatError, SchemaError
 from sfone.imaging import compute_dff
+from sfone.io.imaging.nwb import read_nwb, read_nwb_events
 from sfone.schema import make_events
 from sfone.simulate.imaging import simulate_session
 
 pynwb = pytest.importorskip("pynwb")
-from sfone.io.imaging.nwb import read_nwb, read_nwb_events  # noqa: E402
-from sfone.nwb import to_nwb  # noqa: E402
 
 TWO_PLANE = ("imaging", "suite2p_synthetic_v1.1.0_2plane", "suite2p")
 
