@@ -171,3 +171,12 @@ def test_write_suite2p_multi_plane(tmp_path):
     ds = read_suite2p(tmp_path)
     np.testing.assert_array_equal(ds["plane"].values, [0, 0, 1, 1, 1])
     np.testing.assert_array_equal(ds["spks"].values, truth["spks"].values)
+
+
+def test_explicit_timestamps_checked_and_used():
+    folder = fixture_path(*FISSA)
+    stamps = np.cumsum(np.full(864, 0.033))
+    ds = read_suite2p(folder, timestamps=stamps, fs=30.3)
+    np.testing.assert_array_equal(ds["time"].values, stamps)
+    with pytest.raises(FormatError, match="timestamps has 10 values but the planes have 864"):
+        read_suite2p(folder, timestamps=np.arange(10.0))

@@ -205,7 +205,7 @@ def _sniff(path: Path) -> bool:
         if fh.read(8) != b"\x89HDF\r\n\x1a\n":
             return False
     with h5py.File(path, "r") as f:
-        return "nwb_version" in f.attrs and "processing" in f
+        return "nwb_version" in f.attrs and "processing/ophys" in f
 
 
 register_format(FormatInfo(

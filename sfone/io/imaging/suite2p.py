@@ -208,8 +208,18 @@ def _merge_planes(parts: list, folders: list[Path]) -> tuple[dict, dict, tuple]:
     return traces, coords, iscell
 
 
-def read_suite2p(path, *, fs: float | None = None, combined: bool = False, chunks=None,
-                 mmap: bool = True) -> xr.Dataset:
+def _check_timestamps(timestamps, n_frames: int, path: Path) -> np.ndarray:
+    time = np.asarray(timestamps, dtype=np.float64).ravel()
+    if time.size != n_frames:
+        raise FormatError(f"timestamps has {time.size} values but the planes have {n_frames} "
+                          "frames; expected one time (s) per frame", path=path)
+    if time.size > 1 and not np.all(np.diff(time) > 0):
+        raise FormatError("timestamps are not strictly increasing", path=path)
+    return time
+
+
+def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bool = False,
+                 chunks=None, mmap: bool = True) -> xr.Dataset:
     """Read suite2p outputs into an imaging Dataset ``F``/``Fneu``/``spks`` over ``(roi, time)``.
 
     Parameters
@@ -219,6 +229,9 @@ def read_suite2p(path, *, fs: float | None = None, combined: bool = False, chunk
     fs : float, optional
         Frame rate per plane in Hz; overrides ``ops['fs']`` / ``settings['fs']`` (needed when
         the file holds a placeholder).
+    timestamps : array-like, optional
+        Acquisition time of every frame in s from session start (suite2p stores none); must
+        have one value per frame. Default ``arange(n_frames) / fs``.
     combined : bool
         Read the ``combined/`` mosaic (its ``x``/``y`` are mosaic coordinates) instead of the
         individual planes.
@@ -242,8 +255,10 @@ def read_suite2p(path, *, fs: float | None = None, combined: bool = False, chunk
     if len(rates) > 1:
         raise FormatError(f"planes disagree on the frame rate: {sorted(rates)} Hz", path=path)
     traces, coords, (iscell, prob) = _merge_planes(parts, folders)
+    time = (None if timestamps is None
+            else _check_timestamps(timestamps, traces["F"].shape[1], path))
     ds = imaging_dataset(traces, fs=rates.pop(), roi=np.arange(len(iscell)), iscell=iscell,
-                         iscell_prob=prob, coords=coords)
+                         iscell_prob=prob, coords=coords, time=time)
     attrs = _plane_attrs(parts[0][3])
     attrs.update(n_planes_read=len(folders), planes=[f.name for f in folders])
     return finalize_dataset(ds, modality="imaging", source_format="suite2p", source_file=path,
