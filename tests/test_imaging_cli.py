@@ -73,3 +73,23 @@ def test_samples_reproducible_small_and_carry_truth(tmp_path):
         np.testing.assert_array_equal(ds["iscell"].values, truth["iscell"].values)
     assert [sfone.read(p).attrs["source_format"] for p in second] == [
         "suite2p", "caiman", "inscopix"]
+
+
+def test_writers_accept_a_minimal_dataset(tmp_path):
+    from sfone.schema import finalize_dataset
+    from sfone.simulate.imaging import write_caiman_hdf5, write_inscopix_csv, write_suite2p
+
+    F = np.arange(24, dtype=np.float32).reshape(3, 8)
+    minimal = finalize_dataset(xr.Dataset(
+        {"F": (("roi", "time"), F, {"units": "a.u."})},
+        coords={"roi": [0, 1, 2], "iscell": ("roi", [True, False, True]),
+                "time": ("time", np.arange(8) / 5.0, {"units": "s"})},
+        attrs={"fs": 5.0}), modality="imaging", source_format="test", source_file="<t>")
+    paths = [write_suite2p(minimal, tmp_path / "s2p"),
+             write_caiman_hdf5(minimal, tmp_path / "c.hdf5"),
+             write_inscopix_csv(minimal, tmp_path / "i.csv")]
+    for path in paths:
+        ds = sfone.read(path)
+        np.testing.assert_allclose(ds["F"].values, F)
+        np.testing.assert_array_equal(ds["iscell"].values, [True, False, True])
+        assert ds.attrs["fs"] == pytest.approx(5.0)

@@ -30,6 +30,8 @@ def test_fissa_v010_any_folder_level(parts):
     assert ds.attrs["neuropil_coefficient"] == 0.7 and ds.attrs["tau"] == 0.7
     assert (ds.attrs["Ly"], ds.attrs["Lx"]) == (176, 156)
     assert ds.attrs["frames_per_file"] == [288, 288, 288]
+    np.testing.assert_array_equal(np.bincount(ds["file"].values), [288, 288, 288])
+    assert ds["file"].values[287] == 0 and ds["file"].values[288] == 1
     assert ds.attrs["file_list"] == ["AVG_A01.tif", "AVG_A02.tif", "AVG_A03.tif"]
     np.testing.assert_array_equal(ds["time"].values, np.arange(864.0))
 

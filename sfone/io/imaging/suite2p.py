@@ -208,6 +208,14 @@ def _merge_planes(parts: list, folders: list[Path]) -> tuple[dict, dict, tuple]:
     return traces, coords, iscell
 
 
+def _with_file_index(ds: xr.Dataset, frames_per_file) -> xr.Dataset:
+    """Add the time coordinate ``file`` (input-file / trial index) when the counts add up."""
+    if not frames_per_file or sum(frames_per_file) != ds.sizes["time"]:
+        return ds
+    index = np.repeat(np.arange(len(frames_per_file)), frames_per_file)
+    return ds.assign_coords(file=("time", index, {"long_name": "input file (trial) index"}))
+
+
 def _check_timestamps(timestamps, n_frames: int, path: Path) -> np.ndarray:
     time = np.asarray(timestamps, dtype=np.float64).ravel()
     if time.size != n_frames:
@@ -245,7 +253,8 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     xarray.Dataset
         ROIs of all planes concatenated along ``roi`` (a running index in plane order, the
         order of suite2p's ``combined/``), coords ``plane``, ``plane_roi``, ``iscell``,
-        ``iscell_prob``, ``y``/``x`` (``stat['med']``, pixels), ``npix``, ``radius``; attrs
+        ``iscell_prob``, ``y``/``x`` (``stat['med']``, pixels), ``npix``, ``radius``, and
+        ``file`` over ``time`` (input file / trial index from ``frames_per_file``); attrs
         ``fs`` (Hz), ``neuropil_coefficient``, ``frames_per_file``, ``file_list``.
     """
     path = Path(path)
@@ -261,6 +270,7 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
                          iscell_prob=prob, coords=coords, time=time)
     attrs = _plane_attrs(parts[0][3])
     attrs.update(n_planes_read=len(folders), planes=[f.name for f in folders])
+    ds = _with_file_index(ds, attrs.get("frames_per_file"))
     return finalize_dataset(ds, modality="imaging", source_format="suite2p", source_file=path,
                             pipeline="suite2p", **attrs)
 
