@@ -182,3 +182,21 @@ def test_explicit_timestamps_checked_and_used():
     np.testing.assert_array_equal(ds["time"].values, stamps)
     with pytest.raises(FormatError, match="timestamps has 10 values but the planes have 864"):
         read_suite2p(folder, timestamps=np.arange(10.0))
+
+
+def test_v1_plane_without_merged_ops(tmp_path):
+    # settings['io']['save_ops_orig'] = False: only db.npy + nested settings.npy remain
+    plane = tmp_path / "plane0"
+    shutil.copytree(fixture_path(*TWO_PLANE, "plane0"), plane)
+    (plane / "ops.npy").unlink()
+    ds = read_suite2p(plane)
+    assert ds.attrs["suite2p_layout"] == "1.x"
+    assert ds.attrs["fs"] == 10.0 and ds.attrs["neuropil_coefficient"] == 0.7
+    assert ds.attrs["frames_per_file"] == [200] and ds["F"].shape == (7, 200)
+
+
+def test_no_frame_rate_anywhere(plane_copy):
+    (plane_copy / "ops.npy").unlink()
+    with pytest.raises(FormatError, match="no frame rate.*pass fs="):
+        read_suite2p(plane_copy)
+    assert read_suite2p(plane_copy, fs=7.5).attrs["fs"] == 7.5
