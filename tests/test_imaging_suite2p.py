@@ -200,3 +200,17 @@ def test_no_frame_rate_anywhere(plane_copy):
     with pytest.raises(FormatError, match="no frame rate.*pass fs="):
         read_suite2p(plane_copy)
     assert read_suite2p(plane_copy, fs=7.5).attrs["fs"] == 7.5
+
+
+def test_second_channel_traces_and_redcell(plane_copy):
+    F = np.load(plane_copy / "F.npy")
+    np.save(plane_copy / "F_chan2.npy", 2 * F)
+    redcell = np.zeros((23, 2))
+    redcell[[1, 5], 0] = 1
+    np.save(plane_copy / "redcell.npy", redcell)
+    ds = read_suite2p(plane_copy)
+    np.testing.assert_array_equal(ds["F_chan2"].values, 2 * F)
+    np.testing.assert_array_equal(np.flatnonzero(ds["redcell"].values), [1, 5])
+    np.save(plane_copy / "redcell.npy", redcell[:4])
+    with pytest.raises(FormatError, match=r"redcell.npy has shape \(4, 2\) but F.npy has 23"):
+        read_suite2p(plane_copy)

@@ -28,7 +28,7 @@ from ._npy import load_array, load_dict, load_pickled
 __all__ = ["read_suite2p", "find_plane_folders", "load_suite2p_metadata"]
 
 _PLANE = re.compile(r"^plane(\d+)$")
-TRACES = ("F", "Fneu", "spks")
+OPTIONAL_TRACES = ("Fneu", "spks", "F_chan2", "Fneu_chan2")
 
 
 def _plane_dirs(folder: Path) -> list[Path]:
@@ -88,7 +88,7 @@ def _neuropil_coefficient(meta: dict) -> float | None:
 
 def _load_traces(plane: Path, mmap: bool) -> dict:
     traces = {"F": load_array(plane / "F.npy", mmap=mmap)}
-    for name in ("Fneu", "spks"):
+    for name in OPTIONAL_TRACES:
         if (plane / f"{name}.npy").exists():
             traces[name] = load_array(plane / f"{name}.npy", mmap=mmap)
     shape = traces["F"].shape
@@ -137,11 +137,23 @@ def _load_stat(plane: Path, n_rois: int) -> dict:
     return out
 
 
+def _load_redcell(plane: Path, n_rois: int) -> dict:
+    path = plane / "redcell.npy"
+    if not path.exists():
+        return {}
+    redcell = np.asarray(load_array(path, mmap=False))
+    if redcell.shape[:1] != (n_rois,):
+        raise FormatError(f"redcell.npy has shape {redcell.shape} but F.npy has {n_rois} ROIs",
+                          path=path)
+    return {"redcell": ((redcell[:, 0] if redcell.ndim == 2 else redcell) > 0.5, None)}
+
+
 def _read_plane(plane: Path, mmap: bool, chunks) -> tuple[dict, dict, tuple, dict]:
     traces = _load_traces(plane, mmap)
     n_rois = traces["F"].shape[0]
     iscell = _load_iscell(plane, n_rois)
     coords = _load_stat(plane, n_rois)
+    coords.update(_load_redcell(plane, n_rois))
     traces = {k: maybe_chunk(v, chunks) for k, v in traces.items()}
     return traces, coords, iscell, load_suite2p_metadata(plane)
 
