@@ -214,3 +214,15 @@ def test_second_channel_traces_and_redcell(plane_copy):
     np.save(plane_copy / "redcell.npy", redcell[:4])
     with pytest.raises(FormatError, match=r"redcell.npy has shape \(4, 2\) but F.npy has 23"):
         read_suite2p(plane_copy)
+
+
+def test_planes_of_unequal_length_truncated_with_warning(tmp_path):
+    truth = simulate_session(n_rois=4, n_frames=100, n_noncells=1, random_state=8)
+    write_suite2p(truth.assign_coords(plane=("roi", [0, 0, 1, 1])), tmp_path)
+    plane1 = tmp_path / "suite2p" / "plane1"
+    for name in ("F", "Fneu", "spks"):
+        np.save(plane1 / f"{name}.npy", np.load(plane1 / f"{name}.npy")[:, :99])
+    with pytest.warns(DataRepairWarning, match=r"planes have \[100, 99\] frames; truncated to 99"):
+        ds = read_suite2p(tmp_path)
+    assert ds.sizes["time"] == 99
+    np.testing.assert_array_equal(ds["F"].values, truth["F"].values[:, :99])
