@@ -78,12 +78,17 @@ def test_round_trip_values_metadata_and_validator(tmp_path, session):
     assert list(events["label"].values) == ["run1", "run2"]
 
 
-def test_irregular_time_written_as_timestamps(tmp_path, session):
-    time = session["time"].values.copy()
-    time[200:] += 0.05  # a dropped-frame gap
+@pytest.mark.parametrize("kind", ["offset", "gap"])
+def test_time_axis_round_trip(tmp_path, session, kind):
+    time = session["time"].values + 2.5  # recording starts 2.5 s into the session
+    if kind == "gap":
+        time[200:] += 0.05  # a dropped-frame gap: written as timestamps
     ds = session.drop_vars("dff").assign_coords(time=("time", time, {"units": "s"}))
-    back = read_nwb(to_nwb(ds, tmp_path / "gap.nwb", session_start_time="2026-01-01T00:00:00Z"))
-    np.testing.assert_allclose(back["time"].values, time)
+    path = to_nwb(ds, tmp_path / f"{kind}.nwb", session_start_time="2026-01-01T00:00:00Z")
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        series = io.read().processing["ophys"]["Fluorescence"]["RoiResponseSeries"]
+        assert (series.timestamps is None) == (kind == "offset")
+    np.testing.assert_allclose(read_nwb(path)["time"].values, time)
 
 
 def test_session_start_required(tmp_path, session):

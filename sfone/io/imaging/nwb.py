@@ -81,7 +81,8 @@ def _mask_centroids(table, suite2p: bool, n: int) -> dict:
     return {}
 
 
-def _roi_table(table, suite2p: bool, path: Path) -> tuple[dict, np.ndarray, np.ndarray, dict]:
+def _roi_table(table, suite2p: bool) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-ROI coords, iscell, iscell_prob and ROI ids of a PlaneSegmentation table."""
     n = len(table)
     cols = table.colnames
     coords: dict = {}
@@ -101,14 +102,16 @@ def _roi_table(table, suite2p: bool, path: Path) -> tuple[dict, np.ndarray, np.n
     if "iscell_prob" in cols:
         prob = np.asarray(table["iscell_prob"].data[:], float)
     ids = np.asarray(table["roi_id"].data[:]) if "roi_id" in cols else np.asarray(table.id[:])
-    return coords, iscell, prob, {"ids": ids}
+    return coords, iscell, prob, ids
 
 
-def _timing(series) -> tuple[float, np.ndarray | None]:
+def _timing(series, n_time: int) -> tuple[float, np.ndarray]:
+    """Frame rate (Hz) and frame times (s from session start) of a series."""
     if series.timestamps is not None:
-        time = np.asarray(series.timestamps[:], dtype=float)
+        time = np.asarray(series.timestamps[:n_time], dtype=float)
         return 1.0 / float(np.median(np.diff(time))), time
-    return float(series.rate), None
+    rate, start = float(series.rate), float(series.starting_time or 0.0)
+    return rate, start + np.arange(n_time) / rate
 
 
 def _nwb_attrs(nwbfile) -> dict:
@@ -135,7 +138,7 @@ def _build(nwbfile, path: Path) -> xr.Dataset:
     order = sorted(found["F"], key=lambda p: p[0])
     rows = _roi_rows(order)
     table = order[0][1].rois.table
-    coords, iscell, prob, ids = _roi_table(table, suite2p, path)
+    coords, iscell, prob, ids = _roi_table(table, suite2p)
     n_time = min(s.data.shape[0] for series in found.values() for _, s in series)
     traces = {}
     for var, series_list in sorted(found.items(), key=lambda kv: kv[0] != "F"):
@@ -145,15 +148,13 @@ def _build(nwbfile, path: Path) -> xr.Dataset:
             raise FormatError(f"series of {var} reference other ROIs than the fluorescence",
                               path=path)
         traces[var] = data
-    fs, time = _timing(order[0][1])
+    fs, time = _timing(order[0][1], n_time)
     coords = {k: (v[0][rows], v[1]) for k, v in coords.items()}
     if suite2p and "plane" not in coords:
         coords["plane"] = (np.concatenate([np.full(len(s.rois.data), p) for p, s in order]), None)
     units = {var: str(s[0][1].unit) for var, s in found.items()}
-    ds = imaging_dataset(traces, fs=fs, roi=ids["ids"][rows], iscell=iscell[rows],
-                         iscell_prob=prob[rows], coords=coords, trace_units=units,
-                         time=None if time is None else time[:n_time])
-    return ds
+    return imaging_dataset(traces, fs=fs, roi=ids[rows], iscell=iscell[rows],
+                           iscell_prob=prob[rows], coords=coords, trace_units=units, time=time)
 
 
 def read_nwb(path) -> xr.Dataset:
