@@ -108,3 +108,15 @@ def test_nwb_without_ophys(tmp_path):
     with pytest.raises(FormatError, match="no processing/ophys module") as err:
         read_nwb(path)
     assert str(path) in str(err.value)
+
+
+def test_two_plane_suite2p_to_nwb_keeps_planes(tmp_path):
+    ds = sfone.read(fixture_path(*TWO_PLANE))
+    path = to_nwb(ds, tmp_path / "two.nwb", session_start_time="2026-05-01T10:00:00+02:00")
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        assert list(pynwb.validate(io=io)) == []
+    back = read_nwb(path)
+    np.testing.assert_array_equal(back["plane"].values, [0] * 7 + [1] * 8)
+    np.testing.assert_array_equal(back["spks"].values, ds["spks"].values)
+    np.testing.assert_array_equal(back["x"].values, ds["x"].values)
+    assert back.attrs["session_start"] == "2026-05-01T10:00:00+02:00"
