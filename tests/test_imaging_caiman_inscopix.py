@@ -111,7 +111,7 @@ def test_gpio_long_csv_to_epochs(tmp_path):
         ds = sfone.read(path)
     assert ds.attrs["source_format"] == "inscopix-events"
     np.testing.assert_allclose(ds["start"].values, [0.5, 1.5, 7.25])
-    np.testing.assert_allclose(ds["end"].values, [0.5, 3.0, 9.0])  # LED on until last sample
+    np.testing.assert_allclose(ds["end"].values, [9.0, 3.0, 9.0])  # LED on until the file ends
     assert list(ds["label"].values) == ["EX_LED", "GPIO-1", "GPIO-1"]
 
 

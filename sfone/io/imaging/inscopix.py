@@ -136,6 +136,7 @@ def _read_long(path: Path) -> tuple[pd.DataFrame, str]:
 
 def _gpio_epochs(table: pd.DataFrame, path: Path):
     starts, ends, labels = [], [], []
+    end_of_file = float(table["time"].max())
     analog = [n for n in table["name"].unique() if re.search(r"_AI$|analog", n, re.I)]
     if analog:
         warn(f"{path}: analog GPIO channel(s) {', '.join(analog)} are not epochs; skipped",
@@ -145,8 +146,8 @@ def _gpio_epochs(table: pd.DataFrame, path: Path):
         on = rows["value"].to_numpy(float) > 0
         change = np.diff(on.astype(int), prepend=0)
         rise, fall = rows["time"].to_numpy()[change == 1], rows["time"].to_numpy()[change == -1]
-        if rise.size > fall.size:  # still high at the last sample: close at that sample
-            fall = np.append(fall, rows["time"].iloc[-1])
+        if rise.size > fall.size:  # still high at its last change: close at the file's end
+            fall = np.append(fall, end_of_file)
         starts += list(rise)
         ends += list(fall)
         labels += [name] * rise.size
@@ -157,7 +158,8 @@ def read_inscopix_events(path) -> xr.Dataset:
     """Read an ``isx`` GPIO or event-set long CSV into an events Dataset (``epoch``).
 
     * GPIO (``Time (s), Channel Name, Value``): each digital channel's high periods (value > 0)
-      become epochs ``start``/``end`` in seconds, ``label`` = channel name. Analog channels
+      become epochs ``start``/``end`` in seconds, ``label`` = channel name; a channel still high
+      at its last listed change stays high until the last time in the file. Analog channels
       (``*_AI``) are skipped with a warning.
     * Event sets (``Time (s), Cell Name, Value``): one epoch per event with ``start == end``,
       ``label`` = cell name and ``value`` = event amplitude.
