@@ -10,7 +10,7 @@ from shared_fixtures import fixture_path
 import sfone
 from sfone.exceptions import DataRepairWarning, FormatError
 from sfone.io.imaging.caiman import read_caiman
-from sfone.io.imaging.inscopix import read_inscopix, read_inscopix_events
+from sfone.io.imaging.inscopix import read_gpio_table, read_inscopix, read_inscopix_events
 from sfone.simulate.imaging import simulate_session, write_caiman_hdf5, write_inscopix_csv
 
 CAIMAN = ("imaging", "caiman_cnmfe_inscopix_ideas")
@@ -156,3 +156,23 @@ def test_traces_with_crlf_line_endings(tmp_path):
     np.testing.assert_allclose(ds["F"].values, [[1.5, 1.25], [2, 3]])
     np.testing.assert_array_equal(ds["iscell"].values, [True, False])
     assert ds.attrs["fs"] == pytest.approx(20.0)
+
+
+def test_derived_gpio_table_canalysis():
+    ds = sfone.read(fixture_path("imaging", "inscopix_idps_celltraces_canalysis",
+                                 "Animal01_day02_gpio_processed.csv"))
+    assert ds.attrs["source_format"] == "gpio-table" and ds.attrs["modality"] == "events"
+    assert (ds["start"].values[0], ds["end"].values[0]) == (66.443, 66.453)
+    assert ds["label"].values[0] == "Lick"
+    labels, counts = np.unique(ds["label"].values, return_counts=True)
+    assert dict(zip(labels, counts, strict=True)) == {
+        "Lick": 691, "Rinse": 110, "ArtSal": 20, "Quinine": 20, "NaCl": 20, "Sucrose": 20,
+        "MSG": 10, "Citric": 17}
+    assert (ds["end"] > ds["start"]).all()
+
+
+def test_gpio_table_rejects_non_indicator_values(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text("Time(s),Lick\n0,0\n1.5,2\n")
+    with pytest.raises(FormatError, match="line 3, column 'Lick': found 2.0, expected 0 or 1"):
+        read_gpio_table(path)

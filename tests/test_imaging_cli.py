@@ -21,6 +21,8 @@ CASES = {
                   "EMULATED_cellset_traces_idps_format.csv"), "roi=20, time=2047", "10 Hz"),
     "inscopix-events": (("imaging", "inscopix_isx_exports_ideas_nca",
                          "input_cellset-ED_events_long.csv"), "epoch=2553", None),
+    "gpio-table": (("imaging", "inscopix_idps_celltraces_canalysis",
+                    "Animal01_day02_gpio_processed.csv"), "epoch=928", None),
     "nwb": (("imaging", "suite2p_synthetic_v1.1.0_2plane", "suite2p", "ophys.nwb"),
             "roi=15, time=200", "10 Hz"),
 }

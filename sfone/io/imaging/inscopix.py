@@ -27,7 +27,7 @@ from ...schema import finalize_dataset, make_events
 from .._registry import FormatInfo, register_format
 from ._common import imaging_dataset
 
-__all__ = ["read_inscopix", "read_inscopix_events", "STATUSES"]
+__all__ = ["read_inscopix", "read_inscopix_events", "read_gpio_table", "STATUSES"]
 
 STATUSES = ("accepted", "undecided", "rejected")
 _STATUS_LABEL = "Time(s)/Cell Status"
@@ -179,6 +179,53 @@ def read_inscopix_events(path) -> xr.Dataset:
                        event_kind="GPIO high periods")
 
 
+def _indicator_epochs(time: np.ndarray, values: np.ndarray, names: list[str]):
+    """High periods of 0/1 indicator columns ``values`` (T, n) sampled at state changes."""
+    on = values > 0
+    change = np.diff(on.astype(int), axis=0, prepend=0)
+    starts, ends, labels = [], [], []
+    for j, name in enumerate(names):
+        rise, fall = time[change[:, j] == 1], time[change[:, j] == -1]
+        if rise.size > fall.size:
+            fall = np.append(fall, time[-1])
+        starts += list(rise)
+        ends += list(fall)
+        labels += [name] * rise.size
+    order = np.argsort(starts, kind="stable")
+    return (np.asarray(starts, float)[order], np.asarray(ends, float)[order],
+            np.asarray(labels, dtype=str)[order])
+
+
+def read_gpio_table(path) -> xr.Dataset:
+    """Read a wide 0/1 GPIO table (``Time(s),Lick,Rinse,...``) into events (epochs).
+
+    Such tables are derived from IDPS GPIO exports by analysis scripts (one row per state
+    change, one 0/1 column per line). Each column's high periods become epochs labelled with
+    the column name; a line still high at the last row ends at the last time.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, skipinitialspace=True)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise FormatError(f"cannot parse as a GPIO table: {exc}", path=path) from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    if table.columns[0] != "Time(s)" or table.shape[1] < 2:
+        raise FormatError(f"header starts with {table.columns[0]!r}, expected 'Time(s)' and "
+                          "one 0/1 column per GPIO line", path=path)
+    values = table.iloc[:, 1:].to_numpy(dtype=float)
+    bad = ~np.isin(values, (0.0, 1.0))
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise FormatError(f"line {row + 2}, column {table.columns[col + 1]!r}: found "
+                          f"{float(values[row, col])!r}, expected 0 or 1", path=path)
+    time = table.iloc[:, 0].to_numpy(dtype=float)
+    if np.any(np.diff(time) < 0):
+        raise FormatError("the Time(s) column decreases", path=path)
+    start, end, label = _indicator_epochs(time, values, list(table.columns[1:]))
+    return make_events(start, end, label=label, source_format="gpio-table", source_file=path,
+                       event_kind="GPIO high periods")
+
+
 def _first_lines(path: Path, n: int) -> list[str]:
     with open(path, encoding="utf-8-sig", errors="replace") as fh:
         return [fh.readline() for _ in range(n)]
@@ -195,6 +242,14 @@ def _sniff_events(path: Path) -> bool:
         "Channel Name", "Cell Name") and header[2] == "Value"
 
 
+def _sniff_gpio_table(path: Path) -> bool:
+    lines = [line.strip() for line in _first_lines(path, 20) if line.strip()]
+    if len(lines) < 2 or not lines[0].startswith("Time(s),"):
+        return False
+    rows = [line.split(",")[1:] for line in lines[1:]]
+    return all(v.strip() in ("0", "1") for row in rows for v in row)
+
+
 register_format(FormatInfo(
     name="inscopix", modality="imaging", reader=read_inscopix, sniff=_sniff_traces,
     suffixes=(".csv",), description="Inscopix IDPS cell-set traces CSV",
@@ -203,3 +258,7 @@ register_format(FormatInfo(
     name="inscopix-events", modality="events", reader=read_inscopix_events,
     sniff=_sniff_events, suffixes=(".csv",),
     description="Inscopix GPIO / event-set long CSV (Time (s), Name, Value)"))
+register_format(FormatInfo(
+    name="gpio-table", modality="events", reader=read_gpio_table, sniff=_sniff_gpio_table,
+    suffixes=(".csv",), generic=True,
+    description="wide 0/1 GPIO table (Time(s),Line1,Line2,...) derived from IDPS GPIO"))
