@@ -22,7 +22,7 @@ CASES = {
     "inscopix-events": (("imaging", "inscopix_isx_exports_ideas_nca",
                          "input_cellset-ED_events_long.csv"), "epoch=2553", None),
     "gpio-table": (("imaging", "inscopix_idps_celltraces_canalysis",
-                    "Animal01_day02_gpio_processed.csv"), "epoch=928", None),
+                    "Animal01_day02_gpio_processed.csv"), "epoch=908", None),
     "nwb": (("imaging", "suite2p_synthetic_v1.1.0_2plane", "suite2p", "ophys.nwb"),
             "roi=15, time=200", "10 Hz"),
 }
