@@ -10,7 +10,12 @@ from shared_fixtures import fixture_path
 import sfone
 from sfone.exceptions import DataRepairWarning, FormatError
 from sfone.io.imaging.caiman import read_caiman
-from sfone.io.imaging.inscopix import read_gpio_table, read_inscopix, read_inscopix_events
+from sfone.io.imaging.inscopix import (
+    read_gpio_table,
+    read_inscopix,
+    read_inscopix_events,
+    read_inscopix_isxd,
+)
 from sfone.simulate.imaging import simulate_session, write_caiman_hdf5, write_inscopix_csv
 
 CAIMAN = ("imaging", "caiman_cnmfe_inscopix_ideas")
@@ -176,3 +181,38 @@ def test_gpio_table_rejects_non_indicator_values(tmp_path):
     path.write_text("Time(s),Lick\n0,0\n1.5,2\n")
     with pytest.raises(FormatError, match="line 3, column 'Lick': found 2.0, expected 0 or 1"):
         read_gpio_table(path)
+
+
+def test_isxd_cellset_without_isx_matches_its_csv_export():
+    ds = sfone.read(fixture_path(*NCA, "cellset_accepted_undecided_and_rejected_cells.isxd"))
+    assert ds.attrs["source_format"] == "inscopix-isxd"
+    assert ds["F"].shape == (20, 2047)
+    assert ds.attrs["fs"] == pytest.approx(10.0)
+    assert (ds.attrs["Ly"], ds.attrs["Lx"]) == (52, 50)
+    assert ds.attrs["trace_units"] == "dF over F"
+    assert ds.attrs["session_start"].startswith("2017-11-30T")
+    assert list(ds["cell_name"].values) == [f"C{i:02d}" for i in range(20)]
+    csv = sfone.read(fixture_path(*NCA, "EMULATED_cellset_traces_idps_format.csv"))
+    np.testing.assert_array_equal(ds["status"].values, csv["status"].values)
+    np.testing.assert_allclose(ds["F"].values, csv["F"].values, rtol=1e-6, atol=1e-4)
+    np.testing.assert_allclose(ds["time"].values, csv["time"].values, atol=1e-9)
+    assert ((ds["y"] >= 0) & (ds["y"] < 52) & (ds["x"] >= 0) & (ds["x"] < 50)).all()
+
+
+def test_isxd_event_set_is_refused_with_reason():
+    path = fixture_path(*NCA, "input_cellset-ED.isxd")
+    with pytest.raises(FormatError, match="type 5 is not a cell set") as err:
+        read_inscopix_isxd(path)
+    assert str(path) in str(err.value)
+    with pytest.raises(FormatError, match="isx package"):
+        sfone.read(path)
+
+
+def test_isxd_truncated(tmp_path):
+    src = fixture_path(*NCA, "cellset_accepted_undecided_and_rejected_cells.isxd")
+    data = src.read_bytes()
+    path = tmp_path / "cut.isxd"
+    header_bytes = int.from_bytes(data[-8:], "little") + 9  # JSON + its size field
+    path.write_bytes(data[:1000] + data[-header_bytes:])  # data section cut, header kept
+    with pytest.raises(FormatError, match="data section has .* bytes, expected 20 cells"):
+        read_inscopix_isxd(path)

@@ -26,8 +26,10 @@ from ...exceptions import DataRepairWarning, FormatError
 from ...schema import finalize_dataset, make_events
 from .._registry import FormatInfo, register_format
 from ._common import imaging_dataset
+from ._isxd import CELLSET_TYPE, read_isxd_cellset, read_isxd_header
 
-__all__ = ["read_inscopix", "read_inscopix_events", "read_gpio_table", "STATUSES"]
+__all__ = ["read_inscopix", "read_inscopix_isxd", "read_inscopix_events", "read_gpio_table",
+           "STATUSES"]
 
 STATUSES = ("accepted", "undecided", "rejected")
 _STATUS_LABEL = "Time(s)/Cell Status"
@@ -114,6 +116,40 @@ def read_inscopix(path) -> xr.Dataset:
                             source_file=path, session_start=session_start, pipeline="inscopix",
                             trace_units_note="as exported by IDPS (dF/F or dF/noise); not in file",
                             **time_attrs)
+
+
+def _image_centroids(images: np.ndarray) -> dict:
+    weights = np.clip(images, 0, None)
+    total = weights.sum(axis=(1, 2))
+    yy, xx = np.mgrid[:images.shape[1], :images.shape[2]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = (weights * yy).sum(axis=(1, 2)) / total
+        x = (weights * xx).sum(axis=(1, 2)) / total
+    return {"y": (y, "pixel"), "x": (x, "pixel")}
+
+
+def read_inscopix_isxd(path) -> xr.Dataset:
+    """Read an Inscopix ``.isxd`` cell set (no ``isx`` needed) into an imaging Dataset.
+
+    Same layout as :func:`read_inscopix` (``F``, ``status``, ``cell_name``); ``y``/``x`` are
+    centroids of the positive part of each cell image (pixels); ``session_start`` is the
+    recording start; the trace units are in the attr ``trace_units`` (e.g. "dF over F").
+    """
+    path = Path(path)
+    cells = read_isxd_cellset(path)
+    n_times = cells["traces"].shape[1]
+    statuses = np.array(cells["statuses"])
+    coords = {"cell_name": (np.array(cells["names"]), None), "status": (statuses, None),
+              **_image_centroids(cells["images"])}
+    ds = imaging_dataset({"F": cells["traces"]}, fs=1.0 / cells["period"],
+                         roi=_roi_ids(cells["names"]), iscell=statuses == "accepted",
+                         time=np.arange(n_times) * cells["period"], coords=coords)
+    start = pd.Timestamp(cells["start_ns"], unit="ns", tz="UTC").isoformat()
+    attrs = {"trace_units": cells["units"]} if cells["units"] else {}
+    return finalize_dataset(ds, modality="imaging", source_format="inscopix-isxd",
+                            source_file=path, session_start=start, pipeline="inscopix",
+                            Ly=int(cells["images"].shape[1]), Lx=int(cells["images"].shape[2]),
+                            **attrs)
 
 
 def _read_long(path: Path) -> tuple[pd.DataFrame, str]:
@@ -250,10 +286,18 @@ def _sniff_gpio_table(path: Path) -> bool:
     return all(v.strip() in ("0", "1") for row in rows for v in row)
 
 
+def _sniff_isxd(path: Path) -> bool:
+    return read_isxd_header(path)[0].get("type") == CELLSET_TYPE
+
+
 register_format(FormatInfo(
     name="inscopix", modality="imaging", reader=read_inscopix, sniff=_sniff_traces,
-    suffixes=(".csv",), description="Inscopix IDPS cell-set traces CSV",
-    hints={".isxd": "export the cell set to CSV in IDPS (or isx) and read the CSV"}))
+    suffixes=(".csv",), description="Inscopix IDPS cell-set traces CSV"))
+register_format(FormatInfo(
+    name="inscopix-isxd", modality="imaging", reader=read_inscopix_isxd, sniff=_sniff_isxd,
+    suffixes=(".isxd",), description="Inscopix .isxd cell set (read without isx)",
+    hints={".isxd": "only .isxd cell sets are read; export movies, event sets and GPIO to CSV "
+                    "with Inscopix's isx package"}))
 register_format(FormatInfo(
     name="inscopix-events", modality="events", reader=read_inscopix_events,
     sniff=_sniff_events, suffixes=(".csv",),
