@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -148,14 +149,27 @@ def _load_redcell(plane: Path, n_rois: int) -> dict:
     return {"redcell": ((redcell[:, 0] if redcell.ndim == 2 else redcell) > 0.5, None)}
 
 
-def _read_plane(plane: Path, mmap: bool, chunks) -> tuple[dict, dict, tuple, dict]:
+class _Plane(NamedTuple):
+    folder: Path
+    traces: dict  # name -> (n_rois, n_frames) memmap or dask array
+    coords: dict  # name -> (values, units)
+    iscell: np.ndarray
+    prob: np.ndarray
+    meta: dict
+
+    @property
+    def n_rois(self) -> int:
+        return self.traces["F"].shape[0]
+
+
+def _read_plane(plane: Path, mmap: bool, chunks) -> _Plane:
     traces = _load_traces(plane, mmap)
     n_rois = traces["F"].shape[0]
-    iscell = _load_iscell(plane, n_rois)
+    iscell, prob = _load_iscell(plane, n_rois)
     coords = _load_stat(plane, n_rois)
     coords.update(_load_redcell(plane, n_rois))
     traces = {k: maybe_chunk(v, chunks) for k, v in traces.items()}
-    return traces, coords, iscell, load_suite2p_metadata(plane)
+    return _Plane(plane, traces, coords, iscell, prob, load_suite2p_metadata(plane))
 
 
 def _plane_index(folder: Path, meta: dict) -> int:
@@ -203,23 +217,33 @@ def _plane_attrs(meta: dict) -> dict:
     return attrs
 
 
-def _merge_planes(parts: list, folders: list[Path]) -> tuple[dict, dict, tuple]:
-    n_frames = [p[0]["F"].shape[1] for p in parts]
+def _common_names(dicts: list[dict], what: str, where: Path) -> list[str]:
+    names = [n for n in dicts[0] if all(n in d for d in dicts)]
+    dropped = sorted({n for d in dicts for n in d} - set(names))
+    if dropped:
+        warn(f"{where}: {what} {', '.join(dropped)} missing in some planes; left out",
+             DataRepairWarning)
+    return names
+
+
+def _merge_planes(planes: list[_Plane]) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+    where = planes[0].folder.parent
+    n_frames = [p.traces["F"].shape[1] for p in planes]
     n_keep = min(n_frames)
     if len(set(n_frames)) > 1:
-        warn(f"{folders[0].parent}: planes have {n_frames} frames; truncated to {n_keep} "
+        warn(f"{where}: planes have {n_frames} frames; truncated to {n_keep} "
              "so that they share one time axis", DataRepairWarning)
-    names = [n for n in parts[0][0] if all(n in p[0] for p in parts)]
-    traces = {n: _concat([p[0][n][:, :n_keep] for p in parts]) for n in names}
-    coord_names = [n for n in parts[0][1] if all(n in p[1] for p in parts)]
-    coords = {n: (np.concatenate([p[1][n][0] for p in parts]), parts[0][1][n][1])
-              for n in coord_names}
+    names = _common_names([p.traces for p in planes], "traces", where)
+    traces = {n: _concat([p.traces[n][:, :n_keep] for p in planes]) for n in names}
+    names = _common_names([p.coords for p in planes], "ROI properties", where)
+    coords = {n: (np.concatenate([p.coords[n][0] for p in planes]), planes[0].coords[n][1])
+              for n in names}
     if "plane" not in coords:
-        coords["plane"] = (np.concatenate([np.full(p[0]["F"].shape[0], _plane_index(f, p[3]))
-                                           for p, f in zip(parts, folders, strict=True)]), None)
-    coords["plane_roi"] = (np.concatenate([np.arange(p[0]["F"].shape[0]) for p in parts]), None)
-    iscell = tuple(np.concatenate([p[2][i] for p in parts]) for i in (0, 1))
-    return traces, coords, iscell
+        coords["plane"] = (np.concatenate([np.full(p.n_rois, _plane_index(p.folder, p.meta))
+                                           for p in planes]), None)
+    coords["plane_roi"] = (np.concatenate([np.arange(p.n_rois) for p in planes]), None)
+    return (traces, coords, np.concatenate([p.iscell for p in planes]),
+            np.concatenate([p.prob for p in planes]))
 
 
 def _with_file_index(ds: xr.Dataset, frames_per_file) -> xr.Dataset:
@@ -273,16 +297,16 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     """
     path = Path(path)
     folders = find_plane_folders(path, combined=combined)
-    parts = [_read_plane(folder, mmap, chunks) for folder in folders]
-    rates = {_sampling_rate(p[3], fs, f) for p, f in zip(parts, folders, strict=True)}
+    planes = [_read_plane(folder, mmap, chunks) for folder in folders]
+    rates = {_sampling_rate(p.meta, fs, p.folder) for p in planes}
     if len(rates) > 1:
         raise FormatError(f"planes disagree on the frame rate: {sorted(rates)} Hz", path=path)
-    traces, coords, (iscell, prob) = _merge_planes(parts, folders)
+    traces, coords, iscell, prob = _merge_planes(planes)
     time = (None if timestamps is None
             else _check_timestamps(timestamps, traces["F"].shape[1], path))
     ds = imaging_dataset(traces, fs=rates.pop(), roi=np.arange(len(iscell)), iscell=iscell,
                          iscell_prob=prob, coords=coords, time=time)
-    attrs = _plane_attrs(parts[0][3])
+    attrs = _plane_attrs(planes[0].meta)
     attrs.update(n_planes_read=len(folders), planes=[f.name for f in folders])
     ds = _with_file_index(ds, attrs.get("frames_per_file"))
     return finalize_dataset(ds, modality="imaging", source_format="suite2p", source_file=path,
