@@ -216,3 +216,13 @@ def test_isxd_truncated(tmp_path):
     path.write_bytes(data[:1000] + data[-header_bytes:])  # data section cut, header kept
     with pytest.raises(FormatError, match="data section has .* bytes, expected 20 cells"):
         read_inscopix_isxd(path)
+
+
+def test_traces_with_unix_time_reference(tmp_path):
+    path = tmp_path / "unix.csv"
+    path.write_text(" , C0\nTime(s)/Cell Status, undecided\n"
+                    "1700000000.5, 1\n1700000000.55, 2\n1700000000.6, 3\n")
+    ds = read_inscopix(path)
+    np.testing.assert_allclose(ds["time"].values, [0.0, 0.05, 0.1], atol=1e-6)
+    assert ds.attrs["session_start"] == "2023-11-14T22:13:20.500000+00:00"
+    assert not ds["iscell"].values[0] and ds["status"].values[0] == "undecided"

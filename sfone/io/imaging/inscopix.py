@@ -85,11 +85,10 @@ def _time_axis(path: Path, time: np.ndarray) -> tuple[np.ndarray, dict]:
         row = int(np.argmax(steps <= 0)) + 4
         raise FormatError(f"line {row}: time {time[row - 3]} does not increase after "
                           f"{time[row - 4]}", path=path)
-    attrs: dict = {}
-    if time[0] > _UNIX_SECONDS:
-        attrs["session_start"] = pd.Timestamp(time[0], unit="s", tz="UTC").isoformat()
-    attrs["time_offset_s"] = float(time[0])
-    return time - time[0], attrs
+    if time[0] <= _UNIX_SECONDS:  # time_ref='start': already seconds from the recording start
+        return time, {}
+    start = pd.Timestamp(time[0], unit="s", tz="UTC").isoformat()
+    return time - time[0], {"session_start": start, "time_ref": "unix"}
 
 
 def read_inscopix(path) -> xr.Dataset:
@@ -97,7 +96,8 @@ def read_inscopix(path) -> xr.Dataset:
 
     ``iscell`` is True for ``accepted`` cells; the coord ``status`` keeps the IDPS status and
     ``cell_name`` the name (``roi`` is its number). Time is taken from the file (seconds from
-    the first sample; unix times set ``session_start``) and ``fs`` = 1 / median step, in Hz.
+    the recording start; unix times are shifted to start at 0 and set ``session_start``) and
+    ``fs`` = 1 / median step, in Hz.
     Values are in the cell set's trace units (IDPS does not write them; attr
     ``trace_units_note``).
     """
