@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ._logging import progress
 from .exceptions import SchemaError
 from .schema import validate
 
@@ -88,7 +89,7 @@ def _plane_segmentation(module, plane, ds: xr.Dataset):
         table.add_column(name=name, description=description)
     y = np.nan_to_num(columns["centroid_y"][1]).round().astype(int)
     x = np.nan_to_num(columns["centroid_x"][1]).round().astype(int)
-    for i in range(ds.sizes["roi"]):  # pynwb adds rows one by one (no vectorised API)
+    for i in progress(range(ds.sizes["roi"]), desc="NWB ROIs", unit="roi"):  # row by row in pynwb
         table.add_roi(pixel_mask=[(int(x[i]), int(y[i]), 1.0)],
                       **{name: values[i] for name, (_, values) in columns.items()})
     return table

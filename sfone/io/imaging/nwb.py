@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..._logging import progress
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events
 from .._registry import FormatInfo, register_format
@@ -71,7 +72,7 @@ def _mask_centroids(table, suite2p: bool, n: int) -> dict:
         if column not in table.colnames:
             continue
         cy, cx = np.full(n, np.nan), np.full(n, np.nan)
-        for i in range(n):  # ragged per-ROI masks
+        for i in progress(range(n), desc="ROI masks", unit="roi"):  # ragged per-ROI masks
             mask = np.asarray(table[column][i].tolist(), dtype=float).reshape(-1, 4 if column
                                                                              == "voxel_mask" else 3)
             w = mask[:, -1] / mask[:, -1].sum()
