@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from shared_fixtures import fixture_path
 
 import sfone
 from sfone.exceptions import DataRepairWarning, FormatError, QualityWarning
 from sfone.io.calorimetry.clams import read_clams
-from shared_fixtures import fixture_path
 
 
 def cal(name):

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from shared_fixtures import fixture_path
 
 import sfone
 from sfone.calorimetry import SUMMARY_COLUMNS, summarize_periods
 from sfone.cli import main
 from sfone.io.calorimetry.calr import read_calr_session
-from shared_fixtures import fixture_path
 
 STANDARD = "calr_standard_mmpc_ucdavis_week12.csv"
 SESSION = "calr_session_mmpc_ucdavis_week12.csv"
