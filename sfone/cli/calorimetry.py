@@ -43,4 +43,34 @@ def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged
     click.echo(f"wrote {out} ({table['subject'].nunique()} subjects x 3 periods)")
 
 
+@calorimetry_group.command("stress-test")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--protocol", "protocol_path", required=True,
+              type=click.Path(path_type=Path, exists=True), help="Stress-test protocol YAML.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Endpoint table CSV (one row per subject).")
+@click.option("--stages", type=click.Path(path_type=Path), default=None,
+              help="Also write per-stage VO2/VCO2/RER/fuel oxidation to this CSV.")
+def stress_test_command(files, protocol_path, out, stages) -> None:
+    """VO2max, RER crossover, time/distance to exhaustion, max speed and work per subject."""
+    from .._atomic import atomic_path
+    from ..calorimetry import read_many
+    from ..calorimetry.stress import stage_summary, stress_test_endpoints
+    from ..exceptions import ProtocolError
+    from ..protocols import StressTestProtocol, load_protocol
+
+    protocol = load_protocol(protocol_path)
+    if not isinstance(protocol, StressTestProtocol):
+        raise ProtocolError(f"{protocol_path}: kind is {protocol.kind!r}, expected 'stress_test'")
+    ds = read_many(files)
+    table = stress_test_endpoints(ds, protocol)
+    with atomic_path(out) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+    if stages is not None:
+        with atomic_path(stages) as tmp:
+            stage_summary(ds, protocol).to_csv(tmp, index=False, lineterminator="\n",
+                                               float_format="%.10g")
+    click.echo(f"wrote {out} ({len(table)} subjects)")
+
+
 commands = [calorimetry_group]

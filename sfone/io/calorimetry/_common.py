@@ -47,6 +47,10 @@ VARIABLE_UNITS: dict[str, tuple[str, str]] = {
     "heart_rate": ("1/min", "heart rate"),
     "light": ("1", "lights on (1) or off (0) from the cage's light sensor"),
     "flow": ("L/min", "air flow"),
+    "speed": ("m/min", "treadmill belt speed"),
+    "incline": ("deg", "treadmill incline"),
+    "shock": ("s", "time on the shock grid during the interval"),
+    "stage": ("1", "protocol stage index (0-based; ramp steps continue the count)"),
 }
 
 QC_IMPLAUSIBLE_RER = 1

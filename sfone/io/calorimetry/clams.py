@@ -39,6 +39,8 @@ COLUMN_MAP: dict[str, tuple[str, ...]] = {
     "drink_acc": ("DRINK1 ACC",), "xytot": ("XTOT", "YTOT"), "xyamb": ("XAMB", "YAMB"),
     "ztot": ("ZTOT",), "wheel": ("WHEEL",), "wheel_acc": ("WHEEL ACC",),
     "body_temp": ("BODY TEMP",), "heart_rate": ("HEART RATE",), "flow": ("FLOW",),
+    # treadmill (Oxymax Metabolic Modular Treadmill style) columns
+    "speed": ("SPEED",), "incline": ("INCLINE",), "shock": ("SHOCK TIME",), "stage": ("STAGE",),
 }
 _KEYS = {"subject id": "subject", "subject mass": "body_mass", "group/cage": "cage",
          "experiment started": "experiment_started", "experiment start": "experiment_started",
