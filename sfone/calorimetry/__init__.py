@@ -19,3 +19,13 @@ from .timebins import experiment_time, is_light, to_long  # noqa: E402
 
 __all__ += ["combine_subjects", "read_many", "PERIODS", "SUMMARY_COLUMNS", "summarize_periods",
             "experiment_time", "is_light", "to_long"]
+from .ancova import AncovaResult, ancova, ancova_periods  # noqa: E402
+from .stress import (  # noqa: E402
+    compare_groups,
+    protocol_schedule,
+    stage_summary,
+    stress_test_endpoints,
+)
+
+__all__ += ["AncovaResult", "ancova", "ancova_periods", "compare_groups", "protocol_schedule",
+            "stage_summary", "stress_test_endpoints"]
