@@ -193,3 +193,26 @@ def test_calr_session_round_trip(tmp_path):
     assert back.groups == session.groups and back.diet_kcal_per_g == session.diet_kcal_per_g
     assert back.xrange == session.xrange and back.light == session.light
     pd.testing.assert_frame_equal(back.subjects, session.subjects)
+
+
+def test_tse_per_kg_columns_become_absolute(tmp_path):
+    # a minimal LabMaster export with only per-kg (1) and per-kg^0.75 (2) gas columns
+    text = ("exp;desc;;\r\n;TSE PhenoMaster V7.1.2 (2019-1)\r\nBox;Animal No.;Weight [g];Text1\r\n"
+            "1;A1;25,0;x\r\n2;A2;40,0;y\r\n;;;\r\n"
+            "Date;Time;Animal No.;Box;VO2(1);VCO2(2);RER\r\n;;;;[ml/h/kg];[ml/h/kg];\r\n"
+            "01.02.2021;10:00;A1;1;4000;1100,5;0,85\r\n01.02.2021;10:10;A1;1;4100;1101;0,86\r\n"
+            "01.02.2021;10:00;A2;2;3000;900;0,80\r\n01.02.2021;10:10;A2;2;3100;901;0,81\r\n")
+    path = tmp_path / "tse_per_kg.csv"
+    path.write_bytes(text.encode("latin-1"))
+    ds = sfone.read(path)
+    assert ds.attrs["source_format"] == "tse"
+    assert ds["vo2"].values[:, 0].tolist() == pytest.approx([4000 * 0.025, 3000 * 0.040])
+    assert ds["vco2"].values[0, 0] == pytest.approx(1100.5 * 0.025 ** 0.75)
+    assert str(ds["datetime"].values[0, 1]).startswith("2021-02-01T10:10")
+
+
+def test_unknown_csv_is_not_claimed_by_calorimetry_formats(tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("x,y\n1,2\n")
+    with pytest.raises(FormatError, match="unrecognised"):
+        sfone.read(path)

@@ -16,6 +16,8 @@ The recipe follows CalR (Mina et al., Cell Metab 2018) as reproduced on a publis
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -92,7 +94,7 @@ def summarize_periods(ds: xr.Dataset, session=None, *, window=None, light=None,
         Calorimetry dataset (``vo2``, ``vco2``, ``ee``, ``rer``, ``feed``, ``feed_acc``,
         ``xytot`` ...). Readings flagged in ``qc_flag`` are used as they are: mask them first
         with :func:`sfone.calorimetry.mask_flagged` if wanted.
-    session : CalRSession, optional
+    session : CalRSession or path, optional
         Groups, kcal/g per group, window (``xrange``), light schedule and MRI masses.
     window : (start, end), optional
         Experiment hours, inclusive; overrides the session. Default: all readings.
@@ -109,6 +111,10 @@ def summarize_periods(ds: xr.Dataset, session=None, *, window=None, light=None,
     DataFrame with :data:`SUMMARY_COLUMNS` (+ ``ambulatory_activity``, ``total_mass``,
     ``lean_mass``, ``fat_mass`` when known), one row per subject and period.
     """
+    if isinstance(session, str | Path):
+        from ..io.calorimetry.calr import read_calr_session
+
+        session = read_calr_session(session)
     window, light, group_of, kcal = _settings(ds, session, window, light, diet_kcal_per_g, groups)
     table = to_long(ds)
     table = table[~_excluded(table, session)]

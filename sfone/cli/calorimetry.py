@@ -23,7 +23,10 @@ def calorimetry_group() -> None:
               help="LIGHT_ON LIGHT_OFF clock hours (light when on < hour <= off).")
 @click.option("--kcal-per-g", type=float, default=None, help="Diet energy density (kcal/g).")
 @click.option("--mask-flagged", is_flag=True, help="Set QC-flagged readings to NaN first.")
-def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged) -> None:
+@click.option("--light-sensor", is_flag=True,
+              help="Light/dark from the cage light sensor instead of the clock.")
+def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged,
+                    light_sensor) -> None:
     """Per subject and period (full_day, light, dark) means as CalR computes them."""
     from .._atomic import atomic_path
     from ..calorimetry import mask_flagged as mask
@@ -35,11 +38,11 @@ def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged
         ds = mask(ds)
     calr_session = read_calr_session(session) if session else None
     table = summarize_periods(ds, calr_session, window=window, light=light,
-                              diet_kcal_per_g=kcal_per_g)
+                              diet_kcal_per_g=kcal_per_g, use_light_sensor=light_sensor)
     from ..calorimetry.periods import SUMMARY_COLUMNS
 
     with atomic_path(out) as tmp:
-        table[SUMMARY_COLUMNS].to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+        table[SUMMARY_COLUMNS].to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
     click.echo(f"wrote {out} ({table['subject'].nunique()} subjects x 3 periods)")
 
 
@@ -65,11 +68,11 @@ def stress_test_command(files, protocol_path, out, stages) -> None:
     ds = read_many(files)
     table = stress_test_endpoints(ds, protocol)
     with atomic_path(out) as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+        table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
     if stages is not None:
         with atomic_path(stages) as tmp:
             stage_summary(ds, protocol).to_csv(tmp, index=False, lineterminator="\n",
-                                               float_format="%.10g")
+                                               float_format="%.15g")
     click.echo(f"wrote {out} ({len(table)} subjects)")
 
 

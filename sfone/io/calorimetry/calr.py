@@ -136,7 +136,7 @@ def write_calr(ds: xr.Dataset, path, *, vendor_values: bool = False) -> Path:
     """Write ``ds`` as a CalR standard CSV (``NA`` for missing), atomically."""
     frame = to_calr_frame(ds, vendor_values=vendor_values)
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, na_rep="NA", lineterminator="\n", float_format="%.10g")
+        frame.to_csv(tmp, index=False, na_rep="NA", lineterminator="\n", float_format="%.15g")
     return Path(path)
 
 
