@@ -216,3 +216,25 @@ def test_unknown_csv_is_not_claimed_by_calorimetry_formats(tmp_path):
     path.write_text("x,y\n1,2\n")
     with pytest.raises(FormatError, match="unrecognised"):
         sfone.read(path)
+
+
+def test_read_many_mixes_formats_keeping_each_cohort_clock():
+    from sfone.calorimetry import read_many, to_long
+
+    ds = read_many([cal("tse_labmaster_v5.9.9_comma_us.csv"),
+                    cal("clams_oxymax_2013-01-15_cage0101_oldheader.csv")])
+    assert ds["subject"].values.tolist()[-2:] == ["1008", "WT1"]
+    assert ds.sizes["time"] == 522  # the longer file; the TSE subjects are padded with NaN
+    assert int(ds["vo2"].sel(subject="1001").notnull().sum()) == 240
+    assert ds["body_mass"].sel(subject="WT1").item() == 26.2
+    table = to_long(ds)
+    assert table.groupby("subject")["exp_hour"].min().eq(0).all()
+    assert len(table) == 8 * 240 + 522
+
+
+def test_read_many_rejects_duplicate_subjects():
+    from sfone.calorimetry import read_many
+
+    path = cal("tse_labmaster_v5.9.9_comma_us.csv")
+    with pytest.raises(FormatError, match="more than one file"):
+        read_many([path, path])
