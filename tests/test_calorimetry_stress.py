@@ -128,3 +128,24 @@ def test_treadmill_missing_column_error_names_file(tmp_path):
     with pytest.raises(sfone.exceptions.FormatError, match="vco2") as err:
         sfone.read(path, format="treadmill")
     assert str(path) in str(err.value)
+
+
+def test_exhaustion_by_shock_count():
+    from sfone.calorimetry.stress import _exhaustion_index
+
+    shock = np.array([[0, 1, 0, 2, 0, 1, 0, 5, 5], [0, 0, 0, 0, 0, 0, 0, 0, 0.0]])
+    assert _exhaustion_index(shock, 5.0).tolist() == [7, -1]
+    assert _exhaustion_index(shock, 5.0, max_shocks=3).tolist() == [5, -1]
+
+
+def test_cli_group_comparison(protocol, tests_ds, tmp_path):
+    paths = [write_treadmill_csv(tests_ds, tmp_path / f"t{i}.csv", subject=i) for i in range(6)]
+    compare = tmp_path / "compare.csv"
+    result = CliRunner().invoke(main, ["calorimetry", "stress-test", *map(str, paths),
+                                       "--protocol", str(PROTOCOL_PATH), "--out",
+                                       str(tmp_path / "e.csv"), "--compare", str(compare)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(compare).set_index("endpoint")
+    assert table.loc["vo2max_ml_kg_h", "p"] < 0.01
+    assert table.loc["max_speed_m_min", "mean_WT"] == 30 and table.loc["max_speed_m_min",
+                                                                        "mean_KO"] == 25

@@ -76,13 +76,19 @@ def _rolling(values: np.ndarray, n: int) -> np.ndarray:
     return frame.rolling(n, center=True, min_periods=n).mean().to_numpy().T
 
 
-def _exhaustion_index(shock: np.ndarray, dt: float, threshold_s: float) -> np.ndarray:
-    """Per subject: first index where consecutive grid contact adds up to ``threshold_s``."""
+def _exhaustion_index(shock: np.ndarray, threshold_s: float,
+                      max_shocks: int | None = None) -> np.ndarray:
+    """Per subject: first index where consecutive grid contact adds up to ``threshold_s`` (or,
+    with ``max_shocks``, where the number of separate contacts reaches it); -1 if never."""
     contact = np.nan_to_num(np.asarray(shock, dtype=float), nan=0.0)
     total = np.cumsum(contact, axis=1)
     # contact accumulated since the last contact-free sample
     reset = np.maximum.accumulate(np.where(contact <= 0, total, 0.0), axis=1)
     reached = (total - reset) >= threshold_s - 1e-9
+    if max_shocks is not None:
+        touching = contact > 0
+        onsets = touching & ~np.pad(touching, ((0, 0), (1, 0)))[:, :-1]
+        reached |= np.cumsum(onsets, axis=1) >= max_shocks
     return np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
 
 
@@ -128,7 +134,8 @@ def stress_test_endpoints(ds: xr.Dataset, protocol, *, plateau_fraction: float =
     n_window = max(1, int(round(protocol.vo2max_window_s / dt)))
     rer_smooth = _rolling(ds["rer"].values, n_window)
     shock = ds["shock"].values if "shock" in ds else np.zeros(ds["vo2"].shape)
-    exhaust = _exhaustion_index(shock, dt, protocol.exhaustion.shock_grid_s)
+    exhaust = _exhaustion_index(shock, protocol.exhaustion.shock_grid_s,
+                                protocol.exhaustion.max_shocks)
     rows = []
     for i, subject in enumerate(ds["subject"].values.astype(str)):
         row = _endpoint_row(time, ds["vo2"].values[i], rer_smooth[i], ds["speed"].values[i],
@@ -171,6 +178,10 @@ def compare_groups(table: pd.DataFrame, columns, *, group: str = "group") -> pd.
         samples = [table.loc[table[group] == g, column].dropna().to_numpy(float) for g in names]
         means = {f"mean_{g}": float(np.mean(s)) if s.size else np.nan
                  for g, s in zip(names, samples, strict=True)}
+        if all(s.size and np.ptp(s) == 0 for s in samples):
+            rows.append({"endpoint": column, "test": "none (no within-group variance)",
+                         "comparison": "all", "statistic": np.nan, "p": np.nan, **means})
+            continue
         if len(names) == 2:
             res = stats.ttest_ind(*samples, equal_var=False)
             rows.append({"endpoint": column, "test": "welch_t", "comparison": f"{names[0]} vs "

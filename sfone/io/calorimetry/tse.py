@@ -173,6 +173,8 @@ def _standard_columns(values, units, subjects, mass_by_row) -> tuple[pd.DataFram
             source[name] = units.get(channels[0], "")
     if "SumR.L" in values:
         out["wheel"] = values["SumR.L"]
+    if "LightC" in values:  # light sensor: on when above zero
+        out["light"] = (values["LightC"] > 0).astype(float).where(values["LightC"].notna())
     return out, source
 
 
