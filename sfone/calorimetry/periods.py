@@ -140,6 +140,11 @@ def summarize_periods(ds: xr.Dataset, session=None, *, window=None, light=None,
     for column in SUMMARY_COLUMNS:
         if column not in out:
             out[column] = np.nan
+    return _finish(out, ds, session)
+
+
+def _finish(out: pd.DataFrame, ds: xr.Dataset, session) -> pd.DataFrame:
+    """Add session MRI masses, order rows by subject then period, standard columns first."""
     if session is not None and not session.subjects.empty:
         for key in ("total_mass", "lean_mass", "fat_mass"):
             if key in session.subjects:
