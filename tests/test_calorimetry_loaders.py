@@ -238,3 +238,22 @@ def test_read_many_rejects_duplicate_subjects():
     path = cal("tse_labmaster_v5.9.9_comma_us.csv")
     with pytest.raises(FormatError, match="more than one file"):
         read_many([path, path])
+
+
+def test_tse_column_wise_layout_matches_row_wise(tmp_path):
+    head = ("exp;desc\r\n;TSE PhenoMaster V7.1.2 (2019-1)\r\nBox;Animal No.;Weight [g]\r\n"
+            "1;A1;25,0\r\n2;A2;40,0\r\n;;\r\n")
+    wide = head + ("Box;Parameter;01.02.2021 10:00;01.02.2021 10:10\r\n"
+                   "1;VO2(3) [ml/h];100;110\r\n1;VCO2(3) [ml/h];80;90\r\n"
+                   "2;VO2(3) [ml/h];120;130\r\n2;VCO2(3) [ml/h];100;104\r\n")
+    long = head + ("Date;Time;Animal No.;Box;VO2(3);VCO2(3)\r\n;;;;[ml/h];[ml/h]\r\n"
+                   "01.02.2021;10:00;A1;1;100;80\r\n01.02.2021;10:10;A1;1;110;90\r\n"
+                   "01.02.2021;10:00;A2;2;120;100\r\n01.02.2021;10:10;A2;2;130;104\r\n")
+    (tmp_path / "wide.csv").write_text(wide)
+    (tmp_path / "long.csv").write_text(long)
+    a, b = sfone.read(tmp_path / "wide.csv"), sfone.read(tmp_path / "long.csv")
+    assert a["subject"].values.tolist() == ["A1", "A2"]
+    assert a["vo2"].values.tolist() == [[100, 110], [120, 130]]
+    assert a["vo2"].attrs["source_units"] == "ml/h"
+    for var in ("vo2", "vco2", "ee", "body_mass", "datetime"):
+        assert (a[var].values == b[var].values).all(), var

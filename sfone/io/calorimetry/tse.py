@@ -1,4 +1,7 @@
-"""TSE PhenoMaster / LabMaster CSV exports (long, row-wise layout).
+"""TSE PhenoMaster / LabMaster CSV exports (row-wise "long" and column-wise "wide" layouts).
+
+The column-wise layout (``Box;Parameter;<time 1>;...``) follows the description of CalR's
+``loadTSEFile``; no real column-wise export was available to test against.
 
 Handles comma or semicolon separators, decimal commas, Latin-1 text, ``\\r\\r\\n`` line ends, the
 animal table (Box, Animal No., Weight [g], texts) and the ``(1)/(2)/(3)`` suffixes (per kg,
@@ -42,19 +45,56 @@ def _split(line: str, sep: str) -> list[str]:
 
 
 def _sections(lines: list[str], sep: str, path):
-    """Indices of the animal table header, the data header and the first data line."""
+    """Indices of the animal table header and the data header, and the layout."""
     animal = next((i for i, line in enumerate(lines[:50]) if _split(line, sep)[0] == "Box"
                    and "Animal No." in line), None)
     data = next((i for i, line in enumerate(lines) if _split(line, sep)[:1] == ["Date"]
                  or _split(line, sep)[:1] == ["Date Time"]), None)
-    if data is None:
-        wide = next((i for i, line in enumerate(lines) if i != animal
-                     and _split(line, sep)[0] == "Box" and "Animal No." not in line), None)
-        if wide is not None:
-            raise FormatError(f"line {wide + 1}: column-wise (wide) PhenoMaster layout is not "
-                              "supported yet; export row-wise (long) data", path=path)
-        raise FormatError("no data header line starting with 'Date' found", path=path)
-    return animal, data
+    if data is not None:
+        return animal, data, "long"
+    wide = next((i for i, line in enumerate(lines) if i != animal
+                 and _split(line, sep)[:2] == ["Box", "Parameter"]), None)
+    if wide is not None:
+        return animal, wide, "wide"
+    raise FormatError("no data header: expected a line starting with 'Date' (row-wise export) "
+                      "or 'Box;Parameter' (column-wise export)", path=path)
+
+
+def _long_table(lines, sep, data):
+    header = _split(lines[data], sep)
+    header = header[:max(i for i, h in enumerate(header) if h) + 1]
+    units = dict(zip(header, _split(lines[data + 1], sep), strict=False))
+    body = "\n".join(line for line in lines[data + 2:] if line.strip(sep + " "))
+    raw = pd.read_csv(io.StringIO(body), sep=sep, header=None, dtype=str, index_col=False,
+                      names=header, usecols=range(len(header)))
+    return raw, header, units, data + 3
+
+
+def _wide_table(lines, sep, start, animals: pd.DataFrame, path):
+    """Column-wise export (``Box;Parameter;<time 1>;<time 2>...``, one row per box and
+    parameter; layout as described by CalR's ``loadTSEFile``) -> the row-wise table."""
+    stamps = [h for h in _split(lines[start], sep)[2:] if h]
+    rows = [_split(line, sep)[:2 + len(stamps)] for line in lines[start + 1:]
+            if line.strip(sep + " ")]
+    table = pd.DataFrame(rows, columns=["Box", "Parameter", *stamps])
+    names = table["Parameter"].str.extract(r"^(.*?)\s*(?:\[(.*)\])?$")
+    table["Parameter"] = names[0]
+    units = dict(zip(names[0], names[1].fillna(""), strict=True))
+    long = table.melt(id_vars=["Box", "Parameter"], var_name="Date Time", value_name="value")
+    raw = long.pivot(index=["Box", "Date Time"], columns="Parameter", values="value")
+    raw = raw.reset_index()
+    boxes = list(dict.fromkeys(table["Box"]))
+    raw = raw.assign(_box=pd.Categorical(raw["Box"], boxes),
+                     _time=pd.Categorical(raw["Date Time"], stamps))
+    raw = raw.sort_values(["_box", "_time"]).drop(columns=["_box", "_time"])
+    if animals is None:
+        raise FormatError("column-wise export without an animal table (Box -> Animal No.)",
+                          path=path)
+    raw.insert(0, "Animal No.", raw["Box"].map(dict(zip(animals["Box"],
+                                                        animals["Animal No."], strict=True))))
+    raw.columns.name = None
+    header = list(raw.columns)
+    return raw.reset_index(drop=True), header, units, start + 2
 
 
 def _animal_table(lines, start, end, sep) -> pd.DataFrame:
@@ -179,7 +219,7 @@ def _standard_columns(values, units, subjects, mass_by_row) -> tuple[pd.DataFram
 
 
 def read_tse(path, *, repair: str | None = None, group_column: str | None = None) -> xr.Dataset:
-    """Read a TSE PhenoMaster/LabMaster CSV export (row-wise layout).
+    """Read a TSE PhenoMaster/LabMaster CSV export (row-wise or column-wise layout).
 
     Parameters
     ----------
@@ -195,19 +235,16 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
     lines = read_text(path).split("\n")
     sep = ";" if ";" in lines[0] else ","
     decimal = "," if sep == ";" else "."
-    animal, data = _sections(lines, sep, path)
-    header = [h for h in _split(lines[data], sep)]
-    header = header[:max(i for i, h in enumerate(header) if h) + 1]
-    units = dict(zip(header, _split(lines[data + 1], sep), strict=False))
-    first = data + 2
-    body = "\n".join(line for line in lines[first:] if line.strip(sep + " "))
-    raw = pd.read_csv(io.StringIO(body), sep=sep, header=None, dtype=str, index_col=False,
-                      names=header, usecols=range(len(header)))
+    animal, data, layout = _sections(lines, sep, path)
+    animals = _animal_table(lines, animal, data, sep) if animal is not None else None
+    if layout == "long":
+        raw, header, units, first = _long_table(lines, sep, data)
+    else:
+        raw, header, units, first = _wide_table(lines, sep, data, animals, path)
     ids = raw["Animal No."].astype("string").str.strip()
     numeric = [c for c in header if c not in ("Date", "Time", "Animal No.", "Box", "Date Time")]
     values = pd.DataFrame({c: to_number(raw[c], decimal_comma=decimal == ",") for c in numeric})
-    values = _check_or_repair(raw, values, first + 1, repair, decimal, path)
-    animals = _animal_table(lines, animal, data, sep) if animal is not None else None
+    values = _check_or_repair(raw, values, first, repair, decimal, path)
     if animals is None:
         animals = pd.DataFrame({"Box": raw["Box"].unique(), "Animal No.": ids.unique()})
     meta = _meta(animals, decimal == ",", group_column, path)
