@@ -58,3 +58,37 @@ def test_too_few_subjects_is_an_error():
     data = pd.DataFrame({"group": ["a", "b"], "lean_mass": [20, 21], "ee_kcal_h": [0.5, 0.6]})
     with pytest.raises(ValueError, match="enough subjects"):
         ancova(data, covariate="lean_mass")
+
+
+def test_cli_ancova_on_calr_fixture_matches_least_squares(tmp_path):
+    from click.testing import CliRunner
+    from shared_fixtures import fixture_path
+
+    from sfone.cli import main
+
+    standard = fixture_path("calorimetry", "calr_standard_mmpc_ucdavis_week12.csv")
+    session = fixture_path("calorimetry", "calr_session_mmpc_ucdavis_week12.csv")
+    out, pairs = tmp_path / "ancova.csv", tmp_path / "pairs.csv"
+    summary_csv = tmp_path / "summary.csv"
+    runner = CliRunner()
+    assert runner.invoke(main, ["calorimetry", "summary", str(standard), "--session", str(session),
+                                "--out", str(summary_csv)]).exit_code == 0
+    result = runner.invoke(main, ["calorimetry", "ancova", str(standard), "--session", str(session),
+                                  "--covariate", "lean_mass", "--out", str(out),
+                                  "--pairwise", str(pairs)])
+    assert result.exit_code == 0, result.output
+    # independent least squares: ee = a + b * lean + c * [HFD], adjusted means at the mean lean
+    summary = pd.read_csv(summary_csv)
+    full = summary[summary["period"] == "full_day"].set_index("subject")
+    lean = pd.read_csv(session).dropna(subset=["id"]).set_index("id")["Lean.Mass"]
+    lean = lean.loc[full.index].to_numpy()
+    hfd = (full["group"] == "HFD").to_numpy(float)
+    design = np.column_stack([np.ones_like(lean), lean, hfd])
+    coef = np.linalg.lstsq(design, full["ee_kcal_h"].to_numpy(), rcond=None)[0]
+    table = pd.read_csv(out)
+    day = table[table["period"] == "full_day"].set_index("group")
+    assert day.loc["LFD", "adjusted_mean"] == pytest.approx(coef[0] + coef[1] * lean.mean())
+    assert day.loc["HFD", "adjusted_mean"] == pytest.approx(coef[0] + coef[1] * lean.mean()
+                                                            + coef[2])
+    pair = pd.read_csv(pairs)
+    assert pair.loc[0, "difference"] == pytest.approx(-coef[2])

@@ -149,6 +149,9 @@ def _finish(out: pd.DataFrame, ds: xr.Dataset, session) -> pd.DataFrame:
         for key in ("total_mass", "lean_mass", "fat_mass"):
             if key in session.subjects:
                 out[key] = out["subject"].map(session.subjects[key])
+    if "total_mass" not in out and "body_mass" in ds.coords:  # no MRI: the file's body mass
+        out["total_mass"] = out["subject"].map(dict(zip(ds["subject"].values.astype(str),
+                                                        ds["body_mass"].values, strict=True)))
     order = {s: i for i, s in enumerate(ds["subject"].values.astype(str))}
     out["_order"] = out["subject"].map(order)
     out["_period"] = out["period"].map({p: i for i, p in enumerate(PERIODS)})

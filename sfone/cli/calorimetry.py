@@ -86,4 +86,41 @@ def stress_test_command(files, protocol_path, out, stages, compare) -> None:
     click.echo(f"wrote {out} ({len(table)} subjects)")
 
 
+@calorimetry_group.command("ancova")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--session", type=click.Path(path_type=Path, exists=True), default=None,
+              help="CalR session CSV (groups, window, light, MRI masses).")
+@click.option("--response", default="ee_kcal_h", show_default=True,
+              help="Summary column to analyse (ee_kcal_h, vo2_ml_h, food_kcal_h ...).")
+@click.option("--covariate", default="total_mass", show_default=True,
+              help="total_mass (session MRI or file body mass), lean_mass or fat_mass.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Adjusted means and tests per period and group (CSV).")
+@click.option("--pairwise", type=click.Path(path_type=Path), default=None,
+              help="Also write pairwise differences of adjusted means (Holm) to this CSV.")
+def ancova_command(files, session, response, covariate, out, pairwise) -> None:
+    """ANCOVA of a period summary on group with body mass as covariate (interaction first)."""
+    import pandas as pd
+
+    from .._atomic import atomic_path
+    from ..calorimetry import ancova_periods, read_many, summarize_periods
+
+    summary = summarize_periods(read_many(files), session)
+    results = ancova_periods(summary, response=response, covariate=covariate)
+    means, pairs = [], []
+    for period, result in results.items():
+        tests = {"period": period, "response": response, "covariate": covariate,
+                 "covariate_mean": result.covariate_mean, "p_interaction": result.p_interaction,
+                 "slopes_homogeneous": result.slopes_homogeneous, "p_group": result.p_group,
+                 "p_covariate": result.p_covariate}
+        means.append(result.adjusted_means.assign(**tests))
+        pairs.append(result.pairwise.assign(period=period, response=response))
+    with atomic_path(out) as tmp:
+        pd.concat(means).to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
+    if pairwise is not None:
+        with atomic_path(pairwise) as tmp:
+            pd.concat(pairs).to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
+    click.echo(f"wrote {out} ({len(results)} periods)")
+
+
 commands = [calorimetry_group]
