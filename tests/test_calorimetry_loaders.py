@@ -257,3 +257,13 @@ def test_tse_column_wise_layout_matches_row_wise(tmp_path):
     assert a["vo2"].attrs["source_units"] == "ml/h"
     for var in ("vo2", "vco2", "ee", "body_mass", "datetime"):
         assert (a[var].values == b[var].values).all(), var
+
+
+def test_calr_r_output_reads_back_as_the_tse_data():
+    ref = sfone.read(cal("calr_R_reference_output_of_tse_labmaster_v5.9.9.csv"))
+    tse = sfone.read(cal("tse_labmaster_v5.9.9_comma_us.csv"))
+    assert ref.attrs["source_format"] == "calr"
+    assert ref["subject"].values.tolist() == tse["subject"].values.tolist()
+    np.testing.assert_array_equal(ref["ee"].values, tse["ee_vendor"].values)  # CalR copies H(3)
+    np.testing.assert_allclose(ref["feed"].values, tse["feed"].values, atol=1e-12)
+    assert ref["exp_hour"].values[0, :4].tolist() == [0, 1, 1, 2]
