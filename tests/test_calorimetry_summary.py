@@ -104,3 +104,18 @@ def test_summary_of_clams_cages_masks_removal_on_request():
     vo2 = ds["vo2"].values[0]
     flagged = ds["qc_flag"].values[0] != 0
     assert full.loc["NH", "vo2_ml_h"] == pytest.approx(vo2[~flagged].mean())
+
+
+def test_hourly_table_sums_feed_and_averages_rates():
+    from sfone.calorimetry import hourly_table
+
+    ds = sfone.read(fixture_path("calorimetry", STANDARD))
+    hourly = hourly_table(ds)
+    raw = pd.read_csv(fixture_path("calorimetry", STANDARD))
+    one = raw[(raw["subject.id"] == "1_D1") & (raw["exp.hour"] == 30)]
+    row = hourly[(hourly["subject"] == "1_D1") & (hourly["exp_hour"] == 30)].iloc[0]
+    assert row["n_readings"] == len(one)
+    assert row["feed"] == pytest.approx(one["feed"].sum())
+    assert row["vo2"] == pytest.approx(one["vo2"].mean())
+    assert row["feed_acc"] == pytest.approx(one["feed.acc"].max())
+    assert len(hourly) == raw.groupby(["subject.id", "exp.hour"]).ngroups

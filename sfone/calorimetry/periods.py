@@ -24,7 +24,7 @@ import xarray as xr
 
 from .timebins import DEFAULT_LIGHT, is_light, to_long
 
-__all__ = ["summarize_periods", "SUMMARY_COLUMNS", "PERIODS"]
+__all__ = ["summarize_periods", "hourly_table", "SUMMARY_COLUMNS", "PERIODS"]
 
 PERIODS = ("full_day", "light", "dark")
 SUMMARY_COLUMNS = ["subject", "group", "period", "vo2_ml_h", "vco2_ml_h", "ee_kcal_h", "rer",
@@ -158,3 +158,24 @@ def _finish(out: pd.DataFrame, ds: xr.Dataset, session) -> pd.DataFrame:
     out = out.sort_values(["_order", "_period"]).drop(columns=["_order", "_period"])
     extra = [c for c in out.columns if c not in SUMMARY_COLUMNS]
     return out[SUMMARY_COLUMNS + extra].reset_index(drop=True)
+
+
+_HOURLY_SUM = ("feed", "drink", "pedmeter", "allmeter")
+
+
+def hourly_table(ds: xr.Dataset, *, light=DEFAULT_LIGHT) -> pd.DataFrame:
+    """One row per subject and experiment hour, aggregated as CalR's hourly table does.
+
+    Rates (VO2, VCO2, EE, RER, activity, temperature) are averaged; intake and distances
+    (``feed``, ``drink``, ``pedmeter``, ``allmeter``) are summed; cumulative series (``*_acc``)
+    take their maximum. ``light`` marks hours whose first reading is in the light phase.
+    """
+    table = to_long(ds)
+    table["light"] = is_light(table["datetime"].to_numpy(), light)
+    variables = [v for v in ds.data_vars if v in table and v != "qc_flag"]
+    how = {v: ("sum" if v in _HOURLY_SUM else "max" if v.endswith("_acc") else "mean")
+           for v in variables}
+    how.update({"datetime": "first", "light": "first", "group": "first"})
+    out = table.groupby(["subject", "exp_hour"], sort=False).agg(how).reset_index()
+    out["n_readings"] = table.groupby(["subject", "exp_hour"], sort=False).size().to_numpy()
+    return out
