@@ -1,0 +1,226 @@
+"""label_responses: per-ROI post-run labels (activated / inhibited / unchanged)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .._logging import logger, progress
+from ..events import as_epochs
+from ..perievent import trace_array
+from ..protocols import ClassificationProtocol, load_protocol, parse_protocol
+from ._cluster import cluster_labels
+from ._null import (
+    autocorrelation_pvalues,
+    bh_qvalues,
+    draw_shifts,
+    shift_null_pvalues,
+    wilcoxon_pvalues,
+)
+from ._windows import WindowMeans, window_ranges
+
+__all__ = ["label_responses", "default_protocol", "cross_table", "LABELS"]
+
+LABELS = ("activated", "inhibited", "unchanged")
+PROTOCOL_FILE = Path(__file__).resolve().parents[2] / "protocols" / "classification.yaml"
+# Used when the package is installed without the repository's protocols/ folder; a test checks
+# that it equals protocols/classification.yaml.
+BUILTIN_DEFAULTS = {"kind": "classification", "name": "post-run classification (sfone defaults)",
+                    "baseline_s": [-600.0, 0.0], "run_s": [0.0, 600.0],
+                    "post_run_s": [0.0, 3600.0], "method": "test", "statistic": "mean",
+                    "threshold": 1.64, "alpha": 0.05, "fdr": True, "n_shuffles": 1000,
+                    "min_shift_s": 60.0, "min_runs_for_wilcoxon": 6, "random_state": 0}
+BLOCK_ROIS = 256
+
+
+def default_protocol() -> ClassificationProtocol:
+    """The default classification protocol (``protocols/classification.yaml``)."""
+    if PROTOCOL_FILE.exists():
+        return load_protocol(PROTOCOL_FILE)
+    return parse_protocol(BUILTIN_DEFAULTS, source="<built-in defaults>")
+
+
+def _resolve(protocol, overrides: dict) -> dict:
+    if protocol is None:
+        proto = default_protocol()
+    elif isinstance(protocol, ClassificationProtocol):
+        proto = protocol
+    else:
+        proto = load_protocol(protocol)
+    params = proto.model_dump()
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    checked = ClassificationProtocol(**params)  # validates windows and ranges
+    params = checked.model_dump()
+    explicit_statistic = overrides.get("statistic") or (protocol is not None and proto.statistic)
+    if params["method"] == "threshold" and not explicit_statistic:
+        params["statistic"] = "median"  # the related lab's convention: median post-run z
+    return params
+
+
+def _decide(effect, p, q, alpha, use_q):
+    sig = (q if use_q else p) < alpha
+    return np.where(sig & (effect > 0), "activated",
+                    np.where(sig & (effect < 0), "inhibited", "unchanged"))
+
+
+NULLS = ("autocorrelation", "shift")
+
+
+def _test(x, base, resp, params, n_runs, shifts):
+    """Per-ROI p-values: Wilcoxon across runs, or the single-/few-run null."""
+    means = WindowMeans(x)
+    diff = means.mean(resp) - means.mean(base)  # (roi, run)
+    if n_runs >= params["min_runs_for_wilcoxon"]:
+        return wilcoxon_pvalues(diff), "wilcoxon across runs"
+    observed = diff.mean(axis=1)
+    p = np.empty(x.shape[0])
+    for b in progress(range(0, x.shape[0], BLOCK_ROIS), desc="null", unit="block"):
+        sl = slice(b, b + BLOCK_ROIS)
+        if params["null"] == "shift":
+            p[sl] = shift_null_pvalues(x[sl], base, resp, shifts, observed[sl])
+        else:
+            p[sl] = autocorrelation_pvalues(x[sl], base, resp, observed[sl], params["max_lag"])
+    return p, ("circular shift" if params["null"] == "shift"
+               else "autocorrelation-robust (HAC)")
+
+
+def _zscore_effect(x, base, resp, statistic):
+    """Mean over runs of the response-window summary in baseline z units: (roi,)."""
+    means = WindowMeans(x)
+    mu, sd = means.mean(base), means.sd(base)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if statistic == "mean":
+            z = (means.mean(resp) - mu) / sd
+        else:
+            med = np.stack([np.nanmedian(x[:, lo:hi], axis=1) for lo, hi in zip(resp.lo, resp.hi,
+                                                                               strict=True)], 1)
+            z = (med - mu) / sd
+    z[~np.isfinite(z)] = np.nan
+    return np.nanmean(z, axis=1) if z.shape[1] else np.full(x.shape[0], np.nan)
+
+
+def _classify_window(x, base, resp, params, n_runs, shifts):
+    """(label, effect, p, q, null) for one response window."""
+    effect = _zscore_effect(x, base, resp, "mean")
+    if params["method"] == "threshold":
+        summary = _zscore_effect(x, base, resp, params["statistic"])
+        theta = params["threshold"]
+        label = np.where(summary > theta, "activated",
+                         np.where(summary < -theta, "inhibited", "unchanged"))
+        nan = np.full(x.shape[0], np.nan)
+        return label, effect, nan, nan, "none (fixed threshold)"
+    p, null = _test(x, base, resp, params, n_runs, shifts)
+    q = bh_qvalues(p) if params["fdr"] else p
+    return _decide(effect, p, q, params["alpha"], params["fdr"]), effect, p, q, null
+
+
+def _setup(ds, epochs, params, variable):
+    da = trace_array(ds, variable)
+    x = np.asarray(da.values, dtype=np.float64)
+    time = np.asarray(da["time"].values, dtype=float)
+    events = as_epochs(epochs, recording=(time[0], time[-1]))
+    starts = np.asarray(events["start"].values, float)
+    ends = np.asarray(events["end"].values, float)
+    base = window_ranges(time, starts, ends, params["baseline_s"], anchor="start",
+                         name="baseline")
+    post = window_ranges(time, starts, ends, params["post_run_s"], anchor="end", name="post-run")
+    run = (None if params.get("run_s") is None else
+           window_ranges(time, starts, ends, params["run_s"], anchor="start", name="run"))
+    return da, x, time, starts.size, base, post, run
+
+
+def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
+                    baseline_s=None, post_run_s=None, run_s=None, statistic: str | None = None,
+                    threshold: float | None = None, alpha: float | None = None,
+                    fdr: bool | None = None, n_shuffles: int | None = None,
+                    min_shift_s: float | None = None, min_runs_for_wilcoxon: int | None = None,
+                    random_state=None, null: str = "autocorrelation",
+                    variable: str | None = None, cells_only: bool = False) -> xr.Dataset:
+    """Label every ROI as post-run ``activated``, ``inhibited`` or ``unchanged``.
+
+    Parameters
+    ----------
+    ds : imaging Dataset (dims roi, time), photometry Dataset (each channel one "roi") or a
+        (roi, time) DataArray; time in s.
+    epochs : run epochs (events Dataset, runs-CSV path, DataFrame or (n, 2) array, s).
+    protocol : ClassificationProtocol or YAML path; default ``protocols/classification.yaml``.
+        Every keyword below overrides the protocol's field of the same name.
+    method : ``test`` (default), ``threshold`` or ``cluster``.
+    baseline_s : (start, end) s relative to run START (default (-600, 0)).
+    post_run_s : (start, end) s relative to run END (default (0, 3600)).
+    run_s : (start, end) s relative to run start, for the run-responsive labels; None: skipped.
+    statistic : window summary of the threshold method (default median, the convention).
+    threshold : theta of the threshold method (z units, default 1.64); cluster mapping too.
+    alpha, fdr : significance level, Benjamini-Hochberg across ROIs (default 0.05, True).
+    n_shuffles, min_shift_s : circular-shift null size and shortest shift (s).
+    min_runs_for_wilcoxon : with at least this many runs use a Wilcoxon test across runs.
+    random_state : seed of the shifts and of the cluster method.
+    null : null of the test method with fewer than ``min_runs_for_wilcoxon`` runs:
+        ``"autocorrelation"`` (default; variance of the statistic from the residual
+        autocovariance up to ``min_shift_s``) or ``"shift"`` (empirical circular-shift
+        distribution, ``n_shuffles`` shifts of at least ``min_shift_s``).
+    variable : trace to use (default F - neucoeff * Fneu, or F).
+    cells_only : keep only ROIs with ``iscell`` True.
+
+    Returns
+    -------
+    Dataset over ``roi``: ``label``, ``effect`` (mean post-run z vs the baseline, averaged over
+    runs), ``p_value``, ``q_value`` (NaN for threshold/cluster), and when ``run_s`` is set
+    ``run_label``, ``run_effect``, ``run_p_value``, ``run_q_value``; parameters in attrs.
+    """
+    overrides = dict(method=method, baseline_s=baseline_s, post_run_s=post_run_s, run_s=run_s,
+                     statistic=statistic, threshold=threshold, alpha=alpha, fdr=fdr,
+                     n_shuffles=n_shuffles, min_shift_s=min_shift_s,
+                     min_runs_for_wilcoxon=min_runs_for_wilcoxon, random_state=random_state)
+    params = _resolve(protocol, overrides)
+    if null not in NULLS:
+        raise ValueError(f"null must be one of {NULLS}, got {null!r}")
+    if cells_only and "iscell" in ds.coords:
+        ds = ds.isel(roi=np.asarray(ds["iscell"].values, bool))
+    da, x, time, n_runs, base, post, run = _setup(ds, epochs, params, variable)
+    dt = float(np.median(np.diff(time)))
+    params.update(null=null, max_lag=int(round(params["min_shift_s"] / dt)))
+    shifts = draw_shifts(time.size, params["n_shuffles"], params["max_lag"],
+                         np.random.default_rng(params["random_state"]))
+    if params["method"] == "cluster":
+        label, effect = cluster_labels(x, base, post, params)
+        p = q = np.full(x.shape[0], np.nan)
+        null_used = "none (cluster)"
+    else:
+        label, effect, p, q, null_used = _classify_window(x, base, post, params, n_runs, shifts)
+    out = {"label": label, "effect": effect, "p_value": p, "q_value": q}
+    if run is not None:
+        run_params = {**params, "method": "test" if params["method"] == "cluster"
+                      else params["method"]}
+        r = _classify_window(x, base, run, run_params, n_runs, shifts)
+        out.update(run_label=r[0], run_effect=r[1], run_p_value=r[2], run_q_value=r[3])
+    logger.info("labelled %d ROIs with method %s (%s)", x.shape[0], params["method"], null_used)
+    return _result(da, out, params, n_runs, null_used, variable)
+
+
+_UNITS = {"label": "1", "effect": "z", "p_value": "1", "q_value": "1"}
+
+
+def _result(da, out, params, n_runs, null, variable):
+    roi_coords = {name: ("roi", c.values, c.attrs) for name, c in da.coords.items()
+                  if c.dims == ("roi",) and name != "roi"}
+    data = {name: ("roi", np.asarray(values),
+                   {"units": _UNITS[name.removeprefix("run_")]}) for name, values in out.items()}
+    attrs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
+             if v is not None and k not in {"kind", "name"}}
+    attrs.update(fdr=int(params["fdr"]), random_state=str(params["random_state"]),
+                 n_runs=int(n_runs), null=null, signal=variable or da.name or "F - neucoeff*Fneu",
+                 labels=list(LABELS))
+    return xr.Dataset(data, coords={"roi": da["roi"].values, **roi_coords}, attrs=attrs)
+
+
+def cross_table(result: xr.Dataset) -> pd.DataFrame:
+    """Counts of run-response label (rows) x post-run label (columns)."""
+    if "run_label" not in result:
+        raise ValueError("the result has no run labels: call label_responses with run_s set")
+    table = pd.crosstab(pd.Series(result["run_label"].values, name="run"),
+                        pd.Series(result["label"].values, name="post_run"))
+    return table.reindex(index=list(LABELS), columns=list(LABELS), fill_value=0)
