@@ -21,7 +21,8 @@ def perirun_features(x: np.ndarray, base: Windows, post: Windows) -> np.ndarray:
     for k in range(base.lo.size):
         for j, w in enumerate((base, post)):
             edges = np.linspace(w.lo[k], w.hi[k], N_BINS + 1).round().astype(int)
-            bins = Windows(edges[:-1], np.maximum(edges[1:], edges[:-1] + 1))
+            hi = np.minimum(np.maximum(edges[1:], edges[:-1] + 1), x.shape[1])
+            bins = Windows(np.minimum(edges[:-1], hi - 1), hi)
             z = (means.mean(bins) - mu[:, k:k + 1]) / sd[:, k:k + 1]
             features[:, j * N_BINS:(j + 1) * N_BINS] += np.nan_to_num(z)
     return features / base.lo.size

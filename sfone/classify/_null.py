@@ -141,25 +141,45 @@ def _autocorrelation(values: np.ndarray, max_lag: int) -> np.ndarray:
     return np.fft.irfft(spectrum * spectrum.conj(), nfft, axis=-1)[..., :max_lag + 1]
 
 
+def parzen_taper(max_lag: int) -> np.ndarray:
+    """Parzen lag window w(h), h = 0..max_lag (positive definite, small bias)."""
+    u = np.arange(max_lag + 1) / (max_lag + 1)
+    return np.where(u <= 0.5, 1 - 6 * u**2 + 6 * u**3, 2 * (1 - u) ** 3)
+
+
 def autocorrelation_pvalues(x: np.ndarray, base: Windows, resp: Windows,
                             observed: np.ndarray, max_lag: int) -> np.ndarray:
     """Two-sided p-values of ``observed`` with an autocorrelation-robust (HAC) variance.
 
-    The statistic is a weighted sum ``a'x`` of the frames; its variance under stationary noise
-    is ``sum_h gamma(h) K(h)`` with ``K`` the autocorrelation of the weights and ``gamma`` the
-    autocovariance of the piecewise-demeaned trace (the response removed), summed up to
-    ``max_lag`` frames with a Bartlett taper (always non-negative). ``observed / sd`` is
-    referred to a standard normal.
+    Under the null the baseline and response windows are stretches of one stationary process.
+    Its autocovariance ``gamma(h)`` is estimated from all analysis windows together, each
+    demeaned on its own (the response is removed; the run itself is excluded), up to ``max_lag``
+    frames (at most a third of the shortest window) with a Parzen taper ``w`` (never negative)
+    and corrected for the downward bias of demeaning. The variance of a window sum of ``n``
+    frames is ``n * sum_h w(h) gamma(h)``; windows are treated as independent, and
+    ``observed / sd`` is referred to a standard normal distribution. A quiet cell whose few
+    baseline transients vanish after the run is therefore judged against the noise of the whole
+    stretch, not against its handful of transients.
     """
     cuts = _segment_cuts(x.shape[1], np.concatenate([base.lo, base.hi, resp.lo, resp.hi]))
     residual = _segment_residual(x, cuts)
-    n_valid = np.isfinite(x).sum(axis=1)
-    max_lag = int(min(max_lag, x.shape[1] - 1))
-    gamma = _autocorrelation(residual, max_lag) / np.maximum(n_valid, 1)[:, None]
-    kernel = _autocorrelation(_dense_weights(x.shape[1], base, resp), max_lag)
-    taper = 1.0 - np.arange(max_lag + 1) / (max_lag + 1)
-    coef = kernel * taper * np.where(np.arange(max_lag + 1) == 0, 1.0, 2.0)
-    variance = gamma @ coef
+    finite = np.isfinite(x)
+    windows = _weights(base, resp)
+    lags = int(max(1, min(max_lag, min(int(w.n[k]) for w, _, k in windows) // 3)))
+    lagged = np.zeros((x.shape[0], lags + 1))
+    n_valid = np.zeros(x.shape[0])
+    for w, _, k in windows:
+        lo, hi = int(w.lo[k]), int(w.hi[k])
+        lagged += _autocorrelation(residual[:, lo:hi], lags)
+        n_valid += finite[:, lo:hi].sum(axis=1)
+    gamma = lagged / np.maximum(n_valid, 1)[:, None]
+    taper = parzen_taper(lags) * np.where(np.arange(lags + 1) == 0, 1.0, 2.0)
+    long_run = gamma @ taper  # variance per frame of a long window sum
+    variance = np.zeros(x.shape[0])
+    for w, weight, k in windows:
+        n = int(w.n[k])
+        bias = 1.0 - taper.sum() / n  # demeaning lowers every gamma(h) by about long_run / n
+        variance += weight**2 * n * long_run / bias
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.abs(observed) / np.sqrt(variance)
     p = 2.0 * norm.sf(z)

@@ -11,7 +11,8 @@ Model (all rates in events/s, times in s): Poisson calcium events per ROI at a b
 activated cells raise the rate 2.5-4x during the post-run effect, inhibited cells lower it to
 10-30 % of baseline, low-rate cells (0.02-0.06 Hz) fall silent. Events are convolved with an
 exponential indicator kernel (decay 0.4-1.5 s); F = F0 + calcium + 0.7 x neuropil + AR(1) noise
-with a 0.5-2 s time constant and a per-ROI SD (relative to the event amplitude) of 0.1-0.5.
+with a 0.5-2 s time constant and a per-ROI SD (relative to the event amplitude) of 0.1-0.5
+(0.05-0.12 for the quiet low-rate cells).
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ def _ar1(noise, tau_s, fs):
     return out
 
 
-def _traces(rate, fs, rng):
-    """F, Fneu, spks (roi, time) from event rates; float32."""
+def _traces(rate, fs, rng, low_rate):
+    """F, Fneu, spks (roi, time) from event rates; float32. Low-rate cells are quiet, clean
+    cells (noise SD 0.05-0.12 of the event amplitude) whose rare transients stand out."""
     n, t = rate.shape
     events = rng.poisson(rate / fs).astype(float)
     events *= rng.uniform(0.7, 1.3, events.shape) * (events > 0)
@@ -103,6 +105,7 @@ def _traces(rate, fs, rng):
         rows = decay == tau
         calcium[rows] = lfilter([1.0], [1, -np.exp(-1 / (tau * fs))], events[rows], axis=1)
     noise_sd = rng.uniform(0.1, 0.5, n)
+    noise_sd[low_rate] = rng.uniform(0.05, 0.12, low_rate.sum())
     noise_tau = np.round(rng.uniform(0.5, 2.0, n), 1)
     noise = _ar1(rng.standard_normal((n, t)), noise_tau, fs) * noise_sd[:, None]
     neuropil = 0.3 * _ar1(rng.standard_normal((1, t)), np.array([20.0]), fs)
@@ -152,7 +155,7 @@ def make_imaging_session(n_rois: int = 100, *, fs: float = 10.0, n_runs: int = 1
     during, post = _rate_profile(time, starts, ends, effect_s=effect_s)
     labels, kinds = _assign_kinds(n_rois, fractions, noise_fraction, low_rate_fraction, rng)
     rate, run_label = _rates(labels, kinds, during, post, rng)
-    f, fneu, spks = _traces(rate, fs, rng)
+    f, fneu, spks = _traces(rate, fs, rng, kinds == "low_rate")
     iscell = kinds != "noise"
     prob = np.where(iscell, rng.uniform(0.6, 1.0, n_rois), rng.uniform(0.0, 0.4, n_rois))
     ds = xr.Dataset(
