@@ -61,8 +61,8 @@ def test_low_rate_neurons_falling_silent_are_inhibited(labelled):
     with very few baseline transients (about 6 in 10 min) may stay unchanged, never activated."""
     ds, _, result, _ = labelled
     low = ds["roi_kind"].values == "low_rate"
-    assert low.sum() == 4
-    assert np.sum(result["label"].values[low] == "inhibited") >= 3
+    assert low.sum() >= 3  # 5 % of the cells
+    assert np.sum(result["label"].values[low] != "inhibited") <= 1
     assert not np.any(result["label"].values[low] == "activated")
 
 
