@@ -39,12 +39,12 @@ def map_clusters(cluster: np.ndarray, response: np.ndarray, n_clusters: int) -> 
     return names
 
 
-def fit_cluster_model(features: np.ndarray, random_state, n_clusters: int = 3):
+def fit_cluster_model(features: np.ndarray, random_state, n_clusters: int = 4):
     """Fit PCA (up to 5 components) + GaussianMixture; returns (pca, gmm)."""
     n_comp = max(1, min(5, features.shape[0] - 1, features.shape[1]))
     pca = PCA(n_components=n_comp, random_state=random_state).fit(features)
     k = min(n_clusters, features.shape[0])
-    gmm = GaussianMixture(n_components=k, random_state=random_state, n_init=3,
+    gmm = GaussianMixture(n_components=k, random_state=random_state, n_init=5,
                           reg_covar=1e-4).fit(pca.transform(features))
     return pca, gmm
 
