@@ -98,10 +98,10 @@ def test_null_calibration_on_noise_only_sessions():
     5 % below 0.05; with BH no ROI of an all-null session should be called."""
     ds, epochs = make_imaging_session(300, fs=5.0, run_s=300.0, post_s=1800.0,
                                       fractions=(0, 0, 1), noise_fraction=0.5, random_state=11)
-    raw = label_responses(ds, epochs, post_run_s=(0, 1800), fdr=False, run_s=None)
+    raw = label_responses(ds, epochs, post_run_s=(0, 1800), fdr=False, run_labels=False)
     rate = np.mean(raw["p_value"].values < 0.05)
     assert 0.01 <= rate <= 0.09, rate
-    fdr = label_responses(ds, epochs, post_run_s=(0, 1800), run_s=None)
+    fdr = label_responses(ds, epochs, post_run_s=(0, 1800), run_labels=False)
     assert np.sum(fdr["label"].values == "activated") <= 3
 
 
@@ -164,11 +164,11 @@ def _step_dataset(steps, fs=2.0, seed=0):
 
 def test_threshold_method_uses_median_z_and_theta():
     da, runs = _step_dataset([3.0, -3.0, 0.0, 1.0, 2.5])
-    result = label_responses(da, runs, method="threshold", post_run_s=(0, 2700), run_s=None)
+    result = label_responses(da, runs, method="threshold", post_run_s=(0, 2700), run_labels=False)
     assert result["label"].values.tolist() == ["activated", "inhibited", "unchanged",
                                                "unchanged", "activated"]
     strict = label_responses(da, runs, method="threshold", threshold=2.8,
-                             post_run_s=(0, 2700), run_s=None)
+                             post_run_s=(0, 2700), run_labels=False)
     assert strict["label"].values.tolist()[4] == "unchanged"
     assert strict.attrs["statistic"] == "median" and strict.attrs["threshold"] == 2.8
     assert np.all(np.isnan(strict["p_value"].values))

@@ -138,7 +138,8 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
                     fdr: bool | None = None, n_shuffles: int | None = None,
                     min_shift_s: float | None = None, min_runs_for_wilcoxon: int | None = None,
                     random_state=None, null: str = "autocorrelation",
-                    variable: str | None = None, cells_only: bool = False) -> xr.Dataset:
+                    run_labels: bool = True, variable: str | None = None,
+                    cells_only: bool = False) -> xr.Dataset:
     """Label every ROI as post-run ``activated``, ``inhibited`` or ``unchanged``.
 
     Parameters
@@ -151,7 +152,8 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
     method : ``test`` (default), ``threshold`` or ``cluster``.
     baseline_s : (start, end) s relative to run START (default (-600, 0)).
     post_run_s : (start, end) s relative to run END (default (0, 3600)).
-    run_s : (start, end) s relative to run start, for the run-responsive labels; None: skipped.
+    run_s : (start, end) s relative to run start (clipped to the run), for the run-responsive
+        labels (default (0, 600)).
     statistic : window summary of the threshold method (default median, the convention).
     threshold : theta of the threshold method (z units, default 1.64); cluster mapping too.
     alpha, fdr : significance level, Benjamini-Hochberg across ROIs (default 0.05, True).
@@ -162,14 +164,15 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
         ``"autocorrelation"`` (default; variance of the statistic from the residual
         autocovariance up to ``min_shift_s``) or ``"shift"`` (empirical circular-shift
         distribution, ``n_shuffles`` shifts of at least ``min_shift_s``).
+    run_labels : also label run-responsive ROIs (run window vs baseline).
     variable : trace to use (default F - neucoeff * Fneu, or F).
     cells_only : keep only ROIs with ``iscell`` True.
 
     Returns
     -------
     Dataset over ``roi``: ``label``, ``effect`` (mean post-run z vs the baseline, averaged over
-    runs), ``p_value``, ``q_value`` (NaN for threshold/cluster), and when ``run_s`` is set
-    ``run_label``, ``run_effect``, ``run_p_value``, ``run_q_value``; parameters in attrs.
+    runs), ``p_value``, ``q_value`` (NaN for threshold/cluster), and
+    ``run_label``, ``run_effect``, ``run_p_value``, ``run_q_value`` (with ``run_labels``); parameters in attrs.
     """
     overrides = dict(method=method, baseline_s=baseline_s, post_run_s=post_run_s, run_s=run_s,
                      statistic=statistic, threshold=threshold, alpha=alpha, fdr=fdr,
@@ -180,6 +183,8 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
         raise ValueError(f"null must be one of {NULLS}, got {null!r}")
     if cells_only and "iscell" in ds.coords:
         ds = ds.isel(roi=np.asarray(ds["iscell"].values, bool))
+    if not run_labels:
+        params["run_s"] = None
     da, x, time, n_runs, base, post, run = _setup(ds, epochs, params, variable)
     dt = float(np.median(np.diff(time)))
     params.update(null=null, max_lag=int(round(params["min_shift_s"] / dt)))
