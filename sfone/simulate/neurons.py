@@ -194,8 +194,8 @@ def make_cohort(n_mice: int = 5, *, days=(1, 8), activated=(0.318, 0.532),
     """Day-1 / day-8 imaging sessions of several mice with known activated fractions.
 
     Every mouse is imaged on each day (different cells each day). The pooled fraction of
-    activated cells on each day equals ``activated[i]`` up to rounding to whole cells (with the
-    default 5 mice x ~26 cells: 42/132 = 31.8 % and 70/132 = 53.0 %); ``cells_per_mouse`` is the
+    activated cells on each day is the whole-cell count closest to ``activated[i]`` (with the
+    default seed: 43/134 = 32.1 % and 77/145 = 53.1 %); ``cells_per_mouse`` is the
     (min, max) number of cells per mouse and day. Sessions are short (25 min at 5 Hz) to stay
     cheap. Returns a list of dicts with ``mouse``, ``day``, ``dataset``, ``epochs``.
     """
