@@ -18,7 +18,7 @@ KWARGS = dict(baseline_s=(-300, 0), post_run_s=(0, 600), run_labels=False)
 def _session():
     ds, epochs = make_imaging_session(30, fs=2.0, baseline_s=300.0, run_s=120.0, post_s=600.0,
                                       random_state=21)
-    traces = trace_array(ds).load()
+    traces = trace_array(ds).astype(np.float64).load()  # float32 would round the offsets
     return traces, epochs, label_responses(traces, epochs, **KWARGS)
 
 

@@ -49,9 +49,8 @@ def fit_cluster_model(features: np.ndarray, random_state, n_clusters: int = 4):
     return pca, gmm
 
 
-def cluster_labels(x, base, post, params):
-    """Labels and effect of the cluster method."""
-    features = perirun_features(x, base, post)
+def cluster_labels(features, params):
+    """Labels and effect of the cluster method from :func:`perirun_features`."""
     effect = features[:, N_BINS:].mean(axis=1)
     pca, gmm = fit_cluster_model(features, params["random_state"])
     cluster = gmm.predict(pca.transform(features))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from .._logging import logger, progress
 from ..events import as_epochs
 from ..perievent import trace_array
 from ..protocols import ClassificationProtocol, load_protocol, parse_protocol
-from ._cluster import cluster_labels
+from ._cluster import cluster_labels, perirun_features
 from ._null import (
     autocorrelation_pvalues,
     bh_qvalues,
@@ -69,57 +70,80 @@ def _decide(effect, p, q, alpha, use_q):
 NULLS = ("autocorrelation", "shift")
 
 
-def _test(x, base, resp, params, n_runs, shifts):
-    """Per-ROI p-values: Wilcoxon across runs, or the single-/few-run null."""
-    means = WindowMeans(x)
-    diff = means.mean(resp) - means.mean(base)  # (roi, run)
-    if n_runs >= params["min_runs_for_wilcoxon"]:
-        return wilcoxon_pvalues(diff), "wilcoxon across runs"
-    observed = diff.mean(axis=1)
-    p = np.empty(x.shape[0])
-    for b in progress(range(0, x.shape[0], BLOCK_ROIS), desc="null", unit="block"):
-        sl = slice(b, b + BLOCK_ROIS)
-        if params["null"] == "shift":
-            p[sl] = shift_null_pvalues(x[sl], base, resp, shifts, observed[sl])
-        else:
-            p[sl] = autocorrelation_pvalues(x[sl], base, resp, observed[sl], params["max_lag"])
-    return p, ("circular shift" if params["null"] == "shift"
-               else "autocorrelation-robust (HAC)")
-
-
-def _zscore_effect(x, base, resp, statistic):
-    """Mean over runs of the response-window summary in baseline z units: (roi,)."""
+def _block_stats(x, base, resp, params, n_runs, shifts) -> dict:
+    """Effect and p-value (or threshold summary) of one response window for a block of ROIs."""
     means = WindowMeans(x)
     mu, sd = means.mean(base), means.sd(base)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if statistic == "mean":
-            z = (means.mean(resp) - mu) / sd
-        else:
-            med = np.stack([np.nanmedian(x[:, lo:hi], axis=1) for lo, hi in zip(resp.lo, resp.hi,
-                                                                               strict=True)], 1)
-            z = (med - mu) / sd
-    z[~np.isfinite(z)] = np.nan
-    return np.nanmean(z, axis=1) if z.shape[1] else np.full(x.shape[0], np.nan)
-
-
-def _classify_window(x, base, resp, params, n_runs, shifts):
-    """(label, effect, p, q, null) for one response window."""
-    effect = _zscore_effect(x, base, resp, "mean")
+    diff = means.mean(resp) - mu  # (roi, run)
+    out = {"effect": _run_mean(diff / np.where(sd > 0, sd, np.nan))}
     if params["method"] == "threshold":
-        summary = _zscore_effect(x, base, resp, params["statistic"])
-        theta = params["threshold"]
+        summary = diff
+        if params["statistic"] == "median":
+            summary = np.stack([np.nanmedian(x[:, lo:hi], axis=1) for lo, hi
+                                in zip(resp.lo, resp.hi, strict=True)], 1) - mu
+        out["summary"] = _run_mean(summary / np.where(sd > 0, sd, np.nan))
+    elif n_runs >= params["min_runs_for_wilcoxon"]:
+        out["p"] = wilcoxon_pvalues(diff)
+    elif params["null"] == "shift":
+        out["p"] = shift_null_pvalues(x, base, resp, shifts, diff.mean(axis=1))
+    else:
+        out["p"] = autocorrelation_pvalues(x, base, resp, diff.mean(axis=1), params["max_lag"])
+    return out
+
+
+def _run_mean(values):
+    values = np.where(np.isfinite(values), values, np.nan)
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(values, axis=1) if np.isfinite(values).any() else values[:, 0]
+
+
+def _null_name(params, n_runs):
+    if params["method"] == "threshold":
+        return "none (fixed threshold)"
+    if n_runs >= params["min_runs_for_wilcoxon"]:
+        return "wilcoxon across runs"
+    return "circular shift" if params["null"] == "shift" else "autocorrelation-robust (HAC)"
+
+
+def _decide_window(stats, params):
+    """(label, effect, p, q) from the concatenated block statistics of one window."""
+    effect = stats["effect"]
+    if params["method"] == "threshold":
+        theta, summary = params["threshold"], stats["summary"]
         label = np.where(summary > theta, "activated",
                          np.where(summary < -theta, "inhibited", "unchanged"))
-        nan = np.full(x.shape[0], np.nan)
-        return label, effect, nan, nan, "none (fixed threshold)"
-    p, null = _test(x, base, resp, params, n_runs, shifts)
+        nan = np.full(effect.size, np.nan)
+        return label, effect, nan, nan
+    p = stats["p"]
     q = bh_qvalues(p) if params["fdr"] else p
-    return _decide(effect, p, q, params["alpha"], params["fdr"]), effect, p, q, null
+    return _decide(effect, p, q, params["alpha"], params["fdr"]), effect, p, q
+
+
+def _blocks(da):
+    """float64 numpy blocks of ROIs (numpy or dask data; dask computes one block at a time),
+    each row minus its median so cumulative sums keep their precision (labels are offset-free)."""
+    for b in progress(range(0, da.shape[0], BLOCK_ROIS), desc="ROI blocks", unit="block"):
+        x = np.asarray(da.data[b:b + BLOCK_ROIS], dtype=np.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows stay NaN
+            yield x - np.nanmedian(x, axis=1, keepdims=True)
+
+
+def _analyse(da, windows: dict, params, n_runs, shifts):
+    """Run every window's statistics over ROI blocks; returns {window: concatenated stats}."""
+    parts = {name: [] for name in windows}
+    for x in _blocks(da):
+        for name, (base, resp, window_params) in windows.items():
+            if window_params["method"] == "cluster":
+                parts[name].append({"features": perirun_features(x, base, resp)})
+            else:
+                parts[name].append(_block_stats(x, base, resp, window_params, n_runs, shifts))
+    return {name: {key: np.concatenate([part[key] for part in blocks])
+                   for key in blocks[0]} for name, blocks in parts.items()}
 
 
 def _setup(ds, epochs, params, variable):
     da = trace_array(ds, variable)
-    x = np.asarray(da.values, dtype=np.float64)
     time = np.asarray(da["time"].values, dtype=float)
     events = as_epochs(epochs, recording=(time[0], time[-1]))
     starts = np.asarray(events["start"].values, float)
@@ -129,7 +153,7 @@ def _setup(ds, epochs, params, variable):
     post = window_ranges(time, starts, ends, params["post_run_s"], anchor="end", name="post-run")
     run = (None if params.get("run_s") is None else
            window_ranges(time, starts, ends, params["run_s"], anchor="start", name="run"))
-    return da, x, time, starts.size, base, post, run
+    return da, time, starts.size, base, post, run
 
 
 def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
@@ -185,24 +209,29 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
         ds = ds.isel(roi=np.asarray(ds["iscell"].values, bool))
     if not run_labels:
         params["run_s"] = None
-    da, x, time, n_runs, base, post, run = _setup(ds, epochs, params, variable)
+    da, time, n_runs, base, post, run = _setup(ds, epochs, params, variable)
     dt = float(np.median(np.diff(time)))
     params.update(null=null, max_lag=int(round(params["min_shift_s"] / dt)))
     shifts = draw_shifts(time.size, params["n_shuffles"], params["max_lag"],
                          np.random.default_rng(params["random_state"]))
+    windows = {"post": (base, post, params)}
+    if run is not None:  # run labels: the cluster method falls back to the test
+        windows["run"] = (base, run, {**params, "method": "test" if params["method"] == "cluster"
+                                      else params["method"]})
+    stats = _analyse(da, windows, params, n_runs, shifts)
     if params["method"] == "cluster":
-        label, effect = cluster_labels(x, base, post, params)
-        p = q = np.full(x.shape[0], np.nan)
+        label, effect = cluster_labels(stats["post"]["features"], params)
+        p = q = np.full(label.size, np.nan)
         null_used = "none (cluster)"
     else:
-        label, effect, p, q, null_used = _classify_window(x, base, post, params, n_runs, shifts)
+        label, effect, p, q = _decide_window(stats["post"], params)
+        null_used = _null_name(params, n_runs)
     out = {"label": label, "effect": effect, "p_value": p, "q_value": q}
     if run is not None:
-        run_params = {**params, "method": "test" if params["method"] == "cluster"
-                      else params["method"]}
-        r = _classify_window(x, base, run, run_params, n_runs, shifts)
+        r = _decide_window(stats["run"], windows["run"][2])
         out.update(run_label=r[0], run_effect=r[1], run_p_value=r[2], run_q_value=r[3])
-    logger.info("labelled %d ROIs with method %s (%s)", x.shape[0], params["method"], null_used)
+    n_rois = label.size
+    logger.info("labelled %d ROIs with method %s (%s)", n_rois, params["method"], null_used)
     return _result(da, out, params, n_runs, null_used, variable)
 
 
