@@ -23,8 +23,9 @@ def trace_array(data, variable: str | None = None) -> xr.DataArray:
 
     ``data`` may be a DataArray (1-D time series or 2-D with a time dim) or a Dataset: imaging
     Datasets give ``variable`` (default: neuropil-corrected ``F - neucoeff * Fneu`` when ``Fneu``
-    exists, else ``F``); photometry Datasets stack their channel variables on the shared time
-    dim as ``roi`` (one "roi" per channel).
+    exists, else ``F``); photometry Datasets stack their analog channel variables on the shared
+    time dim as ``roi`` (one "roi" per channel; digital lines, ``kind="digital"`` or units "1",
+    are left out).
     """
     if isinstance(data, xr.DataArray):
         da = data
@@ -37,11 +38,13 @@ def trace_array(data, variable: str | None = None) -> xr.DataArray:
             da = (data["F"] - coef * data["Fneu"]).assign_attrs(data["F"].attrs)
             da.attrs["neucoeff"] = coef
     else:
-        names = [n for n, v in data.data_vars.items() if v.ndim == 1 and is_time_dim(v.dims[0])]
+        names = [n for n, v in data.data_vars.items() if v.ndim == 1 and is_time_dim(v.dims[0])
+                 and v.attrs.get("kind") != "digital" and v.attrs.get("units") != "1"]
         dims = {data[n].dims[0] for n in names}
         if not names or len(dims) != 1:
             raise SchemaError("cannot pick the traces to align: give variable= (the dataset has "
-                              f"no 'F' and its time series use clocks {sorted(dims)})")
+                              f"no 'F' and its analog channels {names} use clocks "
+                              f"{sorted(dims)})")
         da = xr.concat([data[n] for n in names], dim="roi").assign_coords(roi=names)
     time_dims = [d for d in da.dims if is_time_dim(str(d))]
     if len(time_dims) != 1:

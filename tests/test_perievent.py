@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from sfone.exceptions import SchemaError
 from sfone.perievent import compute_perievent
 from sfone.schema import make_events
 
@@ -71,9 +72,21 @@ def test_binned_lags_average_frames_in_each_bin():
 def test_photometry_channels_become_rois():
     time = np.arange(0, 100, 0.05)
     ds = xr.Dataset({"GCaMP": ("time", np.sin(time), {"units": "V"}),
-                     "Isos": ("time", np.cos(time), {"units": "V"})},
+                     "Isos": ("time", np.cos(time), {"units": "V"}),
+                     "TTL1": ("time", time > 20, {"units": "1", "kind": "digital"})},
                     coords={"time": ("time", time, {"units": "s"})})
     out = compute_perievent(ds, make_events([20.0], [40.0]), window=(-5, 5))
     assert list(out["roi"].values) == ["GCaMP", "Isos"]
     np.testing.assert_allclose(out.sel(roi="GCaMP", trial=0).values,
                                np.sin(40.0 + out["lag"].values), atol=1e-9)
+
+
+def test_channels_on_separate_clocks_need_a_variable():
+    ds = xr.Dataset({"G": ("time_a", np.zeros(10), {"units": "V"}),
+                     "R": ("time_b", np.zeros(12), {"units": "V"})},
+                    coords={"time_a": ("time_a", np.arange(10.0), {"units": "s"}),
+                            "time_b": ("time_b", np.arange(12.0), {"units": "s"})})
+    with pytest.raises(SchemaError, match="give variable="):
+        compute_perievent(ds, make_events([2.0], [4.0]), window=(-1, 1))
+    out = compute_perievent(ds, make_events([2.0], [4.0]), window=(-1, 1), variable="R")
+    assert out.sizes["roi"] == 1 and out.sizes["lag"] == 3
