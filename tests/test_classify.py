@@ -191,6 +191,8 @@ def test_cells_only_and_photometry_channels():
                             coords={"time": ("time", time, {"units": "s"})})
     labels = label_responses(photometry, epochs, post_run_s=(0, 1200))
     assert labels["roi"].values.tolist() == ["G", "R"]
+    with pytest.raises(SchemaError, match="cells_only needs an 'iscell' coordinate"):
+        label_responses(photometry, epochs, post_run_s=(0, 1200), cells_only=True)
 
 
 def test_short_post_window_warns_and_empty_window_errors():

@@ -7,7 +7,7 @@ labels of a row never depend on which other rows are predicted with it:
 
 * ``test``: draws the circular shifts and learns the Benjamini-Hochberg p-value cut-off of the
   fitted ROIs; ``predict`` compares each row's shift-null p-value with that cut-off
-  (``fit(X).predict(X)`` gives the FDR-controlled labels of :func:`label_responses`).
+  (``fit(X).predict(X)`` gives the Benjamini-Hochberg labels of the fitted ROIs).
 * ``threshold``: nothing to learn (median response z > +theta / < -theta).
 * ``cluster``: fits PCA + Gaussian mixture on the binned z traces and maps clusters to classes.
 """

@@ -11,6 +11,7 @@ import xarray as xr
 
 from .._logging import logger, progress
 from ..events import as_epochs
+from ..exceptions import SchemaError
 from ..perievent import trace_array
 from ..protocols import ClassificationProtocol, load_protocol, parse_protocol
 from ._cluster import cluster_labels, perirun_features
@@ -205,7 +206,10 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
     params = _resolve(protocol, overrides)
     if null not in NULLS:
         raise ValueError(f"null must be one of {NULLS}, got {null!r}")
-    if cells_only and "iscell" in ds.coords:
+    if cells_only:
+        if "iscell" not in ds.coords:
+            raise SchemaError(f"{ds.attrs.get('source_file', '<dataset>')}: cells_only needs an "
+                              "'iscell' coordinate, which this dataset does not have")
         ds = ds.isel(roi=np.asarray(ds["iscell"].values, bool))
     if not run_labels:
         params["run_s"] = None
