@@ -206,3 +206,21 @@ def test_short_post_window_warns_and_empty_window_errors():
 def test_default_protocol_file_matches_builtin_copy():
     assert yaml.safe_load(PROTOCOL_FILE.read_text()) == BUILTIN_DEFAULTS
     assert default_protocol().post_run_s == (0.0, 3600.0)
+
+
+def test_photometry_channels_on_their_own_clocks_are_classified_together():
+    """Each channel keeps its own clock (20 Hz and 13 Hz); q-values are BH across all."""
+    rng = np.random.default_rng(3)
+    variables, coords = {}, {}
+    for name, fs, step in (("G470", 20.0, 2.0), ("I415", 13.0, 0.0), ("digital_1", 20.0, 0)):
+        clock = f"time_{name}" if name != "digital_1" else "time_G470"
+        time = np.arange(0, 2400, 1 / fs) + 0.01
+        values = rng.standard_normal(time.size) + step * (time >= 900)
+        attrs = {"units": "1", "kind": "digital"} if name == "digital_1" else {"units": "V"}
+        variables[name] = (clock, values > 0 if name == "digital_1" else values, attrs)
+        coords[clock] = (clock, time, {"units": "s"})
+    ds = xr.Dataset(variables, coords=coords)
+    result = label_responses(ds, [[600.0, 900.0]], post_run_s=(0, 1400))
+    assert result["roi"].values.tolist() == ["G470", "I415"]
+    assert result["label"].values.tolist() == ["activated", "unchanged"]
+    np.testing.assert_allclose(result["q_value"].values, bh_qvalues(result["p_value"].values))

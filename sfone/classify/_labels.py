@@ -14,6 +14,7 @@ from ..events import as_epochs
 from ..exceptions import SchemaError
 from ..perievent import trace_array
 from ..protocols import ClassificationProtocol, load_protocol, parse_protocol
+from ..schema import is_time_dim
 from ._cluster import cluster_labels, perirun_features
 from ._null import (
     autocorrelation_pvalues,
@@ -143,8 +144,21 @@ def _analyse(da, windows: dict, params, n_runs, shifts):
                    for key in blocks[0]} for name, blocks in parts.items()}
 
 
-def _setup(ds, epochs, params, variable):
-    da = trace_array(ds, variable)
+def trace_groups(ds, variable=None) -> list[xr.DataArray]:
+    """(roi, time) DataArrays to classify: one, or for a photometry Dataset whose analog
+    channels have their own clocks, one per clock (each channel classified on its own clock)."""
+    if isinstance(ds, xr.Dataset) and variable is None and "F" not in ds.data_vars:
+        by_clock: dict[str, list[str]] = {}
+        for name, var in ds.data_vars.items():
+            if (var.ndim == 1 and is_time_dim(str(var.dims[0]))
+                    and var.attrs.get("kind") != "digital" and var.attrs.get("units") != "1"):
+                by_clock.setdefault(str(var.dims[0]), []).append(name)
+        if len(by_clock) > 1:
+            return [trace_array(ds[names]) for names in by_clock.values()]
+    return [trace_array(ds, variable)]
+
+
+def _setup(da, epochs, params):
     time = np.asarray(da["time"].values, dtype=float)
     events = as_epochs(epochs, recording=(time[0], time[-1]))
     starts = np.asarray(events["start"].values, float)
@@ -155,6 +169,20 @@ def _setup(ds, epochs, params, variable):
     run = (None if params.get("run_s") is None else
            window_ranges(time, starts, ends, params["run_s"], anchor="start", name="run"))
     return da, time, starts.size, base, post, run
+
+
+def _group_stats(group, params) -> dict:
+    """Window statistics of one clock group (its own frame interval, shifts and max lag)."""
+    da, time, n_runs, base, post, run = group
+    dt = float(np.median(np.diff(time)))
+    group_params = {**params, "max_lag": int(round(params["min_shift_s"] / dt))}
+    shifts = draw_shifts(time.size, params["n_shuffles"], group_params["max_lag"],
+                         np.random.default_rng(params["random_state"]))
+    windows = {"post": (base, post, group_params)}
+    if run is not None:  # run labels: the cluster method falls back to the test
+        windows["run"] = (base, run, {**group_params, "method": "test"
+                                      if params["method"] == "cluster" else params["method"]})
+    return _analyse(da, windows, group_params, n_runs, shifts)
 
 
 def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
@@ -213,16 +241,14 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
         ds = ds.isel(roi=np.asarray(ds["iscell"].values, bool))
     if not run_labels:
         params["run_s"] = None
-    da, time, n_runs, base, post, run = _setup(ds, epochs, params, variable)
-    dt = float(np.median(np.diff(time)))
-    params.update(null=null, max_lag=int(round(params["min_shift_s"] / dt)))
-    shifts = draw_shifts(time.size, params["n_shuffles"], params["max_lag"],
-                         np.random.default_rng(params["random_state"]))
-    windows = {"post": (base, post, params)}
-    if run is not None:  # run labels: the cluster method falls back to the test
-        windows["run"] = (base, run, {**params, "method": "test" if params["method"] == "cluster"
-                                      else params["method"]})
-    stats = _analyse(da, windows, params, n_runs, shifts)
+    groups = [_setup(da, epochs, params) for da in trace_groups(ds, variable)]
+    n_runs, has_run = groups[0][2], groups[0][5] is not None
+    params.update(null=null)
+    parts = [_group_stats(group, params) for group in groups]
+    stats = {w: {k: np.concatenate([part[w][k] for part in parts]) for k in parts[0][w]}
+             for w in parts[0]}
+    run_params = {**params, "method": "test" if params["method"] == "cluster"
+                  else params["method"]}
     if params["method"] == "cluster":
         label, effect = cluster_labels(stats["post"]["features"], params)
         p = q = np.full(label.size, np.nan)
@@ -231,28 +257,31 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
         label, effect, p, q = _decide_window(stats["post"], params)
         null_used = _null_name(params, n_runs)
     out = {"label": label, "effect": effect, "p_value": p, "q_value": q}
-    if run is not None:
-        r = _decide_window(stats["run"], windows["run"][2])
+    if has_run:
+        r = _decide_window(stats["run"], run_params)
         out.update(run_label=r[0], run_effect=r[1], run_p_value=r[2], run_q_value=r[3])
     n_rois = label.size
     logger.info("labelled %d ROIs with method %s (%s)", n_rois, params["method"], null_used)
-    return _result(da, out, params, n_runs, null_used, variable)
+    return _result([g[0] for g in groups], out, params, n_runs, null_used, variable)
 
 
 _UNITS = {"label": "1", "effect": "z", "p_value": "1", "q_value": "1"}
 
 
-def _result(da, out, params, n_runs, null, variable):
-    roi_coords = {name: ("roi", c.values, c.attrs) for name, c in da.coords.items()
-                  if c.dims == ("roi",) and name != "roi"}
+def _result(arrays, out, params, n_runs, null, variable):
+    roi = np.concatenate([np.asarray(da["roi"].values) for da in arrays])
+    roi_coords = {}
+    if len(arrays) == 1:
+        roi_coords = {name: ("roi", c.values, c.attrs) for name, c in arrays[0].coords.items()
+                      if c.dims == ("roi",) and name != "roi"}
     data = {name: ("roi", np.asarray(values),
                    {"units": _UNITS[name.removeprefix("run_")]}) for name, values in out.items()}
     attrs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
              if v is not None and k not in {"kind", "name"}}
+    signal = variable or (arrays[0].name if len(arrays) == 1 else None) or "F - neucoeff*Fneu"
     attrs.update(fdr=int(params["fdr"]), random_state=str(params["random_state"]),
-                 n_runs=int(n_runs), null=null, signal=variable or da.name or "F - neucoeff*Fneu",
-                 labels=list(LABELS))
-    return xr.Dataset(data, coords={"roi": da["roi"].values, **roi_coords}, attrs=attrs)
+                 n_runs=int(n_runs), null=null, signal=str(signal), labels=list(LABELS))
+    return xr.Dataset(data, coords={"roi": roi, **roi_coords}, attrs=attrs)
 
 
 def cross_table(result: xr.Dataset) -> pd.DataFrame:
