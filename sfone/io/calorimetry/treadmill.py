@@ -143,5 +143,5 @@ def _sniff(path: Path) -> bool:
 
 register_format(FormatInfo(
     name="treadmill", modality="calorimetry", reader=read_treadmill, sniff=_sniff,
-    suffixes=(".csv",), generic=True,
+    suffixes=(".csv",),
     description="treadmill calorimetry CSV (time, speed, incline, VO2, VCO2, shock)"))

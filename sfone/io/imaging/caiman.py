@@ -52,7 +52,9 @@ def _footprint_coords(estimates, dims, n_components: int, path: Path) -> dict:
         shape = tuple(int(n) for n in group["shape"][()])
         matrix = sparse.csc_matrix((group["data"][()], group["indices"][()],
                                     group["indptr"][()]), shape=shape)
-    except (KeyError, ValueError) as exc:
+        # corrupted index arrays crash scipy's kernels (segfault): check bounds and order first
+        matrix.check_format(full_check=True)
+    except (KeyError, ValueError, TypeError, OSError) as exc:
         raise FormatError(f"estimates/A is not a readable CSC sparse matrix: {exc}",
                           path=path) from exc
     rows, cols = int(dims[0]), int(dims[1])

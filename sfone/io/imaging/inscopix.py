@@ -304,5 +304,5 @@ register_format(FormatInfo(
     description="Inscopix GPIO / event-set long CSV (Time (s), Name, Value)"))
 register_format(FormatInfo(
     name="gpio-table", modality="events", reader=read_gpio_table, sniff=_sniff_gpio_table,
-    suffixes=(".csv",), generic=True,
+    suffixes=(".csv",),
     description="wide 0/1 GPIO table (Time(s),Line1,Line2,...) derived from IDPS GPIO"))
