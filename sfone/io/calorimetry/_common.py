@@ -8,6 +8,7 @@ the provenance.
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from pathlib import Path
@@ -20,8 +21,8 @@ from ..._logging import warn
 from ...exceptions import FormatError, QualityWarning
 from ...schema import finalize_dataset
 
-__all__ = ["VARIABLE_UNITS", "long_to_dataset", "read_text", "to_number", "QC_IMPLAUSIBLE_RER",
-           "QC_ANIMAL_REMOVED"]
+__all__ = ["VARIABLE_UNITS", "long_to_dataset", "read_text", "read_table", "to_number",
+           "QC_IMPLAUSIBLE_RER", "QC_ANIMAL_REMOVED"]
 
 #: standard variable name -> (units, long name)
 VARIABLE_UNITS: dict[str, tuple[str, str]] = {
@@ -69,6 +70,64 @@ def read_text(path: Path) -> str:
     return re.sub(r"\r+\n?", "\n", text)
 
 
+def read_table(lines: list[str], *, path, line_numbers: list[int] | None = None,
+               what: str = "data table", sep: str = ",", names: list[str] | None = None,
+               skipinitialspace: bool = False) -> pd.DataFrame:
+    """Parse text lines into a table of strings, strictly; every failure is a ``FormatError``.
+
+    Blank lines are skipped. Without ``names`` the first line is the header: names must be unique
+    and non-empty. A row with more fields than the header (or ``names``) is an error naming its
+    line (decimal commas in a comma-separated file, merged lines); rows with fewer are padded.
+
+    Parameters
+    ----------
+    lines : list of str
+        The table's lines, header first unless ``names`` is given.
+    line_numbers : list of int, optional
+        1-based line number in the file of each entry of ``lines`` (default: 1, 2, ...).
+    what : str
+        Name of the table in error messages (e.g. "data block after ':DATA'").
+    """
+    numbers = list(line_numbers) if line_numbers is not None else list(range(1, len(lines) + 1))
+    kept = [(n, line) for n, line in zip(numbers, lines, strict=True) if line.strip(sep + " \t")]
+    if not kept or (names is None and len(kept) < 2):
+        found = f"only the header line {kept[0][0]}" if kept else "no header or data lines"
+        raise FormatError(f"{what}: {found}, expected a header and data rows", path=path)
+    repeated = sorted({h for h in names or [] if names.count(h) > 1})
+    if repeated:
+        raise FormatError(f"{what}: the column header repeats the name(s) {repeated}; expected "
+                          "unique names", path=path)
+    text = "\n".join(line for _, line in kept)
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=sep, header=None, names=names, dtype=str,
+                            index_col=False, skipinitialspace=skipinitialspace,
+                            skip_blank_lines=False, keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        raise FormatError(f"{what}: {_renumber(str(exc), [n for n, _ in kept])}",
+                          path=path) from None
+    if names is None:
+        header = [str(h).strip() for h in table.iloc[0]]
+        duplicated = sorted({h for h in header if header.count(h) > 1})
+        if duplicated:
+            raise FormatError(f"{what}: header (line {kept[0][0]}) repeats the column name(s) "
+                              f"{duplicated}; expected unique names", path=path)
+        table = table.iloc[1:].reset_index(drop=True)
+        table.columns = header
+    table.attrs["line_numbers"] = [n for n, _ in kept[0 if names is not None else 1:]]
+    return table
+
+
+def _renumber(message: str, file_lines: list[int]) -> str:
+    """Pandas' "line N" (N-th parsed line) -> "line <file line>"; a hint for the usual cause."""
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if not match:
+        return message
+    expected, index, seen = (int(g) for g in match.groups())
+    line = file_lines[index - 1] if 0 < index <= len(file_lines) else index
+    return (f"line {line} has {seen} fields, expected {expected} (as many as the header); "
+            "decimal commas in a comma-separated file or a damaged line?")
+
+
 def to_number(values: pd.Series, *, decimal_comma: bool = False) -> pd.Series:
     """Numbers from text cells; ``ERR:0``, ``-``, ``NA`` and blanks become NaN."""
     text = values.astype("string").str.strip()
@@ -76,6 +135,31 @@ def to_number(values: pd.Series, *, decimal_comma: bool = False) -> pd.Series:
         text = text.str.replace(",", ".", regex=False)
     text = text.mask(text.isin(["ERR:0", "-", "NA", "NaN", ""]))
     return pd.to_numeric(text, errors="coerce").astype(float)
+
+
+def _check_clock(long: pd.DataFrame, path) -> None:
+    """Every reading has a timestamp and each subject's timestamps increase strictly.
+
+    Loaders check their own time columns with line numbers; this is the net under all of them
+    (a ``_line`` column, when present, gives the file line of each row).
+    """
+    stamps = pd.to_datetime(long["datetime"])
+    lines = long["_line"] if "_line" in long else pd.Series(long.index, index=long.index) + 1
+    where = "line" if "_line" in long else "row"
+    missing = stamps.isna().to_numpy()
+    if missing.any():
+        first = lines[missing].iloc[:5].tolist()
+        raise FormatError(f"{int(missing.sum())} reading(s) have no valid timestamp ({where}s "
+                          f"{first}{' ...' if missing.sum() > 5 else ''}); expected a date/time "
+                          "on every data row", path=path)
+    step = stamps.groupby(long["subject"].to_numpy(), sort=False).diff()
+    back = (step <= pd.Timedelta(0)).to_numpy()
+    if back.any():
+        i = int(np.flatnonzero(back)[0])
+        raise FormatError(f"subject {long['subject'].iloc[i]!r}, {where} {lines.iloc[i]}: "
+                          f"timestamp {stamps.iloc[i]} does not come after the previous reading "
+                          f"{stamps.iloc[i] - step.iloc[i]} ({int(back.sum())} such step(s)); "
+                          "expected strictly increasing times per subject", path=path)
 
 
 def _time_axis(datetimes: np.ndarray) -> np.ndarray:
@@ -179,6 +263,7 @@ def long_to_dataset(long: pd.DataFrame, meta: pd.DataFrame, *, path, source_form
 
     if long.empty:
         raise FormatError("no data rows", path=path)
+    _check_clock(long, path)
     subjects = [str(s) for s in meta.index]
     variables = [c for c in VARIABLE_UNITS if c in long.columns]
     arrays, stamps, extra = _pivot(long, subjects, variables)
@@ -202,7 +287,12 @@ def long_to_dataset(long: pd.DataFrame, meta: pd.DataFrame, *, path, source_form
         "flag_meanings": "implausible_rer animal_removed"})
     coords = _coords(meta, subjects, stamps, extra)
     ds = xr.Dataset(data_vars, coords=coords)
-    ds.coords["time"] = ("time", _time_axis(stamps), {
+    axis = _time_axis(stamps)
+    if not np.all(np.isfinite(axis)) or np.any(np.diff(axis) <= 0):
+        raise FormatError("the subjects' clocks do not give one strictly increasing time axis "
+                          "(ragged or misaligned readings); read the subjects separately",
+                          path=path)
+    ds.coords["time"] = ("time", axis, {
         "units": "s", "long_name": "seconds from each subject's first reading (median over "
         "subjects); the wall clock of every reading is the 'datetime' coordinate"})
     start = pd.Timestamp(np.nanmin(stamps[~np.isnat(stamps)]))

@@ -24,7 +24,7 @@ from ..._atomic import atomic_path
 from ...calorimetry.timebins import experiment_time
 from ...exceptions import FormatError
 from .._registry import FormatInfo, register_format
-from ._common import long_to_dataset, read_text, to_number
+from ._common import long_to_dataset, read_table, read_text, to_number
 from ._dates import parse_datetimes
 
 __all__ = ["read_calr", "write_calr", "to_calr_frame", "CalRSession", "read_calr_session",
@@ -63,8 +63,7 @@ def _extras(table: pd.DataFrame, subjects: pd.Series) -> tuple[pd.DataFrame, lis
 def read_calr(path) -> xr.Dataset:
     """Read a CalR standard CSV into a calorimetry Dataset (masses from ``subject.mass``)."""
     path = Path(path)
-    table = pd.read_csv(io.StringIO(read_text(path)), dtype=str, keep_default_na=False)
-    table.columns = [str(c).strip() for c in table.columns]
+    table = read_table(read_text(path).split("\n"), path=path, what="CalR CSV")
     missing = [c for c in ("subject.id", "Date.Time", "vo2", "vco2") if c not in table.columns]
     if missing:
         raise FormatError(f"missing CalR column(s) {', '.join(missing)}; found "

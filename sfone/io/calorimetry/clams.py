@@ -17,7 +17,6 @@ Several per-cage files become one Dataset over ``subject``: ``read_clams([path1,
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import xarray as xr
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from .._registry import FormatInfo, register_format
-from ._common import long_to_dataset, read_text, to_number
+from ._common import long_to_dataset, read_table, read_text, to_number
 from ._dates import parse_datetimes
 
 __all__ = ["read_clams", "read_clams_merged", "parse_clams_header"]
@@ -81,17 +80,21 @@ def _mass_g(text: str | None, path) -> float:
     return float(match.group())
 
 
-def _split_sections(text: str, path) -> tuple[list[str], list[str], list[str], list[str]]:
+def _split_sections(text: str, path):
+    """Header lines, column names, units, and the data rows with their 1-based file lines."""
     lines = text.split("\n")
     try:
         start = next(i for i, line in enumerate(lines) if line.strip().rstrip(",") == ":DATA")
     except StopIteration:
         raise FormatError("no ':DATA' line: not a complete Oxymax/CLAMS export", path=path) from None
-    body = [line for line in lines[start + 1:] if not line.startswith("===")]
-    end = next((i for i, line in enumerate(body) if line.strip().startswith(":EVENTS")), len(body))
-    header = body[0].rstrip(",").split(",") if body else []
-    units_line = next((line for line in body[1:3] if line.startswith("#")), "")
-    rows = [line for line in body[1:end] if line.strip() and not line.startswith(("#", "="))]
+    body = [(i + 1, line) for i, line in enumerate(lines[start + 1:], start + 1)
+            if not line.startswith("===")]
+    end = next((i for i, (_, line) in enumerate(body) if line.strip().startswith(":EVENTS")),
+               len(body))
+    header = body[0][1].rstrip(",").split(",") if body else []
+    units_line = next((line for _, line in body[1:3] if line.startswith("#")), "")
+    rows = [(n, line) for n, line in body[1:end]
+            if line.strip() and not line.startswith(("#", "="))]
     units = units_line.rstrip(",").split(",")
     return lines[:start], [h.strip() for h in header], units, rows
 
@@ -104,8 +107,9 @@ def _read_cage(path: Path) -> tuple[pd.DataFrame, dict, dict]:
         raise FormatError(f"no column header with VO2 after ':DATA' (found {header[:5]})", path=path)
     if not rows:
         raise FormatError("header only: no data rows between ':DATA' and ':EVENTS'", path=path)
-    table = pd.read_csv(io.StringIO("\n".join(rows)), header=None, dtype=str,
-                        names=header + [f"_extra{i}" for i in range(5)], index_col=False)
+    table = read_table([line for _, line in rows], line_numbers=[n for n, _ in rows], path=path,
+                       what="data block after ':DATA'",
+                       names=header + [f"_extra{i}" for i in range(5)])
     table = table[[c for c in table.columns if not c.startswith("_extra")]]
     unit_of = {h: (units[i].strip() if i < len(units) else "") for i, h in enumerate(header)}
     return table, meta, unit_of
@@ -200,7 +204,8 @@ def read_clams_merged(path, *, group: dict[str, str] | None = None,
     are dropped with a :class:`DataRepairWarning`.
     """
     path = Path(path)
-    table = pd.read_csv(io.StringIO(read_text(path)), dtype=str, skipinitialspace=True)
+    table = read_table(read_text(path).split("\n"), path=path, what="merged CLAMS table",
+                       skipinitialspace=True)
     names, unit_of = _merged_columns(table.columns)
     table = table.rename(columns=names)
     id_column = next((c for c in ("EARTAG", "SUBJECT ID", "SUBJECT") if c in table.columns), None)

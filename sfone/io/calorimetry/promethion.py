@@ -13,7 +13,6 @@ missing value are kept (NaN), not dropped.
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import xarray as xr
 
 from ...exceptions import FormatError
 from .._registry import FormatInfo, register_format
-from ._common import long_to_dataset, read_text, to_number
+from ._common import long_to_dataset, read_table, read_text, to_number
 from ._dates import parse_datetimes
 
 __all__ = ["read_promethion"]
@@ -59,8 +58,7 @@ def read_promethion(path, *, subjects: dict[int, str] | None = None,
                     group: dict[str, str] | None = None) -> xr.Dataset:
     """Read a Promethion CalR-macro wide CSV into a Dataset over ``subject`` (one per cage)."""
     path = Path(path)
-    table = pd.read_csv(io.StringIO(read_text(path)), dtype=str)
-    table.columns = [c.strip() for c in table.columns]
+    table = read_table(read_text(path).split("\n"), path=path, what="Promethion CSV")
     cages = _cage_numbers(table.columns)
     if "Date_Time_1" not in table or not cages:
         raise FormatError("expected 'Date_Time_1' and per-cage 'vo2_N' columns; found "

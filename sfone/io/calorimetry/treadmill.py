@@ -18,7 +18,6 @@ protocol (``protocol=``). The Oxymax-style treadmill variant (an Oxymax CSV with
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import xarray as xr
 
 from ...exceptions import FormatError
 from .._registry import FormatInfo, register_format
-from ._common import long_to_dataset, read_text, to_number
+from ._common import long_to_dataset, read_table, read_text, to_number
 
 __all__ = ["read_treadmill"]
 
@@ -70,6 +69,38 @@ def _locate(columns, mapping: dict | None, path) -> dict[str, str]:
     return found
 
 
+def _body_mass(meta: dict[str, str], path) -> float:
+    text = meta.get("body_mass_g")
+    if text is None:
+        return float("nan")
+    try:
+        mass = float(text)
+    except ValueError:
+        mass = float("nan")
+    if not np.isfinite(mass) or mass <= 0:
+        raise FormatError(f"'# body_mass_g:' line: found {text!r}, expected a positive mass in g "
+                          "with a decimal point", path=path)
+    return mass
+
+
+def _check_time(seconds: pd.Series, text: pd.Series, line_numbers: list[int], column: str,
+                path) -> None:
+    """Time must be finite numbers that increase strictly; else an error naming the lines."""
+    values = seconds.to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        shown = ", ".join(f"line {line_numbers[i]}: {text.iloc[i]!r}" for i in bad[:5])
+        raise FormatError(f"column {column!r}: {bad.size} time value(s) are not finite numbers "
+                          f"({shown}{', ...' if bad.size > 5 else ''}); expected seconds",
+                          path=path)
+    back = np.flatnonzero(np.diff(values) <= 0)
+    if back.size:
+        i = int(back[0]) + 1
+        raise FormatError(f"column {column!r}: line {line_numbers[i]}: time {values[i]:g} s does "
+                          f"not increase after {values[i - 1]:g} s (line {line_numbers[i - 1]}); "
+                          f"{back.size} such step(s)", path=path)
+
+
 def read_treadmill(path, *, columns: dict[str, str] | None = None, subject: str | None = None,
                    group: str | None = None, body_mass: float | None = None,
                    gas_units: str | None = None, protocol=None) -> xr.Dataset:
@@ -89,13 +120,16 @@ def read_treadmill(path, *, columns: dict[str, str] | None = None, subject: str 
         Fills speed, incline and stage from the stage table when the file lacks them.
     """
     path = Path(path)
-    text = read_text(path)
-    lines = text.split("\n")
+    lines = read_text(path).split("\n")
     meta = _metadata(lines)
-    table = pd.read_csv(io.StringIO(text), comment="#", dtype=str, skipinitialspace=True)
+    body = [(i + 1, line) for i, line in enumerate(lines) if not line.startswith("#")]
+    table = read_table([line for _, line in body], line_numbers=[n for n, _ in body], path=path,
+                       what="treadmill CSV", skipinitialspace=True)
     where = _locate(list(table.columns), columns, path)
-    mass = body_mass if body_mass is not None else float(meta.get("body_mass_g", "nan"))
+    mass = body_mass if body_mass is not None else _body_mass(meta, path)
     values = {k: to_number(table[c]) for k, c in where.items()}
+    _check_time(values["time"], table[where["time"]], table.attrs["line_numbers"],
+                where["time"], path)
     long = pd.DataFrame({k: v for k, v in values.items() if k not in ("time",)})
     source_units = {}
     for name in ("vo2", "vco2"):

@@ -15,7 +15,6 @@ and warns.
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import xarray as xr
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from .._registry import FormatInfo, register_format
-from ._common import long_to_dataset, read_text, to_number
+from ._common import long_to_dataset, read_table, read_text, to_number
 from ._dates import parse_datetimes
 
 __all__ = ["read_tse", "PLAUSIBLE_RANGES"]
@@ -60,14 +59,19 @@ def _sections(lines: list[str], sep: str, path):
                       "or 'Box;Parameter' (column-wise export)", path=path)
 
 
-def _long_table(lines, sep, data):
-    header = _split(lines[data], sep)
-    header = header[:max(i for i, h in enumerate(header) if h) + 1]
+def _long_table(lines, sep, data, path):
+    """Row-wise export: the table below the ``Date;Time;...`` header and its units line."""
+    cells = _split(lines[data], sep)
+    header = cells[:max(i for i, h in enumerate(cells) if h) + 1]
     units = dict(zip(header, _split(lines[data + 1], sep), strict=False))
-    body = "\n".join(line for line in lines[data + 2:] if line.strip(sep + " "))
-    raw = pd.read_csv(io.StringIO(body), sep=sep, header=None, dtype=str, index_col=False,
-                      names=header, usecols=range(len(header)))
-    return raw, header, units, data + 3
+    names = header + [f"_blank{i}" for i in range(len(cells) - len(header))]
+    raw = read_table(lines[data + 2:], line_numbers=list(range(data + 3, len(lines) + 1)),
+                     path=path, what=f"data table under the header on line {data + 1}", sep=sep,
+                     names=names)
+    if not raw.attrs["line_numbers"]:
+        raise FormatError(f"header only: no data rows after line {data + 2}", path=path)
+    first = raw.attrs["line_numbers"][0]
+    return raw[header], header, units, first
 
 
 def _wide_table(lines, sep, start, animals: pd.DataFrame, path):
@@ -238,9 +242,12 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
     animal, data, layout = _sections(lines, sep, path)
     animals = _animal_table(lines, animal, data, sep) if animal is not None else None
     if layout == "long":
-        raw, header, units, first = _long_table(lines, sep, data)
+        raw, header, units, first = _long_table(lines, sep, data, path)
     else:
         raw, header, units, first = _wide_table(lines, sep, data, animals, path)
+    if "Animal No." not in header:
+        raise FormatError(f"the data header (line {data + 1}) has no 'Animal No.' column; found "
+                          f"{', '.join(header[:8])}", path=path)
     ids = raw["Animal No."].astype("string").str.strip()
     numeric = [c for c in header if c not in ("Date", "Time", "Animal No.", "Box", "Date Time")]
     values = pd.DataFrame({c: to_number(raw[c], decimal_comma=decimal == ",") for c in numeric})

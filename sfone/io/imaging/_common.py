@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import re
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import xarray as xr
 
-__all__ = ["imaging_dataset", "maybe_chunk", "TRACE_UNITS"]
+from ...exceptions import FormatError
+
+__all__ = ["imaging_dataset", "maybe_chunk", "read_csv_strict", "finite_columns", "TRACE_UNITS"]
 
 #: units of the trace variables as the pipelines store them
 TRACE_UNITS = "a.u."
@@ -69,3 +76,56 @@ def imaging_dataset(traces: dict, *, fs: float, roi, iscell, iscell_prob=None, c
     for name, (values, units) in (coords or {}).items():
         all_coords[name] = ("roi", np.asarray(values), {"units": units} if units else {})
     return xr.Dataset(data_vars, coords=all_coords, attrs={"fs": float(fs)})
+
+
+def read_csv_strict(path: Path, *, what: str) -> pd.DataFrame:
+    """A CSV with a header line as strings; blank lines skipped; every failure a ``FormatError``.
+
+    A header without rows gives an empty table (an event set without events is valid).
+
+    A row with more fields than the header (decimal commas, merged lines) is an error naming its
+    line; repeated column names are an error. The table's ``attrs["line_numbers"]`` holds the
+    1-based file line of each row.
+    """
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        lines = fh.read().splitlines()
+    kept = [(i + 1, line) for i, line in enumerate(lines) if line.strip(", \t")]
+    if not kept:
+        raise FormatError(f"{what}: no header line", path=path)
+    try:
+        table = pd.read_csv(io.StringIO("\n".join(line for _, line in kept)), header=None,
+                            dtype=str, index_col=False, skipinitialspace=True,
+                            keep_default_na=False, skip_blank_lines=False)
+    except pd.errors.ParserError as exc:
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if not match:
+            raise FormatError(f"{what}: {exc}", path=path) from None
+        expected, index, seen = (int(g) for g in match.groups())
+        raise FormatError(f"{what}: line {kept[index - 1][0]} has {seen} fields, expected "
+                          f"{expected} as in the header (decimal commas or a damaged line?)",
+                          path=path) from None
+    header = [str(h).strip() for h in table.iloc[0]]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise FormatError(f"{what}: the header repeats the column name(s) {repeated}", path=path)
+    table = table.iloc[1:].reset_index(drop=True)
+    table.columns = header
+    table.attrs["line_numbers"] = [n for n, _ in kept[1:]]
+    return table
+
+
+def finite_columns(table: pd.DataFrame, columns: list[str], *, path) -> dict[str, np.ndarray]:
+    """Columns of text cells as float arrays; a cell that is not a finite number is an error
+    naming its line (``table.attrs["line_numbers"]``), column and text."""
+    lines = table.attrs.get("line_numbers") or list(range(2, len(table) + 2))
+    out = {}
+    for column in columns:
+        text = table[column].fillna("").str.strip()
+        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            i = int(bad[0])
+            raise FormatError(f"line {lines[i]}, column {column!r}: found {text.iloc[i]!r}, "
+                              f"expected a finite number ({bad.size} such cell(s))", path=path)
+        out[column] = values
+    return out

@@ -25,7 +25,7 @@ from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from ...schema import finalize_dataset, make_events
 from .._registry import FormatInfo, register_format
-from ._common import imaging_dataset
+from ._common import finite_columns, imaging_dataset, read_csv_strict
 from ._isxd import CELLSET_TYPE, read_isxd_cellset, read_isxd_header
 
 __all__ = ["read_inscopix", "read_inscopix_isxd", "read_inscopix_events", "read_gpio_table",
@@ -153,20 +153,14 @@ def read_inscopix_isxd(path) -> xr.Dataset:
 
 
 def _read_long(path: Path) -> tuple[pd.DataFrame, str]:
-    try:
-        table = pd.read_csv(path, skipinitialspace=True)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise FormatError(f"cannot parse as an Inscopix long CSV: {exc}", path=path) from exc
-    table.columns = [str(c).strip() for c in table.columns]
-    if len(table.columns) < 3 or table.columns[0] != "Time (s)":
+    table = read_csv_strict(path, what="Inscopix long CSV")
+    if len(table.columns) != 3 or table.columns[0] != "Time (s)":
         raise FormatError(f"header is {list(table.columns)}, expected 'Time (s), Channel Name, "
                           "Value' or 'Time (s), Cell Name, Value'", path=path)
     kind = table.columns[1]
-    table = table.rename(columns={"Time (s)": "time", kind: "name", table.columns[2]: "value"})
-    table["name"] = table["name"].astype(str).str.strip()
-    if table["time"].isna().any() or not np.all(np.isfinite(table["time"].to_numpy(float))):
-        row = int(np.flatnonzero(~np.isfinite(table["time"].to_numpy(float)))[0]) + 2
-        raise FormatError(f"line {row}: time is not a finite number", path=path)
+    numbers = finite_columns(table, ["Time (s)", table.columns[2]], path=path)
+    table = pd.DataFrame({"time": numbers["Time (s)"], "name": table[kind].str.strip(),
+                          "value": numbers[table.columns[2]]})
     return table, kind
 
 
@@ -240,21 +234,19 @@ def read_gpio_table(path) -> xr.Dataset:
     the column name; a line still high at the last row ends at the last time.
     """
     path = Path(path)
-    try:
-        table = pd.read_csv(path, skipinitialspace=True)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise FormatError(f"cannot parse as a GPIO table: {exc}", path=path) from exc
-    table.columns = [str(c).strip() for c in table.columns]
+    table = read_csv_strict(path, what="GPIO table")
     if table.columns[0] != "Time(s)" or table.shape[1] < 2:
         raise FormatError(f"header starts with {table.columns[0]!r}, expected 'Time(s)' and "
                           "one 0/1 column per GPIO line", path=path)
-    values = table.iloc[:, 1:].to_numpy(dtype=float)
+    numbers = finite_columns(table, list(table.columns), path=path)
+    values = np.column_stack([numbers[c] for c in table.columns[1:]])
     bad = ~np.isin(values, (0.0, 1.0))
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        raise FormatError(f"line {row + 2}, column {table.columns[col + 1]!r}: found "
-                          f"{float(values[row, col])!r}, expected 0 or 1", path=path)
-    time = table.iloc[:, 0].to_numpy(dtype=float)
+        raise FormatError(f"line {table.attrs['line_numbers'][row]}, column "
+                          f"{table.columns[col + 1]!r}: found {float(values[row, col])!r}, "
+                          "expected 0 or 1", path=path)
+    time = numbers["Time(s)"]
     if np.any(np.diff(time) < 0):
         raise FormatError("the Time(s) column decreases", path=path)
     start, end, label = _indicator_epochs(time, values, list(table.columns[1:]))
