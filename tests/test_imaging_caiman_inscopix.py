@@ -129,6 +129,18 @@ BAD_CSV = [
      "line 1 has 3 columns but line 2 has 2"),
     (read_inscopix_events, "Time, Channel, Value\n0, a, 1\n",
      "expected 'Time \\(s\\), Channel Name, Value'"),
+    # decimal commas: a row with more fields than the header
+    (read_inscopix_events, "Time (s), Cell Name, Value\n393,79, C000, 9,9\n",
+     "line 2 has 5 fields, expected 3 as in the header"),
+    # unparseable / infinite times and values name their line, column and text
+    (read_inscopix_events, "Time (s), Cell Name, Value\n0.5, C000, 1.0\n\n6inf.9, C001, 2\n",
+     "line 4, column 'Time \\(s\\)': found '6inf.9', expected a finite number"),
+    (read_inscopix_events, "Time (s), Cell Name, Value\n0.5, C000, inf\n",
+     "line 2, column 'Value': found 'inf', expected a finite number"),
+    (read_inscopix_events, "Time (s), Cell Name, Value\n0.5, C000\n",
+     "line 2, column 'Value': found '', expected a finite number"),
+    (read_gpio_table, "Time(s),Lick\n0,0\n1\xd15,1\n",
+     "line 3, column 'Time\\(s\\)': found '1\xd15', expected a finite number"),
 ]
 
 
@@ -139,6 +151,13 @@ def test_bad_inscopix_csv_names_file_and_problem(tmp_path, reader, text, message
     with pytest.raises(FormatError, match=message) as err:
         reader(path)
     assert str(path) in str(err.value)
+
+
+def test_event_set_without_events_is_an_empty_events_dataset(tmp_path):
+    path = tmp_path / "no_events.csv"
+    path.write_text("Time (s), Cell Name, Value\n")
+    ds = read_inscopix_events(path)
+    assert ds.sizes["epoch"] == 0 and ds["value"].attrs["units"] == "a.u."
 
 
 def test_inscopix_writer_round_trip(tmp_path):

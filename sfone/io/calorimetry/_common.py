@@ -93,27 +93,25 @@ def read_table(lines: list[str], *, path, line_numbers: list[int] | None = None,
     if not kept or (names is None and len(kept) < 2):
         found = f"only the header line {kept[0][0]}" if kept else "no header or data lines"
         raise FormatError(f"{what}: {found}, expected a header and data rows", path=path)
-    repeated = sorted({h for h in names or [] if names.count(h) > 1})
-    if repeated:
-        raise FormatError(f"{what}: the column header repeats the name(s) {repeated}; expected "
-                          "unique names", path=path)
+    if names is not None:  # a stand-in header line: pandas then refuses longer rows
+        kept.insert(0, (0, sep.join(f"c{i}" for i in range(len(names)))))
     text = "\n".join(line for _, line in kept)
     try:
-        table = pd.read_csv(io.StringIO(text), sep=sep, header=None, names=names, dtype=str,
-                            index_col=False, skipinitialspace=skipinitialspace,
-                            skip_blank_lines=False, keep_default_na=False)
+        table = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, index_col=False,
+                            skipinitialspace=skipinitialspace, skip_blank_lines=False,
+                            keep_default_na=False)
     except pd.errors.ParserError as exc:
         raise FormatError(f"{what}: {_renumber(str(exc), [n for n, _ in kept])}",
                           path=path) from None
-    if names is None:
-        header = [str(h).strip() for h in table.iloc[0]]
-        duplicated = sorted({h for h in header if header.count(h) > 1})
-        if duplicated:
-            raise FormatError(f"{what}: header (line {kept[0][0]}) repeats the column name(s) "
-                              f"{duplicated}; expected unique names", path=path)
-        table = table.iloc[1:].reset_index(drop=True)
-        table.columns = header
-    table.attrs["line_numbers"] = [n for n, _ in kept[0 if names is not None else 1:]]
+    header = list(names) if names is not None else [str(h).strip() for h in table.iloc[0]]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        where = f"header (line {kept[0][0]})" if names is None else "column header"
+        raise FormatError(f"{what}: the {where} repeats the name(s) {repeated}; expected "
+                          "unique names", path=path)
+    table = table.iloc[1:].reset_index(drop=True)
+    table.columns = header
+    table.attrs["line_numbers"] = [n for n, _ in kept[1:]]
     return table
 
 
