@@ -133,3 +133,11 @@ def test_long_to_dataset_refuses_missing_and_repeated_timestamps():
     with pytest.raises(FormatError, match="subject 'm1', line 7: timestamp 2026-01-01 00:10:00 "
                                           "does not come after"):
         long_to_dataset(long, meta, path="x.csv", source_format="test", source_units={})
+
+
+def test_damaged_timestamp_is_named_by_line_and_the_layout_of_the_others(tmp_path):
+    path = _damaged(tmp_path, SAMPLES / "calorimetry_clams_cage0101.csv",
+                    lambda t: t.replace("2,0001,3/2/2026 7:10:00 AM", "2,0001,3/2/20\xd16 7:10:00 AM"))
+    message = _raises(path, r"column 'DATE/TIME', line 21: cannot parse timestamp "
+                            r"'3/2/20\xd16 7:10:00 AM' \(1 such row\(s\)\)")
+    assert "parse as '%m/%d/%Y %I:%M:%S %p'" in message

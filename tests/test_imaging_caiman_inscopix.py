@@ -9,6 +9,7 @@ from shared_fixtures import fixture_path
 
 import sfone
 from sfone.exceptions import DataRepairWarning, FormatError
+from sfone.io.imaging import caiman
 from sfone.io.imaging.caiman import read_caiman
 from sfone.io.imaging.inscopix import (
     read_gpio_table,
@@ -61,6 +62,29 @@ def test_caiman_without_estimates(tmp_path):
     assert sfone.io.detect_format(path).name == "caiman"
     with pytest.raises(FormatError, match="no 'estimates' group") as err:
         sfone.read(path)
+    assert str(path) in str(err.value)
+
+
+class _DamagedHDF5:
+    """Stands in for an h5py.File whose object headers flipped bytes broke."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def get(self, name):
+        raise OSError("Can't synchronously read data (bad heap pointer, heap object = {810, 43})")
+
+
+def test_caiman_damaged_hdf5_is_a_format_error(tmp_path, monkeypatch):
+    path = tmp_path / "cnm.hdf5"
+    path.write_bytes(b"")
+    monkeypatch.setattr(caiman, "_open", lambda _path: _DamagedHDF5())
+    with pytest.raises(FormatError, match="cannot read as a CaImAn result .*OSError: Can't "
+                                          "synchronously read data") as err:
+        read_caiman(path)
     assert str(path) in str(err.value)
 
 

@@ -120,3 +120,22 @@ def test_two_plane_suite2p_to_nwb_keeps_planes(tmp_path):
     np.testing.assert_array_equal(back["spks"].values, ds["spks"].values)
     np.testing.assert_array_equal(back["x"].values, ds["x"].values)
     assert back.attrs["session_start"] == "2026-05-01T10:00:00+02:00"
+
+
+@pytest.mark.parametrize("reader", [read_nwb, read_nwb_events])
+def test_damaged_nwb_metadata_is_a_format_error(tmp_path, monkeypatch, reader):
+    # what h5py raises when flipped bytes break a link table (seen in the bad-input corpus)
+    path = tmp_path / "damaged.nwb"
+    nwbfile = pynwb.NWBFile(session_description="x", identifier="x",
+                            session_start_time=datetime(2026, 1, 1, tzinfo=UTC))
+    with pynwb.NWBHDF5IO(str(path), "w") as io:
+        io.write(nwbfile)
+
+    def broken_read(self):
+        raise RuntimeError("Link iteration failed (unable to offset into local heap data block)")
+
+    monkeypatch.setattr(pynwb.NWBHDF5IO, "read", broken_read)
+    with pytest.raises(FormatError, match="cannot read as NWB .*RuntimeError: Link iteration "
+                                          "failed") as err:
+        reader(path)
+    assert str(path) in str(err.value)

@@ -22,11 +22,12 @@ def _consistent(parsed: pd.Series) -> bool:
 
 
 def parse_datetimes(text: pd.Series, *, path, column: str = "DATE/TIME",
-                    day_first: bool | None = None) -> pd.Series:
+                    day_first: bool | None = None, line_numbers=None) -> pd.Series:
     """Parse a column of timestamps, trying US, European and ISO layouts.
 
     ``day_first=None`` follows CalR: month-first unless that gives dates that jump by more than a
-    day, then day-first. Raises ``FormatError`` naming the column and the first bad value.
+    day, then day-first. Raises ``FormatError`` naming the column, the first bad value and its
+    line (``line_numbers``: the file line of each entry; else the row is named).
     """
     text = text.astype("string").str.strip()
     if day_first is True:
@@ -34,7 +35,7 @@ def parse_datetimes(text: pd.Series, *, path, column: str = "DATE/TIME",
     else:
         candidates = US_FORMATS + EU_FORMATS
     candidates = candidates + ISO_FORMATS
-    fallback = None
+    fallback, best = None, None
     for fmt in candidates:
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
         if parsed.notna().all():
@@ -42,10 +43,16 @@ def parse_datetimes(text: pd.Series, *, path, column: str = "DATE/TIME",
                 fallback = fallback if fallback is not None else parsed
                 continue
             return parsed.astype("datetime64[ns]")
+        if best is None or parsed.notna().sum() > best[1].notna().sum():
+            best = (fmt, parsed)
     if fallback is not None:
         return fallback.astype("datetime64[ns]")
-    first_bad = text[pd.to_datetime(text, format=candidates[0], errors="coerce").isna()]
-    example = first_bad.iloc[0] if len(first_bad) else text.iloc[0]
-    raise FormatError(f"column {column!r}: cannot parse timestamp {example!r}; expected e.g. "
-                      "'1/6/2015 11:01:32 AM', '01.09.2010 14:36:52' or '2017-12-05 10:31:00'",
-                      path=path)
+    fmt, parsed = best
+    bad = parsed.isna().to_numpy()
+    i = int(bad.argmax())
+    where = f"line {line_numbers[i]}" if line_numbers is not None else f"data row {i + 1}"
+    layout = (f"the other {int((~bad).sum())} rows parse as {fmt!r}" if (~bad).any() else
+              "expected e.g. '1/6/2015 11:01:32 AM', '01.09.2010 14:36:52' or "
+              "'2017-12-05 10:31:00'")
+    raise FormatError(f"column {column!r}, {where}: cannot parse timestamp {text.iloc[i]!r} "
+                      f"({int(bad.sum())} such row(s)); {layout}", path=path)

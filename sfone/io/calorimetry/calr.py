@@ -76,7 +76,8 @@ def read_calr(path) -> xr.Dataset:
     for column, name in (("exp.hour", "exp_hour"), ("exp.day", "exp_day")):
         if column in table:
             long[name] = to_number(table[column])
-    long["datetime"] = parse_datetimes(table["Date.Time"], path=path, column="Date.Time").to_numpy()
+    long["datetime"] = parse_datetimes(table["Date.Time"], path=path, column="Date.Time",
+                                       line_numbers=table.attrs["line_numbers"]).to_numpy()
     extras, varying = _extras(table, subjects)
     order = list(dict.fromkeys(subjects))
     first = table.groupby(subjects, sort=False).first()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -144,7 +145,8 @@ def _cage_long(path: Path) -> tuple[pd.DataFrame, dict, dict]:
     table, meta, unit_of = _read_cage(path)
     mass = _mass_g(meta.get("body_mass"), path)
     long, source_units = _standardise(table, unit_of, mass, path)
-    long["datetime"] = parse_datetimes(table["DATE/TIME"], path=path).to_numpy()
+    long["datetime"] = parse_datetimes(table["DATE/TIME"], path=path,
+                                       line_numbers=table.attrs["line_numbers"]).to_numpy()
     subject = meta.get("subject") or meta.get("cage") or path.stem
     long.insert(0, "subject", subject)
     info = {"subject": subject, "body_mass": mass, "cage": meta.get("cage", ""), "group": "",
@@ -214,18 +216,23 @@ def read_clams_merged(path, *, group: dict[str, str] | None = None,
         raise FormatError("merged CLAMS table needs EarTag (or Subject ID), 'Subject Mass [g]' and "
                           f"'VO2' columns; found {', '.join(table.columns[:12])}", path=path)
     ids = table[id_column].astype("string").str.strip()
+    lines = np.asarray(table.attrs["line_numbers"])
     empty = ids.str.upper().isin(["EMPTY", "REF", "REFERENCE"])
     if empty.any():
-        warn(f"{path}: dropped {int(empty.sum())} rows of empty/reference cage(s) "
-             f"{sorted(set(table.loc[empty, 'GROUP/CAGE']))} (EarTag EMPTY)", DataRepairWarning)
+        cages = sorted(set(table.get("GROUP/CAGE", ids)[empty]))
+        warn(f"{path}: dropped {int(empty.sum())} rows of empty/reference cage(s) {cages} "
+             "(EarTag EMPTY)", DataRepairWarning)
         table, ids = table[~empty].reset_index(drop=True), ids[~empty].reset_index(drop=True)
+        lines = lines[~empty.to_numpy()]
     mass = to_number(table[mass_column])
     long, source_units = _standardise(table, unit_of, 1.0, path)
     for name in ("vo2", "vco2"):  # _standardise used mass 1 g: apply each row's own mass
         if "/kg" in source_units.get(name, "").lower():
             long[name] = long[name] * mass  # (raw / 1000) * mass_g
     long.insert(0, "subject", ids.to_numpy())
-    long["datetime"] = parse_datetimes(table["DATE/TIME"], path=path, day_first=day_first).to_numpy()
+    long["datetime"] = parse_datetimes(table["DATE/TIME"], path=path, day_first=day_first,
+                                       line_numbers=lines).to_numpy()
+    long["_line"] = lines
     long = long.sort_values(["subject", "datetime"], kind="stable")
     order = list(dict.fromkeys(ids))
     first = table.groupby(ids.to_numpy(), sort=False).first()

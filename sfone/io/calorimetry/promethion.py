@@ -63,7 +63,8 @@ def read_promethion(path, *, subjects: dict[int, str] | None = None,
     if "Date_Time_1" not in table or not cages:
         raise FormatError("expected 'Date_Time_1' and per-cage 'vo2_N' columns; found "
                           f"{', '.join(table.columns[:8])}", path=path)
-    stamps = parse_datetimes(table["Date_Time_1"], path=path, column="Date_Time_1").to_numpy()
+    stamps = parse_datetimes(table["Date_Time_1"], path=path, column="Date_Time_1",
+                             line_numbers=table.attrs["line_numbers"]).to_numpy()
     longs, rows = [], []
     for n in cages:
         name = (subjects or {}).get(n, f"cage_{n}")

@@ -267,7 +267,8 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
     stamp = (raw["Date"].str.strip() + " " + raw["Time"].str.strip()) if "Date" in raw \
         else raw["Date Time"]
     long.insert(0, "subject", ids.to_numpy())
-    long["datetime"] = parse_datetimes(stamp, path=path, column="Date/Time").to_numpy()
+    long["datetime"] = parse_datetimes(stamp, path=path, column="Date/Time",
+                                       line_numbers=raw.attrs.get("line_numbers")).to_numpy()
     meta = meta.loc[[s for s in meta.index if s in set(ids)]]
     version = _split(lines[1], sep)[1] if len(_split(lines[1], sep)) > 1 else ""
     return long_to_dataset(long, meta, path=path, source_format="tse", source_units=source_units,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ import xarray as xr
 
 from ...exceptions import FormatError
 
-__all__ = ["imaging_dataset", "maybe_chunk", "read_csv_strict", "finite_columns", "TRACE_UNITS"]
+__all__ = ["imaging_dataset", "maybe_chunk", "read_csv_strict", "finite_columns", "hdf5_errors",
+           "TRACE_UNITS"]
 
 #: units of the trace variables as the pipelines store them
 TRACE_UNITS = "a.u."
@@ -129,3 +131,16 @@ def finite_columns(table: pd.DataFrame, columns: list[str], *, path) -> dict[str
                               f"expected a finite number ({bad.size} such cell(s))", path=path)
         out[column] = values
     return out
+
+
+@contextmanager
+def hdf5_errors(path, what: str):
+    """Turn the errors h5py raises on a damaged file (bad heap, checksum, truncated object) into
+    a ``FormatError`` naming the file; ``FormatError`` passes through."""
+    try:
+        yield
+    except FormatError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+        raise FormatError(f"cannot read as {what} (damaged or incomplete HDF5?): "
+                          f"{type(exc).__name__}: {exc}", path=path) from exc

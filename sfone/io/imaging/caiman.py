@@ -18,7 +18,7 @@ from scipy import sparse
 from ...exceptions import FormatError
 from ...schema import finalize_dataset
 from .._registry import FormatInfo, register_format
-from ._common import imaging_dataset
+from ._common import hdf5_errors, imaging_dataset
 
 __all__ = ["read_caiman"]
 
@@ -110,7 +110,7 @@ def read_caiman(path) -> xr.Dataset:
     in pixels, ``fs`` is ``params/data/fr`` in Hz.
     """
     path = Path(path)
-    with _open(path) as f:
+    with hdf5_errors(path, "a CaImAn result"), _open(path) as f:
         estimates = f.get("estimates")
         if not isinstance(estimates, h5py.Group):
             raise FormatError("no 'estimates' group: not a saved CaImAn CNMF result "

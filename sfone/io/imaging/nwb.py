@@ -25,7 +25,7 @@ from ..._logging import progress
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events
 from .._registry import FormatInfo, register_format
-from ._common import imaging_dataset
+from ._common import hdf5_errors, imaging_dataset
 
 __all__ = ["read_nwb", "read_nwb_events"]
 
@@ -167,17 +167,13 @@ def read_nwb(path) -> xr.Dataset:
     from pynwb import NWBHDF5IO
 
     path = Path(path)
-    try:
-        with warnings.catch_warnings(), NWBHDF5IO(str(path), "r") as io:
-            # suite2p files use Device.manufacturer, deprecated in pynwb 4: not the user's concern
-            warnings.simplefilter("ignore", DeprecationWarning)
-            nwbfile = io.read()
-            ds = _build(nwbfile, path)
-            attrs = _nwb_attrs(nwbfile)
-    except FormatError:
-        raise
-    except (OSError, KeyError, ValueError) as exc:
-        raise FormatError(f"cannot read as NWB: {type(exc).__name__}: {exc}", path=path) from exc
+    with (hdf5_errors(path, "NWB"), warnings.catch_warnings(),
+          NWBHDF5IO(str(path), "r") as io):
+        # suite2p files use Device.manufacturer, deprecated in pynwb 4: not the user's concern
+        warnings.simplefilter("ignore", DeprecationWarning)
+        nwbfile = io.read()
+        ds = _build(nwbfile, path)
+        attrs = _nwb_attrs(nwbfile)
     subject, start = attrs.pop("subject", None), attrs.pop("session_start")
     return finalize_dataset(ds, modality="imaging", source_format="nwb", source_file=path,
                             subject=subject, session_start=start, **attrs)
@@ -188,7 +184,7 @@ def read_nwb_events(path, *, name: str = "runs") -> xr.Dataset:
     from pynwb import NWBHDF5IO
 
     path = Path(path)
-    with NWBHDF5IO(str(path), "r") as io:
+    with hdf5_errors(path, "NWB"), NWBHDF5IO(str(path), "r") as io:
         nwbfile = io.read()
         if nwbfile.intervals is None or name not in nwbfile.intervals:
             raise FormatError(f"no TimeIntervals table {name!r}", path=path)
