@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from shared_fixtures import fixture_path
 
 import sfone
-from sfone.exceptions import FormatError
+from sfone.exceptions import DataRepairWarning, FormatError
 from sfone.io.calorimetry._common import long_to_dataset, read_table, read_text
 from sfone.io.calorimetry.treadmill import read_treadmill
 
@@ -141,3 +142,23 @@ def test_damaged_timestamp_is_named_by_line_and_the_layout_of_the_others(tmp_pat
     message = _raises(path, r"column 'DATE/TIME', line 21: cannot parse timestamp "
                             r"'3/2/20\xd16 7:10:00 AM' \(1 such row\(s\)\)")
     assert "parse as '%m/%d/%Y %I:%M:%S %p'" in message
+
+
+def test_file_cut_mid_line_drops_the_partial_last_row_with_a_warning(tmp_path):
+    # lines 7-11 are complete readings at 0, 5, ..., 20 s; line 12 is cut after "31"
+    path = _damaged(tmp_path, SAMPLES / "stress_test_KO.csv",
+                    lambda t: t[:t.index("25.0,0.0,0.0,3119.8")] + "25.0,0.0,0.0,31")
+    with pytest.warns(DataRepairWarning, match=r"the last line \(12\) has only 4 of 6 fields"):
+        ds = read_treadmill(path)
+    assert ds["time"].values.tolist() == [0.0, 5.0, 10.0, 15.0, 20.0]
+    assert ds["vo2"].values[0, -1] == pytest.approx(3250.8 * 26.6 / 1000)
+
+
+def test_damaged_data_cell_is_reported_not_silently_missing(tmp_path):
+    path = _damaged(tmp_path, SAMPLES / "stress_test_WT.csv",
+                    lambda t: _replace_line(t, 9, "10.0,0.0,0.0,32\xd10.3,2606.0,0.0"))
+    with pytest.warns(DataRepairWarning, match=r"column 'VO2 \[ml/kg/h\]': 1 cell\(s\) are not "
+                                               r"numbers \(first at line 9: '32\xd10.3'\)"):
+        ds = read_treadmill(path)
+    vo2 = ds["vo2"].values[0]
+    assert np.isnan(vo2[2]) and np.isfinite(vo2[[0, 1, 3]]).all()

@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import warn
-from ...exceptions import FormatError, QualityWarning
+from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from ...schema import finalize_dataset
 
 __all__ = ["VARIABLE_UNITS", "long_to_dataset", "read_text", "read_table", "to_number",
@@ -72,7 +72,7 @@ def read_text(path: Path) -> str:
 
 def read_table(lines: list[str], *, path, line_numbers: list[int] | None = None,
                what: str = "data table", sep: str = ",", names: list[str] | None = None,
-               skipinitialspace: bool = False) -> pd.DataFrame:
+               skipinitialspace: bool = False, min_fields: int | None = None) -> pd.DataFrame:
     """Parse text lines into a table of strings, strictly; every failure is a ``FormatError``.
 
     Blank lines are skipped. Without ``names`` the first line is the header: names must be unique
@@ -87,6 +87,9 @@ def read_table(lines: list[str], *, path, line_numbers: list[int] | None = None,
         1-based line number in the file of each entry of ``lines`` (default: 1, 2, ...).
     what : str
         Name of the table in error messages (e.g. "data block after ':DATA'").
+    min_fields : int, optional
+        Fields of a complete row (default: all columns). A shorter LAST row is a file cut off
+        mid-line and is dropped with a ``DataRepairWarning``.
     """
     numbers = list(line_numbers) if line_numbers is not None else list(range(1, len(lines) + 1))
     kept = [(n, line) for n, line in zip(numbers, lines, strict=True) if line.strip(sep + " \t")]
@@ -112,6 +115,21 @@ def read_table(lines: list[str], *, path, line_numbers: list[int] | None = None,
     table = table.iloc[1:].reset_index(drop=True)
     table.columns = header
     table.attrs["line_numbers"] = [n for n, _ in kept[1:]]
+    n_fields = kept[-1][1].count(sep) + 1  # of the last row (pandas pads short rows with "")
+    return _drop_cut_last_row(table, n_fields, min_fields or len(header), what, path)
+
+
+def _drop_cut_last_row(table: pd.DataFrame, n_fields: int, min_fields: int, what: str,
+                       path) -> pd.DataFrame:
+    """A last row with fewer fields than the header is a file cut off mid-line: drop it, warn."""
+    if table.empty or n_fields >= min_fields:
+        return table
+    line = table.attrs["line_numbers"][-1]
+    warn(f"{path}: {what}: the last line ({line}) has only {n_fields} of {min_fields} fields "
+         "(file cut off?); dropped", DataRepairWarning)
+    lines = table.attrs["line_numbers"][:-1]
+    table = table.iloc[:-1].copy()
+    table.attrs["line_numbers"] = lines
     return table
 
 
@@ -126,13 +144,27 @@ def _renumber(message: str, file_lines: list[int]) -> str:
             "decimal commas in a comma-separated file or a damaged line?")
 
 
-def to_number(values: pd.Series, *, decimal_comma: bool = False) -> pd.Series:
-    """Numbers from text cells; ``ERR:0``, ``-``, ``NA`` and blanks become NaN."""
+def to_number(values: pd.Series, *, decimal_comma: bool = False, path=None) -> pd.Series:
+    """Numbers from text cells; ``ERR:0``, ``-``, ``NA`` and blanks become NaN.
+
+    With ``path``, other text that is not a number (a damaged cell) is also read as NaN but
+    reported in a ``DataRepairWarning`` naming the column and the first line (from
+    ``values.attrs["line_numbers"]``, set by :func:`read_table`).
+    """
     text = values.astype("string").str.strip()
     if decimal_comma:
         text = text.str.replace(",", ".", regex=False)
-    text = text.mask(text.isin(["ERR:0", "-", "NA", "NaN", ""]))
-    return pd.to_numeric(text, errors="coerce").astype(float)
+    text = text.mask(text.isin(["ERR:0", "-", "NA", "NaN", "nan", ""]))
+    numbers = pd.to_numeric(text, errors="coerce").astype(float)
+    damaged = (numbers.isna() & text.notna()).to_numpy()
+    if path is not None and damaged.any():
+        i = int(damaged.argmax())
+        lines = values.attrs.get("line_numbers")
+        where = f"line {lines[i]}" if lines is not None and len(lines) == len(values) \
+            else f"data row {i + 1}"
+        warn(f"{path}: column {values.name!r}: {int(damaged.sum())} cell(s) are not numbers "
+             f"(first at {where}: {text.iloc[i]!r}); read as missing", DataRepairWarning)
+    return numbers
 
 
 def _check_clock(long: pd.DataFrame, path) -> None:

@@ -72,10 +72,10 @@ def read_calr(path) -> xr.Dataset:
     long = pd.DataFrame({"subject": subjects})
     for column, name in CALR_VARIABLES.items():
         if column in table:
-            long[name] = to_number(table[column])
+            long[name] = to_number(table[column], path=path)
     for column, name in (("exp.hour", "exp_hour"), ("exp.day", "exp_day")):
         if column in table:
-            long[name] = to_number(table[column])
+            long[name] = to_number(table[column], path=path)
     long["datetime"] = parse_datetimes(table["Date.Time"], path=path, column="Date.Time",
                                        line_numbers=table.attrs["line_numbers"]).to_numpy()
     extras, varying = _extras(table, subjects)

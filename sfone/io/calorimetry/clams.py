@@ -110,7 +110,7 @@ def _read_cage(path: Path) -> tuple[pd.DataFrame, dict, dict]:
         raise FormatError("header only: no data rows between ':DATA' and ':EVENTS'", path=path)
     table = read_table([line for _, line in rows], line_numbers=[n for n, _ in rows], path=path,
                        what="data block after ':DATA'",
-                       names=header + [f"_extra{i}" for i in range(5)])
+                       names=header + [f"_extra{i}" for i in range(5)], min_fields=len(header))
     table = table[[c for c in table.columns if not c.startswith("_extra")]]
     unit_of = {h: (units[i].strip() if i < len(units) else "") for i, h in enumerate(header)}
     return table, meta, unit_of
@@ -125,7 +125,7 @@ def _standardise(table: pd.DataFrame, unit_of: dict, mass_g: float, path,
         present = [c for c in columns if c in table.columns]
         if not present:
             continue
-        values = sum(to_number(table[c], decimal_comma=decimal_comma) for c in present)
+        values = sum(to_number(table[c], decimal_comma=decimal_comma, path=path) for c in present)
         unit = unit_of.get(present[0], "")
         if name in ("vo2", "vco2"):
             if "/kg" in unit.lower():
@@ -224,6 +224,7 @@ def read_clams_merged(path, *, group: dict[str, str] | None = None,
              "(EarTag EMPTY)", DataRepairWarning)
         table, ids = table[~empty].reset_index(drop=True), ids[~empty].reset_index(drop=True)
         lines = lines[~empty.to_numpy()]
+        table.attrs["line_numbers"] = list(lines)
     mass = to_number(table[mass_column])
     long, source_units = _standardise(table, unit_of, 1.0, path)
     for name in ("vo2", "vco2"):  # _standardise used mass 1 g: apply each row's own mass

@@ -37,12 +37,12 @@ def _cage_numbers(columns) -> list[int]:
     return sorted({int(m.group(1)) for c in columns if (m := re.fullmatch(r"vo2_(\d+)", c))})
 
 
-def _cage_long(table: pd.DataFrame, n: int, stamps) -> pd.DataFrame:
+def _cage_long(table: pd.DataFrame, n: int, stamps, path) -> pd.DataFrame:
     long = pd.DataFrame({"datetime": stamps})
     for prefix, name in _PER_CAGE.items():
         column = f"{prefix}_{n}"
         if column in table:
-            long[name] = to_number(table[column]).to_numpy()
+            long[name] = to_number(table[column], path=path).to_numpy()
     long["vo2"] *= 60.0  # mL/min -> mL/h
     long["vco2"] *= 60.0
     for acc, diff in (("feed_acc", "feed"), ("drink_acc", "drink")):
@@ -68,7 +68,7 @@ def read_promethion(path, *, subjects: dict[int, str] | None = None,
     longs, rows = [], []
     for n in cages:
         name = (subjects or {}).get(n, f"cage_{n}")
-        long = _cage_long(table, n, stamps)
+        long = _cage_long(table, n, stamps, path)
         long.insert(0, "subject", name)
         mass = (body_mass or {}).get(name)
         if mass is None and "body_mass_series" in long:

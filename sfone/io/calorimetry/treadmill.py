@@ -127,7 +127,8 @@ def read_treadmill(path, *, columns: dict[str, str] | None = None, subject: str 
                        what="treadmill CSV", skipinitialspace=True)
     where = _locate(list(table.columns), columns, path)
     mass = body_mass if body_mass is not None else _body_mass(meta, path)
-    values = {k: to_number(table[c]) for k, c in where.items()}
+    values = {k: to_number(table[c], path=None if k == "time" else path)  # time: _check_time
+              for k, c in where.items()}
     _check_time(values["time"], table[where["time"]], table.attrs["line_numbers"],
                 where["time"], path)
     long = pd.DataFrame({k: v for k, v in values.items() if k not in ("time",)})

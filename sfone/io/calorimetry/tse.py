@@ -250,7 +250,8 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
                           f"{', '.join(header[:8])}", path=path)
     ids = raw["Animal No."].astype("string").str.strip()
     numeric = [c for c in header if c not in ("Date", "Time", "Animal No.", "Box", "Date Time")]
-    values = pd.DataFrame({c: to_number(raw[c], decimal_comma=decimal == ",") for c in numeric})
+    values = pd.DataFrame({c: to_number(raw[c], decimal_comma=decimal == ",", path=path)
+                           for c in numeric})
     values = _check_or_repair(raw, values, first, repair, decimal, path)
     if animals is None:
         animals = pd.DataFrame({"Box": raw["Box"].unique(), "Animal No.": ids.unique()})
