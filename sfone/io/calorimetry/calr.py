@@ -11,7 +11,6 @@ A session file is positional (see :class:`CalRSession`).
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,23 +184,38 @@ def _column(table, name, n=None) -> list[str]:
     return values[:n] if n is not None else values
 
 
+def _session_number(text: str, column: str, path) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise FormatError(f"column {column!r}: found {text!r}, expected a number",
+                          path=path) from None
+
+
 def read_calr_session(path) -> CalRSession:
     """Read a CalR session CSV (positional layout, NA padding)."""
     path = Path(path)
-    table = pd.read_csv(io.StringIO(read_text(path)), dtype=str, keep_default_na=False)
+    table = read_table(read_text(path).split("\n"), path=path, what="CalR session CSV")
     group_columns = sorted((c for c in table.columns if re.fullmatch(r"group\d+", c)),
                            key=lambda c: int(c[5:]))
     if not group_columns or "group_names" not in table:
         raise FormatError("not a CalR session file: no group1.. / group_names columns", path=path)
     n = len(group_columns)
     names = _column(table, "group_names", n)
+    if len(names) != n or "" in names:
+        raise FormatError(f"column 'group_names': found {names}, expected {n} names (one per "
+                          f"group column)", path=path)
     groups = {name: [v for v in _column(table, col) if v not in ("", "NA")]
               for name, col in zip(names, group_columns, strict=True)}
-    diet = dict(zip(names, (float(v) for v in _column(table, "dietCal", n)), strict=True)) \
-        if "dietCal" in table else {}
+    calories = [_session_number(v, "dietCal", path) for v in _column(table, "dietCal", n)]
+    if "dietCal" in table and len(calories) != n:
+        raise FormatError(f"column 'dietCal': {len(calories)} value(s), expected {n} (one per "
+                          "group)", path=path)
+    diet = dict(zip(names, calories, strict=True)) if "dietCal" in table else {}
 
     def pair(column):
-        values = [float(v) for v in _column(table, column, 2) if v not in ("", "NA")]
+        values = [_session_number(v, column, path) for v in _column(table, column, 2)
+                  if v not in ("", "NA")]
         return tuple(values) if len(values) == 2 else None
 
     ids = _column(table, "id")
