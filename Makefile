@@ -19,7 +19,7 @@ test: venv
 	$(BIN)/python -m pytest
 
 demo: venv
-	$(BIN)/sfone demo data_samples
+	$(BIN)/sfone reproduce --data data_samples --out figures
 
 samples: venv
 	$(BIN)/sfone samples data_samples

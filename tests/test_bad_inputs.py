@@ -20,8 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _sample_sources() -> list[Path]:
+    """Top-level sample files and folders; cohort folders and tables repeat those formats."""
     return sorted(p for p in (ROOT / "data_samples").iterdir()
-                  if p.name != "README.md" and not p.name.startswith("."))
+                  if p.name != "README.md" and not p.name.startswith(".")
+                  and not (p / "manifest.csv").exists() and p.name != "tables")
 
 
 def _fixture_sources() -> list[Path]:

@@ -197,8 +197,8 @@ def read_calr_session(path) -> CalRSession:
     names = _column(table, "group_names", n)
     groups = {name: [v for v in _column(table, col) if v not in ("", "NA")]
               for name, col in zip(names, group_columns, strict=True)}
-    diet = dict(zip(names, (float(v) for v in _column(table, "dietCal", n)), strict=True)) \
-        if "dietCal" in table else {}
+    diet = {name: float(value) for name, value in zip(names, _column(table, "dietCal", n),
+                                                       strict=False) if value not in ("", "NA")}
 
     def pair(column):
         values = [float(v) for v in _column(table, column, 2) if v not in ("", "NA")]
@@ -211,8 +211,10 @@ def read_calr_session(path) -> CalRSession:
                             index=pd.Index([ids[i] for i in keep], name="subject"))
     options = {k: _column(table, k, 1)[0] for k in _OPTIONS if k in table}
     return CalRSession(groups=groups, diet_kcal_per_g=diet,
-                       diet_names=dict(zip(names, _column(table, "diet_names", n), strict=False)),
-                       colors=dict(zip(names, _column(table, "colors", n), strict=False)),
+                       diet_names={k: v for k, v in zip(names, _column(table, "diet_names", n),
+                                                        strict=False) if v not in ("", "NA")},
+                       colors={k: v for k, v in zip(names, _column(table, "colors", n),
+                                                    strict=False) if v not in ("", "NA")},
                        xrange=pair("xrange"), light=pair("light") or (6, 18),
                        subjects=subjects, options=options)
 
