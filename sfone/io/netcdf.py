@@ -7,6 +7,7 @@ from pathlib import Path
 
 import xarray as xr
 
+from .._sanity import check_declared_size, guard_input
 from ..exceptions import FormatError
 from ..schema import validate
 from ._registry import FormatInfo, register_format
@@ -29,16 +30,33 @@ def _restore(ds: xr.Dataset, path: Path) -> xr.Dataset:
     return validate(ds)
 
 
+@guard_input
 def read_sfone_netcdf(path, *, chunks: dict | None = None) -> xr.Dataset:
-    """Read a netCDF file written by sfone (``sfone convert``, ``write_dataset``)."""
+    """Read a netCDF file written by sfone (``sfone convert``, ``write_dataset``).
+
+    The input is opened read-only without an HDF5 file lock; the declared size of the data is
+    checked against the file size before anything is loaded.
+    """
     path = Path(path)
     try:
-        ds = xr.open_dataset(path, engine="h5netcdf", chunks=chunks)
+        ds = xr.open_dataset(path, engine="h5netcdf", chunks=chunks,
+                             driver_kwds={"locking": False})
+    except Exception as exc:  # h5py/h5netcdf raise many types for a damaged file
+        raise FormatError(f"cannot open as netCDF: {type(exc).__name__}: {exc}",
+                          path=path) from exc
+    try:
+        check_declared_size(int(ds.nbytes), what="the netCDF variables", path=path)
         if chunks is None:
             ds = ds.load()
-            ds.close()
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"cannot open as netCDF: {exc}", path=path) from exc
+    except FormatError:
+        ds.close()
+        raise
+    except Exception as exc:  # damaged chunks surface only when the data are read
+        ds.close()
+        raise FormatError(f"cannot read the netCDF data: {type(exc).__name__}: {exc}",
+                          path=path) from exc
+    if chunks is None:
+        ds.close()
     return _restore(ds, path)
 
 
@@ -60,7 +78,7 @@ def _sniff_netcdf(path: Path) -> bool:
             return False
     import h5py
 
-    with h5py.File(path, "r") as h5:
+    with h5py.File(path, "r", locking=False) as h5:
         return "sfone_version" in h5.attrs
 
 
