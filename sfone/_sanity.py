@@ -26,7 +26,8 @@ __all__ = ["set_options", "get_option", "quality_issue", "check_sampling_rate", 
            "check_range", "check_positive_rate", "check_declared_size", "unchanged_input",
            "guard_input"]
 
-_OPTIONS = {"strict": False, "max_expansion": 100.0, "min_declared_bytes": 256 * 2**20}
+_OPTIONS = {"strict": os.environ.get("SFONE_STRICT", "").lower() in {"1", "true", "yes", "on"},
+            "max_expansion": 100.0, "min_declared_bytes": 256 * 2**20}
 MAX_ROWS_SHOWN = 5
 
 
@@ -37,7 +38,8 @@ class set_options:  # noqa: N801 (used like a function, as xarray.set_options)
     ----------
     strict : bool, optional
         Raise :class:`FormatError` instead of warning (:class:`QualityWarning`) on inconsistent
-        sampling rates, gaps and implausible values.
+        sampling rates, gaps and implausible values (default from the environment variable
+        ``SFONE_STRICT=1``, which also reaches the command line).
     max_expansion : float, optional
         Largest accepted ratio of an array's declared size to the file size (compressed HDF5).
     min_declared_bytes : int, optional

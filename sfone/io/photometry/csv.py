@@ -22,6 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import logger
+from ..._sanity import guard_input
 from ...exceptions import FormatError
 from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
@@ -124,6 +125,7 @@ def _channel_columns(table, clocks, channels) -> tuple[dict[str, str], list[str]
     return mapping, ignored
 
 
+@guard_input
 def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
                         time_units: str | None = None) -> xr.Dataset:
     """Read a CSV with time column(s) and channel columns into a photometry Dataset.

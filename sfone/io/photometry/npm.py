@@ -29,6 +29,7 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import warn
+from ..._sanity import guard_input
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
@@ -160,6 +161,7 @@ def _digital_layout(columns) -> tuple[str, ...] | None:
     return next((layout for layout in DIGITAL_LAYOUTS if names == layout), None)
 
 
+@guard_input
 def read_npm(path, *, time_column: str | None = None,
              time_origin: float | None = None) -> xr.Dataset:
     """Read a Neurophotometrics photometry or digital-input file (CSV or IBL Parquet).
