@@ -105,7 +105,7 @@ def check_monotonic(time, *, what: str, path) -> None:
         if bad.size:
             first = int(bad[0])
             raise FormatError(f"{what}: timestamps not strictly increasing at sample(s) "
-                              f"{_rows(bad)} ({time[first - 1]!r} then {time[first]!r})",
+                              f"{_rows(bad)} ({float(time[first - 1])!r} then {float(time[first])!r})",
                               path=path)
 
 

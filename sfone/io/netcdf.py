@@ -8,7 +8,7 @@ from pathlib import Path
 import xarray as xr
 
 from .._sanity import check_declared_size, guard_input
-from ..exceptions import FormatError
+from ..exceptions import FormatError, SchemaError
 from ..schema import validate
 from ._registry import FormatInfo, register_format
 
@@ -27,7 +27,11 @@ def _restore(ds: xr.Dataset, path: Path) -> xr.Dataset:
     if "sfone_version" not in ds.attrs:
         raise FormatError("not written by sfone: the attr 'sfone_version' is missing "
                           "(read other netCDF files with xarray.open_dataset)", path=path)
-    return validate(ds)
+    try:
+        return validate(ds)
+    except SchemaError as exc:
+        raise FormatError(f"the stored Dataset breaks the sfone data contract (edited or "
+                          f"damaged file): {exc}", path=path) from exc
 
 
 @guard_input

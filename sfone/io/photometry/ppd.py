@@ -174,8 +174,10 @@ def _channels(header: dict, words: np.ndarray, mode: _Mode, paired: bool) -> lis
             channels.append(Channel(f"analog_{i + 1}_baseline", baseline, time, clock, "V", attrs))
             volts = volts - baseline
             attrs = {**attrs, "note": "LED-on minus LED-off baseline"}
-        if header.get("LED_current") and i < len(header["LED_current"]):
-            attrs["LED_current_mA"] = float(header["LED_current"][i])
+        led = header.get("LED_current")
+        led = led if isinstance(led, list) else [led] * mode.n_inputs
+        if i < len(led) and led[i] is not None:
+            attrs["LED_current_mA"] = float(led[i])
         channels.append(Channel(f"analog_{i + 1}", volts, time, clock, "V", attrs))
         if i < n_digital:
             bits = (frames[:, column] & 1).astype(np.int8)
