@@ -24,7 +24,7 @@ from .exceptions import FormatError, QualityWarning
 
 __all__ = ["set_options", "get_option", "quality_issue", "check_sampling_rate", "check_monotonic",
            "check_range", "check_positive_rate", "check_declared_size", "unchanged_input",
-           "guard_input"]
+           "guard_input", "csv_parse_error", "text_encoding"]
 
 _OPTIONS = {"strict": os.environ.get("SFONE_STRICT", "").lower() in {"1", "true", "yes", "on"},
             "max_expansion": 100.0, "min_declared_bytes": 256 * 2**20}
@@ -196,3 +196,30 @@ def guard_input(reader):
             return reader(path, *args, **kwargs)
 
     return wrapper
+
+
+def text_encoding(head: bytes) -> str:
+    """``"utf-8-sig"`` when ``head`` decodes as UTF-8 (a cut multi-byte tail is allowed), else
+    ``"latin-1"`` (every byte is a Latin-1 character: spreadsheet exports in Western locales)."""
+    try:
+        head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut by the head's end
+            return "latin-1"
+    return "utf-8-sig"
+
+
+def csv_parse_error(exc: Exception, *, path, what: str = "CSV") -> FormatError:
+    """A :class:`FormatError` explaining a pandas/decoding failure on a delimited text file."""
+    if isinstance(exc, UnicodeDecodeError):
+        return FormatError(f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at position "
+                           f"{exc.start}; expected a UTF-8 {what} (re-save it as UTF-8)",
+                           path=path)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    hint = ""
+    if "Expected" in text and "fields" in text:
+        hint = ("; rows have different numbers of fields: decimal commas or a ';' separator "
+                "(export with '.' as decimal mark and ',' between fields)")
+    elif "No columns to parse" in text:
+        hint = "; the file is empty"
+    return FormatError(f"cannot parse as {what}: {text}{hint}", path=path)
