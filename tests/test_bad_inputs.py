@@ -77,3 +77,30 @@ def test_mutated_real_fixtures_fail_cleanly(tmp_path):
         pytest.skip("../shared/fixtures not found")
     failures = _run(sources, tmp_path)
     assert failures == [], "\n".join(failures)
+
+
+def test_cli_reports_every_bad_sample_without_a_traceback(tmp_path):
+    """``sfone info`` on the mutated samples: success, or exit 1 with an 'Error:' naming the file.
+
+    (The message may go on with details, e.g. the list of known formats.)"""
+    from click.testing import CliRunner
+
+    from sfone.cli import EXIT_ERROR, main
+
+    sources = _sample_sources()
+    if not sources:
+        pytest.skip("data_samples/ is empty")
+    runner = CliRunner()
+    failures = []
+    for item in build_corpus(sources, tmp_path):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = runner.invoke(main, ["info", str(item.path)])
+        lines = result.output.strip().splitlines()
+        if result.exit_code == 0:
+            continue
+        if (result.exit_code != EXIT_ERROR or not lines or not lines[0].startswith("Error: ")
+                or item.path.name not in lines[0] or "Traceback" in result.output):
+            failures.append(f"{item.source} [{item.mutation}]: exit {result.exit_code}: "
+                            f"{result.output[:300]}")
+    assert failures == [], "\n".join(failures)
