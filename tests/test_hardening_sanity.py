@@ -202,3 +202,19 @@ def test_file_changing_during_the_read_is_detected(tmp_path, monkeypatch):
         sfone.read(path)
     with pytest.raises(FormatError, match="changed while reading"):
         ppd_module.read_ppd(path)  # direct reader calls are guarded too
+
+
+def test_sfone_files_declaring_absurd_sizes_are_refused_before_loading(tmp_path):
+    import xarray as xr
+
+    from sfone.schema import finalize_dataset
+
+    n = 2**33  # 64 GiB of float64 declared; chunks never written (fill value)
+    time = xr.DataArray(np.arange(4, dtype=float), dims="time", attrs={"units": "s"})
+    ds = xr.Dataset({"x": ("time", np.zeros(4), {"units": "V"})}, coords={"time": time})
+    ds = finalize_dataset(ds, modality="photometry", source_format="simulated", source_file="sim")
+    path = sfone.write_dataset(ds, tmp_path / "small.nc")
+    with h5py.File(path, "r+") as fh:  # add a huge, empty, chunked variable next to the data
+        fh.create_dataset("huge", shape=(n,), dtype="f8", chunks=(2**16,))
+    with pytest.raises(FormatError, match=r"small\.nc.*declares \d+ bytes of data .*refused"):
+        sfone.read(path)

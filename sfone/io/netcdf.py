@@ -43,7 +43,7 @@ def read_sfone_netcdf(path, *, chunks: dict | None = None) -> xr.Dataset:
     """
     path = Path(path)
     try:
-        ds = xr.open_dataset(path, engine="h5netcdf", chunks=chunks,
+        ds = xr.open_dataset(path, engine="h5netcdf", chunks=chunks, phony_dims="access",
                              driver_kwds={"locking": False})
     except Exception as exc:  # h5py/h5netcdf raise many types for a damaged file
         raise FormatError(f"cannot open as netCDF: {type(exc).__name__}: {exc}",
@@ -69,8 +69,11 @@ def read_sfone_zarr(path, *, chunks: dict | None = None) -> xr.Dataset:
     path = Path(path)
     try:
         ds = xr.open_zarr(path, chunks=chunks, consolidated=False)
+        check_declared_size(int(ds.nbytes), what="the zarr arrays", path=path)
         if chunks is None:
             ds = ds.load()
+    except FormatError:
+        raise
     except Exception as exc:  # zarr raises many types for a broken store
         raise FormatError(f"cannot open as zarr: {exc}", path=path) from exc
     return _restore(ds, path)
