@@ -75,7 +75,9 @@ def doric_files(draw):
         for name in draw(st.lists(st.sampled_from(["AIn-1 - Dem (AOut-1)", "DI--O-1"]),
                                   max_size=2, unique=True)):
             content[f"Traces/Console/{name}/{name}"] = draw(vectors(n))
-    created = draw(st.one_of(st.none(), st.text(max_size=30), st.integers(),
+    no_nul = st.characters(blacklist_characters="\x00")  # HDF5 strings cannot hold NUL
+    created = draw(st.one_of(st.none(), st.text(no_nul, max_size=30),
+                             st.integers(-2**63, 2**63 - 1),
                              st.just("Mon Jan 06 10:00:00 2025")))
     return content, created
 

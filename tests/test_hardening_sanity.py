@@ -88,7 +88,8 @@ def test_ppd_rate_above_hardware_limit_is_flagged(tmp_path):
     ("volts_per_division", [0.1], "one value per analog input"),
     ("n_analog_signals", 1e12, "whole number from 0 to 16"),
     ("mode", ["2 colour time div."], "mode name"),
-    ("LED_current", "high", "list of numbers"),
+    ("LED_current", "high", "number or a list of them"),
+    ("volts_per_division", [0.0001, 0], "positive number"),
 ])
 def test_ppd_malformed_header_field_is_named(tmp_path, field, value, expected):
     with pytest.raises(FormatError, match=f"'{field}'.*{expected}"):

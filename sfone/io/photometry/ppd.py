@@ -117,11 +117,13 @@ def _checked_header(header: dict, path) -> dict:
     if header.get("volts_per_division") is None:  # without it, counts would be labelled volts
         raise _field_error("volts_per_division", header.get("volts_per_division"),
                            "the ADC scale in volts per division", path)
-    for key in ("volts_per_division", "LED_current"):
+    for key, positive in (("volts_per_division", True), ("LED_current", False)):
         value = header.get(key)
         items = value if isinstance(value, list) else [value]
-        if value is not None and not (items and all(_is_number(v) for v in items)):
-            raise _field_error(key, value, "a number or a list of numbers", path)
+        if value is not None and not (items and all(_is_number(v) and (v > 0 or not positive)
+                                                    for v in items)):
+            raise _field_error(key, value, f"a {'positive ' if positive else ''}number or a "
+                               "list of them", path)
     vpd = header.get("volts_per_division")
     n_inputs = PPD_MODES[mode].n_inputs if mode in PPD_MODES else 2
     if isinstance(vpd, list) and len(vpd) < n_inputs:
