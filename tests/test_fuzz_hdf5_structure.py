@@ -21,6 +21,8 @@ from test_fuzz_parsers import FUZZ, SAMPLES, _check, _netcdf
 
 DTYPES = st.sampled_from(["f8", "f4", "i4", "u1", "bool", "S4"])
 HDF5_CHARS = st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"])  # storable
+HDF5_ATTR_VALUES = st.one_of(st.text(HDF5_CHARS, max_size=8), st.integers(-2**63, 2**63 - 1),
+                             st.floats())
 TIME_KINDS = st.sampled_from(["regular", "reversed", "constant", "nan", "jitter", "empty"])
 
 
@@ -106,9 +108,7 @@ NETCDF_EDITS = st.sampled_from(["drop_root_attr", "attr_value", "var_attr", "tim
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # h5netcdf __del__
 @FUZZ
-@given(edits=st.lists(st.tuples(NETCDF_EDITS, st.integers(0, 100),
-                                st.one_of(st.text(HDF5_CHARS, max_size=8), st.integers(),
-                                          st.floats())),
+@given(edits=st.lists(st.tuples(NETCDF_EDITS, st.integers(0, 100), HDF5_ATTR_VALUES),
                       min_size=1, max_size=3))
 def test_fuzz_sfone_netcdf_content(edits):
     data = _netcdf_bytes()

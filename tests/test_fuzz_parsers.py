@@ -23,7 +23,7 @@ from sfone.exceptions import FormatError, SchemaError
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data_samples"
-FUZZ = settings(max_examples=int(os.environ.get("SFONE_FUZZ_EXAMPLES", "60")), deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("SFONE_FUZZ_EXAMPLES", "100")), deadline=None,
                 database=None, derandomize=os.environ.get("SFONE_FUZZ_RANDOM") is None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
