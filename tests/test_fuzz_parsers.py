@@ -17,12 +17,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 import sfone
 from sfone.exceptions import FormatError, SchemaError
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data_samples"
+# nothing written into the repository: no example database, caches under the temp folder
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "sfone-hypothesis")
 FUZZ = settings(max_examples=int(os.environ.get("SFONE_FUZZ_EXAMPLES", "100")), deadline=None,
                 database=None, derandomize=os.environ.get("SFONE_FUZZ_RANDOM") is None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
