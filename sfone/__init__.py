@@ -17,11 +17,12 @@ from .exceptions import (
                          SfoneWarning,
 )
 from .io import formats, read, write_dataset
+from .nwb import to_nwb  # pynwb is imported only when called
 from .protocols import load_protocol
 from .schema import validate
 
 __all__ = [
-    "__version__", "read", "formats", "write_dataset", "validate", "load_protocol",
+    "__version__", "read", "formats", "write_dataset", "to_nwb", "validate", "load_protocol",
     "set_log_level", "set_progress", "set_options", "SfoneError", "FormatError", "SchemaError",
     "ProtocolError", "SfoneWarning", "DataRepairWarning", "QualityWarning",
 ]

@@ -1,0 +1,126 @@
+"""PostRunClassifier: the post-run decision rules as a scikit-learn estimator.
+
+Rows of ``X`` are ROIs, columns are consecutive frames of one trace (a whole session, or one
+peri-run trace) containing a baseline and a response window given as column ranges. ``fit``
+learns what the rule needs from the fitted population and ``predict`` applies it row by row, so
+labels of a row never depend on which other rows are predicted with it:
+
+* ``test``: draws the circular shifts and learns the Benjamini-Hochberg p-value cut-off of the
+  fitted ROIs; ``predict`` compares each row's shift-null p-value with that cut-off
+  (``fit(X).predict(X)`` gives the Benjamini-Hochberg labels of the fitted ROIs).
+* ``threshold``: nothing to learn (median response z > +theta / < -theta).
+* ``cluster``: fits PCA + Gaussian mixture on the binned z traces and maps clusters to classes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._cluster import fit_cluster_model, map_clusters, perirun_features
+from ._null import bh_qvalues, draw_shifts, shift_null_pvalues
+from ._windows import WindowMeans, Windows
+
+LABELS = np.array(["activated", "inhibited", "unchanged"])
+
+
+def windows_from_lags(lags, baseline_s, response_s) -> dict:
+    """Column ranges for :class:`PostRunClassifier` from a lag axis (s), e.g. the ``lag`` of
+    :func:`sfone.perievent.compute_perievent`: ``{"baseline_cols": ..., "response_cols": ...}``."""
+    lags = np.asarray(lags, float)
+
+    def cols(window):
+        return (int(np.searchsorted(lags, window[0])), int(np.searchsorted(lags, window[1])))
+
+    return {"baseline_cols": cols(baseline_s), "response_cols": cols(response_s)}
+
+
+class PostRunClassifier(BaseEstimator):
+    """Label rows (ROIs) of a (roi, frame) matrix as activated / inhibited / unchanged.
+
+    Parameters
+    ----------
+    method : ``"test"`` (circular-shift null + BH FDR), ``"threshold"`` or ``"cluster"``.
+    baseline_cols, response_cols : (start, stop) column ranges; None: the first half of the
+        columns is the baseline and the second half the response.
+    threshold : theta in baseline z units (threshold method; cluster mapping is by sign).
+    alpha : FDR level (or per-ROI level when ``fdr`` is False).
+    fdr : Benjamini-Hochberg across the fitted ROIs.
+    n_shuffles : number of circular shifts.
+    min_shift : shortest circular shift, in columns (set it to >= the signal's autocorrelation
+        time in frames; :func:`label_responses` uses ``min_shift_s``).
+    random_state : seed of the shifts and of the mixture model.
+    """
+
+    def __init__(self, method="test", baseline_cols=None, response_cols=None, threshold=1.64,
+                 alpha=0.05, fdr=True, n_shuffles=1000, min_shift=1, random_state=0):
+        self.method = method
+        self.baseline_cols = baseline_cols
+        self.response_cols = response_cols
+        self.threshold = threshold
+        self.alpha = alpha
+        self.fdr = fdr
+        self.n_shuffles = n_shuffles
+        self.min_shift = min_shift
+        self.random_state = random_state
+
+    def _windows(self, n_features):
+        half = n_features // 2
+        base = self.baseline_cols if self.baseline_cols is not None else (0, half)
+        resp = self.response_cols if self.response_cols is not None else (half, n_features)
+        for name, (a, b) in (("baseline_cols", base), ("response_cols", resp)):
+            if not 0 <= a < b <= n_features:
+                raise ValueError(f"{name}={(a, b)} is not a column range inside the "
+                                 f"{n_features} columns of X")
+        return Windows(np.array([base[0]]), np.array([base[1]])), \
+            Windows(np.array([resp[0]]), np.array([resp[1]]))
+
+    def _p_values(self, X, base, resp):
+        means = WindowMeans(X)
+        observed = (means.mean(resp) - means.mean(base))[:, 0]
+        return shift_null_pvalues(X, base, resp, self.shifts_, observed)
+
+    def fit(self, X, y=None):
+        """Learn the decision rule from the ROIs in ``X`` (roi, frame); ``y`` is ignored."""
+        if self.method not in {"test", "threshold", "cluster"}:
+            raise ValueError(f"method must be 'test', 'threshold' or 'cluster', got "
+                             f"{self.method!r}")
+        X = validate_data(self, X, dtype=np.float64, ensure_min_features=2)
+        base, resp = self._windows(X.shape[1])
+        rng = np.random.default_rng(self.random_state)
+        self.classes_ = LABELS.copy()
+        self.shifts_ = draw_shifts(X.shape[1], self.n_shuffles, self.min_shift, rng)
+        if self.method == "test":
+            p = self._p_values(X, base, resp)
+            q = bh_qvalues(p) if self.fdr else p
+            rejected = p[q < self.alpha]
+            self.p_cutoff_ = float(rejected.max()) if rejected.size else 0.0
+        elif self.method == "cluster":
+            features = perirun_features(X, base, resp)
+            seed = int(rng.integers(2**31)) if self.random_state is None else self.random_state
+            self.pca_, self.mixture_ = fit_cluster_model(features, seed)
+            cluster = self.mixture_.predict(self.pca_.transform(features))
+            effect = features[:, features.shape[1] // 2:].mean(axis=1)
+            self.cluster_labels_ = map_clusters(cluster, effect, self.mixture_.n_components)
+        return self
+
+    def predict(self, X):
+        """Label of each row: ``activated``, ``inhibited`` or ``unchanged``."""
+        check_is_fitted(self, "classes_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        base, resp = self._windows(X.shape[1])
+        means = WindowMeans(X)
+        if self.method == "cluster":
+            features = perirun_features(X, base, resp)
+            return self.cluster_labels_[self.mixture_.predict(self.pca_.transform(features))]
+        if self.method == "threshold":
+            mu, sd = means.mean(base)[:, 0], means.sd(base)[:, 0]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z = (np.median(X[:, resp.lo[0]:resp.hi[0]], axis=1) - mu) / sd
+            return np.where(z > self.threshold, "activated",
+                            np.where(z < -self.threshold, "inhibited", "unchanged"))
+        effect = (means.mean(resp) - means.mean(base))[:, 0]
+        significant = self._p_values(X, base, resp) <= self.p_cutoff_
+        return np.where(significant & (effect > 0), "activated",
+                        np.where(significant & (effect < 0), "inhibited", "unchanged"))

@@ -1,0 +1,293 @@
+"""label_responses: per-ROI post-run labels (activated / inhibited / unchanged)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .._logging import logger, progress
+from ..events import as_epochs
+from ..exceptions import SchemaError
+from ..perievent import trace_array
+from ..protocols import ClassificationProtocol, load_protocol, parse_protocol
+from ..schema import is_time_dim
+from ._cluster import cluster_labels, perirun_features
+from ._null import (
+    autocorrelation_pvalues,
+    bh_qvalues,
+    draw_shifts,
+    shift_null_pvalues,
+    wilcoxon_pvalues,
+)
+from ._windows import WindowMeans, window_ranges
+
+__all__ = ["label_responses", "default_protocol", "cross_table", "LABELS"]
+
+LABELS = ("activated", "inhibited", "unchanged")
+PROTOCOL_FILE = Path(__file__).resolve().parents[2] / "protocols" / "classification.yaml"
+# Used when the package is installed without the repository's protocols/ folder; a test checks
+# that it equals protocols/classification.yaml.
+BUILTIN_DEFAULTS = {"kind": "classification", "name": "post-run classification (sfone defaults)",
+                    "baseline_s": [-600.0, 0.0], "run_s": [0.0, 600.0],
+                    "post_run_s": [0.0, 3600.0], "method": "test", "statistic": "mean",
+                    "threshold": 1.64, "alpha": 0.05, "fdr": True, "n_shuffles": 1000,
+                    "min_shift_s": 60.0, "min_runs_for_wilcoxon": 6, "random_state": 0}
+BLOCK_ROIS = 256
+
+
+def default_protocol() -> ClassificationProtocol:
+    """The default classification protocol (``protocols/classification.yaml``)."""
+    if PROTOCOL_FILE.exists():
+        return load_protocol(PROTOCOL_FILE)
+    return parse_protocol(BUILTIN_DEFAULTS, source="<built-in defaults>")
+
+
+def _resolve(protocol, overrides: dict) -> dict:
+    if protocol is None:
+        proto = default_protocol()
+    elif isinstance(protocol, ClassificationProtocol):
+        proto = protocol
+    else:
+        proto = load_protocol(protocol)
+    params = proto.model_dump()
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    checked = ClassificationProtocol(**params)  # validates windows and ranges
+    params = checked.model_dump()
+    explicit_statistic = overrides.get("statistic") or (protocol is not None and proto.statistic)
+    if params["method"] == "threshold" and not explicit_statistic:
+        params["statistic"] = "median"  # the related lab's convention: median post-run z
+    return params
+
+
+def _decide(effect, p, q, alpha, use_q):
+    sig = (q if use_q else p) < alpha
+    return np.where(sig & (effect > 0), "activated",
+                    np.where(sig & (effect < 0), "inhibited", "unchanged"))
+
+
+NULLS = ("autocorrelation", "shift")
+
+
+def _block_stats(x, base, resp, params, n_runs, shifts) -> dict:
+    """Effect and p-value (or threshold summary) of one response window for a block of ROIs."""
+    means = WindowMeans(x)
+    mu, sd = means.mean(base), means.sd(base)
+    diff = means.mean(resp) - mu  # (roi, run)
+    out = {"effect": _run_mean(diff / np.where(sd > 0, sd, np.nan))}
+    if params["method"] == "threshold":
+        summary = diff
+        if params["statistic"] == "median":
+            summary = np.stack([np.nanmedian(x[:, lo:hi], axis=1) for lo, hi
+                                in zip(resp.lo, resp.hi, strict=True)], 1) - mu
+        out["summary"] = _run_mean(summary / np.where(sd > 0, sd, np.nan))
+    elif n_runs >= params["min_runs_for_wilcoxon"]:
+        out["p"] = wilcoxon_pvalues(diff)
+    elif params["null"] == "shift":
+        out["p"] = shift_null_pvalues(x, base, resp, shifts, diff.mean(axis=1))
+    else:
+        out["p"] = autocorrelation_pvalues(x, base, resp, diff.mean(axis=1), params["max_lag"])
+    return out
+
+
+def _run_mean(values):
+    values = np.where(np.isfinite(values), values, np.nan)
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(values, axis=1) if np.isfinite(values).any() else values[:, 0]
+
+
+def _null_name(params, n_runs):
+    if params["method"] == "threshold":
+        return "none (fixed threshold)"
+    if n_runs >= params["min_runs_for_wilcoxon"]:
+        return "wilcoxon across runs"
+    return "circular shift" if params["null"] == "shift" else "autocorrelation-robust (HAC)"
+
+
+def _decide_window(stats, params):
+    """(label, effect, p, q) from the concatenated block statistics of one window."""
+    effect = stats["effect"]
+    if params["method"] == "threshold":
+        theta, summary = params["threshold"], stats["summary"]
+        label = np.where(summary > theta, "activated",
+                         np.where(summary < -theta, "inhibited", "unchanged"))
+        nan = np.full(effect.size, np.nan)
+        return label, effect, nan, nan
+    p = stats["p"]
+    q = bh_qvalues(p) if params["fdr"] else p
+    return _decide(effect, p, q, params["alpha"], params["fdr"]), effect, p, q
+
+
+def _blocks(da):
+    """float64 numpy blocks of ROIs (numpy or dask data; dask computes one block at a time),
+    each row minus its median so cumulative sums keep their precision (labels are offset-free)."""
+    for b in progress(range(0, da.shape[0], BLOCK_ROIS), desc="ROI blocks", unit="block"):
+        x = np.asarray(da.data[b:b + BLOCK_ROIS], dtype=np.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows stay NaN
+            yield x - np.nanmedian(x, axis=1, keepdims=True)
+
+
+def _analyse(da, windows: dict, params, n_runs, shifts):
+    """Run every window's statistics over ROI blocks; returns {window: concatenated stats}."""
+    parts = {name: [] for name in windows}
+    for x in _blocks(da):
+        for name, (base, resp, window_params) in windows.items():
+            if window_params["method"] == "cluster":
+                parts[name].append({"features": perirun_features(x, base, resp)})
+            else:
+                parts[name].append(_block_stats(x, base, resp, window_params, n_runs, shifts))
+    return {name: {key: np.concatenate([part[key] for part in blocks])
+                   for key in blocks[0]} for name, blocks in parts.items()}
+
+
+def trace_groups(ds, variable=None) -> list[xr.DataArray]:
+    """(roi, time) DataArrays to classify: one, or for a photometry Dataset whose analog
+    channels have their own clocks, one per clock (each channel classified on its own clock)."""
+    if isinstance(ds, xr.Dataset) and variable is None and "F" not in ds.data_vars:
+        by_clock: dict[str, list[str]] = {}
+        for name, var in ds.data_vars.items():
+            if (var.ndim == 1 and is_time_dim(str(var.dims[0]))
+                    and var.attrs.get("kind") != "digital" and var.attrs.get("units") != "1"):
+                by_clock.setdefault(str(var.dims[0]), []).append(name)
+        if len(by_clock) > 1:
+            return [trace_array(ds[names]) for names in by_clock.values()]
+    return [trace_array(ds, variable)]
+
+
+def _setup(da, epochs, params):
+    time = np.asarray(da["time"].values, dtype=float)
+    events = as_epochs(epochs, recording=(time[0], time[-1]))
+    starts = np.asarray(events["start"].values, float)
+    ends = np.asarray(events["end"].values, float)
+    base = window_ranges(time, starts, ends, params["baseline_s"], anchor="start",
+                         name="baseline")
+    post = window_ranges(time, starts, ends, params["post_run_s"], anchor="end", name="post-run")
+    run = (None if params.get("run_s") is None else
+           window_ranges(time, starts, ends, params["run_s"], anchor="start", name="run"))
+    return da, time, starts.size, base, post, run
+
+
+def _group_stats(group, params) -> dict:
+    """Window statistics of one clock group (its own frame interval, shifts and max lag)."""
+    da, time, n_runs, base, post, run = group
+    dt = float(np.median(np.diff(time)))
+    group_params = {**params, "max_lag": int(round(params["min_shift_s"] / dt))}
+    shifts = draw_shifts(time.size, params["n_shuffles"], group_params["max_lag"],
+                         np.random.default_rng(params["random_state"]))
+    windows = {"post": (base, post, group_params)}
+    if run is not None:  # run labels: the cluster method falls back to the test
+        windows["run"] = (base, run, {**group_params, "method": "test"
+                                      if params["method"] == "cluster" else params["method"]})
+    return _analyse(da, windows, group_params, n_runs, shifts)
+
+
+def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
+                    baseline_s=None, post_run_s=None, run_s=None, statistic: str | None = None,
+                    threshold: float | None = None, alpha: float | None = None,
+                    fdr: bool | None = None, n_shuffles: int | None = None,
+                    min_shift_s: float | None = None, min_runs_for_wilcoxon: int | None = None,
+                    random_state=None, null: str = "autocorrelation",
+                    run_labels: bool = True, variable: str | None = None,
+                    cells_only: bool = False) -> xr.Dataset:
+    """Label every ROI as post-run ``activated``, ``inhibited`` or ``unchanged``.
+
+    Parameters
+    ----------
+    ds : imaging Dataset (dims roi, time), photometry Dataset (each channel one "roi") or a
+        (roi, time) DataArray; time in s.
+    epochs : run epochs (events Dataset, runs-CSV path, DataFrame or (n, 2) array, s).
+    protocol : ClassificationProtocol or YAML path; default ``protocols/classification.yaml``.
+        Every keyword below overrides the protocol's field of the same name.
+    method : ``test`` (default), ``threshold`` or ``cluster``.
+    baseline_s : (start, end) s relative to run START (default (-600, 0)).
+    post_run_s : (start, end) s relative to run END (default (0, 3600)).
+    run_s : (start, end) s relative to run start (clipped to the run), for the run-responsive
+        labels (default (0, 600)).
+    statistic : window summary of the threshold method (default median, the convention).
+    threshold : theta of the threshold method (z units, default 1.64); cluster mapping too.
+    alpha, fdr : significance level, Benjamini-Hochberg across ROIs (default 0.05, True).
+    n_shuffles, min_shift_s : circular-shift null size and shortest shift (s).
+    min_runs_for_wilcoxon : with at least this many runs use a Wilcoxon test across runs.
+    random_state : seed of the shifts and of the cluster method.
+    null : null of the test method with fewer than ``min_runs_for_wilcoxon`` runs:
+        ``"autocorrelation"`` (default; variance of the statistic from the residual
+        autocovariance up to ``min_shift_s``) or ``"shift"`` (empirical circular-shift
+        distribution, ``n_shuffles`` shifts of at least ``min_shift_s``).
+    run_labels : also label run-responsive ROIs (run window vs baseline).
+    variable : trace to use (default F - neucoeff * Fneu, or F).
+    cells_only : keep only ROIs with ``iscell`` True.
+
+    Returns
+    -------
+    Dataset over ``roi``: ``label``, ``effect`` (mean post-run z vs the baseline, averaged over
+    runs), ``p_value``, ``q_value`` (NaN for threshold/cluster), and
+    ``run_label``, ``run_effect``, ``run_p_value``, ``run_q_value`` (with ``run_labels``); parameters in attrs.
+    """
+    overrides = dict(method=method, baseline_s=baseline_s, post_run_s=post_run_s, run_s=run_s,
+                     statistic=statistic, threshold=threshold, alpha=alpha, fdr=fdr,
+                     n_shuffles=n_shuffles, min_shift_s=min_shift_s,
+                     min_runs_for_wilcoxon=min_runs_for_wilcoxon, random_state=random_state)
+    params = _resolve(protocol, overrides)
+    if null not in NULLS:
+        raise ValueError(f"null must be one of {NULLS}, got {null!r}")
+    if cells_only:
+        if "iscell" not in ds.coords:
+            raise SchemaError(f"{ds.attrs.get('source_file', '<dataset>')}: cells_only needs an "
+                              "'iscell' coordinate, which this dataset does not have")
+        ds = ds.isel(roi=np.asarray(ds["iscell"].values, bool))
+    if not run_labels:
+        params["run_s"] = None
+    groups = [_setup(da, epochs, params) for da in trace_groups(ds, variable)]
+    n_runs, has_run = groups[0][2], groups[0][5] is not None
+    params.update(null=null)
+    parts = [_group_stats(group, params) for group in groups]
+    stats = {w: {k: np.concatenate([part[w][k] for part in parts]) for k in parts[0][w]}
+             for w in parts[0]}
+    run_params = {**params, "method": "test" if params["method"] == "cluster"
+                  else params["method"]}
+    if params["method"] == "cluster":
+        label, effect = cluster_labels(stats["post"]["features"], params)
+        p = q = np.full(label.size, np.nan)
+        null_used = "none (cluster)"
+    else:
+        label, effect, p, q = _decide_window(stats["post"], params)
+        null_used = _null_name(params, n_runs)
+    out = {"label": label, "effect": effect, "p_value": p, "q_value": q}
+    if has_run:
+        r = _decide_window(stats["run"], run_params)
+        out.update(run_label=r[0], run_effect=r[1], run_p_value=r[2], run_q_value=r[3])
+    n_rois = label.size
+    logger.info("labelled %d ROIs with method %s (%s)", n_rois, params["method"], null_used)
+    return _result([g[0] for g in groups], out, params, n_runs, null_used, variable)
+
+
+_UNITS = {"label": "1", "effect": "z", "p_value": "1", "q_value": "1"}
+
+
+def _result(arrays, out, params, n_runs, null, variable):
+    roi = np.concatenate([np.asarray(da["roi"].values) for da in arrays])
+    roi_coords = {}
+    if len(arrays) == 1:
+        roi_coords = {name: ("roi", c.values, c.attrs) for name, c in arrays[0].coords.items()
+                      if c.dims == ("roi",) and name != "roi"}
+    data = {name: ("roi", np.asarray(values),
+                   {"units": _UNITS[name.removeprefix("run_")]}) for name, values in out.items()}
+    attrs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
+             if v is not None and k not in {"kind", "name"}}
+    signal = variable or (arrays[0].name if len(arrays) == 1 else None) or "F - neucoeff*Fneu"
+    attrs.update(fdr=int(params["fdr"]), random_state=str(params["random_state"]),
+                 n_runs=int(n_runs), null=null, signal=str(signal), labels=list(LABELS))
+    return xr.Dataset(data, coords={"roi": roi, **roi_coords}, attrs=attrs)
+
+
+def cross_table(result: xr.Dataset) -> pd.DataFrame:
+    """Counts of run-response label (rows) x post-run label (columns)."""
+    if "run_label" not in result:
+        raise ValueError("the result has no run labels: call label_responses with run_s set")
+    table = pd.crosstab(pd.Series(result["run_label"].values, name="run"),
+                        pd.Series(result["label"].values, name="post_run"))
+    return table.reindex(index=list(LABELS), columns=list(LABELS), fill_value=0)

@@ -1,0 +1,126 @@
+"""``sfone calorimetry``: CalR-exact period summaries and treadmill stress-test endpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group("calorimetry")
+def calorimetry_group() -> None:
+    """Indirect calorimetry: period summaries (CalR-exact) and stress tests."""
+
+
+@calorimetry_group.command("summary")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--session", type=click.Path(path_type=Path, exists=True), default=None,
+              help="CalR session CSV (groups, kcal/g, window, light, MRI masses).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output CSV.")
+@click.option("--window", nargs=2, type=float, default=None,
+              help="Analysis window START END in experiment hours (inclusive).")
+@click.option("--light", nargs=2, type=float, default=None,
+              help="LIGHT_ON LIGHT_OFF clock hours (light when on < hour <= off).")
+@click.option("--kcal-per-g", type=float, default=None, help="Diet energy density (kcal/g).")
+@click.option("--mask-flagged", is_flag=True, help="Set QC-flagged readings to NaN first.")
+@click.option("--light-sensor", is_flag=True,
+              help="Light/dark from the cage light sensor instead of the clock.")
+def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged,
+                    light_sensor) -> None:
+    """Per subject and period (full_day, light, dark) means as CalR computes them."""
+    from .._atomic import atomic_path
+    from ..calorimetry import mask_flagged as mask
+    from ..calorimetry import read_many, summarize_periods
+    from ..io.calorimetry.calr import read_calr_session
+
+    ds = read_many(files)
+    if mask_flagged:
+        ds = mask(ds)
+    calr_session = read_calr_session(session) if session else None
+    table = summarize_periods(ds, calr_session, window=window, light=light,
+                              diet_kcal_per_g=kcal_per_g, use_light_sensor=light_sensor)
+    from ..calorimetry.periods import SUMMARY_COLUMNS
+
+    with atomic_path(out) as tmp:
+        table[SUMMARY_COLUMNS].to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
+    click.echo(f"wrote {out} ({table['subject'].nunique()} subjects x 3 periods)")
+
+
+@calorimetry_group.command("stress-test")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--protocol", "protocol_path", required=True,
+              type=click.Path(path_type=Path, exists=True), help="Stress-test protocol YAML.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Endpoint table CSV (one row per subject).")
+@click.option("--stages", type=click.Path(path_type=Path), default=None,
+              help="Also write per-stage VO2/VCO2/RER/fuel oxidation to this CSV.")
+@click.option("--compare", type=click.Path(path_type=Path), default=None,
+              help="Also write group comparisons of the endpoints to this CSV.")
+def stress_test_command(files, protocol_path, out, stages, compare) -> None:
+    """VO2max, RER crossover, time/distance to exhaustion, max speed and work per subject."""
+    from .._atomic import atomic_path
+    from ..calorimetry import read_many
+    from ..calorimetry.stress import compare_groups, stage_summary, stress_test_endpoints
+    from ..exceptions import ProtocolError
+    from ..protocols import StressTestProtocol, load_protocol
+
+    protocol = load_protocol(protocol_path)
+    if not isinstance(protocol, StressTestProtocol):
+        raise ProtocolError(f"{protocol_path}: kind is {protocol.kind!r}, expected 'stress_test'")
+    ds = read_many(files)
+    table = stress_test_endpoints(ds, protocol)
+    with atomic_path(out) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
+    if stages is not None:
+        with atomic_path(stages) as tmp:
+            stage_summary(ds, protocol).to_csv(tmp, index=False, lineterminator="\n",
+                                               float_format="%.15g")
+    if compare is not None:
+        if table["group"].nunique() < 2:
+            raise click.UsageError("--compare needs subjects of at least two groups")
+        endpoints = ["vo2max_ml_kg_h", "crossover_speed_m_min", "crossover_time_s",
+                     "time_to_exhaustion_s", "distance_m", "max_speed_m_min", "work_j"]
+        with atomic_path(compare) as tmp:
+            compare_groups(table, endpoints).to_csv(tmp, index=False, lineterminator="\n",
+                                                    float_format="%.15g")
+    click.echo(f"wrote {out} ({len(table)} subjects)")
+
+
+@calorimetry_group.command("ancova")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--session", type=click.Path(path_type=Path, exists=True), default=None,
+              help="CalR session CSV (groups, window, light, MRI masses).")
+@click.option("--response", default="ee_kcal_h", show_default=True,
+              help="Summary column to analyse (ee_kcal_h, vo2_ml_h, food_kcal_h ...).")
+@click.option("--covariate", default="total_mass", show_default=True,
+              help="total_mass (session MRI or file body mass), lean_mass or fat_mass.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Adjusted means and tests per period and group (CSV).")
+@click.option("--pairwise", type=click.Path(path_type=Path), default=None,
+              help="Also write pairwise differences of adjusted means (Holm) to this CSV.")
+def ancova_command(files, session, response, covariate, out, pairwise) -> None:
+    """ANCOVA of a period summary on group with body mass as covariate (interaction first)."""
+    import pandas as pd
+
+    from .._atomic import atomic_path
+    from ..calorimetry import ancova_periods, read_many, summarize_periods
+
+    summary = summarize_periods(read_many(files), session)
+    results = ancova_periods(summary, response=response, covariate=covariate)
+    means, pairs = [], []
+    for period, result in results.items():
+        tests = {"period": period, "response": response, "covariate": covariate,
+                 "covariate_mean": result.covariate_mean, "p_interaction": result.p_interaction,
+                 "slopes_homogeneous": result.slopes_homogeneous, "p_group": result.p_group,
+                 "p_covariate": result.p_covariate}
+        means.append(result.adjusted_means.assign(**tests))
+        pairs.append(result.pairwise.assign(period=period, response=response))
+    with atomic_path(out) as tmp:
+        pd.concat(means).to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
+    if pairwise is not None:
+        with atomic_path(pairwise) as tmp:
+            pd.concat(pairs).to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
+    click.echo(f"wrote {out} ({len(results)} periods)")
+
+
+commands = [calorimetry_group]

@@ -1,0 +1,53 @@
+"""``sfone classify``: post-run labels of every ROI (or photometry channel) to a CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("classify")
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
+@click.option("--runs", "runs", required=True, type=click.Path(path_type=Path, exists=True),
+              help="Run epochs CSV with columns start_s,end_s (seconds from session start).")
+@click.option("--protocol", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Classification protocol YAML (default protocols/classification.yaml).")
+@click.option("--method", type=click.Choice(["test", "threshold", "cluster"]), default=None,
+              help="Decision method (default: the protocol's, 'test').")
+@click.option("--null", "null", type=click.Choice(["autocorrelation", "shift"]),
+              default="autocorrelation", show_default=True,
+              help="Null of the test method when there are too few runs for Wilcoxon.")
+@click.option("--baseline-s", nargs=2, type=float, default=None,
+              help="Baseline window START END (s) relative to run start (default -600 0).")
+@click.option("--post-run-s", nargs=2, type=float, default=None,
+              help="Post-run window START END (s) relative to run end (default 0 3600).")
+@click.option("--variable", default=None, help="Trace variable (default F - neucoeff*Fneu).")
+@click.option("--cells-only", is_flag=True, help="Keep only ROIs with iscell True.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Output CSV: roi, label, effect, p_value, q_value (+ iscell).")
+def classify_command(path: Path, runs: Path, protocol: Path | None, method: str | None,
+                     null: str, baseline_s, post_run_s, variable: str | None, cells_only: bool, out: Path) -> None:
+    """Label each ROI of PATH as post-run activated, inhibited or unchanged."""
+    from .._atomic import atomic_path
+    from ..classify import label_responses
+    from ..events import epochs_from_csv
+    from ..io import read
+
+    ds = read(path)
+    epochs = epochs_from_csv(runs)
+    result = label_responses(ds, epochs, protocol=protocol, method=method, null=null,
+                             baseline_s=baseline_s or None, post_run_s=post_run_s or None,
+                             variable=variable, cells_only=cells_only)
+    columns = ["label", "effect", "p_value", "q_value"]
+    if "iscell" in result.coords:
+        columns.append("iscell")
+    table = result[columns].to_dataframe()[columns].reset_index()
+    with atomic_path(out) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+    counts = table["label"].value_counts()
+    click.echo(f"wrote {out}: {len(table)} ROIs, " + ", ".join(
+        f"{counts.get(k, 0)} {k}" for k in ("activated", "inhibited", "unchanged")))
+
+
+commands = [classify_command]

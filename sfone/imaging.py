@@ -1,0 +1,173 @@
+"""Trace processing for imaging Datasets: neuropil correction, baselines, dF/F and z-scores.
+
+Every function works on all ROIs at once (``(roi, time)`` arrays) and through
+:func:`xarray.apply_ufunc` with ``dask="parallelized"``, so a Dataset read with ``chunks=`` stays
+lazy (chunk along ``roi``; ``time`` must be a single chunk for the rolling baselines).
+Windows are given in **seconds** and converted with the Dataset's ``fs`` (Hz).
+
+Recipe (suite2p does not compute dF/F, see ``docs/imaging.md``)::
+
+    Fc  = F - c * Fneu                       # c = neuropil coefficient (file's, 0.7 by default)
+    F0  = maximin(Fc) or rolling percentile  # windows in seconds
+    dF/F = (Fc - F0) / F0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import ndimage
+
+from ._logging import warn
+from .exceptions import QualityWarning, SchemaError
+
+__all__ = ["neuropil_correct", "baseline_maximin", "baseline_percentile", "compute_dff",
+           "zscore"]
+
+
+def _frames(seconds: float, fs: float, name: str) -> int:
+    if not seconds > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {seconds!r}")
+    return max(1, int(round(seconds * fs)))
+
+
+def _fs(da: xr.DataArray, fs: float | None) -> float:
+    if fs is not None:
+        return float(fs)
+    if "fs" in da.attrs:
+        return float(da.attrs["fs"])
+    time = np.asarray(da["time"].values, dtype=float)
+    if time.size < 2:
+        raise SchemaError("cannot infer fs: pass fs= (Hz)")
+    return 1.0 / float(np.median(np.diff(time)))
+
+
+def _apply_along_time(func, da: xr.DataArray, **kwargs) -> xr.DataArray:
+    return xr.apply_ufunc(func, da, input_core_dims=[["time"]], output_core_dims=[["time"]],
+                          dask="parallelized", output_dtypes=[np.float64], kwargs=kwargs)
+
+
+def neuropil_correct(ds: xr.Dataset, *, coefficient: float | None = None) -> xr.DataArray:
+    """``Fc = F - c * Fneu`` over ``(roi, time)``, in the units of ``F``.
+
+    ``c`` is ``coefficient`` if given, else ``ds.attrs['neuropil_coefficient']`` (suite2p's
+    ``neucoeff`` / ``settings['extraction']['neuropil_coefficient']``).
+    """
+    if "Fneu" not in ds:
+        raise SchemaError("neuropil correction needs an 'Fneu' variable (neuropil traces)")
+    if coefficient is None:
+        if "neuropil_coefficient" not in ds.attrs:
+            raise SchemaError("no neuropil coefficient in the file: pass coefficient=")
+        coefficient = float(ds.attrs["neuropil_coefficient"])
+    fc = ds["F"] - coefficient * ds["Fneu"]
+    fc.attrs = {"units": ds["F"].attrs.get("units", "a.u."), "fs": float(ds.attrs["fs"]),
+                "long_name": "neuropil-corrected fluorescence", "neuropil_coefficient":
+                float(coefficient)}
+    return fc.rename("Fc")
+
+
+def _maximin(x: np.ndarray, *, sigma: float, window: int) -> np.ndarray:
+    smooth = ndimage.gaussian_filter1d(np.asarray(x, dtype=np.float64), sigma, axis=-1,
+                                       mode="nearest")
+    low = ndimage.minimum_filter1d(smooth, window, axis=-1, mode="nearest")
+    return ndimage.maximum_filter1d(low, window, axis=-1, mode="nearest")
+
+
+def baseline_maximin(trace: xr.DataArray, *, window_s: float = 60.0, sigma_s: float = 1.0,
+                     fs: float | None = None) -> xr.DataArray:
+    """suite2p's maximin baseline: gaussian smoothing (``sigma_s``), rolling min then max.
+
+    Parameters
+    ----------
+    trace : xarray.DataArray
+        ``(roi, time)`` traces (e.g. ``Fc``).
+    window_s : float
+        Rolling min/max window in seconds (suite2p ``win_baseline``, 60 s).
+    sigma_s : float
+        Gaussian smoothing SD in seconds (suite2p ``sig_baseline`` is 10 frames).
+    fs : float, optional
+        Frame rate in Hz (default: ``trace.attrs['fs']`` or from ``time``).
+    """
+    rate = _fs(trace, fs)
+    out = _apply_along_time(_maximin, trace, sigma=max(sigma_s * rate, 1e-9),
+                            window=_frames(window_s, rate, "window_s"))
+    out.attrs = {"units": trace.attrs.get("units", "a.u."), "fs": rate, "baseline": "maximin",
+                 "window_s": float(window_s), "sigma_s": float(sigma_s)}
+    return out.rename("F0")
+
+
+def _rolling_percentile(x: np.ndarray, *, window: int, percentile: float) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    flat = x.reshape(-1, x.shape[-1])
+    frame = pd.DataFrame(flat.T).rolling(window, center=True, min_periods=1)
+    return frame.quantile(percentile / 100.0).to_numpy().T.reshape(x.shape)
+
+
+def baseline_percentile(trace: xr.DataArray, *, window_s: float = 60.0,
+                        percentile: float = 8.0, fs: float | None = None) -> xr.DataArray:
+    """Rolling ``percentile`` (0-100) of each trace over a centred window of ``window_s`` s."""
+    if not 0 <= percentile <= 100:
+        raise ValueError(f"percentile must be within 0-100, got {percentile}")
+    rate = _fs(trace, fs)
+    out = _apply_along_time(_rolling_percentile, trace, percentile=float(percentile),
+                            window=_frames(window_s, rate, "window_s"))
+    out.attrs = {"units": trace.attrs.get("units", "a.u."), "fs": rate,
+                 "baseline": "percentile", "window_s": float(window_s),
+                 "percentile": float(percentile)}
+    return out.rename("F0")
+
+
+def compute_dff(ds: xr.Dataset, *, baseline: str = "maximin", window_s: float = 60.0,
+                sigma_s: float = 1.0, percentile: float = 8.0,
+                neuropil_coefficient: float | None = None, min_baseline: float | None = None,
+                ) -> xr.DataArray:
+    """dF/F = ``(Fc - F0) / F0`` over ``(roi, time)``, dimensionless (units ``"1"``).
+
+    ``Fc`` is neuropil-corrected when ``Fneu`` exists (coefficient from the file unless
+    ``neuropil_coefficient`` is given), else ``F``. ``F0`` is ``baseline="maximin"`` or
+    ``"percentile"``. Where ``F0 <= min_baseline`` (default: 0) dF/F is NaN and a
+    :class:`QualityWarning` says how many ROIs are affected.
+    """
+    fc = neuropil_correct(ds, coefficient=neuropil_coefficient) if "Fneu" in ds else ds["F"]
+    fc.attrs.setdefault("fs", float(ds.attrs["fs"]))
+    if baseline == "maximin":
+        f0 = baseline_maximin(fc, window_s=window_s, sigma_s=sigma_s, fs=ds.attrs["fs"])
+    elif baseline == "percentile":
+        f0 = baseline_percentile(fc, window_s=window_s, percentile=percentile,
+                                 fs=ds.attrs["fs"])
+    else:
+        raise ValueError(f"baseline must be 'maximin' or 'percentile', got {baseline!r}")
+    floor = 0.0 if min_baseline is None else float(min_baseline)
+    valid = f0 > floor
+    if not isinstance(valid.data, np.ndarray):
+        bad_rois = None  # lazy: do not compute here
+    else:
+        bad_rois = int((~valid).any("time").sum())
+    if bad_rois:
+        warn(f"baseline F0 <= {floor} in {bad_rois} ROI(s); their dF/F is NaN there "
+             "(dim cells or over-subtracted neuropil)", QualityWarning)
+    dff = ((fc - f0) / f0).where(valid)
+    dff.attrs = {"units": "1", "long_name": "dF/F", **{k: v for k, v in f0.attrs.items()
+                                                      if k != "units"}}
+    if "neuropil_coefficient" in fc.attrs:
+        dff.attrs["neuropil_coefficient"] = fc.attrs["neuropil_coefficient"]
+    return dff.rename("dff")
+
+
+def zscore(trace: xr.DataArray, *, baseline: tuple[float, float] | None = None
+           ) -> xr.DataArray:
+    """Z-score each ROI against the mean and SD of a baseline window ``(start_s, end_s)``.
+
+    ``baseline=None`` uses the whole trace. The result is in SDs of the baseline (units
+    ``"1"``); ROIs with zero baseline SD give NaN.
+    """
+    window = trace if baseline is None else trace.sel(time=slice(*baseline))
+    if window.sizes["time"] < 2:
+        raise ValueError(f"baseline window {baseline} s holds {window.sizes['time']} samples; "
+                         "need at least 2")
+    mean, sd = window.mean("time"), window.std("time", ddof=1)
+    out = (trace - mean) / sd.where(sd > 0)
+    out.attrs = {"units": "1", "long_name": "z-score",
+                 "baseline_window_s": list(baseline) if baseline is not None else "all"}
+    return out.rename("zscore")

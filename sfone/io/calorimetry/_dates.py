@@ -1,0 +1,51 @@
+"""Timestamp parsing for vendor exports: explicit formats tried in order, no silent guessing."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...exceptions import FormatError
+
+US_FORMATS = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
+              "%m/%d/%y %H:%M", "%m/%d/%y %H:%M:%S", "%m/%d/%y %I:%M:%S %p")
+EU_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
+ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def _consistent(parsed: pd.Series) -> bool:
+    """CalR's rule for M/D vs D/M: consecutive distinct dates are 0 or 1 day apart."""
+    days = parsed.dt.normalize().drop_duplicates()
+    if len(days) < 2:
+        return True
+    steps = days.diff().dropna() / pd.Timedelta("1D")
+    return bool(((steps >= 0) & (steps <= 1)).all())
+
+
+def parse_datetimes(text: pd.Series, *, path, column: str = "DATE/TIME",
+                    day_first: bool | None = None) -> pd.Series:
+    """Parse a column of timestamps, trying US, European and ISO layouts.
+
+    ``day_first=None`` follows CalR: month-first unless that gives dates that jump by more than a
+    day, then day-first. Raises ``FormatError`` naming the column and the first bad value.
+    """
+    text = text.astype("string").str.strip()
+    if day_first is True:
+        candidates = EU_FORMATS + US_FORMATS
+    else:
+        candidates = US_FORMATS + EU_FORMATS
+    candidates = candidates + ISO_FORMATS
+    fallback = None
+    for fmt in candidates:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        if parsed.notna().all():
+            if day_first is None and not _consistent(parsed):
+                fallback = fallback if fallback is not None else parsed
+                continue
+            return parsed.astype("datetime64[ns]")
+    if fallback is not None:
+        return fallback.astype("datetime64[ns]")
+    first_bad = text[pd.to_datetime(text, format=candidates[0], errors="coerce").isna()]
+    example = first_bad.iloc[0] if len(first_bad) else text.iloc[0]
+    raise FormatError(f"column {column!r}: cannot parse timestamp {example!r}; expected e.g. "
+                      "'1/6/2015 11:01:32 AM', '01.09.2010 14:36:52' or '2017-12-05 10:31:00'",
+                      path=path)

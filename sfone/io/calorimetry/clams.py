@@ -1,0 +1,260 @@
+"""Columbus Instruments Oxymax/CLAMS CSV exports.
+
+Two layouts:
+
+* per-cage "subject CSV" files, with either header style (``Oxymax CSV File`` + ``Key,Value``
+  lines, or the older ``OXYMAX CSV DATA FILE`` + ``KEY:VALUE``), a ``:DATA`` block (``===`` rows,
+  column names, a ``#`` units row) and an optional ``:EVENTS`` block;
+* lab-merged long tables (``clams-merged``): the header fields became columns (``EarTag``,
+  ``Subject Mass [g]``, ``VO2 [ml/kg/hr]`` ...), possibly with a BOM and European dates.
+
+VO2/VCO2 in ml/kg/hr are multiplied by the header mass (g) / 1000 to absolute mL/h. ``ERR:0`` is
+NaN. EE is recomputed by Weir; the vendor ``HEAT`` (0.1 kcal/h resolution) is kept as
+``ee_vendor``. Rows after the animal was taken out are flagged in ``qc_flag``, not dropped.
+
+Several per-cage files become one Dataset over ``subject``: ``read_clams([path1, path2])``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from ..._logging import warn
+from ...exceptions import DataRepairWarning, FormatError
+from .._registry import FormatInfo, register_format
+from ._common import long_to_dataset, read_text, to_number
+from ._dates import parse_datetimes
+
+__all__ = ["read_clams", "read_clams_merged", "parse_clams_header"]
+
+#: CLAMS column -> standard variable (summed when several are listed)
+COLUMN_MAP: dict[str, tuple[str, ...]] = {
+    "vo2": ("VO2",), "vco2": ("VCO2",), "ee_vendor": ("HEAT",), "rer_vendor": ("RER",),
+    "feed": ("FEED1",), "feed_acc": ("FEED1 ACC",), "drink": ("DRINK1",),
+    "drink_acc": ("DRINK1 ACC",), "xytot": ("XTOT", "YTOT"), "xyamb": ("XAMB", "YAMB"),
+    "ztot": ("ZTOT",), "wheel": ("WHEEL",), "wheel_acc": ("WHEEL ACC",),
+    "body_temp": ("BODY TEMP",), "heart_rate": ("HEART RATE",), "flow": ("FLOW",),
+    # treadmill (Oxymax Metabolic Modular Treadmill style) columns
+    "speed": ("SPEED",), "incline": ("INCLINE",), "shock": ("SHOCK TIME",), "stage": ("STAGE",),
+}
+_KEYS = {"subject id": "subject", "subject mass": "body_mass", "group/cage": "cage",
+         "experiment started": "experiment_started", "experiment start": "experiment_started",
+         "data filename": "data_filename", "cage settle time": "cage_settle_s",
+         "cage measure time": "cage_measure_s", "heat calculation method": "heat_method",
+         "reference method": "reference_method"}
+
+
+def _header_key(line: str) -> tuple[str, str] | None:
+    line = line.strip().rstrip(",")
+    if not line:
+        return None
+    if "," in line:
+        key, value = line.split(",", 1)
+    elif ":" in line:
+        key, value = line.split(":", 1)
+    else:
+        return None
+    key = re.sub(r"\s*\(.*?\)\s*$", "", key.strip()).lower()
+    return key, value.strip().strip(",").strip()
+
+
+def parse_clams_header(lines: list[str]) -> dict[str, str]:
+    """Metadata of a per-cage file from the lines before ``:DATA`` (both header styles)."""
+    meta: dict[str, str] = {}
+    for line in lines[1:]:
+        item = _header_key(line)
+        if item and item[0] in _KEYS:
+            meta[_KEYS[item[0]]] = item[1]
+    return meta
+
+
+def _mass_g(text: str | None, path) -> float:
+    match = re.search(r"[-+]?\d+(?:\.\d+)?", text or "")
+    if not match:
+        raise FormatError(f"header field 'Subject Mass': found {text!r}, expected a mass in g",
+                          path=path)
+    return float(match.group())
+
+
+def _split_sections(text: str, path) -> tuple[list[str], list[str], list[str], list[str]]:
+    lines = text.split("\n")
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip().rstrip(",") == ":DATA")
+    except StopIteration:
+        raise FormatError("no ':DATA' line: not a complete Oxymax/CLAMS export", path=path) from None
+    body = [line for line in lines[start + 1:] if not line.startswith("===")]
+    end = next((i for i, line in enumerate(body) if line.strip().startswith(":EVENTS")), len(body))
+    header = body[0].rstrip(",").split(",") if body else []
+    units_line = next((line for line in body[1:3] if line.startswith("#")), "")
+    rows = [line for line in body[1:end] if line.strip() and not line.startswith(("#", "="))]
+    units = units_line.rstrip(",").split(",")
+    return lines[:start], [h.strip() for h in header], units, rows
+
+
+def _read_cage(path: Path) -> tuple[pd.DataFrame, dict, dict]:
+    text = read_text(path)
+    head, header, units, rows = _split_sections(text, path)
+    meta = parse_clams_header(head)
+    if not header or "VO2" not in header:
+        raise FormatError(f"no column header with VO2 after ':DATA' (found {header[:5]})", path=path)
+    if not rows:
+        raise FormatError("header only: no data rows between ':DATA' and ':EVENTS'", path=path)
+    table = pd.read_csv(io.StringIO("\n".join(rows)), header=None, dtype=str,
+                        names=header + [f"_extra{i}" for i in range(5)], index_col=False)
+    table = table[[c for c in table.columns if not c.startswith("_extra")]]
+    unit_of = {h: (units[i].strip() if i < len(units) else "") for i, h in enumerate(header)}
+    return table, meta, unit_of
+
+
+def _standardise(table: pd.DataFrame, unit_of: dict, mass_g: float, path,
+                 decimal_comma: bool = False) -> tuple[pd.DataFrame, dict]:
+    """Standard columns from CLAMS columns (absolute mL/h VO2/VCO2), and their source units."""
+    out = pd.DataFrame(index=table.index)
+    source_units = {}
+    for name, columns in COLUMN_MAP.items():
+        present = [c for c in columns if c in table.columns]
+        if not present:
+            continue
+        values = sum(to_number(table[c], decimal_comma=decimal_comma) for c in present)
+        unit = unit_of.get(present[0], "")
+        if name in ("vo2", "vco2"):
+            if "/kg" in unit.lower():
+                values = values * mass_g / 1000.0
+            elif unit and "ml/h" not in unit.lower():
+                raise FormatError(f"column {present[0]!r}: unit {unit!r}, expected ml/kg/hr or "
+                                  "ml/hr", path=path)
+        out[name] = values
+        source_units[name] = unit
+    if "ROOM LIGHT" in table.columns:
+        light = table["ROOM LIGHT"].astype("string").str.strip().str.upper()
+        out["light"] = light.map({"ON": 1.0, "OFF": 0.0}).astype(float)
+    return out, source_units
+
+
+def _cage_long(path: Path) -> tuple[pd.DataFrame, dict, dict]:
+    table, meta, unit_of = _read_cage(path)
+    mass = _mass_g(meta.get("body_mass"), path)
+    long, source_units = _standardise(table, unit_of, mass, path)
+    long["datetime"] = parse_datetimes(table["DATE/TIME"], path=path).to_numpy()
+    subject = meta.get("subject") or meta.get("cage") or path.stem
+    long.insert(0, "subject", subject)
+    info = {"subject": subject, "body_mass": mass, "cage": meta.get("cage", ""), "group": "",
+            "file": path.name}
+    return long, info, source_units
+
+
+def read_clams(path, *, group: dict[str, str] | None = None) -> xr.Dataset:
+    """Read one or several Oxymax/CLAMS per-cage CSV files into one Dataset over ``subject``.
+
+    Parameters
+    ----------
+    path : path or list of paths
+        Per-cage exports (each file one subject); both header styles.
+    group : dict, optional
+        Subject id -> group label, stored in the ``group`` coordinate.
+    """
+    paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
+    if not paths:
+        raise FormatError("read_clams() got no files")
+    longs, infos, units = [], [], {}
+    for one in paths:
+        long, info, source_units = _cage_long(one)
+        if info["subject"] in {i["subject"] for i in infos}:
+            raise FormatError(f"subject {info['subject']!r} appears in two files", path=one)
+        longs.append(long)
+        infos.append(info)
+        units.update(source_units)
+    meta = pd.DataFrame(infos).set_index("subject")
+    if group:
+        meta["group"] = [group.get(s, "") for s in meta.index]
+    source = paths[0] if len(paths) == 1 else ";".join(str(p) for p in paths)
+    return long_to_dataset(pd.concat(longs, ignore_index=True), meta, path=source,
+                           source_format="clams", source_units=units)
+
+
+# ---------------------------------------------------------------- merged long tables
+
+def _merged_columns(columns) -> tuple[dict[str, str], dict[str, str]]:
+    """Map 'VO2 [ml/kg/hr]' / 'FEED1.ACC [g]' / 'DATE.TIME' to CLAMS names and their units."""
+    names, units = {}, {}
+    for column in columns:
+        match = re.match(r"^(.*?)\s*(?:\[(.*)\])?\s*$", str(column))
+        name = match.group(1).strip().replace(".", " ").upper()
+        if name == "DATE TIME":
+            name = "DATE/TIME"
+        names[column] = name
+        units[name] = (match.group(2) or "").strip()
+    return names, units
+
+
+def read_clams_merged(path, *, group: dict[str, str] | None = None,
+                      day_first: bool | None = None) -> xr.Dataset:
+    """Read a lab-merged long CLAMS table (one row per cage and interval) into one Dataset.
+
+    Subjects are ``EarTag`` (or ``Subject ID``); cages labelled ``EMPTY`` (reference/empty cages)
+    are dropped with a :class:`DataRepairWarning`.
+    """
+    path = Path(path)
+    table = pd.read_csv(io.StringIO(read_text(path)), dtype=str, skipinitialspace=True)
+    names, unit_of = _merged_columns(table.columns)
+    table = table.rename(columns=names)
+    id_column = next((c for c in ("EARTAG", "SUBJECT ID", "SUBJECT") if c in table.columns), None)
+    mass_column = next((c for c in table.columns if c.startswith("SUBJECT MASS")), None)
+    if id_column is None or mass_column is None or "VO2" not in table.columns:
+        raise FormatError("merged CLAMS table needs EarTag (or Subject ID), 'Subject Mass [g]' and "
+                          f"'VO2' columns; found {', '.join(table.columns[:12])}", path=path)
+    ids = table[id_column].astype("string").str.strip()
+    empty = ids.str.upper().isin(["EMPTY", "REF", "REFERENCE"])
+    if empty.any():
+        warn(f"{path}: dropped {int(empty.sum())} rows of empty/reference cage(s) "
+             f"{sorted(set(table.loc[empty, 'GROUP/CAGE']))} (EarTag EMPTY)", DataRepairWarning)
+        table, ids = table[~empty].reset_index(drop=True), ids[~empty].reset_index(drop=True)
+    mass = to_number(table[mass_column])
+    long, source_units = _standardise(table, unit_of, 1.0, path)
+    for name in ("vo2", "vco2"):  # _standardise used mass 1 g: apply each row's own mass
+        if "/kg" in source_units.get(name, "").lower():
+            long[name] = long[name] * mass  # (raw / 1000) * mass_g
+    long.insert(0, "subject", ids.to_numpy())
+    long["datetime"] = parse_datetimes(table["DATE/TIME"], path=path, day_first=day_first).to_numpy()
+    long = long.sort_values(["subject", "datetime"], kind="stable")
+    order = list(dict.fromkeys(ids))
+    first = table.groupby(ids.to_numpy(), sort=False).first()
+    meta = pd.DataFrame({"body_mass": mass.groupby(ids.to_numpy(), sort=False).first(),
+                         "cage": first.get("GROUP/CAGE", ""), "group": ""}).loc[order]
+    if "LABID" in first:
+        meta["lab_id"] = first["LABID"].loc[order]
+    if group:
+        meta["group"] = [group.get(s, "") for s in meta.index]
+    long["subject"] = pd.Categorical(long["subject"], categories=order)
+    long = long.sort_values("subject", kind="stable")
+    long["subject"] = long["subject"].astype(str)
+    return long_to_dataset(long, meta, path=path, source_format="clams-merged",
+                           source_units=source_units)
+
+
+def _first_line(path: Path, n: int = 2048) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(n)
+    return head.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf").split("\n", 1)[0]
+
+
+def _sniff(path: Path) -> bool:
+    return "oxymax" in _first_line(path).lower()
+
+
+def _sniff_merged(path: Path) -> bool:
+    first = _first_line(path, 8192).lower()
+    return "subject mass" in first and "vo2 [ml/kg/hr]" in first
+
+
+register_format(FormatInfo(
+    name="clams", modality="calorimetry", reader=read_clams, sniff=_sniff, suffixes=(".csv",),
+    description="Columbus Oxymax/CLAMS per-cage CSV export (both header styles)"))
+register_format(FormatInfo(
+    name="clams-merged", modality="calorimetry", reader=read_clams_merged, sniff=_sniff_merged,
+    suffixes=(".csv",), description="CLAMS per-cage files merged into one long table"))

@@ -1,0 +1,147 @@
+"""Treadmill calorimetry (stress tests): a generic CSV with a column mapping.
+
+Default layout (what :func:`sfone.simulate.calorimetry.write_treadmill_csv` writes)::
+
+    # sfone treadmill calorimetry
+    # subject: WT1
+    # group: WT
+    # body_mass_g: 27.2
+    # start: 2026-03-02 07:00:00
+    time [s],speed [m/min],incline [deg],VO2 [ml/kg/h],VCO2 [ml/kg/h],shock [s]
+
+Columns are found by name (case-insensitive, units in brackets) or given with ``columns=``
+(standard name -> file column). VO2/VCO2 units ml/kg/h, ml/kg/min, ml/h or ml/min are converted
+to absolute mL/h with the body mass. Files without speed/incline get them from a stress-test
+protocol (``protocol=``). The Oxymax-style treadmill variant (an Oxymax CSV with ``SPEED``,
+``INCLINE`` and ``SHOCK TIME`` columns) is read by the ``clams`` format.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ...exceptions import FormatError
+from .._registry import FormatInfo, register_format
+from ._common import long_to_dataset, read_text, to_number
+
+__all__ = ["read_treadmill"]
+
+_ALIASES = {"time": ("time", "elapsed", "t"), "speed": ("speed", "belt speed"),
+            "incline": ("incline", "grade", "slope"), "vo2": ("vo2",), "vco2": ("vco2",),
+            "shock": ("shock", "shock time", "grid"), "stage": ("stage",)}
+#: unit text -> (factor to mL/h, per kg)
+_GAS_UNITS = {"ml/kg/h": (1.0, True), "ml/kg/hr": (1.0, True), "ml/kg/min": (60.0, True),
+              "ml/h": (1.0, False), "ml/hr": (1.0, False), "ml/min": (60.0, False)}
+
+
+def _split_name(column: str) -> tuple[str, str]:
+    match = re.match(r"^\s*(.*?)\s*(?:\[(.*)\])?\s*$", column)
+    return match.group(1).lower(), (match.group(2) or "").strip().lower()
+
+
+def _metadata(lines: list[str]) -> dict[str, str]:
+    meta = {}
+    for line in lines:
+        if line.startswith("#") and ":" in line:
+            key, value = line[1:].split(":", 1)
+            meta[key.strip().lower()] = value.strip()
+    return meta
+
+
+def _locate(columns, mapping: dict | None, path) -> dict[str, str]:
+    found = dict(mapping or {})
+    names = {c: _split_name(c)[0] for c in columns}
+    for standard, aliases in _ALIASES.items():
+        if standard not in found:
+            match = next((c for c, n in names.items() if n in aliases), None)
+            if match is not None:
+                found[standard] = match
+    missing = [k for k in ("time", "vo2", "vco2") if k not in found]
+    absent = [c for c in found.values() if c not in columns]
+    if missing or absent:
+        raise FormatError(f"treadmill CSV: no column for {', '.join(missing + absent)}; found "
+                          f"{', '.join(columns)}; pass columns={{'vo2': '<name>', ...}}", path=path)
+    return found
+
+
+def read_treadmill(path, *, columns: dict[str, str] | None = None, subject: str | None = None,
+                   group: str | None = None, body_mass: float | None = None,
+                   gas_units: str | None = None, protocol=None) -> xr.Dataset:
+    """Read one treadmill test (one subject) into a calorimetry Dataset.
+
+    Parameters
+    ----------
+    columns : dict, optional
+        Standard name (``time``, ``vo2``, ``vco2``, ``speed``, ``incline``, ``shock``,
+        ``stage``) -> column name in the file.
+    subject, group, body_mass : optional
+        Override (or supply) the ``#`` metadata lines; ``body_mass`` in g.
+    gas_units : str, optional
+        Unit of VO2/VCO2 when the header does not say (``ml/kg/h``, ``ml/kg/min``, ``ml/h``,
+        ``ml/min``).
+    protocol : StressTestProtocol or path, optional
+        Fills speed, incline and stage from the stage table when the file lacks them.
+    """
+    path = Path(path)
+    text = read_text(path)
+    lines = text.split("\n")
+    meta = _metadata(lines)
+    table = pd.read_csv(io.StringIO(text), comment="#", dtype=str, skipinitialspace=True)
+    where = _locate(list(table.columns), columns, path)
+    mass = body_mass if body_mass is not None else float(meta.get("body_mass_g", "nan"))
+    values = {k: to_number(table[c]) for k, c in where.items()}
+    long = pd.DataFrame({k: v for k, v in values.items() if k not in ("time",)})
+    source_units = {}
+    for name in ("vo2", "vco2"):
+        unit = gas_units or _split_name(where[name])[1]
+        if unit not in _GAS_UNITS:
+            raise FormatError(f"column {where[name]!r}: unit {unit!r} not understood; expected "
+                              f"one of {', '.join(_GAS_UNITS)} (pass gas_units=)", path=path)
+        factor, per_kg = _GAS_UNITS[unit]
+        if per_kg and not np.isfinite(mass):
+            raise FormatError(f"{name} is per kg but no body mass is given ('# body_mass_g:' "
+                              "line or body_mass=)", path=path)
+        long[name] = long[name] * factor * (mass / 1000.0 if per_kg else 1.0)
+        source_units[name] = unit
+    elapsed = values["time"].to_numpy(dtype=float)
+    start = pd.Timestamp(meta.get("start", "2000-01-01 00:00:00"))
+    long["datetime"] = start + pd.to_timedelta(elapsed, unit="s")
+    if protocol is not None:
+        from ...calorimetry.stress import protocol_schedule
+        from ...protocols import load_protocol
+
+        protocol = load_protocol(protocol) if isinstance(protocol, str | Path) else protocol
+        schedule = protocol_schedule(protocol, elapsed - elapsed[0])
+        for name in ("speed", "incline", "stage"):
+            if name not in long:
+                long[name] = schedule[name].astype(float)
+    name = subject or meta.get("subject") or path.stem
+    long.insert(0, "subject", name)
+    info = pd.DataFrame({"body_mass": [mass], "group": [group or meta.get("group", "")],
+                         "cage": [""]}, index=pd.Index([name], name="subject"))
+    return long_to_dataset(long, info, path=path, source_format="treadmill",
+                           source_units=source_units,
+                           attrs={"clock": "start from the '# start:' line" if "start" in meta
+                                  else "no start time in the file: 2000-01-01 placeholder"})
+
+
+def _sniff(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(4096).decode("latin-1").lower()
+    if head.startswith("# sfone treadmill"):
+        return True
+    header = next((line for line in head.splitlines() if line and not line.startswith("#")), "")
+    names = [_split_name(c)[0] for c in header.split(",")]
+    return "vo2" in names and "vco2" in names and any(n in names for n in ("speed", "belt speed"))
+
+
+register_format(FormatInfo(
+    name="treadmill", modality="calorimetry", reader=read_treadmill, sniff=_sniff,
+    suffixes=(".csv",),
+    description="treadmill calorimetry CSV (time, speed, incline, VO2, VCO2, shock)"))

@@ -1,0 +1,159 @@
+"""CaImAn / CNMF-E results saved with ``cnm.save('x.hdf5')`` (a dump of the CNMF object).
+
+Read with h5py only (CaImAn is never imported). Layout: ``estimates/C``, ``S``, ``YrA`` (K, T);
+``estimates/A`` a CSC sparse matrix (n_pixels, K) with pixels flattened in **Fortran order** over
+``dims`` (rows, cols); ``estimates/idx_components`` accepted components; ``params/data/fr`` frame
+rate in Hz. ``None`` values are stored as the byte string ``b'NoneType'``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import xarray as xr
+from scipy import sparse
+
+from ...exceptions import FormatError
+from ...schema import finalize_dataset
+from .._registry import FormatInfo, register_format
+from ._common import imaging_dataset
+
+__all__ = ["read_caiman"]
+
+
+def _value(node):
+    """Value of an h5py dataset with CaImAn's ``b'NoneType'`` mapped back to ``None``."""
+    if node is None or not isinstance(node, h5py.Dataset):
+        return None
+    value = node[()]
+    if isinstance(value, bytes) and value == b"NoneType":
+        return None
+    return value
+
+
+def _trace(estimates, name: str, path: Path, shape=None):
+    value = _value(estimates.get(name))
+    if value is None:
+        return None
+    value = np.asarray(value, dtype=float)
+    if value.ndim != 2 or (shape is not None and value.shape != shape):
+        raise FormatError(f"estimates/{name} has shape {value.shape}, expected "
+                          f"{shape or '(n_components, n_frames)'}", path=path)
+    return value
+
+
+def _footprint_coords(estimates, dims, n_components: int, path: Path) -> dict:
+    group = estimates.get("A")
+    if not isinstance(group, h5py.Group) or dims is None:
+        return {}
+    try:
+        shape = tuple(int(n) for n in group["shape"][()])
+        matrix = sparse.csc_matrix((group["data"][()], group["indices"][()],
+                                    group["indptr"][()]), shape=shape)
+        # corrupted index arrays crash scipy's kernels (segfault): check bounds and order first
+        matrix.check_format(full_check=True)
+    except (KeyError, ValueError, TypeError, OSError) as exc:
+        raise FormatError(f"estimates/A is not a readable CSC sparse matrix: {exc}",
+                          path=path) from exc
+    rows, cols = int(dims[0]), int(dims[1])
+    if shape != (rows * cols, n_components):
+        raise FormatError(f"estimates/A has shape {shape}, expected ({rows}*{cols}, "
+                          f"{n_components}) for dims {rows}x{cols}", path=path)
+    pixel = np.arange(rows * cols)
+    y, x = pixel % rows, pixel // rows  # Fortran order: A[:, k].reshape(dims, order="F")
+    weights = np.asarray(matrix.sum(axis=0)).ravel()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cy = np.asarray(matrix.T @ y).ravel() / weights
+        cx = np.asarray(matrix.T @ x).ravel() / weights
+    npix = np.diff(matrix.indptr).astype(float)
+    return {"y": (cy, "pixel"), "x": (cx, "pixel"), "npix": (npix, "pixel")}
+
+
+def _accepted(estimates, n: int, path: Path) -> tuple[np.ndarray, bool]:
+    idx = _value(estimates.get("idx_components"))
+    if idx is None:
+        return np.ones(n, bool), False
+    idx = np.asarray(idx, dtype=int).ravel()
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise FormatError(f"estimates/idx_components has indices up to {idx.max()} but there "
+                          f"are only {n} components", path=path)
+    accepted = np.zeros(n, bool)
+    accepted[idx] = True
+    return accepted, True
+
+
+def _quality_coords(estimates, n: int) -> dict:
+    out = {}
+    for name, coord in (("SNR_comp", "snr"), ("r_values", "r_value")):
+        value = _value(estimates.get(name))
+        if value is not None and np.size(value) == n:
+            out[coord] = (np.asarray(value, dtype=float).ravel(), "1")
+    return out
+
+
+def _open(path: Path) -> h5py.File:
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise FormatError(f"not a readable HDF5 file: {exc}", path=path) from exc
+
+
+def read_caiman(path) -> xr.Dataset:
+    """Read a CaImAn/CNMF-E ``.hdf5`` result into an imaging Dataset.
+
+    Variables over ``(roi, time)``: ``F`` = ``C + YrA`` (the raw-like trace CaImAn plots),
+    ``C`` (denoised), ``YrA`` (residual), ``spks`` (``S``, deconvolved) and ``dff`` (``F_dff``)
+    when saved. ``iscell`` marks ``idx_components`` (all True when components were never
+    evaluated; attr ``components_evaluated`` says which). ``y``/``x`` are footprint centroids
+    in pixels, ``fs`` is ``params/data/fr`` in Hz.
+    """
+    path = Path(path)
+    with _open(path) as f:
+        estimates = f.get("estimates")
+        if not isinstance(estimates, h5py.Group):
+            raise FormatError("no 'estimates' group: not a saved CaImAn CNMF result "
+                              "(expected estimates/C, estimates/A, ...)", path=path)
+        C = _trace(estimates, "C", path)
+        if C is None:
+            raise FormatError("estimates/C is missing or None (the CNMF fit was not run?)",
+                              path=path)
+        traces = {"C": C}
+        for source, name in (("YrA", "YrA"), ("S", "spks"), ("F_dff", "dff")):
+            value = _trace(estimates, source, path, shape=C.shape)
+            if value is not None:
+                traces[name] = value
+        traces = {"F": C + traces["YrA"] if "YrA" in traces else C.copy(), **traces}
+        fr = _value(f.get("params/data/fr"))
+        if fr is None:
+            raise FormatError("params/data/fr (frame rate) is missing", path=path)
+        dims = _value(estimates.get("dims"))
+        dims = _value(f.get("dims")) if dims is None else dims
+        coords = _footprint_coords(estimates, dims, C.shape[0], path)
+        coords.update(_quality_coords(estimates, C.shape[0]))
+        iscell, evaluated = _accepted(estimates, C.shape[0], path)
+        data_attrs = f["params/data"].attrs if "params/data" in f else {}
+        version = data_attrs.get("caiman_version")
+    ds = imaging_dataset(traces, fs=float(fr), roi=np.arange(C.shape[0]), iscell=iscell,
+                         coords=coords, trace_units={"dff": "1"})
+    attrs = {"pipeline": "caiman", "components_evaluated": int(evaluated)}
+    if dims is not None:
+        attrs["Ly"], attrs["Lx"] = int(dims[0]), int(dims[1])
+    if version is not None:
+        attrs["caiman_version"] = version.decode() if isinstance(version, bytes) else str(version)
+    return finalize_dataset(ds, modality="imaging", source_format="caiman", source_file=path,
+                            **attrs)
+
+
+def _sniff(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        if fh.read(8) != b"\x89HDF\r\n\x1a\n":
+            return False
+    with h5py.File(path, "r") as f:
+        return "estimates" in f or ("params" in f and "dims" in f and "params/data" in f)
+
+
+register_format(FormatInfo(
+    name="caiman", modality="imaging", reader=read_caiman, sniff=_sniff,
+    suffixes=(".hdf5", ".h5"), description="CaImAn / CNMF-E results (.hdf5 from cnm.save)"))

@@ -1,0 +1,308 @@
+"""Inscopix IDPS / ``isx`` CSV exports: cell-set traces (imaging) and GPIO / event sets (events).
+
+Cell-set traces (``isx.export_cell_set_to_csv_tiff``)::
+
+     , C00, C01
+    Time(s)/Cell Status, accepted, rejected
+    0, 0.0, 42
+    0.05, 0.01, 42.01
+
+Separators are ``", "``; statuses are ``accepted | undecided | rejected``; time is seconds from
+the first sample (or unix seconds with ``time_ref='unix'``). GPIO and event sets are long
+tables ``Time (s), Channel Name, Value`` and ``Time (s), Cell Name, Value``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..._logging import warn
+from ...exceptions import DataRepairWarning, FormatError
+from ...schema import finalize_dataset, make_events
+from .._registry import FormatInfo, register_format
+from ._common import imaging_dataset
+from ._isxd import CELLSET_TYPE, read_isxd_cellset, read_isxd_header
+
+__all__ = ["read_inscopix", "read_inscopix_isxd", "read_inscopix_events", "read_gpio_table",
+           "STATUSES"]
+
+STATUSES = ("accepted", "undecided", "rejected")
+_STATUS_LABEL = "Time(s)/Cell Status"
+_UNIX_SECONDS = 1e8  # times beyond ~3 years are unix epoch seconds (time_ref='unix')
+
+
+def _header(path: Path) -> tuple[list[str], list[str]]:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        names = [c.strip() for c in fh.readline().rstrip("\r\n").split(",")]
+        status = [c.strip() for c in fh.readline().rstrip("\r\n").split(",")]
+    return names, status
+
+
+def _roi_ids(names: list[str]) -> np.ndarray:
+    numbers = [re.fullmatch(r"[A-Za-z]*(\d+)", n) for n in names]
+    if all(numbers):
+        ids = np.array([int(m.group(1)) for m in numbers])
+        if np.unique(ids).size == ids.size:
+            return ids
+    return np.arange(len(names))
+
+
+def _check_header(path: Path, names: list[str], status: list[str]) -> None:
+    if not status or status[0] != _STATUS_LABEL:
+        raise FormatError(f"line 2 starts with {status[:1]!r}, expected {_STATUS_LABEL!r} "
+                          "(an IDPS cell-set traces export)", path=path)
+    if len(names) != len(status):
+        raise FormatError(f"line 1 has {len(names)} columns but line 2 has {len(status)}",
+                          path=path)
+    bad = [(n, s) for n, s in zip(names[1:], status[1:], strict=True) if s not in STATUSES]
+    if bad:
+        raise FormatError(f"line 2: cell {bad[0][0]} has status {bad[0][1]!r}, expected one of "
+                          f"{', '.join(STATUSES)}", path=path)
+
+
+def _read_values(path: Path, n_columns: int) -> np.ndarray:
+    try:
+        table = pd.read_csv(path, skiprows=2, header=None, skipinitialspace=True,
+                            dtype=float, na_values=["nan", "NaN", ""])
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise FormatError(f"cannot parse the trace rows (from line 3): {exc}", path=path) from exc
+    if table.shape[1] != n_columns:
+        raise FormatError(f"trace rows have {table.shape[1]} columns, expected {n_columns} "
+                          "(time + one per cell)", path=path)
+    return table.to_numpy(dtype=float)
+
+
+def _time_axis(path: Path, time: np.ndarray) -> tuple[np.ndarray, dict]:
+    if time.size < 2 or not np.all(np.isfinite(time)):
+        raise FormatError("the time column needs at least two finite values", path=path)
+    steps = np.diff(time)
+    if np.any(steps <= 0):
+        row = int(np.argmax(steps <= 0)) + 4
+        raise FormatError(f"line {row}: time {time[row - 3]} does not increase after "
+                          f"{time[row - 4]}", path=path)
+    if time[0] <= _UNIX_SECONDS:  # time_ref='start': already seconds from the recording start
+        return time, {}
+    start = pd.Timestamp(time[0], unit="s", tz="UTC").isoformat()
+    return time - time[0], {"session_start": start, "time_ref": "unix"}
+
+
+def read_inscopix(path) -> xr.Dataset:
+    """Read an IDPS cell-set traces CSV into an imaging Dataset (``F`` over ``(roi, time)``).
+
+    ``iscell`` is True for ``accepted`` cells; the coord ``status`` keeps the IDPS status and
+    ``cell_name`` the name (``roi`` is its number). Time is taken from the file (seconds from
+    the recording start; unix times are shifted to start at 0 and set ``session_start``) and
+    ``fs`` = 1 / median step, in Hz.
+    Values are in the cell set's trace units (IDPS does not write them; attr
+    ``trace_units_note``).
+    """
+    path = Path(path)
+    names, status = _header(path)
+    _check_header(path, names, status)
+    values = _read_values(path, len(names))
+    time, time_attrs = _time_axis(path, values[:, 0])
+    cells, statuses = names[1:], np.array(status[1:])
+    ds = imaging_dataset({"F": values[:, 1:].T}, fs=1.0 / float(np.median(np.diff(time))),
+                         roi=_roi_ids(cells), iscell=statuses == "accepted", time=time,
+                         coords={"cell_name": (np.array(cells), None),
+                                 "status": (statuses, None)})
+    session_start = time_attrs.pop("session_start", None)
+    return finalize_dataset(ds, modality="imaging", source_format="inscopix",
+                            source_file=path, session_start=session_start, pipeline="inscopix",
+                            trace_units_note="as exported by IDPS (dF/F or dF/noise); not in file",
+                            **time_attrs)
+
+
+def _image_centroids(images: np.ndarray) -> dict:
+    weights = np.clip(images, 0, None)
+    total = weights.sum(axis=(1, 2))
+    yy, xx = np.mgrid[:images.shape[1], :images.shape[2]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = (weights * yy).sum(axis=(1, 2)) / total
+        x = (weights * xx).sum(axis=(1, 2)) / total
+    return {"y": (y, "pixel"), "x": (x, "pixel")}
+
+
+def read_inscopix_isxd(path) -> xr.Dataset:
+    """Read an Inscopix ``.isxd`` cell set (no ``isx`` needed) into an imaging Dataset.
+
+    Same layout as :func:`read_inscopix` (``F``, ``status``, ``cell_name``); ``y``/``x`` are
+    centroids of the positive part of each cell image (pixels); ``session_start`` is the
+    recording start; the trace units are in the attr ``trace_units`` (e.g. "dF over F").
+    """
+    path = Path(path)
+    cells = read_isxd_cellset(path)
+    n_times = cells["traces"].shape[1]
+    statuses = np.array(cells["statuses"])
+    coords = {"cell_name": (np.array(cells["names"]), None), "status": (statuses, None),
+              **_image_centroids(cells["images"])}
+    ds = imaging_dataset({"F": cells["traces"]}, fs=1.0 / cells["period"],
+                         roi=_roi_ids(cells["names"]), iscell=statuses == "accepted",
+                         time=np.arange(n_times) * cells["period"], coords=coords)
+    start = pd.Timestamp(cells["start_ns"], unit="ns", tz="UTC").isoformat()
+    attrs = {"trace_units": cells["units"]} if cells["units"] else {}
+    return finalize_dataset(ds, modality="imaging", source_format="inscopix-isxd",
+                            source_file=path, session_start=start, pipeline="inscopix",
+                            Ly=int(cells["images"].shape[1]), Lx=int(cells["images"].shape[2]),
+                            **attrs)
+
+
+def _read_long(path: Path) -> tuple[pd.DataFrame, str]:
+    try:
+        table = pd.read_csv(path, skipinitialspace=True)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise FormatError(f"cannot parse as an Inscopix long CSV: {exc}", path=path) from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    if len(table.columns) < 3 or table.columns[0] != "Time (s)":
+        raise FormatError(f"header is {list(table.columns)}, expected 'Time (s), Channel Name, "
+                          "Value' or 'Time (s), Cell Name, Value'", path=path)
+    kind = table.columns[1]
+    table = table.rename(columns={"Time (s)": "time", kind: "name", table.columns[2]: "value"})
+    table["name"] = table["name"].astype(str).str.strip()
+    if table["time"].isna().any() or not np.all(np.isfinite(table["time"].to_numpy(float))):
+        row = int(np.flatnonzero(~np.isfinite(table["time"].to_numpy(float)))[0]) + 2
+        raise FormatError(f"line {row}: time is not a finite number", path=path)
+    return table, kind
+
+
+def _gpio_epochs(table: pd.DataFrame, path: Path):
+    starts, ends, labels = [], [], []
+    end_of_file = float(table["time"].max())
+    analog = [n for n in table["name"].unique() if re.search(r"_AI$|analog", n, re.I)]
+    if analog:
+        warn(f"{path}: analog GPIO channel(s) {', '.join(analog)} are not epochs; skipped",
+             DataRepairWarning)
+    for name, rows in table[~table["name"].isin(analog)].groupby("name", sort=False):
+        rows = rows.sort_values("time")
+        on = rows["value"].to_numpy(float) > 0
+        change = np.diff(on.astype(int), prepend=0)
+        rise, fall = rows["time"].to_numpy()[change == 1], rows["time"].to_numpy()[change == -1]
+        if rise.size > fall.size:  # still high at its last change: close at the file's end
+            fall = np.append(fall, end_of_file)
+        starts += list(rise)
+        ends += list(fall)
+        labels += [name] * rise.size
+    return np.array(starts, float), np.array(ends, float), labels
+
+
+def read_inscopix_events(path) -> xr.Dataset:
+    """Read an ``isx`` GPIO or event-set long CSV into an events Dataset (``epoch``).
+
+    * GPIO (``Time (s), Channel Name, Value``): each digital channel's high periods (value > 0)
+      become epochs ``start``/``end`` in seconds, ``label`` = channel name; a channel still high
+      at its last listed change stays high until the last time in the file. Analog channels
+      (``*_AI``) are skipped with a warning.
+    * Event sets (``Time (s), Cell Name, Value``): one epoch per event with ``start == end``,
+      ``label`` = cell name and ``value`` = event amplitude.
+    """
+    path = Path(path)
+    table, kind = _read_long(path)
+    if kind.lower().startswith("cell"):
+        ds = make_events(table["time"], table["time"], label=table["name"].to_numpy(),
+                         source_format="inscopix-events", source_file=path,
+                         event_kind="cell events")
+        values = table["value"].to_numpy(float)
+        return ds.assign(value=("epoch", values, {"units": "a.u.", "long_name": "amplitude"}))
+    start, end, labels = _gpio_epochs(table, path)
+    order = np.argsort(start, kind="stable")
+    return make_events(start[order], end[order], label=np.array(labels, dtype=str)[order],
+                       source_format="inscopix-events", source_file=path,
+                       event_kind="GPIO high periods")
+
+
+def _indicator_epochs(time: np.ndarray, values: np.ndarray, names: list[str]):
+    """High periods of 0/1 indicator columns ``values`` (T, n) sampled at state changes."""
+    on = values > 0
+    change = np.diff(on.astype(int), axis=0, prepend=0)
+    starts, ends, labels = [], [], []
+    for j, name in enumerate(names):
+        rise, fall = time[change[:, j] == 1], time[change[:, j] == -1]
+        if rise.size > fall.size:
+            fall = np.append(fall, time[-1])
+        starts += list(rise)
+        ends += list(fall)
+        labels += [name] * rise.size
+    order = np.argsort(starts, kind="stable")
+    return (np.asarray(starts, float)[order], np.asarray(ends, float)[order],
+            np.asarray(labels, dtype=str)[order])
+
+
+def read_gpio_table(path) -> xr.Dataset:
+    """Read a wide 0/1 GPIO table (``Time(s),Lick,Rinse,...``) into events (epochs).
+
+    Such tables are derived from IDPS GPIO exports by analysis scripts (one row per state
+    change, one 0/1 column per line). Each column's high periods become epochs labelled with
+    the column name; a line still high at the last row ends at the last time.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, skipinitialspace=True)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise FormatError(f"cannot parse as a GPIO table: {exc}", path=path) from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    if table.columns[0] != "Time(s)" or table.shape[1] < 2:
+        raise FormatError(f"header starts with {table.columns[0]!r}, expected 'Time(s)' and "
+                          "one 0/1 column per GPIO line", path=path)
+    values = table.iloc[:, 1:].to_numpy(dtype=float)
+    bad = ~np.isin(values, (0.0, 1.0))
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise FormatError(f"line {row + 2}, column {table.columns[col + 1]!r}: found "
+                          f"{float(values[row, col])!r}, expected 0 or 1", path=path)
+    time = table.iloc[:, 0].to_numpy(dtype=float)
+    if np.any(np.diff(time) < 0):
+        raise FormatError("the Time(s) column decreases", path=path)
+    start, end, label = _indicator_epochs(time, values, list(table.columns[1:]))
+    return make_events(start, end, label=label, source_format="gpio-table", source_file=path,
+                       event_kind="GPIO high periods")
+
+
+def _first_lines(path: Path, n: int) -> list[str]:
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        return [fh.readline() for _ in range(n)]
+
+
+def _sniff_traces(path: Path) -> bool:
+    lines = _first_lines(path, 2)
+    return lines[1].lstrip().startswith(_STATUS_LABEL + ",")
+
+
+def _sniff_events(path: Path) -> bool:
+    header = [c.strip() for c in _first_lines(path, 1)[0].split(",")]
+    return len(header) == 3 and header[0] == "Time (s)" and header[1] in (
+        "Channel Name", "Cell Name") and header[2] == "Value"
+
+
+def _sniff_gpio_table(path: Path) -> bool:
+    lines = [line.strip() for line in _first_lines(path, 20) if line.strip()]
+    if len(lines) < 2 or not lines[0].startswith("Time(s),"):
+        return False
+    rows = [line.split(",")[1:] for line in lines[1:]]
+    return all(v.strip() in ("0", "1") for row in rows for v in row)
+
+
+def _sniff_isxd(path: Path) -> bool:
+    return read_isxd_header(path)[0].get("type") == CELLSET_TYPE
+
+
+register_format(FormatInfo(
+    name="inscopix", modality="imaging", reader=read_inscopix, sniff=_sniff_traces,
+    suffixes=(".csv",), description="Inscopix IDPS cell-set traces CSV"))
+register_format(FormatInfo(
+    name="inscopix-isxd", modality="imaging", reader=read_inscopix_isxd, sniff=_sniff_isxd,
+    suffixes=(".isxd",), description="Inscopix .isxd cell set (read without isx)",
+    hints={".isxd": "only .isxd cell sets are read; export movies, event sets and GPIO to CSV "
+                    "with Inscopix's isx package"}))
+register_format(FormatInfo(
+    name="inscopix-events", modality="events", reader=read_inscopix_events,
+    sniff=_sniff_events, suffixes=(".csv",),
+    description="Inscopix GPIO / event-set long CSV (Time (s), Name, Value)"))
+register_format(FormatInfo(
+    name="gpio-table", modality="events", reader=read_gpio_table, sniff=_sniff_gpio_table,
+    suffixes=(".csv",),
+    description="wide 0/1 GPIO table (Time(s),Line1,Line2,...) derived from IDPS GPIO"))

@@ -1,0 +1,329 @@
+"""suite2p output folders (``suite2p/planeN/``), both the <=0.14 and the 1.x layout.
+
+* <=0.14: ``planeN/{F,Fneu,spks,iscell,stat,ops}.npy`` with a flat ``ops`` dict (``fs``,
+  ``neucoeff``, ``frames_per_file``, ...).
+* 1.x: the same arrays plus ``db.npy`` (recording layout), nested ``settings.npy`` (``fs``,
+  ``settings['extraction']['neuropil_coefficient']``), ``reg_outputs.npy`` and
+  ``detect_outputs.npy``; ``ops.npy`` is optional (a merged copy).
+
+Only numpy is needed: suite2p itself is never imported. ``stat``/``ops``/``db``/``settings`` are
+pickled and loaded with ``allow_pickle`` (see :mod:`sfone.io.imaging._npy`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import xarray as xr
+
+from ..._logging import logger, warn
+from ...exceptions import DataRepairWarning, FormatError
+from ...schema import finalize_dataset
+from .._registry import FormatInfo, register_format
+from ._common import imaging_dataset, maybe_chunk
+from ._npy import load_array, load_dict, load_pickled
+
+__all__ = ["read_suite2p", "find_plane_folders", "load_suite2p_metadata"]
+
+_PLANE = re.compile(r"^plane(\d+)$")
+OPTIONAL_TRACES = ("Fneu", "spks", "F_chan2", "Fneu_chan2")
+
+
+def _plane_dirs(folder: Path) -> list[Path]:
+    planes = [p for p in folder.iterdir() if p.is_dir() and _PLANE.match(p.name)]
+    return sorted(planes, key=lambda p: int(_PLANE.match(p.name).group(1)))
+
+
+def find_plane_folders(path, *, combined: bool = False) -> list[Path]:
+    """Plane folders under ``path`` (a ``planeN`` folder, ``suite2p/``, or its parent)."""
+    path = Path(path)
+    if (path / "F.npy").exists():
+        return [path]
+    for root in (path, path / "suite2p"):
+        if not root.is_dir():
+            continue
+        if combined:
+            if (root / "combined" / "F.npy").exists():
+                return [root / "combined"]
+            continue
+        planes = _plane_dirs(root)
+        if planes:
+            return planes
+    what = "a combined/ folder" if combined else "planeN/ folders or F.npy"
+    raise FormatError(f"not a suite2p output folder: found no {what} (missing F.npy)", path=path)
+
+
+def load_suite2p_metadata(plane: Path) -> dict:
+    """Merge the plane's ``ops`` / ``db`` / ``settings`` dicts into one flat view.
+
+    Returns a dict with ``layout`` (``"1.x"`` or ``"<=0.14"``) and the merged keys; nested 1.x
+    settings sections stay nested (``extraction``, ``dcnv_preprocess``, ...). The 1.x image
+    outputs (``reg_outputs.npy``, ``detect_outputs.npy``) hold nothing the traces need and are
+    not loaded.
+    """
+    merged: dict = {}
+    names = ("ops.npy", "db.npy", "settings.npy")
+    found = [n for n in names if (plane / n).exists()]
+    if not found:
+        # e.g. Inscopix IDEAS keeps a snapshot such as ops_binary_conversion.npy
+        found = sorted(p.name for p in plane.glob("ops*.npy"))
+        if found:
+            logger.info("%s: no ops.npy/settings.npy; using %s", plane, found)
+    for name in found:
+        merged.update(load_dict(plane / name))
+    nested = isinstance(merged.get("extraction"), dict) or (plane / "settings.npy").exists()
+    merged["layout"] = "1.x" if nested else "<=0.14"
+    merged["metadata_files"] = found
+    return merged
+
+
+def _neuropil_coefficient(meta: dict) -> float | None:
+    extraction = meta.get("extraction")
+    if isinstance(extraction, dict) and "neuropil_coefficient" in extraction:
+        return float(extraction["neuropil_coefficient"])
+    return float(meta["neucoeff"]) if "neucoeff" in meta else None
+
+
+def _load_traces(plane: Path, mmap: bool) -> dict:
+    traces = {"F": load_array(plane / "F.npy", mmap=mmap)}
+    for name in OPTIONAL_TRACES:
+        if (plane / f"{name}.npy").exists():
+            traces[name] = load_array(plane / f"{name}.npy", mmap=mmap)
+    shape = traces["F"].shape
+    if len(shape) != 2:
+        raise FormatError(f"F.npy has shape {shape}, expected (n_rois, n_frames)",
+                          path=plane / "F.npy")
+    for name, values in traces.items():
+        if values.shape != shape:
+            raise FormatError(f"{name}.npy has shape {values.shape} but F.npy has {shape}; "
+                              "expected the same (n_rois, n_frames)", path=plane / f"{name}.npy")
+    return traces
+
+
+def _load_iscell(plane: Path, n_rois: int) -> tuple[np.ndarray, np.ndarray]:
+    path = plane / "iscell.npy"
+    if not path.exists():
+        warn(f"{plane}: no iscell.npy; every ROI marked as a cell (iscell_prob NaN)",
+             DataRepairWarning)
+        return np.ones(n_rois, bool), np.full(n_rois, np.nan)
+    iscell = np.asarray(load_array(path, mmap=False))
+    if iscell.ndim == 1:
+        iscell = np.stack([iscell, np.full(iscell.shape, np.nan)], axis=1)
+    if iscell.shape[0] != n_rois:
+        raise FormatError(f"iscell.npy has {iscell.shape[0]} rows but F.npy has {n_rois} ROIs",
+                          path=path)
+    return iscell[:, 0] > 0.5, iscell[:, 1].astype(float)
+
+
+def _load_stat(plane: Path, n_rois: int) -> dict:
+    path = plane / "stat.npy"
+    if not path.exists():
+        return {}
+    stat = load_pickled(path)
+    if len(stat) != n_rois or not all(isinstance(s, dict) for s in stat):
+        raise FormatError(f"stat.npy holds {len(stat)} entries but F.npy has {n_rois} ROIs "
+                          "(expected one dict per ROI)", path=path)
+    out: dict = {}
+    if n_rois and all("med" in s for s in stat):
+        med = np.array([s["med"] for s in stat], dtype=float).reshape(n_rois, 2)
+        out["y"], out["x"] = (med[:, 0], "pixel"), (med[:, 1], "pixel")
+    for key, units in (("npix", "pixel"), ("radius", "pixel")):
+        if n_rois and all(key in s for s in stat):
+            out[key] = (np.array([s[key] for s in stat], dtype=float), units)
+    if n_rois and all("iplane" in s for s in stat):
+        out["plane"] = (np.array([s["iplane"] for s in stat], dtype=int), None)
+    return out
+
+
+def _load_redcell(plane: Path, n_rois: int) -> dict:
+    path = plane / "redcell.npy"
+    if not path.exists():
+        return {}
+    redcell = np.asarray(load_array(path, mmap=False))
+    if redcell.shape[:1] != (n_rois,):
+        raise FormatError(f"redcell.npy has shape {redcell.shape} but F.npy has {n_rois} ROIs",
+                          path=path)
+    return {"redcell": ((redcell[:, 0] if redcell.ndim == 2 else redcell) > 0.5, None)}
+
+
+class _Plane(NamedTuple):
+    folder: Path
+    traces: dict  # name -> (n_rois, n_frames) memmap or dask array
+    coords: dict  # name -> (values, units)
+    iscell: np.ndarray
+    prob: np.ndarray
+    meta: dict
+
+    @property
+    def n_rois(self) -> int:
+        return self.traces["F"].shape[0]
+
+
+def _read_plane(plane: Path, mmap: bool, chunks) -> _Plane:
+    traces = _load_traces(plane, mmap)
+    n_rois = traces["F"].shape[0]
+    iscell, prob = _load_iscell(plane, n_rois)
+    coords = _load_stat(plane, n_rois)
+    coords.update(_load_redcell(plane, n_rois))
+    traces = {k: maybe_chunk(v, chunks) for k, v in traces.items()}
+    return _Plane(plane, traces, coords, iscell, prob, load_suite2p_metadata(plane))
+
+
+def _plane_index(folder: Path, meta: dict) -> int:
+    match = _PLANE.match(folder.name)
+    if match:
+        return int(match.group(1))
+    return int(meta.get("iplane", 0))
+
+
+def _concat(arrays: list):
+    if len(arrays) == 1:
+        return arrays[0]
+    if any(type(a).__module__.startswith("dask") for a in arrays):
+        import dask.array as da
+
+        return da.concatenate(arrays, axis=0)
+    return np.concatenate([np.asarray(a) for a in arrays], axis=0)
+
+
+def _sampling_rate(meta: dict, fs: float | None, folder: Path) -> float:
+    if fs is not None:
+        return float(fs)
+    if "fs" not in meta:
+        raise FormatError("no frame rate: ops/settings have no 'fs'; pass fs= (Hz)", path=folder)
+    return float(meta["fs"])
+
+
+def _plane_attrs(meta: dict) -> dict:
+    attrs = {"suite2p_layout": meta["layout"]}
+    version = meta.get("version") or meta.get("suite2p_version")
+    if version:
+        attrs["suite2p_version"] = str(version)
+    for key in ("tau", "Ly", "Lx", "nplanes"):
+        if key in meta and np.isscalar(meta[key]):
+            attrs[key] = meta[key].item() if hasattr(meta[key], "item") else meta[key]
+    coefficient = _neuropil_coefficient(meta)
+    if coefficient is not None:
+        attrs["neuropil_coefficient"] = coefficient
+    frames = meta.get("frames_per_file")
+    if frames is not None and np.size(frames):
+        attrs["frames_per_file"] = [int(n) for n in np.ravel(frames)]
+    files = meta.get("file_list", meta.get("filelist"))
+    if files is not None and np.size(files):
+        attrs["file_list"] = [Path(str(f)).name for f in np.ravel(files)]
+    return attrs
+
+
+def _common_names(dicts: list[dict], what: str, where: Path) -> list[str]:
+    names = [n for n in dicts[0] if all(n in d for d in dicts)]
+    dropped = sorted({n for d in dicts for n in d} - set(names))
+    if dropped:
+        warn(f"{where}: {what} {', '.join(dropped)} missing in some planes; left out",
+             DataRepairWarning)
+    return names
+
+
+def _merge_planes(planes: list[_Plane]) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+    where = planes[0].folder.parent
+    n_frames = [p.traces["F"].shape[1] for p in planes]
+    n_keep = min(n_frames)
+    if len(set(n_frames)) > 1:
+        warn(f"{where}: planes have {n_frames} frames; truncated to {n_keep} "
+             "so that they share one time axis", DataRepairWarning)
+    names = _common_names([p.traces for p in planes], "traces", where)
+    traces = {n: _concat([p.traces[n][:, :n_keep] for p in planes]) for n in names}
+    names = _common_names([p.coords for p in planes], "ROI properties", where)
+    coords = {n: (np.concatenate([p.coords[n][0] for p in planes]), planes[0].coords[n][1])
+              for n in names}
+    if "plane" not in coords:
+        coords["plane"] = (np.concatenate([np.full(p.n_rois, _plane_index(p.folder, p.meta))
+                                           for p in planes]), None)
+    coords["plane_roi"] = (np.concatenate([np.arange(p.n_rois) for p in planes]), None)
+    return (traces, coords, np.concatenate([p.iscell for p in planes]),
+            np.concatenate([p.prob for p in planes]))
+
+
+def _with_file_index(ds: xr.Dataset, frames_per_file) -> xr.Dataset:
+    """Add the time coordinate ``file`` (input-file / trial index) when the counts add up."""
+    if not frames_per_file or sum(frames_per_file) != ds.sizes["time"]:
+        return ds
+    index = np.repeat(np.arange(len(frames_per_file)), frames_per_file)
+    return ds.assign_coords(file=("time", index, {"long_name": "input file (trial) index"}))
+
+
+def _check_timestamps(timestamps, n_frames: int, path: Path) -> np.ndarray:
+    time = np.asarray(timestamps, dtype=np.float64).ravel()
+    if time.size != n_frames:
+        raise FormatError(f"timestamps has {time.size} values but the planes have {n_frames} "
+                          "frames; expected one time (s) per frame", path=path)
+    if time.size > 1 and not np.all(np.diff(time) > 0):
+        raise FormatError("timestamps are not strictly increasing", path=path)
+    return time
+
+
+def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bool = False,
+                 chunks=None, mmap: bool = True) -> xr.Dataset:
+    """Read suite2p outputs into an imaging Dataset ``F``/``Fneu``/``spks`` over ``(roi, time)``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``planeN/`` folder, the ``suite2p/`` folder, or the folder that contains ``suite2p/``.
+    fs : float, optional
+        Frame rate per plane in Hz; overrides ``ops['fs']`` / ``settings['fs']`` (needed when
+        the file holds a placeholder).
+    timestamps : array-like, optional
+        Acquisition time of every frame in s from session start (suite2p stores none); must
+        have one value per frame. Default ``arange(n_frames) / fs``.
+    combined : bool
+        Read the ``combined/`` mosaic (its ``x``/``y`` are mosaic coordinates) instead of the
+        individual planes.
+    chunks : int, tuple or dict, optional
+        Return dask arrays with these chunks (``{"roi": 100, "time": 10000}``).
+    mmap : bool
+        Memory-map the ``.npy`` arrays (default; nothing is copied until used).
+
+    Returns
+    -------
+    xarray.Dataset
+        ROIs of all planes concatenated along ``roi`` (a running index in plane order, the
+        order of suite2p's ``combined/``), coords ``plane``, ``plane_roi``, ``iscell``,
+        ``iscell_prob``, ``y``/``x`` (``stat['med']``, pixels), ``npix``, ``radius``, and
+        ``file`` over ``time`` (input file / trial index from ``frames_per_file``); attrs
+        ``fs`` (Hz), ``neuropil_coefficient``, ``frames_per_file``, ``file_list``.
+    """
+    path = Path(path)
+    folders = find_plane_folders(path, combined=combined)
+    planes = [_read_plane(folder, mmap, chunks) for folder in folders]
+    rates = {_sampling_rate(p.meta, fs, p.folder) for p in planes}
+    if len(rates) > 1:
+        raise FormatError(f"planes disagree on the frame rate: {sorted(rates)} Hz", path=path)
+    traces, coords, iscell, prob = _merge_planes(planes)
+    time = (None if timestamps is None
+            else _check_timestamps(timestamps, traces["F"].shape[1], path))
+    ds = imaging_dataset(traces, fs=rates.pop(), roi=np.arange(len(iscell)), iscell=iscell,
+                         iscell_prob=prob, coords=coords, time=time)
+    attrs = _plane_attrs(planes[0].meta)
+    attrs.update(n_planes_read=len(folders), planes=[f.name for f in folders])
+    ds = _with_file_index(ds, attrs.get("frames_per_file"))
+    return finalize_dataset(ds, modality="imaging", source_format="suite2p", source_file=path,
+                            pipeline="suite2p", **attrs)
+
+
+def _sniff(path: Path) -> bool:
+    path = Path(path)
+    for root in (path, path / "suite2p"):
+        for folder in [root, *(_plane_dirs(root) if root.is_dir() else [])][:2]:
+            if (folder / "F.npy").exists() and any(
+                    (folder / n).exists() for n in ("stat.npy", "ops.npy", "iscell.npy")):
+                return True
+    return False
+
+
+register_format(FormatInfo(
+    name="suite2p", modality="imaging", reader=read_suite2p, sniff=_sniff, suffixes=(),
+    directory=True, description="suite2p output folder (<=0.14 ops.npy or 1.x db/settings)",
+    hints={".npy": "pass the suite2p/ or planeN/ folder, not a single .npy file"}))

@@ -1,0 +1,174 @@
+"""Group statistics on post-run labels: day 1 vs day 8 (or any two groups).
+
+:func:`compare_proportions` gives, for two groups of labelled cells:
+
+* the 2 x 3 (group x class) table and Pearson's chi-square on it, with Cramer's V;
+* Fisher's exact test on the 2 x 2 activated-vs-not table, with the odds ratio, the difference in
+  activated fraction and Cohen's h;
+* Wilson 95 % confidence intervals for every class proportion of each group;
+* per-mouse activated fractions and a test across mice (paired t and Wilcoxon signed-rank when
+  the same mice appear in both groups, Welch t and Mann-Whitney otherwise), which avoids treating
+  cells of one mouse as independent replicates;
+* McNemar's test when the same cells are tracked across the two groups (``paired_cells=True``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import stats
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.proportion import proportion_confint
+
+__all__ = ["compare_proportions", "ProportionComparison", "wilson_ci"]
+
+LABELS = ("activated", "inhibited", "unchanged")
+
+
+@dataclass
+class ProportionComparison:
+    """Result of :func:`compare_proportions`; ``tests`` has one row per test."""
+
+    table: pd.DataFrame
+    proportions: pd.DataFrame
+    tests: pd.DataFrame
+    effect_sizes: dict
+    per_mouse: pd.DataFrame | None = None
+    groups: tuple[str, str] = ("a", "b")
+    notes: list[str] = field(default_factory=list)
+
+    def p_value(self, test: str) -> float:
+        """p-value of the named test (e.g. ``"chi2"``, ``"fisher"``, ``"mcnemar"``)."""
+        return float(self.tests.loc[test, "p_value"])
+
+
+def wilson_ci(count, n, alpha: float = 0.05):
+    """Wilson score interval (low, high) for ``count`` successes out of ``n``."""
+    low, high = proportion_confint(np.asarray(count), np.asarray(n), alpha=alpha, method="wilson")
+    return np.asarray(low, float), np.asarray(high, float)
+
+
+def _flatten(group, mice):
+    """(labels, mouse ids) from an array, a labels Dataset or a list of those (one per mouse)."""
+    if isinstance(group, xr.Dataset):
+        return np.asarray(group["label"].values, str), mice
+    if isinstance(group, list | tuple) and group and not isinstance(group[0], str):
+        labels = [_flatten(g, None)[0] for g in group]
+        ids = [(g.attrs.get("subject") if isinstance(g, xr.Dataset) else None) or f"mouse{i + 1}"
+               for i, g in enumerate(group)]
+        if mice is not None:
+            ids = list(mice)
+        return np.concatenate(labels), np.repeat(np.asarray(ids, str), [x.size for x in labels])
+    labels = np.asarray(group, str)
+    return labels, (None if mice is None else np.asarray(mice, str))
+
+
+def _check_labels(labels, name):
+    unknown = sorted(set(labels) - set(LABELS))
+    if unknown:
+        raise ValueError(f"{name} has labels {unknown}; expected only {list(LABELS)}")
+    if labels.size == 0:
+        raise ValueError(f"{name} has no labelled cells")
+
+
+def _proportions(table, groups, alpha):
+    rows = []
+    for g in groups:
+        n = int(table.loc[g].sum())
+        for cls in LABELS:
+            k = int(table.loc[g, cls])
+            low, high = wilson_ci(k, n, alpha)
+            rows.append({"group": g, "label": cls, "count": k, "n": n, "proportion": k / n,
+                         "ci_low": float(low), "ci_high": float(high)})
+    return pd.DataFrame(rows)
+
+
+def _per_mouse(labels, mice, groups):
+    frames = []
+    for lab, ids, g in zip(labels, mice, groups, strict=True):
+        if ids is None:
+            return None
+        df = pd.DataFrame({"mouse": ids, "activated": lab == "activated"})
+        per = df.groupby("mouse", sort=True)["activated"].agg(["mean", "size"]).reset_index()
+        per.columns = ["mouse", "activated_fraction", "n_cells"]
+        per.insert(0, "group", g)
+        frames.append(per)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _mouse_tests(per_mouse, groups):
+    a = per_mouse[per_mouse.group == groups[0]].set_index("mouse")["activated_fraction"]
+    b = per_mouse[per_mouse.group == groups[1]].set_index("mouse")["activated_fraction"]
+    shared = a.index.intersection(b.index)
+    rows = {}
+    if len(shared) >= 2 and len(shared) == len(a) == len(b):
+        diff = b[shared] - a[shared]
+        rows["mouse_paired_t"] = stats.ttest_rel(b[shared], a[shared])
+        if np.any(diff != 0):
+            rows["mouse_wilcoxon"] = stats.wilcoxon(b[shared], a[shared])
+    elif len(a) >= 2 and len(b) >= 2:
+        rows["mouse_welch_t"] = stats.ttest_ind(b, a, equal_var=False)
+        rows["mouse_mannwhitney"] = stats.mannwhitneyu(b, a)
+    return {k: (float(v.statistic), float(v.pvalue)) for k, v in rows.items()}
+
+
+def compare_proportions(labels_a, labels_b, *, mice_a=None, mice_b=None,
+                        paired_cells: bool = False, groups=("day 1", "day 8"),
+                        alpha: float = 0.05) -> ProportionComparison:
+    """Compare the label proportions of two groups of cells (e.g. training day 1 vs day 8).
+
+    Parameters
+    ----------
+    labels_a, labels_b : labels (``activated``/``inhibited``/``unchanged``) as an array, a
+        :func:`~sfone.classify.label_responses` Dataset, or a list of those, one per mouse (the
+        mouse id is the Dataset's ``subject`` attr, else ``mouse1``, ``mouse2``, ...).
+    mice_a, mice_b : mouse id of every cell (or of every list element); enables the per-mouse
+        analysis.
+    paired_cells : the i-th cell of a and of b are the same cell (registered across days):
+        adds McNemar's test on activated-vs-not.
+    groups : names of the two groups.
+    alpha : 1 - confidence level of the Wilson intervals.
+    """
+    lab_a, ids_a = _flatten(labels_a, mice_a)
+    lab_b, ids_b = _flatten(labels_b, mice_b)
+    _check_labels(lab_a, groups[0])
+    _check_labels(lab_b, groups[1])
+    table = pd.DataFrame([[int(np.sum(lab == c)) for c in LABELS] for lab in (lab_a, lab_b)],
+                         index=list(groups), columns=list(LABELS))
+    notes = []
+    tests = {}
+    nonzero = table.loc[:, table.sum(axis=0) > 0]
+    if nonzero.shape[1] >= 2:
+        chi2, p, dof, _ = stats.chi2_contingency(nonzero, correction=False)
+        tests["chi2"] = (float(chi2), float(p))
+        cramer_v = float(np.sqrt(chi2 / (table.values.sum() * (min(nonzero.shape) - 1))))
+    else:
+        notes.append("chi-square skipped: only one class present")
+        cramer_v = float("nan")
+    act = np.array([[table.loc[g, "activated"], table.loc[g].sum() - table.loc[g, "activated"]]
+                    for g in groups])
+    odds, p_fisher = stats.fisher_exact(act)
+    tests["fisher"] = (float(odds), float(p_fisher))
+    p_a, p_b = act[:, 0] / act.sum(axis=1)
+    effects = {"activated_difference": float(p_b - p_a), "odds_ratio_a_vs_b": float(odds),
+               "cohens_h": float(2 * np.arcsin(np.sqrt(p_b)) - 2 * np.arcsin(np.sqrt(p_a))),
+               "cramers_v": cramer_v}
+    if paired_cells:
+        if lab_a.size != lab_b.size:
+            raise ValueError(f"paired_cells=True needs the same cells in both groups; got "
+                             f"{lab_a.size} and {lab_b.size} cells")
+        a_act, b_act = lab_a == "activated", lab_b == "activated"
+        square = [[int(np.sum(a_act & b_act)), int(np.sum(a_act & ~b_act))],
+                  [int(np.sum(~a_act & b_act)), int(np.sum(~a_act & ~b_act))]]
+        result = mcnemar(square, exact=True)
+        tests["mcnemar"] = (float(result.statistic), float(result.pvalue))
+    per_mouse = _per_mouse((lab_a, lab_b), (ids_a, ids_b), groups)
+    if per_mouse is not None:
+        tests.update(_mouse_tests(per_mouse, groups))
+    frame = pd.DataFrame.from_dict(tests, orient="index", columns=["statistic", "p_value"])
+    return ProportionComparison(table=table, proportions=_proportions(table, groups, alpha),
+                                tests=frame, effect_sizes=effects, per_mouse=per_mouse,
+                                groups=tuple(groups), notes=notes)
