@@ -227,3 +227,28 @@ def test_sigkill_during_a_large_netcdf_write_keeps_previous_output(tmp_path):
                              for n in leftovers)  # hidden, never mistaken for an output
     sfone.write_dataset(_photometry(), dest)  # the next write cleans up after the killed one
     assert [p.name for p in tmp_path.iterdir()] == ["session.nc"]
+
+
+def test_cli_calorimetry_summary(tmp_path, csv_dies):
+    source = ROOT / "data_samples" / "calorimetry_clams_cage0101.csv"
+    if not source.exists():
+        pytest.skip("calorimetry sample not built")
+    dests = _previous(tmp_path / "out", "summary.csv")
+    result = CliRunner().invoke(main, ["calorimetry", "summary", str(source), "--out",
+                                       str(dests[0])])
+    assert result.exit_code != 0 and "No space left" in result.output
+    _assert_previous_intact(tmp_path / "out", dests)
+
+
+def test_cli_classify(tmp_path, csv_dies):
+    session = ROOT / "data_samples" / "imaging_suite2p_session"
+    if not session.exists():
+        pytest.skip("imaging sample not built")
+    runs = tmp_path / "runs.csv"
+    runs.write_text("start_s,end_s\n40,60\n100,120\n150,170\n")
+    dests = _previous(tmp_path / "out", "labels.csv")
+    result = CliRunner().invoke(main, ["classify", str(session), "--runs", str(runs),
+                                       "--method", "threshold", "--baseline-s", "-20", "0",
+                                       "--post-run-s", "0", "20", "--out", str(dests[0])])
+    assert result.exit_code != 0 and "No space left" in result.output, result.output
+    _assert_previous_intact(tmp_path / "out", dests)
