@@ -182,10 +182,24 @@ def _make_writable(folder: Path) -> None:
         path.chmod(stat.S_IRWXU)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.iterdir()
-                                        if p.name != "README.md"))
-def test_read_leaves_a_read_only_input_untouched(tmp_path, name):
-    path = _read_only_copy(tmp_path, SAMPLES / name)
+def _one_of_each_format() -> list[Path]:
+    """Sample recordings (cohort sessions included), the first of each source format."""
+    from sfone.io import detect_format
+    from sfone.summary import sample_entries
+
+    seen, entries = set(), []
+    for entry in sample_entries(SAMPLES):
+        fmt = detect_format(entry).name
+        if fmt not in seen:
+            seen.add(fmt)
+            entries.append(entry)
+    return entries
+
+
+@pytest.mark.parametrize("entry", _one_of_each_format(), ids=lambda p: p.name)
+def test_read_leaves_a_read_only_input_untouched(tmp_path, entry):
+    name = entry.name
+    path = _read_only_copy(tmp_path, entry)
     before = _snapshot(path)
     try:
         with warnings.catch_warnings():
