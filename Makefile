@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test demo bench samples lint clean readme
+.PHONY: venv test fuzz demo bench samples lint clean readme
 
 venv: $(STAMP)
 
@@ -18,8 +18,13 @@ $(STAMP): pyproject.toml
 test: venv
 	$(BIN)/python -m pytest
 
+# Many more fuzzing examples than `make test` runs (random seeds; FUZZ_EXAMPLES per parser).
+FUZZ_EXAMPLES ?= 2000
+fuzz: venv
+	SFONE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SFONE_FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/test_fuzz_*.py -q
+
 demo: venv
-	$(BIN)/sfone demo data_samples
+	$(BIN)/sfone reproduce --data data_samples --out figures
 
 samples: venv
 	$(BIN)/sfone samples data_samples

@@ -6,6 +6,7 @@ Read any supported file with :func:`sfone.read`; list formats with :func:`sfone.
 __version__ = "0.1.0"
 
 from ._logging import set_log_level, set_progress
+from ._sanity import set_options
 from .exceptions import (
                          DataRepairWarning,
                          FormatError,
@@ -22,6 +23,6 @@ from .schema import validate
 
 __all__ = [
     "__version__", "read", "formats", "write_dataset", "to_nwb", "validate", "load_protocol",
-    "set_log_level", "set_progress", "SfoneError", "FormatError", "SchemaError",
+    "set_log_level", "set_progress", "set_options", "SfoneError", "FormatError", "SchemaError",
     "ProtocolError", "SfoneWarning", "DataRepairWarning", "QualityWarning",
 ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -18,16 +20,43 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def _owner_tag() -> str:
+    return f"{socket.gethostname().replace('.', '_')}-{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but belongs to someone else
+        return True
+    return True
+
+
+def _remove_stale_parts(dest: Path) -> None:
+    """Remove temporary outputs for ``dest`` left by killed writers on this host."""
+    host = socket.gethostname().replace(".", "_")
+    for part in dest.parent.glob(f".{glob.escape(dest.name)}.{glob.escape(host)}-*.part"):
+        pid = part.name[len(dest.name) + len(host) + 3:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove(part)
+
+
 @contextlib.contextmanager
 def atomic_path(dest):
     """Yield a temporary path next to ``dest``; on success it replaces ``dest`` atomically.
 
     Works for files and folders (zarr stores). On any exception the temporary output is removed
-    and an existing ``dest`` is left untouched.
+    and an existing ``dest`` is left untouched. A writer killed outright (SIGKILL, power loss)
+    leaves only a hidden ``.<name>.<host>-<pid>.*.part`` next to ``dest``, which the next
+    write of ``dest`` on this host removes.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    _remove_stale_parts(dest)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.{_owner_tag()}.", suffix=".part",
+                                    dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # the writer creates it (as a file or a folder)

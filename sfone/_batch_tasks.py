@@ -1,16 +1,85 @@
-"""Built-in batch tasks (see :mod:`sfone.batch`)."""
+"""Built-in batch tasks (see :mod:`sfone.batch`): convert, classify, dff, calorimetry-summary."""
 
 from __future__ import annotations
 
+import pandas as pd
+import xarray as xr
+
 from .batch import BatchTask, register_task
-from .cohort import Session
+from .cohort import Session, combine_per_roi
 
 
-def _convert(session: Session):
+def _read(session: Session) -> xr.Dataset:
     from .io import read
 
     return read(session.path, format=session.format)
 
 
-register_task(BatchTask(name="convert", run=_convert,
+def _classify(session: Session) -> xr.Dataset:
+    from .classify import label_responses
+    from .protocols import load_protocol
+
+    if session.runs is None:
+        raise ValueError(f"{session.subject}/{session.session}: the manifest gives no 'runs' "
+                         "file (start_s,end_s), which classify needs")
+    protocol = load_protocol(session.protocol) if session.protocol else None
+    return label_responses(_read(session), session.runs, protocol=protocol)
+
+
+def _dff(session: Session) -> xr.Dataset:
+    """Imaging dF/F; against the pre-run baseline of the protocol when runs are given."""
+    from .imaging import compute_dff
+    from .protocols import load_protocol
+
+    ds = _read(session)
+    if ds.attrs.get("modality") != "imaging":
+        raise ValueError(f"{session.path}: the dff batch task handles imaging sessions; use "
+                         "`sfone photometry dff` for photometry (it needs signal/control names)")
+    if session.runs is not None:
+        from .events import as_epochs
+
+        start = float(as_epochs(session.runs, recording=ds)["start"].values[0])
+        window = (load_protocol(session.protocol).baseline_s if session.protocol
+                  else (-600.0, 0.0))
+        dff = compute_dff(ds, baseline="window",
+                          baseline_window=(start + window[0], start + window[1]))
+    else:
+        dff = compute_dff(ds)
+    out = xr.Dataset({"dff": dff}, coords={c: ds.coords[c] for c in ds.coords
+                                          if set(ds.coords[c].dims) <= set(dff.dims)})
+    out.attrs = {k: v for k, v in ds.attrs.items() if isinstance(v, str | int | float)}
+    return out
+
+
+def _dff_summary(outputs: dict) -> xr.Dataset:
+    per_roi = {}
+    for key, ds in outputs.items():
+        dff = ds["dff"]
+        per_roi[key] = xr.Dataset({
+            "dff_mean": dff.mean("time").assign_attrs(units="1"),
+            "dff_sd": dff.std("time").assign_attrs(units="1"),
+            "dff_max": dff.max("time").assign_attrs(units="1")})
+    return combine_per_roi(per_roi)
+
+
+def _calorimetry_summary(session: Session) -> pd.DataFrame:
+    from .calorimetry import summarize_periods
+
+    return summarize_periods(_read(session), session.protocol)
+
+
+def _concat_tables(outputs: dict) -> pd.DataFrame:
+    return pd.concat([table.assign(session=key[1]) for key, table in outputs.items()],
+                     ignore_index=True)
+
+
+register_task(BatchTask(name="convert", run=_read,
                         description="read each session and store it as netCDF"))
+register_task(BatchTask(name="classify", run=_classify, combine=combine_per_roi,
+                        description="post-run labels per ROI (manifest columns runs, protocol)"))
+register_task(BatchTask(name="dff", run=_dff, combine=_dff_summary,
+                        description="imaging dF/F per session; combined per-ROI summary"))
+register_task(BatchTask(name="calorimetry-summary", run=_calorimetry_summary,
+                        combine=_concat_tables,
+                        description="CalR-exact period summary (manifest protocol = CalR "
+                                    "session file)"))

@@ -120,14 +120,18 @@ def baseline_percentile(trace: xr.DataArray, *, window_s: float = 60.0,
 
 def compute_dff(ds: xr.Dataset, *, baseline: str = "maximin", window_s: float = 60.0,
                 sigma_s: float = 1.0, percentile: float = 8.0,
+                baseline_window: tuple[float, float] | None = None,
                 neuropil_coefficient: float | None = None, min_baseline: float | None = None,
                 ) -> xr.DataArray:
     """dF/F = ``(Fc - F0) / F0`` over ``(roi, time)``, dimensionless (units ``"1"``).
 
     ``Fc`` is neuropil-corrected when ``Fneu`` exists (coefficient from the file unless
     ``neuropil_coefficient`` is given), else ``F``. ``F0`` is ``baseline="maximin"`` or
-    ``"percentile"``. Where ``F0 <= min_baseline`` (default: 0) dF/F is NaN and a
-    :class:`QualityWarning` says how many ROIs are affected.
+    ``"percentile"`` (rolling, over ``window_s``), or ``"window"``: one value per ROI, the median
+    of ``Fc`` over ``baseline_window = (start_s, end_s)``, e.g. the pre-run baseline. Rolling
+    baselines follow slow changes and so remove sustained post-run activity: use ``"window"``
+    before classifying post-run responses. Where ``F0 <= min_baseline`` (default: 0) dF/F is NaN
+    and a :class:`QualityWarning` says how many ROIs are affected.
     """
     fc = neuropil_correct(ds, coefficient=neuropil_coefficient) if "Fneu" in ds else ds["F"]
     fc.attrs.setdefault("fs", float(ds.attrs["fs"]))
@@ -136,14 +140,25 @@ def compute_dff(ds: xr.Dataset, *, baseline: str = "maximin", window_s: float = 
     elif baseline == "percentile":
         f0 = baseline_percentile(fc, window_s=window_s, percentile=percentile,
                                  fs=ds.attrs["fs"])
+    elif baseline == "window":
+        if baseline_window is None:
+            raise ValueError("baseline='window' needs baseline_window=(start_s, end_s)")
+        start, end = (float(v) for v in baseline_window)
+        inside = fc.sel(time=slice(start, end))
+        if inside.sizes["time"] == 0:
+            raise ValueError(f"baseline_window {baseline_window} s holds no frames (recording "
+                             f"{float(fc.time[0]):.1f}-{float(fc.time[-1]):.1f} s)")
+        f0 = inside.median("time")
+        f0.attrs = {"baseline": "window median", "baseline_window_s": [start, end]}
     else:
-        raise ValueError(f"baseline must be 'maximin' or 'percentile', got {baseline!r}")
+        raise ValueError("baseline must be 'maximin', 'percentile' or 'window', "
+                         f"got {baseline!r}")
     floor = 0.0 if min_baseline is None else float(min_baseline)
     valid = f0 > floor
     if not isinstance(valid.data, np.ndarray):
         bad_rois = None  # lazy: do not compute here
     else:
-        bad_rois = int((~valid).any("time").sum())
+        bad_rois = int((~valid).any([d for d in valid.dims if d == "time"]).sum())
     if bad_rois:
         warn(f"baseline F0 <= {floor} in {bad_rois} ROI(s); their dF/F is NaN there "
              "(dim cells or over-subtracted neuropil)", QualityWarning)

@@ -57,17 +57,52 @@ def describe(ds: xr.Dataset) -> dict[str, str]:
     return out
 
 
+def _summary_row(name: str, ds: xr.Dataset) -> dict[str, str]:
+    info = describe(ds)
+    keys = ("sizes", "duration", "sampling", "rois", "subjects", "epochs")
+    return {"file": name, "format": info["format"], "modality": info["modality"],
+            "summary": "; ".join(f"{k} {info[k]}" for k in keys if k in info)}
+
+
+def sample_entries(data_dir) -> list[Path]:
+    """Every readable recording under ``data_dir``: top-level files and folders, and the sessions
+    and runs files listed by the ``manifest.csv`` of cohort folders. Tables and notes excluded."""
+    entries = []
+    for entry in sorted(Path(data_dir).iterdir()):
+        if entry.name.startswith(".") or entry.suffix.lower() in NOT_RECORDINGS:
+            continue
+        if entry.is_dir() and (entry / "manifest.csv").is_file():
+            from .cohort import load_manifest
+
+            for session in load_manifest(entry / "manifest.csv"):
+                entries.append(session.path)
+                if session.runs is not None:
+                    entries.append(session.runs)
+        elif entry.is_dir() and entry.name == "tables":
+            continue
+        else:
+            entries.append(entry)
+    return entries
+
+
+NOT_RECORDINGS = {".md", ".txt", ".json", ".yaml", ".yml"}
+
+
 def read_all(data_dir) -> list[dict[str, str]]:
-    """Read every file or folder in ``data_dir`` (README and hidden files aside)."""
+    """Read every recording in ``data_dir`` (see :func:`sample_entries`) and every CSV table of
+    its ``tables/`` folder; one summary row each."""
+    import pandas as pd
+
     from .io import read
 
+    data_dir = Path(data_dir)
     rows = []
-    for entry in sorted(Path(data_dir).iterdir()):
-        if entry.name.startswith(".") or entry.suffix.lower() in {".md", ".txt", ".json"}:
-            continue
-        ds = read(entry)
-        info = describe(ds)
-        keys = ("sizes", "duration", "sampling", "rois", "subjects", "epochs")
-        rows.append({"file": entry.name, "format": info["format"], "modality": info["modality"],
-                     "summary": "; ".join(f"{k} {info[k]}" for k in keys if k in info)})
+    for entry in sample_entries(data_dir):
+        name = entry.resolve().relative_to(data_dir.resolve()).as_posix()
+        rows.append(_summary_row(name, read(entry)))
+    for table_path in sorted((data_dir / "tables").glob("*.csv")):
+        table = pd.read_csv(table_path)
+        rows.append({"file": str(table_path.relative_to(data_dir)), "format": "table",
+                     "modality": "table",
+                     "summary": f"{len(table)} rows; columns {', '.join(table.columns)}"})
     return rows

@@ -156,3 +156,26 @@ def test_batch_on_real_scheduler_equals_serial_run(cohort_dir, dask_cluster):
         name = f"{key[0]}__{key[1]}.nc"
         xr.testing.assert_identical(sfone.read(cohort_dir / "serial" / "sessions" / name),
                                     sfone.read(cohort_dir / "remote" / "sessions" / name))
+
+
+def test_classify_batch_combines_per_roi_labels_equal_to_direct_calls(tmp_path):
+    from sfone.classify import label_responses
+    from sfone.protocols import load_protocol
+
+    samples = Path(__file__).resolve().parents[1] / "data_samples" / "imaging_cohort"
+    manifest = samples / "manifest.csv"
+    lines = manifest.read_text().splitlines()[:3]  # two sessions keep the test short
+    rows = [lines[0]] + [",".join(str(samples / v) if i in (0, 5, 6) else v
+                                  for i, v in enumerate(line.split(","))) for line in lines[1:]]
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    result = run_batch(tmp_path / "m.csv", "classify", tmp_path / "out", workers=2)
+    assert len(result.done) == 2 and result.ok
+    table = xr.open_dataset(tmp_path / "out" / "combined.nc", engine="h5netcdf").load()
+    protocol = load_protocol(samples / "classification.yaml")
+    for subject, session in result.done:
+        direct = label_responses(sfone.read(samples / f"{subject}_{session}"),
+                                 samples / f"{subject}_{session}_runs.csv", protocol=protocol)
+        mine = table.where((table.subject == subject) & (table.session == session), drop=True)
+        assert list(mine["label"].values) == list(direct["label"].values)
+    csv = (tmp_path / "out" / "combined.csv").read_text().splitlines()
+    assert csv[0].startswith("unit,") and len(csv) == 1 + table.sizes["unit"]

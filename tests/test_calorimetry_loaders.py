@@ -267,3 +267,17 @@ def test_calr_r_output_reads_back_as_the_tse_data():
     np.testing.assert_array_equal(ref["ee"].values, tse["ee_vendor"].values)  # CalR copies H(3)
     np.testing.assert_allclose(ref["feed"].values, tse["feed"].values, atol=1e-12)
     assert ref["exp_hour"].values[0, :4].tolist() == [0, 1, 1, 2]
+
+
+def test_calr_session_without_diets_round_trips(tmp_path):
+    import pandas as pd
+
+    from sfone.io.calorimetry.calr import CalRSession, read_calr_session, write_calr_session
+
+    session = CalRSession(groups={"control": ["a", "b"], "treated": ["c"]}, light=(7, 19),
+                          subjects=pd.DataFrame({"total_mass": [30.0, 31.5, 28.0]},
+                                                index=pd.Index(["a", "b", "c"])))
+    back = read_calr_session(write_calr_session(session, tmp_path / "session.csv"))
+    assert back.groups == session.groups and back.diet_kcal_per_g == {}
+    assert back.light == (7.0, 19.0)
+    assert back.subjects.loc["b", "total_mass"] == 31.5

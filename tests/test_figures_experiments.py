@@ -113,7 +113,7 @@ def test_stress_figures_record_endpoint_and_profile_rows():
     at12 = timeseries[(timeseries["group"] == "control") & (timeseries["speed_m_min"] == 12)]
     assert frame.loc[("fig6", "rer", "control/12m_min"), "value"] == pytest.approx(
         at12["rer"].mean())
-    assert frame.loc[("fig6", "rer_group_x_speed", "all"), "test"] == "Welch t-test"
+    assert frame.loc[("fig6", "rer_panel_test", "all"), "test"] == "Welch t-test"
 
 
 def test_endurance_lines_are_daily_means_and_gain_is_last_minus_first():

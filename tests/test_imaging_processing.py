@@ -106,3 +106,20 @@ def test_dask_input_stays_lazy_and_equals_numpy():
     lazy = compute_dff(ds.chunk({"roi": 3}), window_s=10.0, baseline="percentile")
     assert type(lazy.data).__module__.startswith("dask")
     np.testing.assert_allclose(lazy.compute().values, eager.values)
+
+
+def test_dff_against_a_fixed_baseline_window_keeps_sustained_changes():
+    """A rolling baseline absorbs a sustained step; the pre-run window baseline keeps it."""
+    fs, n = 10.0, 6000
+    t = np.arange(n) / fs
+    f = np.where(t >= 300, 150.0, 100.0)[None, :] * np.ones((2, 1))
+    ds = xr.Dataset({"F": (("roi", "time"), f, {"units": "a.u."})},
+                    coords={"roi": [0, 1], "time": ("time", t, {"units": "s"}),
+                            "iscell": ("roi", [True, True])}, attrs={"fs": fs})
+    dff = compute_dff(ds, baseline="window", baseline_window=(0.0, 300.0))
+    np.testing.assert_allclose(dff.sel(time=slice(400, 600)).values, 0.5)
+    np.testing.assert_allclose(dff.sel(time=slice(0, 299)).values, 0.0)
+    rolling = compute_dff(ds, baseline="maximin", window_s=60.0)
+    assert float(rolling.sel(time=slice(450, 600)).mean()) < 0.05  # the step is gone
+    with pytest.raises(ValueError, match="holds no frames"):
+        compute_dff(ds, baseline="window", baseline_window=(900.0, 1000.0))

@@ -8,11 +8,12 @@ import xarray as xr
 
 import sfone
 from sfone.simulate.samples import write_samples
-from sfone.summary import read_all
+from sfone.summary import read_all, sample_entries
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
-SAMPLE_ENTRIES = sorted(p for p in SAMPLES.iterdir()
-                        if not p.name.startswith(".") and p.suffix not in {".md", ".txt", ".json"})
+TOP_LEVEL = sorted(p.name for p in SAMPLES.iterdir()
+                   if not p.name.startswith(".") and p.name != "README.md")
+SAMPLE_ENTRIES = sample_entries(SAMPLES)
 
 
 def _files(root: Path) -> list[Path]:
@@ -22,8 +23,7 @@ def _files(root: Path) -> list[Path]:
 
 def test_samples_regenerate_byte_for_byte(tmp_path):
     written = write_samples(tmp_path)
-    assert {p.relative_to(tmp_path).parts[0] for p in written} == {
-        p.name for p in SAMPLE_ENTRIES}
+    assert {p.relative_to(tmp_path).parts[0] for p in written} == set(TOP_LEVEL)
     assert _files(tmp_path) == _files(SAMPLES)
     mismatch = [str(rel) for rel in _files(SAMPLES)
                 if not filecmp.cmp(SAMPLES / rel, tmp_path / rel, shallow=False)]
@@ -35,7 +35,7 @@ def test_samples_stay_small():
     assert total < 20 * 1024**2
 
 
-@pytest.mark.parametrize("entry", SAMPLE_ENTRIES, ids=lambda p: p.name)
+@pytest.mark.parametrize("entry", SAMPLE_ENTRIES, ids=lambda p: p.relative_to(SAMPLES).as_posix())
 def test_every_sample_reads_and_round_trips_netcdf(entry, tmp_path):
     ds = sfone.read(entry)
     sfone.validate(ds)
@@ -44,6 +44,10 @@ def test_every_sample_reads_and_round_trips_netcdf(entry, tmp_path):
     assert back.attrs["source_format"] == ds.attrs["source_format"]
 
 
-def test_demo_summary_covers_every_sample():
+def test_demo_summary_covers_every_sample_and_table():
     rows = read_all(SAMPLES)
-    assert [r["file"] for r in rows] == [p.name for p in SAMPLE_ENTRIES]
+    tables = sorted((SAMPLES / "tables").glob("*.csv"))
+    assert [r["file"] for r in rows] == (
+        [p.relative_to(SAMPLES).as_posix() for p in SAMPLE_ENTRIES]
+        + [p.relative_to(SAMPLES).as_posix() for p in tables])
+    assert sum(r["modality"] == "imaging" for r in rows) >= 13  # 10 cohort sessions + 3 formats

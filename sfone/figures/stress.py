@@ -83,7 +83,7 @@ def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=Non
         handles.append(_MARK_HANDLES[y]())
         labels.append(_MARK_LABELS[y])
     ax.legend(handles, labels, loc="upper left")
-    annotate_corner(ax, test, prefix="Group × speed: ", y=1.08)
+    annotate_corner(ax, test, prefix="", y=1.08)  # the test names what it compares
     return ax
 
 
@@ -138,7 +138,7 @@ def figure_stress_test(timeseries: pd.DataFrame, endpoints: pd.DataFrame, *,
             profile = speed_profile(timeseries, column)
             profile.index = [f"{g}/{s:g}m_min" for g, s in profile.index]
             record_summary(stats, figure_id, column, profile)
-            record_test(stats, figure_id, f"{column}_group_x_speed", "all", result)
+            record_test(stats, figure_id, f"{y}_panel_test", "all", result)  # as the caller named it
         for column in ("vo2max", "max_speed_m_min", "crossover_speed_m_min"):
             data, quantity = scaled_column(endpoints, column)
             record_summary(stats, figure_id, quantity, group_summary(data, quantity, "group"))

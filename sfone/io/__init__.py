@@ -9,6 +9,7 @@ import pandas as pd
 import xarray as xr
 
 from .._logging import logger
+from .._sanity import set_options, unchanged_input
 from ..exceptions import FormatError
 from ..schema import validate
 from ._registry import (
@@ -24,7 +25,8 @@ from ._write import write_dataset
 __all__ = ["read", "formats", "register_format", "FormatInfo", "detect_format", "write_dataset"]
 
 
-def read(path, format: str | None = None, **options) -> xr.Dataset:
+def read(path, format: str | None = None, *, strict: bool | None = None,
+         **options) -> xr.Dataset:
     """Read a file or folder of any supported format into a contract-valid :class:`xarray.Dataset`.
 
     Parameters
@@ -33,8 +35,17 @@ def read(path, format: str | None = None, **options) -> xr.Dataset:
         A file, or a folder for folder formats (suite2p output, TDT block, zarr store).
     format : str, optional
         Format name from :func:`formats`; detected from the suffix and content when omitted.
+    strict : bool, optional
+        Raise :class:`~sfone.exceptions.FormatError` instead of a ``QualityWarning`` on
+        inconsistent sampling rates, gaps and implausible values (default: the global option,
+        see :func:`sfone.set_options`).
     **options
         Keyword options of the format's ``read_<format>`` function.
+
+    Raises
+    ------
+    FormatError
+        Also when the input changes (size or modification time) while it is read.
     """
     path = Path(path)
     if format is None:
@@ -50,7 +61,8 @@ def read(path, format: str | None = None, **options) -> xr.Dataset:
                           f"({hint})", path=path)
     check_reader_options(info, options)
     logger.info("reading %s as %s", path, info.name)
-    return validate(info.reader(path, **options))
+    with set_options(strict=strict), unchanged_input(path):
+        return validate(info.reader(path, **options))
 
 
 def formats() -> pd.DataFrame:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import xarray as xr
 
-from ..exceptions import FormatError
+from .._sanity import check_declared_size, guard_input
+from ..exceptions import FormatError, SchemaError
 from ..schema import validate
 from ._registry import FormatInfo, register_format
 
@@ -26,19 +27,40 @@ def _restore(ds: xr.Dataset, path: Path) -> xr.Dataset:
     if "sfone_version" not in ds.attrs:
         raise FormatError("not written by sfone: the attr 'sfone_version' is missing "
                           "(read other netCDF files with xarray.open_dataset)", path=path)
-    return validate(ds)
+    try:
+        return validate(ds)
+    except SchemaError as exc:
+        raise FormatError(f"the stored Dataset breaks the sfone data contract (edited or "
+                          f"damaged file): {exc}", path=path) from exc
 
 
+@guard_input
 def read_sfone_netcdf(path, *, chunks: dict | None = None) -> xr.Dataset:
-    """Read a netCDF file written by sfone (``sfone convert``, ``write_dataset``)."""
+    """Read a netCDF file written by sfone (``sfone convert``, ``write_dataset``).
+
+    The input is opened read-only without an HDF5 file lock; the declared size of the data is
+    checked against the file size before anything is loaded.
+    """
     path = Path(path)
     try:
-        ds = xr.open_dataset(path, engine="h5netcdf", chunks=chunks)
+        ds = xr.open_dataset(path, engine="h5netcdf", chunks=chunks, phony_dims="access",
+                             driver_kwds={"locking": False})
+    except Exception as exc:  # h5py/h5netcdf raise many types for a damaged file
+        raise FormatError(f"cannot open as netCDF: {type(exc).__name__}: {exc}",
+                          path=path) from exc
+    try:
+        check_declared_size(int(ds.nbytes), what="the netCDF variables", path=path)
         if chunks is None:
             ds = ds.load()
-            ds.close()
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"cannot open as netCDF: {exc}", path=path) from exc
+    except FormatError:
+        ds.close()
+        raise
+    except Exception as exc:  # damaged chunks surface only when the data are read
+        ds.close()
+        raise FormatError(f"cannot read the netCDF data: {type(exc).__name__}: {exc}",
+                          path=path) from exc
+    if chunks is None:
+        ds.close()
     return _restore(ds, path)
 
 
@@ -47,8 +69,11 @@ def read_sfone_zarr(path, *, chunks: dict | None = None) -> xr.Dataset:
     path = Path(path)
     try:
         ds = xr.open_zarr(path, chunks=chunks, consolidated=False)
+        check_declared_size(int(ds.nbytes), what="the zarr arrays", path=path)
         if chunks is None:
             ds = ds.load()
+    except FormatError:
+        raise
     except Exception as exc:  # zarr raises many types for a broken store
         raise FormatError(f"cannot open as zarr: {exc}", path=path) from exc
     return _restore(ds, path)
@@ -60,7 +85,7 @@ def _sniff_netcdf(path: Path) -> bool:
             return False
     import h5py
 
-    with h5py.File(path, "r") as h5:
+    with h5py.File(path, "r", locking=False) as h5:
         return "sfone_version" in h5.attrs
 
 

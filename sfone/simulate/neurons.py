@@ -10,7 +10,7 @@ activated fractions are exactly the requested ones (31.8 % and 53.2 % by default
 Model (all rates in events/s, times in s): Poisson calcium events per ROI at a baseline rate;
 activated cells raise the rate 2.5-4x during the post-run effect, inhibited cells lower it to
 10-30 % of baseline, low-rate cells (0.02-0.06 Hz) fall silent. Events are convolved with an
-exponential indicator kernel (decay 0.4-1.5 s); F = F0 + calcium + 0.7 x neuropil + AR(1) noise
+exponential indicator kernel (decay 0.4-1.5 s); F = F0 + calcium + 0.7 x Fneu + AR(1) noise
 with a 0.5-2 s time constant and a per-ROI SD (relative to the event amplitude) of 0.1-0.5
 (0.05-0.12 for the quiet low-rate cells).
 """
@@ -111,7 +111,8 @@ def _traces(rate, fs, rng, low_rate):
     neuropil = 0.3 * _ar1(rng.standard_normal((1, t)), np.array([20.0]), fs)
     fneu = 2.0 + neuropil + 0.05 * rng.standard_normal((n, t))
     f0 = rng.uniform(1.0, 3.0, n)[:, None]
-    f = f0 + calcium + NEUCOEFF * neuropil + noise
+    # contamination by the neuropil signal itself, so F - 0.7 Fneu = F0 + calcium + noise > 0
+    f = f0 + calcium + NEUCOEFF * fneu + noise
     return f.astype(np.float32), fneu.astype(np.float32), events.astype(np.float32)
 
 
@@ -202,7 +203,13 @@ def make_cohort(n_mice: int = 5, *, days=(1, 8), activated=(0.318, 0.532),
     rng = np.random.default_rng(random_state)
     sessions = []
     for day, act, inh in zip(days, activated, inhibited, strict=True):
-        n_cells = rng.integers(cells_per_mouse[0], cells_per_mouse[1] + 1, n_mice)
+        if isinstance(cells_per_mouse, dict):  # exact cells per mouse on each day
+            n_cells = np.asarray(cells_per_mouse[day], dtype=int)
+            if n_cells.size != n_mice:
+                raise ValueError(f"cells_per_mouse[{day}] lists {n_cells.size} mice, "
+                                 f"expected {n_mice}")
+        else:
+            n_cells = rng.integers(cells_per_mouse[0], cells_per_mouse[1] + 1, n_mice)
         n_act = _day_counts(n_cells, act)
         for mouse in range(n_mice):
             n = int(n_cells[mouse])

@@ -202,16 +202,14 @@ def read_calr_session(path) -> CalRSession:
         raise FormatError("not a CalR session file: no group1.. / group_names columns", path=path)
     n = len(group_columns)
     names = _column(table, "group_names", n)
-    if len(names) != n or "" in names:
+    if len(names) != n:
         raise FormatError(f"column 'group_names': found {names}, expected {n} names (one per "
                           f"group column)", path=path)
     groups = {name: [v for v in _column(table, col) if v not in ("", "NA")]
               for name, col in zip(names, group_columns, strict=True)}
-    calories = [_session_number(v, "dietCal", path) for v in _column(table, "dietCal", n)]
-    if "dietCal" in table and len(calories) != n:
-        raise FormatError(f"column 'dietCal': {len(calories)} value(s), expected {n} (one per "
-                          "group)", path=path)
-    diet = dict(zip(names, calories, strict=True)) if "dietCal" in table else {}
+    diet = {name: _session_number(value, "dietCal", path)
+            for name, value in zip(names, _column(table, "dietCal", n), strict=False)
+            if value not in ("", "NA")}
 
     def pair(column):
         values = [_session_number(v, column, path) for v in _column(table, column, 2)
@@ -225,8 +223,10 @@ def read_calr_session(path) -> CalRSession:
                             index=pd.Index([ids[i] for i in keep], name="subject"))
     options = {k: _column(table, k, 1)[0] for k in _OPTIONS if k in table}
     return CalRSession(groups=groups, diet_kcal_per_g=diet,
-                       diet_names=dict(zip(names, _column(table, "diet_names", n), strict=False)),
-                       colors=dict(zip(names, _column(table, "colors", n), strict=False)),
+                       diet_names={k: v for k, v in zip(names, _column(table, "diet_names", n),
+                                                        strict=False) if v not in ("", "NA")},
+                       colors={k: v for k, v in zip(names, _column(table, "colors", n),
+                                                    strict=False) if v not in ("", "NA")},
                        xrange=pair("xrange"), light=pair("light") or (6, 18),
                        subjects=subjects, options=options)
 

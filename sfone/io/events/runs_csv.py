@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._sanity import csv_parse_error
 from ...exceptions import FormatError
 from ...schema import make_events
 from .._registry import FormatInfo, register_format
@@ -26,7 +27,7 @@ def read_runs_csv(path) -> xr.Dataset:
     try:
         table = pd.read_csv(path, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise FormatError(f"cannot parse as a runs CSV: {exc}", path=path) from exc
+        raise csv_parse_error(exc, path=path, what="runs CSV") from exc
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:

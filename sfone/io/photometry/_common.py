@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from ..._logging import warn
+from ..._sanity import check_monotonic
 from ...exceptions import DataRepairWarning, FormatError
 from ...schema import finalize_dataset
 
@@ -55,16 +56,6 @@ def _drop_empty(channels: list[Channel], path) -> list[Channel]:
     return kept
 
 
-def _check_clock(time: np.ndarray, clock: str, path) -> None:
-    if not np.all(np.isfinite(time)):
-        raise FormatError(f"clock {clock!r}: {int(np.sum(~np.isfinite(time)))} non-finite "
-                          "timestamps; expected finite seconds", path=path)
-    if time.size > 1 and np.any(np.diff(time) <= 0):
-        bad = int(np.argmax(np.diff(time) <= 0))
-        raise FormatError(f"clock {clock!r}: timestamps not strictly increasing at sample "
-                          f"{bad + 1} ({time[bad]!r} then {time[bad + 1]!r})", path=path)
-
-
 def build_dataset(channels: list[Channel], *, path, source_format: str,
                   subject: str | None = None, session_start: str | None = None,
                   **attrs) -> xr.Dataset:
@@ -84,7 +75,7 @@ def build_dataset(channels: list[Channel], *, path, source_format: str,
         dim = dims[channel.clock]
         time = np.asarray(channel.time, dtype=np.float64)
         if dim not in coords:
-            _check_clock(time, channel.clock, path)
+            check_monotonic(time, what=f"clock {channel.clock!r}", path=path)
             coords[dim] = (dim, time, {"units": "s", "long_name": f"time of clock {channel.clock}"})
         elif coords[dim][1].shape != time.shape:
             raise FormatError(f"channel {channel.name!r} has {time.size} samples but its clock "

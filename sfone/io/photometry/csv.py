@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..._logging import logger
-from ...exceptions import FormatError
+from ..._logging import logger, warn
+from ..._sanity import csv_parse_error, guard_input, text_encoding
+from ...exceptions import DataRepairWarning, FormatError
 from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
 
@@ -65,15 +66,20 @@ def _time_info(name: str) -> tuple[str, str] | None:
 
 
 def _load(path: Path) -> pd.DataFrame:
-    text = read_head(path, 65536).decode("utf-8-sig", errors="replace").splitlines()
+    head = read_head(path, 65536)
+    encoding = text_encoding(head)
+    if encoding == "latin-1":
+        warn(f"{path}: not UTF-8 text; decoded as Latin-1 (a spreadsheet export in a Western "
+             "locale): check the column names", DataRepairWarning)
+    text = head.decode(encoding, errors="replace").splitlines()
     header = _header_row(text)
     if header is None:
         raise FormatError("no header row with column names found in the first "
                           f"{MAX_PREAMBLE} lines", path=path)
     try:
-        table = pd.read_csv(path, skiprows=header, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise FormatError(f"cannot parse as CSV: {exc}", path=path) from exc
+        table = pd.read_csv(path, skiprows=header, skipinitialspace=True, encoding=encoding)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise csv_parse_error(exc, path=path, what="photometry CSV") from exc
     table.columns = [str(c).strip() for c in table.columns]
     return table
 
@@ -124,6 +130,7 @@ def _channel_columns(table, clocks, channels) -> tuple[dict[str, str], list[str]
     return mapping, ignored
 
 
+@guard_input
 def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
                         time_units: str | None = None) -> xr.Dataset:
     """Read a CSV with time column(s) and channel columns into a photometry Dataset.
@@ -166,7 +173,8 @@ def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
 
 
 def _sniff(path: Path) -> bool:
-    lines = read_head(path, 16384).decode("utf-8-sig", errors="strict").splitlines()
+    head = read_head(path, 16384)
+    lines = head.decode(text_encoding(head)).splitlines()
     header = _header_row(lines)
     if header is None:
         return False

@@ -20,6 +20,7 @@ import h5py
 import numpy as np
 import xarray as xr
 
+from ..._sanity import check_declared_size, check_sampling_rate, guard_input
 from ...exceptions import FormatError
 from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
@@ -38,6 +39,27 @@ def _units_for(name: str) -> tuple[str, str]:
     return "V", "analog"
 
 
+def _load(dataset: h5py.Dataset, path, dtype=None) -> np.ndarray:
+    """A 1-D numeric dataset as an array, its declared size checked before anything is read."""
+    if dataset.ndim != 1 or dataset.dtype.kind not in "biuf":
+        raise FormatError(f"{dataset.name} is a {dataset.ndim}-D {dataset.dtype} dataset; "
+                          "expected a 1-D numeric vector", path=path)
+    check_declared_size(int(dataset.size) * dataset.dtype.itemsize, what=dataset.name, path=path)
+    try:
+        return np.asarray(dataset[()], dtype=dtype)
+    except (OSError, ValueError, TypeError) as exc:  # corrupt chunks, filters
+        raise FormatError(f"{dataset.name}: cannot read the data ({exc})", path=path) from exc
+
+
+def _time_vector(dataset: h5py.Dataset, path) -> np.ndarray:
+    """A clock's time vector (s); irregular steps are flagged against its median rate."""
+    time = _load(dataset, path, np.float64)
+    steps = np.diff(time)
+    if time.size > 2 and np.all(np.isfinite(time)) and np.all(steps > 0):
+        check_sampling_rate(time, 1.0 / float(np.median(steps)), what=dataset.name, path=path)
+    return time
+
+
 def _channel(name: str, values, time, clock: str) -> Channel:
     units, kind = _units_for(name)
     return Channel(name, np.asarray(values, dtype=float), time, clock, units, {"kind": kind})
@@ -45,19 +67,21 @@ def _channel(name: str, values, time, clock: str) -> Channel:
 
 def _read_v1(fh: h5py.File, path) -> list[Channel]:
     console = fh["Traces/Console"]
-    time = np.asarray(fh[V1_TIME], dtype=np.float64)
+    if not isinstance(fh[V1_TIME], h5py.Dataset):
+        raise FormatError(f"{V1_TIME} is a group; expected the time dataset", path=path)
+    time = _time_vector(fh[V1_TIME], path)
     channels = []
     for name, group in console.items():
         if name == "Time(s)" or not isinstance(group, h5py.Group):
             continue
-        if name not in group:
+        if not isinstance(group.get(name), h5py.Dataset):
             raise FormatError(f"/Traces/Console/{name} holds no dataset {name!r} (legacy Doric "
                               "layout puts each channel at /Traces/Console/<name>/<name>)",
                               path=path)
-        values = np.asarray(group[name])
-        if values.shape != time.shape:
-            raise FormatError(f"channel {name!r} has {values.size} samples but "
+        if group[name].shape != time.shape:
+            raise FormatError(f"channel {name!r} has {group[name].size} samples but "
                               f"{V1_TIME} has {time.size}", path=path)
+        values = _load(group[name], path)
         channels.append(_channel(name, values, time, "console"))
     return channels
 
@@ -82,7 +106,7 @@ def _read_v6(fh: h5py.File, path) -> list[Channel]:
     for group, leaf in zip(groups, leaf_names, strict=True):
         clock = leaf if leaf_names.count(leaf) == 1 else group.name.removeprefix(
             "/DataAcquisition/").replace("/", "_")
-        time = np.asarray(group["Time"], dtype=np.float64)
+        time = _time_vector(group["Time"], path)
         for name, item in group.items():
             if name == "Time" or not isinstance(item, h5py.Dataset) or item.ndim != 1:
                 continue
@@ -92,7 +116,7 @@ def _read_v6(fh: h5py.File, path) -> list[Channel]:
             label = leaf if name == "Values" else name
             if leaf_names.count(leaf) > 1:
                 label = f"{clock}_{label}" if name != "Values" else clock
-            channel = _channel(label, item[()], time, clock)
+            channel = _channel(label, _load(item, path), time, clock)
             channel.attrs["hdf5_path"] = item.name
             channels.append(channel)
     return channels
@@ -109,6 +133,16 @@ def _session_start(fh: h5py.File) -> str | None:
         return text
 
 
+def _read_layout(fh: h5py.File, path) -> tuple[str, list[Channel]]:
+    if isinstance(fh.get("DataAcquisition"), h5py.Group):
+        return "v6", _read_v6(fh, path)
+    if V1_TIME in fh and isinstance(fh.get("Traces/Console"), h5py.Group):
+        return "v1", _read_v1(fh, path)
+    raise FormatError(f"HDF5 file with top-level groups {sorted(fh.keys())}; expected "
+                      "'DataAcquisition' (Doric v6) or 'Traces/Console' (legacy)", path=path)
+
+
+@guard_input
 def read_doric(path) -> xr.Dataset:
     """Read a ``.doric`` file (legacy ``Traces/Console`` or v6 ``DataAcquisition``).
 
@@ -119,20 +153,19 @@ def read_doric(path) -> xr.Dataset:
     """
     path = Path(path)
     try:
-        fh = h5py.File(path, "r")
+        fh = h5py.File(path, "r", locking=False)  # never lock (or need write access to) the input
     except OSError as exc:
         raise FormatError(f"not a readable HDF5 file ({exc}); a .doric file is HDF5",
                           path=path) from exc
     with fh:
-        if "DataAcquisition" in fh:
-            layout, channels = "v6", _read_v6(fh, path)
-        elif V1_TIME in fh:
-            layout, channels = "v1", _read_v1(fh, path)
-        else:
-            raise FormatError(f"HDF5 file with top-level groups {sorted(fh.keys())}; expected "
-                              "'DataAcquisition' (Doric v6) or 'Traces/Console' (legacy)",
-                              path=path)
-        start = _session_start(fh)
+        try:
+            layout, channels = _read_layout(fh, path)
+            start = _session_start(fh)
+        except FormatError:
+            raise
+        except (OSError, KeyError, RuntimeError, ValueError, TypeError) as exc:
+            raise FormatError(f"damaged HDF5 structure ({type(exc).__name__}: {exc})",
+                              path=path) from exc
     return build_dataset(channels, path=path, source_format="doric", session_start=start,
                          doric_layout=layout)
 
@@ -140,7 +173,7 @@ def read_doric(path) -> xr.Dataset:
 def _sniff(path: Path) -> bool:
     if read_head(path, 8) != HDF5_MAGIC:
         return False
-    with h5py.File(path, "r") as fh:
+    with h5py.File(path, "r", locking=False) as fh:
         return "DataAcquisition" in fh or V1_TIME in fh
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import warn
+from ..._sanity import csv_parse_error, guard_input
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
@@ -59,7 +60,7 @@ def _load_table(path: Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise FormatError(f"cannot parse as CSV: {exc}", path=path) from exc
+        raise csv_parse_error(exc, path=path, what="Neurophotometrics CSV") from exc
 
 
 def _drop_unnamed(table: pd.DataFrame, path) -> pd.DataFrame:
@@ -109,7 +110,20 @@ def _warn_frame_gaps(table: pd.DataFrame, path) -> None:
              QualityWarning)
 
 
+def _check_frame_counter(table: pd.DataFrame, path) -> None:
+    """FrameCounter holds whole frame numbers; anything else means swapped or renamed columns."""
+    if "FrameCounter" not in table.columns:
+        return
+    counts = pd.to_numeric(table["FrameCounter"], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(counts) | (counts != np.round(counts)))
+    if bad.size:
+        raise FormatError(f"row {bad[0] + 1}, column 'FrameCounter': found "
+                          f"{table['FrameCounter'].iloc[bad[0]]}, expected a whole frame "
+                          "number (columns swapped or renamed?)", path=path)
+
+
 def _photometry_channels(table, time, path) -> list[Channel]:
+    _check_frame_counter(table, path)
     _warn_frame_gaps(table, path)
     state_col = "LedState" if "LedState" in table.columns else "Flags"
     flags = pd.to_numeric(table[state_col], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
@@ -160,6 +174,7 @@ def _digital_layout(columns) -> tuple[str, ...] | None:
     return next((layout for layout in DIGITAL_LAYOUTS if names == layout), None)
 
 
+@guard_input
 def read_npm(path, *, time_column: str | None = None,
              time_origin: float | None = None) -> xr.Dataset:
     """Read a Neurophotometrics photometry or digital-input file (CSV or IBL Parquet).

@@ -12,6 +12,7 @@ shares that clock. Continuous modes share one clock ``time``. Values are in volt
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from ..._logging import warn
+from ..._sanity import check_positive_rate, guard_input, quality_issue
 from ...exceptions import FormatError, QualityWarning
 from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
@@ -29,6 +31,8 @@ __all__ = ["read_ppd", "PPD_MODES"]
 LEGACY_HEADER_BYTES = 42
 LEGACY_VOLTS_SCALE = 1e9
 PAIRED_SINCE = (1, 1)
+MAX_RATE_HZ = {False: 1000.0, True: 260.0}  # pyPhotometry's limits: continuous, pulsed
+DURATION_TOLERANCE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def _version_tuple(version) -> tuple[int, ...]:
     """``0.2`` (float), ``"0.3"`` or ``"1.1.0"`` as comparable integers."""
     if version is None:
         return ()
-    return tuple(int(p) for p in str(version).split(".") if p.isdigit())
+    return tuple(int(p) for p in str(version).split(".") if p.isdigit() and len(p) < 10)
 
 
 def _legacy_header(raw: bytes) -> dict:
@@ -87,7 +91,48 @@ def _split_header(raw: bytes, path) -> tuple[dict, bytes]:
     if not isinstance(header, dict) or "sampling_rate" not in header:
         raise FormatError("header has no 'sampling_rate'; expected a pyPhotometry JSON header",
                           path=path)
-    return header, raw[2 + n_header:]
+    return _checked_header(header, path), raw[2 + n_header:]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _field_error(key: str, value, expected: str, path) -> FormatError:
+    return FormatError(f"header field {key!r} is {value!r}; expected {expected}", path=path)
+
+
+def _checked_header(header: dict, path) -> dict:
+    """Validate the types of the header fields the reader uses (before anything is allocated)."""
+    header["sampling_rate"] = check_positive_rate(header["sampling_rate"],
+                                                  what="header field 'sampling_rate'", path=path)
+    mode = header.get("mode")
+    if mode is not None and not isinstance(mode, str):
+        raise _field_error("mode", mode, "a mode name (text)", path)
+    for key in ("n_analog_signals", "n_digital_signals"):
+        value = header.get(key)
+        if value is not None and not (_is_number(value) and 0 <= value <= 16
+                                      and int(value) == value):
+            raise _field_error(key, value, "a whole number from 0 to 16", path)
+    if header.get("volts_per_division") is None:  # without it, counts would be labelled volts
+        raise _field_error("volts_per_division", header.get("volts_per_division"),
+                           "the ADC scale in volts per division", path)
+    for key, positive in (("volts_per_division", True), ("LED_current", False)):
+        value = header.get(key)
+        items = value if isinstance(value, list) else [value]
+        if value is not None and not (items and all(_is_number(v) and (v > 0 or not positive)
+                                                    for v in items)):
+            raise _field_error(key, value, f"a {'positive ' if positive else ''}number or a "
+                               "list of them", path)
+    vpd = header.get("volts_per_division")
+    n_inputs = PPD_MODES[mode].n_inputs if mode in PPD_MODES else 2
+    if isinstance(vpd, list) and len(vpd) < n_inputs:
+        raise _field_error("volts_per_division", vpd, f"one value per analog input ({n_inputs})",
+                           path)
+    for key in ("subject_ID", "date_time", "end_time"):
+        if header.get(key) is not None and not isinstance(header[key], str):
+            raise _field_error(key, header[key], "text", path)
+    return header
 
 
 def _mode_of(header: dict, path) -> _Mode:
@@ -107,7 +152,7 @@ def _mode_of(header: dict, path) -> _Mode:
 
 
 def _volts_per_division(header: dict, index: int) -> float:
-    vpd = header.get("volts_per_division", 1.0)
+    vpd = header["volts_per_division"]
     return float(vpd) if isinstance(vpd, int | float) else float(vpd[index])
 
 
@@ -131,8 +176,10 @@ def _channels(header: dict, words: np.ndarray, mode: _Mode, paired: bool) -> lis
             channels.append(Channel(f"analog_{i + 1}_baseline", baseline, time, clock, "V", attrs))
             volts = volts - baseline
             attrs = {**attrs, "note": "LED-on minus LED-off baseline"}
-        if header.get("LED_current") and i < len(header["LED_current"]):
-            attrs["LED_current_mA"] = float(header["LED_current"][i])
+        led = header.get("LED_current")
+        led = led if isinstance(led, list) else [led] * mode.n_inputs
+        if i < len(led) and led[i] is not None:
+            attrs["LED_current_mA"] = float(led[i])
         channels.append(Channel(f"analog_{i + 1}", volts, time, clock, "V", attrs))
         if i < n_digital:
             bits = (frames[:, column] & 1).astype(np.int8)
@@ -151,6 +198,27 @@ def _warn_zero_frames(words: np.ndarray, stride: int, path) -> None:
              QualityWarning)
 
 
+def _check_rate(header: dict, mode: _Mode, n_samples: int, path) -> None:
+    """Declared rate within the hardware's limits and consistent with date_time..end_time."""
+    fs = header["sampling_rate"]
+    limit = MAX_RATE_HZ[mode.pulsed]
+    if fs > limit:
+        quality_issue(f"header field 'sampling_rate' is {fs:g} Hz, above pyPhotometry's "
+                      f"{limit:g} Hz limit in {'pulsed' if mode.pulsed else 'continuous'} mode",
+                      path=path)
+    try:
+        start = _dt.datetime.fromisoformat(header["date_time"])
+        end = _dt.datetime.fromisoformat(header["end_time"])
+    except (KeyError, TypeError, ValueError):
+        return  # no usable end_time (older files): nothing to compare with
+    recorded, implied = (end - start).total_seconds(), n_samples / fs
+    if abs(recorded - implied) > max(DURATION_TOLERANCE_S, 0.02 * recorded):
+        quality_issue(f"{n_samples} samples at the declared {fs:g} Hz last {implied:.1f} s but "
+                      f"the header's date_time..end_time span {recorded:.1f} s: the declared "
+                      "sampling rate (or the file) is wrong", path=path)
+
+
+@guard_input
 def read_ppd(path) -> xr.Dataset:
     """Read a pyPhotometry ``.ppd`` file into a photometry Dataset (volts; digital lines 0/1).
 
@@ -172,6 +240,7 @@ def read_ppd(path) -> xr.Dataset:
         raise FormatError("no samples after the header", path=path)
     words = np.frombuffer(payload, dtype="<u2")
     _warn_zero_frames(words, stride_bytes // 2, path)
+    _check_rate(header, mode, len(payload) // stride_bytes, path)
     channels = _channels(header, words, mode, paired)
     return build_dataset(
         channels, path=path, source_format="ppd", subject=header.get("subject_ID"),

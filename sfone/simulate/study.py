@@ -1,0 +1,158 @@
+"""The study sample set: simulated raw files for reproducing the paper's comparisons.
+
+``write_samples`` writes, under ``data_samples/``:
+
+``imaging_cohort/``
+    Day-1 and day-8 imaging sessions of 5 mice in suite2p 1.x output format, one runs CSV per
+    session, ``classification.yaml`` (windows fitting these 25-min sessions) and ``manifest.csv``.
+    True post-run activated fractions: 35/110 = 31.8 % on day 1 and 58/109 = 53.2 % on day 8
+    (Kindel et al. 2026). The true label of every ROI is in ``cohort_truth.csv``, which the
+    pipeline never reads (it is for checking).
+``stress_test_cohort/``
+    One treadmill calorimetry CSV per mouse, 6 control and 6 SF1-silenced mice, and
+    ``manifest.csv``. Truth (per mouse in ``stress_truth.csv``): similar VO2max; silenced mice
+    cross RER 1.0 at a lower speed and reach exhaustion sooner and at a lower speed.
+``tables/``
+    Bdnf cell counts, endurance across training days, post-exercise glucose (CSV), and the CalR
+    session file (groups control/treated, masses, lights 07:00-19:00) of
+    ``calorimetry_promethion_macro.csv``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._atomic import atomic_path
+
+__all__ = ["write_samples", "COHORT_CELLS", "STRESS_GROUPS"]
+
+# cells per mouse on each day: 110 cells on day 1 (35 activated = 31.8 %), 109 on day 8
+# (58 activated = 53.2 %), the percentages of Kindel et al. 2026.
+COHORT_CELLS = {1: [22, 22, 22, 22, 22], 8: [22, 22, 22, 22, 21]}
+COHORT_FS_HZ = 2.0
+COHORT_WINDOWS = {"baseline_s": 300.0, "run_s": 300.0, "post_s": 900.0}
+STRESS_MICE_PER_GROUP = 6
+# group means; each mouse gets its own VO2max, crossover and exhaustion speed around them
+STRESS_GROUPS = {
+    "control": {"vo2max_ml_kg_h": 7200.0, "crossover_speed_m_min": 21.0,
+                "exhaustion_speed_m_min": 30.0},
+    "silenced": {"vo2max_ml_kg_h": 7150.0, "crossover_speed_m_min": 16.5,
+                 "exhaustion_speed_m_min": 25.0},
+}
+CLASSIFICATION_YAML = """\
+# Windows for the simulated 25-min sessions: 5 min baseline before the run, 5 min run,
+# 15 min post-run (the 0-15 min sub-window of protocols/classification.yaml). Other settings are
+# the sfone defaults (see protocols/classification.yaml for which are conventions).
+kind: classification
+name: sample cohort (5 min baseline, 15 min post-run)
+baseline_s: [-300.0, 0.0]
+run_s: [0.0, 300.0]
+post_run_s: [0.0, 900.0]
+method: test
+random_state: 0
+"""
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
+    return path
+
+
+def _imaging_cohort(out: Path) -> list[Path]:
+    from ..io.events.runs_csv import write_runs_csv
+    from .imaging import write_suite2p
+    from .neurons import make_cohort
+
+    sessions = make_cohort(5, cells_per_mouse=COHORT_CELLS, fs=COHORT_FS_HZ,
+                           random_state=2026, **COHORT_WINDOWS)
+    rows, truth, written = [], [], []
+    for session in sessions:
+        name = f"{session['mouse']}_day{session['day']}"
+        ds = session["dataset"]
+        folder = write_suite2p(ds, out / name)
+        runs = write_runs_csv(session["epochs"], out / f"{name}_runs.csv")
+        rows.append({"path": name, "subject": session["mouse"], "session": f"day{session['day']}",
+                     "day": session["day"], "group": "trained", "runs": runs.name,
+                     "protocol": "classification.yaml"})
+        truth.append(pd.DataFrame({"subject": session["mouse"], "day": session["day"],
+                                   "roi": ds["roi"].values,
+                                   "true_label": ds["true_label"].values}))
+        written += [folder, runs]
+    protocol = out / "classification.yaml"
+    protocol.write_text(CLASSIFICATION_YAML)
+    written.append(protocol)
+    written.append(_write_csv(pd.DataFrame(rows), out / "manifest.csv"))
+    written.append(_write_csv(pd.concat(truth, ignore_index=True), out / "cohort_truth.csv"))
+    return written
+
+
+def _stress_cohort(out: Path, protocol_path: Path) -> list[Path]:
+    from ..protocols import load_protocol
+    from .calorimetry import simulate_stress_test, write_treadmill_csv
+
+    protocol = load_protocol(protocol_path)
+    rng = np.random.default_rng(12)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, written, truth = [], [], []
+    for group, mean in STRESS_GROUPS.items():
+        for k in range(1, STRESS_MICE_PER_GROUP + 1):
+            mouse = {"vo2max_ml_kg_h": float(np.round(rng.normal(mean["vo2max_ml_kg_h"], 250))),
+                     "crossover_speed_m_min": float(
+                         np.round(rng.normal(mean["crossover_speed_m_min"], 1.0), 1)),
+                     "exhaustion_speed_m_min": float(
+                         mean["exhaustion_speed_m_min"] + rng.integers(-2, 3))}
+            test = simulate_stress_test(protocol, groups={group: mouse}, n_per_group=1,
+                                        random_state=int(rng.integers(2**31)))
+            subject = f"{group}{k}"
+            test = test.assign_coords(subject=[subject])
+            path = write_treadmill_csv(test, out / f"{subject}.csv", subject=0)
+            rows.append({"path": path.name, "subject": subject, "session": "stress_test",
+                         "group": group})
+            truth.append({"subject": subject, "group": group, **mouse})
+            written.append(path)
+    written.append(_write_csv(pd.DataFrame(truth), out / "stress_truth.csv"))
+    written.append(_write_csv(pd.DataFrame(rows), out / "manifest.csv"))
+    return written
+
+
+def _calr_session(out: Path) -> Path:
+    """CalR session file for ``calorimetry_promethion_macro.csv`` (groups, masses, lights)."""
+    from ..io.calorimetry.calr import CalRSession, write_calr_session
+    from .calorimetry import simulate_metabolic_cages
+
+    cages = simulate_metabolic_cages(random_state=7)  # the simulation behind that export
+    ids = [f"cage_{i + 1}" for i in range(cages.sizes["subject"])]
+    groups: dict[str, list[str]] = {}
+    for cage, group in zip(ids, cages["group"].values, strict=True):
+        groups.setdefault(str(group), []).append(cage)
+    subjects = pd.DataFrame({"total_mass": cages["body_mass"].values}, index=pd.Index(ids))
+    session = CalRSession(groups=groups, light=(7, 19), subjects=subjects)
+    out.mkdir(parents=True, exist_ok=True)
+    return write_calr_session(session, out / "calr_session_promethion.csv")
+
+
+def _tables(out: Path) -> list[Path]:
+    from .experiment_tables import (
+        make_bdnf_counts,
+        make_endurance_training,
+        make_post_exercise_glucose,
+    )
+
+    return [_calr_session(out),
+            _write_csv(make_bdnf_counts(random_state=3), out / "bdnf_counts.csv"),
+            _write_csv(make_endurance_training(random_state=4), out / "endurance_training.csv"),
+            _write_csv(make_post_exercise_glucose(random_state=5), out / "post_exercise_glucose.csv")]
+
+
+def write_samples(out_dir: Path) -> list[Path]:
+    """Write the study sample set (see the module docstring) into ``out_dir``."""
+    out_dir = Path(out_dir)
+    protocol = Path(__file__).resolve().parents[2] / "protocols" / "stress_test.yaml"
+    return (_imaging_cohort(out_dir / "imaging_cohort")
+            + _stress_cohort(out_dir / "stress_test_cohort", protocol)
+            + _tables(out_dir / "tables"))

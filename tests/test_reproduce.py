@@ -1,0 +1,124 @@
+"""`sfone reproduce` on data_samples: every stats.csv number checked by an independent
+recomputation from the outputs or the raw tables, and against the simulation's truth."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy import stats as sps
+
+from sfone.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data_samples"
+COLUMNS = ["figure", "quantity", "group", "value", "n", "ci_low", "ci_high", "test",
+           "statistic", "p_value"]
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reproduce")
+    result = CliRunner().invoke(main, ["reproduce", "--data", str(SAMPLES), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    stats = pd.read_csv(out / "stats.csv", keep_default_na=False, na_values=[""])
+    return out, stats, pd.read_csv(out / "labels.csv")
+
+
+def _row(stats, figure, quantity, group):
+    match = stats[(stats.figure == figure) & (stats.quantity == quantity) & (stats.group == group)]
+    assert len(match) == 1, (figure, quantity, group)
+    return match.iloc[0]
+
+
+def test_stats_csv_has_the_issue_columns(outputs):
+    _, stats, _ = outputs
+    assert list(stats.columns) == COLUMNS
+    assert set(stats.figure) == {f"fig{i}" for i in range(1, 11)}
+
+
+def test_fraction_activated_rows_equal_label_counts_and_truth(outputs):
+    _, stats, labels = outputs
+    truth = pd.read_csv(SAMPLES / "imaging_cohort" / "cohort_truth.csv")
+    for day, paper in (("day1", 0.318), ("day8", 0.532)):
+        mine = labels[labels.day == day]
+        row = _row(stats, "fig1", "fraction_activated", day)
+        assert row.value == pytest.approx((mine.label == "activated").mean(), abs=1e-9)
+        assert row.n == len(mine)
+        true_fraction = (truth[truth.day == int(day[3:])].true_label == "activated").mean()
+        assert true_fraction == pytest.approx(paper, abs=0.0005)  # 35/110, 58/109
+        assert abs(row.value - true_fraction) <= 0.05
+
+
+def test_labels_match_the_simulated_truth(outputs):
+    _, _, labels = outputs
+    truth = pd.read_csv(SAMPLES / "imaging_cohort" / "cohort_truth.csv")
+    truth["day"] = "day" + truth["day"].astype(str)
+    merged = labels.merge(truth, left_on=["subject", "day", "roi_in_session"],
+                          right_on=["subject", "day", "roi"])
+    assert len(merged) == len(labels) == len(truth)
+    assert (merged.label == merged.true_label).mean() >= 0.9
+
+
+def test_day1_vs_day8_tests_recomputed_with_scipy(outputs):
+    _, stats, labels = outputs
+    table = pd.crosstab(labels.day, labels.label)
+    chi2 = sps.chi2_contingency(table.to_numpy())
+    row = _row(stats, "fig1", "class_proportions", "day1_vs_day8")
+    assert row.statistic == pytest.approx(chi2.statistic, rel=1e-9)
+    assert row.p_value == pytest.approx(chi2.pvalue, rel=1e-9)
+    activated = (labels.label == "activated").groupby(labels.day).agg(["sum", "count"])
+    two_by_two = np.column_stack([activated["sum"], activated["count"] - activated["sum"]])
+    fisher = sps.fisher_exact(two_by_two)
+    row = _row(stats, "fig1", "fisher_activated_vs_not", "day1_vs_day8")
+    assert row.p_value == pytest.approx(fisher.pvalue, rel=1e-9)
+
+
+def test_per_mouse_paired_test_recomputed(outputs):
+    _, stats, labels = outputs
+    per_mouse = (labels.label == "activated").groupby([labels.subject, labels.day]).mean()
+    wide = per_mouse.unstack("day")
+    paired = sps.ttest_rel(wide["day1"], wide["day8"])
+    tests = stats[(stats.figure == "fig4") & stats.test.notna() & (stats.test != "")]
+    assert len(tests) == 1
+    assert abs(tests.iloc[0].statistic) == pytest.approx(abs(paired.statistic), rel=1e-9)
+    assert tests.iloc[0].p_value == pytest.approx(paired.pvalue, rel=1e-9)
+
+
+def test_bdnf_fractions_recomputed_from_the_count_table(outputs):
+    _, stats, _ = outputs
+    counts = pd.read_csv(SAMPLES / "tables" / "bdnf_counts.csv")
+    counts["fraction"] = counts.n_bdnf_sf1 / counts.n_sf1
+    for (region, condition), part in counts.groupby(["region", "condition"]):
+        row = _row(stats, "fig5", "fraction_bdnf_sf1", f"{region}/{condition}")
+        assert row.value == pytest.approx(part.fraction.mean(), rel=1e-9)
+        assert row.n == len(part)
+
+
+def test_stress_endpoints_recover_the_simulated_exhaustion_speeds(outputs):
+    _, stats, _ = outputs
+    truth = pd.read_csv(SAMPLES / "stress_test_cohort" / "stress_truth.csv")
+    for group, part in truth.groupby("group"):
+        row = _row(stats, "fig7", "max_speed_m_min", group)
+        assert row.value == pytest.approx(part.exhaustion_speed_m_min.mean(), rel=1e-9)  # 10 digits in CSV
+    row = _row(stats, "fig7", "max_speed_m_min", "control_vs_silenced")
+    expected = sps.mannwhitneyu(truth[truth.group == "control"].exhaustion_speed_m_min,
+                                truth[truth.group == "silenced"].exhaustion_speed_m_min)
+    assert row.p_value == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+def test_every_figure_in_three_formats_and_a_self_contained_report(outputs):
+    out, _, _ = outputs
+    pngs = sorted((out / "figures").glob("*.png"))
+    assert len(pngs) == 10
+    for png in pngs:
+        assert png.with_suffix(".svg").exists() and png.with_suffix(".pdf").exists()
+        from PIL import Image
+
+        assert round(Image.open(png).info["dpi"][0]) == 300
+    html = (out / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 10
+    assert not re.search(r'(src|href)="(?!data:|#)', html)
+    assert "0.1.0" in html or "sfone" in html
