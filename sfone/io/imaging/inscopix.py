@@ -26,10 +26,17 @@ from ...exceptions import DataRepairWarning, FormatError
 from ...schema import finalize_dataset, make_events
 from .._registry import FormatInfo, register_format
 from ._common import finite_columns, imaging_dataset, read_csv_strict
-from ._isxd import CELLSET_TYPE, read_isxd_cellset, read_isxd_header
+from ._isxd import (
+    CELLSET_TYPE,
+    EVENT_METRICS,
+    EVENTSET_TYPE,
+    read_isxd_cellset,
+    read_isxd_eventset,
+    read_isxd_header,
+)
 
-__all__ = ["read_inscopix", "read_inscopix_isxd", "read_inscopix_events", "read_gpio_table",
-           "STATUSES"]
+__all__ = ["read_inscopix", "read_inscopix_isxd", "read_inscopix_isxd_events", "events_to_grid",
+           "read_inscopix_events", "read_gpio_table", "STATUSES"]
 
 STATUSES = ("accepted", "undecided", "rejected")
 _STATUS_LABEL = "Time(s)/Cell Status"
@@ -150,6 +157,68 @@ def read_inscopix_isxd(path) -> xr.Dataset:
                             source_file=path, session_start=start, pipeline="inscopix",
                             Ly=int(cells["images"].shape[1]), Lx=int(cells["images"].shape[2]),
                             **attrs)
+
+
+def _metric_vars(metrics: np.ndarray) -> dict:
+    """The verified isx event metrics (NaN for a cell without metrics)."""
+    column = {name: metrics[:, j] for j, name in enumerate(EVENT_METRICS)}
+    return {"snr": ("roi", column["snr"], {"units": "1", "long_name": "isx event SNR"}),
+            "event_rate": ("roi", column["event_rate"],
+                           {"units": "Hz", "long_name": "isx event rate"})}
+
+
+def read_inscopix_isxd_events(path) -> xr.Dataset:
+    """Read an Inscopix ``.isxd`` event set (no ``isx`` needed) into an events Dataset.
+
+    Same layout as the event-set CSV export read by :func:`read_inscopix_events`: one epoch per
+    event with ``start == end`` (s from the recording start, exact to 1 µs), ``label`` = cell
+    name and ``value`` = amplitude (units from the file, e.g. "dF over noise"). Epoch coords
+    ``event_roi`` (the cell's ``roi``) and ``sample`` (index on the event set's grid,
+    ``time = sample / fs``). A second dimension ``roi`` lists every cell (also those without
+    events): ``cell_name``, ``iscell`` (True: event sets carry no statuses), ``n_events`` and
+    the isx event metrics ``snr`` and ``event_rate`` (Hz; NaN where the file stores none). Attrs ``fs`` (Hz) and
+    ``n_samples`` describe the grid; :func:`events_to_grid` gives the dense ``(roi, time)`` array.
+    """
+    path = Path(path)
+    ev = read_isxd_eventset(path)
+    units = ev["units"] or "a.u."
+    sample = np.rint(ev["offset_us"] / (ev["period"] * 1e6)).astype(np.int64)
+    late = np.flatnonzero(sample >= ev["n_samples"])
+    if late.size:
+        raise FormatError(f"event {late[0]} at {ev['offset_us'][late[0]]} µs lies after the last "
+                          f"of the event set's {ev['n_samples']} samples", path=path)
+    names, time = np.array(ev["names"]), ev["offset_us"] / 1e6
+    roi = _roi_ids(ev["names"])
+    ds = make_events(time, time, label=names[ev["cell"]], source_format="inscopix-isxd-events",
+                     source_file=path)
+    ds = ds.assign(value=("epoch", ev["value"], {"units": units, "long_name": "event amplitude"}),
+                   n_events=("roi", np.bincount(ev["cell"], minlength=names.size),
+                             {"units": "1", "long_name": "events of the cell"}),
+                   **_metric_vars(ev["metrics"]))
+    ds = ds.assign_coords(event_roi=("epoch", roi[ev["cell"]]), sample=("epoch", sample),
+                          roi=("roi", roi), cell_name=("roi", names),
+                          iscell=("roi", np.ones(names.size, dtype=bool)))
+    start = pd.Timestamp(ev["start_ns"], unit="ns", tz="UTC").isoformat()
+    return finalize_dataset(ds, modality="events", source_format="inscopix-isxd-events",
+                            source_file=path, session_start=start, event_kind="cell events",
+                            fs=1.0 / ev["period"], n_samples=ev["n_samples"], event_units=units)
+
+
+def events_to_grid(events: xr.Dataset) -> xr.DataArray:
+    """Dense ``(roi, time)`` event amplitudes of :func:`read_inscopix_isxd_events` output.
+
+    Amplitude at each event's sample, 0 elsewhere; ``time = arange(n_samples) / fs`` in s.
+    """
+    n_samples, fs = int(events.attrs["n_samples"]), float(events.attrs["fs"])
+    grid = np.zeros((events.sizes["roi"], n_samples), dtype=np.float32)
+    row = pd.Index(events["roi"].values).get_indexer(events["event_roi"].values)
+    grid[row, events["sample"].values] = events["value"].values
+    return xr.DataArray(grid, dims=("roi", "time"), name="events",
+                        coords={"roi": events["roi"].values, "cell_name": ("roi", events[
+                            "cell_name"].values), "time": ("time", np.arange(n_samples) / fs,
+                                                          {"units": "s"})},
+                        attrs={"units": events["value"].attrs["units"],
+                               "long_name": "event amplitude (0: no event)"})
 
 
 def _read_long(path: Path) -> tuple[pd.DataFrame, str]:
@@ -282,14 +351,23 @@ def _sniff_isxd(path: Path) -> bool:
     return read_isxd_header(path)[0].get("type") == CELLSET_TYPE
 
 
+def _sniff_isxd_events(path: Path) -> bool:
+    header = read_isxd_header(path)[0]
+    return header.get("type") == EVENTSET_TYPE and "channel list" in header
+
+
 register_format(FormatInfo(
     name="inscopix", modality="imaging", reader=read_inscopix, sniff=_sniff_traces,
     suffixes=(".csv",), description="Inscopix IDPS cell-set traces CSV"))
 register_format(FormatInfo(
     name="inscopix-isxd", modality="imaging", reader=read_inscopix_isxd, sniff=_sniff_isxd,
     suffixes=(".isxd",), description="Inscopix .isxd cell set (read without isx)",
-    hints={".isxd": "only .isxd cell sets are read; export movies, event sets and GPIO to CSV "
-                    "with Inscopix's isx package"}))
+    hints={".isxd": "only .isxd cell sets and event sets are read; export movies and GPIO to "
+                    "CSV with Inscopix's isx package"}))
+register_format(FormatInfo(
+    name="inscopix-isxd-events", modality="events", reader=read_inscopix_isxd_events,
+    sniff=_sniff_isxd_events, suffixes=(".isxd",),
+    description="Inscopix .isxd event set (read without isx)"))
 register_format(FormatInfo(
     name="inscopix-events", modality="events", reader=read_inscopix_events,
     sniff=_sniff_events, suffixes=(".csv",),
