@@ -22,7 +22,8 @@ from . import __version__
 from ._atomic import atomic_path
 from ._logging import logger, progress
 
-__all__ = ["reproduce", "ReproduceResult", "analyse_imaging_cohort", "welch_test", "mann_whitney"]
+__all__ = ["reproduce", "ReproduceResult", "analyse_imaging_cohort", "welch_test", "mann_whitney",
+           "mixed_interaction"]
 
 PERIRUN_WINDOW_S = (-300.0, 900.0)  # from 5 min before run end (the run) to 15 min after
 PERIRUN_BIN_S = 10.0  # display bins of the peri-run traces (classification uses every frame)
@@ -62,6 +63,19 @@ def mann_whitney(table: pd.DataFrame, value: str, group: str, order) -> dict:
     result = sps.mannwhitneyu(a, b, alternative="two-sided")
     return {"test": "Mann-Whitney U", "statistic": float(result.statistic),
             "p_value": float(result.pvalue)}
+
+
+def mixed_interaction(table: pd.DataFrame, value: str, time: str, *, categorical_time: bool
+                      ) -> dict:
+    """Group x time interaction in a linear mixed model with a random intercept per mouse
+    (statsmodels MixedLM, REML): Wald chi-square test of all interaction terms."""
+    import statsmodels.formula.api as smf
+
+    term = f"C({time})" if categorical_time else time
+    fit = smf.mixedlm(f"{value} ~ C(group) * {term}", table, groups=table["subject"]).fit()
+    row = fit.wald_test_terms(scalar=True).table.loc[f"C(group):{term}"]
+    return {"test": "mixed model, group x time (Wald chi2)", "statistic": float(row["statistic"]),
+            "p_value": float(row["pvalue"])}
 
 
 def _anova(table: pd.DataFrame, value: str, group: str = "group") -> dict:
@@ -201,7 +215,6 @@ def _table_figures(tables_dir, stats) -> dict:
 
     tables_dir = Path(tables_dir)
     endurance = pd.read_csv(tables_dir / "endurance_training.csv")
-    last_day = endurance[endurance["day"] == endurance["day"].max()]
     gains = training_gain(endurance)
     glucose = pd.read_csv(tables_dir / "post_exercise_glucose.csv")
     iauc = glucose_iauc(glucose)
@@ -209,14 +222,14 @@ def _table_figures(tables_dir, stats) -> dict:
     counts["fraction"] = counts["n_bdnf_sf1"] / counts["n_sf1"]
     bdnf_tests = {region: welch_test(part, "fraction", "condition", ("one_run", "sedentary"))
                   for region, part in counts.groupby("region")}
-    peak = glucose[glucose["time_min"] == 30]
     return {
         5: figure_bdnf(counts.drop(columns="fraction"), summary="mean", tests=bdnf_tests,
                        stats=stats),
-        8: figure_endurance(endurance, test=_anova(last_day, "distance_m"),
+        8: figure_endurance(endurance, test=mixed_interaction(endurance, "distance_m", "day",
+                                                              categorical_time=False),
                             gain_test=_anova(gains, "distance_gain_m"), stats=stats),
-        9: figure_glucose(glucose, test=welch_test(peak, "glucose_mg_dl", "group",
-                                                   ("control", "inhibit")),
+        9: figure_glucose(glucose, test=mixed_interaction(glucose, "glucose_mg_dl", "time_min",
+                                                         categorical_time=True),
                           auc_test=welch_test(iauc, "glucose_iauc", "group",
                                               ("control", "inhibit")), stats=stats),
     }

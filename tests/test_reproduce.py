@@ -122,3 +122,27 @@ def test_every_figure_in_three_formats_and_a_self_contained_report(outputs):
     assert html.count('src="data:image/png;base64,') == 10
     assert not re.search(r'(src|href)="(?!data:|#)', html)
     assert "0.1.0" in html or "sfone" in html
+
+
+def test_training_and_glucose_interactions_recomputed_from_the_tables(outputs):
+    import statsmodels.formula.api as smf
+
+    _, stats, _ = outputs
+    checks = [("fig8", "distance_m_group_x_day", "endurance_training.csv",
+               "distance_m ~ C(group) * day", "C(group):day"),
+              ("fig9", "glucose_group_x_time", "post_exercise_glucose.csv",
+               "glucose_mg_dl ~ C(group) * C(time_min)", "C(group):C(time_min)")]
+    for figure, quantity, name, formula, term in checks:
+        table = pd.read_csv(SAMPLES / "tables" / name)
+        fit = smf.mixedlm(formula, table, groups=table["subject"]).fit()
+        expected = fit.wald_test_terms(scalar=True).table.loc[term]
+        row = _row(stats, figure, quantity, "all")
+        assert row.statistic == pytest.approx(expected["statistic"], rel=1e-6)
+        assert row.p_value == pytest.approx(expected["pvalue"], rel=1e-6)
+    gains = pd.read_csv(SAMPLES / "tables" / "endurance_training.csv")
+    first = gains.sort_values("day").groupby("subject").first()
+    last = gains.sort_values("day").groupby("subject").last()
+    per_mouse = pd.DataFrame({"group": first.group, "gain": last.distance_m - first.distance_m})
+    anova = sps.f_oneway(*[g.gain for _, g in per_mouse.groupby("group")])
+    tests = stats[(stats.figure == "fig8") & (stats.test == "one-way ANOVA")]
+    assert len(tests) == 1 and tests.iloc[0].p_value == pytest.approx(anova.pvalue, rel=1e-6)

@@ -35,7 +35,7 @@ def plot_endurance_days(table: pd.DataFrame, *, value: str = "distance_m", order
     ``test``: optional precomputed group x day test (annotated above the axes).
     """
     ax = plot_group_timecourse(table, value, x="day", order=_present(table, order),
-                               xlabel="Training day", test=test, test_prefix="Group × day: ",
+                               xlabel="Training day", test=test, test_prefix="",
                                legend_loc="upper left", legend_room=0.15, ax=ax)
     days = np.unique(table["day"].to_numpy())
     if days.size <= 15 and np.issubdtype(days.dtype, np.number):
@@ -62,7 +62,7 @@ def plot_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, ax=Non
     return plot_group_timecourse(table, "glucose_mg_dl", x="time_min",
                                  order=_present(table, order),
                                  xlabel="Time after run (min)", test=test,
-                                 test_prefix="Group × time: ", legend_loc="lower right",
+                                 test_prefix="", legend_loc="lower right",
                                  legend_room=0.3, ax=ax)
 
 
