@@ -50,3 +50,13 @@ def test_oxymax_datetimes_bad_stamp_names_file_and_value():
     with pytest.raises(FormatError, match=r"cage\.csv.*|2/30/2024") as info:
         _oxymax_datetimes(text, "cage.csv")
     assert "2/30/2024" in str(info.value) and "cage.csv" in str(info.value)
+
+
+def test_without_pyarrow_the_general_parsers_are_used(monkeypatch):
+    import sfone.io.calorimetry.clams as clams
+
+    monkeypatch.setattr(clams, "pa", None)
+    numbers = pd.Series(["1", "ERR:0", " 2.5"], dtype="string")
+    np.testing.assert_array_equal(clams._column_number(numbers).to_numpy(), [1.0, np.nan, 2.5])
+    stamps = pd.Series(["3/2/2026 7:00:00 PM"], dtype="string")
+    assert clams._oxymax_datetimes(stamps, "cage.csv").iloc[0] == pd.Timestamp("2026-03-02 19:00")

@@ -22,8 +22,6 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import xarray as xr
 
 from ..._logging import warn
@@ -31,6 +29,12 @@ from ...exceptions import DataRepairWarning, FormatError
 from .._registry import FormatInfo, register_format
 from ._common import long_to_dataset, read_text, to_number
 from ._dates import _consistent, parse_datetimes
+
+try:  # optional (the parquet extra; pandas uses it for strings when installed): fast paths only
+    import pyarrow as pa
+    import pyarrow.compute as pc
+except ImportError:  # pragma: no cover - exercised only without pyarrow
+    pa = pc = None
 
 __all__ = ["read_clams", "read_clams_merged", "parse_clams_header"]
 
@@ -116,6 +120,8 @@ def _read_cage(path: Path) -> tuple[pd.DataFrame, dict, dict]:
 def _column_number(values: pd.Series) -> pd.Series:
     """``to_number`` of one CLAMS column; one arrow cast when every cell is a plain number or
     empty (the usual case, ~20x faster), else ``to_number`` (``ERR:0``, ``-``, ``NA`` ...)."""
+    if pa is None:
+        return to_number(values)
     try:
         numbers = pc.cast(pc.utf8_trim_whitespace(pa.array(values, type=pa.string())),
                           pa.float64())
@@ -132,6 +138,8 @@ def _oxymax_datetimes(text: pd.Series, path) -> pd.Series:
     """``parse_datetimes`` of the usual Oxymax stamps (``3/2/2026 7:05:00 PM``) with one
     vectorised arrow regex; any other layout, or dates that need CalR's day-first rule, goes
     through :func:`parse_datetimes`."""
+    if pa is None:
+        return parse_datetimes(text, path=path)
     try:
         parts = pc.extract_regex(pa.array(text, type=pa.string()), _US_12H)
         if parts.null_count:
