@@ -23,7 +23,12 @@ from sfone.io import detect_format, list_formats
 
 ROOT = Path(__file__).resolve().parents[1]
 HARDENED = {"registry", "ppd", "doric", "npm", "photometry-csv", "tdt", "runs-csv",
-            "sfone-netcdf", "sfone-zarr"}
+            "sfone-netcdf", "sfone-zarr", "boris", "pmat-events",
+            # imaging
+            "suite2p", "caiman", "inscopix", "inscopix-events", "gpio-table", "inscopix-isxd",
+            "inscopix-isxd-events", "nwb",
+            # calorimetry
+            "clams", "clams-merged", "tse", "promethion", "calr", "treadmill"}
 
 
 def _sample_sources() -> list[Path]:
