@@ -20,6 +20,7 @@ from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from ...schema import finalize_dataset
 from .._text import parse_table
+from ._plausibility import check_physiology, check_reading_intervals
 
 __all__ = ["VARIABLE_UNITS", "long_to_dataset", "read_text", "read_table", "to_number",
            "QC_IMPLAUSIBLE_RER", "QC_ANIMAL_REMOVED"]
@@ -239,6 +240,9 @@ def long_to_dataset(long: pd.DataFrame, meta: pd.DataFrame, *, path, source_form
                                  np.asarray(arrays["vco2"]) / np.asarray(arrays["vo2"]), np.nan)
     flags = quality_flags(arrays["vo2"], arrays["rer"])
     _warn_quality(flags, subjects, path)
+    check_physiology(arrays, flags, subjects, _body_mass(meta), source_format=source_format,
+                     path=path)
+    check_reading_intervals(stamps, subjects, path=path)
     data_vars = {}
     for name, values in arrays.items():
         units, long_name = VARIABLE_UNITS[name]
@@ -268,11 +272,16 @@ def long_to_dataset(long: pd.DataFrame, meta: pd.DataFrame, *, path, source_form
                             source_units=unit_text, **extra_attrs)
 
 
+def _body_mass(meta: pd.DataFrame) -> np.ndarray:
+    """Per-subject body mass (g), NaN where absent."""
+    return pd.to_numeric(meta.get("body_mass", pd.Series(np.nan, index=meta.index)),
+                         errors="coerce").to_numpy(dtype=float)
+
+
 def _coords(meta: pd.DataFrame, subjects, stamps, extra) -> dict:
     coords: dict = {"subject": ("subject", np.asarray(subjects, dtype=str)),
                     "datetime": (("subject", "time"), stamps, {"long_name": "wall-clock time"})}
-    mass = pd.to_numeric(meta.get("body_mass", pd.Series(np.nan, index=meta.index)),
-                         errors="coerce").to_numpy(dtype=float)
+    mass = _body_mass(meta)
     coords["body_mass"] = ("subject", mass, {"units": "g"})
     for column in meta.columns:
         if column == "body_mass":
