@@ -63,6 +63,8 @@ def _long_table(lines, sep, data, path):
     """Row-wise export: the table below the ``Date;Time;...`` header and its units line."""
     cells = _split(lines[data], sep)
     header = cells[:max(i for i, h in enumerate(cells) if h) + 1]
+    if data + 1 >= len(lines):
+        raise FormatError(f"header only: no data rows after line {data + 1}", path=path)
     units = dict(zip(header, _split(lines[data + 1], sep), strict=False))
     names = header + [f"_blank{i}" for i in range(len(cells) - len(header))]
     raw = read_table(lines[data + 2:], line_numbers=list(range(data + 3, len(lines) + 1)),
@@ -256,6 +258,10 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
     if animals is None:
         animals = pd.DataFrame({"Box": raw["Box"].unique(), "Animal No.": ids.unique()})
     meta = _meta(animals, decimal == ",", group_column, path)
+    repeated = sorted(set(meta.index[meta.index.duplicated()]))
+    if repeated:
+        raise FormatError(f"the animal table lists animal(s) {repeated} more than once; expected "
+                          "one row per animal", path=path)
     unknown = sorted(set(ids) - set(meta.index))
     if unknown:
         raise FormatError(f"animals {unknown} have data but are not in the animal table", path=path)
