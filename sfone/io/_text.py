@@ -70,7 +70,11 @@ def parse_table(lines: list[str], *, path, line_numbers: list[int] | None = None
     if not drop_cut_last_row:
         return table
     n_fields = kept[-1][1].count(sep) + 1  # of the last row (pandas pads short rows with "")
-    return _drop_cut_last_row(table, n_fields, min_fields or len(header), what, path)
+    table = _drop_cut_last_row(table, n_fields, min_fields or len(header), what, path)
+    if table.empty and not allow_empty:  # the only data row was cut off
+        raise FormatError(f"{what}: only the header line {kept[0][0]}, expected a header and "
+                          "data rows", path=path)
+    return table
 
 
 def _drop_cut_last_row(table: pd.DataFrame, n_fields: int, min_fields: int, what: str,

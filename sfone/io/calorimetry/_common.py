@@ -229,6 +229,10 @@ def long_to_dataset(long: pd.DataFrame, meta: pd.DataFrame, *, path, source_form
 
     if long.empty:
         raise FormatError("no data rows", path=path)
+    missing = [c for c in ("vo2", "vco2") if c not in long.columns]
+    if missing:
+        raise FormatError(f"no {' or '.join(missing)} column found; expected both VO2 and VCO2",
+                          path=path)
     _check_clock(long, path)
     subjects = [str(s) for s in meta.index]
     variables = [c for c in VARIABLE_UNITS if c in long.columns]

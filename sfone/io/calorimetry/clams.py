@@ -106,6 +106,10 @@ def _read_cage(path: Path) -> tuple[pd.DataFrame, dict, dict]:
     meta = parse_clams_header(head)
     if not header or "VO2" not in header:
         raise FormatError(f"no column header with VO2 after ':DATA' (found {header[:5]})", path=path)
+    missing = [c for c in ("DATE/TIME", "VCO2") if c not in header]
+    if missing:
+        raise FormatError(f"the column header after ':DATA' has no {', '.join(missing)}; "
+                          "expected DATE/TIME, VO2 and VCO2 columns", path=path)
     if not rows:
         raise FormatError("header only: no data rows between ':DATA' and ':EVENTS'", path=path)
     table = read_table([line for _, line in rows], line_numbers=[n for n, _ in rows], path=path,
