@@ -216,9 +216,11 @@ def read_clams_merged(path, *, group: dict[str, str] | None = None,
     table = table.rename(columns=names)
     id_column = next((c for c in ("EARTAG", "SUBJECT ID", "SUBJECT") if c in table.columns), None)
     mass_column = next((c for c in table.columns if c.startswith("SUBJECT MASS")), None)
-    if id_column is None or mass_column is None or "VO2" not in table.columns:
-        raise FormatError("merged CLAMS table needs EarTag (or Subject ID), 'Subject Mass [g]' and "
-                          f"'VO2' columns; found {', '.join(table.columns[:12])}", path=path)
+    if (id_column is None or mass_column is None
+            or not {"VO2", "VCO2", "DATE/TIME"} <= set(table.columns)):
+        raise FormatError("merged CLAMS table needs EarTag (or Subject ID), 'Subject Mass [g]', "
+                          "'DATE/TIME', 'VO2' and 'VCO2' columns; found "
+                          f"{', '.join(table.columns[:12])}", path=path)
     ids = table[id_column].astype("string").str.strip()
     lines = np.asarray(table.attrs["line_numbers"])
     empty = ids.str.upper().isin(["EMPTY", "REF", "REFERENCE"])

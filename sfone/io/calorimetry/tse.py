@@ -116,6 +116,10 @@ def _animal_table(lines, start, end, sep) -> pd.DataFrame:
 
 
 def _meta(animals: pd.DataFrame, decimal_comma: bool, group_column: str | None, path):
+    missing = [c for c in ("Box", "Animal No.") if c not in animals.columns]
+    if missing:
+        raise FormatError(f"the animal table has no {', '.join(missing)} column; found "
+                          f"{', '.join(map(str, animals.columns[:8]))}", path=path)
     weight = next((c for c in animals.columns if c.lower().startswith("weight")), None)
     meta = pd.DataFrame({
         "body_mass": to_number(animals[weight], decimal_comma=decimal_comma).to_numpy()
@@ -256,7 +260,9 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
                            for c in numeric})
     values = _check_or_repair(raw, values, first, repair, decimal, path)
     if animals is None:
-        animals = pd.DataFrame({"Box": raw["Box"].unique(), "Animal No.": ids.unique()})
+        boxes = raw["Box"] if "Box" in raw else pd.Series("", index=raw.index)
+        animals = pd.DataFrame({"Box": boxes.to_numpy(), "Animal No.": ids.to_numpy()}
+                               ).drop_duplicates("Animal No.")
     meta = _meta(animals, decimal == ",", group_column, path)
     repeated = sorted(set(meta.index[meta.index.duplicated()]))
     if repeated:
