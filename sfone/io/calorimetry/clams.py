@@ -214,6 +214,11 @@ def read_clams_merged(path, *, group: dict[str, str] | None = None,
                        skipinitialspace=True)
     names, unit_of = _merged_columns(table.columns)
     table = table.rename(columns=names)
+    columns = list(table.columns)
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise FormatError(f"merged CLAMS table: column(s) {repeated} appear twice once their "
+                          "units are removed; expected one column per variable", path=path)
     id_column = next((c for c in ("EARTAG", "SUBJECT ID", "SUBJECT") if c in table.columns), None)
     mass_column = next((c for c in table.columns if c.startswith("SUBJECT MASS")), None)
     if (id_column is None or mass_column is None
