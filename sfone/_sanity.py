@@ -6,6 +6,7 @@
 * :func:`check_monotonic`: time that does not strictly increase (always an error: the data
   contract cannot hold it, and re-ordering would guess).
 * :func:`check_range`: values outside a plausible range (kept, flagged, rows named).
+* :func:`check_regular_intervals`: uneven intervals between readings (rows named).
 * :func:`check_declared_size`: refuse a declared array size before allocating it.
 * :func:`unchanged_input`: detect a file (or folder) modified while it was being read.
 """
@@ -23,7 +24,8 @@ from ._logging import warn
 from .exceptions import FormatError, QualityWarning
 
 __all__ = ["set_options", "get_option", "quality_issue", "check_sampling_rate", "check_monotonic",
-           "check_range", "check_positive_rate", "check_declared_size", "unchanged_input",
+           "check_range", "outside_range", "describe_outside", "check_regular_intervals",
+           "uneven_intervals", "check_positive_rate", "check_declared_size", "unchanged_input",
            "guard_input", "csv_parse_error", "text_encoding"]
 
 _OPTIONS = {"strict": os.environ.get("SFONE_STRICT", "").lower() in {"1", "true", "yes", "on"},
@@ -133,15 +135,52 @@ def check_sampling_rate(time, fs: float, *, what: str, path, rtol: float = 0.01,
                       strict=strict)
 
 
+def outside_range(values, low: float, high: float) -> np.ndarray:
+    """Indices of the finite ``values`` outside ``[low, high]`` (NaN is never outside)."""
+    values = np.asarray(values, dtype=float)
+    return np.flatnonzero(np.isfinite(values) & ((values < low) | (values > high)))
+
+
+def describe_outside(values, low: float, high: float, *, what: str, units: str) -> str | None:
+    """``"<what>: <n> value(s) outside ... at row(s) <rows> (first <v>)"`` or None if none."""
+    values = np.asarray(values, dtype=float)
+    outside = outside_range(values, low, high)
+    if not outside.size:
+        return None
+    return (f"{what}: {outside.size} value(s) outside the plausible range [{low:g}, {high:g}] "
+            f"{units} at row(s) {_rows(outside)} (first {values[outside[0]]:g})")
+
+
 def check_range(values, low: float, high: float, *, what: str, units: str, path,
                 strict: bool | None = None) -> None:
     """Flag (keep) finite values outside ``[low, high]``, naming the rows."""
-    values = np.asarray(values, dtype=float)
-    outside = np.flatnonzero(np.isfinite(values) & ((values < low) | (values > high)))
-    if outside.size:
-        quality_issue(f"{what}: {outside.size} value(s) outside the plausible range "
-                      f"[{low:g}, {high:g}] {units} at row(s) {_rows(outside)} (first "
-                      f"{values[outside[0]]:g}); kept", path=path, strict=strict)
+    problem = describe_outside(values, low, high, what=what, units=units)
+    if problem:
+        quality_issue(f"{problem}; kept", path=path, strict=strict)
+
+
+def check_regular_intervals(time, *, what: str, path, tolerance: float = 0.5,
+                            strict: bool | None = None) -> None:
+    """Flag intervals of ``time`` (s) more than ``tolerance`` times the median away from it
+    (missing readings, pauses, merged runs), naming the samples; nothing for < 3 samples."""
+    problem = uneven_intervals(time, what=what, tolerance=tolerance)
+    if problem:
+        quality_issue(problem, path=path, strict=strict)
+
+
+def uneven_intervals(time, *, what: str, tolerance: float = 0.5) -> str | None:
+    """Description of the uneven intervals of ``time`` (s), None if even (see
+    :func:`check_regular_intervals`)."""
+    time = np.asarray(time, dtype=float)
+    if time.size < 3:
+        return None
+    step = np.diff(time)
+    median = float(np.median(step))
+    uneven = np.flatnonzero(np.abs(step - median) > tolerance * median) + 1
+    if not uneven.size:
+        return None
+    return (f"{what}: readings are not evenly spaced: intervals from {step.min():.6g} s to "
+            f"{step.max():.6g} s (median {median:.6g} s) at row(s) {_rows(uneven)}")
 
 
 def check_declared_size(n_bytes: int, *, what: str, path) -> None:

@@ -1,4 +1,5 @@
-"""Hypothesis fuzzing of the photometry, runs-csv and sfone-netcdf parsers.
+"""Hypothesis fuzzing of the photometry, imaging and calorimetry text, runs-csv and sfone-netcdf
+parsers.
 
 Every mutated file (bytes flipped, cut, inserted, header fields edited) must give a valid Dataset
 or one of sfone's own errors naming the file; any other exception is a bug. ``make test`` runs a
@@ -182,6 +183,60 @@ def test_fuzz_csv_fields_of_vendor_files(key):
 
     @FUZZ
     @given(payload=csv_edits(data))
+    def run(payload):
+        _check(payload, name, fmt)
+
+    run()
+
+
+def _head(data: bytes, n_lines: int) -> bytes:
+    """The first ``n_lines`` lines (a small but complete file keeps each example fast)."""
+    return b"\n".join(data.split(b"\n")[:n_lines]) + b"\n"
+
+
+def _fixture(name: str) -> bytes:
+    from shared_fixtures import fixture_path
+
+    return fixture_path("calorimetry", name).read_bytes()
+
+
+#: text parsers of imaging and calorimetry: key -> (file name, format, bytes source)
+TEXT_PARSERS = {
+    "clams": ("calorimetry_clams_cage0101.csv", "clams",
+              lambda: _head(_sample("calorimetry_clams_cage0101.csv"), 60)),
+    "treadmill": ("stress_test_WT.csv", "treadmill", lambda: _head(_sample("stress_test_WT.csv"),
+                                                                   60)),
+    "promethion": ("calorimetry_promethion_macro.csv", "promethion",
+                   lambda: _head(_sample("calorimetry_promethion_macro.csv"), 30)),
+    "inscopix": ("imaging_inscopix_session.csv", "inscopix",
+                 lambda: _head(_sample("imaging_inscopix_session.csv"), 30)),
+    "inscopix_events": ("events.csv", "inscopix-events",
+                        lambda: b"Time (s), Cell Name, Value\n0.5, C000, 1.0\n1.25, C001, 2.5\n"
+                                b"3.0, C000, 0.75\n"),
+    "gpio_table": ("gpio.csv", "gpio-table",
+                   lambda: b"Time(s),GPIO-1,EX_LED\n0.0,0,1\n0.5,1,1\n1.0,1,0\n1.5,0,0\n"),
+    "tse": ("tse.csv", "tse", lambda: _head(_fixture("tse_labmaster_v5.9.9_comma_us.csv"), 50)),
+    "tse_semicolon": ("tse.csv", "tse", lambda: _head(_fixture(
+        "tse_labmaster_v6.3.3_semicolon_decimalcomma_ucp1ko.csv"), 50).decode("latin-1")
+        .encode("utf-8")),
+    "calr": ("calr.csv", "calr",
+             lambda: _head(_fixture("calr_standard_mmpc_ucdavis_week12.csv"), 30)),
+    "clams_merged": ("merged.csv", "clams-merged",
+                     lambda: _head(_fixture("clams_merged_long_auwerx_b6aging.csv"), 30)),
+}
+#: fewer examples than the photometry parsers in ``make test`` (many parsers; ``make fuzz``
+#: sets SFONE_FUZZ_EXAMPLES for all)
+FUZZ_TEXT = settings(FUZZ, max_examples=int(os.environ.get("SFONE_FUZZ_EXAMPLES", "40")))
+
+
+@pytest.mark.parametrize("mutate", [byte_mutations, csv_edits], ids=["bytes", "fields"])
+@pytest.mark.parametrize("key", sorted(TEXT_PARSERS))
+def test_fuzz_imaging_and_calorimetry_text(key, mutate):
+    name, fmt, source = TEXT_PARSERS[key]
+    data = source()
+
+    @FUZZ_TEXT
+    @given(payload=mutate(data))
     def run(payload):
         _check(payload, name, fmt)
 

@@ -155,7 +155,7 @@ BAD_CSV = [
      "expected 'Time \\(s\\), Channel Name, Value'"),
     # decimal commas: a row with more fields than the header
     (read_inscopix_events, "Time (s), Cell Name, Value\n393,79, C000, 9,9\n",
-     "line 2 has 5 fields, expected 3 as in the header"),
+     "line 2 has 5 fields, expected 3 \\(as many as the header\\)"),
     # unparseable / infinite times and values name their line, column and text
     (read_inscopix_events, "Time (s), Cell Name, Value\n0.5, C000, 1.0\n\n6inf.9, C001, 2\n",
      "line 4, column 'Time \\(s\\)': found '6inf.9', expected a finite number"),

@@ -8,7 +8,6 @@ the provenance.
 
 from __future__ import annotations
 
-import io
 import re
 import warnings
 from pathlib import Path
@@ -20,6 +19,8 @@ import xarray as xr
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from ...schema import finalize_dataset
+from .._text import parse_table
+from ._plausibility import check_physiology, check_reading_intervals
 
 __all__ = ["VARIABLE_UNITS", "long_to_dataset", "read_text", "read_table", "to_number",
            "QC_IMPLAUSIBLE_RER", "QC_ANIMAL_REMOVED"]
@@ -73,75 +74,10 @@ def read_text(path: Path) -> str:
 def read_table(lines: list[str], *, path, line_numbers: list[int] | None = None,
                what: str = "data table", sep: str = ",", names: list[str] | None = None,
                skipinitialspace: bool = False, min_fields: int | None = None) -> pd.DataFrame:
-    """Parse text lines into a table of strings, strictly; every failure is a ``FormatError``.
-
-    Blank lines are skipped. Without ``names`` the first line is the header: names must be unique
-    and non-empty. A row with more fields than the header (or ``names``) is an error naming its
-    line (decimal commas in a comma-separated file, merged lines); rows with fewer are padded.
-
-    Parameters
-    ----------
-    lines : list of str
-        The table's lines, header first unless ``names`` is given.
-    line_numbers : list of int, optional
-        1-based line number in the file of each entry of ``lines`` (default: 1, 2, ...).
-    what : str
-        Name of the table in error messages (e.g. "data block after ':DATA'").
-    min_fields : int, optional
-        Fields of a complete row (default: all columns). A shorter LAST row is a file cut off
-        mid-line and is dropped with a ``DataRepairWarning``.
-    """
-    numbers = list(line_numbers) if line_numbers is not None else list(range(1, len(lines) + 1))
-    kept = [(n, line) for n, line in zip(numbers, lines, strict=True) if line.strip(sep + " \t")]
-    if not kept or (names is None and len(kept) < 2):
-        found = f"only the header line {kept[0][0]}" if kept else "no header or data lines"
-        raise FormatError(f"{what}: {found}, expected a header and data rows", path=path)
-    if names is not None:  # a stand-in header line: pandas then refuses longer rows
-        kept.insert(0, (0, sep.join(f"c{i}" for i in range(len(names)))))
-    text = "\n".join(line for _, line in kept)
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, index_col=False,
-                            skipinitialspace=skipinitialspace, skip_blank_lines=False,
-                            keep_default_na=False)
-    except pd.errors.ParserError as exc:
-        raise FormatError(f"{what}: {_renumber(str(exc), [n for n, _ in kept])}",
-                          path=path) from None
-    header = list(names) if names is not None else [str(h).strip() for h in table.iloc[0]]
-    repeated = sorted({h for h in header if header.count(h) > 1})
-    if repeated:
-        where = f"header (line {kept[0][0]})" if names is None else "column header"
-        raise FormatError(f"{what}: the {where} repeats the name(s) {repeated}; expected "
-                          "unique names", path=path)
-    table = table.iloc[1:].reset_index(drop=True)
-    table.columns = header
-    table.attrs["line_numbers"] = [n for n, _ in kept[1:]]
-    n_fields = kept[-1][1].count(sep) + 1  # of the last row (pandas pads short rows with "")
-    return _drop_cut_last_row(table, n_fields, min_fields or len(header), what, path)
-
-
-def _drop_cut_last_row(table: pd.DataFrame, n_fields: int, min_fields: int, what: str,
-                       path) -> pd.DataFrame:
-    """A last row with fewer fields than the header is a file cut off mid-line: drop it, warn."""
-    if table.empty or n_fields >= min_fields:
-        return table
-    line = table.attrs["line_numbers"][-1]
-    warn(f"{path}: {what}: the last line ({line}) has only {n_fields} of {min_fields} fields "
-         "(file cut off?); dropped", DataRepairWarning)
-    lines = table.attrs["line_numbers"][:-1]
-    table = table.iloc[:-1].copy()
-    table.attrs["line_numbers"] = lines
-    return table
-
-
-def _renumber(message: str, file_lines: list[int]) -> str:
-    """Pandas' "line N" (N-th parsed line) -> "line <file line>"; a hint for the usual cause."""
-    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
-    if not match:
-        return message
-    expected, index, seen = (int(g) for g in match.groups())
-    line = file_lines[index - 1] if 0 < index <= len(file_lines) else index
-    return (f"line {line} has {seen} fields, expected {expected} (as many as the header); "
-            "decimal commas in a comma-separated file or a damaged line?")
+    """Parse text lines into a table of strings (see :func:`sfone.io._text.parse_table`): a
+    header and data rows are required and a shorter last row (file cut off) is dropped."""
+    return parse_table(lines, path=path, line_numbers=line_numbers, what=what, sep=sep,
+                       names=names, skipinitialspace=skipinitialspace, min_fields=min_fields)
 
 
 def to_number(values: pd.Series, *, decimal_comma: bool = False, path=None) -> pd.Series:
@@ -293,6 +229,10 @@ def long_to_dataset(long: pd.DataFrame, meta: pd.DataFrame, *, path, source_form
 
     if long.empty:
         raise FormatError("no data rows", path=path)
+    missing = [c for c in ("vo2", "vco2") if c not in long.columns]
+    if missing:
+        raise FormatError(f"no {' or '.join(missing)} column found; expected both VO2 and VCO2",
+                          path=path)
     _check_clock(long, path)
     subjects = [str(s) for s in meta.index]
     variables = [c for c in VARIABLE_UNITS if c in long.columns]
@@ -304,6 +244,9 @@ def long_to_dataset(long: pd.DataFrame, meta: pd.DataFrame, *, path, source_form
                                  np.asarray(arrays["vco2"]) / np.asarray(arrays["vo2"]), np.nan)
     flags = quality_flags(arrays["vo2"], arrays["rer"])
     _warn_quality(flags, subjects, path)
+    check_physiology(arrays, flags, subjects, _body_mass(meta), source_format=source_format,
+                     path=path)
+    check_reading_intervals(stamps, subjects, path=path)
     data_vars = {}
     for name, values in arrays.items():
         units, long_name = VARIABLE_UNITS[name]
@@ -333,11 +276,16 @@ def long_to_dataset(long: pd.DataFrame, meta: pd.DataFrame, *, path, source_form
                             source_units=unit_text, **extra_attrs)
 
 
+def _body_mass(meta: pd.DataFrame) -> np.ndarray:
+    """Per-subject body mass (g), NaN where absent."""
+    return pd.to_numeric(meta.get("body_mass", pd.Series(np.nan, index=meta.index)),
+                         errors="coerce").to_numpy(dtype=float)
+
+
 def _coords(meta: pd.DataFrame, subjects, stamps, extra) -> dict:
     coords: dict = {"subject": ("subject", np.asarray(subjects, dtype=str)),
                     "datetime": (("subject", "time"), stamps, {"long_name": "wall-clock time"})}
-    mass = pd.to_numeric(meta.get("body_mass", pd.Series(np.nan, index=meta.index)),
-                         errors="coerce").to_numpy(dtype=float)
+    mass = _body_mass(meta)
     coords["body_mass"] = ("subject", mass, {"units": "g"})
     for column in meta.columns:
         if column == "body_mass":

@@ -42,11 +42,11 @@ def parse_datetimes(text: pd.Series, *, path, column: str = "DATE/TIME",
             if day_first is None and not _consistent(parsed):
                 fallback = fallback if fallback is not None else parsed
                 continue
-            return parsed.astype("datetime64[ns]")
+            return _as_ns(parsed, column, path)
         if best is None or parsed.notna().sum() > best[1].notna().sum():
             best = (fmt, parsed)
     if fallback is not None:
-        return fallback.astype("datetime64[ns]")
+        return _as_ns(fallback, column, path)
     fmt, parsed = best
     bad = parsed.isna().to_numpy()
     i = int(bad.argmax())
@@ -56,3 +56,14 @@ def parse_datetimes(text: pd.Series, *, path, column: str = "DATE/TIME",
               "'2017-12-05 10:31:00'")
     raise FormatError(f"column {column!r}, {where}: cannot parse timestamp {text.iloc[i]!r} "
                       f"({int(bad.sum())} such row(s)); {layout}", path=path)
+
+
+def _as_ns(parsed: pd.Series, column, path) -> pd.Series:
+    """Nanosecond datetimes; a date outside 1677-2262 (a damaged year) is a ``FormatError``."""
+    try:
+        return parsed.astype("datetime64[ns]")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        latest, earliest = parsed.max(), parsed.min()
+        raise FormatError(f"column {column!r}: timestamps from {earliest} to {latest} are "
+                          "outside the years 1677-2262; expected real dates (a damaged year?)",
+                          path=path) from None

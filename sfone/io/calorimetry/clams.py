@@ -112,6 +112,10 @@ def _read_cage(path: Path) -> tuple[pd.DataFrame, dict, dict]:
     meta = parse_clams_header(head)
     if not header or "VO2" not in header:
         raise FormatError(f"no column header with VO2 after ':DATA' (found {header[:5]})", path=path)
+    missing = [c for c in ("DATE/TIME", "VCO2") if c not in header]
+    if missing:
+        raise FormatError(f"the column header after ':DATA' has no {', '.join(missing)}; "
+                          "expected DATE/TIME, VO2 and VCO2 columns", path=path)
     if not rows:
         raise FormatError("header only: no data rows between ':DATA' and ':EVENTS'", path=path)
     table = read_table([line for _, line in rows], line_numbers=[n for n, _ in rows], path=path,
@@ -261,11 +265,18 @@ def read_clams_merged(path, *, group: dict[str, str] | None = None,
                        skipinitialspace=True)
     names, unit_of = _merged_columns(table.columns)
     table = table.rename(columns=names)
+    columns = list(table.columns)
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise FormatError(f"merged CLAMS table: column(s) {repeated} appear twice once their "
+                          "units are removed; expected one column per variable", path=path)
     id_column = next((c for c in ("EARTAG", "SUBJECT ID", "SUBJECT") if c in table.columns), None)
     mass_column = next((c for c in table.columns if c.startswith("SUBJECT MASS")), None)
-    if id_column is None or mass_column is None or "VO2" not in table.columns:
-        raise FormatError("merged CLAMS table needs EarTag (or Subject ID), 'Subject Mass [g]' and "
-                          f"'VO2' columns; found {', '.join(table.columns[:12])}", path=path)
+    if (id_column is None or mass_column is None
+            or not {"VO2", "VCO2", "DATE/TIME"} <= set(table.columns)):
+        raise FormatError("merged CLAMS table needs EarTag (or Subject ID), 'Subject Mass [g]', "
+                          "'DATE/TIME', 'VO2' and 'VCO2' columns; found "
+                          f"{', '.join(table.columns[:12])}", path=path)
     ids = table[id_column].astype("string").str.strip()
     lines = np.asarray(table.attrs["line_numbers"])
     empty = ids.str.upper().isin(["EMPTY", "REF", "REFERENCE"])

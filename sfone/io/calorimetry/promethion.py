@@ -38,6 +38,9 @@ def _cage_numbers(columns) -> list[int]:
 
 
 def _cage_long(table: pd.DataFrame, n: int, stamps, path) -> pd.DataFrame:
+    if f"vco2_{n}" not in table:
+        raise FormatError(f"cage {n} has 'vo2_{n}' but no 'vco2_{n}' column; expected both for "
+                          "every cage", path=path)
     long = pd.DataFrame({"datetime": stamps})
     for prefix, name in _PER_CAGE.items():
         column = f"{prefix}_{n}"

@@ -145,7 +145,11 @@ def read_treadmill(path, *, columns: dict[str, str] | None = None, subject: str 
         long[name] = long[name] * factor * (mass / 1000.0 if per_kg else 1.0)
         source_units[name] = unit
     elapsed = values["time"].to_numpy(dtype=float)
-    start = pd.Timestamp(meta.get("start", "2000-01-01 00:00:00"))
+    try:
+        start = pd.Timestamp(meta.get("start", "2000-01-01 00:00:00"))
+    except ValueError:
+        raise FormatError(f"'# start:' line: found {meta['start']!r}, expected a date and time "
+                          "(YYYY-MM-DD HH:MM:SS)", path=path) from None
     long["datetime"] = start + pd.to_timedelta(elapsed, unit="s")
     if protocol is not None:
         from ...calorimetry.stress import protocol_schedule

@@ -63,6 +63,8 @@ def _long_table(lines, sep, data, path):
     """Row-wise export: the table below the ``Date;Time;...`` header and its units line."""
     cells = _split(lines[data], sep)
     header = cells[:max(i for i, h in enumerate(cells) if h) + 1]
+    if data + 1 >= len(lines):
+        raise FormatError(f"header only: no data rows after line {data + 1}", path=path)
     units = dict(zip(header, _split(lines[data + 1], sep), strict=False))
     names = header + [f"_blank{i}" for i in range(len(cells) - len(header))]
     raw = read_table(lines[data + 2:], line_numbers=list(range(data + 3, len(lines) + 1)),
@@ -114,6 +116,10 @@ def _animal_table(lines, start, end, sep) -> pd.DataFrame:
 
 
 def _meta(animals: pd.DataFrame, decimal_comma: bool, group_column: str | None, path):
+    missing = [c for c in ("Box", "Animal No.") if c not in animals.columns]
+    if missing:
+        raise FormatError(f"the animal table has no {', '.join(missing)} column; found "
+                          f"{', '.join(map(str, animals.columns[:8]))}", path=path)
     weight = next((c for c in animals.columns if c.lower().startswith("weight")), None)
     meta = pd.DataFrame({
         "body_mass": to_number(animals[weight], decimal_comma=decimal_comma).to_numpy()
@@ -254,8 +260,14 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
                            for c in numeric})
     values = _check_or_repair(raw, values, first, repair, decimal, path)
     if animals is None:
-        animals = pd.DataFrame({"Box": raw["Box"].unique(), "Animal No.": ids.unique()})
+        boxes = raw["Box"] if "Box" in raw else pd.Series("", index=raw.index)
+        animals = pd.DataFrame({"Box": boxes.to_numpy(), "Animal No.": ids.to_numpy()}
+                               ).drop_duplicates("Animal No.")
     meta = _meta(animals, decimal == ",", group_column, path)
+    repeated = sorted(set(meta.index[meta.index.duplicated()]))
+    if repeated:
+        raise FormatError(f"the animal table lists animal(s) {repeated} more than once; expected "
+                          "one row per animal", path=path)
     unknown = sorted(set(ids) - set(meta.index))
     if unknown:
         raise FormatError(f"animals {unknown} have data but are not in the animal table", path=path)

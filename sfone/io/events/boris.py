@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._sanity import csv_parse_error
 from ...exceptions import FormatError
 from ...schema import make_events
 from .._registry import FormatInfo, register_format
@@ -76,8 +77,11 @@ def read_boris(path, *, behavior: str | None = None) -> xr.Dataset:
     if header is None:
         raise FormatError(f"no header row with columns {', '.join(_REQUIRED)} in the first "
                           f"{_MAX_PREAMBLE} lines", path=path)
-    table = pd.read_csv(io.StringIO("\n".join(lines[header:])), dtype=str,
-                        keep_default_na=False)
+    try:
+        table = pd.read_csv(io.StringIO("\n".join(lines[header:])), dtype=str,
+                            keep_default_na=False)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise csv_parse_error(exc, path=path, what="BORIS tabular export") from exc
     table.columns = [str(c).strip() for c in table.columns]
     time = pd.to_numeric(table["Time"], errors="coerce")
     bad = np.flatnonzero(~np.isfinite(time.to_numpy(dtype=float, na_value=np.nan)))
@@ -86,10 +90,11 @@ def read_boris(path, *, behavior: str | None = None) -> xr.Dataset:
                           f"{table['Time'].iloc[bad[0]]!r}, expected seconds", path=path)
     table["Time"] = time
     if behavior is not None:
-        table = table[table["Behavior"] == behavior]
-        if table.empty:
+        chosen = table[table["Behavior"] == behavior]
+        if chosen.empty:
             raise FormatError(f"no {behavior!r} rows; behaviours in the file: "
                               f"{', '.join(sorted(set(table['Behavior'])))}", path=path)
+        table = chosen
     starts, ends, labels = _pair(table.reset_index(drop=True), path)
     order = np.argsort(starts, kind="stable")
     return make_events(np.asarray(starts)[order], np.asarray(ends)[order],

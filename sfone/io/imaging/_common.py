@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from ...exceptions import FormatError
+from .._text import parse_table
 
 __all__ = ["imaging_dataset", "maybe_chunk", "read_csv_strict", "finite_columns", "hdf5_errors",
            "TRACE_UNITS"]
@@ -81,39 +80,15 @@ def imaging_dataset(traces: dict, *, fs: float, roi, iscell, iscell_prob=None, c
 
 
 def read_csv_strict(path: Path, *, what: str) -> pd.DataFrame:
-    """A CSV with a header line as strings; blank lines skipped; every failure a ``FormatError``.
+    """A CSV with a header line as strings (see :func:`sfone.io._text.parse_table`).
 
-    A header without rows gives an empty table (an event set without events is valid).
-
-    A row with more fields than the header (decimal commas, merged lines) is an error naming its
-    line; repeated column names are an error. The table's ``attrs["line_numbers"]`` holds the
-    1-based file line of each row.
+    A header without rows gives an empty table (an event set without events is valid); the
+    table's ``attrs["line_numbers"]`` holds the 1-based file line of each row.
     """
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
         lines = fh.read().splitlines()
-    kept = [(i + 1, line) for i, line in enumerate(lines) if line.strip(", \t")]
-    if not kept:
-        raise FormatError(f"{what}: no header line", path=path)
-    try:
-        table = pd.read_csv(io.StringIO("\n".join(line for _, line in kept)), header=None,
-                            dtype=str, index_col=False, skipinitialspace=True,
-                            keep_default_na=False, skip_blank_lines=False)
-    except pd.errors.ParserError as exc:
-        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if not match:
-            raise FormatError(f"{what}: {exc}", path=path) from None
-        expected, index, seen = (int(g) for g in match.groups())
-        raise FormatError(f"{what}: line {kept[index - 1][0]} has {seen} fields, expected "
-                          f"{expected} as in the header (decimal commas or a damaged line?)",
-                          path=path) from None
-    header = [str(h).strip() for h in table.iloc[0]]
-    repeated = sorted({h for h in header if header.count(h) > 1})
-    if repeated:
-        raise FormatError(f"{what}: the header repeats the column name(s) {repeated}", path=path)
-    table = table.iloc[1:].reset_index(drop=True)
-    table.columns = header
-    table.attrs["line_numbers"] = [n for n, _ in kept[1:]]
-    return table
+    return parse_table(lines, path=path, what=what, skipinitialspace=True, allow_empty=True,
+                       drop_cut_last_row=False)
 
 
 def finite_columns(table: pd.DataFrame, columns: list[str], *, path) -> dict[str, np.ndarray]:

@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 from scipy import sparse
 
+from ..._sanity import check_positive_rate
 from ...exceptions import FormatError
 from ...schema import finalize_dataset
 from .._registry import FormatInfo, register_format
@@ -135,7 +136,8 @@ def read_caiman(path) -> xr.Dataset:
         iscell, evaluated = _accepted(estimates, C.shape[0], path)
         data_attrs = f["params/data"].attrs if "params/data" in f else {}
         version = data_attrs.get("caiman_version")
-    ds = imaging_dataset(traces, fs=float(fr), roi=np.arange(C.shape[0]), iscell=iscell,
+    fs = check_positive_rate(fr, what="params/data/fr", path=path)
+    ds = imaging_dataset(traces, fs=fs, roi=np.arange(C.shape[0]), iscell=iscell,
                          coords=coords, trace_units={"dff": "1"})
     attrs = {"pipeline": "caiman", "components_evaluated": int(evaluated)}
     if dims is not None:

@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from ..._logging import logger, warn
+from ..._sanity import check_positive_rate, check_sampling_rate, quality_issue
 from ...exceptions import DataRepairWarning, FormatError
 from ...schema import finalize_dataset
 from .._registry import FormatInfo, register_format
@@ -191,10 +192,10 @@ def _concat(arrays: list):
 
 def _sampling_rate(meta: dict, fs: float | None, folder: Path) -> float:
     if fs is not None:
-        return float(fs)
+        return check_positive_rate(fs, what="argument fs=", path=folder)
     if "fs" not in meta:
         raise FormatError("no frame rate: ops/settings have no 'fs'; pass fs= (Hz)", path=folder)
-    return float(meta["fs"])
+    return check_positive_rate(meta["fs"], what="ops/settings 'fs'", path=folder)
 
 
 def _plane_attrs(meta: dict) -> dict:
@@ -246,21 +247,33 @@ def _merge_planes(planes: list[_Plane]) -> tuple[dict, dict, np.ndarray, np.ndar
             np.concatenate([p.prob for p in planes]))
 
 
-def _with_file_index(ds: xr.Dataset, frames_per_file) -> xr.Dataset:
-    """Add the time coordinate ``file`` (input-file / trial index) when the counts add up."""
-    if not frames_per_file or sum(frames_per_file) != ds.sizes["time"]:
+def _with_file_index(ds: xr.Dataset, frames_per_file, n_plane_frames: int,
+                     path: Path) -> xr.Dataset:
+    """Add the time coordinate ``file`` (input-file / trial index) when the counts add up.
+
+    ``n_plane_frames``: frames of the first plane before planes were cut to a common length (a
+    cut is warned about already; a mismatch with the plane's own traces is a QualityWarning).
+    """
+    if not frames_per_file:
+        return ds
+    if sum(frames_per_file) != n_plane_frames:
+        quality_issue(f"ops 'frames_per_file' adds up to {sum(frames_per_file)} frames but the "
+                      f"traces have {n_plane_frames}; no 'file' coordinate", path=path)
+        return ds
+    if n_plane_frames != ds.sizes["time"]:
         return ds
     index = np.repeat(np.arange(len(frames_per_file)), frames_per_file)
     return ds.assign_coords(file=("time", index, {"long_name": "input file (trial) index"}))
 
 
-def _check_timestamps(timestamps, n_frames: int, path: Path) -> np.ndarray:
+def _check_timestamps(timestamps, n_frames: int, fs: float, path: Path) -> np.ndarray:
     time = np.asarray(timestamps, dtype=np.float64).ravel()
     if time.size != n_frames:
         raise FormatError(f"timestamps has {time.size} values but the planes have {n_frames} "
                           "frames; expected one time (s) per frame", path=path)
     if time.size > 1 and not np.all(np.diff(time) > 0):
         raise FormatError("timestamps are not strictly increasing", path=path)
+    check_sampling_rate(time, fs, what="timestamps= against the frame rate 'fs'", path=path)
     return time
 
 
@@ -301,14 +314,15 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     rates = {_sampling_rate(p.meta, fs, p.folder) for p in planes}
     if len(rates) > 1:
         raise FormatError(f"planes disagree on the frame rate: {sorted(rates)} Hz", path=path)
+    rate = rates.pop()
     traces, coords, iscell, prob = _merge_planes(planes)
     time = (None if timestamps is None
-            else _check_timestamps(timestamps, traces["F"].shape[1], path))
-    ds = imaging_dataset(traces, fs=rates.pop(), roi=np.arange(len(iscell)), iscell=iscell,
+            else _check_timestamps(timestamps, traces["F"].shape[1], rate, path))
+    ds = imaging_dataset(traces, fs=rate, roi=np.arange(len(iscell)), iscell=iscell,
                          iscell_prob=prob, coords=coords, time=time)
     attrs = _plane_attrs(planes[0].meta)
     attrs.update(n_planes_read=len(folders), planes=[f.name for f in folders])
-    ds = _with_file_index(ds, attrs.get("frames_per_file"))
+    ds = _with_file_index(ds, attrs.get("frames_per_file"), planes[0].traces["F"].shape[1], path)
     return finalize_dataset(ds, modality="imaging", source_format="suite2p", source_file=path,
                             pipeline="suite2p", **attrs)
 
