@@ -163,11 +163,13 @@ def _oxymax_datetimes(text: pd.Series, path, line_numbers=None) -> pd.Series:
         days = pd.to_datetime(pd.DataFrame({"year": field["y"], "month": field["m"],
                                             "day": field["d"]}))  # raises on 2/30 etc.
         parsed = days + pd.to_timedelta(hour * 3600 + minute * 60 + second, unit="s")
-    except (ValueError, pa.ArrowInvalid, pa.ArrowTypeError):
+        parsed = parsed.astype("datetime64[ns]")  # a damaged year overflows here
+    except (ValueError, OverflowError, pa.ArrowInvalid, pa.ArrowTypeError):
+        # OutOfBoundsDatetime is a ValueError: the general parser names the line and the year
         return parse_datetimes(text, path=path, line_numbers=line_numbers)
     if not _consistent(parsed):
         return parse_datetimes(text, path=path, line_numbers=line_numbers)
-    return parsed.astype("datetime64[ns]")
+    return parsed
 
 
 def _standardise(table: pd.DataFrame, unit_of: dict, mass_g: float, path,
