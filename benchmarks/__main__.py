@@ -75,9 +75,10 @@ def main(argv=None) -> int:
               f"{result['baseline_s']:.3f} s, speedup {result['speedup']:.2f} "
               f"(target {result['target_speedup']}), peak RSS {result['peak_rss_mb']:.0f} MB, "
               f"{'met' if result['target_met'] else 'NOT met'}", file=sys.stderr)
-    tmp = args.out.with_suffix(".json.part")
-    tmp.write_text(json.dumps({"machine": machine(), "results": results}, indent=2) + "\n")
-    os.replace(tmp, args.out)
+    from sfone._atomic import atomic_path
+
+    with atomic_path(args.out) as tmp:
+        tmp.write_text(json.dumps({"machine": machine(), "results": results}, indent=2) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
     return 1 if failed else 0
 

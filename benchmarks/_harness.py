@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sfone._atomic import atomic_path
+
 WORK_DIR = Path(__file__).resolve().parent / "_work"
 
 
@@ -37,6 +39,16 @@ class Benchmark:
     # slow benchmarks with small results)
     reuse_results: bool = False
     notes: list[str] = field(default_factory=list)
+
+
+def build_once(folder: Path, is_complete: Callable[[Path], bool],
+               build: Callable[[Path], None]) -> Path:
+    """Generated data kept between runs: (re)built atomically only when ``is_complete`` fails,
+    so an interrupted build never leaves a half-written folder behind."""
+    if not is_complete(folder):
+        with atomic_path(folder) as tmp:
+            build(tmp)
+    return folder
 
 
 def _read_kb(field_name: str) -> float:

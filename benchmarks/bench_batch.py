@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 
-from benchmarks._harness import Benchmark
+from benchmarks._harness import Benchmark, build_once
 
 N_SESSIONS = 40
 N_ROIS = 500
@@ -64,12 +61,7 @@ def _write_cohort(folder):
 
 def _setup(work_dir):
     folder = work_dir / f"cohort_{N_SESSIONS}x{N_ROIS}x{N_FRAMES}"
-    if not (folder / "manifest.csv").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp = folder.with_name(folder.name + ".part")
-        shutil.rmtree(tmp, ignore_errors=True)
-        _write_cohort(tmp)
-        os.replace(tmp, folder)
+    build_once(folder, lambda f: (f / "manifest.csv").exists(), _write_cohort)
     return {"manifest": folder / "manifest.csv", "out": work_dir / "batch_out"}
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 
 import numpy as np
 
-from benchmarks._harness import Benchmark
+from benchmarks._harness import Benchmark, build_once
 
 N_CAGES = 64
 DAYS = 14
@@ -31,12 +29,7 @@ def _write_files(folder):
 
 def _setup(work_dir):
     folder = work_dir / f"clams_{N_CAGES}cages_{DAYS}d"
-    if not (folder / "masses.json").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp = folder.with_name(folder.name + ".part")
-        shutil.rmtree(tmp, ignore_errors=True)
-        _write_files(tmp)
-        os.replace(tmp, folder)
+    build_once(folder, lambda f: (f / "masses.json").exists(), _write_files)
     paths = sorted(folder.glob("cage*.csv"))
     assert len(paths) == N_CAGES
     return {"paths": paths, "masses": json.loads((folder / "masses.json").read_text())}

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 
-from benchmarks._harness import Benchmark
+from benchmarks._harness import Benchmark, build_once
 
 N_ROIS = 5000
 N_FRAMES = 100_000
@@ -35,18 +32,16 @@ def _write_plane(plane):
 
 def _setup(work_dir):
     folder = work_dir / f"suite2p_{N_ROIS}x{N_FRAMES}"
+    return build_once(folder, _is_complete, lambda tmp: _write_plane(tmp / "suite2p" / "plane0"))
+
+
+def _is_complete(folder) -> bool:
     plane = folder / "suite2p" / "plane0"
     try:
         shape = np.load(plane / "F.npy", mmap_mode="r").shape
     except (OSError, ValueError):
-        shape = None
-    if shape != (N_ROIS, N_FRAMES) or not (plane / "ops.npy").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp = folder.with_name(folder.name + ".part")
-        shutil.rmtree(tmp, ignore_errors=True)
-        _write_plane(tmp / "suite2p" / "plane0")
-        os.replace(tmp, folder)
-    return folder
+        return False
+    return shape == (N_ROIS, N_FRAMES) and (plane / "ops.npy").exists()
 
 
 def _sfone(folder):
