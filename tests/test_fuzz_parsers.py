@@ -152,41 +152,32 @@ PARSERS = {
 }
 
 
+def _fuzz(strategy, name: str, fmt: str, *, allowed=(FormatError,), config=None) -> None:
+    """Run :func:`_check` on every payload ``strategy`` draws (settings ``FUZZ`` by default)."""
+
+    @(config or FUZZ)
+    @given(payload=strategy)
+    def run(payload):
+        _check(payload, name, fmt, allowed)
+
+    run()
+
+
 @pytest.mark.parametrize("key", sorted(PARSERS))
 def test_fuzz_bytes_of_vendor_files(key):
     name, fmt = PARSERS[key]
-    data = _sample(name)
-
-    @FUZZ
-    @given(payload=byte_mutations(data))
-    def run(payload):
-        _check(payload, name, fmt)
-
-    run()
+    _fuzz(byte_mutations(_sample(name)), name, fmt)
 
 
 def test_fuzz_ppd_header_fields():
-    data = _sample("photometry_pyphotometry.ppd")
-
-    @FUZZ
-    @given(payload=ppd_header_edits(data))
-    def run(payload):
-        _check(payload, "photometry_pyphotometry.ppd", "ppd")
-
-    run()
+    name = "photometry_pyphotometry.ppd"
+    _fuzz(ppd_header_edits(_sample(name)), name, "ppd")
 
 
 @pytest.mark.parametrize("key", ["npm", "photometry_csv"])
 def test_fuzz_csv_fields_of_vendor_files(key):
     name, fmt = PARSERS[key]
-    data = _sample(name)
-
-    @FUZZ
-    @given(payload=csv_edits(data))
-    def run(payload):
-        _check(payload, name, fmt)
-
-    run()
+    _fuzz(csv_edits(_sample(name)), name, fmt)
 
 
 def _head(data: bytes, n_lines: int) -> bytes:
@@ -233,36 +224,18 @@ FUZZ_TEXT = settings(FUZZ, max_examples=int(os.environ.get("SFONE_FUZZ_EXAMPLES"
 @pytest.mark.parametrize("key", sorted(TEXT_PARSERS))
 def test_fuzz_imaging_and_calorimetry_text(key, mutate):
     name, fmt, source = TEXT_PARSERS[key]
-    data = source()
-
-    @FUZZ_TEXT
-    @given(payload=mutate(data))
-    def run(payload):
-        _check(payload, name, fmt)
-
-    run()
+    _fuzz(mutate(source()), name, fmt, config=FUZZ_TEXT)
 
 
 @pytest.mark.parametrize("mutate", [byte_mutations, csv_edits])
 def test_fuzz_runs_csv(mutate):
-    @FUZZ
-    @given(payload=mutate(_runs_csv()))
-    def run(payload):
-        _check(payload, "runs.csv", "runs-csv")
-
-    run()
+    _fuzz(mutate(_runs_csv()), "runs.csv", "runs-csv")
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # h5netcdf __del__
 def test_fuzz_sfone_netcdf():
-    data = _netcdf()
-
-    @FUZZ
-    @given(payload=byte_mutations(data))
-    def run(payload):
-        _check(payload, "session.nc", "sfone-netcdf", allowed=(FormatError, SchemaError))
-
-    run()
+    _fuzz(byte_mutations(_netcdf()), "session.nc", "sfone-netcdf",
+          allowed=(FormatError, SchemaError))
 
 
 def test_fuzz_mutations_change_the_input():
