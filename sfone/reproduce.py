@@ -235,19 +235,16 @@ def _table_figures(tables_dir, stats) -> dict:
     }
 
 
-def _ancova_for_figure(result, summary: pd.DataFrame) -> dict:
-    """The figure's ANCOVA dict: common slope (parallel lines), intercepts, adjusted means."""
-    import statsmodels.formula.api as smf
-
-    fit = smf.ols("ee_kcal_h ~ C(group) + total_mass", data=summary).fit()
-    slope = float(fit.params["total_mass"])
+def _ancova_for_figure(result) -> dict:
+    """The figure's ANCOVA dict: each group's line through its adjusted mean at the mean mass,
+    with the slope of the model the ANCOVA selected."""
     groups = {}
     for row in result.adjusted_means.itertuples():
+        slope = result.slopes[str(row.group)]
         adjusted = float(row.adjusted_mean)
         groups[str(row.group)] = {"slope": slope,
                                   "intercept": adjusted - slope * result.covariate_mean,
-                                  "adjusted_mean": adjusted,
-                                  "adjusted_sem": float(getattr(row, "se", np.nan))}
+                                  "adjusted_mean": adjusted, "adjusted_sem": float(row.se)}
     return {"groups": groups, "mean_body_mass": float(result.covariate_mean),
             "test": "ANCOVA (group | body mass)", "statistic": np.nan,
             "p_value": float(result.p_group)}
@@ -272,7 +269,7 @@ def _metabolic_figure(data_dir, stats) -> dict:
     stamps = pd.to_datetime(ds["datetime"].values[0])
     is_dark = xr.DataArray(~np.asarray(is_light(stamps, light=light)), dims="time",
                            coords={"time": ds["time"].values})
-    return {10: figure_metabolic(ds, is_dark, _ancova_for_figure(result, full_day),
+    return {10: figure_metabolic(ds, is_dark, _ancova_for_figure(result),
                                  stats=stats)}
 
 

@@ -92,3 +92,26 @@ def test_cli_ancova_on_calr_fixture_matches_least_squares(tmp_path):
                                                             + coef[2])
     pair = pd.read_csv(pairs)
     assert pair.loc[0, "difference"] == pytest.approx(-coef[2])
+
+
+def test_ancova_reports_the_slopes_of_the_selected_model():
+    import numpy as np
+    import pandas as pd
+
+    from sfone.calorimetry import ancova
+
+    rng = np.random.default_rng(3)
+    mass = rng.uniform(20, 40, 40)
+    group = np.repeat(["a", "b"], 20)
+    steep = np.where(group == "a", 0.01, 0.05)  # clearly different slopes
+    table = pd.DataFrame({"ee_kcal_h": 0.2 + steep * mass + rng.normal(0, 0.005, 40),
+                          "total_mass": mass, "group": group})
+    result = ancova(table)
+    assert not result.slopes_homogeneous
+    for g in ("a", "b"):
+        part = table[table.group == g]
+        expected = np.polyfit(part.total_mass, part.ee_kcal_h, 1)[0]
+        assert result.slopes[g] == pytest.approx(expected, rel=1e-9)
+    parallel = table.assign(ee_kcal_h=0.2 + 0.03 * mass + rng.normal(0, 0.005, 40))
+    common = ancova(parallel)
+    assert common.slopes_homogeneous and common.slopes["a"] == common.slopes["b"]

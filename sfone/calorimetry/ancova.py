@@ -15,7 +15,7 @@ the NIH MMPC recommend: never divide by mass for inference.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,15 @@ class AncovaResult:
     adjusted_means: pd.DataFrame
     pairwise: pd.DataFrame
     n: int
+    slopes: dict = field(default_factory=dict)  # group -> response units per covariate unit
+
+
+def _slopes(model, groups, covariate) -> dict[str, float]:
+    """Slope of each group in ``model``: the common slope, plus the group's interaction term when
+    the slopes were not homogeneous (``y ~ covariate * C(group)``)."""
+    params = model.params
+    return {g: float(params[covariate] + params.get(f"{covariate}:C(group)[T.{g}]", 0.0))
+            for g in groups}
 
 
 def _adjusted(model, groups, covariate, mass, counts) -> pd.DataFrame:
@@ -121,7 +130,8 @@ def ancova(data: pd.DataFrame, *, response: str = "ee_kcal_h", covariate: str = 
         p_covariate=float(type2.loc[covariate, "PR(>F)"]), wald_p_group=wald,
         covariate_mean=mass_mean,
         adjusted_means=_adjusted(model, groups, covariate, mass_mean, counts),
-        pairwise=_pairwise(model, groups, covariate, mass_mean), n=len(frame))
+        pairwise=_pairwise(model, groups, covariate, mass_mean), n=len(frame),
+        slopes=_slopes(model, groups, covariate))
 
 
 def ancova_periods(summary: pd.DataFrame, *, response: str = "ee_kcal_h",
