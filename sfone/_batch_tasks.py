@@ -36,13 +36,12 @@ def _dff(session: Session) -> xr.Dataset:
         raise ValueError(f"{session.path}: the dff batch task handles imaging sessions; use "
                          "`sfone photometry dff` for photometry (it needs signal/control names)")
     if session.runs is not None:
-        from .events import as_epochs
+        from .events import as_epochs, prerun_window
 
-        start = float(as_epochs(session.runs, recording=ds)["start"].values[0])
-        window = (load_protocol(session.protocol).baseline_s if session.protocol
-                  else (-600.0, 0.0))
-        dff = compute_dff(ds, baseline="window",
-                          baseline_window=(start + window[0], start + window[1]))
+        epochs = as_epochs(session.runs, recording=ds)
+        window = (prerun_window(epochs, load_protocol(session.protocol).baseline_s)
+                  if session.protocol else prerun_window(epochs))
+        dff = compute_dff(ds, baseline="window", baseline_window=window)
     else:
         dff = compute_dff(ds)
     out = xr.Dataset({"dff": dff}, coords={c: ds.coords[c] for c in ds.coords

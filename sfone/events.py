@@ -19,7 +19,7 @@ from .exceptions import DataRepairWarning, SchemaError
 from .io.events.runs_csv import read_runs_csv
 from .schema import make_events
 
-__all__ = ["epochs_from_csv", "epochs_from_ttl", "epochs_from_speed", "epochs_from_protocol",
+__all__ = ["prerun_window", "epochs_from_csv", "epochs_from_ttl", "epochs_from_speed", "epochs_from_protocol",
            "validate_epochs", "as_epochs", "time_range"]
 
 
@@ -205,3 +205,11 @@ def as_epochs(epochs, *, recording=None) -> xr.Dataset:
         pairs = np.asarray(epochs, dtype=float).reshape(-1, 2)
         events = make_events(pairs[:, 0], pairs[:, 1])
     return validate_epochs(events, recording=recording)
+
+
+def prerun_window(epochs: xr.Dataset, baseline_s=(-600.0, 0.0)) -> tuple[float, float]:
+    """Absolute (start, end) in s of the baseline window ``baseline_s`` (relative to the start of
+    the first run), e.g. to take dF/F's F0 and z-score statistics from before the run."""
+    start = float(epochs["start"].values[0])
+    return start + float(baseline_s[0]), start + float(baseline_s[1])
+

@@ -88,7 +88,7 @@ def _anova(table: pd.DataFrame, value: str, group: str = "group") -> dict:
 def _session_outputs(session):
     """dF/F against the pre-run baseline, labels and z-scored peri-run traces of one session."""
     from .classify import label_responses
-    from .events import as_epochs
+    from .events import as_epochs, prerun_window
     from .imaging import compute_dff, zscore
     from .io import read
     from .perievent import compute_perievent
@@ -97,8 +97,7 @@ def _session_outputs(session):
     ds = read(session.path)
     epochs = as_epochs(session.runs, recording=ds)
     protocol = load_protocol(session.protocol)
-    start = float(epochs["start"].values[0])
-    baseline = (start + protocol.baseline_s[0], start + protocol.baseline_s[1])
+    baseline = prerun_window(epochs, protocol.baseline_s)
     # a fixed pre-run F0: rolling baselines would absorb sustained post-run activity
     dff = compute_dff(ds, baseline="window", baseline_window=baseline)
     labels = label_responses(ds.assign(dff=dff), epochs, protocol=protocol, variable="dff")

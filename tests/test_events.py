@@ -95,3 +95,12 @@ def test_as_epochs_accepts_arrays_and_drops_outside_with_warning():
     with pytest.warns(DataRepairWarning, match="entirely outside"):
         events = as_epochs([[10, 20], [5000, 5100]], recording=(0, 100))
     assert events.sizes["epoch"] == 1
+
+
+def test_prerun_window_is_relative_to_the_first_run_start():
+    from sfone.events import prerun_window
+    from sfone.schema import make_events
+
+    epochs = make_events([700.0, 2000.0], [1000.0, 2300.0])
+    assert prerun_window(epochs) == (100.0, 700.0)
+    assert prerun_window(epochs, (-300, -60)) == (400.0, 640.0)
