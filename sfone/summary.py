@@ -9,7 +9,9 @@ import xarray as xr
 
 from .schema import is_time_dim
 
-__all__ = ["describe", "read_all"]
+__all__ = ["describe", "read_all", "sample_entries"]
+
+NOT_RECORDINGS = {".md", ".txt", ".json", ".yaml", ".yml"}  # notes and protocols in a data folder
 
 
 def _duration(ds: xr.Dataset) -> float | None:
@@ -83,9 +85,6 @@ def sample_entries(data_dir) -> list[Path]:
         else:
             entries.append(entry)
     return entries
-
-
-NOT_RECORDINGS = {".md", ".txt", ".json", ".yaml", ".yml"}
 
 
 def read_all(data_dir) -> list[dict[str, str]]:
