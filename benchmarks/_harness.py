@@ -38,6 +38,9 @@ class Benchmark:
     # check the results of the last timed runs instead of running both sides once more (for
     # slow benchmarks with small results)
     reuse_results: bool = False
+    # untimed calls of each side before the timed repeats (imports, thread pools, first-call
+    # caches), for benchmarks whose single run is short next to those one-off costs
+    warmup: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -69,9 +72,12 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def measure(fn: Callable[[object], object], data, repeats: int):
-    """Median wall time (s), peak RSS during the calls (MB) and the last result."""
+def measure(fn: Callable[[object], object], data, repeats: int, warmup: int = 0):
+    """Median wall time (s) of ``repeats`` calls after ``warmup`` untimed ones, peak RSS during
+    all of them (MB) and the last result."""
     times, result = [], None
+    for _ in range(warmup):
+        fn(data)
     gc.collect()
     reset = _reset_peak_rss()
     for _ in range(repeats):
@@ -87,11 +93,12 @@ def measure(fn: Callable[[object], object], data, repeats: int):
 def run_benchmark(bench: Benchmark) -> dict:
     WORK_DIR.mkdir(exist_ok=True)
     data = bench.setup(WORK_DIR)
-    baseline_s, baseline_rss, baseline_result = measure(bench.run_baseline, data, bench.repeats)
+    baseline_s, baseline_rss, baseline_result = measure(bench.run_baseline, data, bench.repeats,
+                                                   bench.warmup)
     baseline_s *= bench.baseline_scale
     if not bench.reuse_results:
         del baseline_result
-    sfone_s, sfone_rss, sfone_result = measure(bench.run_sfone, data, bench.repeats)
+    sfone_s, sfone_rss, sfone_result = measure(bench.run_sfone, data, bench.repeats, bench.warmup)
     if bench.reuse_results:
         bench.check(sfone_result, baseline_result)
     else:  # answers are compared once more on fresh results, outside the timed loops
@@ -104,5 +111,5 @@ def run_benchmark(bench: Benchmark) -> dict:
             "baseline": bench.baseline, "baseline_s": baseline_s, "speedup": speedup,
             "peak_rss_mb": sfone_rss, "baseline_peak_rss_mb": baseline_rss,
             "target_speedup": bench.target_speedup, "target_rss_ratio": bench.target_rss_ratio,
-            "repeats": bench.repeats, "baseline_scale": bench.baseline_scale,
+            "repeats": bench.repeats, "warmup": bench.warmup, "baseline_scale": bench.baseline_scale,
             "notes": list(bench.notes), "target_met": bool(met)}

@@ -68,4 +68,4 @@ BENCHMARKS = [Benchmark(
     work="64 cages x 14 days at 5 min, CLAMS files -> period summary",
     baseline="pandas.read_csv of the same files (reading only)",
     setup=_setup, run_sfone=_sfone, run_baseline=_pandas, check=_check,
-    target_speedup=0.33, repeats=3)]
+    target_speedup=0.33, repeats=5, warmup=1)]

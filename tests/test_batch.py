@@ -114,8 +114,11 @@ def dask_cluster(tmp_path):
         pytest.skip("the dask command line is not installed")
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
+    # --dashboard-address: the scheduler's HTTP server (on even without a dashboard) takes any
+    # free port, not 8787, which the serial run's LocalCluster would then find taken
     procs = [subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard"], stdout=subprocess.DEVNULL,
+                               "--no-dashboard", "--dashboard-address", "127.0.0.1:0"],
+                              stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, cwd=tmp_path)]
     try:
         from distributed import Client

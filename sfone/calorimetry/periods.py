@@ -57,11 +57,13 @@ def _settings(ds, session, window, light, diet_kcal_per_g, groups):
     return window, (light if light is not None else DEFAULT_LIGHT), group_of, kcal
 
 
-def _excluded(table: pd.DataFrame, session) -> pd.Series:
-    """Readings after a subject's CalR exclusion hour ``exc`` (session), if any."""
+def _excluded(table: pd.DataFrame, session, subjects: np.ndarray) -> pd.Series:
+    """Readings after a subject's CalR exclusion hour ``exc`` (session), if any; ``table``'s
+    ``subject`` holds positions in ``subjects``."""
     if session is None or "exc" not in session.subjects:
         return pd.Series(False, index=table.index)
-    exc = table["subject"].map(session.subjects["exc"]).astype(float)
+    exc_by_position = pd.Series(subjects).map(session.subjects["exc"]).astype(float)
+    exc = table["subject"].map(exc_by_position)
     return exc.notna() & (table["exp_hour"] > exc)
 
 
@@ -116,8 +118,9 @@ def summarize_periods(ds: xr.Dataset, session=None, *, window=None, light=None,
 
         session = read_calr_session(session)
     window, light, group_of, kcal = _settings(ds, session, window, light, diet_kcal_per_g, groups)
-    table = to_long(ds)
-    table = table[~_excluded(table, session)]
+    subjects = ds["subject"].values.astype(str)
+    table = to_long(ds, subject_codes=True)  # subject: position in `subjects`, until the end
+    table = table[~_excluded(table, session, subjects)]
     if window is not None:
         table = table[(table["exp_hour"] >= window[0]) & (table["exp_hour"] <= window[1])]
     if table.empty:
@@ -128,7 +131,7 @@ def summarize_periods(ds: xr.Dataset, session=None, *, window=None, light=None,
         lit = is_light(table["datetime"].to_numpy(), light)
     start_acc = table.groupby("subject", sort=False)["feed_acc"].first() \
         if "feed_acc" in table else pd.Series(dtype=float)
-    kcal_series = pd.Series(kcal, dtype=float)
+    kcal_series = pd.Series([kcal.get(s, np.nan) for s in subjects], dtype=float)
     parts = {"full_day": table, "light": table[lit], "dark": table[~lit]}
     frames = []
     for period in PERIODS:
@@ -136,6 +139,7 @@ def summarize_periods(ds: xr.Dataset, session=None, *, window=None, light=None,
         rows.insert(0, "period", period)
         frames.append(rows.reset_index())
     out = pd.concat(frames, ignore_index=True)
+    out["subject"] = subjects[out["subject"].to_numpy(dtype=int)]
     out.insert(1, "group", out["subject"].map(group_of).fillna(""))
     for column in SUMMARY_COLUMNS:
         if column not in out:

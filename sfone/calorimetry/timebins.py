@@ -50,11 +50,13 @@ def is_light(datetimes, light=DEFAULT_LIGHT):
     return (hours > light_on) | (hours <= light_off)
 
 
-def to_long(ds: xr.Dataset, *, variables=None) -> pd.DataFrame:
+def to_long(ds: xr.Dataset, *, variables=None, subject_codes: bool = False) -> pd.DataFrame:
     """One row per subject and reading: subject, group, datetime, exp_minute/hour/day, variables.
 
     ``exp_*`` come from the dataset's own ``exp_hour``/``exp_day`` coordinates when present (CalR
     files), otherwise from the earliest timestamp of the whole dataset (CalR's import rule).
+    With ``subject_codes`` the ``subject`` column is the subject's position in ``ds.subject`` and
+    there is no ``group`` column (grouping by integers is much faster than by text).
     """
     variables = [v for v in (variables or ds.data_vars) if ds[v].dims == ("subject", "time")]
     stamps = ds["datetime"].transpose("subject", "time").values
@@ -63,12 +65,14 @@ def to_long(ds: xr.Dataset, *, variables=None) -> pd.DataFrame:
         if name in ds.coords:
             times[name] = ds[name].transpose("subject", "time").values
     n_subject, n_time = stamps.shape
-    table = pd.DataFrame({
-        "subject": np.repeat(ds["subject"].values.astype(str), n_time),
-        "group": np.repeat(ds["group"].values.astype(str), n_time) if "group" in ds.coords
-        else "",
-        "row": np.tile(np.arange(n_time), n_subject),
-        "datetime": stamps.ravel()})
+    if subject_codes:
+        labels = {"subject": np.repeat(np.arange(n_subject), n_time)}
+    else:
+        labels = {"subject": np.repeat(ds["subject"].values.astype(str), n_time),
+                  "group": np.repeat(ds["group"].values.astype(str), n_time)
+                  if "group" in ds.coords else ""}
+    table = pd.DataFrame({**labels, "row": np.tile(np.arange(n_time), n_subject),
+                          "datetime": stamps.ravel()})
     for name, values in times.items():
         table[name] = values.ravel()
     for var in variables:

@@ -22,7 +22,7 @@ from ...schema import finalize_dataset
 from .._text import parse_table
 from ._plausibility import check_physiology, check_reading_intervals
 
-__all__ = ["VARIABLE_UNITS", "long_to_dataset", "read_text", "read_table", "to_number",
+__all__ = ["VARIABLE_UNITS", "long_to_dataset", "grids_to_dataset", "read_text", "read_table", "to_number",
            "QC_IMPLAUSIBLE_RER", "QC_ANIMAL_REMOVED"]
 
 #: standard variable name -> (units, long name)
@@ -225,8 +225,6 @@ def long_to_dataset(long: pd.DataFrame, meta: pd.DataFrame, *, path, source_form
     ee_from_file : bool
         Keep ``long["ee"]`` as the dataset's EE (CalR files). Otherwise EE is recomputed by Weir.
     """
-    from ...calorimetry.derived import energy_expenditure
-
     if long.empty:
         raise FormatError("no data rows", path=path)
     missing = [c for c in ("vo2", "vco2") if c not in long.columns]
@@ -237,7 +235,29 @@ def long_to_dataset(long: pd.DataFrame, meta: pd.DataFrame, *, path, source_form
     subjects = [str(s) for s in meta.index]
     variables = [c for c in VARIABLE_UNITS if c in long.columns]
     arrays, stamps, extra = _pivot(long, subjects, variables)
-    if not ee_from_file or "ee" not in arrays:
+    return grids_to_dataset(arrays, stamps, meta, path=path, source_format=source_format,
+                            source_units=source_units, extra=extra,
+                            ee_from_file=ee_from_file and "ee" in long, attrs=attrs)
+
+
+def grids_to_dataset(arrays: dict[str, np.ndarray], stamps: np.ndarray, meta: pd.DataFrame, *,
+                     path, source_format: str, source_units: dict[str, str],
+                     extra: dict | None = None, ee_from_file: bool = False,
+                     attrs: dict | None = None) -> xr.Dataset:
+    """The calorimetry contract from ``(subject, time)`` grids (what :func:`long_to_dataset`
+    builds; loaders that parse straight into grids call this directly).
+
+    ``arrays`` maps standard variables (in :data:`VARIABLE_UNITS` order, standard units) to
+    float grids padded with NaN; ``stamps`` is the ``datetime64[ns]`` grid padded with NaT, each
+    subject's readings left-aligned and strictly increasing; ``extra`` holds ``exp_hour`` /
+    ``exp_day`` grids. EE is recomputed by Weir unless ``ee_from_file`` and ``arrays`` has ``ee``.
+    """
+    from ...calorimetry.derived import energy_expenditure
+
+    arrays = dict(arrays)
+    subjects = [str(s) for s in meta.index]
+    ee_from_file = ee_from_file and "ee" in arrays
+    if not ee_from_file:
         arrays["ee"] = energy_expenditure(arrays["vo2"], arrays["vco2"])
     with np.errstate(divide="ignore", invalid="ignore"):
         arrays["rer"] = np.where(np.asarray(arrays["vo2"]) != 0,
@@ -254,11 +274,11 @@ def long_to_dataset(long: pd.DataFrame, meta: pd.DataFrame, *, path, source_form
         if name in source_units:
             var_attrs["source_units"] = source_units[name]
         data_vars[name] = (("subject", "time"), np.asarray(values, dtype=float), var_attrs)
-    data_vars["ee"][2]["equation"] = "as in file" if ee_from_file and "ee" in long else "weir"
+    data_vars["ee"][2]["equation"] = "as in file" if ee_from_file else "weir"
     data_vars["qc_flag"] = (("subject", "time"), flags, {
         "units": "1", "flag_masks": [QC_IMPLAUSIBLE_RER, QC_ANIMAL_REMOVED],
         "flag_meanings": "implausible_rer animal_removed"})
-    coords = _coords(meta, subjects, stamps, extra)
+    coords = _coords(meta, subjects, stamps, extra or {})
     ds = xr.Dataset(data_vars, coords=coords)
     axis = _time_axis(stamps)
     if not np.all(np.isfinite(axis)) or np.any(np.diff(axis) <= 0):

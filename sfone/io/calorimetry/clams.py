@@ -27,7 +27,9 @@ import xarray as xr
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from .._registry import FormatInfo, register_format
-from ._common import long_to_dataset, read_table, read_text, to_number
+from .._text import LineNumbers
+from ._clams_fast import read_cages_fast
+from ._common import grids_to_dataset, long_to_dataset, read_table, read_text, to_number
 from ._dates import _consistent, parse_datetimes
 
 try:  # optional (the parquet extra; pandas uses it for strings when installed): fast paths only
@@ -106,10 +108,9 @@ def _split_sections(text: str, path):
     return lines[:start], [h.strip() for h in header], units, rows
 
 
-def _read_cage(path: Path) -> tuple[pd.DataFrame, dict, dict]:
+def _read_cage(path: Path) -> tuple[pd.DataFrame, list[str], dict]:
     text = read_text(path)
     head, header, units, rows = _split_sections(text, path)
-    meta = parse_clams_header(head)
     if not header or "VO2" not in header:
         raise FormatError(f"no column header with VO2 after ':DATA' (found {header[:5]})", path=path)
     missing = [c for c in ("DATE/TIME", "VCO2") if c not in header]
@@ -123,7 +124,15 @@ def _read_cage(path: Path) -> tuple[pd.DataFrame, dict, dict]:
                        names=header + [f"_extra{i}" for i in range(5)], min_fields=len(header))
     table = table[[c for c in table.columns if not c.startswith("_extra")]]
     unit_of = {h: (units[i].strip() if i < len(units) else "") for i, h in enumerate(header)}
-    return table, meta, unit_of
+    return table, head, unit_of
+
+
+def _cage_info(path: Path, head: list[str]) -> dict:
+    """Subject, body mass (g) and cage of a per-cage file, from its lines before ``:DATA``."""
+    meta = parse_clams_header(head)
+    return {"subject": meta.get("subject") or meta.get("cage") or path.stem,
+            "body_mass": _mass_g(meta.get("body_mass"), path), "cage": meta.get("cage", ""),
+            "group": "", "file": path.name}
 
 
 def _column_number(values: pd.Series, path=None) -> pd.Series:
@@ -199,15 +208,12 @@ def _standardise(table: pd.DataFrame, unit_of: dict, mass_g: float, path,
 
 
 def _cage_long(path: Path) -> tuple[pd.DataFrame, dict, dict]:
-    table, meta, unit_of = _read_cage(path)
-    mass = _mass_g(meta.get("body_mass"), path)
-    long, source_units = _standardise(table, unit_of, mass, path)
+    table, head, unit_of = _read_cage(path)
+    info = _cage_info(path, head)
+    long, source_units = _standardise(table, unit_of, info["body_mass"], path)
     long["datetime"] = _oxymax_datetimes(table["DATE/TIME"], path,
                                          line_numbers=table.attrs["line_numbers"]).to_numpy()
-    subject = meta.get("subject") or meta.get("cage") or path.stem
-    long.insert(0, "subject", subject)
-    info = {"subject": subject, "body_mass": mass, "cage": meta.get("cage", ""), "group": "",
-            "file": path.name}
+    long.insert(0, "subject", info["subject"])
     return long, info, source_units
 
 
@@ -224,6 +230,12 @@ def read_clams(path, *, group: dict[str, str] | None = None) -> xr.Dataset:
     paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
     if not paths:
         raise FormatError("read_clams() got no files")
+    source = paths[0] if len(paths) == 1 else ";".join(str(p) for p in paths)
+    fast = read_cages_fast(paths, column_map=COLUMN_MAP, cage_info=_cage_info)
+    if fast is not None:
+        arrays, stamps, infos, units = fast
+        return grids_to_dataset(arrays, stamps, _cage_table(infos, group), path=source,
+                                source_format="clams", source_units=units)
     longs, infos, units = [], [], {}
     for one in paths:
         long, info, source_units = _cage_long(one)
@@ -232,12 +244,15 @@ def read_clams(path, *, group: dict[str, str] | None = None) -> xr.Dataset:
         longs.append(long)
         infos.append(info)
         units.update(source_units)
+    return long_to_dataset(pd.concat(longs, ignore_index=True), _cage_table(infos, group),
+                           path=source, source_format="clams", source_units=units)
+
+
+def _cage_table(infos: list[dict], group: dict | None) -> pd.DataFrame:
     meta = pd.DataFrame(infos).set_index("subject")
     if group:
         meta["group"] = [group.get(s, "") for s in meta.index]
-    source = paths[0] if len(paths) == 1 else ";".join(str(p) for p in paths)
-    return long_to_dataset(pd.concat(longs, ignore_index=True), meta, path=source,
-                           source_format="clams", source_units=units)
+    return meta
 
 
 # ---------------------------------------------------------------- merged long tables
@@ -288,7 +303,7 @@ def read_clams_merged(path, *, group: dict[str, str] | None = None,
              "(EarTag EMPTY)", DataRepairWarning)
         table, ids = table[~empty].reset_index(drop=True), ids[~empty].reset_index(drop=True)
         lines = lines[~empty.to_numpy()]
-        table.attrs["line_numbers"] = list(lines)
+        table.attrs["line_numbers"] = LineNumbers(lines.tolist())
     mass = to_number(table[mass_column])
     long, source_units = _standardise(table, unit_of, 1.0, path)
     for name in ("vo2", "vco2"):  # _standardise used mass 1 g: apply each row's own mass

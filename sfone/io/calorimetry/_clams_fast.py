@@ -1,0 +1,231 @@
+"""Single-pass reading of regular Oxymax/CLAMS per-cage files (the usual case), all cages at once.
+
+The general reader (:mod:`sfone.io.calorimetry.clams`) splits each file into lines, parses the
+data block as text and converts every column on its own; for a cohort of per-cage files most of
+its time is per-file overhead. Here every file's ``:DATA`` block is located in the raw bytes, the
+blocks of files sharing one column header are joined and parsed by one Arrow CSV call straight
+into numbers, and timestamps are parsed from their few distinct dates and clock times.
+
+The fast path only takes files it can read exactly as the general reader would: ASCII text, the
+usual block layout (header, ``#`` units row, ``===`` rules, rows of one field count, optional
+``:EVENTS``), plain numbers or ``ERR:0``-style missing cells, and ``M/D/YYYY h:mm:ss AM``
+timestamps that increase. Anything else (a damaged cell, a cut-off last row, another date layout,
+a missing column ...) makes :func:`read_cages_fast` return ``None`` and the general reader runs,
+with its warnings and its errors naming the file and line. ``tests/test_calorimetry_clams_fast.py``
+checks that both paths give identical Datasets.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ...exceptions import FormatError
+from ._common import VARIABLE_UNITS
+
+try:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+except ImportError:  # pragma: no cover - pyarrow is a core dependency; kept for safety
+    pa = pc = pacsv = None
+
+__all__ = ["read_cages_fast"]
+
+#: cells the general reader turns into NaN without a warning (see ``to_number``)
+_MISSING = ["ERR:0", "-", "NA", "NaN", "nan", ""]
+_DATA_LINE = re.compile(rb"^[ \t]*:DATA,*[ \t\r]*$", re.M)
+_MAX_EXTRA_FIELDS = 5  # the general reader accepts up to 5 fields beyond the header
+
+
+class _Irregular(Exception):
+    """The file needs the general reader."""
+
+
+def _cage_layout(path: Path, column_map: dict) -> dict:
+    """Header text, columns, units and the raw data block of one per-cage file."""
+    raw = path.read_bytes()
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    if not raw.isascii():
+        raise _Irregular
+    match = _DATA_LINE.search(raw)
+    if match is None:
+        raise _Irregular
+    position = match.end() + 1  # the first line after ":DATA"
+    prelude = []  # the column header and the units row, without the "===" rules
+    for line in raw[position:].split(b"\n", 8)[:-1]:
+        text = line.rstrip(b"\r")
+        if prelude and text and not text.startswith((b"=", b"#")):
+            break  # the first data row
+        position += len(line) + 1
+        if not text.startswith(b"==="):
+            prelude.append(text.decode())
+    else:
+        raise _Irregular
+    head = raw[:match.start()].decode().replace("\r\n", "\n")
+    if "\r" in head or any("\r" in line for line in prelude):
+        raise _Irregular  # a lone CR: the general reader normalises it to a line break
+    if len(prelude) != 2 or not prelude[1].startswith("#") or prelude[0].startswith("#"):
+        raise _Irregular  # header then units row, with rules around them: the usual layout
+    header = [h.strip() for h in prelude[0].rstrip(",").split(",")]
+    units = [u.strip() for u in prelude[1].rstrip(",").split(",")]
+    if len(set(header)) != len(header) or "" in header \
+            or not {"DATE/TIME", "VO2", "VCO2"} <= set(header):
+        raise _Irregular
+    events = raw.rfind(b"\n:EVENTS", position - 1)  # near the end; a second one fails parsing
+    stop = len(raw) if events < 0 else events
+    while stop > position and raw[stop - 1] in b"\r\n":  # blank lines before :EVENTS / EOF
+        stop -= 1
+    if stop <= position:
+        raise _Irregular
+    # Rows are counted by their LF; blank lines, lone CRs or a row cut short inside the block make
+    # Arrow's row or field count differ and send the file to the general reader.
+    block = memoryview(raw)[position:stop]
+    newline = raw.find(b"\n", position, stop)
+    n_fields = raw.count(b",", position, stop if newline < 0 else newline) + 1
+    if not len(header) <= n_fields <= len(header) + _MAX_EXTRA_FIELDS:
+        raise _Irregular
+    names = header + [f"_extra{i}" for i in range(n_fields - len(header))]
+    used = ["DATE/TIME"] + [c for columns in column_map.values() for c in columns if c in header]
+    if "ROOM LIGHT" in header:
+        used.append("ROOM LIGHT")
+    return {"path": path, "head": head, "names": tuple(names), "used": tuple(dict.fromkeys(used)),
+            "block": block, "n_rows": raw.count(b"\n", position, stop) + 1,
+            "unit_of": {h: (units[i] if i < len(units) else "") for i, h in enumerate(header)}}
+
+
+def _parse_blocks(layouts: list[dict]) -> pa.Table:
+    """One Arrow CSV parse of the joined data blocks of files with the same columns."""
+    first = layouts[0]
+    types = {c: pa.string() if c in ("DATE/TIME", "ROOM LIGHT") else pa.float64()
+             for c in first["used"]}
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(b"\n".join(layout["block"] for layout in layouts) + b"\n"),
+            read_options=pacsv.ReadOptions(column_names=list(first["names"]),
+                                           block_size=1 << 20),
+            parse_options=pacsv.ParseOptions(quote_char=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, include_columns=list(first["used"]), null_values=_MISSING,
+                strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        raise _Irregular from None
+    if table.num_rows != sum(layout["n_rows"] for layout in layouts):
+        raise _Irregular
+    return table
+
+
+def _timestamps(stamps: pa.ChunkedArray) -> np.ndarray:
+    """``M/D/YYYY h:mm:ss AM`` stamps as datetime64[ns], parsed from the distinct dates and clock
+    times (a few hundred) with the general reader's first format, split at the one space."""
+    parts = pc.split_pattern(pc.utf8_trim_whitespace(stamps), " ", max_splits=1)
+    if pc.any(pc.not_equal(pc.list_value_length(parts), 2)).as_py():
+        raise _Irregular
+    date = pc.dictionary_encode(pc.list_element(parts, 0)).combine_chunks()
+    clock = pc.dictionary_encode(pc.list_element(parts, 1)).combine_chunks()
+    try:
+        days = pd.to_datetime(pd.Series(date.dictionary.to_pylist()), format="%m/%d/%Y")
+        clocks = pd.to_datetime(pd.Series(clock.dictionary.to_pylist()),
+                                format="%I:%M:%S %p")
+        days = days.astype("datetime64[ns]").to_numpy()
+    except (ValueError, OverflowError):
+        raise _Irregular from None
+    offsets = (clocks - clocks.dt.normalize()).to_numpy().astype("timedelta64[ns]")
+    return (days[date.indices.to_numpy(zero_copy_only=False)]
+            + offsets[clock.indices.to_numpy(zero_copy_only=False)])
+
+
+def _group_columns(table: pa.Table) -> dict[str, np.ndarray]:
+    """Every parsed column as float (``light``: 1 for ON, 0 for OFF, else NaN)."""
+    columns = {}
+    for name in table.column_names:
+        if name == "ROOM LIGHT":
+            light = pc.utf8_upper(pc.utf8_trim_whitespace(table[name]))
+            on = pc.equal(light, "ON").to_numpy(zero_copy_only=False)
+            off = pc.equal(light, "OFF").to_numpy(zero_copy_only=False)
+            columns[name] = np.where(on, 1.0, np.where(off, 0.0, np.nan))
+        elif name != "DATE/TIME":
+            columns[name] = table[name].to_numpy().astype(float, copy=False)
+    return columns
+
+
+def _variables(columns: dict, unit_of: dict, mass_g: float, column_map: dict):
+    """Standard variables (absolute mL/h VO2/VCO2) of one cage's rows and their source units."""
+    values, units = {}, {}
+    for name, sources in column_map.items():
+        present = [c for c in sources if c in columns]
+        if not present:
+            continue
+        values[name] = sum(columns[c] for c in present)
+        units[name] = unit_of.get(present[0], "")
+    if "ROOM LIGHT" in columns:
+        values["light"] = columns["ROOM LIGHT"]
+    for name in ("vo2", "vco2"):
+        unit = units[name].lower()
+        if "/kg" in unit:
+            values[name] = values[name] * mass_g / 1000.0  # as the general reader rounds
+        elif unit and "ml/h" not in unit:
+            raise _Irregular  # the general reader names the unit
+    return values, units
+
+
+def _increasing_and_month_first(clock: np.ndarray) -> bool:
+    """Strictly increasing stamps whose distinct dates step by at most one day (CalR's test
+    that month-first is the right reading, see ``_dates._consistent``)."""
+    if np.any(np.diff(clock) <= np.timedelta64(0)):
+        return False
+    return bool(np.all(np.diff(np.unique(clock.astype("datetime64[D]")))
+                       <= np.timedelta64(1, "D")))
+
+
+def read_cages_fast(paths: list[Path], *, column_map: dict, cage_info) -> tuple | None:
+    """``(arrays, stamps, infos, units)`` of per-cage files, or ``None`` when any file needs the
+    general reader. ``cage_info(path, head_lines)`` -> per-cage info dict (subject, body_mass, ...)
+    as the general reader builds it."""
+    if pa is None:
+        return None
+    try:
+        layouts = [_cage_layout(path, column_map) for path in paths]
+        infos = [cage_info(layout["path"], layout["head"].split("\n")) for layout in layouts]
+    except (_Irregular, FormatError):  # the general reader raises it with its context
+        return None
+    subjects = [info["subject"] for info in infos]
+    if len(set(subjects)) != len(subjects):
+        return None
+    groups: dict[tuple, list[int]] = {}
+    for i, layout in enumerate(layouts):
+        groups.setdefault((layout["names"], layout["used"]), []).append(i)
+    n_time = max(layout["n_rows"] for layout in layouts)
+    stamps = np.full((len(paths), n_time), np.datetime64("NaT"), dtype="datetime64[ns]")
+    grids: dict[str, np.ndarray] = {}
+    file_units: list[dict] = [{}] * len(paths)
+    try:
+        for members in groups.values():
+            table = _parse_blocks([layouts[i] for i in members])
+            times = _timestamps(table["DATE/TIME"])
+            columns = _group_columns(table)
+            start = 0
+            for i in members:
+                rows = slice(start, start + layouts[i]["n_rows"])
+                start = rows.stop
+                if not _increasing_and_month_first(times[rows]):
+                    return None
+                stamps[i, :layouts[i]["n_rows"]] = times[rows]
+                values, file_units[i] = _variables({c: v[rows] for c, v in columns.items()},
+                                                   layouts[i]["unit_of"], infos[i]["body_mass"],
+                                                   column_map)
+                for name, column in values.items():
+                    grid = grids.setdefault(name, np.full((len(paths), n_time), np.nan))
+                    grid[i, :len(column)] = column
+    except _Irregular:
+        return None
+    units: dict[str, str] = {}
+    for one in file_units:  # in file order, as the general reader merges them
+        units.update(one)
+    arrays = {name: grids[name] for name in VARIABLE_UNITS if name in grids}
+    return arrays, stamps, infos, units
