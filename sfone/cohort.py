@@ -27,7 +27,7 @@ import yaml
 
 from .exceptions import FormatError
 
-__all__ = ["Session", "load_manifest", "open_cohort", "Cohort"]
+__all__ = ["Session", "load_manifest", "open_cohort", "Cohort", "lazy_formats"]
 
 REQUIRED_COLUMNS = ("path", "subject", "session")
 OPTIONAL_COLUMNS = ("group", "day", "runs", "protocol", "format")
@@ -108,20 +108,40 @@ def load_manifest(path) -> list[Session]:
 
 
 def _open_lazily(session: Session, chunks) -> xr.Dataset:
+    """Readers that take ``chunks=`` build dask arrays over the file without reading the data;
+    the others parse the file here and their variables are then chunked."""
     from .io import get_format, read
     from .io._registry import detect_format
 
     info = get_format(session.format) if session.format else detect_format(session.path)
-    if "chunks" in inspect.signature(info.reader).parameters:
+    if chunks is not None and "chunks" in inspect.signature(info.reader).parameters:
         return read(session.path, format=info.name, chunks=chunks)
-    return read(session.path, format=info.name)
+    ds = read(session.path, format=info.name)
+    if chunks is None:
+        return ds
+    if isinstance(chunks, tuple):
+        chunks = dict(zip(("roi", "time"), chunks, strict=False))
+    if isinstance(chunks, dict):
+        chunks = {dim: size for dim, size in chunks.items() if dim in ds.dims}
+    return ds.chunk(chunks)
+
+
+def lazy_formats() -> list[str]:
+    """Names of the formats whose readers open files without reading the data (``chunks=``)."""
+    from .io import list_formats
+
+    return [f.name for f in list_formats()
+            if "chunks" in inspect.signature(f.reader).parameters]
 
 
 class Cohort(Mapping):
     """Sessions of a cohort keyed by ``(subject, session)``; each opened on first access.
 
-    Formats whose reader takes ``chunks=`` come back dask-backed (nothing loaded until computed);
-    the others are read when first accessed.
+    With ``chunks`` (default ``"auto"``) every session comes back dask-backed. Formats in
+    :func:`lazy_formats` (suite2p, CaImAn, Inscopix ``.isxd``, NWB, sfone netCDF/zarr) are
+    opened without reading their traces: dask arrays over the files, read when computed. The
+    other formats (text exports, photometry and calorimetry files: a few MB per session) are
+    parsed on first access and then chunked. ``chunks=None`` gives plain in-memory Datasets.
     """
 
     def __init__(self, sessions: list[Session], *, chunks="auto"):

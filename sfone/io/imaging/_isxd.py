@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ...exceptions import FormatError
+from .._lazy import RawArray
 
 __all__ = ["read_isxd_header", "read_isxd_cellset", "read_isxd_eventset", "ISXD_STATUSES",
            "CELLSET_TYPE", "EVENTSET_TYPE", "EVENT_METRICS"]
@@ -68,8 +69,10 @@ def _ns_since_epoch(value: dict) -> int:
     return int(since_epoch["num"]) * 10**9 // int(since_epoch["den"])
 
 
-def read_isxd_cellset(path: Path) -> dict:
-    """Traces ``(n_cells, n_times)``, images, names, statuses, period (s), start (unix ns)."""
+def read_isxd_cellset(path: Path, *, lazy: bool = False) -> dict:
+    """Traces ``(n_cells, n_times)``, images, names, statuses, period (s), start (unix ns).
+
+    With ``lazy`` the traces are a :class:`~sfone.io._lazy.RawArray` (read when indexed)."""
     header, data_bytes = read_isxd_header(path)
     if header.get("type") != CELLSET_TYPE:
         raise FormatError(f".isxd type {header.get('type')!r} is not a cell set (type 1); "
@@ -88,10 +91,15 @@ def read_isxd_cellset(path: Path) -> dict:
     if data_bytes != 4 * per_cell * len(names):
         raise FormatError(f"data section has {data_bytes} bytes, expected {len(names)} cells x "
                           f"({height}x{width} image + {n_times} samples) x 4 bytes", path=path)
-    data = np.fromfile(path, dtype="<f4", count=per_cell * len(names)).reshape(len(names), -1)
-    return {"traces": data[:, height * width:], "images": data[:, :height * width].reshape(
-        len(names), height, width), "names": names, "statuses": statuses, "period": period,
-        "start_ns": start_ns, "units": _trace_units(header)}
+    if lazy:
+        data = np.memmap(path, dtype="<f4", mode="r", shape=(len(names), per_cell))
+        traces = RawArray(path, "<f4", (len(names), per_cell), columns=slice(height * width, None))
+    else:
+        data = np.fromfile(path, dtype="<f4", count=per_cell * len(names)).reshape(len(names), -1)
+        traces = data[:, height * width:]
+    images = np.array(data[:, :height * width]).reshape(len(names), height, width)
+    return {"traces": traces, "images": images, "names": names, "statuses": statuses,
+            "period": period, "start_ns": start_ns, "units": _trace_units(header)}
 
 
 def _trace_units(header: dict) -> str | None:

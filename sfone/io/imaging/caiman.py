@@ -18,6 +18,7 @@ from scipy import sparse
 from ..._sanity import check_positive_rate
 from ...exceptions import FormatError
 from ...schema import finalize_dataset
+from .._lazy import lazy_hdf5
 from .._registry import FormatInfo, register_format
 from ._common import hdf5_errors, imaging_dataset
 
@@ -34,8 +35,12 @@ def _value(node):
     return value
 
 
-def _trace(estimates, name: str, path: Path, shape=None):
-    value = _value(estimates.get(name))
+def _trace(estimates, name: str, path: Path, shape=None, chunks=None):
+    node = estimates.get(name)
+    if chunks is not None and isinstance(node, h5py.Dataset) and node.ndim == 2 \
+            and node.dtype.kind in "fiu" and (shape is None or node.shape == shape):
+        return lazy_hdf5(node, path, chunks, ("roi", "time")).astype(float)
+    value = _value(node)
     if value is None:
         return None
     value = np.asarray(value, dtype=float)
@@ -101,7 +106,7 @@ def _open(path: Path) -> h5py.File:
         raise FormatError(f"not a readable HDF5 file: {exc}", path=path) from exc
 
 
-def read_caiman(path) -> xr.Dataset:
+def read_caiman(path, *, chunks=None) -> xr.Dataset:
     """Read a CaImAn/CNMF-E ``.hdf5`` result into an imaging Dataset.
 
     Variables over ``(roi, time)``: ``F`` = ``C + YrA`` (the raw-like trace CaImAn plots),
@@ -109,6 +114,10 @@ def read_caiman(path) -> xr.Dataset:
     when saved. ``iscell`` marks ``idx_components`` (all True when components were never
     evaluated; attr ``components_evaluated`` says which). ``y``/``x`` are footprint centroids
     in pixels, ``fs`` is ``params/data/fr`` in Hz.
+
+    ``chunks`` (``"auto"``, int, tuple or ``{"roi": 100, "time": 10000}``) returns the traces
+    as dask arrays that read the file block by block when computed; only metadata, centroids
+    and labels are read here.
     """
     path = Path(path)
     with hdf5_errors(path, "a CaImAn result"), _open(path) as f:
@@ -116,13 +125,13 @@ def read_caiman(path) -> xr.Dataset:
         if not isinstance(estimates, h5py.Group):
             raise FormatError("no 'estimates' group: not a saved CaImAn CNMF result "
                               "(expected estimates/C, estimates/A, ...)", path=path)
-        C = _trace(estimates, "C", path)
+        C = _trace(estimates, "C", path, chunks=chunks)
         if C is None:
             raise FormatError("estimates/C is missing or None (the CNMF fit was not run?)",
                               path=path)
         traces = {"C": C}
         for source, name in (("YrA", "YrA"), ("S", "spks"), ("F_dff", "dff")):
-            value = _trace(estimates, source, path, shape=C.shape)
+            value = _trace(estimates, source, path, shape=C.shape, chunks=chunks)
             if value is not None:
                 traces[name] = value
         traces = {"F": C + traces["YrA"] if "YrA" in traces else C.copy(), **traces}

@@ -24,6 +24,7 @@ import xarray as xr
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from ...schema import finalize_dataset, make_events
+from .._lazy import to_dask
 from .._registry import FormatInfo, register_format
 from ._common import finite_columns, imaging_dataset, read_csv_strict
 from ._isxd import (
@@ -135,15 +136,19 @@ def _image_centroids(images: np.ndarray) -> dict:
     return {"y": (y, "pixel"), "x": (x, "pixel")}
 
 
-def read_inscopix_isxd(path) -> xr.Dataset:
+def read_inscopix_isxd(path, *, chunks=None) -> xr.Dataset:
     """Read an Inscopix ``.isxd`` cell set (no ``isx`` needed) into an imaging Dataset.
 
     Same layout as :func:`read_inscopix` (``F``, ``status``, ``cell_name``); ``y``/``x`` are
     centroids of the positive part of each cell image (pixels); ``session_start`` is the
     recording start; the trace units are in the attr ``trace_units`` (e.g. "dF over F").
+    ``chunks`` (``"auto"``, int, tuple or dict over ``roi``/``time``) returns ``F`` as a dask
+    array that reads the file when computed.
     """
     path = Path(path)
-    cells = read_isxd_cellset(path)
+    cells = read_isxd_cellset(path, lazy=chunks is not None)
+    if chunks is not None:
+        cells["traces"] = to_dask(cells["traces"], chunks, ("roi", "time"))
     n_times = cells["traces"].shape[1]
     statuses = np.array(cells["statuses"])
     coords = {"cell_name": (np.array(cells["names"]), None), "status": (statuses, None),

@@ -24,6 +24,7 @@ import xarray as xr
 from ..._logging import progress
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events
+from .._lazy import lazy_hdf5
 from .._registry import FormatInfo, register_format
 from ._common import hdf5_errors, imaging_dataset
 
@@ -128,7 +129,18 @@ def _nwb_attrs(nwbfile) -> dict:
     return attrs
 
 
-def _build(nwbfile, path: Path) -> xr.Dataset:
+def _series_data(series, n_time: int, path: Path, chunks):
+    """A series' ``(time, roi)`` data, first ``n_time`` frames: numpy, or dask over the file."""
+    import h5py
+
+    if chunks is None or not isinstance(series.data, h5py.Dataset):
+        return np.asarray(series.data[:n_time])
+    if isinstance(chunks, tuple):  # given as (roi, time), stored as (time, roi)
+        chunks = chunks[::-1]
+    return lazy_hdf5(series.data, path, chunks, ("time", "roi"))[:n_time]
+
+
+def _build(nwbfile, path: Path, chunks=None) -> xr.Dataset:
     if "ophys" not in nwbfile.processing:
         raise FormatError("no processing/ophys module: not an NWB ophys file", path=path)
     found, suite2p = _series_by_variable(nwbfile.processing["ophys"])
@@ -144,7 +156,13 @@ def _build(nwbfile, path: Path) -> xr.Dataset:
     traces = {}
     for var, series_list in sorted(found.items(), key=lambda kv: kv[0] != "F"):
         series_list = sorted(series_list, key=lambda p: p[0])
-        data = np.concatenate([np.asarray(s.data[:n_time]) for _, s in series_list], 1).T
+        parts = [_series_data(s, n_time, path, chunks) for _, s in series_list]
+        if all(isinstance(part, np.ndarray) for part in parts):
+            data = np.concatenate(parts, 1).T
+        else:
+            import dask.array as da
+
+            data = da.concatenate(parts, axis=1).T
         if not np.array_equal(_roi_rows(series_list), rows):
             raise FormatError(f"series of {var} reference other ROIs than the fluorescence",
                               path=path)
@@ -158,11 +176,13 @@ def _build(nwbfile, path: Path) -> xr.Dataset:
                            iscell_prob=prob[rows], coords=coords, trace_units=units, time=time)
 
 
-def read_nwb(path) -> xr.Dataset:
+def read_nwb(path, *, chunks=None) -> xr.Dataset:
     """Read the ophys traces of an NWB file into an imaging Dataset (``F`` over ``(roi, time)``).
 
     ``fs`` comes from the series rate (or the median timestamp step), ``session_start`` and
-    ``subject`` from the file; run epochs are read by :func:`read_nwb_events`.
+    ``subject`` from the file; run epochs are read by :func:`read_nwb_events`. ``chunks``
+    (``"auto"``, int, ``(roi, time)`` tuple or dict) returns the traces as dask arrays that
+    read the file when computed.
     """
     from pynwb import NWBHDF5IO
 
@@ -172,7 +192,7 @@ def read_nwb(path) -> xr.Dataset:
         # suite2p files use Device.manufacturer, deprecated in pynwb 4: not the user's concern
         warnings.simplefilter("ignore", DeprecationWarning)
         nwbfile = io.read()
-        ds = _build(nwbfile, path)
+        ds = _build(nwbfile, path, chunks)
         attrs = _nwb_attrs(nwbfile)
     subject, start = attrs.pop("subject", None), attrs.pop("session_start")
     return finalize_dataset(ds, modality="imaging", source_format="nwb", source_file=path,
