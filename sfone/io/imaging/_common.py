@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from ...exceptions import FormatError
+from .._lazy import RawArray, to_dask
 from .._text import parse_table
 
 __all__ = ["imaging_dataset", "maybe_chunk", "read_csv_strict", "finite_columns", "hdf5_errors",
@@ -29,14 +31,17 @@ _TRACE_NAMES = {
 
 
 def maybe_chunk(array, chunks):
-    """Wrap ``array`` (often a numpy memmap) in a dask array when ``chunks`` is given."""
+    """Wrap ``array`` (often a numpy memmap) in a dask array when ``chunks`` is given.
+
+    A whole-file memmap (as ``np.load(mmap_mode="r")`` returns) becomes a :class:`RawArray`
+    over the same bytes, so the task graph refers to the file instead of carrying its data.
+    """
     if chunks is None:
         return array
-    import dask.array as da
-
-    if isinstance(chunks, dict):
-        chunks = (chunks.get("roi", -1), chunks.get("time", -1))
-    return da.from_array(array, chunks=chunks)
+    if isinstance(array, np.memmap) and isinstance(array.base, mmap.mmap) \
+            and array.flags.c_contiguous and array.filename:
+        array = RawArray(array.filename, array.dtype, array.shape, offset=array.offset)
+    return to_dask(array, chunks, ("roi", "time"))
 
 
 def imaging_dataset(traces: dict, *, fs: float, roi, iscell, iscell_prob=None, coords=None,
