@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 
 from ._logging import set_log_level, set_progress
 from ._sanity import set_options
+from .cohort import combine_per_roi, load_manifest, open_cohort
 from .exceptions import (
                          DataRepairWarning,
                          FormatError,
@@ -23,6 +24,7 @@ from .schema import validate
 
 __all__ = [
     "__version__", "read", "formats", "write_dataset", "to_nwb", "validate", "load_protocol",
+    "open_cohort", "load_manifest", "combine_per_roi",
     "set_log_level", "set_progress", "set_options", "SfoneError", "FormatError", "SchemaError",
     "ProtocolError", "SfoneWarning", "DataRepairWarning", "QualityWarning",
 ]

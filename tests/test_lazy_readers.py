@@ -89,7 +89,8 @@ def test_cohort_sessions_are_dask_backed(session, tmp_path):
     (tmp_path / "manifest.csv").write_text(
         "path,subject,session\nm1_d1,m1,d1\nm1_d8.hdf5,m1,d8\nruns.csv,m2,d1\n")
     assert {"suite2p", "caiman", "inscopix-isxd", "nwb"} <= set(lazy_formats())
-    cohort = open_cohort(tmp_path / "manifest.csv", chunks={"time": 100})
+    assert sfone.open_cohort is open_cohort
+    cohort = sfone.open_cohort(tmp_path / "manifest.csv", chunks={"time": 100})
     for key in cohort:
         ds = cohort[key]
         assert all(isinstance(var.data, da.Array) for var in ds.data_vars.values()), key
