@@ -8,6 +8,7 @@ per-session outputs into ``out_dir/combined.nc`` and ``combined.csv`` when the t
 
 from __future__ import annotations
 
+import os
 import re
 import traceback
 from collections.abc import Callable
@@ -21,7 +22,8 @@ from ._atomic import atomic_path
 from ._logging import logger, progress
 from .cohort import Session, load_manifest
 
-__all__ = ["BatchTask", "register_task", "batch_tasks", "run_batch", "BatchResult"]
+__all__ = ["BatchTask", "register_task", "batch_tasks", "run_batch", "BatchResult",
+           "default_workers"]
 
 
 @dataclass(frozen=True)
@@ -113,12 +115,17 @@ def _read_output(path: Path):
     return pd.read_csv(path)
 
 
-def _client(workers: int | None, scheduler: str | None):
+def default_workers(n_sessions: int) -> int:
+    """Local worker processes when none are asked for: one per CPU, at most one per session."""
+    return max(1, min(os.cpu_count() or 1, n_sessions))
+
+
+def _client(workers: int, scheduler: str | None):
     from distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler, timeout="30s"), None
-    cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=True,
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                            dashboard_address=None)
     return Client(cluster), cluster
 
@@ -149,8 +156,9 @@ def run_batch(manifest, task: str, out_dir, *, workers: int | None = None,
               scheduler: str | None = None, force: bool = False) -> BatchResult:
     """Run ``task`` on every session of ``manifest`` as dask tasks; see the module docstring.
 
-    ``workers`` is the number of local worker processes (default 1); ``scheduler`` the address
-    of an existing ``dask.distributed`` scheduler (then ``workers`` is ignored).
+    ``workers`` is the number of local worker processes (default: one per CPU, at most one per
+    session to run); ``scheduler`` the address of an existing ``dask.distributed`` scheduler
+    (then ``workers`` is ignored; the workers must see the manifest's paths).
     """
     tasks = batch_tasks()
     if task not in tasks:
@@ -173,7 +181,7 @@ def run_batch(manifest, task: str, out_dir, *, workers: int | None = None,
     if pending:
         from distributed import as_completed
 
-        client, cluster = _client(workers, scheduler)
+        client, cluster = _client(workers or default_workers(len(pending)), scheduler)
         try:
             futures = [client.submit(_run_one, task, s, stem, pure=False) for s, stem in pending]
             by_key = {s.key: s for s, _ in pending}

@@ -182,3 +182,20 @@ def test_classify_batch_combines_per_roi_labels_equal_to_direct_calls(tmp_path):
         assert list(mine["label"].values) == list(direct["label"].values)
     csv = (tmp_path / "out" / "combined.csv").read_text().splitlines()
     assert csv[0].startswith("unit,") and len(csv) == 1 + table.sizes["unit"]
+
+
+def test_batch_lists_its_tasks_without_a_manifest():
+    result = CliRunner().invoke(main, ["batch", "--list-tasks"])
+    assert result.exit_code == 0, result.output
+    names = [line.split()[0] for line in result.output.splitlines()]
+    assert names == ["calorimetry-summary", "classify", "convert", "dff"]
+    assert "post-run labels per ROI" in result.output
+
+
+def test_default_workers_one_per_cpu_at_most_one_per_session(monkeypatch):
+    from sfone.batch import default_workers
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert [default_workers(n) for n in (0, 1, 3, 40)] == [1, 1, 3, 8]
+    monkeypatch.setattr("os.cpu_count", lambda: None)
+    assert default_workers(40) == 1

@@ -7,13 +7,25 @@ from pathlib import Path
 import click
 
 
+def _list_tasks(ctx: click.Context, _param, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from ..batch import batch_tasks
+
+    for name, task in sorted(batch_tasks().items()):
+        click.echo(f"{name:22s}{task.description}")
+    ctx.exit(0)
+
+
 @click.command("batch")
 @click.argument("manifest", type=click.Path(path_type=Path))
+@click.option("--list-tasks", is_flag=True, expose_value=False, is_eager=True,
+              callback=_list_tasks, help="List the tasks and exit.")
 @click.option("--task", required=True, help="Task name (see `sfone batch --list-tasks`).")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Output folder (per-session outputs, combined table, errors.csv).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default 1).")
+              help="Local worker processes (default: one per CPU, at most one per session).")
 @click.option("--scheduler", default=None, help="Address of a running dask scheduler.")
 @click.option("--force", is_flag=True, help="Re-run sessions that already have an output.")
 def batch_command(manifest: Path, task: str, out_dir: Path, workers: int | None,
