@@ -50,15 +50,12 @@ def _dff(session: Session) -> xr.Dataset:
     return out
 
 
-def _dff_summary(outputs: dict) -> xr.Dataset:
-    per_roi = {}
-    for key, ds in outputs.items():
-        dff = ds["dff"]
-        per_roi[key] = xr.Dataset({
-            "dff_mean": dff.mean("time").assign_attrs(units="1"),
-            "dff_sd": dff.std("time").assign_attrs(units="1"),
-            "dff_max": dff.max("time").assign_attrs(units="1")})
-    return combine_per_roi(per_roi)
+def _dff_stats(ds: xr.Dataset) -> xr.Dataset:
+    """Per-ROI mean, SD and maximum of a session's dF/F (computed on the worker)."""
+    dff = ds["dff"]
+    return xr.Dataset({"dff_mean": dff.mean("time").assign_attrs(units="1"),
+                       "dff_sd": dff.std("time").assign_attrs(units="1"),
+                       "dff_max": dff.max("time").assign_attrs(units="1")})
 
 
 def _calorimetry_summary(session: Session) -> pd.DataFrame:
@@ -76,7 +73,7 @@ register_task(BatchTask(name="convert", run=_read,
                         description="read each session and store it as netCDF"))
 register_task(BatchTask(name="classify", run=_classify, combine=combine_per_roi,
                         description="post-run labels per ROI (manifest columns runs, protocol)"))
-register_task(BatchTask(name="dff", run=_dff, combine=_dff_summary,
+register_task(BatchTask(name="dff", run=_dff, summarize=_dff_stats, combine=combine_per_roi,
                         description="imaging dF/F per session; combined per-ROI summary"))
 register_task(BatchTask(name="calorimetry-summary", run=_calorimetry_summary,
                         combine=_concat_tables,

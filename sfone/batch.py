@@ -30,14 +30,17 @@ __all__ = ["BatchTask", "register_task", "batch_tasks", "run_batch", "BatchResul
 class BatchTask:
     """A per-session computation.
 
-    ``run(session) -> Dataset | DataFrame``; ``combine(outputs) -> Dataset | DataFrame`` turns the
-    per-session outputs (keyed by ``(subject, session)``) into one table, or is None.
+    ``run(session) -> Dataset | DataFrame`` is the session's output. ``summarize(output)`` (on
+    the worker, from the output as written; default: the output itself) is what goes into the
+    combined table, and ``combine(summaries)`` turns the summaries of all sessions (keyed by
+    ``(subject, session)``) into one table; without ``combine`` there is no combined table.
     """
 
     name: str
     run: Callable[[Session], xr.Dataset | pd.DataFrame]
     combine: Callable[[dict], xr.Dataset | pd.DataFrame] | None = None
     description: str = ""
+    summarize: Callable[[xr.Dataset | pd.DataFrame], xr.Dataset | pd.DataFrame] | None = None
 
 
 _TASKS: dict[str, BatchTask] = {}
@@ -96,22 +99,43 @@ def _write_output(result, stem: Path) -> Path:
     raise TypeError(f"batch task returned {type(result).__name__}; expected Dataset or DataFrame")
 
 
+def _summary(task: BatchTask, path: Path):
+    """What a session contributes to the combined table, from its output as written (so that
+    a fresh and a skipped session give the same), or None when the task combines nothing."""
+    if task.combine is None:
+        return None
+    output = _read_output(path)
+    return task.summarize(output) if task.summarize is not None else output
+
+
 def _run_one(task_name: str, session: Session, stem: Path) -> dict:
-    """Executed on a worker: run the task, write its output, never raise."""
+    """Executed on a worker: run the task, write its output, summarise it; never raise."""
     try:
         task = batch_tasks()[task_name]
         path = _write_output(task.run(session), stem)
-        return {"key": session.key, "status": "done", "output": str(path)}
+        return {"key": session.key, "status": "done", "output": str(path),
+                "summary": _summary(task, path)}
     except Exception as exc:  # recorded in errors.csv; the batch goes on
         return {"key": session.key, "status": "failed", "path": str(session.path),
                 "error": f"{type(exc).__name__}: {exc}",
                 "where": traceback.format_exc(limit=-1).strip().splitlines()[-1]}
 
 
+def _summarize_existing(task_name: str, key: tuple[str, str], path: Path) -> dict:
+    """Executed on a worker for a session skipped as done: the summary of its output."""
+    try:
+        return {"key": key, "status": "skipped",
+                "summary": _summary(batch_tasks()[task_name], path)}
+    except Exception as exc:  # an unreadable earlier output: the session counts as failed
+        return {"key": key, "status": "failed", "path": str(path),
+                "error": f"earlier output {path.name} unreadable ({type(exc).__name__}: {exc});"
+                         " re-run with --force"}
+
+
 def _read_output(path: Path):
     if path.suffix == ".nc":
-        ds = xr.open_dataset(path, engine="h5netcdf")
-        return ds.load()
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return ds.load()
     return pd.read_csv(path)
 
 
@@ -136,13 +160,12 @@ def _write_errors(out_dir: Path, failed: list[dict]) -> None:
         table.to_csv(tmp, index=False, lineterminator="\n")
 
 
-def _combine(task: BatchTask, out_dir: Path, outputs: dict) -> list[Path]:
+def _combine(task: BatchTask, out_dir: Path, summaries: dict) -> list[Path]:
     from .io import write_dataset
 
-    if task.combine is None or not outputs:
+    if task.combine is None or not summaries:
         return []
-    loaded = {key: _read_output(Path(path)) for key, path in sorted(outputs.items())}
-    combined = task.combine(loaded)
+    combined = task.combine(dict(sorted(summaries.items())))
     written = []
     if isinstance(combined, xr.Dataset):
         written.append(write_dataset(combined, out_dir / "combined.nc"))
@@ -167,40 +190,50 @@ def run_batch(manifest, task: str, out_dir, *, workers: int | None = None,
     out_dir = Path(out_dir)
     (out_dir / "sessions").mkdir(parents=True, exist_ok=True)
     result = BatchResult(out_dir=out_dir)
-    outputs, pending = {}, []
+    done_before, pending = {}, []
     for session in sessions:
         stem = _output_stem(out_dir, session)
         existing = _existing_output(stem)
         if existing is not None and not force:
-            result.skipped.append(session.key)
-            outputs[session.key] = existing
+            done_before[session.key] = existing
         else:
             pending.append((session, stem))
     logger.info("batch %s: %d sessions to run, %d already done", task, len(pending),
-                len(result.skipped))
-    if pending:
-        from distributed import as_completed
-
-        client, cluster = _client(workers or default_workers(len(pending)), scheduler)
-        try:
-            futures = [client.submit(_run_one, task, s, stem, pure=False) for s, stem in pending]
-            by_key = {s.key: s for s, _ in pending}
-            for future in progress(as_completed(futures), desc=f"batch {task}",
-                                   total=len(futures), unit="session"):
-                report = future.result()
-                key = tuple(report["key"])
-                if report["status"] == "done":
-                    result.done.append(key)
-                    outputs[key] = Path(report["output"])
-                else:
-                    logger.warning("batch %s: %s/%s failed: %s", task, *key, report["error"])
-                    result.failed.append({"subject": key[0], "session": key[1],
-                                          "path": str(by_key[key].path),
-                                          "error": report["error"]})
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+                len(done_before))
+    paths = {s.key: s.path for s in sessions}
+    reports = _run_on_cluster(task, pending, done_before, workers, scheduler) if pending else \
+        [_summarize_existing(task, key, path) for key, path in done_before.items()]
+    summaries = {}
+    for report in reports:
+        key = tuple(report["key"])
+        if report["status"] == "failed":
+            logger.warning("batch %s: %s/%s failed: %s", task, *key, report["error"])
+            result.failed.append({"subject": key[0], "session": key[1],
+                                  "path": str(paths[key]), "error": report["error"]})
+            continue
+        (result.done if report["status"] == "done" else result.skipped).append(key)
+        if report["summary"] is not None:
+            summaries[key] = report["summary"]
     _write_errors(out_dir, result.failed)
-    result.combined = _combine(tasks[task], out_dir, outputs)
+    result.combined = _combine(tasks[task], out_dir, summaries)
     return result
+
+
+def _run_on_cluster(task: str, pending: list, done_before: dict, workers: int | None,
+                    scheduler: str | None) -> list[dict]:
+    """Reports of the pending sessions (run) and of the ones done before (summarised), each a
+    dask task; the progress bar counts the sessions run."""
+    from distributed import as_completed
+
+    client, cluster = _client(workers or default_workers(len(pending)), scheduler)
+    try:
+        runs = [client.submit(_run_one, task, s, stem, pure=False) for s, stem in pending]
+        earlier = [client.submit(_summarize_existing, task, key, path, pure=False)
+                   for key, path in done_before.items()]
+        reports = [future.result() for future in progress(
+            as_completed(runs), desc=f"batch {task}", total=len(runs), unit="session")]
+        return reports + client.gather(earlier)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from click.testing import CliRunner
@@ -183,6 +184,21 @@ def test_classify_batch_combines_per_roi_labels_equal_to_direct_calls(tmp_path):
     csv = (tmp_path / "out" / "combined.csv").read_text().splitlines()
     assert csv[0].startswith("unit,") and len(csv) == 1 + table.sizes["unit"]
 
+    # a re-run after one output was removed: one session runs, the other is summarised from its
+    # earlier output, and the combined table is the same as after the first run
+    first, second = (tmp_path / "out" / "sessions" / f"{s}__{d}.nc" for s, d in sorted(result.done))
+    first.unlink()
+    again = run_batch(tmp_path / "m.csv", "classify", tmp_path / "out", workers=1)
+    assert len(again.done) == 1 and len(again.skipped) == 1 and again.ok
+    rerun = xr.open_dataset(tmp_path / "out" / "combined.nc", engine="h5netcdf").load()
+    xr.testing.assert_identical(rerun, table)
+    # an earlier output that cannot be read any more is a failure that says what to do
+    second.write_bytes(b"not netCDF")
+    first.unlink()
+    broken = run_batch(tmp_path / "m.csv", "classify", tmp_path / "out", workers=1)
+    assert len(broken.done) == 1 and broken.skipped == [] and len(broken.failed) == 1
+    assert "unreadable" in broken.failed[0]["error"] and "--force" in broken.failed[0]["error"]
+
 
 def test_batch_lists_its_tasks_without_a_manifest():
     result = CliRunner().invoke(main, ["batch", "--list-tasks"])
@@ -199,3 +215,48 @@ def test_default_workers_one_per_cpu_at_most_one_per_session(monkeypatch):
     assert [default_workers(n) for n in (0, 1, 3, 40)] == [1, 1, 3, 8]
     monkeypatch.setattr("os.cpu_count", lambda: None)
     assert default_workers(40) == 1
+
+
+def test_dff_and_calorimetry_batches_combine_what_direct_calls_give(tmp_path):
+    from sfone.calorimetry import summarize_periods
+    from sfone.events import as_epochs, prerun_window
+    from sfone.imaging import compute_dff
+    from sfone.protocols import load_protocol
+    from sfone.simulate.calorimetry import simulate_metabolic_cages, write_clams_csv
+
+    samples = Path(__file__).resolve().parents[1] / "data_samples" / "imaging_cohort"
+    keys = [("mouse1", "day1"), ("mouse1", "day8")]
+    (tmp_path / "imaging.csv").write_text("path,subject,session,runs,protocol\n" + "".join(
+        f"{samples / f'{s}_{d}'},{s},{d},{samples / f'{s}_{d}_runs.csv'},"
+        f"{samples / 'classification.yaml'}\n" for s, d in keys))
+    result = run_batch(tmp_path / "imaging.csv", "dff", tmp_path / "dff", workers=1)
+    assert result.ok and sorted(result.done) == keys
+    combined = xr.open_dataset(tmp_path / "dff" / "combined.nc", engine="h5netcdf").load()
+    baseline_s = load_protocol(samples / "classification.yaml").baseline_s
+    for subject, session in keys:
+        ds = sfone.read(samples / f"{subject}_{session}")
+        epochs = as_epochs(samples / f"{subject}_{session}_runs.csv", recording=ds)
+        direct = compute_dff(ds, baseline="window",
+                             baseline_window=prerun_window(epochs, baseline_s))
+        mine = combined.where((combined.subject == subject) & (combined.session == session),
+                              drop=True)
+        np.testing.assert_allclose(mine["dff_mean"].values, direct.mean("time").values,
+                                   rtol=1e-12)
+        np.testing.assert_allclose(mine["dff_max"].values, direct.max("time").values,
+                                   rtol=1e-12)
+
+    cages = simulate_metabolic_cages(n_per_group=1, days=1.0, interval_min=15.0, random_state=4)
+    rows = "".join(f"{write_clams_csv(cages, tmp_path / f'cage{i}.csv', subject=i)},"
+                   f"{cages['subject'].values[i]},week1\n" for i in range(2))
+    (tmp_path / "cages.csv").write_text("path,subject,session\n" + rows)
+    result = run_batch(tmp_path / "cages.csv", "calorimetry-summary", tmp_path / "cal",
+                       workers=1)
+    assert result.ok and len(result.done) == 2
+    table = pd.read_csv(tmp_path / "cal" / "combined.csv")
+    assert list(table["session"].unique()) == ["week1"]
+    for i in range(2):
+        direct = summarize_periods(sfone.read(tmp_path / f"cage{i}.csv"))
+        mine = table[table["subject"] == str(cages["subject"].values[i])]
+        np.testing.assert_allclose(mine["ee_kcal_h"].to_numpy(), direct["ee_kcal_h"].to_numpy(),
+                                   rtol=1e-12)
+        assert list(mine["period"]) == ["full_day", "light", "dark"]
