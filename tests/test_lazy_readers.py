@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import shutil
+from pathlib import Path
 
 import dask.array as da
 import h5py
@@ -14,6 +15,7 @@ import xarray as xr
 
 import sfone
 from sfone.cohort import lazy_formats, open_cohort
+from sfone.exceptions import FormatError
 from sfone.io.events.runs_csv import write_runs_csv
 from sfone.simulate.imaging import simulate_session, write_caiman_hdf5, write_suite2p
 from tests.shared_fixtures import fixture_path
@@ -103,3 +105,19 @@ def test_cohort_sessions_are_dask_backed(session, tmp_path):
     np.testing.assert_array_equal(cohort["m2", "d1"]["start"].values, [10.0])
     plain = open_cohort(tmp_path / "manifest.csv", chunks=None)
     assert isinstance(plain["m1", "d8"]["F"].data, np.ndarray)
+
+
+@pytest.mark.parametrize("kind", ["caiman", "isxd"])
+def test_a_file_gone_before_compute_is_a_format_error_naming_it(kind, session, tmp_path):
+    if kind == "caiman":
+        path = write_caiman_hdf5(session, tmp_path / "cnm.hdf5")
+    else:
+        source = fixture_path("imaging", "inscopix_isx_exports_ideas_nca/"
+                              "cellset_accepted_undecided_and_rejected_cells.isxd")
+        path = Path(shutil.copy(source, tmp_path / "cells.isxd"))
+    lazy = sfone.read(path, chunks="auto")
+    path.unlink()
+    with pytest.raises(FormatError, match=r"lazily opened file failed.*moved, changed or "
+                                          r"deleted") as info:
+        lazy["F"].compute()
+    assert str(tmp_path) in str(info.value)

@@ -21,7 +21,7 @@ DOCUMENTED = (
     "sfone/io/photometry/*.py", "sfone/io/events/*.py", "sfone/io/netcdf.py", "sfone/cohort.py",
     "sfone/schema.py", "sfone/protocols.py", "sfone/_sanity.py", "sfone/io/_registry.py",
     "sfone/io/_write.py", "sfone/io/__init__.py", "sfone/io/_text.py", "sfone/io/imaging/*.py",
-    "sfone/io/calorimetry/*.py", "sfone/calorimetry/*.py", "sfone/imaging.py",
+    "sfone/io/calorimetry/*.py", "sfone/calorimetry/*.py", "sfone/imaging.py", "sfone/io/_lazy.py",
 )
 MESSAGE_CALLS = {"FormatError", "SchemaError", "ProtocolError", "quality_issue"}
 MIN_FRAGMENT = 8

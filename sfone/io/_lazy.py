@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..exceptions import FormatError
+
 __all__ = ["H5Array", "RawArray", "lazy_hdf5", "to_dask"]
 
 
@@ -33,8 +35,11 @@ class H5Array:
     def __getitem__(self, key):
         import h5py
 
-        with h5py.File(self.path, "r", locking=False) as fh:
-            return fh[self.name][key]
+        try:
+            with h5py.File(self.path, "r", locking=False) as fh:
+                return fh[self.name][key]
+        except (OSError, KeyError, ValueError, TypeError) as exc:
+            raise _unreadable(self.path, self.name, exc) from exc
 
     def __dask_tokenize__(self):  # same file, dataset and modification time: same dask keys
         return (self.path, self.name, self.shape, str(self.dtype),
@@ -67,9 +72,13 @@ class RawArray:
         return 2
 
     def __getitem__(self, key):
-        block = np.memmap(self.path, dtype=self.dtype, mode="r", offset=self.offset,
-                          shape=self.file_shape)[:, self.columns]
-        return np.array(block[key])
+        try:
+            block = np.memmap(self.path, dtype=self.dtype, mode="r", offset=self.offset,
+                              shape=self.file_shape)[:, self.columns]
+            return np.array(block[key])
+        except (OSError, ValueError) as exc:  # moved, deleted, or now shorter
+            raise _unreadable(self.path, f"the {self.file_shape} {self.dtype} block", exc) \
+                from exc
 
     def __dask_tokenize__(self):
         return (self.path, str(self.dtype), self.file_shape, self.offset, str(self.columns),
@@ -77,6 +86,12 @@ class RawArray:
 
     def __reduce__(self):
         return (_raw_array, (self.path, self.dtype, self.file_shape, self.offset, self.columns))
+
+
+def _unreadable(path: str, what: str, exc: Exception) -> FormatError:
+    return FormatError(f"reading {what} of a lazily opened file failed ({type(exc).__name__}: "
+                       f"{exc}); was the file moved, changed or deleted after it was opened? "
+                       "Open it again", path=path)
 
 
 def _raw_array(path, dtype, file_shape, offset, columns):
