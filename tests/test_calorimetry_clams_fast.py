@@ -18,7 +18,7 @@ from tests.shared_fixtures import fixture_path
 
 
 def _fast(paths):
-    return read_cages_fast(paths, column_map=clams.COLUMN_MAP, cage_info=clams._cage_info)
+    return read_cages_fast(paths)
 
 
 def _general(paths, monkeypatch):

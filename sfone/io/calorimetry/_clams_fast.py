@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ...exceptions import FormatError
+from ._clams_header import COLUMN_MAP, absolute_gas, cage_info
 from ._common import VARIABLE_UNITS
 
 try:
@@ -46,7 +47,7 @@ class _Irregular(Exception):
     """The file needs the general reader."""
 
 
-def _cage_layout(path: Path, column_map: dict) -> dict:
+def _cage_layout(path: Path) -> dict:
     """Header text, columns, units and the raw data block of one per-cage file."""
     raw = path.read_bytes()
     if raw.startswith(codecs.BOM_UTF8):
@@ -91,7 +92,7 @@ def _cage_layout(path: Path, column_map: dict) -> dict:
     if not len(header) <= n_fields <= len(header) + _MAX_EXTRA_FIELDS:
         raise _Irregular
     names = header + [f"_extra{i}" for i in range(n_fields - len(header))]
-    used = ["DATE/TIME"] + [c for columns in column_map.values() for c in columns if c in header]
+    used = ["DATE/TIME"] + [c for columns in COLUMN_MAP.values() for c in columns if c in header]
     if "ROOM LIGHT" in header:
         used.append("ROOM LIGHT")
     return {"path": path, "head": head, "names": tuple(names), "used": tuple(dict.fromkeys(used)),
@@ -154,23 +155,23 @@ def _group_columns(table: pa.Table) -> dict[str, np.ndarray]:
     return columns
 
 
-def _variables(columns: dict, unit_of: dict, mass_g: float, column_map: dict):
+def _variables(columns: dict, unit_of: dict, mass_g: float):
     """Standard variables (absolute mL/h VO2/VCO2) of one cage's rows and their source units."""
     values, units = {}, {}
-    for name, sources in column_map.items():
+    for name, sources in COLUMN_MAP.items():
         present = [c for c in sources if c in columns]
         if not present:
             continue
         values[name] = sum(columns[c] for c in present)
         units[name] = unit_of.get(present[0], "")
+        if name in ("vo2", "vco2"):
+            try:
+                values[name] = absolute_gas(values[name], units[name], mass_g,
+                                            column=present[0], path=None)
+            except FormatError:
+                raise _Irregular from None  # the general reader raises it, naming the file
     if "ROOM LIGHT" in columns:
         values["light"] = columns["ROOM LIGHT"]
-    for name in ("vo2", "vco2"):
-        unit = units[name].lower()
-        if "/kg" in unit:
-            values[name] = values[name] * mass_g / 1000.0  # as the general reader rounds
-        elif unit and "ml/h" not in unit:
-            raise _Irregular  # the general reader names the unit
     return values, units
 
 
@@ -183,14 +184,14 @@ def _increasing_and_month_first(clock: np.ndarray) -> bool:
                        <= np.timedelta64(1, "D")))
 
 
-def read_cages_fast(paths: list[Path], *, column_map: dict, cage_info) -> tuple | None:
-    """``(arrays, stamps, infos, units)`` of per-cage files, or ``None`` when any file needs the
-    general reader. ``cage_info(path, head_lines)`` -> per-cage info dict (subject, body_mass, ...)
-    as the general reader builds it."""
+def read_cages_fast(paths: list[Path]) -> tuple | None:
+    """``(arrays, stamps, infos, units)`` of per-cage files (``infos``: per-cage dicts as
+    :func:`~._clams_header.cage_info` gives them), or ``None`` when any file needs the general
+    reader."""
     if pa is None:
         return None
     try:
-        layouts = [_cage_layout(path, column_map) for path in paths]
+        layouts = [_cage_layout(path) for path in paths]
         infos = [cage_info(layout["path"], layout["head"].split("\n")) for layout in layouts]
     except (_Irregular, FormatError):  # the general reader raises it with its context
         return None
@@ -217,8 +218,7 @@ def read_cages_fast(paths: list[Path], *, column_map: dict, cage_info) -> tuple 
                     return None
                 stamps[i, :layouts[i]["n_rows"]] = times[rows]
                 values, file_units[i] = _variables({c: v[rows] for c, v in columns.items()},
-                                                   layouts[i]["unit_of"], infos[i]["body_mass"],
-                                                   column_map)
+                                                   layouts[i]["unit_of"], infos[i]["body_mass"])
                 for name, column in values.items():
                     grid = grids.setdefault(name, np.full((len(paths), n_time), np.nan))
                     grid[i, :len(column)] = column

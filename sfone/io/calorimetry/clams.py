@@ -13,6 +13,8 @@ NaN. EE is recomputed by Weir; the vendor ``HEAT`` (0.1 kcal/h resolution) is ke
 ``ee_vendor``. Rows after the animal was taken out are flagged in ``qc_flag``, not dropped.
 
 Several per-cage files become one Dataset over ``subject``: ``read_clams([path1, path2])``.
+Regular exports (the usual case) are read in a single pass over all files by
+:mod:`~sfone.io.calorimetry._clams_fast`, with the same result; anything irregular comes here.
 """
 
 from __future__ import annotations
@@ -29,65 +31,17 @@ from ...exceptions import DataRepairWarning, FormatError
 from .._registry import FormatInfo, register_format
 from .._text import LineNumbers
 from ._clams_fast import read_cages_fast
+from ._clams_header import COLUMN_MAP, absolute_gas, cage_info, parse_clams_header
 from ._common import grids_to_dataset, long_to_dataset, read_table, read_text, to_number
 from ._dates import _consistent, parse_datetimes
 
-try:  # optional (the parquet extra; pandas uses it for strings when installed): fast paths only
+try:  # a core dependency; without it the general parsers below still work (more slowly)
     import pyarrow as pa
     import pyarrow.compute as pc
 except ImportError:  # pragma: no cover - exercised only without pyarrow
     pa = pc = None
 
 __all__ = ["read_clams", "read_clams_merged", "parse_clams_header"]
-
-#: CLAMS column -> standard variable (summed when several are listed)
-COLUMN_MAP: dict[str, tuple[str, ...]] = {
-    "vo2": ("VO2",), "vco2": ("VCO2",), "ee_vendor": ("HEAT",), "rer_vendor": ("RER",),
-    "feed": ("FEED1",), "feed_acc": ("FEED1 ACC",), "drink": ("DRINK1",),
-    "drink_acc": ("DRINK1 ACC",), "xytot": ("XTOT", "YTOT"), "xyamb": ("XAMB", "YAMB"),
-    "ztot": ("ZTOT",), "wheel": ("WHEEL",), "wheel_acc": ("WHEEL ACC",),
-    "body_temp": ("BODY TEMP",), "heart_rate": ("HEART RATE",), "flow": ("FLOW",),
-    # treadmill (Oxymax Metabolic Modular Treadmill style) columns
-    "speed": ("SPEED",), "incline": ("INCLINE",), "shock": ("SHOCK TIME",), "stage": ("STAGE",),
-}
-_KEYS = {"subject id": "subject", "subject mass": "body_mass", "group/cage": "cage",
-         "experiment started": "experiment_started", "experiment start": "experiment_started",
-         "data filename": "data_filename", "cage settle time": "cage_settle_s",
-         "cage measure time": "cage_measure_s", "heat calculation method": "heat_method",
-         "reference method": "reference_method"}
-
-
-def _header_key(line: str) -> tuple[str, str] | None:
-    line = line.strip().rstrip(",")
-    if not line:
-        return None
-    if "," in line:
-        key, value = line.split(",", 1)
-    elif ":" in line:
-        key, value = line.split(":", 1)
-    else:
-        return None
-    key = re.sub(r"\s*\(.*?\)\s*$", "", key.strip()).lower()
-    return key, value.strip().strip(",").strip()
-
-
-def parse_clams_header(lines: list[str]) -> dict[str, str]:
-    """Metadata of a per-cage file from the lines before ``:DATA`` (both header styles)."""
-    meta: dict[str, str] = {}
-    for line in lines[1:]:
-        item = _header_key(line)
-        if item and item[0] in _KEYS:
-            meta[_KEYS[item[0]]] = item[1]
-    return meta
-
-
-def _mass_g(text: str | None, path) -> float:
-    match = re.search(r"[-+]?\d+(?:\.\d+)?", text or "")
-    if not match:
-        raise FormatError(f"header field 'Subject Mass': found {text!r}, expected a mass in g",
-                          path=path)
-    return float(match.group())
-
 
 def _split_sections(text: str, path):
     """Header lines, column names, units, and the data rows with their 1-based file lines."""
@@ -125,14 +79,6 @@ def _read_cage(path: Path) -> tuple[pd.DataFrame, list[str], dict]:
     table = table[[c for c in table.columns if not c.startswith("_extra")]]
     unit_of = {h: (units[i].strip() if i < len(units) else "") for i, h in enumerate(header)}
     return table, head, unit_of
-
-
-def _cage_info(path: Path, head: list[str]) -> dict:
-    """Subject, body mass (g) and cage of a per-cage file, from its lines before ``:DATA``."""
-    meta = parse_clams_header(head)
-    return {"subject": meta.get("subject") or meta.get("cage") or path.stem,
-            "body_mass": _mass_g(meta.get("body_mass"), path), "cage": meta.get("cage", ""),
-            "group": "", "file": path.name}
 
 
 def _column_number(values: pd.Series, path=None) -> pd.Series:
@@ -194,11 +140,7 @@ def _standardise(table: pd.DataFrame, unit_of: dict, mass_g: float, path,
                        else _column_number(table[c], path)) for c in present)
         unit = unit_of.get(present[0], "")
         if name in ("vo2", "vco2"):
-            if "/kg" in unit.lower():
-                values = values * mass_g / 1000.0
-            elif unit and "ml/h" not in unit.lower():
-                raise FormatError(f"column {present[0]!r}: unit {unit!r}, expected ml/kg/hr or "
-                                  "ml/hr", path=path)
+            values = absolute_gas(values, unit, mass_g, column=present[0], path=path)
         out[name] = values
         source_units[name] = unit
     if "ROOM LIGHT" in table.columns:
@@ -209,7 +151,7 @@ def _standardise(table: pd.DataFrame, unit_of: dict, mass_g: float, path,
 
 def _cage_long(path: Path) -> tuple[pd.DataFrame, dict, dict]:
     table, head, unit_of = _read_cage(path)
-    info = _cage_info(path, head)
+    info = cage_info(path, head)
     long, source_units = _standardise(table, unit_of, info["body_mass"], path)
     long["datetime"] = _oxymax_datetimes(table["DATE/TIME"], path,
                                          line_numbers=table.attrs["line_numbers"]).to_numpy()
@@ -231,7 +173,7 @@ def read_clams(path, *, group: dict[str, str] | None = None) -> xr.Dataset:
     if not paths:
         raise FormatError("read_clams() got no files")
     source = paths[0] if len(paths) == 1 else ";".join(str(p) for p in paths)
-    fast = read_cages_fast(paths, column_map=COLUMN_MAP, cage_info=_cage_info)
+    fast = read_cages_fast(paths)
     if fast is not None:
         arrays, stamps, infos, units = fast
         return grids_to_dataset(arrays, stamps, _cage_table(infos, group), path=source,

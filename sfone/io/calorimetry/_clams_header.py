@@ -1,0 +1,78 @@
+"""Oxymax/CLAMS per-cage files: header fields, column names and units (shared by the general
+reader in :mod:`~sfone.io.calorimetry.clams` and its single-pass fast path)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ...exceptions import FormatError
+
+__all__ = ["COLUMN_MAP", "parse_clams_header", "cage_info", "absolute_gas"]
+
+#: CLAMS column -> standard variable (summed when several are listed)
+COLUMN_MAP: dict[str, tuple[str, ...]] = {
+    "vo2": ("VO2",), "vco2": ("VCO2",), "ee_vendor": ("HEAT",), "rer_vendor": ("RER",),
+    "feed": ("FEED1",), "feed_acc": ("FEED1 ACC",), "drink": ("DRINK1",),
+    "drink_acc": ("DRINK1 ACC",), "xytot": ("XTOT", "YTOT"), "xyamb": ("XAMB", "YAMB"),
+    "ztot": ("ZTOT",), "wheel": ("WHEEL",), "wheel_acc": ("WHEEL ACC",),
+    "body_temp": ("BODY TEMP",), "heart_rate": ("HEART RATE",), "flow": ("FLOW",),
+    # treadmill (Oxymax Metabolic Modular Treadmill style) columns
+    "speed": ("SPEED",), "incline": ("INCLINE",), "shock": ("SHOCK TIME",), "stage": ("STAGE",),
+}
+_KEYS = {"subject id": "subject", "subject mass": "body_mass", "group/cage": "cage",
+         "experiment started": "experiment_started", "experiment start": "experiment_started",
+         "data filename": "data_filename", "cage settle time": "cage_settle_s",
+         "cage measure time": "cage_measure_s", "heat calculation method": "heat_method",
+         "reference method": "reference_method"}
+
+
+def _header_key(line: str) -> tuple[str, str] | None:
+    line = line.strip().rstrip(",")
+    if not line:
+        return None
+    if "," in line:
+        key, value = line.split(",", 1)
+    elif ":" in line:
+        key, value = line.split(":", 1)
+    else:
+        return None
+    key = re.sub(r"\s*\(.*?\)\s*$", "", key.strip()).lower()
+    return key, value.strip().strip(",").strip()
+
+
+def parse_clams_header(lines: list[str]) -> dict[str, str]:
+    """Metadata of a per-cage file from the lines before ``:DATA`` (both header styles)."""
+    meta: dict[str, str] = {}
+    for line in lines[1:]:
+        item = _header_key(line)
+        if item and item[0] in _KEYS:
+            meta[_KEYS[item[0]]] = item[1]
+    return meta
+
+
+def _body_mass_g(text: str | None, path) -> float:
+    match = re.search(r"[-+]?\d+(?:\.\d+)?", text or "")
+    if not match:
+        raise FormatError(f"header field 'Subject Mass': found {text!r}, expected a mass in g",
+                          path=path)
+    return float(match.group())
+
+
+def cage_info(path: Path, head: list[str]) -> dict:
+    """Subject, body mass (g) and cage of a per-cage file, from its lines before ``:DATA``."""
+    meta = parse_clams_header(head)
+    return {"subject": meta.get("subject") or meta.get("cage") or path.stem,
+            "body_mass": _body_mass_g(meta.get("body_mass"), path), "cage": meta.get("cage", ""),
+            "group": "", "file": path.name}
+
+
+def absolute_gas(values, unit: str, mass_g: float, *, column: str, path):
+    """VO2/VCO2 in absolute mL/h: values in ml/kg/hr times the body mass (g) / 1000; ml/hr
+    (or no unit) as they are; any other unit is a FormatError naming the column."""
+    if "/kg" in unit.lower():
+        return values * mass_g / 1000.0
+    if unit and "ml/h" not in unit.lower():
+        raise FormatError(f"column {column!r}: unit {unit!r}, expected ml/kg/hr or ml/hr",
+                          path=path)
+    return values
