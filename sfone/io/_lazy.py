@@ -1,8 +1,9 @@
 """Lazy (dask-backed) arrays over datasets in files, for readers called with ``chunks=``.
 
-:class:`H5Array` stands for one HDF5 dataset (:class:`RawArray` for a block of a binary file): it knows the shape and dtype, and opens the file only
-to read the block dask asks for. It holds a path and a dataset name, not an open h5py object, so a
-task graph built on it pickles to ``dask.distributed`` workers on other machines (given the same
+:class:`H5Array` stands for one HDF5 dataset and :class:`RawArray` for a block of a binary file:
+each knows its shape and dtype and opens the file only to read the block dask asks for. They hold
+a path (and a dataset name or offset), not an open file, so a task graph built on them pickles
+(plainly, through their slots) to ``dask.distributed`` workers on other machines (given the same
 path there) and no file handle stays open between computations.
 """
 
@@ -45,9 +46,6 @@ class H5Array:
         return (self.path, self.name, self.shape, str(self.dtype),
                 Path(self.path).stat().st_mtime_ns)
 
-    def __reduce__(self):
-        return (H5Array, (self.path, self.name, self.shape, self.dtype))
-
     def __repr__(self) -> str:
         return f"H5Array({self.path!r}, {self.name!r}, shape={self.shape}, dtype={self.dtype})"
 
@@ -84,18 +82,11 @@ class RawArray:
         return (self.path, str(self.dtype), self.file_shape, self.offset, str(self.columns),
                 Path(self.path).stat().st_mtime_ns)
 
-    def __reduce__(self):
-        return (_raw_array, (self.path, self.dtype, self.file_shape, self.offset, self.columns))
-
 
 def _unreadable(path: str, what: str, exc: Exception) -> FormatError:
     return FormatError(f"reading {what} of a lazily opened file failed ({type(exc).__name__}: "
                        f"{exc}); was the file moved, changed or deleted after it was opened? "
                        "Open it again", path=path)
-
-
-def _raw_array(path, dtype, file_shape, offset, columns):
-    return RawArray(path, dtype, file_shape, offset=offset, columns=columns)
 
 
 def to_dask(array, chunks, dims: tuple[str, ...]):
