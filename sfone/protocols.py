@@ -12,11 +12,16 @@ Kinds (the ``kind`` key of the YAML file):
 ``classification``
     Windows (seconds) and the decision rule for labelling post-run responses.
 
-Errors raise :class:`~sfone.exceptions.ProtocolError` naming the file and the field path.
+The protocols sfone ships (``classification``, ``stress_test``, ``treadmill_training``,
+``optogenetics_inhibit``, ``optogenetics_stimulate``) are package data in ``sfone/protocol_files``
+(the repository's top-level ``protocols/`` is the same folder); :func:`load_protocol` takes either
+a path or one of these names. Errors raise :class:`~sfone.exceptions.ProtocolError` naming the
+file and the field path.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -26,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from .exceptions import ProtocolError
 
 __all__ = ["TrainingProtocol", "StressTestProtocol", "OptogeneticsProtocol",
-           "ClassificationProtocol", "load_protocol", "Protocol"]
+           "ClassificationProtocol", "load_protocol", "packaged_protocols", "protocol_path",
+           "Protocol"]
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
@@ -183,11 +189,30 @@ def parse_protocol(data: dict, *, source="<dict>"):
         raise ProtocolError(f"{source}: invalid protocol:\n  - " + "\n  - ".join(lines)) from None
 
 
-def load_protocol(path):
-    """Load and validate a protocol YAML file; returns the pydantic model for its ``kind``."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"No such file or directory: '{path}'")
+def packaged_protocols() -> dict[str, Path]:
+    """The protocols shipped with sfone: ``{name: path}`` (name = file stem)."""
+    folder = resources.files("sfone") / "protocol_files"
+    return {Path(entry.name).stem: Path(str(entry)) for entry in sorted(
+        folder.iterdir(), key=lambda e: e.name) if entry.name.endswith(".yaml")}
+
+
+def protocol_path(path_or_name) -> Path:
+    """The YAML file for a path, or for the name of a shipped protocol (``"stress_test"``)."""
+    path = Path(path_or_name)
+    if path.exists():
+        return path
+    shipped = packaged_protocols()
+    if isinstance(path_or_name, str) and path_or_name in shipped:
+        return shipped[path_or_name]
+    raise FileNotFoundError(
+        f"No such protocol file or shipped protocol: {str(path_or_name)!r} (shipped protocols: "
+        f"{', '.join(shipped)}; or give the path of a YAML file)")
+
+
+def load_protocol(path_or_name):
+    """Load and validate a protocol YAML file, given by path or by the name of a shipped protocol
+    (see :func:`packaged_protocols`); returns the pydantic model for its ``kind``."""
+    path = protocol_path(path_or_name)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

@@ -178,8 +178,7 @@ def _stress_tables(cohort_dir):
 
     sessions = load_manifest(Path(cohort_dir) / "manifest.csv")
     ds = read_many([s.path for s in sessions])
-    protocol_path = Path(__file__).resolve().parents[1] / "protocols" / "stress_test.yaml"
-    protocol = load_protocol(sessions[0].protocol or protocol_path)
+    protocol = load_protocol(sessions[0].protocol or "stress_test")
     endpoints = stress_test_endpoints(ds, protocol)
     endpoints["vo2max"] = endpoints["vo2max_ml_kg_h"] / 60.0  # mL/kg/min, as plotted
     mass_kg = ds["body_mass"] / 1000.0

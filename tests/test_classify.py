@@ -5,8 +5,8 @@ import pytest
 import xarray as xr
 import yaml
 
+from sfone import load_protocol
 from sfone.classify import cross_table, default_protocol, label_responses
-from sfone.classify._labels import BUILTIN_DEFAULTS, PROTOCOL_FILE
 from sfone.classify._null import (
     _segment_cuts,
     _segment_residual,
@@ -203,9 +203,12 @@ def test_short_post_window_warns_and_empty_window_errors():
         label_responses(ds, epochs, baseline_s=(-5000, -4000), post_run_s=(0, 600))
 
 
-def test_default_protocol_file_matches_builtin_copy():
-    assert yaml.safe_load(PROTOCOL_FILE.read_text()) == BUILTIN_DEFAULTS
-    assert default_protocol().post_run_s == (0.0, 3600.0)
+def test_default_protocol_is_the_shipped_classification_file():
+    from sfone.protocols import packaged_protocols
+
+    shipped = yaml.safe_load(packaged_protocols()["classification"].read_text())
+    assert default_protocol().model_dump() == load_protocol("classification").model_dump()
+    assert tuple(shipped["post_run_s"]) == default_protocol().post_run_s
 
 
 def test_photometry_channels_on_their_own_clocks_are_classified_together():

@@ -113,7 +113,6 @@ def test_failed_convert_leaves_no_file_and_keeps_previous(runner, imaging_nc, tm
 def test_internal_errors_are_reported_without_traceback(runner, imaging_nc, monkeypatch):
     path, _ = imaging_nc
     monkeypatch.setattr("sfone.summary.describe", lambda ds: 1 / 0)
-    monkeypatch.setattr("sfone.cli.core.describe", lambda ds: 1 / 0)
     result = runner.invoke(main, ["info", str(path)])
     assert result.exit_code == 3
     assert "Internal error (ZeroDivisionError)" in result.output

@@ -63,3 +63,22 @@ def test_invalid_protocols_name_file_and_field(tmp_path, text, expected):
 def test_missing_protocol_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.yaml"):
         load_protocol(tmp_path / "nope.yaml")
+
+
+def test_top_level_protocols_folder_is_the_packaged_one():
+    """One source of truth: ``protocols/`` (the design card's folder) is the package data."""
+    from sfone.protocols import packaged_protocols
+
+    shipped = packaged_protocols()
+    assert PROTOCOLS.resolve() == next(iter(shipped.values())).parent.resolve()
+    assert sorted(p.stem for p in PROTOCOLS.glob("*.yaml")) == sorted(shipped)
+    for name, path in shipped.items():
+        assert (PROTOCOLS / f"{name}.yaml").read_bytes() == path.read_bytes()
+
+
+def test_protocols_load_by_name_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert isinstance(load_protocol("stress_test"), StressTestProtocol)
+    assert isinstance(load_protocol("classification"), ClassificationProtocol)
+    with pytest.raises(FileNotFoundError, match="shipped protocols: classification"):
+        load_protocol("no_such_protocol")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ from .._logging import logger, progress
 from ..events import as_epochs
 from ..exceptions import SchemaError
 from ..perievent import trace_array
-from ..protocols import ClassificationProtocol, load_protocol, parse_protocol
+from ..protocols import ClassificationProtocol, load_protocol
 from ..schema import is_time_dim
 from ._cluster import cluster_labels, perirun_features
 from ._null import (
@@ -28,22 +27,12 @@ from ._windows import WindowMeans, window_ranges
 __all__ = ["label_responses", "default_protocol", "cross_table", "LABELS"]
 
 LABELS = ("activated", "inhibited", "unchanged")
-PROTOCOL_FILE = Path(__file__).resolve().parents[2] / "protocols" / "classification.yaml"
-# Used when the package is installed without the repository's protocols/ folder; a test checks
-# that it equals protocols/classification.yaml.
-BUILTIN_DEFAULTS = {"kind": "classification", "name": "post-run classification (sfone defaults)",
-                    "baseline_s": [-600.0, 0.0], "run_s": [0.0, 600.0],
-                    "post_run_s": [0.0, 3600.0], "method": "test", "statistic": "mean",
-                    "threshold": 1.64, "alpha": 0.05, "fdr": True, "n_shuffles": 1000,
-                    "min_shift_s": 60.0, "min_runs_for_wilcoxon": 6, "random_state": 0}
 BLOCK_ROIS = 256
 
 
 def default_protocol() -> ClassificationProtocol:
-    """The default classification protocol (``protocols/classification.yaml``)."""
-    if PROTOCOL_FILE.exists():
-        return load_protocol(PROTOCOL_FILE)
-    return parse_protocol(BUILTIN_DEFAULTS, source="<built-in defaults>")
+    """The default classification protocol (the shipped ``classification`` protocol)."""
+    return load_protocol("classification")
 
 
 def _resolve(protocol, overrides: dict) -> dict:
@@ -200,7 +189,7 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
     ds : imaging Dataset (dims roi, time), photometry Dataset (each channel one "roi") or a
         (roi, time) DataArray; time in s.
     epochs : run epochs (events Dataset, runs-CSV path, DataFrame or (n, 2) array, s).
-    protocol : ClassificationProtocol or YAML path; default ``protocols/classification.yaml``.
+    protocol : ClassificationProtocol or YAML path; default: the shipped ``classification`` protocol.
         Every keyword below overrides the protocol's field of the same name.
     method : ``test`` (default), ``threshold`` or ``cluster``.
     baseline_s : (start, end) s relative to run START (default (-600, 0)).

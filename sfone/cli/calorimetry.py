@@ -49,7 +49,8 @@ def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged
 @calorimetry_group.command("stress-test")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @click.option("--protocol", "protocol_path", required=True,
-              type=click.Path(path_type=Path, exists=True), help="Stress-test protocol YAML.")
+              help="Stress-test protocol: a YAML path or a shipped protocol's name "
+                   "(e.g. stress_test; see `sfone protocols`).")
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="Endpoint table CSV (one row per subject).")
 @click.option("--stages", type=click.Path(path_type=Path), default=None,

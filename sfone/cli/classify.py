@@ -11,8 +11,9 @@ import click
 @click.argument("path", type=click.Path(path_type=Path, exists=True))
 @click.option("--runs", "runs", required=True, type=click.Path(path_type=Path, exists=True),
               help="Run epochs CSV with columns start_s,end_s (seconds from session start).")
-@click.option("--protocol", type=click.Path(path_type=Path, exists=True), default=None,
-              help="Classification protocol YAML (default protocols/classification.yaml).")
+@click.option("--protocol", default=None,
+              help="Classification protocol: a YAML path or a shipped protocol's name "
+                   "(default: classification; see `sfone protocols`).")
 @click.option("--method", type=click.Choice(["test", "threshold", "cluster"]), default=None,
               help="Decision method (default: the protocol's, 'test').")
 @click.option("--null", "null", type=click.Choice(["autocorrelation", "shift"]),
@@ -26,7 +27,7 @@ import click
 @click.option("--cells-only", is_flag=True, help="Keep only ROIs with iscell True.")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="Output CSV: roi, label, effect, p_value, q_value (+ iscell).")
-def classify_command(path: Path, runs: Path, protocol: Path | None, method: str | None,
+def classify_command(path: Path, runs: Path, protocol: str | None, method: str | None,
                      null: str, baseline_s, post_run_s, variable: str | None, cells_only: bool, out: Path) -> None:
     """Label each ROI of PATH as post-run activated, inhibited or unchanged."""
     from .._atomic import atomic_path

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..summary import describe
-
 
 @click.command("formats")
 @click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the README).")
@@ -39,6 +37,7 @@ def formats_markdown(table) -> str:
 def info_command(path: Path, fmt: str | None) -> None:
     """Show format, modality, sizes, duration, sampling rate and subjects/ROIs of PATH."""
     from ..io import read
+    from ..summary import describe
 
     ds = read(path, format=fmt)
     for key, value in describe(ds).items():
@@ -87,4 +86,15 @@ def demo_command(data_dir: Path) -> None:
                    f"{row['summary']}")
 
 
-commands = [formats_command, info_command, convert_command, samples_command, demo_command]
+@click.command("protocols")
+def protocols_command() -> None:
+    """List the protocols shipped with sfone (pass a name to --protocol) and their files."""
+    from ..protocols import load_protocol, packaged_protocols
+
+    for name, path in packaged_protocols().items():
+        protocol = load_protocol(path)
+        click.echo(f"{name:<24} {protocol.kind:<20} {path}")
+
+
+commands = [formats_command, info_command, convert_command, samples_command, demo_command,
+            protocols_command]

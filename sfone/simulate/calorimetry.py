@@ -260,7 +260,7 @@ def write_samples(out_dir: Path) -> list[Path]:
     cages = simulate_metabolic_cages(random_state=7)
     written = [write_promethion_macro(cages, out_dir / "calorimetry_promethion_macro.csv"),
                write_clams_csv(cages, out_dir / "calorimetry_clams_cage0101.csv")]
-    protocol = load_protocol(Path(__file__).resolve().parents[2] / "protocols" / "stress_test.yaml")
+    protocol = load_protocol("stress_test")
     tests = simulate_stress_test(protocol, n_per_group=1, random_state=11)
     for i, group in enumerate(tests["group"].values):
         written.append(write_treadmill_csv(tests, out_dir / f"stress_test_{group}.csv", subject=i))

@@ -152,7 +152,8 @@ def _tables(out: Path) -> list[Path]:
 def write_samples(out_dir: Path) -> list[Path]:
     """Write the study sample set (see the module docstring) into ``out_dir``."""
     out_dir = Path(out_dir)
-    protocol = Path(__file__).resolve().parents[2] / "protocols" / "stress_test.yaml"
+    from ..protocols import protocol_path
+    protocol = protocol_path("stress_test")
     return (_imaging_cohort(out_dir / "imaging_cohort")
             + _stress_cohort(out_dir / "stress_test_cohort", protocol)
             + _tables(out_dir / "tables"))
