@@ -1,0 +1,85 @@
+"""HDF5 content, independent of the library versions that wrote the bytes.
+
+Two HDF5 files written from the same data by different h5py/HDF5 releases differ byte for byte
+(object headers, free-space layout, version fields), and floating-point values computed by
+different numpy builds can differ in the last bit. :func:`same_hdf5_content` compares what a
+reader sees: every group (and the order of its members), every dataset's dtype, shape and
+values, and every attribute; floats are equal within ``rtol`` (default 1e-12, a few units in
+the last place of float64), everything else exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["HDF5_SUFFIXES", "hdf5_content", "same_hdf5_content", "hdf5_differences"]
+
+HDF5_SUFFIXES = (".h5", ".hdf5", ".doric", ".nwb")
+
+
+def _decoded(value) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind == "O":  # variable-length strings: compare the decoded text
+        flat = [v.decode() if isinstance(v, bytes) else str(v) for v in array.ravel()]
+        array = np.asarray(flat, dtype=object).reshape(array.shape)
+    return array
+
+
+def hdf5_content(path) -> dict:
+    """``{object path: (kind, value, attrs)}`` for every group and dataset of an HDF5 file.
+
+    ``kind`` is ``"group"`` (value: the member names in order) or ``"dataset"`` (value: the
+    decoded array); ``attrs`` maps attribute names to decoded arrays.
+    """
+    import h5py
+
+    content: dict = {}
+
+    def describe(name, obj) -> None:
+        attrs = {key: _decoded(obj.attrs[key]) for key in obj.attrs}
+        if isinstance(obj, h5py.Dataset):
+            content[name] = ("dataset", _decoded(obj[()]), attrs)
+        else:
+            content[name] = ("group", tuple(obj.keys()), attrs)
+
+    with h5py.File(Path(path), "r", locking=False) as fh:
+        describe("/", fh)
+        fh.visititems(describe)
+    return content
+
+
+def _same_array(a: np.ndarray, b: np.ndarray, rtol: float) -> bool:
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fc":
+        return bool(np.allclose(a, b, rtol=rtol, atol=0.0, equal_nan=True))
+    if a.dtype.names:  # compound: field by field
+        return all(_same_array(a[f], b[f], rtol) for f in a.dtype.names)
+    return bool(np.array_equal(a, b))
+
+
+def hdf5_differences(a, b, *, rtol: float = 1e-12) -> list[str]:
+    """What differs between two HDF5 files' content (empty when they hold the same)."""
+    left, right = hdf5_content(a), hdf5_content(b)
+    problems = [f"{name}: only in {a if name in left else b}" for name in sorted(set(left) ^
+                                                                                 set(right))]
+    for name in sorted(set(left) & set(right)):
+        (kind_a, value_a, attrs_a), (kind_b, value_b, attrs_b) = left[name], right[name]
+        if kind_a != kind_b:
+            problems.append(f"{name}: a {kind_a} in one file, a {kind_b} in the other")
+        elif kind_a == "group" and value_a != value_b:
+            problems.append(f"{name}: members {value_a} != {value_b}")
+        elif kind_a == "dataset" and not _same_array(value_a, value_b, rtol):
+            problems.append(f"{name}: values, dtype or shape differ")
+        if set(attrs_a) != set(attrs_b):
+            problems.append(f"{name}: attributes {sorted(attrs_a)} != {sorted(attrs_b)}")
+        problems += [f"{name}@{key}: attribute differs" for key in sorted(set(attrs_a) & set(attrs_b))
+                     if not _same_array(attrs_a[key], attrs_b[key], rtol)]
+    return problems
+
+
+def same_hdf5_content(a, b, *, rtol: float = 1e-12) -> bool:
+    """True when two HDF5 files hold the same groups, datasets, values and attributes."""
+    return not hdf5_differences(a, b, rtol=rtol)
