@@ -1,42 +1,55 @@
 # sfone developer commands. Every target works on a bare machine with Python >= 3.11.
+# One virtual environment, .venv, in two sizes: `make demo` installs only the core package
+# (what the demo needs, about 0.8 GB, no PyTorch); `make test`/`make venv` add every extra
+# (suite2p with PyTorch, pynwb, dask, peers, test tools: several GB). A second call is quick.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+CORE_STAMP := $(VENV)/.installed-core
+ALL_STAMP  := $(VENV)/.installed-all
 
-.PHONY: venv test fuzz demo bench samples lint clean readme
+.PHONY: venv venv-core test lint fuzz demo bench samples clean readme
 
-venv: $(STAMP)
+venv: $(ALL_STAMP)
+venv-core: $(CORE_STAMP)
 
-# Re-install only when the package metadata changes; a second `make venv` is quick.
-$(STAMP): pyproject.toml
+# Re-install only when the package metadata changes. An environment with every extra also
+# satisfies the core one, so `make demo` after `make test` installs nothing.
+$(CORE_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	if [ -f $(ALL_STAMP) ] && [ $(ALL_STAMP) -nt pyproject.toml ]; then :; else \
+	  $(BIN)/python -m pip install --quiet --upgrade pip && \
+	  $(BIN)/python -m pip install --quiet -e . ; fi
+	touch $(CORE_STAMP)
+
+$(ALL_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[all]"
-	touch $(STAMP)
+	touch $(ALL_STAMP) $(CORE_STAMP)
 
 test: venv
 	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check sfone tests benchmarks
 
 # Many more fuzzing examples than `make test` runs (random seeds; FUZZ_EXAMPLES per parser).
 FUZZ_EXAMPLES ?= 2000
 fuzz: venv
 	SFONE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SFONE_FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/test_fuzz_*.py -q
 
-demo: venv
+demo: venv-core
 	$(BIN)/sfone reproduce --data data_samples --out figures
 
-samples: venv
+samples: venv-core
 	$(BIN)/sfone samples data_samples
 
 bench: venv
 	$(BIN)/python -m benchmarks
 
-lint: venv
-	$(BIN)/ruff check sfone tests
-
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
 
-readme: venv
+readme: venv-core
 	$(BIN)/python docs/update_readme_formats.py

@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-import sfone
 from sfone.cli.core import formats_markdown
+from sfone.io import list_formats
 
 readme = Path(__file__).resolve().parents[1] / "README.md"
 text = readme.read_text()
 head, rest = text.split("<!-- formats:start -->\n")
 _, tail = rest.split("<!-- formats:end -->")
-readme.write_text(f"{head}<!-- formats:start -->\n{formats_markdown(sfone.formats())}\n"
+readme.write_text(f"{head}<!-- formats:start -->\n{formats_markdown(list_formats())}\n"
                   f"<!-- formats:end -->{tail}")

@@ -16,7 +16,6 @@ Manifest columns (CSV header or YAML list of mappings under ``sessions:``):
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +113,7 @@ def _open_lazily(session: Session, chunks) -> xr.Dataset:
     from .io._registry import detect_format
 
     info = get_format(session.format) if session.format else detect_format(session.path)
-    if chunks is not None and "chunks" in inspect.signature(info.reader).parameters:
+    if chunks is not None and info.lazy:
         return read(session.path, format=info.name, chunks=chunks)
     ds = read(session.path, format=info.name)
     if chunks is None:
@@ -130,8 +129,7 @@ def lazy_formats() -> list[str]:
     """Names of the formats whose readers open files without reading the data (``chunks=``)."""
     from .io import list_formats
 
-    return [f.name for f in list_formats()
-            if "chunks" in inspect.signature(f.reader).parameters]
+    return [f.name for f in list_formats() if f.lazy]
 
 
 class Cohort(Mapping):

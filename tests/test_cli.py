@@ -126,5 +126,5 @@ def test_readme_formats_table_matches_registry():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     table = readme.split("<!-- formats:start -->\n")[1].split("\n<!-- formats:end -->")[0]
-    assert table == formats_markdown(sfone.formats()), (
+    assert table == formats_markdown(sfone.io.list_formats()), (
         "README formats table is stale: paste the output of `sfone formats --markdown`")

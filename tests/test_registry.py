@@ -156,3 +156,27 @@ def test_entry_point_plugins_register_and_broken_ones_warn(monkeypatch):
     with pytest.warns(SfoneWarning, match="'bad'.*failed to import"):
         names = [f.name for f in _registry.list_formats()]
     assert "plugin-fmt" in names and "runs-csv" in names
+
+
+def test_listing_formats_and_cli_help_import_no_heavy_module():
+    """``sfone formats``/``--help`` start fast: the registry's declarations name readers as
+    strings, so no reader module (nor pandas, xarray, dask) is imported to list them."""
+    import subprocess
+    import sys
+
+    code = ("import sys, sfone; from sfone.io import list_formats; from sfone.cli import main; "
+            "assert len(list_formats()) >= 24; "
+            "print(sorted(m for m in ('pandas', 'xarray', 'dask', 'scipy', 'sfone.io.imaging.suite2p')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_declared_lazy_matches_readers_that_take_chunks():
+    import inspect
+
+    from sfone.io import list_formats
+
+    for info in list_formats():
+        takes_chunks = "chunks" in inspect.signature(info.read_function()).parameters
+        assert info.lazy == takes_chunks, info.name

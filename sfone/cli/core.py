@@ -11,23 +11,30 @@ import click
 @click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the README).")
 def formats_command(markdown: bool) -> None:
     """List the supported formats, their modality, suffixes and the extra each needs."""
-    from ..io import formats
+    from ..io import list_formats  # the registry's declarations: no reader module is imported
 
-    table = formats()
+    infos = list_formats()
     if markdown:
-        click.echo(formats_markdown(table))
-    else:
-        click.echo(table.drop(columns=["description"]).to_string(index=False))
+        click.echo(formats_markdown(infos))
+        return
+    header = ("name", "modality", "suffixes", "folder", "extra", "available")
+    rows = [(f.name, f.modality, " ".join(f.suffixes), str(f.directory), f.extra or "",
+             str(f.available)) for f in infos]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
 
 
-def formats_markdown(table) -> str:
+def formats_markdown(infos) -> str:
     """The formats table in Markdown: name, modality, file or folder, extra, description."""
     lines = ["| format | modality | file / folder | extra | what it reads |",
              "|---|---|---|---|---|"]
-    for row in table.itertuples():
-        where = ("folder " + row.suffixes).strip() if row.folder else row.suffixes or "any"
-        extra = f"`{row.extra}`" if row.extra else "core"
-        lines.append(f"| `{row.name}` | {row.modality} | {where} | {extra} | {row.description} |")
+    for info in infos:
+        suffixes = " ".join(info.suffixes)
+        where = ("folder " + suffixes).strip() if info.directory else suffixes or "any"
+        extra = f"`{info.extra}`" if info.extra else "core"
+        lines.append(f"| `{info.name}` | {info.modality} | {where} | {extra} | "
+                     f"{info.description} |")
     return "\n".join(lines)
 
 

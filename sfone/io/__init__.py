@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-
-import pandas as pd
-import xarray as xr
+from typing import TYPE_CHECKING
 
 from .._logging import logger
-from .._sanity import set_options, unchanged_input
 from ..exceptions import FormatError
-from ..schema import validate
 from ._registry import (
     FormatInfo,
     check_reader_options,
@@ -20,9 +16,33 @@ from ._registry import (
     list_formats,
     register_format,
 )
-from ._write import write_dataset
 
-__all__ = ["read", "formats", "register_format", "FormatInfo", "detect_format", "write_dataset"]
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+__all__ = ["read", "formats", "register_format", "FormatInfo", "detect_format", "write_dataset",
+           "list_formats", "get_format"]
+
+# sfone's own netCDF and zarr files (any modality); the modality packages declare the rest.
+FORMATS = [
+    FormatInfo(
+        name="sfone-netcdf", modality="any", reader="sfone.io.netcdf:read_sfone_netcdf",
+        sniff="sfone.io.netcdf:_sniff_netcdf", suffixes=(".nc",), lazy=True,
+        description="netCDF written by sfone (any modality)"),
+    FormatInfo(
+        name="sfone-zarr", modality="any", reader="sfone.io.netcdf:read_sfone_zarr",
+        sniff="sfone.io.netcdf:_sniff_zarr", suffixes=(".zarr",), directory=True,
+        requires=("zarr",), extra="dask", lazy=True,
+        description="zarr store written by sfone (any modality)"),
+]
+
+
+def write_dataset(ds: xr.Dataset, path) -> Path:
+    """Write ``ds`` to ``path`` (``.nc`` netCDF or ``.zarr``) atomically and return the path."""
+    from ._write import write_dataset as write
+
+    return write(ds, path)
 
 
 def read(path, format: str | None = None, *, strict: bool | None = None,
@@ -59,14 +79,19 @@ def read(path, format: str | None = None, *, strict: bool | None = None,
         hint = f"pip install 'sfone[{info.extra}]'" if info.extra else f"install {missing}"
         raise FormatError(f"format {info.name!r} needs {missing}, which is not installed "
                           f"({hint})", path=path)
+    from .._sanity import set_options, unchanged_input
+    from ..schema import validate
+
     check_reader_options(info, options)
     logger.info("reading %s as %s", path, info.name)
     with set_options(strict=strict), unchanged_input(path):
-        return validate(info.reader(path, **options))
+        return validate(info.read_function()(path, **options))
 
 
 def formats() -> pd.DataFrame:
     """Table of the registered formats: name, modality, suffixes, folder, extra, available."""
+    import pandas as pd
+
     rows = [{"name": f.name, "modality": f.modality,
              "suffixes": " ".join(f.suffixes) if f.suffixes else "",
              "folder": f.directory, "extra": f.extra or "", "available": f.available,

@@ -1,14 +1,17 @@
 """Format registry: one loader module per vendor format, detection by suffix then content sniff.
 
-A loader module registers itself at import time::
+Built-in formats are declared in the ``FORMATS`` list of their modality package
+(:mod:`sfone.io.imaging`, :mod:`sfone.io.photometry`, :mod:`sfone.io.calorimetry`,
+:mod:`sfone.io.events`, and :mod:`sfone.io` for sfone's own netCDF/zarr), with the reader and the
+sniffer named as ``"module:function"``::
 
-    register_format(FormatInfo(name="suite2p", modality="imaging", reader=read_suite2p,
-                               sniff=_looks_like_suite2p, suffixes=(), directory=True))
+    FormatInfo(name="suite2p", modality="imaging", reader="sfone.io.imaging.suite2p:read_suite2p",
+               sniff="sfone.io.imaging.suite2p:_sniff", directory=True, lazy=True)
 
-Built-in modules are every module of :mod:`sfone.io.imaging`, :mod:`sfone.io.photometry`,
-:mod:`sfone.io.calorimetry` and :mod:`sfone.io.events` (discovered, so adding a format touches no
-shared file), plus :mod:`sfone.io.netcdf`. Third parties declare the entry-point group
-``sfone.loaders`` whose object is a :class:`FormatInfo` (or a module that registers on import).
+so listing formats (``sfone formats``) imports no reader module; a reader module is imported
+when a file is detected or read. Third parties declare the entry-point group ``sfone.loaders``
+whose object is a :class:`FormatInfo` (callables or ``"module:function"`` strings), or call
+:func:`register_format`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -28,9 +30,16 @@ from ..exceptions import FormatError, SfoneWarning
 __all__ = ["FormatInfo", "register_format", "get_format", "list_formats", "detect_format"]
 
 ENTRY_POINT_GROUP = "sfone.loaders"
-_BUILTIN_PACKAGES = ("sfone.io.imaging", "sfone.io.photometry", "sfone.io.calorimetry",
-                     "sfone.io.events")
-_BUILTIN_MODULES = ("sfone.io.netcdf",)
+_BUILTIN_PACKAGES = ("sfone.io", "sfone.io.imaging", "sfone.io.photometry",
+                     "sfone.io.calorimetry", "sfone.io.events")
+
+
+def _resolve(ref):
+    """A callable, or the object a ``"module:function"`` string names (imported on first use)."""
+    if not isinstance(ref, str):
+        return ref
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclass(frozen=True)
@@ -43,10 +52,12 @@ class FormatInfo:
         Short unique name (``"suite2p"``); ``read(path, format=name)`` selects it.
     modality : str
         ``"imaging"``, ``"photometry"``, ``"calorimetry"`` or ``"events"``.
-    reader : callable
-        ``read_<name>(path, *, ...)`` returning a contract-valid :class:`xarray.Dataset`.
-    sniff : callable
-        ``sniff(path) -> bool``; cheap (reads at most a few kB) and never raises.
+    reader : callable or str
+        ``read_<name>(path, *, ...)`` returning a contract-valid :class:`xarray.Dataset`, or
+        its ``"module:function"`` name (imported on first use; see :meth:`read_function`).
+    sniff : callable or str
+        ``sniff(path) -> bool``; cheap (reads at most a few kB) and never raises; or its
+        ``"module:function"`` name.
     suffixes : tuple of str
         Lower-case file-name endings (``".csv"``, ``".ppd"``); for folders, ``()`` or ``(".zarr",)``.
     directory : bool
@@ -59,12 +70,15 @@ class FormatInfo:
         Importable module names the reader needs; availability is checked with ``find_spec``.
     hints : dict
         File-name ending -> advice shown when such a file cannot be read directly.
+    lazy : bool
+        The reader takes ``chunks=`` and then returns dask arrays over the file without reading
+        the data (:func:`sfone.read` and cohorts pass it; other formats are read, then chunked).
     """
 
     name: str
     modality: str
-    reader: Callable
-    sniff: Callable[[Path], bool]
+    reader: Callable | str
+    sniff: Callable[[Path], bool] | str
     suffixes: tuple[str, ...] = ()
     directory: bool = False
     generic: bool = False
@@ -72,6 +86,11 @@ class FormatInfo:
     requires: tuple[str, ...] = ()
     description: str = ""
     hints: dict = field(default_factory=dict)
+    lazy: bool = False
+
+    def read_function(self) -> Callable:
+        """The reader (imports its module the first time)."""
+        return _resolve(self.reader)
 
     @property
     def available(self) -> bool:
@@ -83,7 +102,7 @@ class FormatInfo:
 
     def safe_sniff(self, path: Path) -> bool:
         try:
-            return bool(self.sniff(path))
+            return bool(_resolve(self.sniff)(path))
         except Exception as exc:  # a sniffer must never break detection
             logger.debug("sniffer of %s failed on %s: %r", self.name, path, exc)
             return False
@@ -95,9 +114,10 @@ _DISCOVERED = False
 
 def register_format(info: FormatInfo) -> FormatInfo:
     """Add a format to the registry (a duplicate name warns and keeps the first)."""
-    if info.name in _REGISTRY and _REGISTRY[info.name].reader is not info.reader:
+    if info.name in _REGISTRY and _REGISTRY[info.name].reader != info.reader:
+        first = _REGISTRY[info.name].reader
         warn(f"format {info.name!r} is registered twice; keeping the first "
-             f"({_REGISTRY[info.name].reader.__module__})", SfoneWarning)
+             f"({first if isinstance(first, str) else first.__module__})", SfoneWarning)
         return _REGISTRY[info.name]
     _REGISTRY[info.name] = info
     return info
@@ -108,13 +128,9 @@ def _discover() -> None:
     if _DISCOVERED:
         return
     _DISCOVERED = True
-    names = list(_BUILTIN_MODULES)
     for package_name in _BUILTIN_PACKAGES:
-        package = importlib.import_module(package_name)
-        names += [f"{package_name}.{m.name}" for m in pkgutil.iter_modules(package.__path__)
-                  if not m.name.startswith("_")]
-    for module_name in names:
-        importlib.import_module(module_name)  # a broken built-in module is a bug: let it raise
+        for info in importlib.import_module(package_name).FORMATS:
+            register_format(info)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             obj = ep.load()
@@ -193,7 +209,7 @@ def detect_format(path) -> FormatInfo:
 
 def check_reader_options(info: FormatInfo, options: dict) -> None:
     """Reject options the reader does not take, naming the ones it does."""
-    params = inspect.signature(info.reader).parameters
+    params = inspect.signature(info.read_function()).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
     accepted = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]

@@ -10,7 +10,6 @@ import xarray as xr
 from .._sanity import check_declared_size, guard_input
 from ..exceptions import FormatError, SchemaError
 from ..schema import validate
-from ._registry import FormatInfo, register_format
 
 __all__ = ["read_sfone_netcdf", "read_sfone_zarr"]
 
@@ -95,12 +94,3 @@ def _sniff_zarr(path: Path) -> bool:
         if candidate.is_file() and b"sfone_version" in candidate.read_bytes()[:1_000_000]:
             return True
     return False
-
-
-register_format(FormatInfo(
-    name="sfone-netcdf", modality="any", reader=read_sfone_netcdf, sniff=_sniff_netcdf,
-    suffixes=(".nc",), description="netCDF written by sfone (any modality)"))
-register_format(FormatInfo(
-    name="sfone-zarr", modality="any", reader=read_sfone_zarr, sniff=_sniff_zarr,
-    suffixes=(".zarr",), directory=True, requires=("zarr",), extra="dask",
-    description="zarr store written by sfone (any modality)"))

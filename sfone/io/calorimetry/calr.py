@@ -22,7 +22,6 @@ import xarray as xr
 from ..._atomic import atomic_path
 from ...calorimetry.timebins import experiment_time
 from ...exceptions import FormatError
-from .._registry import FormatInfo, register_format
 from ._common import long_to_dataset, read_table, read_text, to_number
 from ._dates import parse_datetimes
 
@@ -267,8 +266,3 @@ def _sniff(path: Path) -> bool:
         first = fh.read(4096).decode("latin-1").split("\n", 1)[0]
     columns = {c.strip().strip('"') for c in first.split(",")}
     return {"subject.id", "vo2", "vco2"} <= columns
-
-
-register_format(FormatInfo(
-    name="calr", modality="calorimetry", reader=read_calr, sniff=_sniff, suffixes=(".csv",),
-    description="CalR standard file (long: subject.id, Date.Time, vo2, vco2, ee ...)"))

@@ -28,7 +28,6 @@ import xarray as xr
 
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
-from .._registry import FormatInfo, register_format
 from .._text import LineNumbers
 from ._clams_fast import read_cages_fast
 from ._clams_header import COLUMN_MAP, absolute_gas, cage_info, parse_clams_header
@@ -284,11 +283,3 @@ def _sniff(path: Path) -> bool:
 def _sniff_merged(path: Path) -> bool:
     first = _first_line(path, 8192).lower()
     return "subject mass" in first and "vo2 [ml/kg/hr]" in first
-
-
-register_format(FormatInfo(
-    name="clams", modality="calorimetry", reader=read_clams, sniff=_sniff, suffixes=(".csv",),
-    description="Columbus Oxymax/CLAMS per-cage CSV export (both header styles)"))
-register_format(FormatInfo(
-    name="clams-merged", modality="calorimetry", reader=read_clams_merged, sniff=_sniff_merged,
-    suffixes=(".csv",), description="CLAMS per-cage files merged into one long table"))

@@ -21,7 +21,6 @@ import pandas as pd
 import xarray as xr
 
 from ...exceptions import FormatError
-from .._registry import FormatInfo, register_format
 from ._common import long_to_dataset, read_table, read_text, to_number
 from ._dates import parse_datetimes
 
@@ -89,8 +88,3 @@ def _sniff(path: Path) -> bool:
     with open(path, "rb") as fh:
         first = fh.read(4096).decode("latin-1").split("\n", 1)[0]
     return bool(re.search(r"(^|,)\"?Date_Time_\d", first)) and "vo2_1" in first
-
-
-register_format(FormatInfo(
-    name="promethion", modality="calorimetry", reader=read_promethion, sniff=_sniff,
-    suffixes=(".csv",), description="Sable Promethion CalR-macro wide export (mL/min)"))

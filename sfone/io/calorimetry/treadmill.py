@@ -26,7 +26,6 @@ import pandas as pd
 import xarray as xr
 
 from ...exceptions import FormatError
-from .._registry import FormatInfo, register_format
 from ._common import long_to_dataset, read_table, read_text, to_number
 
 __all__ = ["read_treadmill"]
@@ -178,9 +177,3 @@ def _sniff(path: Path) -> bool:
     header = next((line for line in head.splitlines() if line and not line.startswith("#")), "")
     names = [_split_name(c)[0] for c in header.split(",")]
     return "vo2" in names and "vco2" in names and any(n in names for n in ("speed", "belt speed"))
-
-
-register_format(FormatInfo(
-    name="treadmill", modality="calorimetry", reader=read_treadmill, sniff=_sniff,
-    suffixes=(".csv",),
-    description="treadmill calorimetry CSV (time, speed, incline, VO2, VCO2, shock)"))

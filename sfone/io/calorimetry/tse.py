@@ -24,7 +24,6 @@ import xarray as xr
 
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
-from .._registry import FormatInfo, register_format
 from ._common import long_to_dataset, read_table, read_text, to_number
 from ._dates import parse_datetimes
 
@@ -294,8 +293,3 @@ def _sniff(path: Path) -> bool:
     lines = head.replace("\r", "\n").split("\n")
     lines = [line for line in lines if line.strip()][:4]
     return any("TSE" in line and ("LabMaster" in line or "PhenoMaster" in line) for line in lines)
-
-
-register_format(FormatInfo(
-    name="tse", modality="calorimetry", reader=read_tse, sniff=_sniff, suffixes=(".csv",),
-    description="TSE PhenoMaster/LabMaster CSV export (row-wise)"))

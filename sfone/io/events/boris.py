@@ -18,7 +18,6 @@ import xarray as xr
 from ..._sanity import csv_parse_error
 from ...exceptions import FormatError
 from ...schema import make_events
-from .._registry import FormatInfo, register_format
 
 __all__ = ["read_boris"]
 
@@ -106,8 +105,3 @@ def _sniff(path: Path) -> bool:
     with open(path, encoding="utf-8-sig", errors="replace") as fh:
         lines = [fh.readline() for _ in range(_MAX_PREAMBLE)]
     return _header_index(lines) is not None
-
-
-register_format(FormatInfo(
-    name="boris", modality="events", reader=read_boris, sniff=_sniff, suffixes=(".csv",),
-    description="BORIS behaviour export (START/STOP/POINT rows -> epochs in s)"))

@@ -14,7 +14,6 @@ import xarray as xr
 
 from ...exceptions import FormatError
 from ...schema import make_events
-from .._registry import FormatInfo, register_format
 
 __all__ = ["read_pmat_events"]
 
@@ -55,8 +54,3 @@ def _sniff(path: Path) -> bool:
     with open(path, encoding="utf-8-sig", errors="replace") as fh:
         header = [c.strip() for c in fh.readline().split(",")]
     return tuple(header[:3]) == _COLUMNS
-
-
-register_format(FormatInfo(
-    name="pmat-events", modality="events", reader=read_pmat_events, sniff=_sniff,
-    suffixes=(".csv",), description="pMAT behaviour CSV (Event,Onset,Offset in s)"))

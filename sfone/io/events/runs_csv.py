@@ -14,7 +14,6 @@ import xarray as xr
 from ..._sanity import csv_parse_error
 from ...exceptions import FormatError
 from ...schema import make_events
-from .._registry import FormatInfo, register_format
 
 __all__ = ["read_runs_csv", "write_runs_csv"]
 
@@ -72,8 +71,3 @@ def _sniff(path: Path) -> bool:
     with open(path, encoding="utf-8-sig", errors="replace") as fh:
         header = [c.strip() for c in fh.readline().split(",")]
     return all(c in header for c in REQUIRED)
-
-
-register_format(FormatInfo(
-    name="runs-csv", modality="events", reader=read_runs_csv, sniff=_sniff, suffixes=(".csv",),
-    description="run epochs: CSV with start_s,end_s in seconds"))

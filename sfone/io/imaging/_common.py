@@ -121,6 +121,15 @@ def hdf5_errors(path, what: str):
         yield
     except FormatError:
         raise
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+    except Exception as exc:
+        # h5py's errors on damaged files, and hdmf's (pynwb's) ConstructError on NWB tables
+        # whose columns do not fit; the latter carries a dump of the whole builder tree: keep
+        # its last part, which names the column
+        if not (isinstance(exc, OSError | RuntimeError | KeyError | ValueError | TypeError)
+                or type(exc).__module__.startswith("hdmf")):
+            raise
+        text = str(exc)
+        if len(text) > 300:
+            text = "... " + text[-300:]
         raise FormatError(f"cannot read as {what} (damaged or incomplete HDF5?): "
-                          f"{type(exc).__name__}: {exc}", path=path) from exc
+                          f"{type(exc).__name__}: {text}", path=path) from exc

@@ -19,7 +19,6 @@ from ..._sanity import check_positive_rate
 from ...exceptions import FormatError
 from ...schema import finalize_dataset
 from .._lazy import lazy_hdf5
-from .._registry import FormatInfo, register_format
 from ._common import hdf5_errors, imaging_dataset
 
 __all__ = ["read_caiman"]
@@ -163,8 +162,3 @@ def _sniff(path: Path) -> bool:
             return False
     with h5py.File(path, "r") as f:
         return "estimates" in f or ("params" in f and "dims" in f and "params/data" in f)
-
-
-register_format(FormatInfo(
-    name="caiman", modality="imaging", reader=read_caiman, sniff=_sniff,
-    suffixes=(".hdf5", ".h5"), description="CaImAn / CNMF-E results (.hdf5 from cnm.save)"))

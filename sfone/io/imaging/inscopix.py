@@ -25,7 +25,6 @@ from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from ...schema import finalize_dataset, make_events
 from .._lazy import to_dask
-from .._registry import FormatInfo, register_format
 from ._common import finite_columns, imaging_dataset, read_csv_strict
 from ._isxd import (
     CELLSET_TYPE,
@@ -359,25 +358,3 @@ def _sniff_isxd(path: Path) -> bool:
 def _sniff_isxd_events(path: Path) -> bool:
     header = read_isxd_header(path)[0]
     return header.get("type") == EVENTSET_TYPE and "channel list" in header
-
-
-register_format(FormatInfo(
-    name="inscopix", modality="imaging", reader=read_inscopix, sniff=_sniff_traces,
-    suffixes=(".csv",), description="Inscopix IDPS cell-set traces CSV"))
-register_format(FormatInfo(
-    name="inscopix-isxd", modality="imaging", reader=read_inscopix_isxd, sniff=_sniff_isxd,
-    suffixes=(".isxd",), description="Inscopix .isxd cell set (read without isx)",
-    hints={".isxd": "only .isxd cell sets and event sets are read; export movies and GPIO to "
-                    "CSV with Inscopix's isx package"}))
-register_format(FormatInfo(
-    name="inscopix-isxd-events", modality="events", reader=read_inscopix_isxd_events,
-    sniff=_sniff_isxd_events, suffixes=(".isxd",),
-    description="Inscopix .isxd event set (read without isx)"))
-register_format(FormatInfo(
-    name="inscopix-events", modality="events", reader=read_inscopix_events,
-    sniff=_sniff_events, suffixes=(".csv",),
-    description="Inscopix GPIO / event-set long CSV (Time (s), Name, Value)"))
-register_format(FormatInfo(
-    name="gpio-table", modality="events", reader=read_gpio_table, sniff=_sniff_gpio_table,
-    suffixes=(".csv",),
-    description="wide 0/1 GPIO table (Time(s),Line1,Line2,...) derived from IDPS GPIO"))

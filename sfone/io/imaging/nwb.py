@@ -25,7 +25,6 @@ from ..._logging import progress
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events
 from .._lazy import lazy_hdf5
-from .._registry import FormatInfo, register_format
 from ._common import hdf5_errors, imaging_dataset
 
 __all__ = ["read_nwb", "read_nwb_events"]
@@ -224,9 +223,3 @@ def _sniff(path: Path) -> bool:
             return False
     with h5py.File(path, "r") as f:
         return "nwb_version" in f.attrs and "processing/ophys" in f
-
-
-register_format(FormatInfo(
-    name="nwb", modality="imaging", reader=read_nwb, sniff=_sniff, suffixes=(".nwb",),
-    extra="nwb", requires=("pynwb",), description="NWB ophys (RoiResponseSeries, "
-    "PlaneSegmentation); sfone, NeuroConv and suite2p files"))

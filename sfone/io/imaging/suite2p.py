@@ -23,7 +23,6 @@ from ..._logging import logger, warn
 from ..._sanity import check_positive_rate, check_sampling_rate, quality_issue
 from ...exceptions import DataRepairWarning, FormatError
 from ...schema import finalize_dataset
-from .._registry import FormatInfo, register_format
 from ._common import imaging_dataset, maybe_chunk
 from ._npy import load_array, load_dict, load_pickled
 
@@ -335,9 +334,3 @@ def _sniff(path: Path) -> bool:
                     (folder / n).exists() for n in ("stat.npy", "ops.npy", "iscell.npy")):
                 return True
     return False
-
-
-register_format(FormatInfo(
-    name="suite2p", modality="imaging", reader=read_suite2p, sniff=_sniff, suffixes=(),
-    directory=True, description="suite2p output folder (<=0.14 ops.npy or 1.x db/settings)",
-    hints={".npy": "pass the suite2p/ or planeN/ folder, not a single .npy file"}))

@@ -24,7 +24,6 @@ import xarray as xr
 from ..._logging import logger, warn
 from ..._sanity import csv_parse_error, guard_input, text_encoding
 from ...exceptions import DataRepairWarning, FormatError
-from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
 
 __all__ = ["read_photometry_csv"]
@@ -180,9 +179,3 @@ def _sniff(path: Path) -> bool:
         return False
     columns = [c.strip() for c in lines[header].split(",")]
     return any(_time_info(c) for c in columns) and len(columns) >= 2
-
-
-register_format(FormatInfo(
-    name="photometry-csv", modality="photometry", reader=read_photometry_csv, sniff=_sniff,
-    suffixes=(".csv", ".txt"), generic=True,
-    description="generic photometry CSV: time column(s) + channel columns"))

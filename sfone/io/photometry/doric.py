@@ -22,7 +22,6 @@ import xarray as xr
 
 from ..._sanity import check_declared_size, check_sampling_rate, guard_input
 from ...exceptions import FormatError
-from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
 
 __all__ = ["read_doric"]
@@ -175,8 +174,3 @@ def _sniff(path: Path) -> bool:
         return False
     with h5py.File(path, "r", locking=False) as fh:
         return "DataAcquisition" in fh or V1_TIME in fh
-
-
-register_format(FormatInfo(
-    name="doric", modality="photometry", reader=read_doric, sniff=_sniff, suffixes=(".doric",),
-    description="Doric .doric HDF5 (legacy Traces/Console and v6 DataAcquisition)"))

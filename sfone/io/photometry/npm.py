@@ -31,7 +31,6 @@ import xarray as xr
 from ..._logging import warn
 from ..._sanity import csv_parse_error, guard_input
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
-from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
 
 __all__ = ["read_npm"]
@@ -228,10 +227,3 @@ def _sniff(path: Path) -> bool:
         return True
     has_state = "LedState" in columns or "Flags" in columns
     return has_state and any(ROI_PATTERN.match(c) for c in columns)
-
-
-register_format(FormatInfo(
-    name="npm", modality="photometry", reader=read_npm, sniff=_sniff,
-    suffixes=(".csv", ".pqt", ".parquet"), extra="parquet",  # only Parquet files need pyarrow
-    description="Neurophotometrics FP3001/FP3002 CSV (and IBL Parquet), incl. digital inputs",
-    hints={".pqt": "Parquet needs pyarrow: pip install 'sfone[parquet]'"}))

@@ -23,7 +23,6 @@ import xarray as xr
 from ..._logging import warn
 from ..._sanity import check_positive_rate, guard_input, quality_issue
 from ...exceptions import FormatError, QualityWarning
-from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, read_head
 
 __all__ = ["read_ppd", "PPD_MODES"]
@@ -256,8 +255,3 @@ def _sniff(path: Path) -> bool:
         return path.suffix.lower() == ".ppd"
     text = head[2:2 + n_header]
     return text.startswith(b"{") and b'"sampling_rate"' in text and b'"mode"' in text
-
-
-register_format(FormatInfo(
-    name="ppd", modality="photometry", reader=read_ppd, sniff=_sniff, suffixes=(".ppd",),
-    description="pyPhotometry .ppd (all header generations, incl. float version 0.2)"))

@@ -26,7 +26,6 @@ import xarray as xr
 
 from ...exceptions import FormatError
 from ...schema import make_events
-from .._registry import FormatInfo, register_format
 from ._common import Channel, build_dataset, safe_name
 
 __all__ = ["read_tdt", "read_tdt_epocs"]
@@ -169,10 +168,3 @@ def read_tdt_epocs(path, store: str) -> xr.Dataset:
 
 def _sniff(path: Path) -> bool:
     return path.is_dir() and len(list(path.glob("*.tsq"))) == 1
-
-
-register_format(FormatInfo(
-    name="tdt", modality="photometry", reader=read_tdt, sniff=_sniff, directory=True,
-    extra="tdt", requires=("tdt",),
-    description="TDT block folder (.tsq/.tev) via the tdt package; signals=False: epocs only",
-    hints={".tsq": "pass the block FOLDER, not the .tsq file"}))
