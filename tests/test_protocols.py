@@ -82,3 +82,18 @@ def test_protocols_load_by_name_from_any_folder(tmp_path, monkeypatch):
     assert isinstance(load_protocol("classification"), ClassificationProtocol)
     with pytest.raises(FileNotFoundError, match="shipped protocols: classification"):
         load_protocol("no_such_protocol")
+
+
+def test_the_wheel_ships_the_protocols(tmp_path):
+    """`pip install sfone` brings the protocol files (package data), not only the repository."""
+    import subprocess
+    import sys
+    import zipfile
+
+    root = PROTOCOLS.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w",
+                    str(tmp_path), str(root)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("sfone-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {f"sfone/protocol_files/{p.name}" for p in PROTOCOLS.glob("*.yaml")}
+    assert len(shipped) >= 5 and shipped <= names
