@@ -1,16 +1,25 @@
-"""Atomic outputs: write to a temporary sibling, then rename; a failure leaves no partial file."""
+"""Atomic outputs: write to a temporary sibling, then rename; a failure leaves no partial file.
+
+:func:`write_csv` is sfone's one CSV writer: atomic, one float policy (shortest text that reads
+back to the same float, unless a format is asked for), and text cells that a spreadsheet would
+run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) written
+with a leading ``'`` so that they show as text.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import glob
 import os
+import re
 import shutil
 import socket
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_path"]
+__all__ = ["atomic_path", "write_csv", "neutralize_formula"]
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _remove(path: Path) -> None:
@@ -75,3 +84,84 @@ def atomic_path(dest):
     except BaseException:
         _remove(tmp)
         raise
+
+
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralize_formula(value):
+    """``value`` with a leading ``'`` if it is text a spreadsheet would run as a formula.
+
+    Numbers, and text that is a decimal number (``"-1.5"``, ``"+3"``, ``"-1e-3"``), are returned
+    unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _DECIMAL.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _neutralized(table):
+    import pandas as pd
+
+    out = table.copy(deep=False)
+    text = [c for c in out.columns if not (pd.api.types.is_numeric_dtype(out[c])
+                                           or pd.api.types.is_datetime64_any_dtype(out[c]))]
+    for column in text:
+        values = out[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        out[column] = values.map(neutralize_formula)
+    if isinstance(out.columns, pd.MultiIndex):
+        out.columns = pd.MultiIndex.from_tuples(
+            [tuple(neutralize_formula(v) for v in key) for key in out.columns])
+    else:
+        out.columns = [neutralize_formula(c) for c in out.columns]
+    if not pd.api.types.is_numeric_dtype(out.index):
+        out.index = out.index.map(neutralize_formula).set_names(out.index.names)
+    return out
+
+
+def write_csv(table, path, *, float_format: str | None = None, index: bool = False,
+              na_rep: str = "", lineterminator: str = "\n") -> Path:
+    """Write a DataFrame as CSV atomically and return the path.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+    path : str or Path
+    float_format : str, optional
+        printf format for floats; default: the shortest text that reads back to the same value
+        (full precision). Give one only where a file format fixes the precision.
+    index : bool
+        Write the index as the first column(s).
+    na_rep : str
+        Text for missing values (empty by default).
+    lineterminator : str
+        ``"\\n"`` by default.
+
+    Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return get a leading
+    ``'`` (spreadsheet formula injection, OWASP); numeric cells and text that is a number are
+    written as they are.
+    """
+    import csv
+
+    path = Path(path)
+    safe = _neutralized(table)
+    # the csv module quotes a cell holding "\n" but not one holding "\r", which readers then
+    # take for a line break: quote every text cell of such a (rare) table
+    quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(safe, index) else csv.QUOTE_MINIMAL
+    with atomic_path(path) as tmp:
+        safe.to_csv(tmp, index=index, float_format=float_format, na_rep=na_rep,
+                    lineterminator=lineterminator, quoting=quoting)
+    return path
+
+
+def _has_carriage_return(table, index: bool) -> bool:
+    import pandas as pd
+
+    parts = [pd.Series(table.columns.to_flat_index().map(str))]
+    parts += [table[c] for c in table.columns if table[c].dtype == object
+              or pd.api.types.is_string_dtype(table[c])]
+    if index:
+        parts.append(pd.Series(table.index.to_flat_index().map(str)))
+    return any(part.map(lambda v: isinstance(v, str) and "\r" in v).any() for part in parts)

@@ -76,7 +76,17 @@ def _slug(text: str) -> str:
 
 
 def _output_stem(out_dir: Path, session: Session) -> Path:
+    """``out_dir/sessions/<subject>__<session>``: the slugs keep it inside ``out_dir``."""
     return out_dir / "sessions" / f"{_slug(session.subject)}__{_slug(session.session)}"
+
+
+def _check_distinct_stems(stems: dict[tuple[str, str], Path]) -> None:
+    by_stem: dict[Path, tuple[str, str]] = {}
+    for key, stem in stems.items():
+        if stem in by_stem:
+            raise ValueError(f"sessions {by_stem[stem]} and {key} would both write "
+                             f"{stem.name}: rename one in the manifest")
+        by_stem[stem] = key
 
 
 def _existing_output(stem: Path) -> Path | None:
@@ -191,8 +201,10 @@ def run_batch(manifest, task: str, out_dir, *, workers: int | None = None,
     (out_dir / "sessions").mkdir(parents=True, exist_ok=True)
     result = BatchResult(out_dir=out_dir)
     done_before, pending = {}, []
+    stems = {s.key: _output_stem(out_dir, s) for s in sessions}
+    _check_distinct_stems(stems)
     for session in sessions:
-        stem = _output_stem(out_dir, session)
+        stem = stems[session.key]
         existing = _existing_output(stem)
         if existing is not None and not force:
             done_before[session.key] = existing

@@ -5,7 +5,8 @@ Manifest columns (CSV header or YAML list of mappings under ``sessions:``):
 ``path`` (required)
     Recording file or folder, relative to the manifest's folder unless absolute.
 ``subject``, ``session`` (required)
-    Identifiers; each (subject, session) pair appears once.
+    Identifiers; each (subject, session) pair appears once. They name output files, so they may
+    not contain ``/``, ``\\``, control characters, or be ``.`` or ``..``.
 ``group``, ``day`` (optional)
     Experimental group and training day.
 ``runs``, ``protocol`` (optional)
@@ -52,7 +53,10 @@ class Session:
 
 def _read_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() in {".yaml", ".yml"}:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:  # safe_load builds only plain data: a !!python/... tag is an error, never run
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise FormatError(f"not a valid YAML manifest: {exc}", path=path) from None
         rows = data.get("sessions") if isinstance(data, dict) else data
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise FormatError("expected a YAML list of sessions (or a mapping with 'sessions:')",
@@ -66,6 +70,18 @@ def _optional(value) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _check_name(value: str, column: str, line: int, path: Path) -> None:
+    """Subject and session names become output file names: no path separators or ``..``."""
+    bad = [c for c in ("/", "\\") if c in value]
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        bad.append("a control character")
+    if bad or value in {".", ".."}:
+        found = ", ".join(repr(c) if len(c) == 1 else c for c in bad) or repr(value)
+        raise FormatError(f"row {line}: {column} {value!r} contains {found}; subject and "
+                          "session names become output file names and must not contain path "
+                          "separators or control characters, nor be '.' or '..'", path=path)
 
 
 def load_manifest(path) -> list[Session]:
@@ -91,6 +107,8 @@ def load_manifest(path) -> list[Session]:
         for column in REQUIRED_COLUMNS:
             if values[column] is None:
                 raise FormatError(f"row {line}: empty {column!r}", path=path)
+        for column in ("subject", "session"):
+            _check_name(values[column], column, line, path)
         for column in ("path", "runs", "protocol"):
             if values[column] is not None:
                 values[column] = (base / values[column]).resolve()

@@ -8,13 +8,6 @@ import pytest
 from sfone.simulate.imaging import simulate_movie, write_movie_tiff
 
 
-@pytest.fixture
-def suite2p_module(tmp_path_factory, monkeypatch):
-    # importing suite2p writes ~/.suite2p/settings: keep it out of the real home
-    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-    return pytest.importorskip("suite2p", reason="suite2p extra not installed")
-
-
 @pytest.mark.suite2p
 @pytest.mark.filterwarnings("ignore:Sparse:UserWarning")
 def test_run_suite2p_finds_known_cells(tmp_path, suite2p_module):

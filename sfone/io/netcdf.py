@@ -1,4 +1,15 @@
-"""sfone's own files: netCDF (``.nc``) and zarr (``.zarr``) written by ``sfone convert``."""
+"""sfone's own files: netCDF (``.nc``) and zarr (``.zarr``) written by ``sfone convert``.
+
+Both are read as untrusted input (see ``docs/security.md``). Before xarray opens them:
+
+* zarr: every array's codecs, filters and compressor must be on :data:`ZARR_CODECS` (byte
+  layout, compression, checksums, ``vlen-utf8``/``vlen-bytes``). A ``pickle`` object codec,
+  which executes code when a chunk is decoded (zarr 2 reads it), or any codec a plugin package
+  registers, is refused by name before zarr parses the metadata.
+* netCDF/HDF5: external links, external raw storage and virtual datasets (which read other
+  files on this machine) are refused; sfone never writes them. Attributes are plain strings and
+  numbers; the ``*_json`` ones are parsed with :func:`json.loads` (never ``eval`` or pickle).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +22,96 @@ from .._sanity import check_declared_size, guard_input
 from ..exceptions import FormatError, SchemaError
 from ..schema import validate
 
-__all__ = ["read_sfone_netcdf", "read_sfone_zarr"]
+__all__ = ["read_sfone_netcdf", "read_sfone_zarr", "check_zarr_codecs", "check_hdf5_contained",
+           "ZARR_CODECS"]
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+#: Codec names (zarr 3 ``codecs``) and ids (zarr 2 ``compressor``/``filters``) accepted on read.
+ZARR_CODECS = frozenset({
+    "bytes", "endian", "transpose", "sharding_indexed", "crc32c", "vlen-utf8", "vlen-bytes",
+    *(f"{prefix}{name}" for prefix in ("", "numcodecs.") for name in (
+        "blosc", "zstd", "gzip", "zlib", "bz2", "lzma", "lz4", "shuffle", "delta",
+        "fixedscaleoffset", "quantize", "bitround", "astype", "packbits", "crc32", "crc32c",
+        "adler32", "fletcher32", "jenkins_lookup3"))})
+
+
+def _codec_names(meta) -> list[str]:
+    """Names/ids of every codec in a zarr metadata document (nested sharding codecs too);
+    user attributes are skipped."""
+    names = []
+    if isinstance(meta, dict):
+        for key, value in meta.items():
+            if key == "attributes" or key.endswith(".zattrs"):
+                continue
+            if key in ("codecs", "index_codecs", "filters") and isinstance(value, list):
+                names += [str(c.get("name", c.get("id")) if isinstance(c, dict) else c)
+                          for c in value]
+            elif key == "compressor" and isinstance(value, dict):
+                names.append(str(value.get("id")))
+            if isinstance(value, dict | list):
+                names += _codec_names(value)
+    elif isinstance(meta, list):
+        for item in meta:
+            names += _codec_names(item)
+    return names
+
+
+def check_zarr_codecs(store: Path) -> None:
+    """Refuse a zarr store naming a codec outside :data:`ZARR_CODECS` (FormatError)."""
+    folders = [store]
+    while folders:
+        folder = folders.pop()
+        is_array = False
+        for name in (".zarray", "zarr.json", ".zmetadata"):
+            meta_path = folder / name
+            if not meta_path.is_file():
+                continue
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise FormatError(f"{meta_path.relative_to(store)} is not valid JSON: {exc}",
+                                  path=store) from exc
+            refused = sorted({n for n in _codec_names(meta) if n not in ZARR_CODECS})
+            if refused:
+                raise FormatError(
+                    f"{meta_path.relative_to(store)} uses the codec(s) {', '.join(refused)}; "
+                    f"sfone reads only {', '.join(sorted(ZARR_CODECS))} (a pickle or plugin "
+                    "codec could run code on read, see docs/security.md)", path=store)
+            is_array |= name == ".zarray" or (isinstance(meta, dict)
+                                              and meta.get("node_type") == "array")
+        if not is_array:  # a group: its sub-folders are arrays or groups (not chunks)
+            folders += [p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()]
+
+
+def check_hdf5_contained(path: Path) -> None:
+    """Refuse an HDF5 file whose objects read other files: external links, external raw
+    storage, virtual datasets (FormatError naming the object)."""
+    import h5py
+
+    def walk(group, seen):
+        for name in group:
+            link = group.get(name, getlink=True)
+            where = f"{group.name.rstrip('/')}/{name}"
+            if isinstance(link, h5py.ExternalLink):
+                yield where, f"an external link to {link.filename}:{link.path}"
+                continue
+            if isinstance(link, h5py.SoftLink):
+                continue  # resolves inside this file, to an object visited by its hard link
+            obj = group[name]
+            if isinstance(obj, h5py.Dataset):
+                if obj.external:
+                    yield where, f"external raw storage in {obj.external[0][0]}"
+                elif obj.is_virtual:
+                    yield where, "a virtual dataset (mapped from other files)"
+            elif isinstance(obj, h5py.Group) and obj.id not in seen:
+                seen.add(obj.id)
+                yield from walk(obj, seen)
+
+    with h5py.File(path, "r", locking=False) as h5:
+        for where, what in walk(h5, set()):
+            raise FormatError(f"{where} is {what}; sfone never writes these and does not follow "
+                              "them (they read other files on this machine)", path=path)
 
 
 def _restore(ds: xr.Dataset, path: Path) -> xr.Dataset:
@@ -22,7 +120,11 @@ def _restore(ds: xr.Dataset, path: Path) -> xr.Dataset:
             ds = ds.assign_coords({key: ds.coords[key].astype(bool)})
     for key, value in list(ds.attrs.items()):
         if isinstance(value, str) and value[:1] in "{[" and key.endswith(("_json", "kwargs")):
-            ds.attrs[key] = json.loads(value)
+            try:
+                ds.attrs[key] = json.loads(value)
+            except ValueError as exc:
+                raise FormatError(f"attr {key!r} is not valid JSON ({exc}): {value[:80]!r}",
+                                  path=path) from None
     if "sfone_version" not in ds.attrs:
         raise FormatError("not written by sfone: the attr 'sfone_version' is missing "
                           "(read other netCDF files with xarray.open_dataset)", path=path)
@@ -41,6 +143,13 @@ def read_sfone_netcdf(path, *, chunks: dict | None = None) -> xr.Dataset:
     checked against the file size before anything is loaded.
     """
     path = Path(path)
+    try:
+        check_hdf5_contained(path)
+    except FormatError:
+        raise
+    except Exception as exc:  # h5py raises many types for a damaged file
+        raise FormatError(f"cannot open as netCDF: {type(exc).__name__}: {exc}",
+                          path=path) from exc
     try:
         ds = xr.open_dataset(path, engine="h5netcdf", chunks=chunks, phony_dims="access",
                              driver_kwds={"locking": False})
@@ -64,8 +173,10 @@ def read_sfone_netcdf(path, *, chunks: dict | None = None) -> xr.Dataset:
 
 
 def read_sfone_zarr(path, *, chunks: dict | None = None) -> xr.Dataset:
-    """Read a zarr store written by sfone (``sfone convert OUT.zarr``)."""
+    """Read a zarr store written by sfone (``sfone convert OUT.zarr``); codecs are checked
+    against :data:`ZARR_CODECS` before zarr opens it."""
     path = Path(path)
+    check_zarr_codecs(path)
     try:
         ds = xr.open_zarr(path, chunks=chunks, consolidated=False)
         check_declared_size(int(ds.nbytes), what="the zarr arrays", path=path)

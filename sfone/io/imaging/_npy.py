@@ -3,9 +3,9 @@
 Numeric arrays (``F``, ``Fneu``, ``spks``, ``iscell``) are memory-mapped (no copy until used).
 ``stat.npy``, ``ops.npy``, ``db.npy``, ``settings.npy``, ``reg_outputs.npy`` and
 ``detect_outputs.npy`` are *pickled object arrays* (a list of dicts / one dict) — suite2p writes
-them with ``np.save`` of Python objects, so they can only be read with ``allow_pickle=True``.
-Unpickling runs code named in the file, so sfone does it only for these suite2p files, never for
-the numeric arrays, and turns every unpickling failure into a :class:`FormatError`.
+them with ``np.save`` of Python objects. ``np.load(allow_pickle=True)`` would run any code named
+in such a file, so sfone unpickles them with an allow-list (:mod:`sfone.io._safe_pickle`): a file
+naming anything else is a :class:`FormatError`, and nothing in it runs.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ...exceptions import FormatError
+from .._safe_pickle import load_object_npy
 
 __all__ = ["load_array", "load_pickled", "load_dict"]
 
@@ -35,15 +36,9 @@ def load_array(path: Path, *, mmap: bool = True) -> np.ndarray:
 
 
 def load_pickled(path: Path):
-    """Load a pickled object ``.npy`` (suite2p's ``stat``/``ops``/``db``/``settings``)."""
-    try:
-        return np.load(path, allow_pickle=True)
-    except FileNotFoundError:
-        raise FormatError(f"missing file {path.name}", path=path) from None
-    except Exception as exc:  # unpickling can raise nearly anything (EOFError, UnpicklingError, ...)
-        raise FormatError(f"cannot unpickle {path.name}: {type(exc).__name__}: {exc} "
-                          "(truncated, corrupted, or written by an incompatible Python/NumPy)",
-                          path=path) from exc
+    """Load a pickled object ``.npy`` (suite2p's ``stat``/``ops``/``db``/``settings``) with the
+    restricted unpickler; FormatError naming the file for anything suite2p does not write."""
+    return load_object_npy(path)
 
 
 def load_dict(path: Path) -> dict:

@@ -7,7 +7,8 @@
   ``detect_outputs.npy``; ``ops.npy`` is optional (a merged copy).
 
 Only numpy is needed: suite2p itself is never imported. ``stat``/``ops``/``db``/``settings`` are
-pickled and loaded with ``allow_pickle`` (see :mod:`sfone.io.imaging._npy`).
+pickled; they are read with an allow-list unpickler that runs no code (see
+:mod:`sfone.io.imaging._npy`).
 """
 
 from __future__ import annotations
