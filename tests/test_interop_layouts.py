@@ -1,0 +1,104 @@
+"""Real export layouts that failed before issue 16: Inscopix CSV without the status row, Inscopix
+DAQ GPIO ``Time, Channel Name, Value``, BORIS tab-separated and aggregated exports, suite2p
+without ops.npy, and the one-line "unrecognised file" error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from shared_fixtures import fixture_path
+
+import sfone
+from sfone.exceptions import FormatError, QualityWarning
+
+FPA = ("imaging", "inscopix_csv_no_status_fpa")
+
+
+def test_inscopix_csv_without_status_row_is_cells_not_photometry():
+    path = fixture_path(*FPA, "Inscopix.csv")
+    ds = sfone.read(path)
+    assert ds.attrs["source_format"] == "inscopix"
+    assert ds.sizes["roi"] == 51 and ds.sizes["time"] == 4001
+    assert ds.attrs["fs"] == pytest.approx(20.0)
+    np.testing.assert_array_equal(ds["roi"].values, np.arange(50, 101))  # C050 ... C100
+    assert (ds["status"].values == "unknown").all() and ds["iscell"].values.all()
+    assert "no status row" in ds.attrs["cell_status"]
+    # the values are the file's (first data row, first and last cell)
+    with open(path) as fh:
+        fh.readline()
+        first = [float(v) for v in fh.readline().split(",")]
+    assert ds["F"].values[0, 0] == first[1] and ds["F"].values[-1, 0] == first[-1]
+    np.testing.assert_array_equal(ds["time"].values[[0, -1]], [0.0, 200.0])
+
+
+def test_inscopix_daq_gpio_time_channel_value():
+    ev = sfone.read(fixture_path(*FPA, "InscopixTTL.csv"))
+    assert ev.attrs["source_format"] == "inscopix-events"
+    assert ev.sizes["epoch"] == 10 and set(ev["label"].values) == {"IO1"}
+    assert ev["start"].values[0] == pytest.approx(29.023)
+    np.testing.assert_allclose(ev["end"].values - ev["start"].values, 0.5, atol=0.0015)
+
+
+def test_boris_tab_separated_export():
+    path = fixture_path("events", "boris_tsv_fpa", "Boris.tsv")
+    ev = sfone.read(path)
+    assert ev.attrs["source_format"] == "boris"
+    assert ev.sizes["epoch"] == 11  # 22 START/STOP rows
+    labels = list(ev["label"].values)
+    assert labels.count("behavior1") == 9 and labels.count("behavior2") == 2
+    assert ev["start"].values.min() == pytest.approx(424.2)
+    assert ev["end"].values.max() == pytest.approx(759.033)
+    only = sfone.read(path, format="boris", behavior="behavior2")
+    np.testing.assert_allclose(only["start"].values, [424.205, 445.0])
+
+
+AGGREGATED = (
+    "Observation id,Media file,Total length,FPS,Subject,Behavior,Behavioral category,"
+    "Modifiers,Behavior type,Start (s),Stop (s),Duration (s),Comment start,Comment stop\n"
+    "obs1,cam.mp4,600.0,30,Mouse1,running,locomotion,,STATE,12.500,40.250,27.750,,\n"
+    "obs1,cam.mp4,600.0,30,Mouse1,rearing,exploration,,POINT,55.000,NA,NA,,\n"
+    "obs1,cam.mp4,600.0,30,Mouse1,running,locomotion,,STATE,100.000,130.000,30.000,,\n"
+)
+
+
+def test_boris_aggregated_events(tmp_path):
+    path = tmp_path / "aggregated.csv"
+    path.write_text(AGGREGATED)
+    ev = sfone.read(path)
+    assert ev.attrs["boris_layout"] == "aggregated events"
+    np.testing.assert_array_equal(ev["start"].values, [12.5, 55.0, 100.0])
+    np.testing.assert_array_equal(ev["end"].values, [40.25, 55.0, 130.0])
+    assert list(ev["label"].values) == ["running", "rearing", "running"]
+    tsv = tmp_path / "aggregated.tsv"
+    tsv.write_text(AGGREGATED.replace(",", "\t"))
+    np.testing.assert_array_equal(sfone.read(tsv)["end"].values, [40.25, 55.0, 130.0])
+    path.write_text(AGGREGATED.replace("130.000,30.000", "90.000,-10.000"))
+    with pytest.raises(FormatError, match=r"line 4: Stop \(s\) 90.0 is before Start \(s\) 100"):
+        sfone.read(path)
+
+
+def test_suite2p_without_ops_says_so_and_warns_about_zero_rows():
+    folder = fixture_path("imaging", "suite2p_no_ops_pynapple", "suite2p")
+    with pytest.raises(FormatError, match="has no ops.npy, settings.npy or db.npy") as err:
+        sfone.read(folder)
+    assert "ops/settings have no 'fs'" not in str(err.value)
+    with pytest.warns(QualityWarning, match="47 of 219 ROIs have an all-zero F row"):
+        ds = sfone.read(folder, fs=30.0)
+    assert ds.sizes["roi"] == 219 and ds.attrs["suite2p_layout"] == "unknown (no ops/settings)"
+    f = np.load(folder / "plane0" / "F.npy")
+    np.testing.assert_array_equal(ds["F"].values, f)
+
+
+def test_unrecognised_file_error_is_one_line(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("a;b\n1;2\n")
+    with pytest.raises(FormatError) as err:
+        sfone.read(path)
+    message = str(err.value)
+    assert "\n" not in message and str(path) in message
+    assert "formats for .csv:" in message and "sfone formats" in message
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    with pytest.raises(FormatError, match="folder formats: .*suite2p") as err:
+        sfone.read(folder)
+    assert "\n" not in str(err.value)
