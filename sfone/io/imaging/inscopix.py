@@ -70,15 +70,7 @@ def _has_status_row(names: list[str], status: list[str]) -> bool:
         return True
     return not (names and names[0] in ("", "Time", "Time (s)", "Time(s)") and len(names) > 1
                 and all(_CELL_NAME.fullmatch(n) for n in names[1:]) and len(status) > 1
-                and all(_is_number(v) for v in status))
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+                and pd.to_numeric(pd.Series(status), errors="coerce").notna().all())
 
 
 def _check_header(path: Path, names: list[str], status: list[str]) -> None:
