@@ -102,3 +102,45 @@ def test_unrecognised_file_error_is_one_line(tmp_path):
     with pytest.raises(FormatError, match="folder formats: .*suite2p") as err:
         sfone.read(folder)
     assert "\n" not in str(err.value)
+
+
+# written the way pyControl's data_logger.tsv_row_str writes rows (pyControl/code e6fe329):
+# f"{time/1000:.3f}\t{type}\t{subtype}\t{content}"; no real log is in the shared fixtures
+PYCONTROL = "\n".join("\t".join(row) for row in [
+    ("time", "type", "subtype", "content"),
+    ("0.000", "info", "experiment_name", "treadmill_fp"),
+    ("0.000", "info", "task_name", "run_blocks"),
+    ("0.000", "info", "setup_id", "COM3"),
+    ("0.000", "info", "subject_id", "m07"),
+    ("0.000", "info", "start_time", "2026-03-02T09:30:00.125"),
+    ("0.000", "state", "", "rest"),
+    ("0.512", "event", "sync", "rsync"),
+    ("60.000", "state", "", "run"),
+    ("60.001", "print", "user", "speed 10 m/min"),
+    ("75.250", "event", "input", "lick"),
+    ("240.000", "state", "", "rest"),
+    ("240.000", "variable", "run_end", '{"speed": 10}'),
+    ("300.000", "info", "end_time", "2026-03-02T09:35:00.125"),
+]) + "\n"
+
+
+def test_pycontrol_states_are_epochs_events_instants(tmp_path):
+    path = tmp_path / "m07-2026-03-02-093000.tsv"
+    path.write_text(PYCONTROL)
+    ev = sfone.read(path)
+    assert ev.attrs["source_format"] == "pycontrol"
+    assert ev.attrs["subject"] == "m07" and ev.attrs["task_name"] == "run_blocks"
+    assert ev.attrs["session_start"] == "2026-03-02T09:30:00.125+00:00"
+    states = ev.where(ev["kind"] == "state", drop=True)
+    np.testing.assert_array_equal(states["start"].values, [0.0, 60.0, 240.0])
+    np.testing.assert_array_equal(states["end"].values, [60.0, 240.0, 300.0])  # end_time
+    assert list(states["label"].values) == ["rest", "run", "rest"]
+    events = ev.where(ev["kind"] == "event", drop=True)
+    np.testing.assert_array_equal(events["start"].values, [0.512, 75.25])
+    assert list(events["subtype"].values) == ["sync", "input"]
+    assert ev.attrs["n_print_rows"] == 1 and ev.attrs["n_variable_rows"] == 1
+    runs = sfone.read(path, format="pycontrol", include=("states",))
+    assert runs.sizes["epoch"] == 3
+    path.write_text(PYCONTROL.replace("75.250", "75,250"))
+    with pytest.raises(FormatError, match="line 11, column 'time': found '75,250'"):
+        sfone.read(path)
