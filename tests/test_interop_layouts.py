@@ -144,3 +144,41 @@ def test_pycontrol_states_are_epochs_events_instants(tmp_path):
     path.write_text(PYCONTROL.replace("75.250", "75,250"))
     with pytest.raises(FormatError, match="line 11, column 'time': found '75,250'"):
         sfone.read(path)
+
+
+def test_npm_headerless_bonsai_file_equals_the_headed_export(tmp_path):
+    """The real FP3002 export, saved the headerless way (timestamp + one column per fiber, space
+    separated; and with a separate timestamp file), reads to the same channels."""
+    import pandas as pd
+
+    src_path = fixture_path("photometry", "neurophotometrics", "ibl_fp3002", "raw_photometry.csv")
+    with pytest.warns(sfone.DataRepairWarning):  # its first frame has all LEDs on
+        src = sfone.read(src_path)
+    table = pd.read_csv(src_path).iloc[1:]  # the headerless writer starts after that frame
+    rois = ["G0", "G1", "G2", "G3", "G4"]
+    data = tmp_path / "photometry.csv"
+    data.write_text("\n".join(" ".join(f"{v!r}" for v in row) for row in
+                              table[["SystemTimestamp", *rois]].itertuples(index=False)) + "\n")
+    leds = ("470", "415") if table["LedState"].iloc[0] == 2 else ("415", "470")
+    ds = sfone.read(data, format="npm-headerless", leds=leds, n_fibers=5)
+    stamps = tmp_path / "timestamps.csv"
+    stamps.write_text("\n".join(repr(v) for v in table["SystemTimestamp"]) + "\n")
+    values = tmp_path / "values.csv"
+    values.write_text("\n".join(" ".join(repr(v) for v in row) for row in
+                                table[rois].itertuples(index=False)) + "\n")
+    split = sfone.read(values, format="npm-headerless", leds=leds, timestamps=stamps)
+    offset = None
+    for var in src.data_vars:
+        np.testing.assert_array_equal(ds[var].values, src[var].values)
+        np.testing.assert_array_equal(split[var].values, src[var].values)
+        shift = ds[ds[var].dims[0]].values - src[src[var].dims[0]].values
+        offset = shift[0] if offset is None else offset
+        np.testing.assert_allclose(shift, offset, atol=1e-9)  # same clock, another origin
+        assert ds[var].attrs["excitation_nm"] == src[var].attrs["excitation_nm"]
+    with pytest.raises(FormatError, match="does not say which LEDs are interleaved"):
+        sfone.read(data, format="npm-headerless")
+    with pytest.raises(FormatError, match="n_fibers=4 but the file has 5 value column"):
+        sfone.read(data, format="npm-headerless", leds=leds, n_fibers=4)
+    stamps.write_text("1.0\n2.0\n")
+    with pytest.raises(FormatError, match="has 2 rows x 1 columns; expected one column and"):
+        sfone.read(values, format="npm-headerless", leds=leds, timestamps=stamps)
