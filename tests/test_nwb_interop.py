@@ -288,3 +288,19 @@ def test_photometry_round_trips_through_nwb(tmp_path, sample):
             rising = time[np.flatnonzero(np.diff(high.astype(int), prepend=0) == 1)]
             np.testing.assert_allclose(ttl["start"].values[ttl["label"].values == var], rising,
                                        atol=1e-9)
+
+
+def test_sfone_suite2p_sample_has_ops_and_roiextractors_reads_it():
+    """suite2p 1.x writes planeN/ops.npy; roiextractors (hence NeuroConv) requires it."""
+    roiextractors = pytest.importorskip("roiextractors")
+    folder = REPO_ROOT / "data_samples" / "imaging_suite2p_session" / "suite2p"
+    ops = np.load(folder / "plane0" / "ops.npy", allow_pickle=True).item()
+    ds = sfone.read(folder)
+    assert ops["fs"] == ds.attrs["fs"] == 10.0 and ops["nframes"] == ds.sizes["time"]
+    assert ds.attrs["suite2p_layout"] == "1.x"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        extractor = roiextractors.Suite2pSegmentationExtractor(folder_path=str(folder))
+        raw = np.asarray(extractor.get_traces_dict()["raw"]).T
+    assert extractor.get_sampling_frequency() == 10.0
+    np.testing.assert_array_equal(raw, ds["F"].values)

@@ -121,6 +121,7 @@ def read_boris(path, *, behavior: str | None = None) -> xr.Dataset:
     except (ValueError, pd.errors.ParserError) as exc:
         raise csv_parse_error(exc, path=path, what="BORIS tabular export") from exc
     table.columns = [str(c).strip() for c in table.columns]
+    table.index = pd.RangeIndex(len(table))  # row positions (pandas may index surplus fields)
     if behavior is not None:
         table = _only(table, behavior, path)
     if aggregated:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -292,6 +293,20 @@ def _open(path: Path):
     return NWBHDF5IO(str(path), "r")
 
 
+@contextmanager
+def nwb_errors(path: Path):
+    """:func:`hdf5_errors` plus pynwb's ``ConstructError`` (a damaged table, a column of the
+    wrong length) as a ``FormatError`` naming the file."""
+    from hdmf.build.errors import ConstructError
+
+    with hdf5_errors(path, "NWB"):
+        try:
+            yield
+        except ConstructError as exc:
+            raise FormatError(f"cannot read as NWB (damaged or inconsistent object): "
+                              f"{str(exc)[-300:]}", path=path) from exc
+
+
 def read_nwb(path, *, chunks=None) -> xr.Dataset:
     """Read the ophys traces of an NWB file into an imaging Dataset (``F`` over ``(roi, time)``).
 
@@ -302,7 +317,7 @@ def read_nwb(path, *, chunks=None) -> xr.Dataset:
     the traces as dask arrays that read the file when computed.
     """
     path = Path(path)
-    with (hdf5_errors(path, "NWB"), warnings.catch_warnings(), _open(path) as io):
+    with (nwb_errors(path), warnings.catch_warnings(), _open(path) as io):
         # suite2p files use Device.manufacturer, deprecated in pynwb 4: not the user's concern
         warnings.simplefilter("ignore", DeprecationWarning)
         nwbfile = io.read()
@@ -320,7 +335,7 @@ def read_nwb_segmentation(path, *, name: str | None = None) -> xr.Dataset:
     ``name`` selects the table (default: the only one; an error lists them when several).
     """
     path = Path(path)
-    with hdf5_errors(path, "NWB"), _open(path) as io:
+    with nwb_errors(path), _open(path) as io:
         nwbfile = io.read()
         if "ophys" not in nwbfile.processing or \
                 "ImageSegmentation" not in nwbfile.processing["ophys"].data_interfaces:
@@ -362,7 +377,7 @@ def read_nwb_events(path, *, name: str = "runs") -> xr.Dataset:
     there) is read as zero-length epochs with its columns (e.g. ``strobe``) kept.
     """
     path = Path(path)
-    with hdf5_errors(path, "NWB"), _open(path) as io:
+    with nwb_errors(path), _open(path) as io:
         nwbfile = io.read()
         events = getattr(nwbfile, "events", None) or {}
         if name in events:

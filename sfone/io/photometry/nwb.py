@@ -32,7 +32,7 @@ import xarray as xr
 from ...exceptions import FormatError
 from ...schema import is_time_dim
 from .._registry import FormatInfo, register_format
-from ..imaging._common import hdf5_errors
+from ..imaging.nwb import nwb_errors
 from ._common import Channel, build_dataset
 
 __all__ = ["read_nwb_photometry", "add_photometry"]
@@ -253,7 +253,7 @@ def read_nwb_photometry(path) -> xr.Dataset:
     from pynwb import NWBHDF5IO
 
     path = Path(path)
-    with (hdf5_errors(path, "NWB"), warnings.catch_warnings(),
+    with (nwb_errors(path), warnings.catch_warnings(),
           NWBHDF5IO(str(path), "r") as io):
         warnings.simplefilter("ignore", DeprecationWarning)
         nwbfile = io.read()
