@@ -26,7 +26,7 @@ HARDENED = {"registry", "ppd", "doric", "npm", "photometry-csv", "tdt", "runs-cs
             "sfone-netcdf", "sfone-zarr", "boris", "pmat-events",
             # imaging
             "suite2p", "caiman", "inscopix", "inscopix-events", "gpio-table", "inscopix-isxd",
-            "inscopix-isxd-events", "nwb",
+            "inscopix-isxd-events", "nwb", "nwb-photometry", "npm-headerless", "pycontrol",
             # calorimetry
             "clams", "clams-merged", "tse", "promethion", "calr", "treadmill"}
 

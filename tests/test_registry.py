@@ -26,15 +26,18 @@ def test_detects_runs_csv_by_suffix_and_content(tmp_path):
     assert ds["start"].attrs["units"] == "s"
 
 
-def test_unknown_file_names_file_lists_formats_and_hints(tmp_path):
+def test_unknown_file_error_is_one_line_naming_file_and_sfone_formats(tmp_path):
     path = tmp_path / "mystery.xyz"
     path.write_bytes(b"\x00\x01 not a known format")
     with pytest.raises(FormatError) as info:
         read(path)
     message = str(info.value)
-    assert str(path) in message
-    assert "runs-csv" in message  # known formats are listed
-    assert "Hint" in message
+    assert str(path) in message and "\n" not in message
+    assert "no format reads .xyz files; see `sfone formats`" in message
+    npy = tmp_path / "F.npy"
+    npy.write_bytes(b"\x93NUMPY garbage")
+    with pytest.raises(FormatError, match="pass the suite2p/ or planeN/ folder") as info:
+        read(npy)  # a format's hint for the ending is the one line
 
 
 def test_missing_path_raises_file_not_found(tmp_path):

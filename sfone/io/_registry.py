@@ -158,21 +158,18 @@ def get_format(name: str) -> FormatInfo:
         raise FormatError(f"unknown format {name!r}; known formats: {known}") from None
 
 
-def _known_formats_text() -> str:
-    lines = []
-    for info in list_formats():
-        where = "folder" if info.directory else ", ".join(info.suffixes) or "any file"
-        lines.append(f"  {info.name:<22} {info.modality:<12} {where}")
-    return "\n".join(lines)
-
-
-def _hint_for(path: Path) -> str:
+def _closest_text(path: Path, candidates: list[FormatInfo]) -> str:
+    """One line: the formats that take this suffix (or the file's hint), then ``sfone formats``."""
     name = path.name.lower()
     for info in list_formats():
         for ending, hint in info.hints.items():
             if name.endswith(ending):
-                return f"\nHint: {hint}"
-    return "\nHint: pass format=<name> (CLI: --format NAME) if you know the format."
+                return f"{hint}; see `sfone formats`"
+    if candidates:
+        names = ", ".join(f.name for f in candidates[:6]) + (", ..." if len(candidates) > 6 else "")
+        what = "folder formats" if path.is_dir() else f"formats for {path.suffix or 'this name'}"
+        return f"{what}: {names}; pass format=<name> or see `sfone formats`"
+    return f"no format reads {path.suffix or 'such'} files; see `sfone formats`"
 
 
 def detect_format(path) -> FormatInfo:
@@ -203,8 +200,8 @@ def detect_format(path) -> FormatInfo:
             raise FormatError(f"ambiguous file: it could be read as {names}. "
                               "Pass format=<name> to choose.", path=path)
     kind = "folder" if path.is_dir() else "file"
-    raise FormatError(f"unrecognised {kind}: no known format matches it.\nKnown formats:\n"
-                      f"{_known_formats_text()}{_hint_for(path)}", path=path)
+    raise FormatError(f"unrecognised {kind}: no known format matches its content "
+                      f"({_closest_text(path, formats if path.is_dir() else by_suffix)})", path=path)
 
 
 def check_reader_options(info: FormatInfo, options: dict) -> None:

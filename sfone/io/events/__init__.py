@@ -12,7 +12,7 @@ FORMATS = [
         modality="events",
         reader="sfone.io.events.boris:read_boris",
         sniff="sfone.io.events.boris:_sniff",
-        suffixes=(".csv",),
+        suffixes=(".csv", ".tsv"),
         description="BORIS behaviour export (START/STOP/POINT rows -> epochs in s)",
     ),
     FormatInfo(
@@ -30,5 +30,13 @@ FORMATS = [
         sniff="sfone.io.events.runs_csv:_sniff",
         suffixes=(".csv",),
         description="run epochs: CSV with start_s,end_s in seconds",
+    ),
+    FormatInfo(
+        name="pycontrol",
+        modality="events",
+        reader="sfone.io.events.pycontrol:read_pycontrol",
+        sniff="sfone.io.events.pycontrol:_sniff",
+        suffixes=(".tsv",),
+        description="pyControl session log .tsv (states -> epochs, events -> instants)",
     ),
 ]

@@ -1,9 +1,16 @@
 """BORIS behaviour exports (tabular CSV): START/STOP rows paired into epochs per behaviour.
 
-Two layouts are read: the full BORIS export with its metadata preamble (``Observation id``,
-``Media file(s)`` ... then a header row with ``Time``, ``Behavior``, ``Status``), and the trimmed
-table used by PhAT (``Time,milliseconds,ogtime,Behavior,Status``). ``POINT`` events become epochs
-of zero length. Times are in seconds from the start of the observation (BORIS ``Time``).
+Layouts read, comma- or tab-separated (``.csv``, ``.tsv``):
+
+* the events export with its metadata preamble (``Observation id``, ``Media file(s)`` ... then a
+  header row with ``Time``, ``Behavior``, ``Status``), and the trimmed table used by PhAT
+  (``Time,milliseconds,ogtime,Behavior,Status``): START/STOP rows are paired, ``POINT`` events
+  become epochs of zero length;
+* the "aggregated events" export (``Subject, Behavior, ..., Behavior type, Start (s),
+  Stop (s), Duration (s)``): one row per event, ``STATE`` rows are epochs, ``POINT`` rows
+  instants.
+
+Times are in seconds from the start of the observation.
 """
 
 from __future__ import annotations
@@ -22,15 +29,44 @@ from ...schema import make_events
 __all__ = ["read_boris"]
 
 _REQUIRED = ("Time", "Behavior", "Status")
+_AGGREGATED = ("Behavior", "Start (s)", "Stop (s)")
 _MAX_PREAMBLE = 60
 
 
-def _header_index(lines: list[str]) -> int | None:
+def _header_index(lines: list[str]) -> tuple[int, str, bool] | None:
+    """(line index, separator, aggregated layout) of the table header, or None."""
     for index, line in enumerate(lines[:_MAX_PREAMBLE]):
-        cells = [c.strip() for c in line.split(",")]
-        if all(name in cells for name in _REQUIRED):
-            return index
+        for sep in ("\t", ","):
+            cells = [c.strip() for c in line.split(sep)]
+            if all(name in cells for name in _REQUIRED):
+                return index, sep, False
+            if all(name in cells for name in _AGGREGATED):
+                return index, sep, True
     return None
+
+
+def _aggregated(table: pd.DataFrame, header: int, path: Path) -> tuple[list, list, list]:
+    """One epoch per row: ``Start (s)`` to ``Stop (s)``; a ``POINT`` row whose stop is blank or
+    ``NA`` is an instant (start == stop)."""
+    kind = table.get("Behavior type", pd.Series("", index=table.index)).str.strip().str.upper()
+    numbers = {}
+    for column in ("Start (s)", "Stop (s)"):
+        text = table[column].str.strip()
+        if column == "Stop (s)":
+            text = text.where(~((kind == "POINT") & text.isin(["", "NA"])), table["Start (s)"])
+        values = pd.to_numeric(text, errors="coerce").to_numpy(float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise FormatError(f"line {header + table.index[bad[0]] + 2}, column {column!r}: "
+                              f"found {table[column].iloc[bad[0]]!r}, expected seconds",
+                              path=path)
+        numbers[column] = values
+    start, stop = numbers["Start (s)"], numbers["Stop (s)"]
+    back = np.flatnonzero(stop < start)
+    if back.size:
+        raise FormatError(f"line {header + table.index[back[0]] + 2}: Stop (s) "
+                          f"{stop[back[0]]} is before Start (s) {start[back[0]]}", path=path)
+    return list(start), list(stop), list(table["Behavior"].str.strip())
 
 
 def _pair(table: pd.DataFrame, path: Path) -> tuple[list, list, list]:
@@ -72,33 +108,47 @@ def read_boris(path, *, behavior: str | None = None) -> xr.Dataset:
     """
     path = Path(path)
     lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
-    header = _header_index(lines)
-    if header is None:
-        raise FormatError(f"no header row with columns {', '.join(_REQUIRED)} in the first "
-                          f"{_MAX_PREAMBLE} lines", path=path)
+    found = _header_index(lines)
+    if found is None:
+        raise FormatError(f"no header row with columns {', '.join(_REQUIRED)} (events export) "
+                          f"or {', '.join(_AGGREGATED)} (aggregated events), comma- or "
+                          f"tab-separated, in the first {_MAX_PREAMBLE} lines", path=path)
+    header, sep, aggregated = found
     try:
-        table = pd.read_csv(io.StringIO("\n".join(lines[header:])), dtype=str,
+        table = pd.read_csv(io.StringIO("\n".join(lines[header:])), dtype=str, sep=sep,
                             keep_default_na=False)
     except (ValueError, pd.errors.ParserError) as exc:
         raise csv_parse_error(exc, path=path, what="BORIS tabular export") from exc
     table.columns = [str(c).strip() for c in table.columns]
+    table.index = pd.RangeIndex(len(table))  # row positions (pandas may index surplus fields)
+    if behavior is not None:
+        table = _only(table, behavior, path)
+    if aggregated:
+        starts, ends, labels = _aggregated(table, header, path)
+        return _events(starts, ends, labels, path, layout="aggregated events")
     time = pd.to_numeric(table["Time"], errors="coerce")
     bad = np.flatnonzero(~np.isfinite(time.to_numpy(dtype=float, na_value=np.nan)))
     if bad.size:
-        raise FormatError(f"line {header + bad[0] + 2}, column 'Time': found "
+        raise FormatError(f"line {header + table.index[bad[0]] + 2}, column 'Time': found "
                           f"{table['Time'].iloc[bad[0]]!r}, expected seconds", path=path)
     table["Time"] = time
-    if behavior is not None:
-        chosen = table[table["Behavior"] == behavior]
-        if chosen.empty:
-            raise FormatError(f"no {behavior!r} rows; behaviours in the file: "
-                              f"{', '.join(sorted(set(table['Behavior'])))}", path=path)
-        table = chosen
     starts, ends, labels = _pair(table.reset_index(drop=True), path)
+    return _events(starts, ends, labels, path, layout="events")
+
+
+def _only(table: pd.DataFrame, behavior: str, path: Path) -> pd.DataFrame:
+    chosen = table[table["Behavior"].str.strip() == behavior]
+    if chosen.empty:
+        raise FormatError(f"no {behavior!r} rows; behaviours in the file: "
+                          f"{', '.join(sorted(set(table['Behavior'])))}", path=path)
+    return chosen
+
+
+def _events(starts, ends, labels, path: Path, *, layout: str) -> xr.Dataset:
     order = np.argsort(starts, kind="stable")
-    return make_events(np.asarray(starts)[order], np.asarray(ends)[order],
+    return make_events(np.asarray(starts, float)[order], np.asarray(ends, float)[order],
                        label=np.asarray(labels, dtype=str)[order], source_format="boris",
-                       source_file=path)
+                       source_file=path, boris_layout=layout)
 
 
 def _sniff(path: Path) -> bool:

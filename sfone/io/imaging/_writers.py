@@ -75,7 +75,10 @@ def _metadata(ds: xr.Dataset, *, plane: int, nplanes: int, shape, legacy: bool) 
                 "extraction": {"neuropil_coefficient": coefficient},
                 "dcnv_preprocess": {"baseline": "maximin", "win_baseline": 60.0,
                                     "sig_baseline": 10.0, "prctile_baseline": 8.0}}
-    return {"db.npy": db, "settings.npy": settings}
+    # suite2p 1.x also writes planeN/ops.npy: db, settings and outputs merged (roiextractors
+    # and NeuroConv require it, reading fs, nframes, Ly, Lx)
+    ops = {**db, **settings, "fs": common["fs"], "nframes": n_frames}
+    return {"db.npy": db, "settings.npy": settings, "ops.npy": ops}
 
 
 def _save_object(path: Path, value) -> None:
@@ -108,7 +111,8 @@ def write_suite2p(ds: xr.Dataset, out_dir, *, layout: str = "1.x") -> Path:
         ``iscell_prob``, ``y``/``x`` (pixels, written as ``stat['med']`` with a disk mask of
         ``radius``), ``plane`` (one ``planeN`` folder per plane).
     layout : {"1.x", "0.14"}
-        ``"1.x"``: ``db.npy`` + nested ``settings.npy``; ``"0.14"``: the legacy flat ``ops.npy``.
+        ``"1.x"``: ``db.npy`` + nested ``settings.npy`` and, per plane, the merged ``ops.npy``
+        suite2p 1.x writes; ``"0.14"``: the legacy flat ``ops.npy`` only.
     """
     if layout not in ("1.x", "0.14"):
         raise ValueError(f"layout must be '1.x' or '0.14', got {layout!r}")

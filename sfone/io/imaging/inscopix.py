@@ -8,8 +8,10 @@ Cell-set traces (``isx.export_cell_set_to_csv_tiff``)::
     0.05, 0.01, 42.01
 
 Separators are ``", "``; statuses are ``accepted | undecided | rejected``; time is seconds from
-the first sample (or unix seconds with ``time_ref='unix'``). GPIO and event sets are long
-tables ``Time (s), Channel Name, Value`` and ``Time (s), Cell Name, Value``.
+the first sample (or unix seconds with ``time_ref='unix'``). Exports without the status row
+(first cell blank or ``Time``, then ``C000, C001, ...``; values from line 2) are read too.
+GPIO and event sets are long tables ``Time (s), Channel Name, Value`` and
+``Time (s), Cell Name, Value`` (the DAQ also writes ``Time, Channel Name, Value``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ __all__ = ["read_inscopix", "read_inscopix_isxd", "read_inscopix_isxd_events", "
 
 STATUSES = ("accepted", "undecided", "rejected")
 _STATUS_LABEL = "Time(s)/Cell Status"
+_CELL_NAME = re.compile(r"C\d+")
+_TIME_HEADERS = ("Time (s)", "Time")
 _UNIX_SECONDS = 1e8  # times beyond ~3 years are unix epoch seconds (time_ref='unix')
 
 
@@ -59,6 +63,15 @@ def _roi_ids(names: list[str]) -> np.ndarray:
     return np.arange(len(names))
 
 
+def _has_status_row(names: list[str], status: list[str]) -> bool:
+    """False for an export without the status row: cell names, then numbers on line 2."""
+    if status and status[0] == _STATUS_LABEL:
+        return True
+    return not (names and names[0] in ("", "Time", "Time (s)", "Time(s)") and len(names) > 1
+                and all(_CELL_NAME.fullmatch(n) for n in names[1:]) and len(status) > 1
+                and pd.to_numeric(pd.Series(status), errors="coerce").notna().all())
+
+
 def _check_header(path: Path, names: list[str], status: list[str]) -> None:
     if not status or status[0] != _STATUS_LABEL:
         raise FormatError(f"line 2 starts with {status[:1]!r}, expected {_STATUS_LABEL!r} "
@@ -72,12 +85,13 @@ def _check_header(path: Path, names: list[str], status: list[str]) -> None:
                           f"{', '.join(STATUSES)}", path=path)
 
 
-def _read_values(path: Path, n_columns: int) -> np.ndarray:
+def _read_values(path: Path, n_columns: int, skip: int = 2) -> np.ndarray:
     try:
-        table = pd.read_csv(path, skiprows=2, header=None, skipinitialspace=True,
+        table = pd.read_csv(path, skiprows=skip, header=None, skipinitialspace=True,
                             dtype=float, na_values=["nan", "NaN", ""])
     except (ValueError, pd.errors.ParserError) as exc:
-        raise FormatError(f"cannot parse the trace rows (from line 3): {exc}", path=path) from exc
+        raise FormatError(f"cannot parse the trace rows (from line {skip + 1}): {exc}",
+                          path=path) from exc
     if table.shape[1] != n_columns:
         raise FormatError(f"trace rows have {table.shape[1]} columns, expected {n_columns} "
                           "(time + one per cell)", path=path)
@@ -106,17 +120,25 @@ def read_inscopix(path) -> xr.Dataset:
     the recording start; unix times are shifted to start at 0 and set ``session_start``) and
     ``fs`` = 1 / median step, in Hz.
     Values are in the cell set's trace units (IDPS does not write them; attr
-    ``trace_units_note``).
+    ``trace_units_note``). An export without the status row has every cell ``iscell`` True and
+    ``status`` "unknown" (attr ``cell_status`` says so).
     """
     path = Path(path)
     names, status = _header(path)
-    _check_header(path, names, status)
-    values = _read_values(path, len(names))
+    with_status = _has_status_row(names, status)
+    if with_status:
+        _check_header(path, names, status)
+    values = _read_values(path, len(names), skip=2 if with_status else 1)
     time, time_attrs = _time_axis(path, values[:, 0])
-    cells, statuses = names[1:], np.array(status[1:])
+    cells = names[1:]
+    if with_status:
+        statuses = np.array(status[1:])
+    else:
+        statuses = np.full(len(cells), "unknown")
+        time_attrs["cell_status"] = "not in file (no status row): every cell kept as a cell"
     ds = imaging_dataset({"F": values[:, 1:].T}, fs=1.0 / float(np.median(np.diff(time))),
-                         roi=_roi_ids(cells), iscell=statuses == "accepted", time=time,
-                         coords={"cell_name": (np.array(cells), None),
+                         roi=_roi_ids(cells), iscell=np.isin(statuses, ("accepted", "unknown")),
+                         time=time, coords={"cell_name": (np.array(cells), None),
                                  "status": (statuses, None)})
     session_start = time_attrs.pop("session_start", None)
     return finalize_dataset(ds, modality="imaging", source_format="inscopix",
@@ -227,12 +249,13 @@ def events_to_grid(events: xr.Dataset) -> xr.DataArray:
 
 def _read_long(path: Path) -> tuple[pd.DataFrame, str]:
     table = read_csv_strict(path, what="Inscopix long CSV")
-    if len(table.columns) != 3 or table.columns[0] != "Time (s)":
+    if len(table.columns) != 3 or table.columns[0] not in _TIME_HEADERS or \
+            table.columns[1] not in ("Channel Name", "Cell Name") or table.columns[2] != "Value":
         raise FormatError(f"header is {list(table.columns)}, expected 'Time (s), Channel Name, "
                           "Value' or 'Time (s), Cell Name, Value'", path=path)
     kind = table.columns[1]
-    numbers = finite_columns(table, ["Time (s)", table.columns[2]], path=path)
-    table = pd.DataFrame({"time": numbers["Time (s)"], "name": table[kind].str.strip(),
+    numbers = finite_columns(table, [table.columns[0], table.columns[2]], path=path)
+    table = pd.DataFrame({"time": numbers[table.columns[0]], "name": table[kind].str.strip(),
                           "value": numbers[table.columns[2]]})
     return table, kind
 
@@ -334,12 +357,15 @@ def _first_lines(path: Path, n: int) -> list[str]:
 
 def _sniff_traces(path: Path) -> bool:
     lines = _first_lines(path, 2)
-    return lines[1].lstrip().startswith(_STATUS_LABEL + ",")
+    if lines[1].lstrip().startswith(_STATUS_LABEL + ","):
+        return True
+    names, values = ([c.strip() for c in line.rstrip("\r\n").split(",")] for line in lines)
+    return len(names) > 2 and len(names) == len(values) and not _has_status_row(names, values)
 
 
 def _sniff_events(path: Path) -> bool:
     header = [c.strip() for c in _first_lines(path, 1)[0].split(",")]
-    return len(header) == 3 and header[0] == "Time (s)" and header[1] in (
+    return len(header) == 3 and header[0] in _TIME_HEADERS and header[1] in (
         "Channel Name", "Cell Name") and header[2] == "Value"
 
 

@@ -3,12 +3,18 @@
 Traces are the RoiResponseSeries in ``processing/ophys`` (data ``(time, rois)``, transposed to
 ``(roi, time)``). Names understood:
 
-* NeuroConv / sfone: ``Fluorescence/RoiResponseSeries`` -> ``F``, ``Fluorescence/Neuropil`` ->
+* sfone / NeuroConv: ``Fluorescence/RoiResponseSeries`` -> ``F``, ``Fluorescence/Neuropil`` ->
   ``Fneu``, ``Fluorescence/Deconvolved`` -> ``spks``, ``Fluorescence/Denoised`` -> ``C``,
-  ``DfOverF/DfOverF`` -> ``dff``.
+  ``DfOverF/DfOverF`` (or ``DfOverF/RoiResponseSeries``) -> ``dff``. NeuroConv's multi-plane
+  names ``RoiResponseSeriesChan1Plane0``, ``NeuropilChan1Plane1``, ... are read plane by plane
+  (channel 2 gives ``F_chan2`` ...), concatenated along ``roi`` with a ``plane`` coord.
 * suite2p's ``save_nwb``: containers ``Fluorescence``, ``Neuropil``, ``Deconvolved`` each with
-  one series per plane (``plane0``, ``plane1``, ...), concatenated along ``roi`` with ``plane``.
-  suite2p stores ``ypix`` in the mask's ``x`` field; centroids are read accordingly.
+  one series per plane (``plane0``, ``plane1``, ...).
+
+Acceptance: ``iscell`` (suite2p, sfone), ``is_accepted`` (NeuroConv CaImAn), ``Accepted`` /
+``Rejected`` (roiextractors) or ``cell_status`` (NeuroConv Inscopix, kept as ``status``).
+Pixel, voxel and image masks become footprints (see :mod:`._nwb_masks` for the conventions);
+``y``/``x`` are their weighted centroids (or sfone's own ``centroid_y``/``centroid_x`` columns).
 """
 
 from __future__ import annotations
@@ -16,44 +22,58 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from ..._logging import progress
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events
 from .._lazy import lazy_hdf5
 from ._common import hdf5_errors, imaging_dataset
+from ._nwb_masks import CENTROID_ONLY, footprint_vars, mask_centroids, read_table_masks
 
-__all__ = ["read_nwb", "read_nwb_events"]
+__all__ = ["read_nwb", "read_nwb_events", "read_nwb_segmentation"]
 
-_NEUROCONV = {"RoiResponseSeries": "F", "Neuropil": "Fneu", "Deconvolved": "spks",
-              "Denoised": "C", "DfOverF": "dff"}
+_BASE = {"RoiResponseSeries": "F", "Fluorescence": "F", "Neuropil": "Fneu",
+         "Deconvolved": "spks", "Denoised": "C", "DfOverF": "dff", "Baseline": "baseline",
+         "Background": "background"}
 _SUITE2P = {"Fluorescence": "F", "Neuropil": "Fneu", "Deconvolved": "spks"}
 _PLANE = re.compile(r"^plane(\d+)$")
+_SUFFIXED = re.compile(r"^(?P<base>[A-Za-z_]+?)(?:Chan(?P<chan>\d+))?(?:Plane(?P<plane>\d+))?$")
 
 
-def _series_by_variable(ophys) -> tuple[dict, bool]:
-    """Map sfone variable -> list of (plane, RoiResponseSeries); True if suite2p layout."""
+def _variable(container_name: str, is_dff: bool, series_name: str, series) -> tuple[str, int]:
+    """sfone variable and plane of one RoiResponseSeries."""
+    described = _described_variable(series)
+    if described:
+        return described, 0
+    plane = _PLANE.match(series_name)
+    if plane and container_name in _SUITE2P:
+        return _SUITE2P[container_name], int(plane.group(1))
+    parts = _SUFFIXED.match(series_name)
+    if not parts:
+        return series_name, 0
+    base = parts.group("base")
+    var = "dff" if is_dff and base in ("RoiResponseSeries", "DfOverF") else _BASE.get(base, base)
+    if parts.group("chan") and int(parts.group("chan")) > 1:
+        var = f"{var}_chan{int(parts.group('chan'))}"
+    return var, int(parts.group("plane") or 0)
+
+
+def _series_by_variable(ophys) -> dict:
+    """sfone variable -> list of (plane, RoiResponseSeries), sorted by plane."""
     from pynwb.ophys import DfOverF, Fluorescence
 
     found: dict = {}
-    suite2p = False
     for name, container in ophys.data_interfaces.items():
         if not isinstance(container, Fluorescence | DfOverF):
             continue
         for series_name, series in container.roi_response_series.items():
-            plane = _PLANE.match(series_name)
-            if plane and name in _SUITE2P:
-                suite2p = True
-                found.setdefault(_SUITE2P[name], []).append((int(plane.group(1)), series))
-            else:
-                described = _described_variable(series)
-                var = described or _NEUROCONV.get(series_name, series_name)
-                found.setdefault(var, []).append((0, series))
-    return found, suite2p
+            var, plane = _variable(name, isinstance(container, DfOverF), series_name, series)
+            found.setdefault(var, []).append((plane, series))
+    return {var: sorted(items, key=lambda p: p[0]) for var, items in found.items()}
 
 
 def _described_variable(series) -> str | None:
@@ -63,47 +83,69 @@ def _described_variable(series) -> str | None:
         return None
 
 
-def _roi_rows(series_list) -> np.ndarray:
-    return np.concatenate([np.asarray(s.rois.data[:], dtype=int) for _, s in series_list])
+def _names_as_ids(names: np.ndarray) -> np.ndarray | None:
+    numbers = [re.fullmatch(r"[A-Za-z_]*(\d+)", str(n)) for n in names]
+    return np.array([int(m.group(1)) for m in numbers]) if all(numbers) else None
 
 
-def _mask_centroids(table, suite2p: bool, n: int) -> dict:
-    for column in ("pixel_mask", "voxel_mask"):
-        if column not in table.colnames:
-            continue
-        cy, cx = np.full(n, np.nan), np.full(n, np.nan)
-        for i in progress(range(n), desc="ROI masks", unit="roi"):  # ragged per-ROI masks
-            mask = np.asarray(table[column][i].tolist(), dtype=float).reshape(-1, 4 if column
-                                                                             == "voxel_mask" else 3)
-            w = mask[:, -1] / mask[:, -1].sum()
-            first, second = (mask[:, 0] * w).sum(), (mask[:, 1] * w).sum()
-            cy[i], cx[i] = (first, second) if suite2p else (second, first)
-        return {"y": (cy, "pixel"), "x": (cx, "pixel")}
-    return {}
-
-
-def _roi_table(table, suite2p: bool) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-ROI coords, iscell, iscell_prob and ROI ids of a PlaneSegmentation table."""
-    n = len(table)
+def _acceptance(table, n: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    """iscell, iscell_prob and extra coords (``status``) of a PlaneSegmentation."""
     cols = table.colnames
-    coords: dict = {}
-    if "centroid_y" in cols:
-        coords["y"] = (np.asarray(table["centroid_y"].data[:], float), "pixel")
-        coords["x"] = (np.asarray(table["centroid_x"].data[:], float), "pixel")
-    else:
-        coords.update(_mask_centroids(table, suite2p, n))
-    if "plane" in cols:
-        coords["plane"] = (np.asarray(table["plane"].data[:], int), None)
-    iscell, prob = np.ones(n, bool), np.full(n, np.nan)
+    iscell, prob, extra = np.ones(n, bool), np.full(n, np.nan), {}
     if "iscell" in cols:
         raw = np.asarray(table["iscell"].data[:], dtype=float)
         iscell = (raw[:, 0] if raw.ndim == 2 else raw) > 0.5
         if raw.ndim == 2 and raw.shape[1] > 1:
             prob = raw[:, 1]
+    elif "is_accepted" in cols:
+        iscell = np.asarray(table["is_accepted"].data[:]).astype(bool)
+    elif "Accepted" in cols:
+        iscell = np.asarray(table["Accepted"].data[:]).astype(bool)
+    elif "Rejected" in cols:
+        iscell = ~np.asarray(table["Rejected"].data[:]).astype(bool)
+    elif "cell_status" in cols:
+        status = np.char.strip(np.asarray(table["cell_status"].data[:]).astype(str))
+        iscell, extra["status"] = status == "accepted", (status, None)
     if "iscell_prob" in cols:
         prob = np.asarray(table["iscell_prob"].data[:], float)
-    ids = np.asarray(table["roi_id"].data[:]) if "roi_id" in cols else np.asarray(table.id[:])
-    return coords, iscell, prob, ids
+    return iscell, prob, extra
+
+
+def _table_info(table) -> dict:
+    """Per-row metadata and masks of one PlaneSegmentation table."""
+    n, cols = len(table), table.colnames
+    iscell, prob, coords = _acceptance(table, n)
+    if "roi_id" in cols:
+        ids = np.asarray(table["roi_id"].data[:])
+    else:
+        ids = np.asarray(table.id[:])
+        if "roi_name" in cols:
+            names = np.asarray(table["roi_name"].data[:]).astype(str)
+            parsed = _names_as_ids(names)
+            ids = parsed if parsed is not None else ids
+            if parsed is None or not np.char.isdigit(names).all():
+                coords["cell_name"] = (names, None)
+    centroids_only = any(marker in str(table.description) for marker in CENTROID_ONLY)
+    masks = None if centroids_only else read_table_masks(table)
+    if "centroid_y" in cols:
+        coords["y"] = (np.asarray(table["centroid_y"].data[:], float), "pixel")
+        coords["x"] = (np.asarray(table["centroid_x"].data[:], float), "pixel")
+    elif masks is not None:
+        cy, cx = mask_centroids(masks["roi"], masks["y"], masks["x"], masks["weight"], n)
+        coords["y"], coords["x"] = (cy, "pixel"), (cx, "pixel")
+    if "plane" in cols:
+        coords["plane"] = (np.asarray(table["plane"].data[:], int), None)
+    return {"iscell": iscell, "prob": prob, "ids": ids, "coords": coords, "masks": masks}
+
+
+def _rois(order) -> list[tuple[object, np.ndarray, int]]:
+    """(table, rows, plane) of each series of the fluorescence, in plane order."""
+    return [(s.rois.table, np.asarray(s.rois.data[:], dtype=int), p) for p, s in order]
+
+
+def _same_rois(a, b) -> bool:
+    return len(a) == len(b) and all(ta is tb and np.array_equal(ra, rb)
+                                    for (ta, ra, _), (tb, rb, _) in zip(a, b, strict=True))
 
 
 def _timing(series, n_time: int) -> tuple[float, np.ndarray]:
@@ -121,6 +163,10 @@ def _nwb_attrs(nwbfile) -> dict:
              "session_description": str(nwbfile.session_description)}
     if nwbfile.subject is not None and nwbfile.subject.subject_id:
         attrs["subject"] = str(nwbfile.subject.subject_id)
+    for key in ("experimenter", "institution", "lab"):
+        value = getattr(nwbfile, key, None)
+        if value:
+            attrs[key] = ", ".join(value) if isinstance(value, tuple | list) else str(value)
     planes = list(nwbfile.imaging_planes.values())
     if planes:
         attrs.update(indicator=str(planes[0].indicator), location=str(planes[0].location),
@@ -139,55 +185,138 @@ def _series_data(series, n_time: int, path: Path, chunks):
     return lazy_hdf5(series.data, path, chunks, ("time", "roi"))[:n_time]
 
 
+def _mean_image(ophys, n_planes: int):
+    """The one plane's mean image (rows, cols) from ``SegmentationImages``, else None."""
+    images = ophys.data_interfaces.get("SegmentationImages")
+    if images is None or n_planes != 1:
+        return None
+    means = [im for name, im in images.images.items() if name.startswith("MeanImage")]
+    return np.asarray(means[0].data[:]).T if len(means) == 1 else None  # stored (width, height)
+
+
+def _roi_metadata(rois, ophys) -> tuple[dict, dict, dict]:
+    """Per-ROI arrays (iscell, prob, ids, coords) and footprint variables over all planes."""
+    infos = {id(table): _table_info(table) for table, _, _ in rois}
+    parts = [(infos[id(table)], rows, plane) for table, rows, plane in rois]
+    iscell = np.concatenate([info["iscell"][rows] for info, rows, _ in parts])
+    prob = np.concatenate([info["prob"][rows] for info, rows, _ in parts])
+    ids = np.concatenate([info["ids"][rows] for info, rows, _ in parts])
+    if np.unique(ids).size != ids.size:  # planes numbered separately: positions instead
+        ids = np.arange(ids.size)
+    names = set.intersection(*(set(info["coords"]) for info, _, _ in parts))
+    coords = {k: (np.concatenate([info["coords"][k][0][rows] for info, rows, _ in parts]),
+                  parts[0][0]["coords"][k][1]) for k in names}
+    if len(parts) > 1 or "plane" not in coords:
+        coords.setdefault("plane", (np.concatenate([np.full(r.size, p) for _, r, p in parts]),
+                                    None))
+    per_roi = {"iscell": iscell, "prob": prob, "ids": ids, "coords": coords}
+    masks, attrs = _footprints(parts, ophys)
+    return per_roi, masks, attrs
+
+
+def _footprints(parts, ophys) -> tuple[dict, dict]:
+    if any(info["masks"] is None for info, _, _ in parts):
+        return {}, {}
+    rois, ys, xs, ws, shapes, offset = [], [], [], [], [], 0
+    for info, rows, _ in parts:
+        m = info["masks"]
+        position = np.full(len(info["iscell"]), -1)
+        position[rows] = offset + np.arange(rows.size)
+        keep = position[m["roi"]] >= 0
+        rois.append(position[m["roi"][keep]])
+        ys.append(m["y"][keep]), xs.append(m["x"][keep]), ws.append(m["weight"][keep])
+        shapes.append(m["shape"])
+        offset += rows.size
+    y, x = np.concatenate(ys), np.concatenate(xs)
+    mean = _mean_image(ophys, len(parts))
+    known = [s for s in shapes if s is not None] + ([mean.shape] if mean is not None else [])
+    fov = (max(s[0] for s in known), max(s[1] for s in known)) if known else (
+        int(y.max()) + 1 if y.size else 1, int(x.max()) + 1 if x.size else 1)
+    return footprint_vars(np.concatenate(rois), y, x, np.concatenate(ws), fov_shape=fov,
+                          mean_image=mean)
+
+
+def _contents(nwbfile) -> str:
+    """What a non-ophys NWB file holds, and where to read it."""
+    parts = [f"{group}: {', '.join(sorted(items))}" for group, items in (
+        ("acquisition", nwbfile.acquisition), ("processing", nwbfile.processing),
+        ("intervals", nwbfile.intervals or {}), ("events", getattr(nwbfile, "events", None) or {}))
+        if items]
+    if nwbfile.units is not None:
+        parts.append(f"units: {len(nwbfile.units)} (spike sorting; read with pynapple or pynwb)")
+    text = "; ".join(parts) or "no data"
+    if nwbfile.intervals or getattr(nwbfile, "events", None):
+        text += "; read its intervals/events with read_nwb_events()"
+    return f"it holds {text}"
+
+
 def _build(nwbfile, path: Path, chunks=None) -> xr.Dataset:
     if "ophys" not in nwbfile.processing:
-        raise FormatError("no processing/ophys module: not an NWB ophys file", path=path)
-    found, suite2p = _series_by_variable(nwbfile.processing["ophys"])
-    if "F" not in found:
-        raise FormatError(f"no raw fluorescence series (found {sorted(found) or 'none'}); "
-                          "expected Fluorescence/RoiResponseSeries or Fluorescence/plane0",
+        raise FormatError(f"no processing/ophys module: not an NWB ophys file ({_contents(nwbfile)})",
                           path=path)
-    order = sorted(found["F"], key=lambda p: p[0])
-    rows = _roi_rows(order)
-    table = order[0][1].rois.table
-    coords, iscell, prob, ids = _roi_table(table, suite2p)
+    ophys = nwbfile.processing["ophys"]
+    found = _series_by_variable(ophys)
+    if "F" not in found:
+        segmentation = "ImageSegmentation" in ophys.data_interfaces
+        raise FormatError(
+            f"no raw fluorescence series (found {sorted(found) or 'none'}); expected "
+            "Fluorescence/RoiResponseSeries[Chan<c>Plane<p>] or Fluorescence/plane0"
+            + ("; the file holds a segmentation only: read it with read_nwb_segmentation()"
+               if segmentation else ""), path=path)
+    rois = _rois(found["F"])
+    per_roi, footprint, fov_attrs = _roi_metadata(rois, ophys)
     n_time = min(s.data.shape[0] for series in found.values() for _, s in series)
     traces = {}
     for var, series_list in sorted(found.items(), key=lambda kv: kv[0] != "F"):
-        series_list = sorted(series_list, key=lambda p: p[0])
+        if not _same_rois(_rois(series_list), rois):
+            raise FormatError(f"series of {var} reference other ROIs than the fluorescence",
+                              path=path)
         parts = [_series_data(s, n_time, path, chunks) for _, s in series_list]
         if all(isinstance(part, np.ndarray) for part in parts):
-            data = np.concatenate(parts, 1).T
+            traces[var] = np.concatenate(parts, 1).T
         else:
             import dask.array as da
 
-            data = da.concatenate(parts, axis=1).T
-        if not np.array_equal(_roi_rows(series_list), rows):
-            raise FormatError(f"series of {var} reference other ROIs than the fluorescence",
-                              path=path)
-        traces[var] = data
-    fs, time = _timing(order[0][1], n_time)
-    coords = {k: (v[0][rows], v[1]) for k, v in coords.items()}
-    if suite2p and "plane" not in coords:
-        coords["plane"] = (np.concatenate([np.full(len(s.rois.data), p) for p, s in order]), None)
+            traces[var] = da.concatenate(parts, axis=1).T
+    fs, time = _timing(found["F"][0][1], n_time)
     units = {var: str(s[0][1].unit) for var, s in found.items()}
-    return imaging_dataset(traces, fs=fs, roi=ids[rows], iscell=iscell[rows],
-                           iscell_prob=prob[rows], coords=coords, trace_units=units, time=time)
+    ds = imaging_dataset(traces, fs=fs, roi=per_roi["ids"], iscell=per_roi["iscell"],
+                         iscell_prob=per_roi["prob"], coords=per_roi["coords"],
+                         trace_units=units, time=time)
+    return ds.assign(footprint).assign_attrs(fov_attrs)
+
+
+def _open(path: Path):
+    from pynwb import NWBHDF5IO
+
+    return NWBHDF5IO(str(path), "r")
+
+
+@contextmanager
+def nwb_errors(path: Path):
+    """:func:`hdf5_errors` plus pynwb's ``ConstructError`` (a damaged table, a column of the
+    wrong length) as a ``FormatError`` naming the file."""
+    from hdmf.build.errors import ConstructError
+
+    with hdf5_errors(path, "NWB"):
+        try:
+            yield
+        except ConstructError as exc:
+            raise FormatError(f"cannot read as NWB (damaged or inconsistent object): "
+                              f"{str(exc)[-300:]}", path=path) from exc
 
 
 def read_nwb(path, *, chunks=None) -> xr.Dataset:
     """Read the ophys traces of an NWB file into an imaging Dataset (``F`` over ``(roi, time)``).
 
-    ``fs`` comes from the series rate (or the median timestamp step), ``session_start`` and
-    ``subject`` from the file; run epochs are read by :func:`read_nwb_events`. ``chunks``
-    (``"auto"``, int, ``(roi, time)`` tuple or dict) returns the traces as dask arrays that
-    read the file when computed.
+    ``fs`` comes from the series rate (or the median timestamp step), ``session_start``,
+    ``subject``, ``experimenter``, ``institution`` from the file; ROI masks become footprints
+    (``mask_*`` on ``mask_pixel``, attr ``fov_shape``, ``mean_image``); run epochs are read by
+    :func:`read_nwb_events`. ``chunks`` (``"auto"``, int, ``(roi, time)`` tuple or dict) returns
+    the traces as dask arrays that read the file when computed.
     """
-    from pynwb import NWBHDF5IO
-
     path = Path(path)
-    with (hdf5_errors(path, "NWB"), warnings.catch_warnings(),
-          NWBHDF5IO(str(path), "r") as io):
+    with (nwb_errors(path), warnings.catch_warnings(), _open(path) as io):
         # suite2p files use Device.manufacturer, deprecated in pynwb 4: not the user's concern
         warnings.simplefilter("ignore", DeprecationWarning)
         nwbfile = io.read()
@@ -198,15 +327,64 @@ def read_nwb(path, *, chunks=None) -> xr.Dataset:
                             subject=subject, session_start=start, **attrs)
 
 
-def read_nwb_events(path, *, name: str = "runs") -> xr.Dataset:
-    """Read the TimeIntervals table ``name`` (default ``runs``) as an events Dataset."""
-    from pynwb import NWBHDF5IO
+def read_nwb_segmentation(path, *, name: str | None = None) -> xr.Dataset:
+    """The ROIs of a PlaneSegmentation (no traces needed): ``roi`` with ``iscell``, ``y``/``x``
+    (pixels), ``status``/``cell_name`` where stored, and the footprints.
 
+    ``name`` selects the table (default: the only one; an error lists them when several).
+    """
     path = Path(path)
-    with hdf5_errors(path, "NWB"), NWBHDF5IO(str(path), "r") as io:
+    with nwb_errors(path), _open(path) as io:
         nwbfile = io.read()
+        if "ophys" not in nwbfile.processing or \
+                "ImageSegmentation" not in nwbfile.processing["ophys"].data_interfaces:
+            raise FormatError("no processing/ophys/ImageSegmentation", path=path)
+        tables = nwbfile.processing["ophys"]["ImageSegmentation"].plane_segmentations
+        if name is None and len(tables) != 1:
+            raise FormatError(f"{len(tables)} PlaneSegmentation tables ({', '.join(tables)}); "
+                              "pass name=", path=path)
+        table = tables[name or next(iter(tables))]
+        rows = np.arange(len(table))
+        per_roi, footprint, fov_attrs = _roi_metadata([(table, rows, 0)],
+                                                      nwbfile.processing["ophys"])
+    coords = {"roi": ("roi", per_roi["ids"]), "iscell": ("roi", per_roi["iscell"])}
+    coords.update({k: ("roi", v, {"units": u} if u else {})
+                   for k, (v, u) in per_roi["coords"].items()})
+    return xr.Dataset(footprint, coords=coords,
+                      attrs={**fov_attrs, "source_file": str(path), "table": table.name})
+
+
+def _events_table(table, path: Path) -> xr.Dataset:
+    """A core ``EventsTable`` (NWB >= 2.9, NeuroConv TTLs): one zero-length epoch per event."""
+    time = np.asarray(table["timestamp"].data[:], float)
+    ds = make_events(time, time, label=np.full(time.size, table.name), source_format="nwb",
+                     source_file=path, event_kind="events")
+    for column in table.colnames:
+        if column not in ("timestamp", "duration"):
+            values = np.asarray(table[column].data[:])
+            ds = ds.assign({column: ("epoch", values, {"units": "1"})})
+    if "duration" in table.colnames:
+        ds["end"] = ("epoch", time + np.asarray(table["duration"].data[:], float),
+                     {"units": "s"})
+    return ds
+
+
+def read_nwb_events(path, *, name: str = "runs") -> xr.Dataset:
+    """Read the TimeIntervals table ``name`` (default ``runs``) as an events Dataset.
+
+    An ``EventsTable`` of that name under ``/events`` (NWB >= 2.9; NeuroConv writes TDT epocs
+    there) is read as zero-length epochs with its columns (e.g. ``strobe``) kept.
+    """
+    path = Path(path)
+    with nwb_errors(path), _open(path) as io:
+        nwbfile = io.read()
+        events = getattr(nwbfile, "events", None) or {}
+        if name in events:
+            return _events_table(events[name], path)
         if nwbfile.intervals is None or name not in nwbfile.intervals:
-            raise FormatError(f"no TimeIntervals table {name!r}", path=path)
+            known = sorted(list(nwbfile.intervals or {}) + list(events))
+            raise FormatError(f"no TimeIntervals or EventsTable {name!r} (found "
+                              f"{', '.join(known) or 'none'})", path=path)
         table = nwbfile.intervals[name]
         start = np.asarray(table["start_time"].data[:], float)
         stop = np.asarray(table["stop_time"].data[:], float)
@@ -221,5 +399,8 @@ def _sniff(path: Path) -> bool:
     with open(path, "rb") as fh:
         if fh.read(8) != b"\x89HDF\r\n\x1a\n":
             return False
-    with h5py.File(path, "r") as f:
-        return "nwb_version" in f.attrs and "processing/ophys" in f
+    from ..photometry.nwb import is_photometry_nwb
+
+    with h5py.File(path, "r") as f:  # any other NWB file: read_nwb says what it lacks
+        return "nwb_version" in f.attrs and ("processing/ophys" in f or not is_photometry_nwb(f))
+

@@ -76,7 +76,7 @@ def load_suite2p_metadata(plane: Path) -> dict:
     for name in found:
         merged.update(load_dict(plane / name))
     nested = isinstance(merged.get("extraction"), dict) or (plane / "settings.npy").exists()
-    merged["layout"] = "1.x" if nested else "<=0.14"
+    merged["layout"] = ("1.x" if nested else "<=0.14") if found else "unknown (no ops/settings)"
     merged["metadata_files"] = found
     return merged
 
@@ -163,6 +163,16 @@ class _Plane(NamedTuple):
         return self.traces["F"].shape[0]
 
 
+def _check_zero_rows(f, plane: Path) -> None:
+    """All-zero F rows (ROIs suite2p or its GUI emptied) are kept, with a QualityWarning."""
+    zero = np.flatnonzero(~np.asarray(f).any(axis=1))
+    if zero.size:
+        shown = ", ".join(str(i) for i in zero[:10]) + (", ..." if zero.size > 10 else "")
+        quality_issue(f"{zero.size} of {f.shape[0]} ROIs have an all-zero F row (ROI {shown}); "
+                      "kept (mark them with iscell or drop them before analysis)",
+                      path=plane / "F.npy")
+
+
 def _read_plane(plane: Path, mmap: bool, chunks) -> _Plane:
     traces = _load_traces(plane, mmap)
     n_rois = traces["F"].shape[0]
@@ -193,8 +203,13 @@ def _concat(arrays: list):
 def _sampling_rate(meta: dict, fs: float | None, folder: Path) -> float:
     if fs is not None:
         return check_positive_rate(fs, what="argument fs=", path=folder)
+    if not meta.get("metadata_files"):
+        raise FormatError("no frame rate: the folder has no ops.npy, settings.npy or db.npy "
+                          "(outputs copied without them?); pass fs= (Hz)", path=folder)
     if "fs" not in meta:
-        raise FormatError("no frame rate: ops/settings have no 'fs'; pass fs= (Hz)", path=folder)
+        raise FormatError(f"no frame rate: {', '.join(meta['metadata_files'])} ha"
+                          f"{'s' if len(meta['metadata_files']) == 1 else 've'} no 'fs'; "
+                          "pass fs= (Hz)", path=folder)
     return check_positive_rate(meta["fs"], what="ops/settings 'fs'", path=folder)
 
 
@@ -315,6 +330,8 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     if len(rates) > 1:
         raise FormatError(f"planes disagree on the frame rate: {sorted(rates)} Hz", path=path)
     rate = rates.pop()
+    for plane in planes:
+        _check_zero_rows(plane.traces["F"], plane.folder)
     traces, coords, iscell, prob = _merge_planes(planes)
     time = (None if timestamps is None
             else _check_timestamps(timestamps, traces["F"].shape[1], rate, path))

@@ -53,4 +53,23 @@ FORMATS = [
         description="TDT block folder (.tsq/.tev) via the tdt package; signals=False: epocs only",
         hints={".tsq": "pass the block FOLDER, not the .tsq file"},
     ),
+    FormatInfo(
+        name="npm-headerless",
+        modality="photometry",
+        reader="sfone.io.photometry.npm:read_npm_headerless",
+        sniff="sfone.io.photometry.npm:_sniff_headerless",  # bare numbers: never detected
+        suffixes=(".csv", ".txt"),
+        description="Neurophotometrics Bonsai file without a header (format='npm-headerless', "
+        "leds=...)",
+    ),
+    FormatInfo(
+        name="nwb-photometry",
+        modality="photometry",
+        reader="sfone.io.photometry.nwb:read_nwb_photometry",
+        sniff="sfone.io.photometry.nwb:_sniff",
+        suffixes=(".nwb",),
+        extra="nwb",
+        requires=("pynwb", "ndx_fiber_photometry"),
+        description="NWB fiber photometry (ndx-fiber-photometry); sfone and NeuroConv files",
+    ),
 ]

@@ -13,6 +13,10 @@ Digital-input files in three layouts are read too: ``Timestamp,Value``;
 repeats within a Bonsai buffer); ``ChannelName,Channel,AlwaysTrue,SystemTimestamp,
 ComputerTimestamp`` (one variable per ``ChannelName``, one sample per event).
 
+Files saved by the older Bonsai workflows without a header row (space-separated: a timestamp
+then one value per fiber, LED frames interleaved; optionally a separate timestamp file) are read
+by :func:`read_npm_headerless` (``format="npm-headerless"``), told which LEDs are interleaved.
+
 Time is seconds from the first timestamp of the file unless ``time_origin`` (in the file's clock,
 seconds) is given, e.g. to put a digital-input file on its photometry file's time base; the origin
 used is kept in the ``time_origin_s`` attr. ``ComputerTimestamp`` (ms since midnight) is converted
@@ -33,7 +37,7 @@ from ..._sanity import csv_parse_error, guard_input
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from ._common import Channel, build_dataset, read_head
 
-__all__ = ["read_npm"]
+__all__ = ["read_npm", "read_npm_headerless"]
 
 LED_NAMES = {1: "415", 2: "470", 4: "560"}
 ROI_PATTERN = re.compile(r"^(Region\d+[A-Z]|[GR]\d+)$")
@@ -45,6 +49,7 @@ DIGITAL_LAYOUTS = (
     ("ChannelName", "Channel", "AlwaysTrue", "SystemTimestamp", "ComputerTimestamp"),
 )
 PARQUET_SUFFIXES = (".pqt", ".parquet")
+UNIT_SECONDS = {"s": 1.0, "ms": 1e-3}
 
 
 def _load_table(path: Path) -> pd.DataFrame:
@@ -212,6 +217,84 @@ def read_npm(path, *, time_column: str | None = None,
                          npm_layout="digital-inputs" if layout else "photometry")
 
 
+def _numeric_rows(path: Path, what: str) -> np.ndarray:
+    """A headerless whitespace- or comma-separated numeric file as a 2-D float array."""
+    try:
+        table = pd.read_csv(path, sep=r"[\s,]+", header=None, engine="python", dtype=float)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise FormatError(f"{what}: expected rows of numbers separated by spaces (no header): "
+                          f"{exc}", path=path) from exc
+    values = table.to_numpy(dtype=float)
+    bad = np.argwhere(~np.isfinite(values))
+    if bad.size:
+        raise FormatError(f"{what}: line {bad[0][0] + 1}, column {bad[0][1] + 1} is not a "
+                          "finite number", path=path)
+    return values
+
+
+@guard_input
+def read_npm_headerless(path, *, leds: tuple | None = None, n_fibers: int | None = None,
+                        timestamps=None, time_unit: str = "s") -> xr.Dataset:
+    """Read a headerless Neurophotometrics Bonsai file: ``timestamp v_fiber0 v_fiber1 ...``.
+
+    Parameters
+    ----------
+    leds : tuple of int or str
+        The LEDs interleaved frame by frame, in the order of the file's first frames, e.g.
+        ``(415, 470)``; ``(470,)`` for a single LED. Required: the file does not say.
+    n_fibers : int, optional
+        Fibers (value columns); default: the columns after the timestamp, checked when given.
+    timestamps : path, optional
+        A separate timestamp file (one number per frame, same row count); then every column of
+        ``path`` is a fiber value.
+    time_unit : {"s", "ms"}
+        Unit of the timestamps.
+
+    Variables ``G<k>_<nm>`` (``k`` = fiber, ``nm`` = LED) on clocks ``time_<nm>``, seconds from
+    the first timestamp; attrs ``excitation_nm`` and ``roi`` per variable.
+    """
+    path = Path(path)
+    if not leds:
+        raise FormatError("a headerless NPM file does not say which LEDs are interleaved: pass "
+                          "leds=(415, 470) (the first frame's LED first) or leds=(470,)",
+                          path=path)
+    if time_unit not in UNIT_SECONDS:
+        raise ValueError(f"time_unit={time_unit!r}: expected one of {', '.join(UNIT_SECONDS)}")
+    values = _numeric_rows(path, "headerless NPM file")
+    if timestamps is not None:
+        stamps = _numeric_rows(Path(timestamps), "NPM timestamp file")
+        if stamps.shape[1] != 1 or stamps.shape[0] != values.shape[0]:
+            raise FormatError(f"timestamp file {timestamps} has {stamps.shape[0]} rows x "
+                              f"{stamps.shape[1]} columns; expected one column and "
+                              f"{values.shape[0]} rows (one per frame of the data file)",
+                              path=path)
+        time, data = stamps[:, 0], values
+    else:
+        if values.shape[1] < 2:
+            raise FormatError("only one column: expected a timestamp then one value per fiber "
+                              "(or pass timestamps=<file>)", path=path)
+        time, data = values[:, 0], values[:, 1:]
+    if n_fibers is not None and int(n_fibers) != data.shape[1]:
+        raise FormatError(f"n_fibers={n_fibers} but the file has {data.shape[1]} value "
+                          "column(s) per frame" + ("" if timestamps is not None else
+                                                   " after the timestamp"), path=path)
+    time = time * UNIT_SECONDS[time_unit]
+    if np.any(np.diff(time) <= 0):
+        row = int(np.argmax(np.diff(time) <= 0)) + 2
+        raise FormatError(f"line {row}: the timestamp does not increase", path=path)
+    time = time - time[0]
+    channels = []
+    for j, led in enumerate(map(str, leds)):
+        frames = slice(j, None, len(leds))
+        for k in range(data.shape[1]):
+            channels.append(Channel(name=f"G{k}_{led}", values=data[frames, k], time=time[frames],
+                                    clock=led, units="a.u.",
+                                    attrs={"roi": f"G{k}", "excitation_nm": led}))
+    return build_dataset(channels, path=path, source_format="npm-headerless",
+                         npm_layout="headerless Bonsai", leds=[str(x) for x in leds],
+                         n_fibers=int(data.shape[1]))
+
+
 def _columns(path: Path) -> list[str]:
     if path.suffix.lower() in PARQUET_SUFFIXES:
         import pyarrow.parquet as pq
@@ -227,3 +310,8 @@ def _sniff(path: Path) -> bool:
         return True
     has_state = "LedState" in columns or "Flags" in columns
     return has_state and any(ROI_PATTERN.match(c) for c in columns)
+
+
+def _sniff_headerless(path: Path) -> bool:
+    """Never: a file of bare numbers cannot be told apart; read it with format='npm-headerless'."""
+    return False

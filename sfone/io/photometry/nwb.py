@@ -1,0 +1,281 @@
+"""Fiber photometry in NWB with ``ndx-fiber-photometry`` (extra ``nwb``), read and written the way
+NeuroConv does.
+
+Written by :func:`sfone.to_nwb` (read back by :func:`read_nwb_photometry`):
+
+* each analog channel -> a ``FiberPhotometryResponseSeries`` in ``acquisition`` (its unit, its
+  own rate or timestamps) pointing at one row of the ``FiberPhotometryTable`` (lab metadata
+  ``fiber_photometry``) with ``location``, ``excitation_wavelength_in_nm``,
+  ``emission_wavelength_in_nm`` (NaN when unknown), ``indicator``, ``optical_fiber``,
+  ``excitation_source`` and ``photodetector``. The wavelength comes from the ``fibers`` option,
+  else the channel's ``excitation_nm`` attr (NPM); the fiber from ``fibers``, else the
+  channel's ``roi`` attr (NPM), else ``optical_fiber_0``.
+* each digital channel (attr ``kind == "digital"``) -> a ``TimeSeries`` (unit "1") in
+  ``acquisition``, and its high periods -> the ``ttl`` TimeIntervals table (``label`` = channel).
+* the series ``description`` is JSON with ``sfone_variable`` and ``clock``, so channels come
+  back with their names and shared clocks.
+
+Files from NeuroConv (``DoricFiberPhotometryInterface``, ...) read the same way; a
+two-dimensional series gives one channel per column (``<series>_<row>``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ...exceptions import FormatError
+from ...schema import is_time_dim
+from ..imaging.nwb import nwb_errors
+from ._common import Channel, build_dataset
+
+__all__ = ["read_nwb_photometry", "add_photometry"]
+
+_FP_TYPE = "FiberPhotometryResponseSeries"
+_FIBER_KEYS = ("excitation_wavelength_nm", "emission_wavelength_nm", "indicator", "location",
+               "fiber")
+
+
+def _time_of(ds: xr.Dataset, var: str) -> tuple[str, np.ndarray]:
+    dim = ds[var].dims[0]
+    return dim, np.asarray(ds[dim].values, dtype=float)
+
+
+def _timing(time: np.ndarray) -> dict:
+    if time.size > 1:
+        step = np.diff(time)
+        rate = 1.0 / float(np.median(step))
+        if np.allclose(step, 1.0 / rate, rtol=1e-9, atol=1e-12):
+            return {"rate": rate, "starting_time": float(time[0])}
+    return {"timestamps": time}
+
+
+def _fiber_info(ds: xr.Dataset, var: str, fibers: dict | None) -> dict:
+    attrs = ds[var].attrs
+    info = {"excitation_wavelength_nm": float(attrs.get("excitation_nm", np.nan)),
+            "emission_wavelength_nm": float(attrs.get("emission_nm", np.nan)),
+            "indicator": str(attrs.get("indicator", "unknown")),
+            "location": str(attrs.get("location", "unknown")),
+            "fiber": str(attrs.get("roi", "optical_fiber_0"))}
+    for key in ("*", var):
+        given = (fibers or {}).get(key, {})
+        unknown = sorted(set(given) - set(_FIBER_KEYS))
+        if unknown:
+            raise ValueError(f"fibers[{key!r}]: unknown key(s) {', '.join(unknown)}; expected "
+                             f"some of {', '.join(_FIBER_KEYS)}")
+        info.update(given)
+    return info
+
+
+def _devices(nwbfile, device_name: str | None):
+    from ndx_ophys_devices import (
+        ExcitationSource,
+        ExcitationSourceModel,
+        Photodetector,
+        PhotodetectorModel,
+    )
+
+    source_model = ExcitationSourceModel(
+        name="excitation_source_model", description="excitation light source",
+        manufacturer="unknown", source_type="unknown", excitation_mode="one-photon")
+    detector_model = PhotodetectorModel(name="photodetector_model", description="photodetector",
+                                        manufacturer="unknown", detector_type="unknown")
+    for model in (source_model, detector_model):
+        nwbfile.add_device_model(model)
+    source = ExcitationSource(name="excitation_source", description="excitation light source",
+                              model=source_model)
+    detector = Photodetector(name=device_name or "photodetector", description="photodetector",
+                             model=detector_model)
+    for device in (source, detector):
+        nwbfile.add_device(device)
+    return source, detector
+
+
+def _fiber(nwbfile, name: str, cache: dict):
+    from ndx_ophys_devices import FiberInsertion, OpticalFiber, OpticalFiberModel
+
+    if name not in cache:
+        if "optical_fiber_model" not in nwbfile.device_models:
+            nwbfile.add_device_model(OpticalFiberModel(
+                name="optical_fiber_model", manufacturer="unknown",
+                description="optical fiber (numerical aperture not known: NaN)",
+                numerical_aperture=float("nan")))
+        cache[name] = OpticalFiber(name=f"fiber_{name}" if not name.startswith("optical_fiber")
+                                   else name, description=f"optical fiber {name}",
+                                   model=nwbfile.device_models["optical_fiber_model"],
+                                   fiber_insertion=FiberInsertion(name="fiber_insertion"))
+        nwbfile.add_device(cache[name])
+    return cache[name]
+
+
+def _indicator(name: str, cache: dict):
+    from ndx_ophys_devices import Indicator
+
+    if name not in cache:
+        safe = re.sub(r"[^A-Za-z0-9_]+", "_", name) or "unknown"
+        cache[name] = Indicator(name=f"indicator_{safe}", description=f"indicator {name}",
+                                label=name)
+    return cache[name]
+
+
+def _high_periods(time: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    on = np.asarray(values, dtype=float) > 0
+    change = np.diff(on.astype(int), prepend=0, append=0)
+    rise, fall = np.flatnonzero(change == 1), np.flatnonzero(change == -1)
+    ends = np.append(time, time[-1])[fall] if time.size else time
+    return time[rise], ends
+
+
+def add_photometry(nwbfile, ds: xr.Dataset, *, fibers: dict | None = None,
+                   device_name: str | None = None) -> None:
+    """Add a photometry Dataset's channels to ``nwbfile`` (see the module docstring)."""
+    import ndx_fiber_photometry as fp
+    from pynwb import TimeSeries
+
+    analog = [v for v in ds.data_vars if ds[v].attrs.get("kind") != "digital"]
+    digital = [v for v in ds.data_vars if ds[v].attrs.get("kind") == "digital"]
+    table = fp.FiberPhotometryTable(name="fiber_photometry_table",
+                                    description="one row per recorded channel (fiber x light)")
+    rows, fiber_cache, indicators = {}, {}, {}
+    if analog:
+        source, detector = _devices(nwbfile, device_name)
+    for var in analog:
+        info = _fiber_info(ds, var, fibers)
+        table.add_row(location=info["location"],
+                      excitation_wavelength_in_nm=float(info["excitation_wavelength_nm"]),
+                      emission_wavelength_in_nm=float(info["emission_wavelength_nm"]),
+                      indicator=_indicator(info["indicator"], indicators),
+                      optical_fiber=_fiber(nwbfile, str(info["fiber"]), fiber_cache),
+                      excitation_source=source, photodetector=detector, notes=f"channel {var}")
+        rows[var] = len(table) - 1
+    if analog:
+        nwbfile.add_lab_meta_data(fp.FiberPhotometry(
+            name="fiber_photometry", fiber_photometry_table=table,
+            fiber_photometry_indicators=fp.FiberPhotometryIndicators(
+                indicators=list(indicators.values()))))
+    ttl = []
+    for var in analog + digital:
+        dim, time = _time_of(ds, var)
+        attrs = {k: v for k, v in ds[var].attrs.items() if k != "units"}
+        description = json.dumps({"sfone_variable": var, "clock": dim, **attrs}, default=str)
+        data = np.asarray(ds[var].values)
+        if var in rows:
+            region = table.create_fiber_photometry_table_region(
+                region=[rows[var]], description=f"the fiber row of {var}")
+            nwbfile.add_acquisition(fp.FiberPhotometryResponseSeries(
+                name=var, description=description, data=data,
+                unit=str(ds[var].attrs.get("units", "a.u.")),
+                fiber_photometry_table_region=region, **_timing(time)))
+        else:
+            nwbfile.add_acquisition(TimeSeries(name=var, description=description, data=data,
+                                               unit="1", **_timing(time)))
+            start, end = _high_periods(time, data)
+            ttl += [(s, e, var) for s, e in zip(start, end, strict=True)]
+    if ttl:
+        from ...nwb import add_intervals
+        from ...schema import make_events
+
+        ttl.sort()
+        add_intervals(nwbfile, make_events([t[0] for t in ttl], [t[1] for t in ttl],
+                                           label=[t[2] for t in ttl]),
+                      name="ttl", description="high periods of the digital (TTL) channels")
+
+
+def _described(series) -> dict:
+    try:
+        out = json.loads(series.description)
+    except (ValueError, TypeError):
+        return {}
+    return out if isinstance(out, dict) and "sfone_variable" in out else {}
+
+
+def _series_time(series, n: int) -> np.ndarray:
+    if series.timestamps is not None:
+        return np.asarray(series.timestamps[:n], dtype=float)
+    return float(series.starting_time or 0.0) + np.arange(n) / float(series.rate)
+
+
+def _row_attrs(series, column: int) -> dict:
+    region = series.fiber_photometry_table_region
+    table, row = region.table, int(region.data[column])
+    attrs = {}
+    for name, key in (("excitation_wavelength_in_nm", "excitation_nm"),
+                      ("emission_wavelength_in_nm", "emission_nm")):
+        value = float(table[name].data[row])
+        if np.isfinite(value):
+            attrs[key] = value
+    attrs["location"] = str(table["location"].data[row])
+    indicator = table["indicator"].data[row]
+    attrs["indicator"] = str(getattr(indicator, "label", None) or indicator.name)
+    attrs["fiber"] = str(table["optical_fiber"].data[row].name)
+    return attrs
+
+
+def _channels(nwbfile, path: Path) -> list[Channel]:
+    channels = []
+    for name, series in nwbfile.acquisition.items():
+        described = _described(series)
+        is_fp = series.neurodata_type == _FP_TYPE
+        if not (is_fp or described):
+            continue
+        data = np.asarray(series.data[:])
+        time = _series_time(series, data.shape[0])
+        columns = [data] if data.ndim == 1 else [data[:, j] for j in range(data.shape[1])]
+        for j, values in enumerate(columns):
+            attrs = {k: v for k, v in described.items() if k not in ("sfone_variable", "clock")}
+            if is_fp:
+                attrs.update(_row_attrs(series, j))
+            var = described.get("sfone_variable", name if data.ndim == 1 else f"{name}_{j}")
+            clock = described.get("clock", name)
+            clock = clock[5:] if is_time_dim(clock) and clock != "time" else clock
+            channels.append(Channel(name=var, values=values, time=time, clock=clock,
+                                    units=str(series.unit), attrs=attrs))
+    if not channels:
+        raise FormatError(f"no {_FP_TYPE} (ndx-fiber-photometry) in acquisition (found "
+                          f"{', '.join(nwbfile.acquisition) or 'nothing'})", path=path)
+    return channels
+
+
+def read_nwb_photometry(path) -> xr.Dataset:
+    """Read the fiber-photometry series of an NWB file into a photometry Dataset.
+
+    One variable per channel (its unit; fiber metadata ``excitation_nm``, ``emission_nm``,
+    ``location``, ``indicator``, ``fiber`` as attrs), one ``time_<clock>`` per distinct clock
+    (``time`` when all share one). TTL epochs: :func:`sfone.io.imaging.nwb.read_nwb_events`.
+    """
+    import ndx_fiber_photometry  # noqa: F401  (registers the extension's classes)
+    from pynwb import NWBHDF5IO
+
+    path = Path(path)
+    with (nwb_errors(path), warnings.catch_warnings(),
+          NWBHDF5IO(str(path), "r") as io):
+        warnings.simplefilter("ignore", DeprecationWarning)
+        nwbfile = io.read()
+        channels = _channels(nwbfile, path)
+        subject = nwbfile.subject.subject_id if nwbfile.subject is not None else None
+        start = nwbfile.session_start_time.isoformat()
+        identifier = str(nwbfile.identifier)
+    return build_dataset(channels, path=path, source_format="nwb-photometry", subject=subject,
+                         session_start=start, nwb_identifier=identifier)
+
+
+def is_photometry_nwb(f) -> bool:
+    """True for an open NWB HDF5 file (h5py) with fiber photometry in ``acquisition``."""
+    group = f.get("acquisition")
+    return group is not None and any(
+        group[k].attrs.get("neurodata_type") == _FP_TYPE for k in group)
+
+
+def _sniff(path: Path) -> bool:
+    import h5py
+
+    with open(path, "rb") as fh:
+        if fh.read(8) != b"\x89HDF\r\n\x1a\n":
+            return False
+    with h5py.File(path, "r") as f:
+        return "nwb_version" in f.attrs and is_photometry_nwb(f)
