@@ -1,11 +1,15 @@
-"""Built-in batch tasks (see :mod:`sfone.batch`): convert, classify, dff, calorimetry-summary."""
+"""Built-in batch tasks (see :mod:`sfone.batch`): convert, classify, dff, calorimetry-summary.
+
+:data:`BUILTIN_TASKS` is read by :func:`sfone.batch.batch_tasks`; this module does not import
+:mod:`sfone.batch`.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import xarray as xr
 
-from .batch import BatchTask, register_task
+from ._batch_task import BatchTask
 from .cohort import Session, combine_per_roi
 
 
@@ -69,13 +73,12 @@ def _concat_tables(outputs: dict) -> pd.DataFrame:
                      ignore_index=True)
 
 
-register_task(BatchTask(name="convert", run=_read,
-                        description="read each session and store it as netCDF"))
-register_task(BatchTask(name="classify", run=_classify, combine=combine_per_roi,
-                        description="post-run labels per ROI (manifest columns runs, protocol)"))
-register_task(BatchTask(name="dff", run=_dff, summarize=_dff_stats, combine=combine_per_roi,
-                        description="imaging dF/F per session; combined per-ROI summary"))
-register_task(BatchTask(name="calorimetry-summary", run=_calorimetry_summary,
-                        combine=_concat_tables,
-                        description="CalR-exact period summary (manifest protocol = CalR "
-                                    "session file)"))
+BUILTIN_TASKS = [
+    BatchTask(name="convert", run=_read, description="read each session and store it as netCDF"),
+    BatchTask(name="classify", run=_classify, combine=combine_per_roi,
+              description="post-run labels per ROI (manifest columns runs, protocol)"),
+    BatchTask(name="dff", run=_dff, summarize=_dff_stats, combine=combine_per_roi,
+              description="imaging dF/F per session; combined per-ROI summary"),
+    BatchTask(name="calorimetry-summary", run=_calorimetry_summary, combine=_concat_tables,
+              description="CalR-exact period summary (manifest protocol = CalR session file)"),
+]

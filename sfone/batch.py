@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,42 +18,56 @@ import pandas as pd
 import xarray as xr
 
 from ._atomic import atomic_path
-from ._logging import logger, progress
+from ._batch_task import BatchTask
+from ._logging import logger, progress, warn
 from .cohort import Session, load_manifest
+from .exceptions import SfoneWarning
 
 __all__ = ["BatchTask", "register_task", "batch_tasks", "run_batch", "BatchResult",
            "default_workers"]
 
 
-@dataclass(frozen=True)
-class BatchTask:
-    """A per-session computation.
-
-    ``run(session) -> Dataset | DataFrame`` is the session's output. ``summarize(output)`` (on
-    the worker, from the output as written; default: the output itself) is what goes into the
-    combined table, and ``combine(summaries)`` turns the summaries of all sessions (keyed by
-    ``(subject, session)``) into one table; without ``combine`` there is no combined table.
-    """
-
-    name: str
-    run: Callable[[Session], xr.Dataset | pd.DataFrame]
-    combine: Callable[[dict], xr.Dataset | pd.DataFrame] | None = None
-    description: str = ""
-    summarize: Callable[[xr.Dataset | pd.DataFrame], xr.Dataset | pd.DataFrame] | None = None
-
-
+ENTRY_POINT_GROUP = "sfone.batch_tasks"
 _TASKS: dict[str, BatchTask] = {}
+_DISCOVERED = False
 
 
 def register_task(task: BatchTask) -> BatchTask:
+    """Add a task to the registry (``sfone batch --task NAME``); returns it."""
     _TASKS[task.name] = task
     return task
 
 
-def batch_tasks() -> dict[str, BatchTask]:
-    """The registered batch tasks by name."""
-    from . import _batch_tasks  # noqa: F401  (registers the built-in tasks)
+def _discover() -> None:
+    """The built-in tasks, then third-party ones from the entry-point group
+    ``sfone.batch_tasks`` (objects that are :class:`BatchTask`)."""
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    _DISCOVERED = True
+    from importlib.metadata import entry_points
 
+    from ._batch_tasks import BUILTIN_TASKS
+
+    for task in BUILTIN_TASKS:
+        _TASKS.setdefault(task.name, task)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            task = ep.load()
+        except Exception as exc:
+            warn(f"sfone batch-task plugin {ep.name!r} ({ep.value}) failed to import: {exc!r}",
+                 SfoneWarning)
+            continue
+        if not isinstance(task, BatchTask):
+            warn(f"sfone batch-task plugin {ep.name!r} ({ep.value}) is a "
+                 f"{type(task).__name__}, not a BatchTask; ignored", SfoneWarning)
+            continue
+        _TASKS.setdefault(task.name, task)
+
+
+def batch_tasks() -> dict[str, BatchTask]:
+    """The registered batch tasks by name (built-in, entry points, :func:`register_task`)."""
+    _discover()
     return dict(_TASKS)
 
 
@@ -118,10 +131,9 @@ def _summary(task: BatchTask, path: Path):
     return task.summarize(output) if task.summarize is not None else output
 
 
-def _run_one(task_name: str, session: Session, stem: Path) -> dict:
+def _run_one(task: BatchTask, session: Session, stem: Path) -> dict:
     """Executed on a worker: run the task, write its output, summarise it; never raise."""
     try:
-        task = batch_tasks()[task_name]
         path = _write_output(task.run(session), stem)
         return {"key": session.key, "status": "done", "output": str(path),
                 "summary": _summary(task, path)}
@@ -131,11 +143,10 @@ def _run_one(task_name: str, session: Session, stem: Path) -> dict:
                 "where": traceback.format_exc(limit=-1).strip().splitlines()[-1]}
 
 
-def _summarize_existing(task_name: str, key: tuple[str, str], path: Path) -> dict:
+def _summarize_existing(task: BatchTask, key: tuple[str, str], path: Path) -> dict:
     """Executed on a worker for a session skipped as done: the summary of its output."""
     try:
-        return {"key": key, "status": "skipped",
-                "summary": _summary(batch_tasks()[task_name], path)}
+        return {"key": key, "status": "skipped", "summary": _summary(task, path)}
     except Exception as exc:  # an unreadable earlier output: the session counts as failed
         return {"key": key, "status": "failed", "path": str(path),
                 "error": f"earlier output {path.name} unreadable ({type(exc).__name__}: {exc});"
@@ -185,17 +196,21 @@ def _combine(task: BatchTask, out_dir: Path, summaries: dict) -> list[Path]:
     return written + [out_dir / "combined.csv"]
 
 
-def run_batch(manifest, task: str, out_dir, *, workers: int | None = None,
+def run_batch(manifest, task: str | BatchTask, out_dir, *, workers: int | None = None,
               scheduler: str | None = None, force: bool = False) -> BatchResult:
     """Run ``task`` on every session of ``manifest`` as dask tasks; see the module docstring.
 
-    ``workers`` is the number of local worker processes (default: one per CPU, at most one per
-    session to run); ``scheduler`` the address of an existing ``dask.distributed`` scheduler
-    (then ``workers`` is ignored; the workers must see the manifest's paths).
+    ``task`` is a registered task's name or a :class:`BatchTask`; it is sent to the workers as
+    an object (its functions must be importable there). ``workers`` is the number of local
+    worker processes (default: one per CPU, at most one per session to run); ``scheduler`` the
+    address of an existing ``dask.distributed`` scheduler (then ``workers`` is ignored; the
+    workers must see the manifest's paths and import the task's module).
     """
-    tasks = batch_tasks()
-    if task not in tasks:
-        raise ValueError(f"unknown batch task {task!r}; known: {', '.join(sorted(tasks))}")
+    if not isinstance(task, BatchTask):
+        tasks = batch_tasks()
+        if task not in tasks:
+            raise ValueError(f"unknown batch task {task!r}; known: {', '.join(sorted(tasks))}")
+        task = tasks[task]
     sessions = manifest if isinstance(manifest, list) else load_manifest(manifest)
     out_dir = Path(out_dir)
     (out_dir / "sessions").mkdir(parents=True, exist_ok=True)
@@ -210,7 +225,7 @@ def run_batch(manifest, task: str, out_dir, *, workers: int | None = None,
             done_before[session.key] = existing
         else:
             pending.append((session, stem))
-    logger.info("batch %s: %d sessions to run, %d already done", task, len(pending),
+    logger.info("batch %s: %d sessions to run, %d already done", task.name, len(pending),
                 len(done_before))
     paths = {s.key: s.path for s in sessions}
     reports = _run_on_cluster(task, pending, done_before, workers, scheduler) if pending else \
@@ -219,7 +234,7 @@ def run_batch(manifest, task: str, out_dir, *, workers: int | None = None,
     for report in reports:
         key = tuple(report["key"])
         if report["status"] == "failed":
-            logger.warning("batch %s: %s/%s failed: %s", task, *key, report["error"])
+            logger.warning("batch %s: %s/%s failed: %s", task.name, *key, report["error"])
             result.failed.append({"subject": key[0], "session": key[1],
                                   "path": str(paths[key]), "error": report["error"]})
             continue
@@ -227,11 +242,11 @@ def run_batch(manifest, task: str, out_dir, *, workers: int | None = None,
         if report["summary"] is not None:
             summaries[key] = report["summary"]
     _write_errors(out_dir, result.failed)
-    result.combined = _combine(tasks[task], out_dir, summaries)
+    result.combined = _combine(task, out_dir, summaries)
     return result
 
 
-def _run_on_cluster(task: str, pending: list, done_before: dict, workers: int | None,
+def _run_on_cluster(task: BatchTask, pending: list, done_before: dict, workers: int | None,
                     scheduler: str | None) -> list[dict]:
     """Reports of the pending sessions (run) and of the ones done before (summarised), each a
     dask task; the progress bar counts the sessions run."""
@@ -243,7 +258,7 @@ def _run_on_cluster(task: str, pending: list, done_before: dict, workers: int | 
         earlier = [client.submit(_summarize_existing, task, key, path, pure=False)
                    for key, path in done_before.items()]
         reports = [future.result() for future in progress(
-            as_completed(runs), desc=f"batch {task}", total=len(runs), unit="session")]
+            as_completed(runs), desc=f"batch {task.name}", total=len(runs), unit="session")]
         return reports + client.gather(earlier)
     finally:
         client.close()

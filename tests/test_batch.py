@@ -1,5 +1,6 @@
 """Cohort manifests, lazy cohorts and dask batch runs (local cluster and a real scheduler)."""
 
+import os
 import shutil
 import socket
 import subprocess
@@ -107,20 +108,56 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+PLUGIN_MODULE = '''
+"""A lab's own batch task, in a module of its own (not in sfone)."""
+import pandas as pd
+
+import sfone
+from sfone.batch import BatchTask
+
+
+def _n_samples(session):
+    ds = sfone.read(session.path)
+    return pd.DataFrame({"subject": [session.subject], "n_epochs": [ds.sizes["epoch"]]})
+
+
+def _concat(summaries):
+    return pd.concat(list(summaries.values()), ignore_index=True)
+
+
+N_EPOCHS = BatchTask(name="n-epochs", run=_n_samples, combine=_concat,
+                     description="epochs per session (a test plugin)")
+'''
+
+
 @pytest.fixture
-def dask_cluster(tmp_path):
-    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1."""
+def plugin_dir(tmp_path, monkeypatch):
+    """A folder holding the module ``lab_tasks`` (a custom task), on this process's path."""
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "lab_tasks.py").write_text(PLUGIN_MODULE)
+    monkeypatch.syspath_prepend(str(folder))
+    return folder
+
+
+@pytest.fixture
+def dask_cluster(tmp_path, plugin_dir):
+    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1 (they see the plugin
+    folder on their PYTHONPATH, as a lab's cluster would see its analysis code)."""
     dask_cli = shutil.which("dask", path=str(Path(sys.executable).parent))
     if dask_cli is None:
         pytest.skip("the dask command line is not installed")
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
+    # the scheduler unpickles the task graph too: it needs the task's module like the workers
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(plugin_dir), *filter(None, [os.environ.get("PYTHONPATH")])])}
     # --dashboard-address: the scheduler's HTTP server (on even without a dashboard) takes any
     # free port, not 8787, which the serial run's LocalCluster would then find taken
     procs = [subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                "--no-dashboard", "--dashboard-address", "127.0.0.1:0"],
                               stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, cwd=tmp_path)]
+                              stderr=subprocess.DEVNULL, cwd=tmp_path, env=env)]
     try:
         from distributed import Client
 
@@ -137,7 +174,7 @@ def dask_cluster(tmp_path):
             procs.append(subprocess.Popen(
                 [dask_cli, "worker", address, "--nthreads", "1", "--no-dashboard",
                  "--local-directory", str(tmp_path)], stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, cwd=tmp_path))
+                stderr=subprocess.DEVNULL, cwd=tmp_path, env=env))
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=60)
         yield address
@@ -160,6 +197,51 @@ def test_batch_on_real_scheduler_equals_serial_run(cohort_dir, dask_cluster):
         name = f"{key[0]}__{key[1]}.nc"
         xr.testing.assert_identical(sfone.read(cohort_dir / "serial" / "sessions" / name),
                                     sfone.read(cohort_dir / "remote" / "sessions" / name))
+
+
+def test_custom_task_runs_on_a_real_scheduler(cohort_dir, dask_cluster):
+    """A task from outside sfone travels to separate worker processes as an object (by
+    reference to its module), whether given directly or registered by name."""
+    from lab_tasks import N_EPOCHS
+
+    from sfone.batch import register_task
+
+    direct = run_batch(cohort_dir / "manifest.csv", N_EPOCHS, cohort_dir / "direct",
+                       scheduler=dask_cluster)
+    assert direct.ok and len(direct.done) == 3, direct.failed
+    register_task(N_EPOCHS)
+    by_name = run_batch(cohort_dir / "manifest.csv", "n-epochs", cohort_dir / "by-name",
+                        scheduler=dask_cluster)
+    assert by_name.ok and len(by_name.done) == 3, by_name.failed
+    combined = pd.read_csv(cohort_dir / "by-name" / "combined.csv")
+    assert sorted(combined["n_epochs"]) == [1, 1, 1]
+    assert sorted(combined["subject"]) == ["m1", "m1", "m2"]
+
+
+def test_third_party_tasks_come_from_the_entry_point_group(tmp_path, plugin_dir, monkeypatch):
+    import sfone.batch as batch
+
+    dist = plugin_dir / "lab_tasks-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lab-tasks\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[sfone.batch_tasks]\nn-epochs = lab_tasks:N_EPOCHS\n"
+                                           "broken = lab_tasks:NO_SUCH_TASK\n")
+    monkeypatch.setattr(batch, "_TASKS", {})
+    monkeypatch.setattr(batch, "_DISCOVERED", False)
+    with pytest.warns(sfone.SfoneWarning, match="broken"):
+        tasks = batch.batch_tasks()
+    assert "n-epochs" in tasks and {"convert", "classify", "dff"} <= set(tasks)
+    assert tasks["n-epochs"].description == "epochs per session (a test plugin)"
+
+
+def test_builtin_tasks_module_does_not_import_the_runner():
+    """``_batch_tasks`` and ``batch`` no longer import each other."""
+    import ast
+
+    source = (Path(sfone.__file__).parent / "_batch_tasks.py").read_text()
+    imported = {node.module for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.ImportFrom) and node.module}
+    assert "batch" not in imported and "_batch_task" in imported
 
 
 def test_classify_batch_combines_per_roi_labels_equal_to_direct_calls(tmp_path):

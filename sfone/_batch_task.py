@@ -1,0 +1,38 @@
+"""What a batch task is (:class:`BatchTask`); the registry and the runner are in :mod:`sfone.batch`.
+
+A task is submitted to the cluster as this object: its functions pickle by reference, so their
+module must be importable where the scheduler and the workers run (an installed package, or a
+module on their ``PYTHONPATH``; a function defined in ``__main__`` travels by value through
+cloudpickle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+    from .cohort import Session
+
+__all__ = ["BatchTask"]
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    """A per-session computation.
+
+    ``run(session) -> Dataset | DataFrame`` is the session's output. ``summarize(output)`` (on
+    the worker, from the output as written; default: the output itself) is what goes into the
+    combined table, and ``combine(summaries)`` turns the summaries of all sessions (keyed by
+    ``(subject, session)``) into one table; without ``combine`` there is no combined table.
+    """
+
+    name: str
+    run: Callable[[Session], xr.Dataset | pd.DataFrame]
+    combine: Callable[[dict], xr.Dataset | pd.DataFrame] | None = None
+    description: str = ""
+    summarize: Callable[[xr.Dataset | pd.DataFrame], xr.Dataset | pd.DataFrame] | None = None
