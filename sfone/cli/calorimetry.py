@@ -19,12 +19,15 @@ def calorimetry_group() -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output CSV.")
 @click.option("--window", nargs=2, type=float, default=None,
               help="Analysis window START END in experiment hours (inclusive).")
-@click.option("--light", nargs=2, type=float, default=None,
-              help="LIGHT_ON LIGHT_OFF clock hours (light when on < hour <= off).")
+@click.option("--light", nargs=2, type=float, default=None, metavar="ON OFF",
+              help="Lights on and off on the clock, in hours (minutes as fractions: 6.5 = "
+                   "06:30); light when ON <= clock time < OFF. Default: the session's light "
+                   "(converted from CalR's convention), else 7 19.")
 @click.option("--kcal-per-g", type=float, default=None, help="Diet energy density (kcal/g).")
 @click.option("--mask-flagged", is_flag=True, help="Set QC-flagged readings to NaN first.")
 @click.option("--light-sensor", is_flag=True,
-              help="Light/dark from the cage light sensor instead of the clock.")
+              help="Light/dark from the cage light sensor instead of the clock (an error if "
+                   "the files have no light sensor).")
 def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged,
                     light_sensor) -> None:
     """Per subject and period (full_day, light, dark) means as CalR computes them."""
@@ -42,8 +45,10 @@ def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged
     from ..calorimetry.periods import SUMMARY_COLUMNS
 
     with atomic_path(out) as tmp:
-        table[SUMMARY_COLUMNS].to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
-    click.echo(f"wrote {out} ({table['subject'].nunique()} subjects x 3 periods)")
+        table[[*SUMMARY_COLUMNS, "light_schedule"]].to_csv(tmp, index=False, lineterminator="\n",
+                                                           float_format="%.15g")
+    click.echo(f"wrote {out} ({table['subject'].nunique()} subjects x 3 periods; "
+               f"{table['light_schedule'].iloc[0]})")
 
 
 @calorimetry_group.command("stress-test")
