@@ -117,7 +117,8 @@ def ancova_command(files, session, response, covariate, out, pairwise) -> None:
     for period, result in results.items():
         tests = {"period": period, "response": response, "covariate": covariate,
                  "covariate_mean": result.covariate_mean, "p_interaction": result.p_interaction,
-                 "slopes_homogeneous": result.slopes_homogeneous, "p_group": result.p_group,
+                 "slopes_homogeneous": result.slopes_homogeneous, "model": result.model,
+                 "p_group": result.p_group, "p_group_test": result.p_group_test,
                  "p_covariate": result.p_covariate}
         means.append(result.adjusted_means.assign(**tests))
         pairs.append(result.pairwise.assign(period=period, response=response))
