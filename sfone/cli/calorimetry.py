@@ -61,12 +61,18 @@ def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged
 @click.option("--stages", type=click.Path(path_type=Path), default=None,
               help="Also write per-stage VO2/VCO2/RER/fuel oxidation to this CSV.")
 @click.option("--compare", type=click.Path(path_type=Path), default=None,
-              help="Also write group comparisons of the endpoints to this CSV.")
+              help="Also write group comparisons of the endpoints to this CSV (Mann-Whitney U, "
+                   "the test `sfone reproduce` uses; the test column names it).")
 def stress_test_command(files, protocol_path, out, stages, compare) -> None:
     """VO2max, RER crossover, time/distance to exhaustion, max speed and work per subject."""
     from .._atomic import atomic_path
     from ..calorimetry import read_many
-    from ..calorimetry.stress import compare_groups, stage_summary, stress_test_endpoints
+    from ..calorimetry.stress import (
+        GROUP_TEST,
+        compare_groups,
+        stage_summary,
+        stress_test_endpoints,
+    )
     from ..exceptions import ProtocolError
     from ..protocols import StressTestProtocol, load_protocol
 
@@ -85,10 +91,13 @@ def stress_test_command(files, protocol_path, out, stages, compare) -> None:
         if table["group"].nunique() < 2:
             raise click.UsageError("--compare needs subjects of at least two groups")
         endpoints = ["vo2max_ml_kg_h", "crossover_speed_m_min", "crossover_time_s",
+                     "brooks_mercier_speed_m_min", "brooks_mercier_time_s",
                      "time_to_exhaustion_s", "distance_m", "max_speed_m_min", "work_j"]
         with atomic_path(compare) as tmp:
             compare_groups(table, endpoints).to_csv(tmp, index=False, lineterminator="\n",
                                                     float_format="%.15g")
+        click.echo(f"wrote {compare} (group tests: {GROUP_TEST}; Kruskal-Wallis and Holm-"
+                   "adjusted pairs for more than two groups)")
     click.echo(f"wrote {out} ({len(table)} subjects)")
 
 

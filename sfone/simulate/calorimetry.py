@@ -108,13 +108,30 @@ def _stress_series(protocol, truth: dict, mass_g: float, dt: float, rng):
 
 
 def stress_truth(protocol, truth: dict, dt: float = 5.0) -> dict:
-    """Noise-free VO2max (mL/kg/h) and crossover time/speed implied by ``truth`` and the protocol."""
+    """Noise-free endpoints implied by ``truth`` and the protocol.
+
+    The steady-state RER is ``0.80 + 0.20 speed / crossover_speed``, so RER 1.0 is reached at
+    ``crossover_speed_m_min`` and the Brooks-Mercier RER R* at ``(R* - 0.8) / 0.2`` of it; the
+    crossover times are where the noise-free RER (with its 20 s kinetics) crosses, linear between
+    samples. Exhaustion ends the last sample's interval; running time excludes the 0 m/min
+    warm-up.
+    """
+    from ..calorimetry.stress import brooks_mercier_rer
+
     t, speed, _, vo2, rer, _ = _stress_series(protocol, truth, 1000.0, dt,
                                               np.random.default_rng(0))
-    first = int(np.flatnonzero(rer >= protocol.rer_crossover)[0])
-    return {"vo2max_ml_kg_h": truth["vo2max_ml_kg_h"], "crossover_time_s": float(t[first]),
-            "crossover_speed_m_min": float(speed[first]),
-            "max_speed_m_min": float(speed[-1]), "time_to_exhaustion_s": float(t[-1])}
+    stop = float(t[-1] + dt)
+    run_start = float(t[np.flatnonzero(speed > 0)[0]])
+    out = {"vo2max_ml_kg_h": truth["vo2max_ml_kg_h"], "max_speed_m_min": float(speed[-1]),
+           "time_to_exhaustion_s": stop - run_start, "warmup_s": run_start,
+           "test_duration_s": stop}
+    for prefix, threshold in (("crossover", protocol.rer_crossover),
+                              ("brooks_mercier", brooks_mercier_rer())):
+        i = int(np.flatnonzero(rer >= threshold)[0])
+        out[f"{prefix}_time_s"] = float(t[i - 1] + (threshold - rer[i - 1])
+                                        / (rer[i] - rer[i - 1]) * dt)
+        out[f"{prefix}_speed_m_min"] = (threshold - 0.80) / 0.20 * truth["crossover_speed_m_min"]
+    return out
 
 
 def simulate_stress_test(protocol, *, groups: dict | None = None, n_per_group: int = 3,
