@@ -151,11 +151,14 @@ def _crossing_time(time: np.ndarray, rer: np.ndarray, threshold: float) -> float
 
 def _stage_steady_state(time, rer, speed, stage, steady_state_s) -> pd.DataFrame:
     """Per stage (in order): its speed and the mean RER of its last ``steady_state_s``."""
-    frame = pd.DataFrame({"time": time, "rer": rer, "speed": speed, "stage": stage})
-    frame = frame[np.isfinite(frame["rer"]) & (frame["stage"] >= 0)]
-    last = frame.groupby("stage")["time"].transform("max")
-    steady = frame[frame["time"] > last - steady_state_s]
-    return steady.groupby("stage", sort=True).agg(speed=("speed", "median"), rer=("rer", "mean"))
+    keep = np.isfinite(rer) & (stage >= 0)
+    time, rer, speed, stage = time[keep], rer[keep], speed[keep], stage[keep]
+    rows = []
+    for k in np.unique(stage):
+        inside = stage == k
+        steady = inside & (time > time[inside].max() - steady_state_s)
+        rows.append((k, float(np.median(speed[steady])), float(np.mean(rer[steady]))))
+    return pd.DataFrame(rows, columns=["stage", "speed", "rer"]).set_index("stage")
 
 
 def _crossing_speed(stages: pd.DataFrame, threshold: float) -> float:
