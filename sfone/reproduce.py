@@ -196,13 +196,14 @@ def _stress_figures(cohort_dir, stats) -> dict:
     timeseries, endpoints, _ = _stress_tables(cohort_dir)
     order = ("control", "silenced")
     columns = ("time_to_exhaustion_s", "distance_m", "max_speed_m_min", "vo2max")
-    quantised = {"max_speed_m_min"}  # stage speeds
-    tests = {c: (mann_whitney if c in quantised else welch_test)(endpoints, c, "group", order)
-             for c in columns}
-    crossover = mann_whitney(endpoints, "crossover_speed_m_min", "group", order)
-    vo2_test = {**tests["vo2max"], "test": "VO2max, Welch t-test"}
+    from .calorimetry.stress import endpoint_tests  # the test `calorimetry stress-test` uses
+
+    tests = endpoint_tests(endpoints, (*columns, "crossover_speed_m_min"), order)
+    crossover = tests.pop("crossover_speed_m_min")
+    vo2_test = {**tests["vo2max"], "test": f"VO2max, {tests['vo2max']['test']}"}
     return {6: figure_stress_test(timeseries, endpoints, order=order, vo2_test=vo2_test,
-                                  rer_test={**crossover, "test": "RER-crossover speed, Mann-Whitney U"},
+                                  rer_test={**crossover,
+                                            "test": f"RER-crossover speed, {crossover['test']}"},
                                   stats=stats),
             7: figure_stress_endpoints(endpoints, columns=columns, order=order, tests=tests,
                                        stats=stats)}

@@ -28,7 +28,7 @@ HARDENED = {"registry", "ppd", "doric", "npm", "photometry-csv", "tdt", "runs-cs
             "suite2p", "caiman", "inscopix", "inscopix-events", "gpio-table", "inscopix-isxd",
             "inscopix-isxd-events", "nwb", "nwb-photometry", "npm-headerless", "pycontrol",
             # calorimetry
-            "clams", "clams-merged", "tse", "promethion", "calr", "treadmill"}
+            "clams", "clams-merged", "tse", "promethion", "promethion-oneclick", "calr", "treadmill"}
 
 
 def _sample_sources() -> list[Path]:

@@ -115,3 +115,54 @@ def test_ancova_reports_the_slopes_of_the_selected_model():
     parallel = table.assign(ee_kcal_h=0.2 + 0.03 * mass + rng.normal(0, 0.005, 40))
     common = ancova(parallel)
     assert common.slopes_homogeneous and common.slopes["a"] == common.slopes["b"]
+
+
+def _ols(design, y):
+    from scipy import stats
+
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ coef
+    dof = len(y) - design.shape[1]
+    sigma2 = resid @ resid / dof
+    cov = sigma2 * np.linalg.inv(design.T @ design)
+    t = coef / np.sqrt(np.diag(cov))
+    return coef, cov, 2 * stats.t.sf(np.abs(t), dof)
+
+
+def test_with_interaction_everything_comes_from_the_separate_slopes_model():
+    rng = np.random.default_rng(5)
+    mass = rng.uniform(20, 40, 30)
+    group = np.repeat(["a", "b"], 15)
+    b = (group == "b").astype(float)
+    y = 0.2 + np.where(b, 0.04, 0.01) * mass - 0.895 * b + rng.normal(0, 0.01, 30)
+    table = pd.DataFrame({"ee_kcal_h": y, "total_mass": mass, "group": group})
+    result = ancova(table)
+    assert not result.slopes_homogeneous and result.model == "interaction"
+    assert "separate-slopes" in result.p_group_test
+    # independent least squares, mass centred at its mean: [1, x, b, x*b]
+    x = mass - mass.mean()
+    coef, cov, p = _ols(np.column_stack([np.ones(30), x, b, x * b]), y)
+    assert result.p_group == pytest.approx(p[2], rel=1e-9)   # group difference at mean mass
+    assert result.wald_p_group["b"] == pytest.approx(p[2], rel=1e-9)
+    means = result.adjusted_means.set_index("group")
+    assert means.loc["a", "adjusted_mean"] == pytest.approx(coef[0], rel=1e-9)
+    assert means.loc["b", "adjusted_mean"] == pytest.approx(coef[0] + coef[2], rel=1e-9)
+    assert means.loc["b", "se"] == pytest.approx(
+        np.sqrt(cov[0, 0] + cov[2, 2] + 2 * cov[0, 2]), rel=1e-9)
+    assert result.pairwise["p"].iloc[0] == pytest.approx(p[2], rel=1e-9)
+    # the additive model's group p (today's value) is a different number
+    _, _, p_additive = _ols(np.column_stack([np.ones(30), x, b]), y)
+    assert result.p_group != pytest.approx(p_additive[2], rel=0.05)
+
+
+def test_without_interaction_p_group_is_the_additive_type2_test():
+    from statsmodels.formula.api import ols
+    from statsmodels.stats.anova import anova_lm
+
+    masses = [np.linspace(20, 30, 12)] * 3
+    data = make([0.01] * 3, [0.0, 0.02, 0.03], masses, noise=0.01, seed=9)
+    result = ancova(data, covariate="lean_mass")
+    assert result.model == "additive" and "type-II" in result.p_group_test
+    type2 = anova_lm(ols("ee_kcal_h ~ lean_mass + C(group)", data=data).fit(), typ=2)
+    assert result.p_group == pytest.approx(type2.loc["C(group)", "PR(>F)"], rel=1e-9)
+    assert result.p_covariate == pytest.approx(type2.loc["lean_mass", "PR(>F)"], rel=1e-9)

@@ -62,3 +62,25 @@ def test_mask_flagged_only_touches_flagged_readings():
                      "qc_flag": (("subject", "time"), np.array([[0, 2, 1]], dtype=np.int8))})
     assert np.isnan(mask_flagged(ds)["vo2"].values).tolist() == [[False, True, True]]
     assert np.isnan(mask_flagged(ds, flags=2)["vo2"].values).tolist() == [[False, True, False]]
+
+
+def test_fuel_valid_flags_every_negative_rate():
+    # RER 0.65: Frayn carbohydrate oxidation is negative (net gluconeogenesis) -> invalid
+    vo2 = np.full(6, 1000.0)
+    rer = np.array([0.65, 0.70, 0.71, 0.85, 1.0, 1.02])
+    out = fuel_oxidation(vo2, vo2 * rer)
+    assert out["cho"][0] < 0 and out["fat"][-1] < 0
+    # valid exactly where both rates are >= 0: 3.21/4.55 = 0.7055 <= RER <= 1
+    assert out["valid"].tolist() == [False, False, True, True, True, False]
+    assert out["valid"].tolist() == ((out["cho"] >= 0) & (out["fat"] >= 0)).tolist()
+    # Péronnet: fat turns negative above 1.695/1.701 = 0.9965, before RER reaches 1
+    pm = fuel_oxidation(np.array([1000.0]), np.array([998.0]), equation="peronnet")
+    assert pm["fat"][0] < 0 and not pm["valid"][0]
+
+
+def test_brouwer_is_the_commonly_cited_16_18_and_5_02_kj_per_litre():
+    # textbook worked example: 600 L O2, 500 L CO2 and 25 g urinary N a day -> 12,068 kJ/day with
+    # 16.18 O2 + 5.02 CO2 - 5.99 N; without the N term it is 12,068 + 5.99 x 25 kJ/day
+    vo2_ml_h, vco2_ml_h = 600_000 / 24, 500_000 / 24
+    kcal_h = energy_expenditure(vo2_ml_h, vco2_ml_h, equation="brouwer")
+    assert kcal_h * 24 * 4.184 == pytest.approx(12_068.25 + 5.99 * 25, abs=1e-6)

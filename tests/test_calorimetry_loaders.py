@@ -192,7 +192,7 @@ def test_calr_session_round_trip(tmp_path):
     session = read_calr_session(cal("calr_session_mmpc_ucdavis_week12.csv"))
     assert session.groups["LFD"][:2] == ["1_D3", "1_D5"] and len(session.groups["HFD"]) == 8
     assert session.diet_kcal_per_g == {"LFD": 3.82, "HFD": 5.21}
-    assert session.xrange == (21, 93) and session.light == (6, 18)
+    assert session.xrange == (21, 93) and session.light == (7, 19)  # stored 6/18, CalR convention
     assert session.subjects.loc["1_D1", "lean_mass"] == 24.34
     back = read_calr_session(write_calr_session(session, tmp_path / "session.csv"))
     assert back.groups == session.groups and back.diet_kcal_per_g == session.diet_kcal_per_g

@@ -74,7 +74,10 @@ def test_cli_summary_writes_exact_columns(tmp_path):
                                        str(fixture_path("calorimetry", SESSION)), "--out", str(out)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
-    assert list(table.columns) == SUMMARY_COLUMNS
+    assert list(table.columns) == [*SUMMARY_COLUMNS, "light_schedule"]
+    # the session's stored 6/18 is CalR's convention for lights on 07:00, off 19:00
+    assert set(table["light_schedule"]) == {"light 07:00-19:00 (session file)"}
+    assert "light 07:00-19:00 (session file)" in result.output
     assert table["period"].tolist()[:3] == ["full_day", "light", "dark"]
     ref = reference_recipe()
     np.testing.assert_allclose(table["ee_kcal_h"], ref["ee_kcal_h"], atol=1e-9)

@@ -1,6 +1,7 @@
 """Figure 10: calorimetry time courses with dark shading, ANCOVA lines and adjusted means."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from figure_inputs import (
@@ -66,3 +67,30 @@ def test_figure10_stats_light_dark_means_and_ancova_rows():
     assert frame.loc[("ee_ancova_group", "all"), "p_value"] == 0.013
     assert frame.loc[("ee_adjusted_mean", "control"), "value"] == pytest.approx(
         make_ancova(ds)["groups"]["control"]["adjusted_mean"])
+
+
+def test_figure10_of_the_samples_shades_the_data_light_switch():
+    """data_samples' cages switch lights at 07:00 and 19:00 (recording starts 07:00): the dark
+    spans must cover 12-24 h and 36-48 h, and the light means use 07:00-18:59 readings only."""
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    import sfone
+    from sfone.report import StatsTable
+    from sfone.reproduce import _metabolic_figure
+
+    samples = Path(__file__).resolve().parents[1] / "data_samples"
+    stats = StatsTable()
+    fig = _metabolic_figure(samples, stats)[10]
+    spans = [p for p in fig.axes[0].patches if p.get_gid() == "dark"]
+    hours = [(round(p.get_x() * 24, 6), round((p.get_x() + p.get_width()) * 24, 6)) for p in spans]
+    plt.close(fig)
+    assert hours == [(12.0, 24.0), (36.0, 48.0)]
+    ds = sfone.read(samples / "calorimetry_promethion_macro.csv")
+    stamps = pd.DatetimeIndex(ds["datetime"].values[0])
+    lit = (stamps.hour >= 7) & (stamps.hour < 19)
+    control = ["cage_1", "cage_2", "cage_3", "cage_4"]
+    expected = ds["ee"].sel(subject=control).values[:, lit].mean(axis=1).mean()
+    frame = stats.to_frame().set_index(["quantity", "group"])
+    assert frame.loc[("ee_kcal_h", "control/light"), "value"] == pytest.approx(expected)

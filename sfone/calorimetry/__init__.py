@@ -21,11 +21,13 @@ __all__ += ["combine_subjects", "read_many", "PERIODS", "SUMMARY_COLUMNS", "summ
             "experiment_time", "is_light", "to_long"]
 from .ancova import AncovaResult, ancova, ancova_periods  # noqa: E402
 from .stress import (  # noqa: E402
+    brooks_mercier_rer,
     compare_groups,
+    endpoint_tests,
     protocol_schedule,
     stage_summary,
     stress_test_endpoints,
 )
 
-__all__ += ["AncovaResult", "ancova", "ancova_periods", "compare_groups", "protocol_schedule",
-            "stage_summary", "stress_test_endpoints"]
+__all__ += ["AncovaResult", "ancova", "ancova_periods", "compare_groups", "endpoint_tests",
+            "brooks_mercier_rer", "protocol_schedule", "stage_summary", "stress_test_endpoints"]

@@ -5,12 +5,16 @@ the NIH MMPC recommend: never divide by mass for inference.
 
 1. Fit ``y ~ mass * C(group)`` and test the group x mass interaction (F test of the reduced
    against the full model: homogeneity of slopes).
-2. Without interaction (p >= alpha) fit ``y ~ mass + C(group)``; the group effect is the type-II
-   F test, and CalR's Wald t p-values per non-reference group are reported too.
-3. Adjusted means per group at the mean mass (with SE and 95 % CI) and pairwise differences of
-   adjusted means with Holm correction (for more than two groups; also given for two).
-   With interaction, the adjusted means and pairs come from the full model at the mean mass and
-   ``slopes_homogeneous`` is False: interpret them with care.
+2. Select the model: without interaction (p >= alpha) the additive ``y ~ mass + C(group)``
+   (common slope), otherwise the full model (one slope per group).
+3. Everything reported comes from the selected model (``model`` says which), fitted with the
+   mass centred at its mean: ``p_group`` is the F test that all groups have the same mean at the
+   mean mass (for the additive model this is the type-II F test of group), ``wald_p_group`` the
+   t test of each non-reference group against the reference at the mean mass (CalR's Wald p for
+   the additive model), ``p_covariate`` the test that the slope (all slopes, with interaction) is
+   zero, adjusted means per group at the mean mass (SE, 95 % CI) and pairwise differences of
+   adjusted means with Holm correction. With interaction the group difference depends on the
+   mass: the values at the mean mass are one slice of it; interpret them with care.
 """
 
 from __future__ import annotations
@@ -25,7 +29,11 @@ __all__ = ["AncovaResult", "ancova", "ancova_periods"]
 
 @dataclass
 class AncovaResult:
-    """What :func:`ancova` found; ``adjusted_means`` and ``pairwise`` are DataFrames."""
+    """What :func:`ancova` found; ``adjusted_means`` and ``pairwise`` are DataFrames.
+
+    ``model`` is ``"additive"`` (common slope) or ``"interaction"`` (a slope per group): the
+    model every test, mean and slope here comes from.
+    """
 
     response: str
     covariate: str
@@ -40,18 +48,26 @@ class AncovaResult:
     pairwise: pd.DataFrame
     n: int
     slopes: dict = field(default_factory=dict)  # group -> response units per covariate unit
+    model: str = "additive"
+    p_group_test: str = ""
 
 
-def _slopes(model, groups, covariate) -> dict[str, float]:
+_X = "mass_centred"  # the covariate minus its mean, in the fitted formulas
+
+
+def _group_terms(model) -> list[str]:
+    return [n for n in model.params.index if n.startswith("C(group)[T.")]
+
+
+def _slopes(model, groups) -> dict[str, float]:
     """Slope of each group in ``model``: the common slope, plus the group's interaction term when
-    the slopes were not homogeneous (``y ~ covariate * C(group)``)."""
+    the slopes were not homogeneous."""
     params = model.params
-    return {g: float(params[covariate] + params.get(f"{covariate}:C(group)[T.{g}]", 0.0))
-            for g in groups}
+    return {g: float(params[_X] + params.get(f"{_X}:C(group)[T.{g}]", 0.0)) for g in groups}
 
 
-def _adjusted(model, groups, covariate, mass, counts) -> pd.DataFrame:
-    grid = pd.DataFrame({covariate: mass, "group": groups})
+def _adjusted(model, groups, counts) -> pd.DataFrame:
+    grid = pd.DataFrame({_X: 0.0, "group": groups})  # the mean mass
     pred = model.get_prediction(grid).summary_frame(alpha=0.05)
     return pd.DataFrame({"group": groups, "adjusted_mean": pred["mean"].to_numpy(),
                          "se": pred["mean_se"].to_numpy(), "ci_low": pred["mean_ci_lower"].to_numpy(),
@@ -59,27 +75,20 @@ def _adjusted(model, groups, covariate, mass, counts) -> pd.DataFrame:
                          "n": [int(counts[g]) for g in groups]})
 
 
-def _contrast(names: list[str], group: str, covariate: str, mass: float) -> np.ndarray:
-    """Coefficient weights of the adjusted mean of ``group`` minus the reference group's."""
-    weights = np.zeros(len(names))
-    for k, name in enumerate(names):
-        if name == f"C(group)[T.{group}]":
-            weights[k] = 1.0
-        elif name in (f"{covariate}:C(group)[T.{group}]", f"C(group)[T.{group}]:{covariate}"):
-            weights[k] = mass
-    return weights
+def _contrast(names: list[str], group: str) -> np.ndarray:
+    """Coefficient weights of the adjusted mean (at the mean mass) of ``group`` minus the
+    reference group's: with the covariate centred this is the group's dummy coefficient."""
+    return np.array([1.0 if name == f"C(group)[T.{group}]" else 0.0 for name in names])
 
 
-def _pairwise(model, groups, covariate, mass) -> pd.DataFrame:
+def _pairwise(model, groups) -> pd.DataFrame:
     from statsmodels.stats.multitest import multipletests
 
     names = list(model.params.index)
     out = []
     for i in range(len(groups)):
         for j in range(i + 1, len(groups)):
-            contrast = (_contrast(names, groups[j], covariate, mass)
-                        - _contrast(names, groups[i], covariate, mass))
-            test = model.t_test(contrast)
+            test = model.t_test(_contrast(names, groups[j]) - _contrast(names, groups[i]))
             out.append({"group_a": groups[i], "group_b": groups[j],
                         "difference": float(np.squeeze(test.effect)),
                         "se": float(np.squeeze(test.sd)), "t": float(np.squeeze(test.tvalue)),
@@ -88,6 +97,15 @@ def _pairwise(model, groups, covariate, mass) -> pd.DataFrame:
     if len(table):
         table["p_holm"] = multipletests(table["p"], method="holm")[1]
     return table
+
+
+def _f_test(model, terms: list[str]) -> float:
+    """p of the joint F test that the coefficients ``terms`` of ``model`` are all zero."""
+    names = list(model.params.index)
+    matrix = np.zeros((len(terms), len(names)))
+    for row, term in enumerate(terms):
+        matrix[row, names.index(term)] = 1.0
+    return float(np.squeeze(model.f_test(matrix).pvalue))
 
 
 def ancova(data: pd.DataFrame, *, response: str = "ee_kcal_h", covariate: str = "total_mass",
@@ -112,26 +130,30 @@ def ancova(data: pd.DataFrame, *, response: str = "ee_kcal_h", covariate: str = 
     if len(groups) < 2 or len(frame) < len(groups) * 2 + 1:
         raise ValueError(f"ANCOVA needs >= 2 groups and enough subjects; got groups {groups} "
                          f"with {len(frame)} complete rows")
-    full = smf.ols(f"y ~ {covariate} * C(group)", data=frame).fit()
-    reduced = smf.ols(f"y ~ {covariate} + C(group)", data=frame).fit()
+    mass_mean = float(frame[covariate].mean())
+    frame[_X] = frame[covariate] - mass_mean
+    full = smf.ols(f"y ~ {_X} * C(group)", data=frame).fit()
+    reduced = smf.ols(f"y ~ {_X} + C(group)", data=frame).fit()
     p_interaction = float(anova_lm(reduced, full)["Pr(>F)"].iloc[1])
     homogeneous = p_interaction >= alpha
     model = reduced if homogeneous else full
-    type2 = anova_lm(reduced, typ=2)
-    wald = {name.split("[T.")[1].rstrip("]"): float(p) for name, p in reduced.pvalues.items()
-            if name.startswith("C(group)")}
-    mass_mean = float(frame[covariate].mean())
+    slope_terms = [n for n in model.params.index if n == _X or n.startswith(f"{_X}:")]
+    wald = {name.split("[T.")[1].rstrip("]"): float(p) for name, p in model.pvalues.items()
+            if name in _group_terms(model)}
     counts = frame["group"].value_counts()
+    kind = "additive" if homogeneous else "interaction"
     return AncovaResult(
         response=response, covariate=covariate,
         formula=f"{response} ~ {covariate} {'+' if homogeneous else '*'} C(group)",
         p_interaction=p_interaction, slopes_homogeneous=homogeneous,
-        p_group=float(type2.loc["C(group)", "PR(>F)"]),
-        p_covariate=float(type2.loc[covariate, "PR(>F)"]), wald_p_group=wald,
-        covariate_mean=mass_mean,
-        adjusted_means=_adjusted(model, groups, covariate, mass_mean, counts),
-        pairwise=_pairwise(model, groups, covariate, mass_mean), n=len(frame),
-        slopes=_slopes(model, groups, covariate))
+        p_group=_f_test(model, _group_terms(model)),
+        p_covariate=_f_test(model, slope_terms), wald_p_group=wald,
+        covariate_mean=mass_mean, adjusted_means=_adjusted(model, groups, counts),
+        pairwise=_pairwise(model, groups), n=len(frame), slopes=_slopes(model, groups),
+        model=kind,
+        p_group_test=("F test of equal group means at the mean mass, common-slope model "
+                      "(= type-II F)" if homogeneous else
+                      "F test of equal group means at the mean mass, separate-slopes model"))
 
 
 def ancova_periods(summary: pd.DataFrame, *, response: str = "ee_kcal_h",

@@ -22,8 +22,12 @@ EE_EQUATIONS: dict[str, tuple[float, float]] = {
     "lusk": (3.815, 1.232),
     # Elia M & Livesey G (1992) World Rev Nutr Diet 70:68; 15.8 / 5.18 J/mL -> kcal/L.
     "elia": (15.8 / 4.184, 5.18 / 4.184),
-    # Brouwer E (1957) Acta Physiol Pharmacol Neerl 6:795; 16.07 / 4.69 J/mL.
-    "brouwer": (16.07 / 4.184, 4.69 / 4.184),
+    # Brouwer E (1957) Acta Physiol Pharmacol Neerl 6:795-802, as commonly cited (also Brouwer
+    # 1965, EAAP Publ 11:441): 16.18 kJ/L O2 + 5.02 kJ/L CO2 (- 5.99 kJ/g urinary N, neglected);
+    # a textbook worked example (600 L O2, 500 L CO2, 25 g N -> 12,068 kJ/day) reproduces them.
+    # The primary text was NOT read (unverified). CALOR's 16.07/4.69 differ by 1.9 % at RER 0.8
+    # and have no source we could find.
+    "brouwer": (16.18 / 4.184, 5.02 / 4.184),
     # Ferrannini E (1988) Metabolism 37:287; 16.37117 / 4.6057 J/mL.
     "ferrannini": (16.37117 / 4.184, 4.6057 / 4.184),
 }
@@ -77,9 +81,11 @@ def fuel_oxidation(vo2, vco2, *, equation: str = "frayn", rer_limit: float = 1.0
 
     Gas volumes are converted to L/min, then ``cho = c1 VCO2 - c2 VO2`` and
     ``fat = f1 VO2 - f2 VCO2`` (:data:`FUEL_EQUATIONS`, Frayn 1983 or Péronnet & Massicotte 1991;
-    protein oxidation neglected). The non-protein equations assume a steady state; above
-    ``rer_limit`` bicarbonate buffering adds non-oxidative CO2, so those readings are returned in
-    ``valid == False`` (values kept, never silently dropped).
+    protein oxidation neglected). ``valid`` is False wherever either rate is negative (Frayn:
+    RER below c2/c1 = 0.705 gives negative carbohydrate oxidation, i.e. net gluconeogenesis; RER
+    above f1/f2 = 1 negative fat oxidation, net lipogenesis) or RER exceeds ``rer_limit``
+    (bicarbonate buffering adds non-oxidative CO2 in hard exercise). Values are kept, never
+    silently dropped.
 
     Returns
     -------
@@ -95,10 +101,11 @@ def fuel_oxidation(vo2, vco2, *, equation: str = "frayn", rer_limit: float = 1.0
     cho = c1 * vco2_l_min - c2 * vo2_l_min
     fat = f1 * vo2_l_min - f2 * vco2_l_min
     with np.errstate(divide="ignore", invalid="ignore"):
-        valid = np.isfinite(vo2_l_min) & (vco2_l_min / vo2_l_min <= rer_limit)
+        valid = (np.isfinite(cho) & np.isfinite(fat) & (cho >= 0) & (fat >= 0)
+                 & (vco2_l_min / vo2_l_min <= rer_limit))
     return {"cho": _wrap(cho, vo2, "g/min", f"carbohydrate oxidation ({equation})"),
             "fat": _wrap(fat, vo2, "g/min", f"fat oxidation ({equation})"),
-            "valid": _wrap(valid, vo2, "1", f"RER <= {rer_limit}: equations valid")}
+            "valid": _wrap(valid, vo2, "1", f"both rates >= 0 and RER <= {rer_limit}")}
 
 
 def add_derived(ds: xr.Dataset, *, equation: str = "weir", fuel: str = "frayn") -> xr.Dataset:

@@ -4,7 +4,8 @@ The recipe follows CalR (Mina et al., Cell Metab 2018) as reproduced on a publis
 (docs/calorimetry.md section 1.4):
 
 1. window: readings with ``xrange[0] <= exp_hour <= xrange[1]`` (both inclusive);
-2. light/dark by clock hour, light when ``light_on < hour <= light_off`` (session values);
+2. light/dark by the clock, light when ``on <= clock time < off`` (a CalR session's stored
+   ``light`` is converted on reading: 6/18 -> (7, 19), see :mod:`.timebins`);
 3. VO2, VCO2, EE, RER and activity: plain means of the interval values (RER is the mean of the
    RER values, not a ratio of means);
 4. hourly food intake [kcal/h] = sum(feed [g]) x diet kcal/g / number of distinct exp_hour values;
@@ -22,7 +23,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .timebins import DEFAULT_LIGHT, is_light, to_long
+from .._logging import logger
+from .timebins import DEFAULT_LIGHT, describe_light, is_light, to_long
 
 __all__ = ["summarize_periods", "hourly_table", "SUMMARY_COLUMNS", "PERIODS"]
 
@@ -35,16 +37,19 @@ _MEANS = {"vo2": "vo2_ml_h", "vco2": "vco2_ml_h", "ee": "ee_kcal_h", "rer": "rer
 
 
 def _settings(ds, session, window, light, diet_kcal_per_g, groups):
-    """Resolve window, light, per-subject group and kcal/g from the session and overrides."""
+    """Resolve window, light (and where it came from), per-subject group and kcal/g from the
+    session and overrides."""
     subjects = ds["subject"].values.astype(str)
     group_of = dict(zip(subjects, ds["group"].values.astype(str), strict=True)) \
         if "group" in ds.coords else dict.fromkeys(subjects, "")
     kcal = {}
+    light_source = "argument" if light is not None else None
     if session is not None:
         group_of.update(session.group_of())
         kcal = {s: session.diet_kcal_per_g.get(g, np.nan) for s, g in group_of.items()}
         window = window if window is not None else session.xrange
-        light = light if light is not None else session.light
+        if light is None and session.light_in_file:
+            light, light_source = session.light, "session file"
     if groups:
         group_of.update(groups)
     if diet_kcal_per_g is not None:
@@ -54,7 +59,24 @@ def _settings(ds, session, window, light, diet_kcal_per_g, groups):
             kcal = dict.fromkeys(subjects, float(diet_kcal_per_g))
     if not kcal and "cal_g" in ds.coords:
         kcal = dict(zip(subjects, ds["cal_g"].values.astype(float), strict=True))
-    return window, (light if light is not None else DEFAULT_LIGHT), group_of, kcal
+    if light is None:
+        light, light_source = DEFAULT_LIGHT, "default: no session light and no light= given"
+    return window, tuple(float(v) for v in light), light_source, group_of, kcal
+
+
+def _light_sensor(table: pd.DataFrame, ds: xr.Dataset) -> np.ndarray:
+    """Light phase from the dataset's light sensor; an error when there is none."""
+    source = ds.attrs.get("source_file", "the dataset")
+    if "light" not in table or table["light"].isna().all():
+        raise ValueError(f"{source}: use_light_sensor / --light-sensor needs a cage light sensor "
+                         "(variable 'light', e.g. CLAMS ROOM LIGHT or TSE LightC) but the data "
+                         "have none; give the clock schedule with light=(on, off) / --light ON OFF")
+    missing = table["light"].isna()
+    if missing.any():
+        raise ValueError(f"{source}: the light sensor has no value for {int(missing.sum())} "
+                         "reading(s) in the analysis window; expected 1 (on) or 0 (off) on every "
+                         "reading, or use the clock schedule instead")
+    return table["light"].to_numpy() > 0.5
 
 
 def _excluded(table: pd.DataFrame, session, subjects: np.ndarray) -> pd.Series:
@@ -100,24 +122,29 @@ def summarize_periods(ds: xr.Dataset, session=None, *, window=None, light=None,
         Groups, kcal/g per group, window (``xrange``), light schedule and MRI masses.
     window : (start, end), optional
         Experiment hours, inclusive; overrides the session. Default: all readings.
-    light : (light_on, light_off), optional
-        Clock hours, light when ``light_on < hour <= light_off``. Default session or (6, 18).
+    light : (on, off), optional
+        Lights on and off on the clock in hours, minutes allowed (6.5 = 06:30); light when
+        ``on <= clock time < off``. Default: the session's (converted from CalR's convention),
+        else (7, 19), which is logged.
     diet_kcal_per_g : float or dict group -> float, optional
         Diet energy density; overrides the session.
     groups : dict subject -> group, optional
     use_light_sensor : bool
-        Use the dataset's ``light`` variable (1 = on) instead of the clock.
+        Use the dataset's ``light`` variable (1 = on) instead of the clock; an error when the
+        data have no light sensor.
 
     Returns
     -------
     DataFrame with :data:`SUMMARY_COLUMNS` (+ ``ambulatory_activity``, ``total_mass``,
-    ``lean_mass``, ``fat_mass`` when known), one row per subject and period.
+    ``lean_mass``, ``fat_mass`` when known, and ``light_schedule``: the schedule used and where it
+    came from), one row per subject and period.
     """
     if isinstance(session, str | Path):
         from ..io.calorimetry.calr import read_calr_session
 
         session = read_calr_session(session)
-    window, light, group_of, kcal = _settings(ds, session, window, light, diet_kcal_per_g, groups)
+    window, light, light_source, group_of, kcal = _settings(ds, session, window, light,
+                                                            diet_kcal_per_g, groups)
     subjects = ds["subject"].values.astype(str)
     table = to_long(ds, subject_codes=True)  # subject: position in `subjects`, until the end
     table = table[~_excluded(table, session, subjects)]
@@ -125,10 +152,13 @@ def summarize_periods(ds: xr.Dataset, session=None, *, window=None, light=None,
         table = table[(table["exp_hour"] >= window[0]) & (table["exp_hour"] <= window[1])]
     if table.empty:
         raise ValueError(f"no readings in the analysis window {window} (experiment hours)")
-    if use_light_sensor and "light" in table:
-        lit = table["light"].to_numpy() > 0.5
+    if use_light_sensor:
+        lit = _light_sensor(table, ds)
+        schedule = "light from the cage light sensor"
     else:
         lit = is_light(table["datetime"].to_numpy(), light)
+        schedule = describe_light(light, light_source)
+    logger.info("calorimetry summary: %s", schedule)
     start_acc = table.groupby("subject", sort=False)["feed_acc"].first() \
         if "feed_acc" in table else pd.Series(dtype=float)
     kcal_series = pd.Series([kcal.get(s, np.nan) for s in subjects], dtype=float)
@@ -144,7 +174,9 @@ def summarize_periods(ds: xr.Dataset, session=None, *, window=None, light=None,
     for column in SUMMARY_COLUMNS:
         if column not in out:
             out[column] = np.nan
-    return _finish(out, ds, session)
+    out = _finish(out, ds, session)
+    out["light_schedule"] = schedule
+    return out
 
 
 def _finish(out: pd.DataFrame, ds: xr.Dataset, session) -> pd.DataFrame:
@@ -172,7 +204,8 @@ def hourly_table(ds: xr.Dataset, *, light=DEFAULT_LIGHT) -> pd.DataFrame:
 
     Rates (VO2, VCO2, EE, RER, activity, temperature) are averaged; intake and distances
     (``feed``, ``drink``, ``pedmeter``, ``allmeter``) are summed; cumulative series (``*_acc``)
-    take their maximum. ``light`` marks hours whose first reading is in the light phase.
+    take their maximum. ``light`` marks hours whose first reading is in the light phase
+    (clock schedule ``light = (on, off)``, light when ``on <= clock time < off``).
     """
     table = to_long(ds)
     table["light"] = is_light(table["datetime"].to_numpy(), light)

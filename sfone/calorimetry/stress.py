@@ -1,17 +1,42 @@
 """Treadmill stress test (graded maximal exercise test) endpoints.
 
 Per subject: VO2max/peak as the highest rolling mean of VO2 (window ``vo2max_window_s`` of the
-protocol), whether the VO2max criteria are met, the RER crossover (first time the rolling-mean
-RER reaches ``rer_crossover``, default 1.0) with the speed at that time, time and distance to
+protocol), whether the VO2max criteria are met, two metabolic crossovers, time and distance to
 exhaustion, maximum speed and vertical work; per stage VO2, VCO2, RER and fuel oxidation.
+
+Crossovers (both interpolated, never snapped to a stage speed):
+
+* ``crossover_*``: RER reaches the protocol's ``rer_crossover`` (default 1.0), the convention of
+  many mouse treadmill papers (Petrosino et al., PLoS One 2016 report a "metabolic crossover");
+* ``brooks_mercier_*``: carbohydrate energy equals fat energy (Brooks GA & Mercier J, J Appl
+  Physiol 1994;76:2253, the "crossover concept"). With Frayn's equations and 15.56 kJ/g glucose,
+  39.4 kJ/g fat this is RER = 0.847 (:func:`brooks_mercier_rer`), as in Lusk's non-protein RQ
+  table (RQ 0.85: 50.7 % of energy from carbohydrate).
+
+The crossing *time* is interpolated linearly between the two samples of the rolling-mean RER
+that bracket the threshold. The crossing *speed* is interpolated linearly between the speeds of
+the last stage whose steady-state RER (mean of the stage's last ``steady_state_s``) is below the
+threshold and the next stage, i.e. on the RER-speed relation of the protocol; during a ramp each
+step is a stage. Both are NaN when the RER never crosses upward (already above the threshold in
+the first stage, or never reaching it).
 
 Exhaustion follows the protocol's rule (Petrosino et al., PLoS One 2016): continuous contact with
 the shock grid for ``shock_grid_s`` seconds. The ``shock`` variable holds the seconds of grid
-contact within each interval.
+contact within each interval; a sample stamped t covers [t, t + dt). The test ends at the end of
+the interval in which the rule is met (the end of the recording if never met); distance and work
+integrate the belt speed from the start of the recording to that end. ``time_to_exhaustion_s``
+counts running time from the first interval with belt speed > 0, so a 0 m/min warm-up does not
+count; ``warmup_s`` is that warm-up and ``test_duration_s`` = warm-up + running time.
 
 VO2max criteria (``vo2max_attained`` when at least two hold; Ayachi et al., Front Physiol 2016;
 docs/calorimetry.md section 6): a plateau (the last completed stage raises VO2 by less than
 ``plateau_fraction`` of VO2peak), peak RER >= ``rer_max_criterion`` and exhaustion reached.
+
+Group comparisons (:func:`compare_groups`, :func:`endpoint_tests`): one test for every endpoint,
+in the CLI and in ``sfone reproduce`` alike: two-sided Mann-Whitney U (exact without ties,
+otherwise the normal approximation with tie and continuity correction), Kruskal-Wallis plus
+Holm-corrected pairwise Mann-Whitney U for more than two groups. Endpoints such as maximum speed
+are quantised by the protocol's stages, where a t-test's variance estimate is meaningless.
 """
 
 from __future__ import annotations
@@ -20,17 +45,35 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .derived import fuel_oxidation
+from .derived import FUEL_EQUATIONS, fuel_oxidation
 
 __all__ = ["protocol_schedule", "stage_summary", "stress_test_endpoints", "compare_groups",
-           "STRESS_COLUMNS"]
+           "endpoint_tests", "brooks_mercier_rer", "STRESS_COLUMNS", "GROUP_TEST"]
 
 GRAVITY = 9.80665  # m/s^2
+#: energy of oxidation, kJ/g: glucose (heat of combustion 2803 kJ/mol / 180.16 g/mol) and fat
+#: (triacylglycerol, Livesey & Elia 1988)
+OXIDATION_KJ_PER_G = {"cho": 15.56, "fat": 39.4}
+GROUP_TEST = "Mann-Whitney U, two-sided"
 STRESS_COLUMNS = ["subject", "group", "body_mass_g", "vo2max_ml_h", "vo2max_ml_kg_h",
                   "vo2max_time_s", "speed_at_vo2max_m_min", "rer_peak", "plateau",
-                  "vo2max_attained", "crossover_time_s", "crossover_speed_m_min",
-                  "exhausted", "time_to_exhaustion_s", "distance_m", "max_speed_m_min",
-                  "work_j"]
+                  "vo2max_attained", "crossover_rer", "crossover_time_s", "crossover_speed_m_min",
+                  "brooks_mercier_rer", "brooks_mercier_time_s", "brooks_mercier_speed_m_min",
+                  "exhausted", "time_to_exhaustion_s", "warmup_s", "test_duration_s",
+                  "distance_m", "max_speed_m_min", "work_j"]
+
+
+def brooks_mercier_rer(equation: str = "frayn", kj_per_g=None) -> float:
+    """RER at which carbohydrate and fat oxidation yield equal energy (Brooks & Mercier 1994).
+
+    With ``cho = c1 VCO2 - c2 VO2`` and ``fat = f1 VO2 - f2 VCO2`` (:data:`FUEL_EQUATIONS`) and
+    energies ``e_cho``, ``e_fat`` (kJ/g, :data:`OXIDATION_KJ_PER_G`), ``e_cho cho = e_fat fat``
+    at RER = (e_cho c2 + e_fat f1) / (e_cho c1 + e_fat f2): 0.847 for Frayn.
+    """
+    c1, c2, f1, f2 = FUEL_EQUATIONS[equation.lower()]
+    energy = {**OXIDATION_KJ_PER_G, **(kj_per_g or {})}
+    e_cho, e_fat = energy["cho"], energy["fat"]
+    return (e_cho * c2 + e_fat * f1) / (e_cho * c1 + e_fat * f2)
 
 
 def protocol_schedule(protocol, elapsed_s) -> dict[str, np.ndarray]:
@@ -92,56 +135,126 @@ def _exhaustion_index(shock: np.ndarray, threshold_s: float,
     return np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
 
 
-def _endpoint_row(time, vo2, rer_smooth, speed, incline, stage, mass_g, exhaust_idx, protocol,
-                  n_window, plateau_fraction, rer_max_criterion) -> dict:
-    end = exhaust_idx if exhaust_idx >= 0 else int(np.flatnonzero(np.isfinite(vo2))[-1])
+def _crossing_time(time: np.ndarray, rer: np.ndarray, threshold: float) -> float:
+    """Time (s) the series first crosses ``threshold`` upward, linear between the bracketing
+    samples; NaN if it never does or starts at/above it."""
+    finite = np.flatnonzero(np.isfinite(rer))
+    if finite.size < 2 or rer[finite[0]] >= threshold:
+        return np.nan
+    t, r = time[finite], rer[finite]
+    above = np.flatnonzero(r >= threshold)
+    if not above.size:
+        return np.nan
+    i = int(above[0])
+    return float(t[i - 1] + (threshold - r[i - 1]) / (r[i] - r[i - 1]) * (t[i] - t[i - 1]))
+
+
+def _stage_steady_state(time, rer, speed, stage, steady_state_s) -> pd.DataFrame:
+    """Per stage (in order): its speed and the mean RER of its last ``steady_state_s``."""
+    keep = np.isfinite(rer) & (stage >= 0)
+    time, rer, speed, stage = time[keep], rer[keep], speed[keep], stage[keep]
+    rows = []
+    for k in np.unique(stage):
+        inside = stage == k
+        steady = inside & (time > time[inside].max() - steady_state_s)
+        rows.append((k, float(np.median(speed[steady])), float(np.mean(rer[steady]))))
+    return pd.DataFrame(rows, columns=["stage", "speed", "rer"]).set_index("stage")
+
+
+def _crossing_speed(stages: pd.DataFrame, threshold: float) -> float:
+    """Speed where the stage steady-state RER first crosses ``threshold``, linear in speed
+    between the two stages that bracket it; NaN without an upward crossing."""
+    rer, speed = stages["rer"].to_numpy(), stages["speed"].to_numpy()
+    if rer.size < 2 or rer[0] >= threshold:
+        return np.nan
+    above = np.flatnonzero(rer >= threshold)
+    if not above.size:
+        return np.nan
+    i = int(above[0])
+    return float(speed[i - 1] + (threshold - rer[i - 1]) / (rer[i] - rer[i - 1])
+                 * (speed[i] - speed[i - 1]))
+
+
+def _durations(time, speed, end: int, step: float) -> dict:
+    """Interval lengths up to the end of sample ``end`` and the warm-up/running split."""
     keep = slice(0, end + 1)
-    vo2_roll = _rolling(vo2[None, keep], n_window)[0]
+    dt = np.diff(time[keep], append=time[end] + step)
+    stop = float(time[end] + step)
+    moving = np.flatnonzero(np.nan_to_num(speed[keep]) > 0)
+    run_start = float(time[moving[0]]) if moving.size else stop
+    return {"dt": dt, "warmup_s": run_start - float(time[0]),
+            "time_to_exhaustion_s": stop - run_start, "test_duration_s": stop - float(time[0])}
+
+
+def _vo2_peak(vo2, stage, n_window, exhausted, plateau_fraction):
+    vo2_roll = _rolling(vo2[None, :], n_window)[0]
     peak = int(np.nanargmax(vo2_roll)) if np.isfinite(vo2_roll).any() else 0
     vo2max = float(vo2_roll[peak])
-    rer = rer_smooth[keep]
-    above = np.flatnonzero(rer >= protocol.rer_crossover)
-    stage_means = pd.Series(vo2[keep]).groupby(stage[keep]).mean()
-    complete = stage_means.iloc[:-1] if exhaust_idx >= 0 else stage_means
+    stage_means = pd.Series(vo2).groupby(stage).mean()
+    complete = stage_means.iloc[:-1] if exhausted else stage_means
     plateau = len(complete) >= 2 and (complete.iloc[-1] - complete.iloc[-2]) < \
         plateau_fraction * vo2max
-    dt = np.diff(time[keep], append=time[end] + (time[1] - time[0]))
-    distance = float(np.sum(speed[keep] / 60.0 * dt))
-    climb = float(np.sum(speed[keep] / 60.0 * np.sin(np.radians(incline[keep])) * dt))
+    return peak, vo2max, bool(plateau)
+
+
+def _endpoint_row(series: dict, mass_g, exhaust_idx, protocol, settings) -> dict:
+    time = series["time"]
+    vo2 = series["vo2"]
+    end = exhaust_idx if exhaust_idx >= 0 else int(np.flatnonzero(np.isfinite(vo2))[-1])
+    keep = slice(0, end + 1)
+    speed, incline, stage = series["speed"][keep], series["incline"][keep], series["stage"][keep]
+    peak, vo2max, plateau = _vo2_peak(vo2[keep], stage, settings["n_window"], exhaust_idx >= 0,
+                                      settings["plateau_fraction"])
+    rer = series["rer_smooth"][keep]
+    stages = _stage_steady_state(time[keep], series["rer"][keep], speed, stage,
+                                 settings["steady_state_s"])
+    timing = _durations(time, series["speed"], end, settings["step"])
+    dt = timing.pop("dt")
+    climb = float(np.sum(speed / 60.0 * np.sin(np.radians(incline)) * dt))
     rer_peak = float(np.nanmax(rer)) if np.isfinite(rer).any() else np.nan
-    criteria = [bool(plateau), rer_peak >= rer_max_criterion, exhaust_idx >= 0]
-    return {"body_mass_g": mass_g, "vo2max_ml_h": vo2max,
-            "vo2max_ml_kg_h": vo2max / (mass_g / 1000.0) if mass_g > 0 else np.nan,
-            "vo2max_time_s": float(time[peak]), "speed_at_vo2max_m_min": float(speed[peak]),
-            "rer_peak": rer_peak, "plateau": bool(plateau), "vo2max_attained": sum(criteria) >= 2,
-            "crossover_time_s": float(time[above[0]]) if above.size else np.nan,
-            "crossover_speed_m_min": float(speed[above[0]]) if above.size else np.nan,
-            "exhausted": exhaust_idx >= 0, "time_to_exhaustion_s": float(time[end]),
-            "distance_m": distance, "max_speed_m_min": float(np.nanmax(speed[keep])),
-            "work_j": mass_g / 1000.0 * GRAVITY * climb}
+    criteria = [plateau, rer_peak >= settings["rer_max_criterion"], exhaust_idx >= 0]
+    row = {"body_mass_g": mass_g, "vo2max_ml_h": vo2max,
+           "vo2max_ml_kg_h": vo2max / (mass_g / 1000.0) if mass_g > 0 else np.nan,
+           "vo2max_time_s": float(time[peak]), "speed_at_vo2max_m_min": float(speed[peak]),
+           "rer_peak": rer_peak, "plateau": plateau, "vo2max_attained": sum(criteria) >= 2}
+    for prefix, threshold in (("crossover", protocol.rer_crossover),
+                              ("brooks_mercier", settings["brooks_mercier_rer"])):
+        row[f"{prefix}_rer"] = float(threshold)
+        row[f"{prefix}_time_s"] = _crossing_time(time[keep], rer, threshold)
+        row[f"{prefix}_speed_m_min"] = _crossing_speed(stages, threshold)
+    return {**row, "exhausted": exhaust_idx >= 0, **timing,
+            "distance_m": float(np.sum(np.nan_to_num(speed) / 60.0 * dt)),
+            "max_speed_m_min": float(np.nanmax(speed)), "work_j": mass_g / 1000.0 * GRAVITY * climb}
 
 
 def stress_test_endpoints(ds: xr.Dataset, protocol, *, plateau_fraction: float = 0.05,
-                          rer_max_criterion: float = 1.05) -> pd.DataFrame:
+                          rer_max_criterion: float = 1.05, steady_state_s: float = 30.0,
+                          fuel: str = "frayn") -> pd.DataFrame:
     """One row per subject with :data:`STRESS_COLUMNS` (VO2 in mL/h, time s, distance m, work J).
 
     ``protocol`` is a :class:`sfone.protocols.StressTestProtocol`; its stage table fills in
-    speed/incline/stage when the file lacks them.
+    speed/incline/stage when the file lacks them. ``steady_state_s``: the end of each stage whose
+    mean RER gives the crossover speeds; ``fuel``: the equations behind the Brooks-Mercier RER.
+    See the module docstring for every definition.
     """
     ds = _with_schedule(ds, protocol)
     time = ds["time"].values
-    dt = float(np.median(np.diff(time)))
-    n_window = max(1, int(round(protocol.vo2max_window_s / dt)))
-    rer_smooth = _rolling(ds["rer"].values, n_window)
+    step = float(np.median(np.diff(time)))
+    settings = {"n_window": max(1, int(round(protocol.vo2max_window_s / step))), "step": step,
+                "plateau_fraction": plateau_fraction, "rer_max_criterion": rer_max_criterion,
+                "steady_state_s": steady_state_s, "brooks_mercier_rer": brooks_mercier_rer(fuel)}
+    rer_smooth = _rolling(ds["rer"].values, settings["n_window"])
     shock = ds["shock"].values if "shock" in ds else np.zeros(ds["vo2"].shape)
     exhaust = _exhaustion_index(shock, protocol.exhaustion.shock_grid_s,
                                 protocol.exhaustion.max_shocks)
     rows = []
     for i, subject in enumerate(ds["subject"].values.astype(str)):
-        row = _endpoint_row(time, ds["vo2"].values[i], rer_smooth[i], ds["speed"].values[i],
-                            ds["incline"].values[i], np.nan_to_num(ds["stage"].values[i], nan=-1).astype(int),
-                            float(ds["body_mass"].values[i]), int(exhaust[i]), protocol,
-                            n_window, plateau_fraction, rer_max_criterion)
+        series = {"time": time, "vo2": ds["vo2"].values[i], "rer": ds["rer"].values[i],
+                  "rer_smooth": rer_smooth[i], "speed": ds["speed"].values[i],
+                  "incline": ds["incline"].values[i],
+                  "stage": np.nan_to_num(ds["stage"].values[i], nan=-1).astype(int)}
+        row = _endpoint_row(series, float(ds["body_mass"].values[i]), int(exhaust[i]), protocol,
+                            settings)
         group = str(ds["group"].values[i]) if "group" in ds.coords else ""
         rows.append({"subject": subject, "group": group, **row})
     return pd.DataFrame(rows, columns=STRESS_COLUMNS)
@@ -150,7 +263,8 @@ def stress_test_endpoints(ds: xr.Dataset, protocol, *, plateau_fraction: float =
 def stage_summary(ds: xr.Dataset, protocol, *, fuel: str = "frayn") -> pd.DataFrame:
     """Mean VO2, VCO2 (mL/h), RER and CHO/fat oxidation (g/min) per subject and stage.
 
-    ``fuel_valid`` is False for stages whose mean RER exceeds 1 (non-protein equations invalid).
+    ``fuel_valid`` is False for stages where either rate is negative or the mean RER exceeds 1
+    (see :func:`sfone.calorimetry.fuel_oxidation`).
     """
     ds = _with_schedule(ds, protocol)
     table = pd.DataFrame({
@@ -162,39 +276,80 @@ def stage_summary(ds: xr.Dataset, protocol, *, fuel: str = "frayn") -> pd.DataFr
     out = table.groupby(["subject", "stage"], sort=False).mean().reset_index()
     fuels = fuel_oxidation(out["vo2_ml_h"].to_numpy(), out["vco2_ml_h"].to_numpy(), equation=fuel)
     out["cho_g_min"], out["fat_g_min"] = fuels["cho"], fuels["fat"]
-    out["fuel_valid"] = out["rer"] <= 1.0
+    out["fuel_valid"] = fuels["valid"]
+    return out
+
+
+def _mann_whitney(a: np.ndarray, b: np.ndarray) -> dict:
+    """Two-sided Mann-Whitney U: exact without ties (n <= 40), else the normal approximation
+    with tie and continuity correction; the method used is named in ``test``."""
+    from scipy import stats
+
+    pooled = np.concatenate([a, b])
+    exact = np.unique(pooled).size == pooled.size and pooled.size <= 40
+    res = stats.mannwhitneyu(a, b, alternative="two-sided",
+                             method="exact" if exact else "asymptotic")
+    how = "exact" if exact else "normal approximation, tie-corrected"
+    return {"test": f"{GROUP_TEST} ({how})", "statistic": float(res.statistic),
+            "p_value": float(res.pvalue)}
+
+
+def _samples(table: pd.DataFrame, column: str, names, group: str) -> list[np.ndarray]:
+    return [table.loc[table[group] == g, column].dropna().to_numpy(float) for g in names]
+
+
+def _no_test(samples) -> str | None:
+    """Why no test can run, or None."""
+    if any(s.size == 0 for s in samples):
+        return "none (a group has no value)"
+    if np.unique(np.concatenate(samples)).size == 1:
+        return "none (all values equal)"
+    return None
+
+
+def endpoint_tests(table: pd.DataFrame, columns, order, *, group: str = "group") -> dict:
+    """The group test of each endpoint between the two groups ``order``, as a mapping column ->
+    ``{"test", "statistic", "p_value"}``: the test :func:`compare_groups` and ``sfone
+    reproduce`` both use (:data:`GROUP_TEST`)."""
+    out = {}
+    for column in columns:
+        samples = _samples(table, column, order, group)
+        reason = _no_test(samples)
+        out[column] = ({"test": reason, "statistic": np.nan, "p_value": np.nan} if reason
+                       else _mann_whitney(*samples))
     return out
 
 
 def compare_groups(table: pd.DataFrame, columns, *, group: str = "group") -> pd.DataFrame:
-    """Group comparisons of endpoints: Welch t-test (2 groups) or one-way ANOVA plus pairwise
-    Welch t-tests with Holm correction (> 2 groups). One row per endpoint (and pair)."""
+    """Group comparisons of endpoints (one row per endpoint and pair): Mann-Whitney U for two
+    groups; Kruskal-Wallis plus pairwise Mann-Whitney U with Holm correction for more. The
+    ``test`` column names the test and its method."""
     from scipy import stats
     from statsmodels.stats.multitest import multipletests
 
     rows = []
     names = sorted(table[group].dropna().unique())
     for column in columns:
-        samples = [table.loc[table[group] == g, column].dropna().to_numpy(float) for g in names]
-        means = {f"mean_{g}": float(np.mean(s)) if s.size else np.nan
-                 for g, s in zip(names, samples, strict=True)}
-        if all(s.size and np.ptp(s) == 0 for s in samples):
-            rows.append({"endpoint": column, "test": "none (no within-group variance)",
-                         "comparison": "all", "statistic": np.nan, "p": np.nan, **means})
+        samples = _samples(table, column, names, group)
+        base = {"endpoint": column, **{f"mean_{g}": float(np.mean(s)) if s.size else np.nan
+                                       for g, s in zip(names, samples, strict=True)}}
+        reason = _no_test(samples)
+        if reason or len(names) == 2:
+            res = {"test": reason, "statistic": np.nan, "p_value": np.nan} if reason \
+                else _mann_whitney(*samples)
+            rows.append({**base, "test": res["test"], "comparison": " vs ".join(names),
+                         "statistic": res["statistic"], "p": res["p_value"]})
             continue
-        if len(names) == 2:
-            res = stats.ttest_ind(*samples, equal_var=False)
-            rows.append({"endpoint": column, "test": "welch_t", "comparison": f"{names[0]} vs "
-                         f"{names[1]}", "statistic": res.statistic, "p": res.pvalue, **means})
-            continue
-        res = stats.f_oneway(*samples)
-        rows.append({"endpoint": column, "test": "anova", "comparison": "all",
-                     "statistic": res.statistic, "p": res.pvalue, **means})
-        pairs = [(a, b) for k, a in enumerate(range(len(names))) for b in range(k + 1, len(names))]
-        ps = [stats.ttest_ind(samples[a], samples[b], equal_var=False) for a, b in pairs]
-        adjusted = multipletests([p.pvalue for p in ps], method="holm")[1]
-        for (a, b), res_ab, p_adj in zip(pairs, ps, adjusted, strict=True):
-            rows.append({"endpoint": column, "test": "welch_t_holm",
-                         "comparison": f"{names[a]} vs {names[b]}", "statistic": res_ab.statistic,
-                         "p": p_adj, **means})
-    return pd.DataFrame(rows)
+        res = stats.kruskal(*samples)
+        rows.append({**base, "test": "Kruskal-Wallis H", "comparison": "all",
+                     "statistic": float(res.statistic), "p": float(res.pvalue)})
+        pairs = [(a, b) for a in range(len(names)) for b in range(a + 1, len(names))]
+        tests = [_mann_whitney(samples[a], samples[b]) for a, b in pairs]
+        adjusted = multipletests([t["p_value"] for t in tests], method="holm")[1]
+        for (a, b), res_ab, p_adj in zip(pairs, tests, adjusted, strict=True):
+            rows.append({**base, "test": f"{res_ab['test']}, Holm-adjusted",
+                         "comparison": f"{names[a]} vs {names[b]}",
+                         "statistic": res_ab["statistic"], "p": float(p_adj)})
+    columns_out = ["endpoint", "test", "comparison", "statistic", "p"]
+    frame = pd.DataFrame(rows)
+    return frame[columns_out + [c for c in frame.columns if c not in columns_out]]

@@ -5,10 +5,13 @@ CalR conventions (checked against the R output of ``loadTSEFile`` + ``modTSE`` i
 * ``exp_minute``/``exp_hour`` = whole minutes/hours between the timestamp floored to the
   minute/hour and the earliest timestamp of the cohort floored likewise;
 * ``exp_day`` = calendar days since the date of the earliest timestamp;
-* light/dark by the clock hour of each reading. A CalR session stores ``light`` as
-  (6, 18) and its published summaries use readings with 6 < hour <= 18 as light, so the pair
-  ``(light_on, light_off)`` means: light when ``light_on < floor(hour) <= light_off``. The
-  default (6, 18) gives light 07:00-18:59, CalR 2's default.
+* light/dark by the clock (sfone's convention everywhere): ``light = (on, off)`` means lights on
+  at ``on`` o'clock and off at ``off`` o'clock, i.e. a reading is light when
+  ``on <= clock time < off`` (clock time in hours with minutes, e.g. 6.5 = 06:30). A CalR session
+  file stores ``light`` differently (its 6/18 selects readings with ``6 < floor(hour) <= 18``, which
+  is what reproduces CalR's published summaries): :func:`light_from_calr_session` converts it on
+  reading and :func:`light_to_calr_session` on writing. The default (7, 19) = 07:00-19:00 is CalR
+  2's default.
 """
 
 from __future__ import annotations
@@ -17,9 +20,42 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["DEFAULT_LIGHT", "experiment_time", "is_light", "to_long"]
+__all__ = ["DEFAULT_LIGHT", "experiment_time", "is_light", "to_long", "light_from_calr_session",
+           "light_to_calr_session", "describe_light"]
 
-DEFAULT_LIGHT = (6, 18)
+DEFAULT_LIGHT = (7.0, 19.0)
+
+
+def light_from_calr_session(values) -> tuple[float, float]:
+    """Clock schedule (on, off) from a CalR session's ``light`` pair.
+
+    CalR counts a reading as light when ``session_on < floor(hour) <= session_off``; that is
+    ``floor(session_on) + 1 <= clock < floor(session_off) + 1``. The session's 6/18 is lights on at
+    07:00 and off at 19:00.
+    """
+    on, off = (float(v) for v in values)
+    return float(np.floor(on) + 1) % 24, float(np.floor(off) + 1) % 24
+
+
+def light_to_calr_session(light) -> tuple[float, float]:
+    """The CalR session ``light`` pair for a clock schedule (whole hours only; CalR stores no
+    minutes)."""
+    on, off = (float(v) for v in light)
+    if on != int(on) or off != int(off):
+        raise ValueError(f"light schedule {light}: a CalR session file stores whole hours only; "
+                         "round the schedule or keep it outside the session file")
+    return (on - 1) % 24, (off - 1) % 24
+
+
+def _clock(hours: float) -> str:
+    minutes = int(round(hours * 60)) % (24 * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def describe_light(light, source: str) -> str:
+    """Text naming a schedule and where it came from, e.g. ``light 07:00-19:00 (default)``."""
+    on, off = light
+    return f"light {_clock(on)}-{_clock(off)} ({source})"
 
 
 def experiment_time(datetimes, origin=None) -> dict[str, np.ndarray]:
@@ -37,17 +73,22 @@ def experiment_time(datetimes, origin=None) -> dict[str, np.ndarray]:
 
 
 def is_light(datetimes, light=DEFAULT_LIGHT):
-    """True where the clock hour is in the light phase: ``light_on < hour <= light_off``.
+    """True where the clock time is in the light phase: ``on <= clock time < off``.
 
-    ``light`` = (light_on, light_off) in CalR session convention (see module docstring). When
-    ``light_on > light_off`` (lights on in the evening) the phase wraps past midnight.
+    ``light`` = (on, off) in hours of the clock, minutes allowed (6.5 = 06:30); see the module
+    docstring. When ``on > off`` (lights on in the evening) the phase wraps past midnight.
     """
-    light_on, light_off = light
-    hours = pd.DatetimeIndex(np.asarray(datetimes, dtype="datetime64[ns]").ravel()).hour
-    hours = np.asarray(hours, dtype=float).reshape(np.shape(datetimes))
-    if light_on <= light_off:
-        return (hours > light_on) & (hours <= light_off)
-    return (hours > light_on) | (hours <= light_off)
+    light_on, light_off = (float(v) for v in light)
+    if not (0 <= light_on < 24 and 0 <= light_off < 24) or light_on == light_off:
+        raise ValueError(f"light schedule {tuple(light)}: expected two different clock times in "
+                         "hours, 0 <= on, off < 24 (lights on, lights off)")
+    stamps = pd.DatetimeIndex(np.asarray(datetimes, dtype="datetime64[ns]").ravel())
+    clock = (stamps.hour + stamps.minute / 60.0 + stamps.second / 3600.0
+             + stamps.microsecond / 3.6e9)
+    clock = np.asarray(clock, dtype=float).reshape(np.shape(datetimes))
+    if light_on < light_off:
+        return (clock >= light_on) & (clock < light_off)
+    return (clock >= light_on) | (clock < light_off)
 
 
 def to_long(ds: xr.Dataset, *, variables=None, subject_codes: bool = False) -> pd.DataFrame:

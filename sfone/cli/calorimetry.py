@@ -19,12 +19,15 @@ def calorimetry_group() -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output CSV.")
 @click.option("--window", nargs=2, type=float, default=None,
               help="Analysis window START END in experiment hours (inclusive).")
-@click.option("--light", nargs=2, type=float, default=None,
-              help="LIGHT_ON LIGHT_OFF clock hours (light when on < hour <= off).")
+@click.option("--light", nargs=2, type=float, default=None, metavar="ON OFF",
+              help="Lights on and off on the clock, in hours (minutes as fractions: 6.5 = "
+                   "06:30); light when ON <= clock time < OFF. Default: the session's light "
+                   "(converted from CalR's convention), else 7 19.")
 @click.option("--kcal-per-g", type=float, default=None, help="Diet energy density (kcal/g).")
 @click.option("--mask-flagged", is_flag=True, help="Set QC-flagged readings to NaN first.")
 @click.option("--light-sensor", is_flag=True,
-              help="Light/dark from the cage light sensor instead of the clock.")
+              help="Light/dark from the cage light sensor instead of the clock (an error if "
+                   "the files have no light sensor).")
 def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged,
                     light_sensor) -> None:
     """Per subject and period (full_day, light, dark) means as CalR computes them."""
@@ -42,8 +45,10 @@ def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged
     from ..calorimetry.periods import SUMMARY_COLUMNS
 
     with atomic_path(out) as tmp:
-        table[SUMMARY_COLUMNS].to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
-    click.echo(f"wrote {out} ({table['subject'].nunique()} subjects x 3 periods)")
+        table[[*SUMMARY_COLUMNS, "light_schedule"]].to_csv(tmp, index=False, lineterminator="\n",
+                                                           float_format="%.15g")
+    click.echo(f"wrote {out} ({table['subject'].nunique()} subjects x 3 periods; "
+               f"{table['light_schedule'].iloc[0]})")
 
 
 @calorimetry_group.command("stress-test")
@@ -56,12 +61,18 @@ def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged
 @click.option("--stages", type=click.Path(path_type=Path), default=None,
               help="Also write per-stage VO2/VCO2/RER/fuel oxidation to this CSV.")
 @click.option("--compare", type=click.Path(path_type=Path), default=None,
-              help="Also write group comparisons of the endpoints to this CSV.")
+              help="Also write group comparisons of the endpoints to this CSV (Mann-Whitney U, "
+                   "the test `sfone reproduce` uses; the test column names it).")
 def stress_test_command(files, protocol_path, out, stages, compare) -> None:
     """VO2max, RER crossover, time/distance to exhaustion, max speed and work per subject."""
     from .._atomic import atomic_path
     from ..calorimetry import read_many
-    from ..calorimetry.stress import compare_groups, stage_summary, stress_test_endpoints
+    from ..calorimetry.stress import (
+        GROUP_TEST,
+        compare_groups,
+        stage_summary,
+        stress_test_endpoints,
+    )
     from ..exceptions import ProtocolError
     from ..protocols import StressTestProtocol, load_protocol
 
@@ -80,10 +91,13 @@ def stress_test_command(files, protocol_path, out, stages, compare) -> None:
         if table["group"].nunique() < 2:
             raise click.UsageError("--compare needs subjects of at least two groups")
         endpoints = ["vo2max_ml_kg_h", "crossover_speed_m_min", "crossover_time_s",
+                     "brooks_mercier_speed_m_min", "brooks_mercier_time_s",
                      "time_to_exhaustion_s", "distance_m", "max_speed_m_min", "work_j"]
         with atomic_path(compare) as tmp:
             compare_groups(table, endpoints).to_csv(tmp, index=False, lineterminator="\n",
                                                     float_format="%.15g")
+        click.echo(f"wrote {compare} (group tests: {GROUP_TEST}; Kruskal-Wallis and Holm-"
+                   "adjusted pairs for more than two groups)")
     click.echo(f"wrote {out} ({len(table)} subjects)")
 
 
@@ -112,7 +126,8 @@ def ancova_command(files, session, response, covariate, out, pairwise) -> None:
     for period, result in results.items():
         tests = {"period": period, "response": response, "covariate": covariate,
                  "covariate_mean": result.covariate_mean, "p_interaction": result.p_interaction,
-                 "slopes_homogeneous": result.slopes_homogeneous, "p_group": result.p_group,
+                 "slopes_homogeneous": result.slopes_homogeneous, "model": result.model,
+                 "p_group": result.p_group, "p_group_test": result.p_group_test,
                  "p_covariate": result.p_covariate}
         means.append(result.adjusted_means.assign(**tests))
         pairs.append(result.pairwise.assign(period=period, response=response))

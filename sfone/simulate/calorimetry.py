@@ -6,6 +6,7 @@
   :class:`~sfone.protocols.StressTestProtocol`, per group with known VO2max, RER-crossover speed
   and exhaustion speed;
 * writers: :func:`write_promethion_macro` (Sable "CalR macro" wide export, mL/min),
+  :func:`write_promethion_oneclick` (Sable One-Click-Macro long summary, fixed bins),
   :func:`write_clams_csv` (Oxymax per-cage CSV; with speed/incline/shock columns it is the
   Oxymax-style treadmill variant) and :func:`write_treadmill_csv` (sfone generic treadmill CSV);
 * :func:`write_samples` for ``data_samples/``.
@@ -24,7 +25,7 @@ from ..calorimetry.derived import energy_expenditure
 from ..schema import finalize_dataset
 
 __all__ = ["simulate_metabolic_cages", "simulate_stress_test", "stress_truth",
-           "write_promethion_macro", "write_clams_csv", "write_treadmill_csv", "write_samples"]
+           "write_promethion_macro", "write_promethion_oneclick", "write_clams_csv", "write_treadmill_csv", "write_samples"]
 
 START = pd.Timestamp("2026-03-02 07:00:00")
 DEFAULT_STRESS_GROUPS = {
@@ -108,13 +109,30 @@ def _stress_series(protocol, truth: dict, mass_g: float, dt: float, rng):
 
 
 def stress_truth(protocol, truth: dict, dt: float = 5.0) -> dict:
-    """Noise-free VO2max (mL/kg/h) and crossover time/speed implied by ``truth`` and the protocol."""
+    """Noise-free endpoints implied by ``truth`` and the protocol.
+
+    The steady-state RER is ``0.80 + 0.20 speed / crossover_speed``, so RER 1.0 is reached at
+    ``crossover_speed_m_min`` and the Brooks-Mercier RER R* at ``(R* - 0.8) / 0.2`` of it; the
+    crossover times are where the noise-free RER (with its 20 s kinetics) crosses, linear between
+    samples. Exhaustion ends the last sample's interval; running time excludes the 0 m/min
+    warm-up.
+    """
+    from ..calorimetry.stress import brooks_mercier_rer
+
     t, speed, _, vo2, rer, _ = _stress_series(protocol, truth, 1000.0, dt,
                                               np.random.default_rng(0))
-    first = int(np.flatnonzero(rer >= protocol.rer_crossover)[0])
-    return {"vo2max_ml_kg_h": truth["vo2max_ml_kg_h"], "crossover_time_s": float(t[first]),
-            "crossover_speed_m_min": float(speed[first]),
-            "max_speed_m_min": float(speed[-1]), "time_to_exhaustion_s": float(t[-1])}
+    stop = float(t[-1] + dt)
+    run_start = float(t[np.flatnonzero(speed > 0)[0]])
+    out = {"vo2max_ml_kg_h": truth["vo2max_ml_kg_h"], "max_speed_m_min": float(speed[-1]),
+           "time_to_exhaustion_s": stop - run_start, "warmup_s": run_start,
+           "test_duration_s": stop}
+    for prefix, threshold in (("crossover", protocol.rer_crossover),
+                              ("brooks_mercier", brooks_mercier_rer())):
+        i = int(np.flatnonzero(rer >= threshold)[0])
+        out[f"{prefix}_time_s"] = float(t[i - 1] + (threshold - rer[i - 1])
+                                        / (rer[i] - rer[i - 1]) * dt)
+        out[f"{prefix}_speed_m_min"] = (threshold - 0.80) / 0.20 * truth["crossover_speed_m_min"]
+    return out
 
 
 def simulate_stress_test(protocol, *, groups: dict | None = None, n_per_group: int = 3,
@@ -185,6 +203,43 @@ def write_promethion_macro(ds: xr.Dataset, path) -> Path:
     return Path(path)
 
 
+def write_promethion_oneclick(ds: xr.Dataset, path, *, bin_min: float = 30.0) -> Path:
+    """Sable Promethion One-Click-Macro long summary: one row per animal and ``bin_min`` bin.
+
+    Columns ``StartDate, StartTime, EndDate, EndTime, Animal, Avg_VO2, Avg_VCO2`` (mL/min),
+    ``Avg_RQ``, ``Avg_EE`` (kcal/h, Weir of the bin's mean VO2/VCO2), ``Sum_FoodA`` (g),
+    ``Sum_XBreak``, ``Sum_YBreak`` (counts), ``Avg_BodyMass`` (g); rows ordered by bin, then
+    animal. Bins start at the first reading; a bin holds the readings starting inside it.
+    """
+    stamps = pd.DatetimeIndex(ds["datetime"].values[0])
+    width = pd.Timedelta(minutes=bin_min)
+    bins = ((stamps - stamps[0]) // width).to_numpy()
+    rows = []
+    for k in np.unique(bins):
+        inside = bins == k
+        start = stamps[0] + k * width
+        for i in range(ds.sizes["subject"]):
+            one = ds.isel(subject=i)
+            vo2 = float(np.mean(one["vo2"].values[inside])) / 60.0
+            vco2 = float(np.mean(one["vco2"].values[inside])) / 60.0
+            xytot = one["xytot"].values[inside]
+            rows.append({"StartDate": f"{start.month}/{start.day}/{start.year}",
+                         "StartTime": start.strftime("%H:%M:%S"),
+                         "EndDate": f"{(start + width).month}/{(start + width).day}/"
+                                    f"{(start + width).year}",
+                         "EndTime": (start + width).strftime("%H:%M:%S"),
+                         "Animal": str(i + 1), "Avg_VO2": f"{vo2:.4f}", "Avg_VCO2": f"{vco2:.4f}",
+                         "Avg_RQ": f"{vco2 / vo2:.4f}",
+                         "Avg_EE": f"{energy_expenditure(vo2 * 60.0, vco2 * 60.0):.5f}",
+                         "Sum_FoodA": f"{np.sum(one['feed'].values[inside]):.3f}",
+                         "Sum_XBreak": f"{np.sum(np.floor(xytot / 2)):.0f}",
+                         "Sum_YBreak": f"{np.sum(np.ceil(xytot / 2)):.0f}",
+                         "Avg_BodyMass": f"{float(one['body_mass']):.2f}"})
+    with atomic_path(path) as tmp:
+        pd.DataFrame(rows).to_csv(tmp, index=False, lineterminator="\r\n")
+    return Path(path)
+
+
 _CLAMS_HEADER = ("Oxymax CSV File \r\n\r\n\r\nExperiment Started,{start}\r\n"
                  "Data Filename,simulated.CDTA\r\n\r\nGroup/Cage,{cage}\r\nSubject ID,{subject}\r\n"
                  "Subject Mass (G), {mass} \r\n\r\nCage Settle Time (s), 85 \r\n"
@@ -252,13 +307,14 @@ def write_treadmill_csv(ds: xr.Dataset, path, *, subject: int = 0) -> Path:
 
 
 def write_samples(out_dir: Path) -> list[Path]:
-    """Sample files: a Sable Promethion macro export and a CLAMS cage file of simulated home
-    cages, and one treadmill stress-test file per group (generic CSV; Oxymax-style for WT)."""
+    """Sample files: Sable Promethion CalR-macro and One-Click-Macro exports and a CLAMS cage file
+    of simulated home cages, and one treadmill stress-test file per group (generic CSV; Oxymax-style for WT)."""
     from ..protocols import load_protocol
 
     out_dir = Path(out_dir)
     cages = simulate_metabolic_cages(random_state=7)
     written = [write_promethion_macro(cages, out_dir / "calorimetry_promethion_macro.csv"),
+               write_promethion_oneclick(cages, out_dir / "calorimetry_promethion_oneclick.csv"),
                write_clams_csv(cages, out_dir / "calorimetry_clams_cage0101.csv")]
     protocol = load_protocol("stress_test")
     tests = simulate_stress_test(protocol, n_per_group=1, random_state=11)

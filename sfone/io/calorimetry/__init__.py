@@ -55,4 +55,13 @@ FORMATS = [
         suffixes=(".csv",),
         description="CLAMS per-cage files merged into one long table",
     ),
+    FormatInfo(
+        name="promethion-oneclick",
+        modality="calorimetry",
+        reader="sfone.io.calorimetry.promethion_oneclick:read_promethion_oneclick",
+        sniff="sfone.io.calorimetry.promethion_oneclick:_sniff",
+        suffixes=(".csv",),
+        description="Sable Promethion One-Click-Macro long summary (StartDate, Animal, Avg_VO2 "
+        "mL/min ...)",
+    ),
 ]

@@ -6,7 +6,9 @@ feed, feed.acc, drink, drink.acc, xytot, xyamb, wheel, wheel.acc, pedmeter, allm
 extra columns are allowed. Its ``ee`` is kept as the dataset's EE (CalR computed it); the file's
 ``exp.hour``/``exp.day`` are kept as coordinates because CalR analyses windows on them.
 
-A session file is positional (see :class:`CalRSession`).
+A session file is positional (see :class:`CalRSession`). Its ``light`` pair is converted to
+sfone's clock convention on reading (CalR's stored 6/18 means lights on 07:00, off 19:00; see
+:func:`sfone.calorimetry.timebins.light_from_calr_session`) and back on writing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ import pandas as pd
 import xarray as xr
 
 from ..._atomic import atomic_path
-from ...calorimetry.timebins import experiment_time
+from ...calorimetry.timebins import (
+    DEFAULT_LIGHT,
+    experiment_time,
+    light_from_calr_session,
+    light_to_calr_session,
+)
 from ...exceptions import FormatError
 from ._common import long_to_dataset, read_table, read_text, to_number
 from ._dates import parse_datetimes
@@ -153,7 +160,11 @@ class CalRSession:
     xrange : tuple or None
         Analysis window (start, end) in experiment hours, both inclusive.
     light : tuple
-        (light_on, light_off) clock hours, CalR convention (light when on < hour <= off).
+        (on, off): lights on and off on the clock (light when on <= clock time < off). Read
+        from the file's ``light`` column, converted from CalR's convention (stored 6/18 ->
+        (7, 19)); :data:`~sfone.calorimetry.timebins.DEFAULT_LIGHT` when the file has none.
+    light_in_file : bool
+        Whether ``light`` came from the file (False: the default was used).
     subjects : DataFrame
         Indexed by subject id: ``total_mass``, ``lean_mass``, ``fat_mass``, ``exc`` ... (g, h).
     """
@@ -163,7 +174,8 @@ class CalRSession:
     diet_names: dict[str, str] = field(default_factory=dict)
     colors: dict[str, str] = field(default_factory=dict)
     xrange: tuple[float, float] | None = None
-    light: tuple[float, float] = (6, 18)
+    light: tuple[float, float] = DEFAULT_LIGHT
+    light_in_file: bool = False
     subjects: pd.DataFrame = field(default_factory=pd.DataFrame)
     options: dict[str, str] = field(default_factory=dict)
 
@@ -221,17 +233,23 @@ def read_calr_session(path) -> CalRSession:
                              for col, key in _SUBJECT_COLUMNS.items() if col in table},
                             index=pd.Index([ids[i] for i in keep], name="subject"))
     options = {k: _column(table, k, 1)[0] for k in _OPTIONS if k in table}
+    stored_light = pair("light")
     return CalRSession(groups=groups, diet_kcal_per_g=diet,
                        diet_names={k: v for k, v in zip(names, _column(table, "diet_names", n),
                                                         strict=False) if v not in ("", "NA")},
                        colors={k: v for k, v in zip(names, _column(table, "colors", n),
                                                     strict=False) if v not in ("", "NA")},
-                       xrange=pair("xrange"), light=pair("light") or (6, 18),
+                       xrange=pair("xrange"),
+                       light=light_from_calr_session(stored_light) if stored_light
+                       else DEFAULT_LIGHT, light_in_file=stored_light is not None,
                        subjects=subjects, options=options)
 
 
 def write_calr_session(session: CalRSession, path) -> Path:
-    """Write a CalR session CSV in CalR's positional layout (``NA`` padding), atomically."""
+    """Write a CalR session CSV in CalR's positional layout (``NA`` padding), atomically.
+
+    ``session.light`` (clock convention) is written in CalR's convention: (7, 19) -> 6/18.
+    """
     names = list(session.groups)
     n_rows = max([2, len(session.subjects)] + [len(m) for m in session.groups.values()])
     columns: dict[str, list] = {}
@@ -250,7 +268,7 @@ def write_calr_session(session: CalRSession, path) -> Path:
     for key in _OPTIONS:
         if key in session.options:
             put(key, [session.options[key]])
-    put("light", [f"{v:g}" for v in session.light])
+    put("light", [f"{v:g}" for v in light_to_calr_session(session.light)])
     for column, key in _SUBJECT_COLUMNS.items():
         if key in session.subjects:
             put(column, [f"{v:g}" if np.isfinite(v) else "NA" for v in session.subjects[key]])
