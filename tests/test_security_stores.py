@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import os
 import pickle
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+import scipy.io
 import xarray as xr
+from shared_fixtures import fixture_path
 
 import sfone
 from sfone.exceptions import FormatError
@@ -178,3 +181,22 @@ def test_netcdf_attribute_holding_a_pickle_stays_bytes(tmp_path, netcdf):
 def test_netcdf_round_trip_unchanged(netcdf, session):
     back = sfone.read(netcdf)
     xr.testing.assert_allclose(back[["F"]], session[["F"]])
+
+
+# --- .mat files -------------------------------------------------------------------------------
+
+
+def test_mat_files_are_not_opened_by_any_reader(monkeypatch):
+    """suite2p's Fall.mat (real, from the 1.1.0 fixture): no reader loads MATLAB files."""
+    calls = []
+    monkeypatch.setattr(scipy.io, "loadmat", lambda *a, **k: calls.append(a))
+    mat = fixture_path("imaging", "suite2p_synthetic_v1.1.0_2plane", "suite2p", "plane0",
+                       "Fall.mat")
+    with pytest.raises(FormatError, match=r"Fall.mat.*unrecognised"):
+        sfone.read(mat)
+    assert calls == []
+
+
+def test_no_reader_source_calls_loadmat():
+    sources = Path(sfone.__file__).parent.rglob("*.py")
+    assert [p.name for p in sources if "loadmat" in p.read_text(encoding="utf-8")] == []

@@ -22,6 +22,7 @@ DOCUMENTED = (
     "sfone/schema.py", "sfone/protocols.py", "sfone/_sanity.py", "sfone/io/_registry.py",
     "sfone/io/_write.py", "sfone/io/__init__.py", "sfone/io/_text.py", "sfone/io/imaging/*.py",
     "sfone/io/calorimetry/*.py", "sfone/calorimetry/*.py", "sfone/imaging.py", "sfone/io/_lazy.py",
+    "sfone/io/_safe_pickle.py",
 )
 MESSAGE_CALLS = {"FormatError", "SchemaError", "ProtocolError", "quality_issue"}
 MIN_FRAGMENT = 8

@@ -1,0 +1,65 @@
+"""The HTML report escapes every text taken from files: subject names from a hostile manifest
+reach report.html only as text, through the public ``sfone reproduce`` entry point."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sfone.cli import main
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
+# no '/' (the manifest refuses it in names): an opening <script> tag suffices to run code
+HOSTILE_SUBJECT = "=1+cmd|x<script>alert(1)<img src=x onerror=alert(1)>"
+ACTIVE_HTML = re.compile(r"<script|<img src=x", re.IGNORECASE)  # raw tags; escaped is text
+
+
+def _files(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    if not (SAMPLES / "imaging_cohort" / "manifest.csv").is_file():
+        pytest.skip("data_samples/ is missing (sfone samples data_samples)")
+    root = tmp_path_factory.mktemp("hostile")
+    data = root / "data<b>x"  # a folder name with markup, too
+    shutil.copytree(SAMPLES, data)
+    manifest = data / "imaging_cohort" / "manifest.csv"
+    manifest.write_text(manifest.read_text().replace(",mouse1,", f",{HOSTILE_SUBJECT},"))
+    before = _files(root)
+    out = root / "out"
+    result = CliRunner().invoke(main, ["reproduce", "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return root, out, _files(root) - before
+
+
+def test_report_shows_hostile_subject_only_as_text(hostile_run):
+    _, out, _ = hostile_run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert not ACTIVE_HTML.search(page)
+    assert "=1+cmd|x&lt;script&gt;alert(1)&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<b>x" not in page
+
+
+def test_reproduce_writes_only_inside_out(hostile_run):
+    _, out, created = hostile_run
+    assert created and all(out in p.parents for p in created), sorted(created)
+
+
+def test_report_writer_escapes_titles_columns_cells_and_parameters(tmp_path):
+    """The same through the report writer alone, for text reproduce does not take from files
+    today (table titles, column names, parameters)."""
+    pd = pytest.importorskip("pandas")
+    from sfone.report import write_report_html
+
+    bad = "<script>alert(1)</script>"
+    table = pd.DataFrame({bad: [bad, "x"], "subject": ["<img src=x onerror=alert(1)>", "m2"]})
+    page = write_report_html(tmp_path, {}, {bad: table}, {bad: bad, "file": bad}, bad, title=bad)
+    text = page.read_text(encoding="utf-8")
+    assert not ACTIVE_HTML.search(text)
+    assert text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 5
