@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
@@ -117,8 +117,11 @@ class SameCellModel:
     converged: bool = False
 
     def _joint(self, distance, r_bin):
-        same = stats.rayleigh.pdf(distance, scale=self.sigma) * self.hist_same[r_bin]
-        different = 2 * distance / self.max_distance**2 * self.hist_different[r_bin]
+        # both distance densities carry the factor d (Rayleigh d / s^2 exp(-d^2 / 2 s^2),
+        # uniform-on-disk 2 d / D^2); it is dropped, so that d = 0 (identical centroids)
+        # keeps its likelihood ratio instead of 0 / 0
+        same = np.exp(-distance**2 / (2 * self.sigma**2)) / self.sigma**2 * self.hist_same[r_bin]
+        different = 2 / self.max_distance**2 * self.hist_different[r_bin]
         return self.weight_same * same, (1 - self.weight_same) * different
 
     def fit(self, distance, correlation) -> SameCellModel:

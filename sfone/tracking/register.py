@@ -80,8 +80,17 @@ def _overlap_r(reference: np.ndarray, warped: np.ndarray) -> float:
     return float((a * b).sum() / denominator) if denominator > 0 else -1.0
 
 
+def _phase_correlation():
+    try:
+        from skimage.registration import phase_cross_correlation
+    except ImportError:
+        raise ImportError("registering fields of view needs scikit-image: "
+                          "pip install 'sfone[tracking]'") from None
+    return phase_cross_correlation
+
+
 def _best_at(reference, moving, angle, centre, upsample):
-    from skimage.registration import phase_cross_correlation
+    phase_cross_correlation = _phase_correlation()
 
     rotated = RigidTransform(angle, 0.0, 0.0, *centre).warp(moving, reference.shape)
     filled = np.where(np.isfinite(rotated), rotated, 0.0)

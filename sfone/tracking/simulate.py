@@ -46,8 +46,8 @@ def simulate_two_days(*, shape=(128, 128), n_cells: int = 50, n_lost: int = 5, n
     """Two int16 movies ``(n_frames, *shape)`` (day 1, day 8) and their truth.
 
     ``n_cells`` cells are in both days, ``n_lost`` only on day 1, ``n_new`` only on day 8.
-    ``truth``: ``day1``/``day8`` dicts with ``centres`` (row, col pixels) and ``cell`` (the
-    identity of each centre), ``transform`` (:class:`RigidTransform`, day 8 -> day 1), ``fs``.
+    ``truth``: ``day1``/``day8`` dicts with ``centres`` (row, col pixels), ``cell`` (the
+    identity of each centre) and ``sigma`` (gaussian cell radius, pixels), ``transform`` (:class:`RigidTransform`, day 8 -> day 1), ``fs``.
     """
     rng = np.random.default_rng(random_state)
     total = n_cells + n_lost + n_new
@@ -76,7 +76,7 @@ def simulate_two_days(*, shape=(128, 128), n_cells: int = 50, n_lost: int = 5, n
         calcium = _calcium(spikes, fs=fs, tau=tau)
         movies.append(_movie(centres[cells], sigmas[cells], calcium, background, gain, base,
                              rng, shape))
-        truth[day] = {"centres": centres[cells], "cell": cells}
+        truth[day] = {"centres": centres[cells], "cell": cells, "sigma": sigmas[cells]}
     return movies, truth
 
 
