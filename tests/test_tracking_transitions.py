@@ -78,3 +78,61 @@ def test_plot_transitions_returns_axes_with_counts_and_the_test():
     assert "12\n75%" in texts and "30\n73%" in texts
     assert "Stuart-Maxwell" in ax.get_title() and "n = 67" in ax.get_title()
     plt.close(fig)
+
+
+def _classes(rows):
+    subject, day, roi, label = zip(*rows, strict=True)
+    return xr.Dataset({"label": ("roi", np.array(label))},
+                      coords={"subject": ("roi", np.array(subject)), "day": ("roi", np.array(day)),
+                              "roi_in_session": ("roi", np.array(roi))})
+
+
+def test_track_cohort_tabulates_each_mouse_and_the_figure_shows_them(tmp_path):
+    from sfone.cohort import Session
+    from sfone.simulate.imaging import simulate_session, write_caiman_hdf5
+    from sfone.tracking import RigidTransform
+    from sfone.tracking.cohort import figure_tracked_transitions, track_cohort
+
+    sessions, rows = [], []
+    rng = np.random.default_rng(0)
+    for m, transform in enumerate((RigidTransform(2.0, 3.0, -2.0, 47.5, 47.5),
+                                   RigidTransform(-1.5, -2.0, 4.0, 47.5, 47.5))):
+        base = simulate_session(n_rois=25, n_frames=40, n_noncells=0, shape=(96, 96),
+                                random_state=m)
+        yx = np.column_stack([base.y.values, base.x.values])
+        inverse = RigidTransform(-transform.angle_deg, 0, 0, 47.5, 47.5)
+        moved = inverse.apply(yx - [transform.shift_y, transform.shift_x])
+        day1_labels = rng.choice(["activated", "unchanged", "inhibited"], 25, p=[.3, .6, .1])
+        day8_labels = np.where(rng.uniform(size=25) < 0.3, "activated", day1_labels)
+        for day, coords, labels in (("day1", yx, day1_labels), ("day8", moved, day8_labels)):
+            ds = base.assign_coords(y=("roi", coords[:, 0], {"units": "pixel"}),
+                                    x=("roi", coords[:, 1], {"units": "pixel"}))
+            path = write_caiman_hdf5(ds, tmp_path / f"m{m}_{day}.hdf5")
+            sessions.append(Session(path=path, subject=f"m{m}", session=day))
+            rows += [(f"m{m}", day, k, lab) for k, lab in enumerate(labels)]
+    result = track_cohort(sessions, _classes(rows))
+    assert set(result["tables"]) == {"m0", "m1"}
+    for m in (0, 1):  # cell k is ROI k on both days: the table is the labels' crosstab
+        table = result["tables"][f"m{m}"]
+        assert table.to_numpy().sum() == 25
+        labels = [r for r in rows if r[0] == f"m{m}"]
+        expected = pd.crosstab(pd.Series([r[3] for r in labels if r[1] == "day1"]),
+                               pd.Series([r[3] for r in labels if r[1] == "day8"]))
+        for a in expected.index:
+            for b in expected.columns:
+                assert table.loc[a, b] == expected.loc[a, b]
+    assert result["pooled"].to_numpy().sum() == 50
+    fig = figure_tracked_transitions(result)
+    assert "pooled over 2 mice" in fig.axes[0].get_title()
+    plt.close(fig)
+
+
+def test_track_cohort_is_none_for_the_sample_cohort_whose_days_are_different_fields():
+    from pathlib import Path
+
+    from sfone.cohort import load_manifest
+    from sfone.tracking.cohort import track_cohort
+
+    manifest = Path(__file__).resolve().parents[1] / "data_samples" / "imaging_cohort"
+    sessions = [s for s in load_manifest(manifest / "manifest.csv") if s.subject == "mouse1"]
+    assert track_cohort(sessions, _classes([("mouse1", "day1", 0, "activated")])) is None
