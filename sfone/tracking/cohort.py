@@ -6,10 +6,13 @@ footprints of one field of view per mouse.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from .._logging import logger
+from ..exceptions import QualityWarning
 from .transitions import CLASSES, plot_transitions, transition_table, transition_tests
 
 __all__ = ["track_cohort", "figure_tracked_transitions"]
@@ -60,10 +63,13 @@ def track_cohort(sessions, classes, **track_options) -> dict | None:
             logger.info("tracking: %s: sessions without footprints; skipped", subject)
             continue
         try:
-            result = track(datasets, names=[row.session for row in rows], cells_only=False,
-                           **track_options)
-        except ValueError as exc:  # e.g. no pairs of nearby ROIs: not one field of view
-            logger.info("tracking: %s not tracked: %s", subject, exc)
+            with warnings.catch_warnings():
+                # a same-cell model that does not separate: the days are not one field
+                warnings.simplefilter("error", QualityWarning)
+                result = track(datasets, names=[row.session for row in rows],
+                               cells_only=False, **track_options)
+        except (ValueError, QualityWarning) as exc:  # e.g. no nearby ROI pairs at all
+            logger.warning("tracking: %s not tracked (no transition table): %s", subject, exc)
             continue
         labels = [_labels_of(classes, subject, row.session) for row in rows]
         tables[subject] = transition_table(result, *labels, classes=CLASSES)
