@@ -24,6 +24,7 @@ _LAZY = {
     "to_nwb": ".nwb",
     "load_protocol": ".protocols",
     "validate": ".schema",
+    "track": ".tracking",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -312,6 +312,18 @@ def reproduce(data_dir="data_samples", out_dir="figures") -> ReproduceResult:
         plt.close(figures[number])
         result.figures[stem] = paths
         pngs[stem.replace("_", " ")] = next(p for p in paths if p.suffix == ".png")
+    # tracked cells' class transitions, when the cohort's sessions share a field per mouse
+    from .cohort import load_manifest
+    from .tracking.cohort import figure_tracked_transitions, track_cohort
+
+    tracked = track_cohort(load_manifest(data_dir / "imaging_cohort" / "manifest.csv"),
+                           imaging.classes)
+    if tracked is not None:
+        figure = figure_tracked_transitions(tracked, stats=stats)
+        paths = save_figure(figure, out_dir / "figures" / "fig11_tracked_transitions")
+        plt.close(figure)
+        result.figures["fig11_tracked_transitions"] = paths
+        pngs["fig11 tracked transitions"] = next(p for p in paths if p.suffix == ".png")
     result.stats_csv = stats.write(out_dir / "stats.csv")
     result.labels_csv = _write_labels(imaging.classes, out_dir / "labels.csv")
     tables = {"stats.csv": stats.to_frame(),

@@ -3,6 +3,9 @@ metadata per modality, and :func:`validate`.
 
 This module is the single source of truth; ``docs/data-model.md`` describes it for users.
 
+Imaging Datasets may carry ROI footprints (``mask_roi``, ``mask_y``, ``mask_x``, ``mask_weight``
+over ``mask_pixel``, attr ``fov_shape``, optional ``mean_image``); see :mod:`sfone.footprints`.
+
 Common to every modality
     * Dataset attrs ``modality``, ``source_format``, ``source_file``, ``sfone_version``; where the
       file says so, ``subject`` and ``session_start`` (ISO 8601 string).
@@ -47,7 +50,8 @@ MODALITIES: dict[str, ModalitySpec] = {
         required_vars=("F",),
         required_coords=("roi", "iscell"),
         required_attrs=("fs",),
-        units={"y": "pixel", "x": "pixel"},
+        units={"y": "pixel", "x": "pixel", "mask_y": "pixel", "mask_x": "pixel",
+               "mask_weight": "1", "mean_image": "a.u."},
     ),
     "photometry": ModalitySpec(name="photometry", dims=None),
     "calorimetry": ModalitySpec(
@@ -112,6 +116,10 @@ def _check_spec(ds: xr.Dataset, spec: ModalitySpec, problems: list[str]) -> None
         fs = ds.attrs["fs"]
         if not (isinstance(fs, int | float | np.number) and np.isfinite(fs) and fs > 0):
             problems.append(f"attr 'fs' is {fs!r}, expected a positive sampling rate in Hz")
+    if spec.name == "imaging":
+        from .footprints import check_footprints
+
+        problems.extend(check_footprints(ds))
     if spec.name == "photometry":
         for var in ds.data_vars:
             dims = ds[var].dims

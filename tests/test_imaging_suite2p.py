@@ -23,7 +23,8 @@ def test_fissa_v010_any_folder_level(parts):
     ds = sfone.read(fixture_path(*parts))
     assert ds.attrs["source_format"] == "suite2p"
     assert ds["F"].shape == (23, 864) and ds["F"].dtype == np.float32
-    assert set(ds.data_vars) == {"F", "Fneu", "spks"}
+    assert set(ds.data_vars) == {"F", "Fneu", "spks", "mask_roi", "mask_y", "mask_x",
+                                 "mask_weight", "mean_image"}  # footprints from stat, ops meanImg
     assert int(ds["iscell"].sum()) == 21
     assert ds.attrs["suite2p_layout"] == "<=0.14"
     assert ds.attrs["fs"] == 1.0  # the file's placeholder

@@ -72,7 +72,8 @@ def _ns_since_epoch(value: dict) -> int:
 def read_isxd_cellset(path: Path, *, lazy: bool = False) -> dict:
     """Traces ``(n_cells, n_times)``, images, names, statuses, period (s), start (unix ns).
 
-    With ``lazy`` the traces are a :class:`~sfone.io._lazy.RawArray` (read when indexed)."""
+    With ``lazy`` the traces are a :class:`~sfone.io._lazy.RawArray` (read when indexed) and
+    the images ``(n_cells, rows, cols)`` a view of a memory map of the file."""
     header, data_bytes = read_isxd_header(path)
     if header.get("type") != CELLSET_TYPE:
         raise FormatError(f".isxd type {header.get('type')!r} is not a cell set (type 1); "
@@ -97,7 +98,8 @@ def read_isxd_cellset(path: Path, *, lazy: bool = False) -> dict:
     else:
         data = np.fromfile(path, dtype="<f4", count=per_cell * len(names)).reshape(len(names), -1)
         traces = data[:, height * width:]
-    images = np.array(data[:, :height * width]).reshape(len(names), height, width)
+    # a view (of the memmap when lazy): readers take the cell images one at a time
+    images = data[:, :height * width].reshape(len(names), height, width)
     return {"traces": traces, "images": images, "names": names, "statuses": statuses,
             "period": period, "start_ns": start_ns, "units": _trace_units(header)}
 

@@ -17,6 +17,7 @@ from scipy import sparse
 
 from ..._sanity import check_positive_rate
 from ...exceptions import FormatError
+from ...footprints import add_footprints, chunk_footprints
 from ...schema import finalize_dataset
 from .._lazy import lazy_hdf5
 from ._common import hdf5_errors, imaging_dataset
@@ -49,10 +50,11 @@ def _trace(estimates, name: str, path: Path, shape=None, chunks=None):
     return value
 
 
-def _footprint_coords(estimates, dims, n_components: int, path: Path) -> dict:
+def _footprint_coords(estimates, dims, n_components: int, path: Path) -> tuple[dict, dict]:
+    """Centroid coords and the footprint pixels of ``estimates/A`` (empty dicts if absent)."""
     group = estimates.get("A")
     if not isinstance(group, h5py.Group) or dims is None:
-        return {}
+        return {}, {}
     try:
         shape = tuple(int(n) for n in group["shape"][()])
         matrix = sparse.csc_matrix((group["data"][()], group["indices"][()],
@@ -72,8 +74,11 @@ def _footprint_coords(estimates, dims, n_components: int, path: Path) -> dict:
     with np.errstate(invalid="ignore", divide="ignore"):
         cy = np.asarray(matrix.T @ y).ravel() / weights
         cx = np.asarray(matrix.T @ x).ravel() / weights
-    npix = np.diff(matrix.indptr).astype(float)
-    return {"y": (cy, "pixel"), "x": (cx, "pixel"), "npix": (npix, "pixel")}
+    npix = np.diff(matrix.indptr)
+    masks = {"roi": np.repeat(np.arange(n_components), npix), "y": matrix.indices % rows,
+             "x": matrix.indices // rows, "weight": matrix.data, "shape": (rows, cols)}
+    coords = {"y": (cy, "pixel"), "x": (cx, "pixel"), "npix": (npix.astype(float), "pixel")}
+    return coords, masks
 
 
 def _accepted(estimates, n: int, path: Path) -> tuple[np.ndarray, bool]:
@@ -112,7 +117,9 @@ def read_caiman(path, *, chunks=None) -> xr.Dataset:
     ``C`` (denoised), ``YrA`` (residual), ``spks`` (``S``, deconvolved) and ``dff`` (``F_dff``)
     when saved. ``iscell`` marks ``idx_components`` (all True when components were never
     evaluated; attr ``components_evaluated`` says which). ``y``/``x`` are footprint centroids
-    in pixels, ``fs`` is ``params/data/fr`` in Hz.
+    in pixels, ``fs`` is ``params/data/fr`` in Hz. The footprints ``A`` are kept as the
+    ``mask_*`` variables over ``mask_pixel`` (attr ``fov_shape`` = ``dims``; see
+    :mod:`sfone.footprints`); CaImAn saves no mean image.
 
     ``chunks`` (``"auto"``, int, tuple or ``{"roi": 100, "time": 10000}``) returns the traces
     as dask arrays that read the file block by block when computed; only metadata, centroids
@@ -139,7 +146,7 @@ def read_caiman(path, *, chunks=None) -> xr.Dataset:
             raise FormatError("params/data/fr (frame rate) is missing", path=path)
         dims = _value(estimates.get("dims"))
         dims = _value(f.get("dims")) if dims is None else dims
-        coords = _footprint_coords(estimates, dims, C.shape[0], path)
+        coords, masks = _footprint_coords(estimates, dims, C.shape[0], path)
         coords.update(_quality_coords(estimates, C.shape[0]))
         iscell, evaluated = _accepted(estimates, C.shape[0], path)
         data_attrs = f["params/data"].attrs if "params/data" in f else {}
@@ -147,6 +154,9 @@ def read_caiman(path, *, chunks=None) -> xr.Dataset:
     fs = check_positive_rate(fr, what="params/data/fr", path=path)
     ds = imaging_dataset(traces, fs=fs, roi=np.arange(C.shape[0]), iscell=iscell,
                          coords=coords, trace_units={"dff": "1"})
+    if masks:
+        ds = chunk_footprints(add_footprints(
+            ds, **masks, source="CaImAn estimates/A (Fortran pixel order)"), chunks)
     attrs = {"pipeline": "caiman", "components_evaluated": int(evaluated)}
     if dims is not None:
         attrs["Ly"], attrs["Lx"] = int(dims[0]), int(dims[1])

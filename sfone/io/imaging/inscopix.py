@@ -25,6 +25,7 @@ import xarray as xr
 
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
+from ...footprints import add_footprints, chunk_footprints, masks_from_images
 from ...schema import finalize_dataset, make_events
 from .._lazy import to_dask
 from ._common import finite_columns, imaging_dataset, read_csv_strict
@@ -147,21 +148,39 @@ def read_inscopix(path) -> xr.Dataset:
                             **time_attrs)
 
 
-def _image_centroids(images: np.ndarray) -> dict:
-    weights = np.clip(images, 0, None)
-    total = weights.sum(axis=(1, 2))
-    yy, xx = np.mgrid[:images.shape[1], :images.shape[2]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y = (weights * yy).sum(axis=(1, 2)) / total
-        x = (weights * xx).sum(axis=(1, 2)) / total
-    return {"y": (y, "pixel"), "x": (x, "pixel")}
+#: footprint pixels of an .isxd cell image: above this fraction of the image's peak (the
+#: positive lobe of a PCA-ICA / CNMF-E image: one connected blob per cell in the real fixtures)
+ISXD_MASK_THRESHOLD = 0.1
+
+
+def _image_footprints(images) -> tuple[dict, tuple]:
+    """Centroids of the positive part of each cell image (pixels) and the footprint pixels.
+
+    Images are taken one at a time, so only one dense image is in memory besides the file map.
+    """
+    n, rows, cols = images.shape
+    yy, xx = np.mgrid[:rows, :cols]
+    cy, cx = np.full(n, np.nan), np.full(n, np.nan)
+    parts = []
+    for i in range(n):
+        image = np.asarray(images[i], dtype=float)
+        weights = np.clip(image, 0, None)
+        total = weights.sum()
+        if total > 0:
+            cy[i], cx[i] = (weights * yy).sum() / total, (weights * xx).sum() / total
+        roi, y, x, weight = masks_from_images(image[None], threshold=ISXD_MASK_THRESHOLD)
+        parts.append((roi + i, y, x, weight))
+    masks = tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+    return {"y": (cy, "pixel"), "x": (cx, "pixel")}, masks
 
 
 def read_inscopix_isxd(path, *, chunks=None) -> xr.Dataset:
     """Read an Inscopix ``.isxd`` cell set (no ``isx`` needed) into an imaging Dataset.
 
     Same layout as :func:`read_inscopix` (``F``, ``status``, ``cell_name``); ``y``/``x`` are
-    centroids of the positive part of each cell image (pixels); ``session_start`` is the
+    centroids of the positive part of each cell image (pixels); the footprints (``mask_*``
+    over ``mask_pixel``, see :mod:`sfone.footprints`) are the pixels of each cell image above
+    ``ISXD_MASK_THRESHOLD`` (0.1) times its peak, weighted by the image; ``session_start`` is the
     recording start; the trace units are in the attr ``trace_units`` (e.g. "dF over F").
     ``chunks`` (``"auto"``, int, tuple or dict over ``roi``/``time``) returns ``F`` as a dask
     array that reads the file when computed.
@@ -172,11 +191,15 @@ def read_inscopix_isxd(path, *, chunks=None) -> xr.Dataset:
         cells["traces"] = to_dask(cells["traces"], chunks, ("roi", "time"))
     n_times = cells["traces"].shape[1]
     statuses = np.array(cells["statuses"])
+    centroids, (roi, y, x, weight) = _image_footprints(cells["images"])
     coords = {"cell_name": (np.array(cells["names"]), None), "status": (statuses, None),
-              **_image_centroids(cells["images"])}
+              **centroids}
     ds = imaging_dataset({"F": cells["traces"]}, fs=1.0 / cells["period"],
                          roi=_roi_ids(cells["names"]), iscell=statuses == "accepted",
                          time=np.arange(n_times) * cells["period"], coords=coords)
+    ds = add_footprints(ds, roi=roi, y=y, x=x, weight=weight, shape=cells["images"].shape[1:],
+                        source=f"cell images above {ISXD_MASK_THRESHOLD} x their peak")
+    ds = chunk_footprints(ds, chunks)
     start = pd.Timestamp(cells["start_ns"], unit="ns", tz="UTC").isoformat()
     attrs = {"trace_units": cells["units"]} if cells["units"] else {}
     return finalize_dataset(ds, modality="imaging", source_format="inscopix-isxd",

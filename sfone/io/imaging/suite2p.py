@@ -23,6 +23,7 @@ import xarray as xr
 from ..._logging import logger, warn
 from ..._sanity import check_positive_rate, check_sampling_rate, quality_issue
 from ...exceptions import DataRepairWarning, FormatError
+from ...footprints import add_footprints, chunk_footprints
 from ...schema import finalize_dataset
 from ._common import imaging_dataset, maybe_chunk
 from ._npy import load_array, load_dict, load_pickled
@@ -31,6 +32,7 @@ __all__ = ["read_suite2p", "find_plane_folders", "load_suite2p_metadata"]
 
 _PLANE = re.compile(r"^plane(\d+)$")
 OPTIONAL_TRACES = ("Fneu", "spks", "F_chan2", "Fneu_chan2")
+_MASK_KEYS = ("ypix", "xpix", "lam")
 
 
 def _plane_dirs(folder: Path) -> list[Path]:
@@ -119,10 +121,27 @@ def _load_iscell(plane: Path, n_rois: int) -> tuple[np.ndarray, np.ndarray]:
     return iscell[:, 0] > 0.5, iscell[:, 1].astype(float)
 
 
-def _load_stat(plane: Path, n_rois: int) -> dict:
+def _stat_masks(stat, path: Path):
+    """Footprint pixels ``(roi, y, x, lam)`` of ``stat`` (``ypix``/``xpix``/``lam``) or None."""
+    if not len(stat) or not all(all(k in s for k in _MASK_KEYS) for s in stat):
+        logger.info("%s: stat entries lack %s; no footprints", path, "/".join(_MASK_KEYS))
+        return None
+    columns = [[np.asarray(s[key]).ravel() for s in stat] for key in _MASK_KEYS]
+    sizes = [np.array([c.size for c in column]) for column in columns]
+    bad = np.flatnonzero((sizes[0] != sizes[1]) | (sizes[0] != sizes[2]))
+    if bad.size:
+        i = int(bad[0])
+        raise FormatError(f"stat[{i}] has {sizes[0][i]} ypix, {sizes[1][i]} xpix and "
+                          f"{sizes[2][i]} lam values; expected one of each per pixel", path=path)
+    y, x, lam = (np.concatenate(column) for column in columns)
+    roi = np.repeat(np.arange(len(stat)), sizes[0])
+    return roi, y, x, lam
+
+
+def _load_stat(plane: Path, n_rois: int) -> tuple[dict, tuple | None]:
     path = plane / "stat.npy"
     if not path.exists():
-        return {}
+        return {}, None
     stat = load_pickled(path)
     if len(stat) != n_rois or not all(isinstance(s, dict) for s in stat):
         raise FormatError(f"stat.npy holds {len(stat)} entries but F.npy has {n_rois} ROIs "
@@ -136,7 +155,7 @@ def _load_stat(plane: Path, n_rois: int) -> dict:
             out[key] = (np.array([s[key] for s in stat], dtype=float), units)
     if n_rois and all("iplane" in s for s in stat):
         out["plane"] = (np.array([s["iplane"] for s in stat], dtype=int), None)
-    return out
+    return out, _stat_masks(stat, path)
 
 
 def _load_redcell(plane: Path, n_rois: int) -> dict:
@@ -157,6 +176,7 @@ class _Plane(NamedTuple):
     iscell: np.ndarray
     prob: np.ndarray
     meta: dict
+    masks: tuple | None  # (roi, y, x, lam) footprint pixels of this plane
 
     @property
     def n_rois(self) -> int:
@@ -177,10 +197,10 @@ def _read_plane(plane: Path, mmap: bool, chunks) -> _Plane:
     traces = _load_traces(plane, mmap)
     n_rois = traces["F"].shape[0]
     iscell, prob = _load_iscell(plane, n_rois)
-    coords = _load_stat(plane, n_rois)
+    coords, masks = _load_stat(plane, n_rois)
     coords.update(_load_redcell(plane, n_rois))
     traces = {k: maybe_chunk(v, chunks) for k, v in traces.items()}
-    return _Plane(plane, traces, coords, iscell, prob, load_suite2p_metadata(plane))
+    return _Plane(plane, traces, coords, iscell, prob, load_suite2p_metadata(plane), masks)
 
 
 def _plane_index(folder: Path, meta: dict) -> int:
@@ -262,6 +282,48 @@ def _merge_planes(planes: list[_Plane]) -> tuple[dict, dict, np.ndarray, np.ndar
             np.concatenate([p.prob for p in planes]))
 
 
+def _plane_fov(plane: _Plane) -> tuple[int, int] | None:
+    if all(np.isscalar(plane.meta.get(k)) for k in ("Ly", "Lx")):
+        return int(plane.meta["Ly"]), int(plane.meta["Lx"])
+    return None
+
+
+def _with_footprints(ds: xr.Dataset, planes: list[_Plane]) -> xr.Dataset:
+    """Add the ``stat`` footprints (plane-local pixels) and, for one plane, ``meanImg``."""
+    if any(p.masks is None for p in planes):
+        return ds
+    offset, parts = 0, []
+    for plane in planes:
+        roi, y, x, lam = plane.masks
+        shape = _plane_fov(plane)
+        if shape is not None and y.size and (y.min() < 0 or x.min() < 0 or y.max() >= shape[0]
+                                             or x.max() >= shape[1]):
+            raise FormatError(f"stat ypix/xpix span rows {y.min()}..{y.max()} and columns "
+                              f"{x.min()}..{x.max()}, outside the {shape[0]}x{shape[1]} field of "
+                              "view of ops/settings Ly, Lx", path=plane.folder / "stat.npy")
+        parts.append((roi + offset, y, x, lam))
+        offset += plane.n_rois
+    roi, y, x, lam = (np.concatenate(column) for column in zip(*parts, strict=True))
+    shapes = {_plane_fov(p) for p in planes}
+    attrs = {}
+    if None in shapes or len(shapes) > 1:
+        shape = (int(y.max(initial=-1)) + 1, int(x.max(initial=-1)) + 1)
+        attrs["fov_shape_note"] = "extent of the masks (ops/settings give no single Ly, Lx)"
+        logger.info("%s: no single Ly/Lx in ops/settings; fov_shape %s from the mask extent",
+                    planes[0].folder, shape)
+    else:
+        shape = shapes.pop()
+    mean = planes[0].meta.get("meanImg") if len(planes) == 1 else None
+    if mean is not None and np.shape(mean) != shape:
+        logger.info("%s: meanImg has shape %s, not the field of view %s; not kept",
+                    planes[0].folder, np.shape(mean), shape)
+        mean = None
+    ds = add_footprints(ds, roi=roi, y=y, x=x, weight=lam, shape=shape, mean_image=mean,
+                        source="suite2p stat ypix/xpix/lam")
+    ds.attrs.update(attrs)
+    return ds
+
+
 def _with_file_index(ds: xr.Dataset, frames_per_file, n_plane_frames: int,
                      path: Path) -> xr.Dataset:
     """Add the time coordinate ``file`` (input-file / trial index) when the counts add up.
@@ -321,7 +383,11 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
         order of suite2p's ``combined/``), coords ``plane``, ``plane_roi``, ``iscell``,
         ``iscell_prob``, ``y``/``x`` (``stat['med']``, pixels), ``npix``, ``radius``, and
         ``file`` over ``time`` (input file / trial index from ``frames_per_file``); attrs
-        ``fs`` (Hz), ``neuropil_coefficient``, ``frames_per_file``, ``file_list``.
+        ``fs`` (Hz), ``neuropil_coefficient``, ``frames_per_file``, ``file_list``. The
+        footprints of ``stat`` (``ypix``/``xpix``/``lam``, plane-local pixels) are the
+        ``mask_*`` variables over ``mask_pixel`` with attr ``fov_shape`` (see
+        :mod:`sfone.footprints`); one plane (or ``combined/``) also gives ``mean_image``
+        (``meanImg``).
     """
     path = Path(path)
     folders = find_plane_folders(path, combined=combined)
@@ -340,6 +406,7 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     attrs = _plane_attrs(planes[0].meta)
     attrs.update(n_planes_read=len(folders), planes=[f.name for f in folders])
     ds = _with_file_index(ds, attrs.get("frames_per_file"), planes[0].traces["F"].shape[1], path)
+    ds = chunk_footprints(_with_footprints(ds, planes), chunks)
     return finalize_dataset(ds, modality="imaging", source_format="suite2p", source_file=path,
                             pipeline="suite2p", **attrs)
 

@@ -1,0 +1,105 @@
+"""Transitions of tracked cells in a cohort: track each mouse's two sessions, tabulate classes.
+
+Used by ``sfone reproduce`` (figure "tracked transitions") when the cohort's sessions carry
+footprints of one field of view per mouse.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .._logging import logger
+from ..exceptions import QualityWarning
+from .transitions import CLASSES, plot_transitions, transition_table, transition_tests
+
+__all__ = ["track_cohort", "figure_tracked_transitions"]
+
+
+def _labels_of(classes, subject: str, session: str) -> pd.Series:
+    keep = (np.asarray(classes["subject"].values) == subject) & (
+        np.asarray(classes["day"].values) == session)
+    return pd.Series(np.asarray(classes["label"].values)[keep].astype(str),
+                     index=np.asarray(classes["roi_in_session"].values)[keep].astype(int))
+
+
+def track_cohort(sessions, classes, **track_options) -> dict | None:
+    """Track the two sessions of every mouse and count day-a x day-b class transitions.
+
+    Parameters
+    ----------
+    sessions : list of sfone.cohort.Session
+        Manifest rows; a mouse with exactly two sessions (in manifest order: first = day a)
+        whose files have footprints is tracked.
+    classes : xarray.Dataset
+        Labels of every ROI with coords ``subject``, ``day`` (the session name) and
+        ``roi_in_session`` (as ``sfone reproduce`` builds them). Labels must cover every
+        ROI that is tracked (``cells_only=False`` is used, since every ROI is labelled).
+
+    Returns
+    -------
+    dict or None
+        ``tables`` (subject -> transition table), ``tests`` (subject -> transition_tests),
+        ``pooled`` / ``pooled_tests`` (summed over mice: cells of different mice are not
+        independent replicates, so the per-mouse tests are the primary ones), ``tracks``;
+        None when no mouse could be tracked (the reason is logged).
+    """
+    from ..footprints import has_footprints
+    from ..io import read
+    from .track import track
+
+    by_subject: dict[str, list] = {}
+    for session in sessions:
+        by_subject.setdefault(session.subject, []).append(session)
+    tables, tests, tracks = {}, {}, {}
+    for subject, rows in by_subject.items():
+        if len(rows) != 2:
+            logger.info("tracking: %s has %d sessions (needs 2); skipped", subject, len(rows))
+            continue
+        datasets = [read(row.path) for row in rows]
+        if not all(has_footprints(ds) for ds in datasets):
+            logger.info("tracking: %s: sessions without footprints; skipped", subject)
+            continue
+        try:
+            with warnings.catch_warnings():
+                # a same-cell model that does not separate: the days are not one field
+                warnings.simplefilter("error", QualityWarning)
+                result = track(datasets, names=[row.session for row in rows],
+                               cells_only=False, **track_options)
+        except (ValueError, QualityWarning) as exc:  # e.g. no nearby ROI pairs at all
+            logger.warning("tracking: %s not tracked (no transition table): %s", subject, exc)
+            continue
+        labels = [_labels_of(classes, subject, row.session) for row in rows]
+        tables[subject] = transition_table(result, *labels, classes=CLASSES)
+        tests[subject] = transition_tests(tables[subject])
+        tracks[subject] = result
+    if not tables:
+        return None
+    pooled = sum(tables.values())
+    return {"tables": tables, "tests": tests, "tracks": tracks, "pooled": pooled,
+            "pooled_tests": transition_tests(pooled)}
+
+
+def figure_tracked_transitions(result: dict, *, stats=None):
+    """Transition matrix of tracked cells pooled over mice; the per-mouse McNemar tests of
+    "activated" in the caption-like subtitle (and in ``stats`` when given)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.2, 3.8))
+    plot_transitions(result["pooled"], ax=ax, tests=result["pooled_tests"])
+    per_mouse = [f"{s}: p = {t['mcnemar']['activated']['p_value']:.2g}"
+                 for s, t in result["tests"].items()]
+    ax.set_title(ax.get_title() + f" (pooled over {len(result['tables'])} mice)\n"
+                 "McNemar, activated, per mouse: " + "; ".join(per_mouse), fontsize=7)
+    if stats is not None:
+        for subject, test in result["tests"].items():
+            sm, mc = test["stuart_maxwell"], test["mcnemar"]["activated"]
+            stats.add("tracked transitions", "fraction activated, tracked cells, day b",
+                      subject, test["fraction_b"]["activated"], n=test["n_tracked"],
+                      test=f"Stuart-Maxwell chi2({sm['df']}); McNemar exact p = "
+                           f"{mc['p_value']:.3g}",
+                      statistic=sm["statistic"], p_value=sm["p_value"])
+    fig.tight_layout()
+    return fig
