@@ -160,4 +160,5 @@ def _sniff(path: Path) -> bool:
 
 register_format(FormatInfo(
     name="boris", modality="events", reader=read_boris, sniff=_sniff, suffixes=(".csv", ".tsv"),
-    description="BORIS behaviour export (START/STOP/POINT rows -> epochs in s)"))
+    description="BORIS events (START/STOP/POINT) or aggregated-events export, CSV or TSV "
+    "-> epochs in s"))
