@@ -304,3 +304,26 @@ def test_sfone_suite2p_sample_has_ops_and_roiextractors_reads_it():
         raw = np.asarray(extractor.get_traces_dict()["raw"]).T
     assert extractor.get_sampling_frequency() == 10.0
     np.testing.assert_array_equal(raw, ds["F"].values)
+
+
+def test_pynapple_reads_sfone_nwb_traces_and_ttl(tmp_path):
+    nap = pytest.importorskip("pynapple")
+    ds = sfone.read(fixture_path(*NEUROCONV, "s2p_fissa.nwb"))
+    path = sfone.to_nwb(ds, tmp_path / "i.nwb", session_start_time="2026-01-01T00:00:00Z")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = nap.load_file(str(path))["RoiResponseSeries"]
+        np.testing.assert_array_equal(np.asarray(frame.values[:]).T, ds["F"].values)
+        np.testing.assert_allclose(frame.t, ds["time"].values)
+        photometry = sfone.read(REPO_ROOT / "data_samples" / "photometry_doric_v6.doric")
+        path = sfone.to_nwb(photometry, tmp_path / "p.nwb",
+                            session_start_time="2026-01-01T00:00:00Z")
+        nwb = nap.load_file(str(path))
+        signal = nwb["AIN01xAOUT01-LockIn"]
+        ttl = nwb["ttl"]
+    np.testing.assert_array_equal(np.asarray(signal.values[:]),
+                                  photometry["AIN01xAOUT01-LockIn"].values)
+    np.testing.assert_allclose(signal.t, photometry["time_AIN01xAOUT01-LockIn"].values,
+                               atol=1e-9)
+    # the README's TTL onsets of this sample: 23.2, 68.25, 89.15, 124.4, 141.7 s
+    np.testing.assert_allclose(ttl.start, [23.2, 68.25, 89.15, 124.4, 141.7], atol=1e-9)
