@@ -53,8 +53,8 @@ def test_neuroconv_suite2p_reads_like_its_source(nwb, source, fs):
     roi0 = ds["mask_roi"].values == 0
     np.testing.assert_array_equal(ds["mask_y"].values[roi0], stat[0]["ypix"])
     np.testing.assert_array_equal(ds["mask_x"].values[roi0], stat[0]["xpix"])
-    assert ds.attrs["fov_shape"] == list(src["mean_image"].shape) if "mean_image" in src \
-        else ds.attrs["fov_shape"][0] >= 1
+    ops = np.load(folder / "ops.npy", allow_pickle=True).item()
+    assert ds.attrs["fov_shape"] == [ops["Ly"], ops["Lx"]]
     assert ds["mean_image"].dims == ("fov_y", "fov_x")
 
 
@@ -71,6 +71,7 @@ def test_neuroconv_caiman_acceptance_and_masks():
     src = sfone.read(fixture_path("imaging", "caiman_cnmfe_inscopix_ideas",
                                   "sample_cellset_msr_1.hdf5"))
     np.testing.assert_array_equal(ds["iscell"].values, src["iscell"].values)  # is_accepted
+    assert ds.attrs["fov_shape_source"].startswith("extent of the masks")  # no image size stored
     np.testing.assert_array_equal(ds["C"].values, src["C"].values)
     # every component's pixel SET equals CaImAn's A (Fortran order over dims); NeuroConv's file
     # attaches the weights to the pixels in another order (roiextractors 0.10.0 on CaImAn's
@@ -304,3 +305,26 @@ def test_sfone_suite2p_sample_has_ops_and_roiextractors_reads_it():
         raw = np.asarray(extractor.get_traces_dict()["raw"]).T
     assert extractor.get_sampling_frequency() == 10.0
     np.testing.assert_array_equal(raw, ds["F"].values)
+
+
+def test_pynapple_reads_sfone_nwb_traces_and_ttl(tmp_path):
+    nap = pytest.importorskip("pynapple")
+    ds = sfone.read(fixture_path(*NEUROCONV, "s2p_fissa.nwb"))
+    path = sfone.to_nwb(ds, tmp_path / "i.nwb", session_start_time="2026-01-01T00:00:00Z")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = nap.load_file(str(path))["RoiResponseSeries"]
+        np.testing.assert_array_equal(np.asarray(frame.values[:]).T, ds["F"].values)
+        np.testing.assert_allclose(frame.t, ds["time"].values)
+        photometry = sfone.read(REPO_ROOT / "data_samples" / "photometry_doric_v6.doric")
+        path = sfone.to_nwb(photometry, tmp_path / "p.nwb",
+                            session_start_time="2026-01-01T00:00:00Z")
+        nwb = nap.load_file(str(path))
+        signal = nwb["AIN01xAOUT01-LockIn"]
+        ttl = nwb["ttl"]
+    np.testing.assert_array_equal(np.asarray(signal.values[:]),
+                                  photometry["AIN01xAOUT01-LockIn"].values)
+    np.testing.assert_allclose(signal.t, photometry["time_AIN01xAOUT01-LockIn"].values,
+                               atol=1e-9)
+    # the README's TTL onsets of this sample: 23.2, 68.25, 89.15, 124.4, 141.7 s
+    np.testing.assert_allclose(ttl.start, [23.2, 68.25, 89.15, 124.4, 141.7], atol=1e-9)

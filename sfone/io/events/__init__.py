@@ -13,7 +13,8 @@ FORMATS = [
         reader="sfone.io.events.boris:read_boris",
         sniff="sfone.io.events.boris:_sniff",
         suffixes=(".csv", ".tsv"),
-        description="BORIS behaviour export (START/STOP/POINT rows -> epochs in s)",
+        description="BORIS events (START/STOP/POINT) or aggregated-events export, CSV or TSV "
+        "-> epochs in s",
     ),
     FormatInfo(
         name="pmat-events",

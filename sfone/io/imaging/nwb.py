@@ -232,8 +232,11 @@ def _footprints(parts, ophys) -> tuple[dict, dict]:
     known = [s for s in shapes if s is not None] + ([mean.shape] if mean is not None else [])
     fov = (max(s[0] for s in known), max(s[1] for s in known)) if known else (
         int(y.max()) + 1 if y.size else 1, int(x.max()) + 1 if x.size else 1)
-    return footprint_vars(np.concatenate(rois), y, x, np.concatenate(ws), fov_shape=fov,
-                          mean_image=mean)
+    data_vars, attrs = footprint_vars(np.concatenate(rois), y, x, np.concatenate(ws),
+                                      fov_shape=fov, mean_image=mean)
+    if not known:  # pixel masks only: the file does not say how large the image was
+        attrs["fov_shape_source"] = "extent of the masks (no image size in the file)"
+    return data_vars, attrs
 
 
 def _contents(nwbfile) -> str:
