@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test fuzz demo bench samples lint clean readme
+.PHONY: venv test fuzz demo bench samples lint clean readme validate-stats
 
 venv: $(STAMP)
 
@@ -31,6 +31,10 @@ samples: venv
 
 bench: venv
 	$(BIN)/python -m benchmarks
+
+# Type-I error and power of the day 1 vs day 8 tests (the tables of docs/statistics.md; ~10 min).
+validate-stats: venv
+	$(BIN)/python validation/day_comparison.py
 
 lint: venv
 	$(BIN)/ruff check sfone tests
