@@ -37,7 +37,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from .exceptions import SfoneWarning
 
-__all__ = ["compare_proportions", "ProportionComparison", "compare_magnitude",
+__all__ = ["compare_proportions", "ProportionComparison", "compare_magnitude", "cohort_day_tests",
            "MagnitudeComparison", "wilson_ci", "empirical_logit", "signed_rank_min_p",
            "rank_sum_min_p", "LowPowerWarning", "PairingWarning"]
 
@@ -91,7 +91,8 @@ class ProportionComparison:
     def secondary(self, name: str = "fisher") -> dict:
         """A pooled-cell test (``"fisher"`` or ``"chi2"``), labelled as secondary."""
         result = _test_dict(self.tests, name, with_n=False)
-        result["test"] = f"secondary, {result['test']} (n = {result['n_cells']} neurons)"
+        test = result["test"].replace(", pooled neurons", "")
+        result["test"] = f"Secondary, pooled neurons: {test} (n = {result['n_cells']} neurons)"
         return result
 
 
@@ -283,11 +284,11 @@ def _paired_rows(per_mouse, groups, shared, *, wilcoxon, glmm, alpha, name):
     rows, notes = {}, []
     if m >= 2:
         t = stats.ttest_rel(b[shared], a[shared])
-        rows["mouse_paired_t"] = _row("paired t-test on per-mouse fractions", t.statistic,
+        rows["mouse_paired_t"] = _row("paired t, per-mouse fractions", t.statistic,
                                       t.pvalue, level="mouse", role="headline", n_mice=m,
                                       n_cells=cells)
         t = stats.ttest_rel(lb[shared], la[shared])
-        rows["mouse_paired_t_logit"] = _row("paired t-test on per-mouse logit fractions",
+        rows["mouse_paired_t_logit"] = _row("paired t, per-mouse logit fractions",
                                             t.statistic, t.pvalue, level="mouse",
                                             role="alternative", n_mice=m, n_cells=cells)
     else:
@@ -299,7 +300,7 @@ def _paired_rows(per_mouse, groups, shared, *, wilcoxon, glmm, alpha, name):
                                              "the Wilcoxon signed-rank test",
                                              f"{n_nonzero} mice (non-zero differences)"):
         w = stats.wilcoxon(b[shared], a[shared])
-        rows["mouse_wilcoxon"] = _row("Wilcoxon signed-rank on per-mouse fractions", w.statistic,
+        rows["mouse_wilcoxon"] = _row("Wilcoxon signed-rank, per-mouse fractions", w.statistic,
                                       w.pvalue, level="mouse", role="alternative", n_mice=m,
                                       n_cells=cells, min_p=min_p)
     elif n_nonzero >= 1:
@@ -319,17 +320,17 @@ def _independent_rows(per_mouse, groups, *, wilcoxon, glmm, alpha, name):
         notes.append(f"mouse-level tests skipped: {len(a)} and {len(b)} mice")
         return rows, notes
     t = stats.ttest_ind(b, a, equal_var=False)
-    rows["mouse_welch_t"] = _row("Welch t-test on per-mouse fractions", t.statistic, t.pvalue,
+    rows["mouse_welch_t"] = _row("Welch t, per-mouse fractions", t.statistic, t.pvalue,
                                  level="mouse", role="headline", n_mice=m, n_cells=cells)
     t = stats.ttest_ind(lb, la, equal_var=False)
-    rows["mouse_welch_t_logit"] = _row("Welch t-test on per-mouse logit fractions", t.statistic,
+    rows["mouse_welch_t_logit"] = _row("Welch t, per-mouse logit fractions", t.statistic,
                                        t.pvalue, level="mouse", role="alternative", n_mice=m,
                                        n_cells=cells)
     min_p = rank_sum_min_p(len(a), len(b))
     if _rank_test_allowed(wilcoxon, min_p, alpha, name, "the Mann-Whitney U test",
                           f"{len(a)} and {len(b)} mice"):
         u = stats.mannwhitneyu(b, a)
-        rows["mouse_mannwhitney"] = _row("Mann-Whitney U on per-mouse fractions", u.statistic,
+        rows["mouse_mannwhitney"] = _row("Mann-Whitney U, per-mouse fractions", u.statistic,
                                          u.pvalue, level="mouse", role="alternative", n_mice=m,
                                          n_cells=cells, min_p=min_p)
     else:
@@ -413,17 +414,17 @@ def compare_magnitude(results_a, results_b, *, among: str | None = "activated",
     name = f"{groups[0]} vs {groups[1]}"
     design, shared = _design(per_mouse, groups, name)
     a, b, _ = _wide(per_mouse, "mean", groups)
-    what = f"mean {variable} of {among or 'all'} neurons per mouse"
+    what = f"per-mouse mean {variable} of {among or 'all'} neurons"
     rows, notes = {}, []
     if design == "paired" and len(shared) >= 2:
         t = stats.ttest_rel(b[shared], a[shared])
         cells = int(per_mouse[per_mouse.mouse.isin(shared)]["n_cells"].sum())
-        rows["mouse_paired_t"] = _row(f"paired t-test on the {what}", t.statistic, t.pvalue,
+        rows["mouse_paired_t"] = _row(f"paired t, {what}", t.statistic, t.pvalue,
                                       level="mouse", role="headline", n_mice=len(shared),
                                       n_cells=cells)
     elif design == "independent" and len(a) >= 2 and len(b) >= 2:
         t = stats.ttest_ind(b, a, equal_var=False)
-        rows["mouse_welch_t"] = _row(f"Welch t-test on the {what}", t.statistic, t.pvalue,
+        rows["mouse_welch_t"] = _row(f"Welch t, {what}", t.statistic, t.pvalue,
                                      level="mouse", role="headline", n_mice=len(a) + len(b),
                                      n_cells=int(per_mouse["n_cells"].sum()))
     else:
@@ -436,6 +437,38 @@ def compare_magnitude(results_a, results_b, *, among: str | None = "activated",
                                       n_cells=sum(v.size for v in pooled))
     return MagnitudeComparison(per_mouse=per_mouse, tests=pd.DataFrame.from_dict(rows, "index"),
                                groups=tuple(groups), among=among, variable=variable, notes=notes)
+
+
+def cohort_day_tests(classes: xr.Dataset, *, days=("day1", "day8"), by: str = "day") -> dict:
+    """The tests figures 1, 3 and 4 show, from a cohort's classifier output.
+
+    ``classes``: labels over ``roi`` with ``label``, ``effect`` and the coordinates ``by`` and
+    ``subject`` (the concatenated cohort of ``sfone reproduce``). Returns test dicts (``test``,
+    ``statistic``, ``p_value``, ``n_mice``, ``n_cells``): ``"mouse"`` (headline share of activated
+    neurons), ``"pooled_chi2"`` and ``"pooled_fisher"`` (secondary), ``"magnitude"`` (per-mouse
+    mean effect of activated neurons; short label for a figure corner), ``"magnitude_pooled"``
+    (secondary); and the ``"comparison"`` and ``"magnitude_comparison"`` objects.
+    """
+    if "subject" not in classes.variables:
+        raise ValueError("cohort_day_tests needs a 'subject' coordinate over 'roi' (one mouse id "
+                         "per ROI)")
+    group = np.asarray(classes[by].values, str)
+    a, b = (classes.isel(roi=np.flatnonzero(group == str(d))) for d in days)
+    comparison = compare_proportions(a, b, groups=tuple(days))
+    magnitude = compare_magnitude(a, b, groups=tuple(days))
+    out = {"comparison": comparison, "magnitude_comparison": magnitude,
+           "mouse": comparison.headline(), "pooled_chi2": comparison.secondary("chi2"),
+           "pooled_fisher": comparison.secondary("fisher")}
+    head = magnitude.headline()
+    if head is not None:
+        kind = "paired t" if "paired" in head["test"] else "Welch t"
+        head["test"] = f"{kind}, mouse means ({head['n_mice']} mice, {head['n_cells']} ROIs)"
+    out["magnitude"] = head
+    if "pooled_welch_t" in magnitude.tests.index:
+        pooled = _test_dict(magnitude.tests, "pooled_welch_t", with_n=False)
+        pooled["test"] = f"Secondary, {pooled['test']} (n = {pooled['n_cells']} neurons)"
+        out["magnitude_pooled"] = pooled
+    return out
 
 
 def compare_proportions(labels_a, labels_b, *, mice_a=None, mice_b=None,
