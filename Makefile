@@ -32,7 +32,7 @@ samples: venv
 bench: venv
 	$(BIN)/python -m benchmarks
 
-# Type-I error and power of the day 1 vs day 8 tests (the tables of docs/statistics.md; ~10 min).
+# Type-I error and power of the day 1 vs day 8 tests (the tables of docs/statistics.md; ~30 min).
 validate-stats: venv
 	$(BIN)/python validation/day_comparison.py
 

@@ -147,8 +147,9 @@ def _imaging_figures(result: ImagingResult, stats) -> dict:
     n_rois = classes.sizes["roi"]
     stats.add_test("fig1", "fisher_activated_vs_not", "day1_vs_day8", tests["pooled_fisher"],
                    n=n_rois)
-    stats.add_test("fig3", "mean_effect_activated_pooled", "day1_vs_day8",
-                   tests.get("magnitude_pooled"), n=n_rois)
+    pooled = tests.get("magnitude_pooled")
+    stats.add_test("fig3", "mean_effect_activated_pooled", "day1_vs_day8", pooled,
+                   n=None if pooled is None else pooled["n_cells"])
     return {
         1: figure_class_proportions(classes, test=tests["mouse"], secondary=tests["pooled_chi2"],
                                     stats=stats),

@@ -284,11 +284,11 @@ def _paired_rows(per_mouse, groups, shared, *, wilcoxon, glmm, alpha, name):
     rows, notes = {}, []
     if m >= 2:
         t = stats.ttest_rel(b[shared], a[shared])
-        rows["mouse_paired_t"] = _row("paired t, per-mouse fractions", t.statistic,
+        rows["mouse_paired_t"] = _row("paired t, per-mouse activated fractions", t.statistic,
                                       t.pvalue, level="mouse", role="headline", n_mice=m,
                                       n_cells=cells)
         t = stats.ttest_rel(lb[shared], la[shared])
-        rows["mouse_paired_t_logit"] = _row("paired t, per-mouse logit fractions",
+        rows["mouse_paired_t_logit"] = _row("paired t, per-mouse activated logit fractions",
                                             t.statistic, t.pvalue, level="mouse",
                                             role="alternative", n_mice=m, n_cells=cells)
     else:
@@ -300,7 +300,7 @@ def _paired_rows(per_mouse, groups, shared, *, wilcoxon, glmm, alpha, name):
                                              "the Wilcoxon signed-rank test",
                                              f"{n_nonzero} mice (non-zero differences)"):
         w = stats.wilcoxon(b[shared], a[shared])
-        rows["mouse_wilcoxon"] = _row("Wilcoxon signed-rank, per-mouse fractions", w.statistic,
+        rows["mouse_wilcoxon"] = _row("Wilcoxon signed-rank, per-mouse activated fractions", w.statistic,
                                       w.pvalue, level="mouse", role="alternative", n_mice=m,
                                       n_cells=cells, min_p=min_p)
     elif n_nonzero >= 1:
@@ -320,17 +320,17 @@ def _independent_rows(per_mouse, groups, *, wilcoxon, glmm, alpha, name):
         notes.append(f"mouse-level tests skipped: {len(a)} and {len(b)} mice")
         return rows, notes
     t = stats.ttest_ind(b, a, equal_var=False)
-    rows["mouse_welch_t"] = _row("Welch t, per-mouse fractions", t.statistic, t.pvalue,
+    rows["mouse_welch_t"] = _row("Welch t, per-mouse activated fractions", t.statistic, t.pvalue,
                                  level="mouse", role="headline", n_mice=m, n_cells=cells)
     t = stats.ttest_ind(lb, la, equal_var=False)
-    rows["mouse_welch_t_logit"] = _row("Welch t, per-mouse logit fractions", t.statistic,
+    rows["mouse_welch_t_logit"] = _row("Welch t, per-mouse activated logit fractions", t.statistic,
                                        t.pvalue, level="mouse", role="alternative", n_mice=m,
                                        n_cells=cells)
     min_p = rank_sum_min_p(len(a), len(b))
     if _rank_test_allowed(wilcoxon, min_p, alpha, name, "the Mann-Whitney U test",
                           f"{len(a)} and {len(b)} mice"):
         u = stats.mannwhitneyu(b, a)
-        rows["mouse_mannwhitney"] = _row("Mann-Whitney U, per-mouse fractions", u.statistic,
+        rows["mouse_mannwhitney"] = _row("Mann-Whitney U, per-mouse activated fractions", u.statistic,
                                          u.pvalue, level="mouse", role="alternative", n_mice=m,
                                          n_cells=cells, min_p=min_p)
     else:
@@ -348,6 +348,8 @@ def _glmm_row(per_mouse, groups, *, mouse_day):
                            (per_mouse["group"] == groups[1]).astype(float), mouse_day=mouse_day)
     label = ("binomial GLMM (1|mouse) + (1|mouse:day), LR test" if mouse_day
              else "binomial GLMM (1|mouse), LR test")
+    if not result["converged"]:
+        label += " (optimiser did not converge)"
     return _row(label, result["statistic"], result["p_value"], level="mouse", role="alternative",
                 n_mice=per_mouse["mouse"].nunique(), n_cells=int(per_mouse["n_cells"].sum()))
 
