@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 CORE_STAMP := $(VENV)/.installed-core
 ALL_STAMP  := $(VENV)/.installed-all
 
-.PHONY: venv venv-core test lint fuzz demo bench samples clean readme
+.PHONY: venv venv-core test lint fuzz demo bench samples clean readme validate-stats
 
 venv: $(ALL_STAMP)
 venv-core: $(CORE_STAMP)
@@ -47,6 +47,10 @@ samples: venv-core
 
 bench: venv
 	$(BIN)/python -m benchmarks
+
+# Type-I error and power of the day 1 vs day 8 tests (the tables of docs/statistics.md; ~30 min).
+validate-stats: venv
+	$(BIN)/python validation/day_comparison.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

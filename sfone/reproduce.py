@@ -140,34 +140,24 @@ def _imaging_figures(result: ImagingResult, stats) -> dict:
         figure_fraction_activated_paired,
         figure_perirun_heatmaps,
     )
-    from .stats import compare_proportions
+    from .stats import cohort_day_tests
 
     classes = result.classes
-    day = classes["day"].values
-    a, b = (classes["label"].values[day == d] for d in ("day1", "day8"))
-    mice_a, mice_b = (classes["subject"].values[day == d] for d in ("day1", "day8"))
-    comparison = compare_proportions(a, b, mice_a=mice_a, mice_b=mice_b,
-                                     groups=("day1", "day8"))
-    tests = comparison.tests
-
-    def test(name, label):
-        return {"test": label, "statistic": float(tests.loc[name, "statistic"]),
-                "p_value": float(tests.loc[name, "p_value"])}
-
-    stats.add_test("fig1", "fisher_activated_vs_not", "day1_vs_day8",
-                   test("fisher", "Fisher exact (activated vs not)"), n=len(a) + len(b))
-    effect = classes["effect"].values
-    activated = classes["label"].values == "activated"
-    magnitude = welch_test(pd.DataFrame({"effect": effect[activated], "day": day[activated]}),
-                           "effect", "day", ("day8", "day1"))
+    tests = cohort_day_tests(classes, days=("day1", "day8"))  # mouse-level headline + pooled
+    n_rois = classes.sizes["roi"]
+    stats.add_test("fig1", "fisher_activated_vs_not", "day1_vs_day8", tests["pooled_fisher"],
+                   n=n_rois)
+    pooled = tests.get("magnitude_pooled")
+    stats.add_test("fig3", "mean_effect_activated_pooled", "day1_vs_day8", pooled,
+                   n=None if pooled is None else pooled["n_cells"])
     return {
-        1: figure_class_proportions(classes, test=test("chi2", "chi-square (2x3)"), stats=stats),
+        1: figure_class_proportions(classes, test=tests["mouse"], secondary=tests["pooled_chi2"],
+                                    stats=stats),
         2: figure_perirun_heatmaps(result.traces, classes, stats=stats),
         3: figure_class_traces(result.traces, classes, post_window_s=(0.0, 900.0),
-                               test=magnitude, stats=stats),
-        4: figure_fraction_activated_paired(result.fractions,
-                                            test=test("mouse_paired_t", "paired t-test (mice)"),
-                                            stats=stats),
+                               test=tests["magnitude"], stats=stats),
+        4: figure_fraction_activated_paired(result.fractions, test=tests["mouse"],
+                                            secondary=tests["pooled_fisher"], stats=stats),
     }
 
 

@@ -1,19 +1,31 @@
-"""Group statistics on post-run labels: day 1 vs day 8 (or any two groups).
+"""Group statistics on post-run labels: day 1 vs day 8 (or any two groups), mouse by mouse.
+
+Cells are nested in mice: two days of one cohort differ by mouse-to-mouse and day-to-day
+variation on top of the binomial noise of the cells, so a test that pools cells counts mice
+that differ as a treatment effect (its type-I error reaches 0.2 in ``docs/statistics.md``).
 
 :func:`compare_proportions` gives, for two groups of labelled cells:
 
-* the 2 x 3 (group x class) table and Pearson's chi-square on it, with Cramer's V;
-* Fisher's exact test on the 2 x 2 activated-vs-not table, with the odds ratio, the difference in
-  activated fraction and Cohen's h;
-* Wilson 95 % confidence intervals for every class proportion of each group;
-* per-mouse activated fractions and a test across mice (paired t and Wilcoxon signed-rank when
-  the same mice appear in both groups, Welch t and Mann-Whitney otherwise), which avoids treating
-  cells of one mouse as independent replicates;
+* the headline test, at the mouse level: a paired t-test on per-mouse activated fractions when
+  the same mice are in both groups (Welch's t when they are different mice), with n mice and
+  n cells; its type-I error and power are measured in ``docs/statistics.md``;
+* alternatives at the mouse level: the t-test on empirical logits, the Wilcoxon signed-rank (only
+  when it can reach ``alpha``: 5 mice cannot) and a binomial GLMM likelihood-ratio test;
+* secondary, pooled over cells: the 2 x 3 (group x class) chi-square with Cramer's V, Fisher's
+  exact test on activated-vs-not with the odds ratio and Cohen's h;
+* Wilson confidence intervals of every class proportion of each group;
 * McNemar's test when the same cells are tracked across the two groups (``paired_cells=True``).
+
+:func:`compare_magnitude` does the same for the response size (each neuron's ``effect``): the
+per-mouse mean, day against day, with a paired t-test across mice.
+
+Mice are paired by subject id, never by position in a list.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,14 +35,40 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
-__all__ = ["compare_proportions", "ProportionComparison", "wilson_ci"]
+from .exceptions import SfoneWarning
+
+__all__ = ["compare_proportions", "ProportionComparison", "compare_magnitude", "cohort_day_tests",
+           "MagnitudeComparison", "wilson_ci", "empirical_logit", "signed_rank_min_p",
+           "rank_sum_min_p", "LowPowerWarning", "PairingWarning"]
 
 LABELS = ("activated", "inhibited", "unchanged")
 
 
+class LowPowerWarning(SfoneWarning):
+    """A requested test cannot reach the significance level with this many mice."""
+
+
+class PairingWarning(SfoneWarning):
+    """Some mice are in one group only and are left out of the paired tests."""
+
+
+def _test_dict(tests: pd.DataFrame, name: str, *, with_n: bool = True) -> dict:
+    row = tests.loc[name]
+    label = str(row["test"])
+    if with_n:
+        label += f" (n = {int(row['n_mice'])} mice, {int(row['n_cells'])} neurons)"
+    return {"test": label, "statistic": float(row["statistic"]), "p_value": float(row["p_value"]),
+            "n_mice": int(row["n_mice"]), "n_cells": int(row["n_cells"])}
+
+
 @dataclass
 class ProportionComparison:
-    """Result of :func:`compare_proportions`; ``tests`` has one row per test."""
+    """Result of :func:`compare_proportions`; ``tests`` has one row per test.
+
+    ``tests`` columns: test (description), statistic, p_value, level ("mouse" or "neuron"),
+    role ("headline", "alternative" or "secondary"), n_mice, n_cells, min_p (smallest p the
+    test can give; 0 for continuous tests).
+    """
 
     table: pd.DataFrame
     proportions: pd.DataFrame
@@ -41,8 +79,21 @@ class ProportionComparison:
     notes: list[str] = field(default_factory=list)
 
     def p_value(self, test: str) -> float:
-        """p-value of the named test (e.g. ``"chi2"``, ``"fisher"``, ``"mcnemar"``)."""
+        """p-value of the named test (e.g. ``"mouse_paired_t"``, ``"fisher"``, ``"mcnemar"``)."""
         return float(self.tests.loc[test, "p_value"])
+
+    def headline(self) -> dict | None:
+        """The mouse-level headline test as ``{"test", "statistic", "p_value", "n_mice",
+        "n_cells"}`` (the label names n mice and n neurons); None without subject ids."""
+        names = self.tests.index[self.tests["role"] == "headline"]
+        return _test_dict(self.tests, names[0]) if len(names) else None
+
+    def secondary(self, name: str = "fisher") -> dict:
+        """A pooled-cell test (``"fisher"`` or ``"chi2"``), labelled as secondary."""
+        result = _test_dict(self.tests, name, with_n=False)
+        test = result["test"].replace(", pooled neurons", "")
+        result["test"] = f"Secondary, pooled neurons: {test} (n = {result['n_cells']} neurons)"
+        return result
 
 
 def wilson_ci(count, n, alpha: float = 0.05):
@@ -51,19 +102,88 @@ def wilson_ci(count, n, alpha: float = 0.05):
     return np.asarray(low, float), np.asarray(high, float)
 
 
-def _flatten(group, mice):
-    """(labels, mouse ids) from an array, a labels Dataset or a list of those (one per mouse)."""
-    if isinstance(group, xr.Dataset):
-        return np.asarray(group["label"].values, str), mice
+def _subject_of(item):
+    """The ``subject`` attr of a labels Dataset (None when absent or not a Dataset)."""
+    if isinstance(item, xr.Dataset):
+        value = item.attrs.get("subject")
+        return None if value is None or str(value) == "" else str(value)
+    return None
+
+
+def _labels_of(item, variable: str = "label") -> np.ndarray:
+    if isinstance(item, xr.Dataset):
+        if variable not in item:
+            raise ValueError(f"a labels Dataset needs a {variable!r} variable; got "
+                             f"{sorted(map(str, item.data_vars))}")
+        values = np.asarray(item[variable].values)
+        return values.astype(str) if variable == "label" else values.astype(float)
+    if variable != "label":
+        raise ValueError(f"the {variable!r} of each neuron needs labels Datasets, got an array")
+    return np.asarray(item, str)
+
+
+def _cell_subjects(item, mice, name) -> np.ndarray | None:
+    """Subject of every cell of one Dataset or array: ``mice``, a ``subject`` coord, or the attr."""
+    labels = _labels_of(item)
+    coord = None
+    if isinstance(item, xr.Dataset) and "subject" in item.variables and item["subject"].ndim == 1:
+        coord = np.asarray(item["subject"].values, str)
+    attr = _subject_of(item)
+    if mice is not None:
+        ids = np.asarray(mice).astype(str)
+        ids = np.repeat(ids, labels.size) if ids.ndim == 0 else ids
+        if ids.size != labels.size:
+            raise ValueError(f"{name}: {ids.size} subject ids for {labels.size} labelled cells")
+        given = coord if coord is not None else (None if attr is None else np.repeat(attr, labels.size))
+        if given is not None and not np.array_equal(given, ids):
+            raise ValueError(f"{name}: the subject ids passed disagree with the result's own "
+                             f"'subject' ({sorted(set(given))} vs {sorted(set(ids))})")
+        return ids
+    if coord is not None:
+        blank = np.isin(coord, ["", "nan", "None"])
+        if blank.any():
+            raise ValueError(f"{name}: {int(blank.sum())} cells have no subject id in the "
+                             "'subject' coordinate")
+        return coord
+    return None if attr is None else np.repeat(attr, labels.size)
+
+
+def _flatten(group, mice, name, variable: str = "label"):
+    """(labels, subject of each cell or None) from an array, a labels Dataset or a list of those.
+
+    A list holds one result per mouse; each one's subject comes from ``mice`` (one id per element)
+    or from the result (attr or coordinate ``subject``). A list whose subjects are missing or
+    repeated is refused: pairing mice by list position would be a guess.
+    """
     if isinstance(group, list | tuple) and group and not isinstance(group[0], str):
-        labels = [_flatten(g, None)[0] for g in group]
-        ids = [(g.attrs.get("subject") if isinstance(g, xr.Dataset) else None) or f"mouse{i + 1}"
-               for i, g in enumerate(group)]
-        if mice is not None:
-            ids = list(mice)
-        return np.concatenate(labels), np.repeat(np.asarray(ids, str), [x.size for x in labels])
-    labels = np.asarray(group, str)
-    return labels, (None if mice is None else np.asarray(mice, str))
+        if mice is not None and len(mice) != len(group):
+            raise ValueError(f"{name}: {len(mice)} subject ids for {len(group)} results; pass one "
+                             "id per result")
+        labels, ids = [], []
+        for i, item in enumerate(group):
+            cells = _cell_subjects(item, None if mice is None else mice[i], f"{name}[{i}]")
+            if cells is None:
+                raise ValueError(f"{name}[{i}] has no subject (no 'subject' attr or coordinate); "
+                                 f"set result.attrs['subject'] or pass mice_a/mice_b with one id "
+                                 f"per result. Mice are paired by subject, never by position")
+            labels.append(_labels_of(item, variable))
+            ids.append(cells)
+        owners = [sorted(map(str, set(c))) for c in ids]
+        seen = {}
+        for i, subjects in enumerate(owners):
+            for subject in subjects:
+                if subject in seen:
+                    raise ValueError(f"{name}: subject {subject!r} appears in results {seen[subject]} "
+                                     f"and {i} (sessions {_session_of(group[seen[subject]])!r}, "
+                                     f"{_session_of(group[i])!r}); combine one mouse's results "
+                                     "into one before comparing, or fix the subject ids")
+                seen[subject] = i
+        return np.concatenate(labels), np.concatenate(ids)
+    return _labels_of(group, variable), _cell_subjects(group, mice, name)
+
+
+def _session_of(item):
+    return item.attrs.get("session") if isinstance(item, xr.Dataset) else None
 
 
 def _check_labels(labels, name):
@@ -87,75 +207,351 @@ def _proportions(table, groups, alpha):
 
 
 def _per_mouse(labels, mice, groups):
+    """One row per (group, mouse): activated count, cells, fraction and empirical logit."""
     frames = []
     for lab, ids, g in zip(labels, mice, groups, strict=True):
         if ids is None:
             return None
         df = pd.DataFrame({"mouse": ids, "activated": lab == "activated"})
-        per = df.groupby("mouse", sort=True)["activated"].agg(["mean", "size"]).reset_index()
-        per.columns = ["mouse", "activated_fraction", "n_cells"]
+        per = df.groupby("mouse", sort=True)["activated"].agg(["sum", "size"]).reset_index()
+        per.columns = ["mouse", "n_activated", "n_cells"]
+        per["activated_fraction"] = per["n_activated"] / per["n_cells"]
+        per["activated_logit"] = empirical_logit(per["n_activated"], per["n_cells"])
         per.insert(0, "group", g)
         frames.append(per)
     return pd.concat(frames, ignore_index=True)
 
 
-def _mouse_tests(per_mouse, groups):
-    a = per_mouse[per_mouse.group == groups[0]].set_index("mouse")["activated_fraction"]
-    b = per_mouse[per_mouse.group == groups[1]].set_index("mouse")["activated_fraction"]
-    shared = a.index.intersection(b.index)
-    rows = {}
-    if len(shared) >= 2 and len(shared) == len(a) == len(b):
-        diff = b[shared] - a[shared]
-        rows["mouse_paired_t"] = stats.ttest_rel(b[shared], a[shared])
-        if np.any(diff != 0):
-            rows["mouse_wilcoxon"] = stats.wilcoxon(b[shared], a[shared])
-    elif len(a) >= 2 and len(b) >= 2:
-        rows["mouse_welch_t"] = stats.ttest_ind(b, a, equal_var=False)
-        rows["mouse_mannwhitney"] = stats.mannwhitneyu(b, a)
-    return {k: (float(v.statistic), float(v.pvalue)) for k, v in rows.items()}
+def empirical_logit(k, n):
+    """log((k + 0.5) / (n - k + 0.5)): a finite logit of k successes out of n (Cox 1970)."""
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    return np.log((k + 0.5) / (n - k + 0.5))
+
+
+def _wide(per_mouse, value, groups):
+    """(a, b) Series of ``value`` by mouse; ``shared`` mice in both groups."""
+    a = per_mouse[per_mouse.group == groups[0]].set_index("mouse")[value]
+    b = per_mouse[per_mouse.group == groups[1]].set_index("mouse")[value]
+    return a, b, a.index.intersection(b.index)
+
+
+def _design(per_mouse, groups, name):
+    """"paired" (same mice in both groups, complete pairs), "independent" (no mouse in common)."""
+    a, b, shared = _wide(per_mouse, "n_cells", groups)
+    if len(shared) == 0:
+        return "independent", shared
+    only = sorted(map(str, set(a.index).symmetric_difference(b.index)))
+    if only:
+        warnings.warn(f"{name}: mice {only} have cells in one group only; they are left out of "
+                      f"the paired mouse-level tests ({len(shared)} complete pairs)",
+                      PairingWarning, stacklevel=3)
+    return "paired", shared
+
+
+def signed_rank_min_p(n_pairs: int) -> float:
+    """Smallest two-sided p the exact Wilcoxon signed-rank test can give with ``n_pairs``."""
+    return min(1.0, 2.0 / 2.0 ** int(n_pairs))
+
+
+def rank_sum_min_p(n_a: int, n_b: int) -> float:
+    """Smallest two-sided p the exact Mann-Whitney U test can give with groups of n_a and n_b."""
+    return min(1.0, 2.0 / math.comb(int(n_a) + int(n_b), int(n_a)))
+
+
+def _rank_test_allowed(requested, min_p, alpha, name, what, n_text):
+    """Whether to run a rank test; warns when requested although it cannot reach ``alpha``."""
+    if min_p <= alpha:
+        return requested is not False
+    if requested:
+        warnings.warn(f"{what} with {n_text} cannot reach p < {alpha:g}: its smallest two-sided "
+                      f"p is {min_p:.4g}; a non-significant result says nothing", LowPowerWarning,
+                      stacklevel=4)
+        return True
+    return False
+
+
+def _row(test, statistic, p, *, level, role, n_mice, n_cells, min_p=0.0):
+    return {"test": test, "statistic": float(statistic), "p_value": float(p), "level": level,
+            "role": role, "n_mice": int(n_mice), "n_cells": int(n_cells), "min_p": float(min_p)}
+
+
+def _paired_rows(per_mouse, groups, shared, *, wilcoxon, glmm, alpha, name):
+    """Mouse-level tests of a paired design (one row per test)."""
+    a, b, _ = _wide(per_mouse, "activated_fraction", groups)
+    la, lb, _ = _wide(per_mouse, "activated_logit", groups)
+    cells = int(per_mouse[per_mouse.mouse.isin(shared)]["n_cells"].sum())
+    m = len(shared)
+    rows, notes = {}, []
+    if m >= 2:
+        t = stats.ttest_rel(b[shared], a[shared])
+        rows["mouse_paired_t"] = _row("paired t, per-mouse activated fractions", t.statistic,
+                                      t.pvalue, level="mouse", role="headline", n_mice=m,
+                                      n_cells=cells)
+        t = stats.ttest_rel(lb[shared], la[shared])
+        rows["mouse_paired_t_logit"] = _row("paired t, per-mouse activated logit fractions",
+                                            t.statistic, t.pvalue, level="mouse",
+                                            role="alternative", n_mice=m, n_cells=cells)
+    else:
+        notes.append(f"mouse-level tests skipped: {m} mouse with cells in both groups")
+    diff = (b[shared] - a[shared]).to_numpy()
+    n_nonzero = int(np.sum(diff != 0))
+    min_p = signed_rank_min_p(n_nonzero)
+    if n_nonzero >= 1 and _rank_test_allowed(wilcoxon, min_p, alpha, name,
+                                             "the Wilcoxon signed-rank test",
+                                             f"{n_nonzero} mice (non-zero differences)"):
+        w = stats.wilcoxon(b[shared], a[shared])
+        rows["mouse_wilcoxon"] = _row("Wilcoxon signed-rank, per-mouse activated fractions", w.statistic,
+                                      w.pvalue, level="mouse", role="alternative", n_mice=m,
+                                      n_cells=cells, min_p=min_p)
+    elif n_nonzero >= 1:
+        notes.append(f"Wilcoxon signed-rank not run: with {n_nonzero} mice its smallest two-sided p "
+                     f"is {min_p:.4g} > {alpha:g}; pass wilcoxon=True to run it anyway")
+    if glmm and m >= 2:
+        rows["glmm_lrt"] = _glmm_row(per_mouse, groups, mouse_day=True)
+    return rows, notes
+
+
+def _independent_rows(per_mouse, groups, *, wilcoxon, glmm, alpha, name):
+    a, b, _ = _wide(per_mouse, "activated_fraction", groups)
+    la, lb, _ = _wide(per_mouse, "activated_logit", groups)
+    m, cells = len(a) + len(b), int(per_mouse["n_cells"].sum())
+    rows, notes = {}, []
+    if len(a) < 2 or len(b) < 2:
+        notes.append(f"mouse-level tests skipped: {len(a)} and {len(b)} mice")
+        return rows, notes
+    t = stats.ttest_ind(b, a, equal_var=False)
+    rows["mouse_welch_t"] = _row("Welch t, per-mouse activated fractions", t.statistic, t.pvalue,
+                                 level="mouse", role="headline", n_mice=m, n_cells=cells)
+    t = stats.ttest_ind(lb, la, equal_var=False)
+    rows["mouse_welch_t_logit"] = _row("Welch t, per-mouse activated logit fractions", t.statistic,
+                                       t.pvalue, level="mouse", role="alternative", n_mice=m,
+                                       n_cells=cells)
+    min_p = rank_sum_min_p(len(a), len(b))
+    if _rank_test_allowed(wilcoxon, min_p, alpha, name, "the Mann-Whitney U test",
+                          f"{len(a)} and {len(b)} mice"):
+        u = stats.mannwhitneyu(b, a)
+        rows["mouse_mannwhitney"] = _row("Mann-Whitney U, per-mouse activated fractions", u.statistic,
+                                         u.pvalue, level="mouse", role="alternative", n_mice=m,
+                                         n_cells=cells, min_p=min_p)
+    else:
+        notes.append(f"Mann-Whitney U not run: with {len(a)} and {len(b)} mice its smallest "
+                     f"two-sided p is {min_p:.4g} > {alpha:g}; pass wilcoxon=True to run it anyway")
+    if glmm:
+        rows["glmm_lrt"] = _glmm_row(per_mouse, groups, mouse_day=False)
+    return rows, notes
+
+
+def _glmm_row(per_mouse, groups, *, mouse_day):
+    from ._binomial_glmm import glmm_day_test
+
+    result = glmm_day_test(per_mouse["n_activated"], per_mouse["n_cells"], per_mouse["mouse"],
+                           (per_mouse["group"] == groups[1]).astype(float), mouse_day=mouse_day)
+    label = ("binomial GLMM (1|mouse) + (1|mouse:day), LR test" if mouse_day
+             else "binomial GLMM (1|mouse), LR test")
+    if not result["converged"]:
+        label += " (optimiser did not converge)"
+    return _row(label, result["statistic"], result["p_value"], level="mouse", role="alternative",
+                n_mice=per_mouse["mouse"].nunique(), n_cells=int(per_mouse["n_cells"].sum()))
+
+
+@dataclass
+class MagnitudeComparison:
+    """Result of :func:`compare_magnitude`; ``tests`` has the columns of
+    :class:`ProportionComparison`'s ``tests``; ``per_mouse`` has group, mouse, n_cells, mean."""
+
+    per_mouse: pd.DataFrame
+    tests: pd.DataFrame
+    groups: tuple[str, str]
+    among: str | None
+    variable: str
+    notes: list[str] = field(default_factory=list)
+
+    def p_value(self, test: str) -> float:
+        """p-value of the named test (``"mouse_paired_t"``, ``"pooled_welch_t"``, ...)."""
+        return float(self.tests.loc[test, "p_value"])
+
+    def headline(self) -> dict | None:
+        """The mouse-level test, as :meth:`ProportionComparison.headline`."""
+        names = self.tests.index[self.tests["role"] == "headline"]
+        return _test_dict(self.tests, names[0]) if len(names) else None
+
+
+def compare_magnitude(results_a, results_b, *, among: str | None = "activated",
+                      variable: str = "effect", mice_a=None, mice_b=None,
+                      groups=("day 1", "day 8")) -> MagnitudeComparison:
+    """Compare the response size of two groups mouse by mouse (the paper's second readout).
+
+    Each mouse contributes the mean ``variable`` (the classifier's ``effect``: post-run minus
+    baseline in baseline SDs) of its ``among`` neurons (``None``: all neurons). The headline test
+    is a paired t-test of the per-mouse means (same mice in both groups) or Welch's t (different
+    mice); Welch's t on pooled neurons is kept as a secondary result. ``among="activated"``
+    selects neurons by their effect, so the two days' means are both biased upwards (by less on
+    the day with more activated neurons); ``among=None`` has no selection.
+
+    Parameters
+    ----------
+    results_a, results_b : labels Datasets (with ``label`` and ``variable`` over ``roi``), or
+        lists of them, one per mouse; subjects as in :func:`compare_proportions`.
+    """
+    frames, pooled = [], []
+    for results, mice, g in ((results_a, mice_a, groups[0]), (results_b, mice_b, groups[1])):
+        labels, ids = _flatten(results, mice, g)
+        values, _ = _flatten(results, mice, g, variable)
+        if ids is None:
+            raise ValueError(f"{g}: no subject ids; the per-mouse magnitude needs results with a "
+                             "'subject' attr or coordinate, or mice_a/mice_b")
+        keep = np.ones(labels.size, bool) if among is None else labels == among
+        keep &= np.isfinite(values)
+        table = pd.DataFrame({"mouse": ids[keep], "value": values[keep]})
+        per = table.groupby("mouse", sort=True)["value"].agg(["size", "mean"]).reset_index()
+        per.columns = ["mouse", "n_cells", "mean"]
+        empty = sorted(map(str, set(ids) - set(per["mouse"])))
+        if empty:
+            warnings.warn(f"{g}: mice {empty} have no {among or 'finite'} neurons; they have no "
+                          f"mean {variable} and are left out", PairingWarning, stacklevel=2)
+        per.insert(0, "group", g)
+        frames.append(per)
+        pooled.append(values[keep])
+    per_mouse = pd.concat(frames, ignore_index=True)
+    name = f"{groups[0]} vs {groups[1]}"
+    design, shared = _design(per_mouse, groups, name)
+    a, b, _ = _wide(per_mouse, "mean", groups)
+    what = f"per-mouse mean {variable} of {among or 'all'} neurons"
+    rows, notes = {}, []
+    if design == "paired" and len(shared) >= 2:
+        t = stats.ttest_rel(b[shared], a[shared])
+        cells = int(per_mouse[per_mouse.mouse.isin(shared)]["n_cells"].sum())
+        rows["mouse_paired_t"] = _row(f"paired t, {what}", t.statistic, t.pvalue,
+                                      level="mouse", role="headline", n_mice=len(shared),
+                                      n_cells=cells)
+    elif design == "independent" and len(a) >= 2 and len(b) >= 2:
+        t = stats.ttest_ind(b, a, equal_var=False)
+        rows["mouse_welch_t"] = _row(f"Welch t, {what}", t.statistic, t.pvalue,
+                                     level="mouse", role="headline", n_mice=len(a) + len(b),
+                                     n_cells=int(per_mouse["n_cells"].sum()))
+    else:
+        notes.append(f"mouse-level test skipped: {len(a)} and {len(b)} mice with a mean")
+    if all(v.size >= 2 for v in pooled):
+        t = stats.ttest_ind(pooled[1], pooled[0], equal_var=False)
+        rows["pooled_welch_t"] = _row(f"Welch t-test on {variable} of pooled {among or 'all'} "
+                                      "neurons", t.statistic, t.pvalue, level="neuron",
+                                      role="secondary", n_mice=per_mouse["mouse"].nunique(),
+                                      n_cells=sum(v.size for v in pooled))
+    return MagnitudeComparison(per_mouse=per_mouse, tests=pd.DataFrame.from_dict(rows, "index"),
+                               groups=tuple(groups), among=among, variable=variable, notes=notes)
+
+
+def cohort_day_tests(classes: xr.Dataset, *, days=("day1", "day8"), by: str = "day") -> dict:
+    """The tests figures 1, 3 and 4 show, from a cohort's classifier output.
+
+    ``classes``: labels over ``roi`` with ``label``, ``effect`` and the coordinates ``by`` and
+    ``subject`` (the concatenated cohort of ``sfone reproduce``). Returns test dicts (``test``,
+    ``statistic``, ``p_value``, ``n_mice``, ``n_cells``): ``"mouse"`` (headline share of activated
+    neurons), ``"pooled_chi2"`` and ``"pooled_fisher"`` (secondary), ``"magnitude"`` (per-mouse
+    mean effect of activated neurons; short label for a figure corner), ``"magnitude_pooled"``
+    (secondary); and the ``"comparison"`` and ``"magnitude_comparison"`` objects.
+    """
+    if "subject" not in classes.variables:
+        raise ValueError("cohort_day_tests needs a 'subject' coordinate over 'roi' (one mouse id "
+                         "per ROI)")
+    group = np.asarray(classes[by].values, str)
+    a, b = (classes.isel(roi=np.flatnonzero(group == str(d))) for d in days)
+    comparison = compare_proportions(a, b, groups=tuple(days))
+    magnitude = compare_magnitude(a, b, groups=tuple(days))
+    out = {"comparison": comparison, "magnitude_comparison": magnitude,
+           "mouse": comparison.headline(), "pooled_chi2": comparison.secondary("chi2"),
+           "pooled_fisher": comparison.secondary("fisher")}
+    head = magnitude.headline()
+    if head is not None:
+        kind = "paired t" if "paired" in head["test"] else "Welch t"
+        head["test"] = f"{kind}, mouse means ({head['n_mice']} mice, {head['n_cells']} ROIs)"
+    out["magnitude"] = head
+    if "pooled_welch_t" in magnitude.tests.index:
+        pooled = _test_dict(magnitude.tests, "pooled_welch_t", with_n=False)
+        pooled["test"] = f"Secondary, {pooled['test']} (n = {pooled['n_cells']} neurons)"
+        out["magnitude_pooled"] = pooled
+    return out
 
 
 def compare_proportions(labels_a, labels_b, *, mice_a=None, mice_b=None,
                         paired_cells: bool = False, groups=("day 1", "day 8"),
+                        wilcoxon: bool | None = None, glmm: bool = True,
                         alpha: float = 0.05) -> ProportionComparison:
     """Compare the label proportions of two groups of cells (e.g. training day 1 vs day 8).
+
+    The headline test is at the mouse level (``result.headline()``): a paired t-test on the
+    per-mouse activated fractions when the same mice are in both groups, a Welch t-test when the
+    groups are different mice. Its type-I error and power are in ``docs/statistics.md``. Tests
+    on pooled cells (chi-square, Fisher) treat cells of one mouse as independent and are kept as
+    secondary results only.
 
     Parameters
     ----------
     labels_a, labels_b : labels (``activated``/``inhibited``/``unchanged``) as an array, a
-        :func:`~sfone.classify.label_responses` Dataset, or a list of those, one per mouse (the
-        mouse id is the Dataset's ``subject`` attr, else ``mouse1``, ``mouse2``, ...).
-    mice_a, mice_b : mouse id of every cell (or of every list element); enables the per-mouse
-        analysis.
+        :func:`~sfone.classify.label_responses` Dataset, or a list of those, one per mouse. The
+        mouse of each cell is ``mice_a``/``mice_b`` if given, else the Dataset's ``subject``
+        coordinate or ``subject`` attr. Mice are paired by subject id; a list with a result
+        lacking a subject, or two results of the same subject, is refused (ValueError).
+    mice_a, mice_b : subject id of every cell (arrays), or of every list element (lists).
     paired_cells : the i-th cell of a and of b are the same cell (registered across days):
         adds McNemar's test on activated-vs-not.
     groups : names of the two groups.
-    alpha : 1 - confidence level of the Wilson intervals.
+    wilcoxon : run the rank test (Wilcoxon signed-rank, or Mann-Whitney for different mice).
+        ``None``: only when it can reach p < ``alpha`` (with 5 paired mice its smallest p is
+        0.0625, so it is not run and ``notes`` says why); ``True``: always, with a
+        :class:`LowPowerWarning` when it cannot reach ``alpha``.
+    glmm : add the binomial GLMM likelihood-ratio test (``sfone._binomial_glmm``).
+    alpha : significance level (Wilson intervals are 1 - alpha).
     """
-    lab_a, ids_a = _flatten(labels_a, mice_a)
-    lab_b, ids_b = _flatten(labels_b, mice_b)
+    lab_a, ids_a = _flatten(labels_a, mice_a, groups[0])
+    lab_b, ids_b = _flatten(labels_b, mice_b, groups[1])
     _check_labels(lab_a, groups[0])
     _check_labels(lab_b, groups[1])
     table = pd.DataFrame([[int(np.sum(lab == c)) for c in LABELS] for lab in (lab_a, lab_b)],
                          index=list(groups), columns=list(LABELS))
+    n_cells = int(table.values.sum())
     notes = []
     tests = {}
+    per_mouse = _per_mouse((lab_a, lab_b), (ids_a, ids_b), groups)
+    if per_mouse is not None:
+        design, shared = _design(per_mouse, groups, f"{groups[0]} vs {groups[1]}")
+        if design == "paired":
+            rows, more = _paired_rows(per_mouse, groups, shared, wilcoxon=wilcoxon, glmm=glmm,
+                                      alpha=alpha, name=f"{groups[0]} vs {groups[1]}")
+        else:
+            rows, more = _independent_rows(per_mouse, groups, wilcoxon=wilcoxon, glmm=glmm,
+                                           alpha=alpha, name=f"{groups[0]} vs {groups[1]}")
+        tests.update(rows)
+        notes += more
+    else:
+        notes.append("no subject ids: only pooled-cell tests, which ignore that cells are nested "
+                     "in mice; pass mice_a/mice_b or results with a 'subject' attr")
+    n_mice = 0 if per_mouse is None else int(per_mouse["mouse"].nunique())
+    pooled = dict(level="neuron", role="secondary", n_mice=n_mice, n_cells=n_cells)
     nonzero = table.loc[:, table.sum(axis=0) > 0]
     if nonzero.shape[1] >= 2:
         chi2, p, dof, _ = stats.chi2_contingency(nonzero, correction=False)
-        tests["chi2"] = (float(chi2), float(p))
-        cramer_v = float(np.sqrt(chi2 / (table.values.sum() * (min(nonzero.shape) - 1))))
+        tests["chi2"] = _row(f"chi-square {nonzero.shape[0]}x{nonzero.shape[1]}, pooled neurons",
+                             chi2, p, **pooled)
+        cramer_v = float(np.sqrt(chi2 / (n_cells * (min(nonzero.shape) - 1))))
     else:
         notes.append("chi-square skipped: only one class present")
         cramer_v = float("nan")
     act = np.array([[table.loc[g, "activated"], table.loc[g].sum() - table.loc[g, "activated"]]
                     for g in groups])
     odds, p_fisher = stats.fisher_exact(act)
-    tests["fisher"] = (float(odds), float(p_fisher))
+    tests["fisher"] = _row("Fisher exact (activated vs not), pooled neurons", odds, p_fisher,
+                           **pooled)
     p_a, p_b = act[:, 0] / act.sum(axis=1)
     effects = {"activated_difference": float(p_b - p_a), "odds_ratio_a_vs_b": float(odds),
                "cohens_h": float(2 * np.arcsin(np.sqrt(p_b)) - 2 * np.arcsin(np.sqrt(p_a))),
                "cramers_v": cramer_v}
+    if per_mouse is not None:
+        a, b, shared = _wide(per_mouse, "activated_fraction", groups)
+        if len(shared):
+            effects["mouse_mean_difference"] = float((b[shared] - a[shared]).mean())
+        else:
+            effects["mouse_mean_difference"] = float(b.mean() - a.mean())
     if paired_cells:
         if lab_a.size != lab_b.size:
             raise ValueError(f"paired_cells=True needs the same cells in both groups; got "
@@ -164,11 +560,10 @@ def compare_proportions(labels_a, labels_b, *, mice_a=None, mice_b=None,
         square = [[int(np.sum(a_act & b_act)), int(np.sum(a_act & ~b_act))],
                   [int(np.sum(~a_act & b_act)), int(np.sum(~a_act & ~b_act))]]
         result = mcnemar(square, exact=True)
-        tests["mcnemar"] = (float(result.statistic), float(result.pvalue))
-    per_mouse = _per_mouse((lab_a, lab_b), (ids_a, ids_b), groups)
-    if per_mouse is not None:
-        tests.update(_mouse_tests(per_mouse, groups))
-    frame = pd.DataFrame.from_dict(tests, orient="index", columns=["statistic", "p_value"])
+        tests["mcnemar"] = _row("McNemar exact (same cells, activated vs not)", result.statistic,
+                                result.pvalue, level="neuron", role="secondary", n_mice=n_mice,
+                                n_cells=lab_a.size)
+    frame = pd.DataFrame.from_dict(tests, orient="index")
     return ProportionComparison(table=table, proportions=_proportions(table, groups, alpha),
                                 tests=frame, effect_sizes=effects, per_mouse=per_mouse,
                                 groups=tuple(groups), notes=notes)

@@ -3,10 +3,15 @@
 Inputs are the classifier output (issue 6): a Dataset over ``roi`` with a ``label`` variable
 ("activated" | "inhibited" | "unchanged") and a ``day`` (or ``session``) coordinate, or a mapping
 ``{day: Dataset}``; and a per-mouse table with columns subject, day, n_rois, n_activated, fraction.
+
+Both figures show the mouse-level test (``test``, e.g. ``compare_proportions(...).headline()``)
+on the bracket, and a test on pooled ROIs only as secondary text (``secondary``), because pooled
+ROIs of a few mice are not independent replicates (``docs/statistics.md``).
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
@@ -18,12 +23,13 @@ from ._style import (
     CLASS_COLORS,
     CLASS_ORDER,
     annotate_test,
-    color_for,
+    as_test_result,
     display_name,
     figsize,
     figure_style,
     new_axes,
     styled,
+    test_label,
 )
 from ._summary import group_summary, record_summary, record_test, wilson_interval
 
@@ -31,16 +37,43 @@ __all__ = ["class_counts", "plot_class_proportions", "plot_fraction_activated_pa
            "figure_class_proportions", "figure_fraction_activated_paired"]
 
 
+def _subjects(ds) -> np.ndarray | None:
+    if "subject" in ds.variables and ds["subject"].ndim == 1:
+        return np.asarray(ds["subject"].values, dtype=str)
+    subject = ds.attrs.get("subject")
+    return None if subject is None else np.repeat(str(subject), ds.sizes["roi"])
+
+
 def _labels_by_group(classes, by: str) -> pd.DataFrame:
+    """One row per ROI: ``by`` group, label, and subject (None when unknown)."""
     if isinstance(classes, Mapping) and not isinstance(classes, xr.Dataset):
-        frames = [pd.DataFrame({by: str(key), "label": np.asarray(ds["label"].values, dtype=str)})
+        frames = [pd.DataFrame({by: str(key), "label": np.asarray(ds["label"].values, dtype=str),
+                                "subject": _subjects(ds)})
                   for key, ds in classes.items()]
         return pd.concat(frames, ignore_index=True)
     if by not in classes.coords and by not in classes:
         raise ValueError(f"the classifier output has no '{by}' coordinate over 'roi'; pass a "
                          f"mapping {{{by}: Dataset}} or add the coordinate")
     return pd.DataFrame({by: np.asarray(classes[by].values, dtype=str),
-                         "label": np.asarray(classes["label"].values, dtype=str)})
+                         "label": np.asarray(classes["label"].values, dtype=str),
+                         "subject": _subjects(classes)})
+
+
+def _wrapped(result, width: int = 40) -> str | None:
+    """``test_label`` of a test result wrapped to lines of ``width`` characters."""
+    result = as_test_result(result)
+    if result is None:
+        return None
+    lines = test_label(result).replace(" (n = ", "\n(n = ").split("\n")
+    return "\n".join(part for line in lines for part in textwrap.wrap(line, width))
+
+
+def _secondary_text(ax, secondary, *, x: float, y: float, ha: str = "left") -> None:
+    """The pooled-ROI test as small grey text, labelled secondary (nothing if None)."""
+    if as_test_result(secondary) is None:
+        return
+    ax.text(x, y, _wrapped(secondary, 30), transform=ax.transAxes, ha=ha, va="top", fontsize=5,
+            color="#555555", clip_on=False)
 
 
 def class_counts(classes, *, by: str = "day", order=None) -> pd.DataFrame:
@@ -66,59 +99,80 @@ def class_counts(classes, *, by: str = "day", order=None) -> pd.DataFrame:
 
 
 @styled
-def plot_class_proportions(classes, *, by: str = "day", order=None, test=None,
+def plot_class_proportions(classes, *, by: str = "day", order=None, test=None, secondary=None,
                            show_percent: bool = True, ax=None):
     """Stacked bars of the fraction of ROIs per post-run class, one bar per day.
 
     Parameters
     ----------
     classes : xarray.Dataset or mapping {day: Dataset}
-        Classifier output over ``roi`` with ``label`` (and a ``by`` coordinate if one Dataset).
+        Classifier output over ``roi`` with ``label`` (and a ``by`` coordinate if one Dataset);
+        a ``subject`` coordinate (or attr) adds the number of mice to the tick labels.
     by : str
         Coordinate that defines the bars (``"day"`` or ``"session"``).
     order : sequence of str, optional
         Bar order (default: sorted group names).
     test : mapping, optional
-        Precomputed comparison of the proportions: ``{"test", "statistic", "p_value"}``.
+        The headline (mouse-level) test ``{"test", "statistic", "p_value"}``, on the bracket.
+    secondary : mapping, optional
+        A pooled-ROI test, written small under the legend as secondary.
     show_percent : bool
         Write the percentage inside segments tall enough to hold it.
 
     Returns
     -------
     matplotlib.axes.Axes
-        Bars are ``ax.containers`` in :data:`CLASS_ORDER`; tick labels carry n ROIs.
+        Bars are ``ax.containers`` in :data:`CLASS_ORDER`; tick labels carry n mice and n ROIs.
     """
     counts = class_counts(classes, by=by, order=order)
     fractions = counts.div(counts.sum(axis=1), axis=0)
-    ax = new_axes(ax, figsize(45, 55))
+    table = _labels_by_group(classes, by)
+    mice = table.dropna(subset=["subject"]).groupby(by)["subject"].nunique()
+    ax = new_axes(ax, figsize(75, 62))
     x = np.arange(len(fractions))
     bottom = np.zeros(len(fractions))
     for cls in CLASS_ORDER:
         heights = fractions[cls].to_numpy()
-        bars = ax.bar(x, heights, bottom=bottom, width=0.6, color=CLASS_COLORS[cls],
+        bars = ax.bar(x, heights, bottom=bottom, width=0.7, color=CLASS_COLORS[cls],
                       label=display_name(cls), edgecolor="white", linewidth=0.5)
         if show_percent:
             labels = [f"{h:.1%}" if h >= 0.07 else "" for h in heights]
             text_color = "black" if cls == "unchanged" else "white"
-            ax.bar_label(bars, labels=labels, label_type="center", fontsize=5.5,
+            ax.bar_label(bars, labels=labels, label_type="center", fontsize=5,
                          color=text_color)
         bottom += heights
-    ax.set_xticks(x, [f"{display_name(g)}\n(n = {n} ROIs)" for g, n in counts.sum(axis=1).items()])
+    ticks = []
+    for group, n in counts.sum(axis=1).items():
+        n_mice = f"{int(mice[group])} mice\n" if group in mice.index else "n = "
+        ticks.append(f"{display_name(group)}\n{n_mice}{n} ROIs")
+    ax.set_xticks(x, ticks)
     ax.set_xlim(-0.6, len(x) - 0.4)
     ax.set_ylim(0, 1)
     ax.set_ylabel("Fraction of ROIs")
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.0, 0.5),
+    ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0),
               title="Post-run class")
     if len(x) > 1:
-        annotate_test(ax, test, x0=0, x1=len(x) - 1, y=1.03)
+        annotate_test(ax, test, x0=0, x1=len(x) - 1, y=1.03, text=_wrapped(test))
+    _secondary_text(ax, secondary, x=1.03, y=0.45)
     return ax
+
+
+def _mouse_offsets(subjects, spread: float = 0.24) -> dict:
+    """A fixed horizontal offset per subject (sorted), spread over ``spread`` x units."""
+    names = sorted(map(str, subjects))
+    if len(names) == 1:
+        return {names[0]: 0.0}
+    return dict(zip(names, np.linspace(-spread / 2, spread / 2, len(names)), strict=True))
 
 
 @styled
 def plot_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", "day8"),
-                                   test=None, ax=None):
+                                   test=None, secondary=None, ax=None):
     """Per-mouse fraction of post-run activated ROIs, paired lines between days.
+
+    Every mouse is drawn with its own small horizontal offset (open markers), so mice with equal
+    fractions stay visible.
 
     Parameters
     ----------
@@ -127,51 +181,68 @@ def plot_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", "d
     order : sequence of str
         Days on the x axis, left to right.
     test : mapping, optional
-        Precomputed paired test ``{"test", "statistic", "p_value"}``.
+        The mouse-level paired test ``{"test", "statistic", "p_value"}``, on the bracket.
+    secondary : mapping, optional
+        A pooled-ROI test, written small under the legend as secondary.
 
     Returns
     -------
     matplotlib.axes.Axes
-        One grey line per subject (``ax.lines`` labelled with the subject, gid "subject"),
-        then the mean +- SEM per day (errorbar, gid "mean"). Tick labels carry n mice.
+        One grey line per subject (``ax.lines`` labelled with the subject, gid "subject"; x =
+        day position + the subject's offset), then the mean +- SEM per day (errorbar, gid
+        "mean"). Tick labels carry n mice (and n ROIs when ``n_rois`` is given).
     """
     wide = fractions.pivot(index="subject", columns="day", values="fraction")
     wide = wide.reindex(columns=list(order))
-    ax = new_axes(ax, figsize(40, 55))
+    ax = new_axes(ax, figsize(70, 60))
     x = np.arange(len(order))
+    offsets = _mouse_offsets(wide.index)
+    mouse_style = dict(color="#7A7A7A", lw=0.7, marker="o", ms=3.0, mfc="white", mew=0.7)
     for subject, row in wide.iterrows():
-        line, = ax.plot(x, row.to_numpy(dtype=float), color="#9A9A9A", lw=0.7, marker="o",
-                        ms=2.5, label=str(subject), zorder=2)
+        line, = ax.plot(x + offsets[str(subject)], row.to_numpy(dtype=float), label=str(subject),
+                        zorder=2, **mouse_style)
         line.set_gid("subject")
     summary = group_summary(fractions, "fraction", "day", order=order).reindex(list(order))
-    offsets = np.where(x < (len(order) - 1) / 2, -0.18, 0.18)
-    for i, (day, row) in enumerate(summary.iterrows()):
-        container = ax.errorbar(i + offsets[i], row["mean"], yerr=row["sem"], fmt="s", ms=4, capsize=2,
-                                color=color_for(day), lw=1.0, zorder=3, label="_mean")
+    side = np.where(x < (len(order) - 1) / 2, -0.3, 0.3)
+    mean_handle = None
+    for i, (_, row) in enumerate(summary.iterrows()):
+        container = ax.errorbar(i + side[i], row["mean"], yerr=row["sem"], fmt="s", ms=4,
+                                capsize=2, color="black", lw=1.0, zorder=3, label="_mean")
         container.lines[0].set_gid("mean")
+        mean_handle = mean_handle or container
     n_mice = wide.notna().sum()
-    ax.set_xticks(x, [f"{display_name(d)}\n(n = {n_mice[d]} mice)" for d in order])
-    ax.set_xlim(-0.5, len(order) - 0.5)
+    rois = (fractions.groupby("day")["n_rois"].sum() if "n_rois" in fractions else None)
+    ticks = []
+    for d in order:
+        extra = f"\n{int(rois[d])} ROIs" if rois is not None and d in rois.index else ""
+        ticks.append(f"{display_name(d)}\n{n_mice[d]} mice{extra}")
+    ax.set_xticks(x, ticks)
+    ax.set_xlim(-0.55, len(order) - 0.45)
     ax.set_ylim(0, max(1.0, float(np.nanmax(wide.to_numpy()))) if wide.size else 1.0)
     ax.set_ylabel("Fraction of ROIs activated\nafter the run")
-    ax.legend([plt.Line2D([], [], color="#9A9A9A", lw=0.7, marker="o", ms=2.5),
-               plt.Line2D([], [], color="black", marker="s", ms=4, ls="none")],
-              ["One mouse", "Mean ± SEM"], loc="upper left")
+    subject_lines = [line for line in ax.lines if line.get_gid() == "subject"]
+    handles = subject_lines[:1] + ([mean_handle] if mean_handle is not None else [])
+    labels = [f"One mouse (n = {len(wide)})", "Mean ± SEM"][:len(handles)]
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if len(order) > 1:
-        annotate_test(ax, test, x0=0, x1=len(order) - 1, y=1.03)
+        annotate_test(ax, test, x0=0, x1=len(order) - 1, y=1.03, text=_wrapped(test))
+    _secondary_text(ax, secondary, x=1.03, y=0.62)
     return ax
 
 
 def figure_class_proportions(classes, *, by: str = "day", order=("day1", "day8"), test=None,
-                             stats=None, figure_id: str = "fig1"):
-    """Figure 1: class proportions per day; records fractions (with Wilson 95 % CI) and the test.
+                             secondary=None, stats=None, figure_id: str = "fig1"):
+    """Figure 1: class proportions per day; records fractions (with Wilson 95 % CI) and the tests.
 
-    ``stats`` rows: ``fraction_<class>`` per day (n = ROIs), and ``class_proportions`` with the test.
+    ``test`` is the mouse-level test, ``secondary`` a pooled-ROI one (both optional).
+    ``stats`` rows: ``fraction_<class>`` per day (n = ROIs), ``fraction_activated_mouse_level``
+    with ``test`` and ``class_proportions`` with ``secondary`` (the pooled 2 x 3 chi-square).
     """
     with figure_style():
-        fig, ax = plt.subplots(figsize=figsize("single", 60), layout="constrained")
+        fig, ax = plt.subplots(figsize=figsize("single", 62), layout="constrained")
         fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02)
-        plot_class_proportions(classes, by=by, order=order, test=test, ax=ax)
+        plot_class_proportions(classes, by=by, order=order, test=test, secondary=secondary,
+                               ax=ax)
     counts = class_counts(classes, by=by, order=order)
     if stats is not None:
         totals = counts.sum(axis=1)
@@ -180,16 +251,23 @@ def figure_class_proportions(classes, *, by: str = "day", order=("day1", "day8")
             for i, group in enumerate(counts.index):
                 stats.add(figure_id, f"fraction_{cls}", group, counts[cls].iloc[i] / totals.iloc[i],
                           n=totals.iloc[i], ci_low=low[i], ci_high=high[i])
-        record_test(stats, figure_id, "class_proportions", "_vs_".join(counts.index), test)
+        group = "_vs_".join(counts.index)
+        record_test(stats, figure_id, "fraction_activated_mouse_level", group, test)
+        record_test(stats, figure_id, "class_proportions", group, secondary)
     return fig
 
 
 def figure_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", "day8"),
-                                     test=None, stats=None, figure_id: str = "fig4"):
-    """Figure 4: per-mouse fraction activated; records the mean per day (n = mice) and the test."""
+                                     test=None, secondary=None, stats=None,
+                                     figure_id: str = "fig4"):
+    """Figure 4: per-mouse fraction activated; records the mean per day (n = mice) and the test.
+
+    ``secondary`` (a pooled-ROI test) is drawn as secondary text and not recorded again.
+    """
     with figure_style():
-        fig, ax = plt.subplots(figsize=figsize(55, 60), layout="constrained")
-        plot_fraction_activated_paired(fractions, order=order, test=test, ax=ax)
+        fig, ax = plt.subplots(figsize=figsize(80, 62), layout="constrained")
+        plot_fraction_activated_paired(fractions, order=order, test=test, secondary=secondary,
+                                       ax=ax)
     summary = group_summary(fractions, "fraction", "day", order=order)
     record_summary(stats, figure_id, "fraction_activated_per_mouse_mean", summary)
     record_test(stats, figure_id, "fraction_activated_per_mouse", "_vs_".join(order), test)

@@ -229,6 +229,9 @@ def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "da
 
 
 def _record_postrun_means(stats, figure_id, traces, classes, days, by, window) -> None:
+    """``mean_postrun_z_<class>`` per day over ROIs (n = ROIs) and, with a ``subject``
+    coordinate, ``mean_postrun_z_<class>_mouse_mean``: the mean over mice of each mouse's mean
+    (n = mice, 95 % t CI), the level at which figure 3's test compares the days."""
     if stats is None:
         return
     import pandas as pd
@@ -244,3 +247,10 @@ def _record_postrun_means(stats, figure_id, traces, classes, days, by, window) -
         for label, row in summary.iterrows():
             stats.add(figure_id, f"mean_postrun_z_{label}", day, row["mean"], n=row["n"],
                       ci_low=row["ci_low"], ci_high=row["ci_high"])
+        if "subject" not in cls.variables:
+            continue
+        table["subject"] = np.asarray(cls["subject"].values, dtype=str)
+        per_mouse = table.groupby(["label", "subject"], as_index=False)["z"].mean()
+        for label, row in group_summary(per_mouse, "z", "label").iterrows():
+            stats.add(figure_id, f"mean_postrun_z_{label}_mouse_mean", day, row["mean"],
+                      n=row["n"], ci_low=row["ci_low"], ci_high=row["ci_high"])
