@@ -24,7 +24,7 @@ fuzz: venv
 	SFONE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SFONE_FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/test_fuzz_*.py -q
 
 demo: venv
-	$(BIN)/sfone reproduce --data data_samples --out figures
+	$(BIN)/sfone reproduce --study data_samples/study.yaml --out figures
 
 samples: venv
 	$(BIN)/sfone samples data_samples

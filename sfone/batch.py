@@ -23,7 +23,7 @@ from ._logging import logger, progress
 from .cohort import Session, load_manifest
 
 __all__ = ["BatchTask", "register_task", "batch_tasks", "run_batch", "BatchResult",
-           "default_workers"]
+           "default_workers", "map_on_cluster"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,29 @@ def _client(workers: int, scheduler: str | None):
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                            dashboard_address=None)
     return Client(cluster), cluster
+
+
+def map_on_cluster(function, *iterables, scheduler: str | None = None,
+                   workers: int | None = None, desc: str = "tasks") -> list:
+    """``[function(*args) for args in zip(*iterables)]``, each call a dask task on the scheduler
+    at ``scheduler`` (or on a local cluster of ``workers`` processes); results in input order.
+
+    ``function`` must be importable on the workers (it is pickled by reference).
+    """
+    from distributed import as_completed
+
+    calls = list(zip(*iterables, strict=True))
+    client, cluster = _client(workers or default_workers(len(calls)), scheduler)
+    try:
+        futures = [client.submit(function, *args, pure=False) for args in calls]
+        for future in progress(as_completed(futures), desc=desc, total=len(futures),
+                               unit="task"):
+            future.result()  # raises the first failure here, with its worker traceback
+        return client.gather(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _write_errors(out_dir: Path, failed: list[dict]) -> None:

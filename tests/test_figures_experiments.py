@@ -45,7 +45,7 @@ def test_bdnf_bars_are_pooled_fractions_with_n_mice_in_legend():
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["Sedentary (n = 5 mice)", "One run (n = 5 mice)"]
     assert [t.get_text() for t in ax.texts] == ["p = 0.012"]
-    assert ax.get_legend().get_title().get_text() == "Welch t-test per region"
+    assert ax.get_legend().get_title().get_text() == "Welch t-test, per region"
 
 
 def test_bdnf_mean_summary_and_stats_rows():

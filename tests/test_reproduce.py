@@ -21,7 +21,7 @@ COLUMNS = ["figure", "quantity", "group", "value", "n", "ci_low", "ci_high", "te
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     out = tmp_path_factory.mktemp("reproduce")
-    result = CliRunner().invoke(main, ["reproduce", "--data", str(SAMPLES), "--out", str(out)])
+    result = CliRunner().invoke(main, ["reproduce", "--study", str(SAMPLES / "study.yaml"), "--out", str(out)])
     assert result.exit_code == 0, result.output
     stats = pd.read_csv(out / "stats.csv", keep_default_na=False, na_values=[""])
     return out, stats, pd.read_csv(out / "labels.csv")
