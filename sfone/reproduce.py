@@ -207,21 +207,24 @@ class StressData:
 def analyse_stress_test(study, **_) -> StressData:
     """Endpoints and per-sample VO2/RER of every stress test; subjects and groups are the
     study's (a file whose own group differs is an error naming the entry)."""
-    from .calorimetry import read_many, stress_test_endpoints
+    from .calorimetry import combine_subjects, stress_test_endpoints
+    from .io import read
     from .protocols import load_protocol
 
     st = study.stress_test
-    ds = read_many([study.resolve(s.path) for s in st.sessions])
-    if ds.sizes["subject"] != len(st.sessions):
-        raise SfoneError(f"stress_test: the {len(st.sessions)} files hold "
-                         f"{ds.sizes['subject']} subjects; give one file per mouse")
-    if "group" in ds.coords:
-        for i, (s, found) in enumerate(zip(st.sessions, ds["group"].values, strict=True)):
-            if str(found) not in {"", "nan", "None", s.group}:
-                raise SfoneError(f"stress_test.sessions[{i}] ({s.subject}): the study says group "
-                                 f"{s.group!r}, the file {s.path} says {str(found)!r}")
-    ds = ds.assign_coords(subject=[s.subject for s in st.sessions],
-                          group=("subject", [s.group for s in st.sessions]))
+    per_mouse = []
+    for i, s in enumerate(st.sessions):
+        ds = read(study.resolve(s.path), format=s.format)
+        where = f"stress_test.sessions[{i}] ({s.subject})"
+        if ds.sizes.get("subject", 1) != 1:
+            raise SfoneError(f"{where}: {s.path} holds {ds.sizes['subject']} subjects; the "
+                             "study lists one file per mouse")
+        found = str(ds["group"].values[0]) if "group" in ds.coords else ""
+        if found not in {"", "nan", "None", s.group}:
+            raise SfoneError(f"{where}: the study says group {s.group!r}, the file {s.path} "
+                             f"says {found!r}")
+        per_mouse.append(ds.assign_coords(subject=[s.subject], group=("subject", [s.group])))
+    ds = combine_subjects(per_mouse)
     protocol = load_protocol(_protocol_ref(study, st.protocol))
     endpoints = stress_test_endpoints(ds, protocol)
     endpoints["vo2max"] = endpoints["vo2max_ml_kg_h"] / 60.0  # mL/kg/min, as plotted
