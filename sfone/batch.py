@@ -183,7 +183,27 @@ def _write_errors(out_dir: Path, failed: list[dict]) -> None:
         table.to_csv(tmp, index=False, lineterminator="\n")
 
 
-def _combine(task: BatchTask, out_dir: Path, summaries: dict) -> list[Path]:
+def _with_manifest_columns(table: pd.DataFrame, sessions: list[Session]) -> pd.DataFrame:
+    """``table`` (rows keyed by subject and session) with every column the manifest gave
+    (group, day, path, runs, ...), placed right after the session column."""
+    if not {"subject", "session"} <= set(table.columns):
+        return table
+    fields = [f for f in ("group", "day", "path", "runs", "protocol", "format")
+              if f not in table.columns and any(getattr(s, f) is not None for s in sessions)]
+    if not fields:
+        return table
+    manifest = pd.DataFrame([{"subject": s.subject, "session": s.session,
+                              **{f: "" if getattr(s, f) is None else str(getattr(s, f))
+                                 for f in fields}} for s in sessions])
+    merged = table.astype({"subject": str, "session": str}).merge(
+        manifest, on=["subject", "session"], how="left", validate="many_to_one")
+    columns = list(table.columns)
+    at = columns.index("session") + 1
+    return merged[columns[:at] + fields + columns[at:]]
+
+
+def _combine(task: BatchTask, out_dir: Path, summaries: dict,
+             sessions: list[Session] = ()) -> list[Path]:
     from .io import write_dataset
 
     if task.combine is None or not summaries:
@@ -193,6 +213,7 @@ def _combine(task: BatchTask, out_dir: Path, summaries: dict) -> list[Path]:
     if isinstance(combined, xr.Dataset):
         written.append(write_dataset(combined, out_dir / "combined.nc"))
         combined = combined.to_dataframe().reset_index()
+    combined = _with_manifest_columns(combined, list(sessions))
     with atomic_path(out_dir / "combined.csv") as tmp:
         combined.to_csv(tmp, index=False, lineterminator="\n")
     return written + [out_dir / "combined.csv"]
@@ -238,7 +259,7 @@ def run_batch(manifest, task: str, out_dir, *, workers: int | None = None,
         if report["summary"] is not None:
             summaries[key] = report["summary"]
     _write_errors(out_dir, result.failed)
-    result.combined = _combine(tasks[task], out_dir, summaries)
+    result.combined = _combine(tasks[task], out_dir, summaries, sessions)
     return result
 
 

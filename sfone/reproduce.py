@@ -14,6 +14,7 @@ The output is built in a temporary folder beside ``out_dir`` and swapped in at t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -408,6 +409,19 @@ def _swap_in(build: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _inner_bars_off():
+    """Switch off every progress bar created inside (the stage bar is made before)."""
+    from . import _logging
+
+    before = _logging._OPTIONS["progress"]
+    _logging.set_progress(False)
+    try:
+        yield
+    finally:
+        _logging.set_progress(before)
+
+
 def _write_labels(classes: xr.Dataset, path: Path) -> Path:
     table = classes.reset_coords().to_dataframe().reset_index()
     with atomic_path(path) as tmp:
@@ -433,10 +447,8 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
     on_stage : callable(index, total, stage), optional
         Called as each stage starts (the CLI prints one line per stage without a terminal).
     """
-    import matplotlib.pyplot as plt
 
     from .figure_specs import FIGURE_SPECS
-    from .figures import save_figure
     from .report import StatsTable, write_report_html
     from .study import Study, check_study, figures_for, load_study
 
@@ -459,17 +471,9 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
         stats, figures, data = StatsTable(), [], {}
         parameters: dict = {}
         bar = progress(stages, desc="reproduce", unit="stage")
-        for index, stage in enumerate(bar):
-            logger.info("reproduce: stage %d/%d: %s", index + 1, len(stages), stage)
-            if on_stage is not None:
-                on_stage(index + 1, len(stages), stage)
-            data[stage] = STAGES[stage](study, scheduler=scheduler, workers=workers)
-            parameters.update(getattr(data[stage], "parameters", {}) or {})
-            for spec in (s for s in specs if s.stage == stage):
-                output = spec.build(data[stage], stats)
-                paths = save_figure(output.figure, build / "figures" / spec.stem)
-                plt.close(output.figure)
-                figures.append((spec, output.caption, paths))
+        with _inner_bars_off():
+            _run_stages(study, bar, specs, stats, figures, data, parameters, build,
+                        scheduler=scheduler, workers=workers, on_stage=on_stage)
         result = _write_outputs(build, study, stats, figures, data, parameters, inputs,
                                 started, write_report_html)
         _swap_in(build, out_dir)
@@ -481,6 +485,26 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
                              *(None if p is None else out_dir / p.relative_to(build)
                                for p in result))
     return result
+
+
+def _run_stages(study, bar, specs, stats, figures, data, parameters, build, *, scheduler,
+                workers, on_stage) -> None:
+    import matplotlib.pyplot as plt
+
+    from .figures import save_figure
+
+    total = len(bar)
+    for index, stage in enumerate(bar):
+        logger.info("reproduce: stage %d/%d: %s", index + 1, total, stage)
+        if on_stage is not None:
+            on_stage(index + 1, total, stage)
+        data[stage] = STAGES[stage](study, scheduler=scheduler, workers=workers)
+        parameters.update(getattr(data[stage], "parameters", {}) or {})
+        for spec in (s for s in specs if s.stage == stage):
+            output = spec.build(data[stage], stats)
+            paths = save_figure(output.figure, build / "figures" / spec.stem)
+            plt.close(output.figure)
+            figures.append((spec, output.caption, paths))
 
 
 def _write_outputs(build, study, stats, figures, data, parameters, inputs, started,
