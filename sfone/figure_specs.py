@@ -26,13 +26,18 @@ class FigureOutput:
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """One figure: ``build(stage_result, stats)`` draws it and records its numbers in ``stats``."""
+    """One figure: ``build(stage_result, stats, figure_id)`` draws it and records its numbers in
+    ``stats`` under ``figure_id`` (``"fig<number>"``, the only place the number is given)."""
 
     number: int
     stem: str
     stage: str
     title: str
-    build: Callable[[object, object], FigureOutput]
+    build: Callable[[object, object, str], FigureOutput]
+
+    @property
+    def figure_id(self) -> str:
+        return f"fig{self.number}"
 
 
 def _p(result) -> str:
@@ -91,14 +96,14 @@ def _segment_text(data) -> str:
             "baseline (mean and SD over the baseline window), averaged over runs")
 
 
-def _fig1(data, stats):
+def _fig1(data, stats, figure_id):
     from .figures import figure_class_proportions
 
     tests = _imaging_tests(data)
-    stats.add_test("fig1", "fisher_activated_vs_not", "_vs_".join(data.days), tests["fisher"],
+    stats.add_test(figure_id, "fisher_activated_vs_not", "_vs_".join(data.days), tests["fisher"],
                    n=tests["n"])
     fig = figure_class_proportions(data.classes, order=data.days, test=tests["chi2"],
-                                   stats=stats)
+                                   stats=stats, figure_id=figure_id)
     caption = (f"Fraction of neurons labelled post-run activated, inhibited or unchanged on "
                f"{data.days[0]} and {data.days[1]} ({_day_counts(data)}). Stacked bars are "
                f"pooled neuron fractions (95 % Wilson intervals in stats.csv). Test: "
@@ -107,18 +112,18 @@ def _fig1(data, stats):
     return FigureOutput(fig, caption)
 
 
-def _fig2(data, stats):
+def _fig2(data, stats, figure_id):
     from .figures import figure_perirun_heatmaps
 
     fig = figure_perirun_heatmaps(data.traces, data.classes, days=data.days, stats=stats,
-                                  segments=data.segments)
+                                  segments=data.segments, figure_id=figure_id)
     caption = (f"Peri-run activity of every neuron ({_day_counts(data)}), one row per neuron, "
                f"sorted by post-run class then by effect size; one colour scale for both days. "
                f"{_segment_text(data)}.")
     return FigureOutput(fig, caption)
 
 
-def _fig3(data, stats):
+def _fig3(data, stats, figure_id):
     from .figures import figure_class_traces
     from .stats import welch_test
 
@@ -129,7 +134,7 @@ def _fig3(data, stats):
     magnitude = welch_test(table, "effect", "day", data.days[::-1])
     fig = figure_class_traces(data.traces, data.classes, days=data.days,
                               post_window_s=(0.0, data.post_window_s[1]), test=magnitude,
-                              stats=stats, segments=data.segments)
+                              stats=stats, segments=data.segments, figure_id=figure_id)
     caption = (f"Mean peri-run trace of each post-run class ({_day_counts(data)}). Lines: mean "
                f"across neurons; shaded error bands: SEM across neurons. {_segment_text(data)}. "
                f"Activated neurons' effect, {data.days[1]} vs {data.days[0]}: "
@@ -137,12 +142,12 @@ def _fig3(data, stats):
     return FigureOutput(fig, caption)
 
 
-def _fig4(data, stats):
+def _fig4(data, stats, figure_id):
     from .figures import figure_fraction_activated_paired
 
     tests = _imaging_tests(data)
     fig = figure_fraction_activated_paired(data.fractions, order=data.days, test=tests["mouse"],
-                                           stats=stats)
+                                           stats=stats, figure_id=figure_id)
     n = _n_mice(data.fractions)
     test = f"Test: {_test_text(tests['mouse'])}." if tests["mouse"] else "No test across mice."
     caption = (f"Fraction of each mouse's neurons labelled post-run activated on {data.days[0]} "
@@ -151,7 +156,7 @@ def _fig4(data, stats):
     return FigureOutput(fig, caption)
 
 
-def _fig5(data, stats):
+def _fig5(data, stats, figure_id):
     from .figures import figure_bdnf
     from .stats import pairwise_tests
 
@@ -164,7 +169,8 @@ def _fig5(data, stats):
         per_region[region] = pairwise_tests(part, "fraction", "condition",
                                             [("one_run", "sedentary")])[0]
     adjusted = _holm_family(per_region, f"{len(regions)} regions")
-    fig = figure_bdnf(data.bdnf_counts, summary="mean", tests=adjusted, stats=stats)
+    fig = figure_bdnf(data.bdnf_counts, summary="mean", tests=adjusted, stats=stats,
+                      figure_id=figure_id)
     n = {c: _n_mice(counts[counts["condition"] == c]) for c in pd.unique(counts["condition"])}
     caption = (f"Bdnf-positive fraction of SF1 neurons per VMH subregion, sedentary "
                f"(n = {n.get('sedentary', 0)} mice) vs one run (n = {n.get('one_run', 0)} mice). "
@@ -186,7 +192,7 @@ def _holm_family(results: dict, family: str) -> dict:
                 "p_value": float(p)} for n, r, p in zip(names, raw, adjusted, strict=True)}
 
 
-def _fig6(data, stats):
+def _fig6(data, stats, figure_id):
     from .figures import figure_stress_test
     from .stats import mann_whitney, welch_test
 
@@ -195,7 +201,8 @@ def _fig6(data, stats):
     rer = {**mann_whitney(data.endpoints, "crossover_speed_m_min", "group", order),
            "test": "RER-crossover speed, Mann-Whitney U"}
     fig = figure_stress_test(data.timeseries, data.endpoints, order=order, vo2_test=vo2,
-                             rer_test=rer, stats=stats, min_mice=data.min_mice)
+                             rer_test=rer, stats=stats, min_mice=data.min_mice,
+                             figure_id=figure_id)
     n = {g: _n_mice(data.endpoints[data.endpoints["group"] == g]) for g in order}
     caption = (f"Graded treadmill stress test, {order[0]} (n = {n[order[0]]} mice) vs {order[1]} "
                f"(n = {n[order[1]]} mice). (a) VO2 and (b) RER against treadmill speed: points "
@@ -207,7 +214,7 @@ def _fig6(data, stats):
     return FigureOutput(fig, caption)
 
 
-def _fig7(data, stats):
+def _fig7(data, stats, figure_id):
     from .figures import figure_stress_endpoints
     from .stats import mann_whitney, welch_test
 
@@ -217,7 +224,7 @@ def _fig7(data, stats):
     tests = {c: (mann_whitney if c in quantised else welch_test)(data.endpoints, c, "group",
                                                                    order) for c in columns}
     fig = figure_stress_endpoints(data.endpoints, columns=columns, order=order, tests=tests,
-                                  stats=stats)
+                                  stats=stats, figure_id=figure_id)
     n = {g: _n_mice(data.endpoints[data.endpoints["group"] == g]) for g in order}
     caption = (f"Stress-test endpoints per mouse, {order[0]} (n = {n[order[0]]}) vs {order[1]} "
                f"(n = {n[order[1]]}): time to exhaustion, distance, maximum speed and VO2max. "
@@ -228,7 +235,7 @@ def _fig7(data, stats):
     return FigureOutput(fig, caption)
 
 
-def _fig8(data, stats):
+def _fig8(data, stats, figure_id):
     from .experiment_tables import training_gain
     from .figures import figure_endurance
     from .stats import mixed_interaction, one_way_anova, pairwise_tests
@@ -241,7 +248,7 @@ def _fig8(data, stats):
     pairs = [(a, b) for i, a in enumerate(groups) for b in groups[i + 1:]]
     pairwise = pairwise_tests(gains, "distance_gain_m", "group", pairs)
     fig = figure_endurance(table, order=groups, test=interaction, gain_test=anova,
-                           pairwise=pairwise, stats=stats)
+                           pairwise=pairwise, stats=stats, figure_id=figure_id)
     n = {g: _n_mice(gains[gains["group"] == g]) for g in groups}
     caption = ("Endurance training. (a) Distance run to exhaustion on each training day, mean ± "
                "SEM across mice per group (" + ", ".join(f"{g}: n = {k}" for g, k in n.items())
@@ -254,7 +261,7 @@ def _fig8(data, stats):
     return FigureOutput(fig, caption)
 
 
-def _fig9(data, stats):
+def _fig9(data, stats, figure_id):
     from .experiment_tables import glucose_iauc
     from .figures import figure_glucose
     from .stats import mixed_interaction, pairwise_tests, welch_test
@@ -269,7 +276,7 @@ def _fig9(data, stats):
                                   [tuple(groups[:2])])[0] for t in times}
     per_time = _holm_family(per_time, f"{len(times)} time points")
     fig = figure_glucose(table, order=groups, test=interaction, auc_test=auc_test,
-                         per_time=per_time, stats=stats)
+                         per_time=per_time, stats=stats, figure_id=figure_id)
     n = {g: _n_mice(auc[auc["group"] == g]) for g in groups}
     significant = [f"{t:g} min ({_p(r)})" for t, r in per_time.items() if r["p_value"] < 0.05]
     caption = ("Blood glucose after the run. (a) Mean ± SEM across mice per group ("
@@ -288,10 +295,11 @@ def _clock(hours: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _fig10(data, stats):
+def _fig10(data, stats, figure_id):
     from .figures import figure_metabolic
 
-    fig = figure_metabolic(data.dataset, data.is_dark, data.ancova, stats=stats)
+    fig = figure_metabolic(data.dataset, data.is_dark, data.ancova, stats=stats,
+                           figure_id=figure_id)
     groups = data.dataset["group"].values
     n = pd.Series(groups).value_counts()
     caption = ("Indirect calorimetry in metabolic cages (" + ", ".join(

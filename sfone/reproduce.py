@@ -159,8 +159,11 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
                                  [window] * len(entries), scheduler=scheduler, workers=workers,
                                  desc="imaging sessions")
     else:
-        outputs = [imaging_session_outputs(e, p, window) for e, p in
-                   zip(entries, protocols, strict=True)]
+        outputs = []
+        for i, (entry, protocol) in enumerate(zip(entries, protocols, strict=True)):
+            logger.info("reproduce: imaging session %d/%d (%s)", i + 1, len(entries),
+                        entry.label)
+            outputs.append(imaging_session_outputs(entry, protocol, window))
     labels, traces, rows = [], [], []
     for entry, (lab, tr) in zip(entries, outputs, strict=True):
         n = lab.sizes["roi"]
@@ -391,9 +394,15 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def _earlier_output(folder: Path) -> bool:
+    """An earlier run's folder: provenance.json, or (older sfone) report.html and stats.csv."""
+    return (folder / MARKER).is_file() or all((folder / n).is_file()
+                                              for n in ("report.html", "stats.csv"))
+
+
 def _check_out_dir(out_dir: Path) -> None:
     if out_dir.exists() and (not out_dir.is_dir() or (
-            any(out_dir.iterdir()) and not (out_dir / MARKER).is_file())):
+            any(out_dir.iterdir()) and not _earlier_output(out_dir))):
         raise SfoneError(f"{out_dir}: exists and is not an earlier `sfone reproduce` output "
                          f"(no {MARKER}); give a new or empty folder so nothing else is replaced")
 
@@ -501,7 +510,8 @@ def _run_stages(study, bar, specs, stats, figures, data, parameters, build, *, s
         data[stage] = STAGES[stage](study, scheduler=scheduler, workers=workers)
         parameters.update(getattr(data[stage], "parameters", {}) or {})
         for spec in (s for s in specs if s.stage == stage):
-            output = spec.build(data[stage], stats)
+            logger.info("reproduce: figure %d (%s)", spec.number, spec.stem)
+            output = spec.build(data[stage], stats, spec.figure_id)
             paths = save_figure(output.figure, build / "figures" / spec.stem)
             plt.close(output.figure)
             figures.append((spec, output.caption, paths))
@@ -512,6 +522,7 @@ def _write_outputs(build, study, stats, figures, data, parameters, inputs, start
     import json
     from datetime import UTC, datetime
 
+    logger.info("reproduce: writing stats.csv, labels.csv, provenance.json and report.html")
     stats_csv = stats.write(build / "stats.csv")
     labels_csv = None
     tables = {}
@@ -531,7 +542,7 @@ def _write_outputs(build, study, stats, figures, data, parameters, inputs, start
         tmp.write_text(json.dumps(provenance, indent=2, default=str) + "\n", encoding="utf-8")
     report = write_report_html(
         build, [(f"Figure {s.number}. {s.title}", next(p for p in paths if p.suffix == ".png"),
-                 caption, f"fig{s.number}") for s, caption, paths in figures],
+                 caption, s.figure_id) for s, caption, paths in figures],
         {"stats": stats.to_frame(), **tables}, parameters, __version__, provenance=provenance,
         title=f"sfone reproduction report: {study.name}")
     return stats_csv, labels_csv, report, marker

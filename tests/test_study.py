@@ -118,7 +118,7 @@ def test_interrupted_run_leaves_the_previous_complete_output(tmp_path, monkeypat
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert first.report.exists() and (out / "provenance.json").exists()
 
-    def interrupted(data, stats):
+    def interrupted(data, stats, figure_id):
         raise KeyboardInterrupt
 
     spec = sfone.figure_specs.FIGURE_SPECS[4]

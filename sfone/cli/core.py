@@ -33,11 +33,12 @@ def formats_markdown(table) -> str:
 
 def reader_options(function):
     """``--fs`` and ``--repair``: the reader keywords that error hints point to."""
-    function = click.option("--repair", type=click.Choice(["decimal"]), default=None,
-                            help="TSE exports whose decimal separators a spreadsheet destroyed: "
-                                 "divide the cells that lost them by 1000 (with a warning).")(function)
-    return click.option("--fs", "fs", type=click.FloatRange(min=0, min_open=True), default=None,
-                        help="Frame rate (Hz) when the files do not store it (suite2p).")(function)
+    repair = click.option("--repair", type=click.Choice(["decimal"]), default=None,
+                          help="TSE exports whose decimal separators a spreadsheet destroyed: "
+                               "divide the cells that lost them by 1000 (with a warning).")
+    fs = click.option("--fs", "fs", type=click.FloatRange(min=0, min_open=True), default=None,
+                      help="Frame rate (Hz) when the files do not store it (suite2p).")
+    return fs(repair(function))
 
 
 def _read_options(fs: float | None, repair: str | None) -> dict:
