@@ -109,6 +109,10 @@ class StatsTable:
 
 
 _CSS_PX_PER_INCH = 96.0
+#: Figures are shown at 1.5 x their print size: one scale for all, so a 7 pt label reads the same
+#: in a single-column and a double-column figure (about 14 px), and a double-column figure
+#: (174 mm) is 987 px wide.
+DISPLAY_SCALE = 1.5
 
 
 def _png_size(data: bytes) -> tuple[int, int, float]:
@@ -130,11 +134,12 @@ def _esc(value) -> str:
 
 
 def _figure_html(title: str, png_path, caption: str = "", anchor: str = "") -> str:
-    """One figure at its natural size: its print width at the PNG's dpi, in CSS pixels."""
+    """One figure at its natural size: its print size (pixels / dpi) times
+    :data:`DISPLAY_SCALE`, in CSS pixels."""
     raw = Path(png_path).read_bytes()
     width, height, ppi = _png_size(raw)
-    css_w = round(width / ppi * _CSS_PX_PER_INCH)
-    css_h = round(height / ppi * _CSS_PX_PER_INCH)
+    css_w = round(width / ppi * _CSS_PX_PER_INCH * DISPLAY_SCALE)
+    css_h = round(height / ppi * _CSS_PX_PER_INCH * DISPLAY_SCALE)
     data = base64.b64encode(raw).decode("ascii")
     ident = f' id="{_esc(anchor)}"' if anchor else ""
     text = f"<strong>{_esc(title)}</strong>" + (f" {_esc(caption)}" if caption else "")
@@ -251,8 +256,8 @@ def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters
     out_dir : path
         Output folder (created if needed); the page is ``out_dir / filename``.
     figures : mapping title -> PNG path, or sequence of (title, PNG path[, caption[, anchor]])
-        Figures in display order; each PNG is embedded as a base64 data URI and shown at its
-        print size (pixels / dpi).
+        Figures in display order; each PNG is embedded as a base64 data URI and shown at one
+        common scale of its print size (pixels / dpi x :data:`DISPLAY_SCALE`).
     tables : mapping title -> DataFrame
         A table titled ``"stats"`` with :data:`STATS_COLUMNS` is shown grouped by figure with
         readable numbers; others are shown as they are.

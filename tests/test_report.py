@@ -92,7 +92,7 @@ def test_figures_are_shown_at_their_print_size(tmp_path):
     assert round(dpi) == 300 and 450 < width < 750  # ~2 inch at 300 dpi (tight bounding box)
     text = write_report_html(tmp_path, [("Figure 1", png, "A caption.", "fig1")], {}, {},
                              "0.1.0").read_text()
-    css = (round(width / dpi * 96), round(height / dpi * 96))  # print size in CSS px (96/inch)
+    css = (round(width / dpi * 144), round(height / dpi * 144))  # 1.5 x print size, 96 px/inch
     assert f'<img alt="Figure 1" width="{css[0]}" height="{css[1]}"' in text
     assert "<figcaption><strong>Figure 1</strong> A caption.</figcaption>" in text
     assert 'id="fig1"' in text
