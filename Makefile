@@ -40,7 +40,7 @@ fuzz: venv
 	SFONE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SFONE_FUZZ_RANDOM=1 $(BIN)/python -m pytest tests/test_fuzz_*.py -q
 
 demo: venv-core
-	$(BIN)/sfone reproduce --data data_samples --out figures
+	$(BIN)/sfone reproduce --study data_samples/study.yaml --out figures
 
 samples: venv-core
 	$(BIN)/sfone samples data_samples

@@ -24,7 +24,7 @@ from .cohort import Session, load_manifest
 from .exceptions import SfoneWarning
 
 __all__ = ["BatchTask", "register_task", "batch_tasks", "run_batch", "BatchResult",
-           "default_workers"]
+           "default_workers", "map_on_cluster"]
 
 
 ENTRY_POINT_GROUP = "sfone.batch_tasks"
@@ -175,13 +175,56 @@ def _client(workers: int, scheduler: str | None):
     return Client(cluster), cluster
 
 
+def map_on_cluster(function, *iterables, scheduler: str | None = None,
+                   workers: int | None = None, desc: str = "tasks") -> list:
+    """``[function(*args) for args in zip(*iterables)]``, each call a dask task on the scheduler
+    at ``scheduler`` (or on a local cluster of ``workers`` processes); results in input order.
+
+    ``function`` must be importable on the workers (it is pickled by reference).
+    """
+    from distributed import as_completed
+
+    calls = list(zip(*iterables, strict=True))
+    client, cluster = _client(workers or default_workers(len(calls)), scheduler)
+    try:
+        futures = [client.submit(function, *args, pure=False) for args in calls]
+        for future in progress(as_completed(futures), desc=desc, total=len(futures),
+                               unit="task"):
+            future.result()  # raises the first failure here, with its worker traceback
+        return client.gather(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def _write_errors(out_dir: Path, failed: list[dict]) -> None:
     table = pd.DataFrame(failed, columns=["subject", "session", "path", "error"])
     with atomic_path(out_dir / "errors.csv") as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n")
 
 
-def _combine(task: BatchTask, out_dir: Path, summaries: dict) -> list[Path]:
+def _with_manifest_columns(table: pd.DataFrame, sessions: list[Session]) -> pd.DataFrame:
+    """``table`` (rows keyed by subject and session) with every column the manifest gave
+    (group, day, path, runs, ...), placed right after the session column."""
+    if not {"subject", "session"} <= set(table.columns):
+        return table
+    fields = [f for f in ("group", "day", "path", "runs", "protocol", "format")
+              if f not in table.columns and any(getattr(s, f) is not None for s in sessions)]
+    if not fields:
+        return table
+    manifest = pd.DataFrame([{"subject": s.subject, "session": s.session,
+                              **{f: "" if getattr(s, f) is None else str(getattr(s, f))
+                                 for f in fields}} for s in sessions])
+    merged = table.astype({"subject": str, "session": str}).merge(
+        manifest, on=["subject", "session"], how="left", validate="many_to_one")
+    columns = list(table.columns)
+    at = columns.index("session") + 1
+    return merged[columns[:at] + fields + columns[at:]]
+
+
+def _combine(task: BatchTask, out_dir: Path, summaries: dict,
+             sessions: list[Session] = ()) -> list[Path]:
     from .io import write_dataset
 
     if task.combine is None or not summaries:
@@ -191,6 +234,7 @@ def _combine(task: BatchTask, out_dir: Path, summaries: dict) -> list[Path]:
     if isinstance(combined, xr.Dataset):
         written.append(write_dataset(combined, out_dir / "combined.nc"))
         combined = combined.to_dataframe().reset_index()
+    combined = _with_manifest_columns(combined, list(sessions))
     with atomic_path(out_dir / "combined.csv") as tmp:
         combined.to_csv(tmp, index=False, lineterminator="\n")
     return written + [out_dir / "combined.csv"]
@@ -242,7 +286,7 @@ def run_batch(manifest, task: str | BatchTask, out_dir, *, workers: int | None =
         if report["summary"] is not None:
             summaries[key] = report["summary"]
     _write_errors(out_dir, result.failed)
-    result.combined = _combine(task, out_dir, summaries)
+    result.combined = _combine(task, out_dir, summaries, sessions)
     return result
 
 

@@ -1,7 +1,10 @@
 """Outputs of a reproduction run: ``stats.csv`` (every number a figure shows) and ``report.html``.
 
 :class:`StatsTable` collects one row per shown number; :func:`write_report_html` builds a single
-self-contained page (figures embedded as base64 PNG, tables as HTML, parameters, sfone version).
+self-contained page: a table of contents, figures embedded as base64 PNG at their natural
+(print) size with captions, the statistics grouped by figure with readable numbers, and the
+provenance (date, inputs with sha256, package versions, every parameter). Every text that comes
+from input files (subject, file and column names) is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import base64
 import html
 import json
 import math
-from collections.abc import Mapping, Sequence
+import struct
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -103,18 +107,103 @@ class StatsTable:
         return path
 
 
-def _figure_html(title: str, png_path) -> str:
-    data = base64.b64encode(Path(png_path).read_bytes()).decode("ascii")
-    title = html.escape(str(title))
-    return (f'<figure><img alt="{title}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{title}</figcaption></figure>")
+
+_CSS_PX_PER_INCH = 96.0
+#: Figures are shown at 1.5 x their print size: one scale for all, so a 7 pt label reads the same
+#: in a single-column and a double-column figure (about 14 px), and a double-column figure
+#: (174 mm) is 987 px wide.
+DISPLAY_SCALE = 1.5
+
+
+def _png_size(data: bytes) -> tuple[int, int, float]:
+    """Width, height (pixels) and resolution (pixels per inch, 96 if not stored) of a PNG."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise ValueError("not a PNG file")
+    width, height = struct.unpack(">II", data[16:24])
+    ppi = _CSS_PX_PER_INCH
+    at = data.find(b"pHYs")
+    if at > 0:
+        x, _, unit = struct.unpack(">IIB", data[at + 4:at + 13])
+        if unit == 1 and x > 0:  # pixels per metre
+            ppi = x * 0.0254
+    return width, height, ppi
+
+
+def _esc(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _figure_html(title: str, png_path, caption: str = "", anchor: str = "") -> str:
+    """One figure at its natural size: its print size (pixels / dpi) times
+    :data:`DISPLAY_SCALE`, in CSS pixels."""
+    raw = Path(png_path).read_bytes()
+    width, height, ppi = _png_size(raw)
+    css_w = round(width / ppi * _CSS_PX_PER_INCH * DISPLAY_SCALE)
+    css_h = round(height / ppi * _CSS_PX_PER_INCH * DISPLAY_SCALE)
+    data = base64.b64encode(raw).decode("ascii")
+    ident = f' id="{_esc(anchor)}"' if anchor else ""
+    text = f"<strong>{_esc(title)}</strong>" + (f" {_esc(caption)}" if caption else "")
+    return (f'<figure{ident}><img alt="{_esc(title)}" width="{css_w}" height="{css_h}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{text}</figcaption></figure>')
+
+
+def _readable(value, kind: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if kind == "p":
+        from .figures._style import format_p
+
+        return format_p(value).removeprefix("p = ")
+    if kind == "n":
+        return f"{int(value):d}"
+    value = float(value)
+    if value == 0 or 1e-3 <= abs(value) < 1e5:
+        return f"{value:.4g}"
+    return f"{value:.3e}"
+
+
+def _stats_rows_html(frame: pd.DataFrame) -> str:
+    head = ("<tr><th>quantity</th><th>group</th><th>value</th><th>n</th><th>95 % CI</th>"
+            "<th>test</th><th>statistic</th><th>p</th></tr>")
+    rows = []
+    for row in frame.itertuples(index=False):
+        low, high = _readable(row.ci_low, "x"), _readable(row.ci_high, "x")
+        ci = f"{low} to {high}" if low and high else ""
+        cells = [row.quantity.replace("_", " "), row.group.replace("_", " "),
+                 _readable(row.value, "x"), _readable(row.n, "n"), ci, row.test,
+                 _readable(row.statistic, "x"), _readable(row.p_value, "p")]
+        rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+    return f'<table class="data">{head}{"".join(rows)}</table>'
+
+
+def _stats_html(frame: pd.DataFrame, titles: Mapping[str, str]) -> str:
+    """The stats table split by figure; within a figure, the tests first."""
+    parts = []
+    for figure, part in frame.groupby("figure", sort=False):
+        tests = part[part["test"].astype(str) != ""]
+        values = part[part["test"].astype(str) == ""]
+        anchor = f"stats-{figure}"
+        parts.append(f'<h3 id="{_esc(anchor)}">{_esc(titles.get(figure, figure))}</h3>')
+        if len(tests):
+            parts.append("<h4>Tests</h4>" + _stats_rows_html(tests))
+        if len(values):
+            parts.append("<h4>Values shown</h4>" + _stats_rows_html(values))
+    return "\n".join(parts)
 
 
 def _table_html(title: str, table) -> str:
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
-    body = frame.to_html(index=False, border=0, na_rep="", float_format=lambda v: f"{v:.4g}",
-                         classes="data")
-    return f"<h3>{html.escape(str(title))}</h3>{body}"
+    head = "".join(f"<th>{_esc(c)}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for value in row:
+            if isinstance(value, float | int) and not isinstance(value, bool):
+                value = _readable(value, "n" if isinstance(value, int) else "x")
+            cells.append(f"<td>{_esc(value)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f"<h3>{_esc(title)}</h3><table class=\"data\"><tr>{head}</tr>"
+            f"{''.join(body)}</table>")
 
 
 def _parameters_html(parameters: Mapping) -> str:
@@ -122,14 +211,42 @@ def _parameters_html(parameters: Mapping) -> str:
     return f"<pre>{html.escape(text)}</pre>"
 
 
-_CSS = """body{font-family:Arial,Helvetica,sans-serif;max-width:1100px;margin:2em auto;color:#222}
-figure{margin:1.5em 0}img{max-width:100%}figcaption{font-size:90%;color:#555}
-table.data{border-collapse:collapse;font-size:85%}table.data td,table.data th{padding:2px 8px;
-border-bottom:1px solid #ddd;text-align:right}pre{background:#f6f6f6;padding:1em;font-size:85%}"""
+def _provenance_html(provenance: Mapping) -> str:
+    parts = []
+    facts = [("Study", provenance.get("study", "")), ("Created", provenance.get("created_utc", "")),
+             ("Run time", f"{provenance['runtime_s']} s" if "runtime_s" in provenance else "")]
+    parts.append('<table class="facts">' + "".join(
+        f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in facts if v) + "</table>")
+    if provenance.get("description"):
+        parts.append(f"<p>{_esc(provenance['description'])}</p>")
+    versions = provenance.get("versions") or {}
+    if versions:
+        parts.append('<h3 id="versions">Package versions</h3><table class="data">'
+                     "<tr><th>package</th><th>version</th></tr>" + "".join(
+                         f"<tr><td>{_esc(k)}</td><td>{_esc(v)}</td></tr>"
+                         for k, v in versions.items()) + "</table>")
+    inputs = provenance.get("inputs") or []
+    if inputs:
+        parts.append(f'<h3 id="inputs">Inputs ({len(inputs)} files)</h3><table class="data '
+                     'inputs"><tr><th>entry</th><th>file</th><th>bytes</th><th>sha256</th></tr>'
+                     + "".join(f"<tr><td>{_esc(r['entry'])}</td><td>{_esc(r['file'])}</td>"
+                               f"<td>{_esc(r['bytes'])}</td><td class=\"hash\">"
+                               f"{_esc(r['sha256'])}</td></tr>" for r in inputs) + "</table>")
+    return "\n".join(parts)
 
 
-def write_report_html(out_dir, figures: Mapping[str, object] | Sequence[tuple[str, object]],
-                      tables: Mapping[str, object], parameters: Mapping, version: str, *,
+_CSS = """body{font-family:Arial,Helvetica,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.4}figure{margin:1.5em 0 2.5em}
+img{max-width:100%;height:auto;display:block}figcaption{font-size:90%;color:#333;
+max-width:720px;margin-top:.5em}nav ol{columns:2}h3{margin-top:1.6em}
+table{border-collapse:collapse;font-size:85%;max-width:100%}td,th{padding:2px 8px;
+border-bottom:1px solid #ddd;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td.hash{font-family:monospace;font-size:90%;word-break:break-all}
+pre{background:#f6f6f6;padding:1em;font-size:85%;white-space:pre-wrap;overflow-wrap:anywhere}"""
+
+
+def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters: Mapping,
+                      version: str, *, provenance: Mapping | None = None,
                       title: str = "sfone reproduction report",
                       filename: str = "report.html") -> Path:
     """Write ONE self-contained HTML page into ``out_dir`` and return its path.
@@ -138,26 +255,54 @@ def write_report_html(out_dir, figures: Mapping[str, object] | Sequence[tuple[st
     ----------
     out_dir : path
         Output folder (created if needed); the page is ``out_dir / filename``.
-    figures : mapping or sequence of (title, PNG path)
-        Figures in display order; each PNG is embedded as a base64 data URI.
-    tables : mapping title -> DataFrame (or anything ``pandas.DataFrame`` accepts)
-        Shown as HTML tables, e.g. the stats table.
+    figures : mapping title -> PNG path, or sequence of (title, PNG path[, caption[, anchor]])
+        Figures in display order; each PNG is embedded as a base64 data URI and shown at one
+        common scale of its print size (pixels / dpi x :data:`DISPLAY_SCALE`).
+    tables : mapping title -> DataFrame
+        A table titled ``"stats"`` with :data:`STATS_COLUMNS` is shown grouped by figure with
+        readable numbers; others are shown as they are.
     parameters : mapping
-        Analysis parameters (JSON-serialisable, others shown via ``str``).
+        Every analysis parameter used (JSON-serialisable, others shown via ``str``).
     version : str
         The sfone version that produced the outputs.
+    provenance : mapping, optional
+        ``study``, ``created_utc``, ``runtime_s``, ``versions``, ``inputs`` (rows with entry,
+        file, bytes, sha256), as ``sfone reproduce`` writes to ``provenance.json``.
 
     The page references no external file, stylesheet or script.
     """
-    items = figures.items() if isinstance(figures, Mapping) else figures
-    parts = [f"<h1>{html.escape(title)}</h1>",
-             f"<p>sfone version <code>{html.escape(str(version))}</code></p>", "<h2>Figures</h2>"]
-    parts += [_figure_html(name, png) for name, png in items]
-    parts.append("<h2>Tables</h2>")
-    parts += [_table_html(name, table) for name, table in tables.items()]
-    parts += ["<h2>Parameters</h2>", _parameters_html(parameters)]
+    items = list(figures.items()) if isinstance(figures, Mapping) else list(figures)
+    items = [tuple(item) + ("",) * (4 - len(item)) for item in items]
+    items = [(t, p, c, a or f"figure-{i + 1}") for i, (t, p, c, a) in enumerate(items)]
+    titles = {a: t for t, _, _, a in items}
+    toc = ['<li><a href="#figures">Figures</a><ol>'] + [
+        f'<li><a href="#{_esc(a)}">{_esc(t)}</a></li>' for t, _, _, a in items] + ["</ol></li>"]
+    toc += ['<li><a href="#statistics">Statistics</a></li>',
+            '<li><a href="#provenance">Provenance</a></li>',
+            '<li><a href="#parameters">Parameters</a></li>']
+    parts = [f"<h1>{_esc(title)}</h1>",
+             f"<p>sfone version <code>{_esc(version)}</code>"
+             + (f", created {_esc(provenance['created_utc'])}" if provenance
+                and provenance.get("created_utc") else "") + "</p>",
+             '<nav><h2>Contents</h2><ol>' + "".join(toc) + "</ol></nav>",
+             '<h2 id="figures">Figures</h2>']
+    parts += [_figure_html(t, p, c, a) for t, p, c, a in items]
+    parts.append('<h2 id="statistics">Statistics</h2>')
+    for name, table in tables.items():
+        frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
+        if name == "stats" and tuple(frame.columns) == STATS_COLUMNS:
+            parts.append("<p>Every number the figures show (full precision in stats.csv), "
+                         "grouped by figure. p-values are as the test row names them (Holm-"
+                         "corrected where it says so).</p>")
+            parts.append(_stats_html(frame, titles))
+        else:
+            parts.append(_table_html(name, frame))
+    parts.append('<h2 id="provenance">Provenance</h2>')
+    parts.append(_provenance_html(provenance or {}))
+    parts += ['<h2 id="parameters">Parameters</h2>', _parameters_html(parameters)]
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>\n"
             + "\n".join(parts) + "\n</body></html>\n")
     dest = Path(out_dir) / filename
     with atomic_path(dest) as tmp:

@@ -1,34 +1,43 @@
-"""``sfone reproduce``: rebuild every figure of the paper's comparisons from raw sample files.
+"""``sfone reproduce``: every figure of the paper's comparisons, from a study file's raw inputs.
 
-Nothing is precomputed or cached: every run reads the raw files in ``data_dir`` (the layout of
-``data_samples/``, see its README), computes dF/F, labels, statistics and calorimetry endpoints,
-and writes into ``out_dir``:
+Nothing is precomputed or cached: every run reads the raw files a :class:`sfone.study.Study`
+names (``data_samples/study.yaml`` for the sample set), computes dF/F, labels, statistics and
+calorimetry endpoints, and writes into ``out_dir``:
 
 * ``figures/figN_*.png|svg|pdf`` (300 dpi), ``stats.csv`` (every number a figure shows),
-  ``labels.csv`` (one row per ROI), ``report.html`` (self-contained).
+  ``labels.csv`` (one row per ROI, with imaging), ``provenance.json`` and ``report.html``
+  (self-contained: figures, captions, statistics, inputs with sha256, versions, parameters).
+
+The output is built in a temporary folder beside ``out_dir`` and swapped in at the end, so
+``out_dir`` always holds one complete run (an interrupted run leaves the previous one intact).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats as sps
 
 from . import __version__
 from ._atomic import atomic_path
 from ._logging import logger, progress
+from .exceptions import SfoneError
 
-__all__ = ["reproduce", "ReproduceResult", "analyse_imaging_cohort", "welch_test", "mann_whitney",
-           "mixed_interaction"]
+__all__ = ["reproduce", "ReproduceResult", "ImagingResult", "analyse_imaging", "MARKER"]
 
-PERIRUN_WINDOW_S = (-300.0, 900.0)  # from 5 min before run end (the run) to 15 min after
 PERIRUN_BIN_S = 10.0  # display bins of the peri-run traces (classification uses every frame)
-STAGES = ("imaging cohort", "stress test", "training, glucose and Bdnf", "metabolic cage",
-          "report")
+MARKER = "provenance.json"  # present in every complete output folder
+_DEPENDENCIES = ("numpy", "scipy", "pandas", "xarray", "matplotlib", "statsmodels", "pydantic",
+                 "h5py", "pyarrow", "dask", "distributed", "pyyaml")
 
 
 @dataclass
@@ -36,7 +45,16 @@ class ImagingResult:
     classes: xr.Dataset      # per ROI: label, effect, p/q values; coords day, subject, session
     traces: xr.DataArray     # (roi, trial, lag) z-scored dF/F around run end
     fractions: pd.DataFrame  # subject, day, n_rois, n_activated, fraction
+    days: tuple[str, str]
+    run_lag_s: tuple[float, float]       # the run, in s from run end
+    baseline_lag_s: tuple[float, float]  # the pre-run baseline, in s from run end
+    post_window_s: tuple[float, float]
     parameters: dict
+    sessions: tuple = ()  # sfone.cohort.Session per imaging session (ROI tracking, figure 11)
+
+    @property
+    def segments(self) -> dict:
+        return {"baseline": self.baseline_lag_s, "run": self.run_lag_s}
 
 
 @dataclass
@@ -46,129 +64,179 @@ class ReproduceResult:
     stats_csv: Path | None = None
     labels_csv: Path | None = None
     report: Path | None = None
+    provenance: Path | None = None
 
 
-def welch_test(table: pd.DataFrame, value: str, group: str, order) -> dict:
-    """Welch's t-test of ``value`` between the two groups ``order`` (one row per mouse)."""
-    a, b = (table.loc[table[group] == g, value].dropna().to_numpy(float) for g in order)
-    result = sps.ttest_ind(a, b, equal_var=False)
-    return {"test": "Welch t-test", "statistic": float(result.statistic),
-            "p_value": float(result.pvalue)}
+# --- imaging ----------------------------------------------------------------------------------
+
+def _session_epochs(entry, recording):
+    from .events import as_epochs, epochs_from_speed, epochs_from_ttl
+    from .io import read
+
+    if entry.runs is not None:
+        return as_epochs(entry.runs, recording=recording)
+    name = "ttl" if entry.ttl is not None else "speed"
+    source = getattr(entry, name)
+    ds = read(source.path)
+    if source.variable not in ds.variables:
+        raise SfoneError(f"{entry.label}: {name} file {source.path} has no variable "
+                         f"{source.variable!r}; it has {', '.join(map(str, ds.data_vars))}")
+    trace = ds[source.variable]
+    time_s = trace[trace.dims[-1]].values
+    if name == "ttl":
+        epochs = epochs_from_ttl(time_s, trace.values, threshold=source.threshold,
+                                 min_duration_s=source.min_duration_s, source=source.path)
+    else:
+        epochs = epochs_from_speed(time_s, trace.values, threshold=source.threshold or 1.0,
+                                   min_duration_s=source.min_duration_s, source=source.path)
+    return as_epochs(epochs, recording=recording)
 
 
-def mann_whitney(table: pd.DataFrame, value: str, group: str, order) -> dict:
-    """Two-sided Mann-Whitney U of ``value`` between two groups: for values quantised by the
-    protocol (speeds come in stage steps), where a t-test's variance estimate is meaningless."""
-    a, b = (table.loc[table[group] == g, value].dropna().to_numpy(float) for g in order)
-    result = sps.mannwhitneyu(a, b, alternative="two-sided")
-    return {"test": "Mann-Whitney U", "statistic": float(result.statistic),
-            "p_value": float(result.pvalue)}
+def imaging_session_outputs(entry, protocol_name, window_s):
+    """Labels and z-scored peri-run traces (``window_s`` from run end) of one imaging session.
 
-
-def mixed_interaction(table: pd.DataFrame, value: str, time: str, *, categorical_time: bool
-                      ) -> dict:
-    """Group x time interaction in a linear mixed model with a random intercept per mouse
-    (statsmodels MixedLM, REML): Wald chi-square test of all interaction terms."""
-    import statsmodels.formula.api as smf
-
-    term = f"C({time})" if categorical_time else time
-    fit = smf.mixedlm(f"{value} ~ C(group) * {term}", table, groups=table["subject"]).fit()
-    row = fit.wald_test_terms(scalar=True).table.loc[f"C(group):{term}"]
-    return {"test": "mixed model, group x time (Wald chi2)", "statistic": float(row["statistic"]),
-            "p_value": float(row["pvalue"])}
-
-
-def _anova(table: pd.DataFrame, value: str, group: str = "group") -> dict:
-    samples = [part[value].to_numpy(float) for _, part in table.groupby(group, sort=True)]
-    result = sps.f_oneway(*samples)
-    return {"test": "one-way ANOVA", "statistic": float(result.statistic),
-            "p_value": float(result.pvalue)}
-
-
-def _session_outputs(session):
-    """dF/F against the pre-run baseline, labels and z-scored peri-run traces of one session."""
+    dF/F uses a fixed pre-run F0 (rolling baselines would absorb sustained post-run activity);
+    the z-score reference is the same pre-run baseline window. Runs on a dask worker with
+    ``--scheduler`` (``entry`` paths are absolute).
+    """
     from .classify import label_responses
-    from .events import as_epochs, prerun_window
+    from .events import prerun_window
     from .imaging import compute_dff, zscore
     from .io import read
     from .perievent import compute_perievent
     from .protocols import load_protocol
 
-    ds = read(session.path)
-    epochs = as_epochs(session.runs, recording=ds)
-    protocol = load_protocol(session.protocol)
+    ds = read(entry.path, format=entry.format)
+    epochs = _session_epochs(entry, ds)
+    protocol = load_protocol(protocol_name)
     baseline = prerun_window(epochs, protocol.baseline_s)
-    # a fixed pre-run F0: rolling baselines would absorb sustained post-run activity
     dff = compute_dff(ds, baseline="window", baseline_window=baseline)
     labels = label_responses(ds.assign(dff=dff), epochs, protocol=protocol, variable="dff")
     traces = compute_perievent(zscore(dff, baseline=baseline), epochs, align="end",
-                               window=PERIRUN_WINDOW_S, bin_s=PERIRUN_BIN_S)
-    return labels, traces, protocol
+                               window=window_s, bin_s=PERIRUN_BIN_S)
+    return labels, traces
 
 
-def analyse_imaging_cohort(cohort_dir) -> ImagingResult:
-    """Label every ROI of every session listed in ``cohort_dir/manifest.csv``."""
-    from .cohort import load_manifest
+def _resolved(study, entry):
+    update = {"path": study.resolve(entry.path), "runs": study.resolve(entry.runs)}
+    for name in ("ttl", "speed"):
+        source = getattr(entry, name)
+        if source is not None:
+            update[name] = source.model_copy(update={"path": study.resolve(source.path)})
+    return entry.model_copy(update=update)
 
-    sessions = load_manifest(Path(cohort_dir) / "manifest.csv")
-    labels, traces, rows, protocol = [], [], [], None
-    for session in progress(sessions, desc="imaging sessions", unit="session"):
-        lab, tr, protocol = _session_outputs(session)
+
+def _protocol_ref(study, name):
+    candidate = study.resolve(name)
+    return candidate if candidate.exists() else name
+
+
+def _run_duration_s(study, entry, protocol) -> float:
+    if protocol.run_s is not None:
+        return float(protocol.run_s[1] - protocol.run_s[0])
+    from .io import read
+
+    epochs = _session_epochs(entry, read(entry.path, format=entry.format))
+    return float(np.median(epochs["end"].values - epochs["start"].values))
+
+
+def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None = None
+                    ) -> ImagingResult:
+    """Label every ROI of every imaging session of ``study`` (on a dask cluster when
+    ``scheduler`` is an address) and collect the peri-run traces."""
+    from .protocols import load_protocol
+
+    entries = [_resolved(study, e) for e in study.imaging.sessions]
+    protocols = [_protocol_ref(study, e.protocol or study.imaging.protocol)
+                 for e in study.imaging.sessions]
+    main = load_protocol(protocols[0])
+    run_s = _run_duration_s(study, entries[0], main)
+    baseline_lag = (main.baseline_s[0] - run_s, main.baseline_s[1] - run_s)
+    window = (min(baseline_lag[0], -run_s), float(main.post_run_s[1]))
+    if scheduler:
+        from .batch import map_on_cluster
+
+        outputs = map_on_cluster(imaging_session_outputs, entries, protocols,
+                                 [window] * len(entries), scheduler=scheduler, workers=workers,
+                                 desc="imaging sessions")
+    else:
+        outputs = []
+        for i, (entry, protocol) in enumerate(zip(entries, protocols, strict=True)):
+            logger.info("reproduce: imaging session %d/%d (%s)", i + 1, len(entries),
+                        entry.label)
+            outputs.append(imaging_session_outputs(entry, protocol, window))
+    labels, traces, rows = [], [], []
+    for entry, (lab, tr) in zip(entries, outputs, strict=True):
         n = lab.sizes["roi"]
-        extra = {"subject": ("roi", [session.subject] * n), "day": ("roi", [session.session] * n),
+        extra = {"subject": ("roi", [entry.subject] * n), "day": ("roi", [entry.day] * n),
+                 "group": ("roi", [entry.group or ""] * n),
                  "roi_in_session": ("roi", lab["roi"].values)}
         labels.append(lab.assign_coords(extra).drop_vars("roi"))
         traces.append(tr.assign_coords(extra).drop_vars("roi"))
         n_act = int((lab["label"].values == "activated").sum())
-        rows.append({"subject": session.subject, "day": session.session, "n_rois": n,
+        rows.append({"subject": entry.subject, "day": entry.day, "n_rois": n,
                      "n_activated": n_act, "fraction": n_act / n})
     classes = xr.concat(labels, dim="roi", combine_attrs="drop_conflicts")
     classes = classes.assign_coords(roi=np.arange(classes.sizes["roi"]))
     trace = xr.concat(traces, dim="roi", combine_attrs="drop_conflicts")
     trace = trace.assign_coords(roi=classes["roi"].values)
-    parameters = {"classification protocol": protocol.model_dump() if protocol else {},
-                  "dF/F": "(Fc - F0) / F0, Fc = F - c*Fneu, F0 = median over the pre-run baseline",
-                  "peri-run window (s from run end)": list(PERIRUN_WINDOW_S),
-                  "peri-run display bin (s)": PERIRUN_BIN_S}
-    return ImagingResult(classes, trace, pd.DataFrame(rows), parameters)
-
-
-def _imaging_figures(result: ImagingResult, stats) -> dict:
-    from .figures import (
-        figure_class_proportions,
-        figure_class_traces,
-        figure_fraction_activated_paired,
-        figure_perirun_heatmaps,
-    )
-    from .stats import cohort_day_tests
-
-    classes = result.classes
-    tests = cohort_day_tests(classes, days=("day1", "day8"))  # mouse-level headline + pooled
-    n_rois = classes.sizes["roi"]
-    stats.add_test("fig1", "fisher_activated_vs_not", "day1_vs_day8", tests["pooled_fisher"],
-                   n=n_rois)
-    pooled = tests.get("magnitude_pooled")
-    stats.add_test("fig3", "mean_effect_activated_pooled", "day1_vs_day8", pooled,
-                   n=None if pooled is None else pooled["n_cells"])
-    return {
-        1: figure_class_proportions(classes, test=tests["mouse"], secondary=tests["pooled_chi2"],
-                                    stats=stats),
-        2: figure_perirun_heatmaps(result.traces, classes, stats=stats),
-        3: figure_class_traces(result.traces, classes, post_window_s=(0.0, 900.0),
-                               test=tests["magnitude"], stats=stats),
-        4: figure_fraction_activated_paired(result.fractions, test=tests["mouse"],
-                                            secondary=tests["pooled_fisher"], stats=stats),
+    parameters = {
+        "classification protocol": {str(p): load_protocol(p).model_dump(mode="json")
+                                    for p in dict.fromkeys(protocols)},
+        "dF/F": "(Fc - F0) / F0, Fc = F - c*Fneu, F0 = median over the pre-run baseline",
+        "z-score reference": "each neuron's dF/F mean and SD over the pre-run baseline window",
+        "peri-run window (s from run end)": list(window),
+        "run segment (s from run end)": [-run_s, 0.0],
+        "peri-run display bin (s)": PERIRUN_BIN_S,
+        "days compared": list(study.days),
     }
+    from .cohort import Session
+
+    # ROI tracking (figure 11): each mouse's two sessions, footprints from `footprints` or the
+    # recording itself; a mouse whose days are not one field is skipped (logged)
+    sessions = tuple(Session(path=Path(study.resolve(e.footprints) if e.footprints else e.path),
+                             subject=e.subject, session=e.day) for e in entries)
+    parameters["tracking"] = ("each mouse's two sessions tracked (rigid registration, same-cell "
+                              "mixture model, P(same) >= 0.5; sfone.track defaults) where both "
+                              "have footprints and show one field of view")
+    return ImagingResult(classes, trace, pd.DataFrame(rows), tuple(study.days),
+                         (-run_s, 0.0), baseline_lag, (0.0, float(main.post_run_s[1])),
+                         parameters, sessions)
 
 
-def _stress_tables(cohort_dir):
-    from .calorimetry import read_many, stress_test_endpoints
-    from .cohort import load_manifest
+# --- stress test, tables, metabolic cages ------------------------------------------------------
+
+@dataclass
+class StressData:
+    timeseries: pd.DataFrame
+    endpoints: pd.DataFrame
+    groups: tuple[str, str]
+    min_mice: int
+    parameters: dict
+
+
+def analyse_stress_test(study, **_) -> StressData:
+    """Endpoints and per-sample VO2/RER of every stress test; subjects and groups are the
+    study's (a file whose own group differs is an error naming the entry)."""
+    from .calorimetry import combine_subjects, stress_test_endpoints
+    from .io import read
     from .protocols import load_protocol
 
-    sessions = load_manifest(Path(cohort_dir) / "manifest.csv")
-    ds = read_many([s.path for s in sessions])
-    protocol = load_protocol(sessions[0].protocol or "stress_test")
+    st = study.stress_test
+    per_mouse = []
+    for i, s in enumerate(st.sessions):
+        ds = read(study.resolve(s.path), format=s.format)
+        where = f"stress_test.sessions[{i}] ({s.subject})"
+        if ds.sizes.get("subject", 1) != 1:
+            raise SfoneError(f"{where}: {s.path} holds {ds.sizes['subject']} subjects; the "
+                             "study lists one file per mouse")
+        found = str(ds["group"].values[0]) if "group" in ds.coords else ""
+        if found not in {"", "nan", "None", s.group}:
+            raise SfoneError(f"{where}: the study says group {s.group!r}, the file {s.path} "
+                             f"says {found!r}")
+        per_mouse.append(ds.assign_coords(subject=[s.subject], group=("subject", [s.group])))
+    ds = combine_subjects(per_mouse)
+    protocol = load_protocol(_protocol_ref(study, st.protocol))
     endpoints = stress_test_endpoints(ds, protocol)
     endpoints["vo2max"] = endpoints["vo2max_ml_kg_h"] / 60.0  # mL/kg/min, as plotted
     mass_kg = ds["body_mass"] / 1000.0
@@ -177,51 +245,47 @@ def _stress_tables(cohort_dir):
     timeseries = series.to_dataframe().reset_index().rename(columns={"time": "time_s"})
     timeseries = timeseries.dropna(subset=["vo2_ml_kg_min"])
     timeseries["group"] = ds["group"].to_series().reindex(timeseries["subject"]).to_numpy()
-    return timeseries, endpoints, protocol
+    groups = st.groups or tuple(dict.fromkeys(s.group for s in st.sessions))
+    return StressData(timeseries, endpoints, tuple(groups), 3,
+                      {"stress-test protocol": protocol.model_dump(mode="json"),
+                       "stress-test groups": list(groups),
+                       "fewest mice per drawn speed (fig 6)": 3})
 
 
-def _stress_figures(cohort_dir, stats) -> dict:
-    from .figures import figure_stress_endpoints, figure_stress_test
-
-    timeseries, endpoints, _ = _stress_tables(cohort_dir)
-    order = ("control", "silenced")
-    columns = ("time_to_exhaustion_s", "distance_m", "max_speed_m_min", "vo2max")
-    from .calorimetry.stress import endpoint_tests  # the test `calorimetry stress-test` uses
-
-    tests = endpoint_tests(endpoints, (*columns, "crossover_speed_m_min"), order)
-    crossover = tests.pop("crossover_speed_m_min")
-    vo2_test = {**tests["vo2max"], "test": f"VO2max, {tests['vo2max']['test']}"}
-    return {6: figure_stress_test(timeseries, endpoints, order=order, vo2_test=vo2_test,
-                                  rer_test={**crossover,
-                                            "test": f"RER-crossover speed, {crossover['test']}"},
-                                  stats=stats),
-            7: figure_stress_endpoints(endpoints, columns=columns, order=order, tests=tests,
-                                       stats=stats)}
+@dataclass
+class TableData:
+    bdnf_counts: pd.DataFrame | None = None
+    endurance: pd.DataFrame | None = None
+    glucose: pd.DataFrame | None = None
+    endurance_groups: tuple = ("control", "inhibit_15min", "stimulate_60min")
+    glucose_groups: tuple = ("control", "inhibit")
+    parameters: dict = field(default_factory=dict)
 
 
-def _table_figures(tables_dir, stats) -> dict:
-    from .figures import figure_bdnf, figure_endurance, figure_glucose, glucose_iauc, training_gain
+def _groups_in(table, preferred) -> tuple:
+    present = list(pd.unique(table["group"]))
+    return tuple([g for g in preferred if g in present] + [g for g in present
+                                                           if g not in preferred])
 
-    tables_dir = Path(tables_dir)
-    endurance = pd.read_csv(tables_dir / "endurance_training.csv")
-    gains = training_gain(endurance)
-    glucose = pd.read_csv(tables_dir / "post_exercise_glucose.csv")
-    iauc = glucose_iauc(glucose)
-    counts = pd.read_csv(tables_dir / "bdnf_counts.csv")
-    counts["fraction"] = counts["n_bdnf_sf1"] / counts["n_sf1"]
-    bdnf_tests = {region: welch_test(part, "fraction", "condition", ("one_run", "sedentary"))
-                  for region, part in counts.groupby("region")}
-    return {
-        5: figure_bdnf(counts.drop(columns="fraction"), summary="mean", tests=bdnf_tests,
-                       stats=stats),
-        8: figure_endurance(endurance, test=mixed_interaction(endurance, "distance_m", "day",
-                                                              categorical_time=False),
-                            gain_test=_anova(gains, "distance_gain_m"), stats=stats),
-        9: figure_glucose(glucose, test=mixed_interaction(glucose, "glucose_mg_dl", "time_min",
-                                                         categorical_time=True),
-                          auc_test=welch_test(iauc, "glucose_iauc", "group",
-                                              ("control", "inhibit")), stats=stats),
-    }
+
+def read_table(study, name: str, **_) -> TableData:
+    """One experiment table of the study (``bdnf_counts``, ``endurance`` or ``glucose``)."""
+    table = pd.read_csv(study.resolve(getattr(study.tables, name)))
+    data = TableData(**{name: table})
+    if name == "endurance":
+        data.endurance_groups = _groups_in(table, data.endurance_groups)
+    if name == "glucose":
+        data.glucose_groups = _groups_in(table, data.glucose_groups)
+    return data
+
+
+@dataclass
+class MetabolicData:
+    dataset: xr.Dataset
+    is_dark: xr.DataArray
+    ancova: dict
+    light: tuple[int, int]
+    parameters: dict
 
 
 def _ancova_for_figure(result) -> dict:
@@ -239,27 +303,139 @@ def _ancova_for_figure(result) -> dict:
             "p_value": float(result.p_group)}
 
 
-def _metabolic_figure(data_dir, stats) -> dict:
-    from .calorimetry import ancova, is_light, summarize_periods
-    from .figures import figure_metabolic
-    from .io import read
+def analyse_metabolic(study, **_) -> MetabolicData:
+    from .calorimetry import ancova, is_light, read_many, summarize_periods
+    from .io.calorimetry.calr import read_calr_session
 
-    data_dir = Path(data_dir)
-    session_path = data_dir / "tables" / "calr_session_promethion.csv"
-    ds = read(data_dir / "calorimetry_promethion_macro.csv")
+    cal = study.calorimetry
+    session_path = study.resolve(cal.session)
+    ds = read_many([study.resolve(p) for p in cal.files])
     summary = summarize_periods(ds, session_path)
     groups = summary.drop_duplicates("subject").set_index("subject")["group"]
     ds = ds.assign_coords(group=("subject", groups.reindex(ds["subject"].values).to_numpy()))
     full_day = summary[summary["period"] == "full_day"]
     result = ancova(full_day, response="ee_kcal_h", covariate="total_mass")
-    from .io.calorimetry.calr import read_calr_session
-
     light = read_calr_session(session_path).light
     stamps = pd.to_datetime(ds["datetime"].values[0])
     is_dark = xr.DataArray(~np.asarray(is_light(stamps, light=light)), dims="time",
                            coords={"time": ds["time"].values})
-    return {10: figure_metabolic(ds, is_dark, _ancova_for_figure(result),
-                                 stats=stats)}
+    parameters = {"light schedule (lights on, off; h)": list(light),
+                  "ANCOVA": "full-day ee_kcal_h ~ group + total_mass (CalR session masses)"}
+    return MetabolicData(ds, is_dark, _ancova_for_figure(result), tuple(light), parameters)
+
+
+#: stage -> function(study, scheduler=..., workers=...) -> the data its figures draw
+STAGES: dict[str, Callable] = {
+    "imaging": analyse_imaging,
+    "bdnf": lambda study, **kw: read_table(study, "bdnf_counts"),
+    "stress test": analyse_stress_test,
+    "endurance": lambda study, **kw: read_table(study, "endurance"),
+    "glucose": lambda study, **kw: read_table(study, "glucose"),
+    "metabolic cage": analyse_metabolic,
+}
+
+
+# --- provenance, output folder -----------------------------------------------------------------
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def study_inputs(study) -> list[dict]:
+    """Every input file of the study (folders expanded), with its entry, size and sha256."""
+    entries: list[tuple[str, Path]] = []
+    if study.imaging is not None:
+        for i, s in enumerate(study.imaging.sessions):
+            where = f"imaging.sessions[{i}]"
+            entries += [(where, s.path), (f"{where}.runs", s.runs),
+                        (f"{where}.footprints", s.footprints)]
+            entries += [(f"{where}.{n}", getattr(s, n).path) for n in ("ttl", "speed")
+                        if getattr(s, n) is not None]
+        for name in dict.fromkeys([study.imaging.protocol] + [s.protocol for s in
+                                                              study.imaging.sessions]):
+            if name is not None and study.resolve(name).exists():
+                entries.append(("imaging.protocol", name))
+    if study.photometry is not None:
+        for i, s in enumerate(study.photometry.sessions):
+            entries += [(f"photometry.sessions[{i}]", s.path),
+                        (f"photometry.sessions[{i}].runs", s.runs)]
+    if study.stress_test is not None:
+        entries += [(f"stress_test.sessions[{i}]", s.path)
+                    for i, s in enumerate(study.stress_test.sessions)]
+        if study.resolve(study.stress_test.protocol).exists():
+            entries.append(("stress_test.protocol", study.stress_test.protocol))
+    if study.calorimetry is not None:
+        entries += [(f"calorimetry.files[{i}]", p) for i, p in enumerate(study.calorimetry.files)]
+        entries.append(("calorimetry.session", study.calorimetry.session))
+    entries += [(f"tables.{n}", getattr(study.tables, n)) for n in ("bdnf_counts", "endurance",
+                                                                    "glucose")]
+    rows = []
+    for where, path in entries:
+        if path is None:
+            continue
+        resolved = study.resolve(path)
+        files = sorted(p for p in resolved.rglob("*") if p.is_file()) if resolved.is_dir() \
+            else [resolved]
+        for file in files:
+            shown = Path(path) / file.relative_to(resolved) if resolved.is_dir() else Path(path)
+            rows.append({"entry": where, "file": shown.as_posix(), "bytes": file.stat().st_size,
+                         "sha256": _sha256(file)})
+    return rows
+
+
+def package_versions() -> dict[str, str]:
+    """sfone, Python and the installed versions of the dependencies the analysis uses."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"sfone": __version__, "python": platform.python_version()}
+    for name in _DEPENDENCIES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def _earlier_output(folder: Path) -> bool:
+    """An earlier run's folder: provenance.json, or (older sfone) report.html and stats.csv."""
+    return (folder / MARKER).is_file() or all((folder / n).is_file()
+                                              for n in ("report.html", "stats.csv"))
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and (not out_dir.is_dir() or (
+            any(out_dir.iterdir()) and not _earlier_output(out_dir))):
+        raise SfoneError(f"{out_dir}: exists and is not an earlier `sfone reproduce` output "
+                         f"(no {MARKER}); give a new or empty folder so nothing else is replaced")
+
+
+def _swap_in(build: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` by the finished ``build`` folder (two renames on one file system)."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        out_dir.rename(old)
+    build.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _inner_bars_off():
+    """Switch off every progress bar created inside (the stage bar is made before)."""
+    from . import _logging
+
+    before = _logging._OPTIONS["progress"]
+    _logging.set_progress(False)
+    try:
+        yield
+    finally:
+        _logging.set_progress(before)
 
 
 def _write_labels(classes: xr.Dataset, path: Path) -> Path:
@@ -269,54 +445,113 @@ def _write_labels(classes: xr.Dataset, path: Path) -> Path:
     return path
 
 
-def reproduce(data_dir="data_samples", out_dir="figures") -> ReproduceResult:
-    """Run the whole pipeline on ``data_dir`` and write figures, stats.csv and report.html."""
+def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
+              workers: int | None = None, on_stage: Callable[[int, int, str], None] | None = None
+              ) -> ReproduceResult:
+    """Run the whole pipeline on a study and write figures, stats.csv and report.html.
+
+    Parameters
+    ----------
+    study : Study, path of a study YAML, or a folder holding ``study.yaml``
+        The inputs (see :mod:`sfone.study`); every entry is checked before any computation.
+    out_dir : path
+        Output folder; replaced as a whole at the end of a successful run.
+    scheduler : str, optional
+        Address of a dask scheduler: the imaging sessions run there (see :mod:`sfone.batch`).
+    workers : int, optional
+        With ``scheduler="local"``-style use of the batch machinery, local worker processes.
+    on_stage : callable(index, total, stage), optional
+        Called as each stage starts (the CLI prints one line per stage without a terminal).
+    """
+
+    from .figure_specs import FIGURE_SPECS
+    from .report import StatsTable, write_report_html
+    from .study import Study, check_study, figures_for, load_study
+
+    if not isinstance(study, Study):
+        path = Path(study)
+        study = load_study(path / "study.yaml" if path.is_dir() else path)
+    check_study(study, source=study.name)
+    out_dir = Path(out_dir).absolute()
+    _check_out_dir(out_dir)
+    started = time.time()
+    inputs = study_inputs(study)
+    wanted = figures_for(study)
+    specs = [s for s in FIGURE_SPECS if s.number in wanted]
+    stages = list(dict.fromkeys(s.stage for s in specs))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    build = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
+    shutil.rmtree(build, ignore_errors=True)
+    build.mkdir()
+    try:
+        stats, figures, data = StatsTable(), [], {}
+        parameters: dict = {}
+        bar = progress(stages, desc="reproduce", unit="stage")
+        with _inner_bars_off():
+            _run_stages(study, bar, specs, stats, figures, data, parameters, build,
+                        scheduler=scheduler, workers=workers, on_stage=on_stage)
+        result = _write_outputs(build, study, stats, figures, data, parameters, inputs,
+                                started, write_report_html)
+        _swap_in(build, out_dir)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    result = ReproduceResult(out_dir, {spec.stem: [out_dir / p.relative_to(build) for p in paths]
+                                       for spec, _, paths in figures},
+                             *(None if p is None else out_dir / p.relative_to(build)
+                               for p in result))
+    return result
+
+
+def _run_stages(study, bar, specs, stats, figures, data, parameters, build, *, scheduler,
+                workers, on_stage) -> None:
     import matplotlib.pyplot as plt
 
-    from .figures import FIGURES, save_figure
-    from .report import StatsTable, write_report_html
+    from .figures import save_figure
 
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
-    if not (data_dir / "imaging_cohort" / "manifest.csv").is_file():
-        raise FileNotFoundError(f"{data_dir}: expected the sample layout (imaging_cohort/"
-                                "manifest.csv ...); regenerate it with `sfone samples DIR`")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stats, figures, result = StatsTable(), {}, ReproduceResult(out_dir)
-    bar = progress(STAGES, desc="reproduce", unit="stage")
-    imaging = None
-    for stage in bar:
-        logger.info("reproduce: %s", stage)
-        if stage == "imaging cohort":
-            imaging = analyse_imaging_cohort(data_dir / "imaging_cohort")
-            figures.update(_imaging_figures(imaging, stats))
-        elif stage == "stress test":
-            figures.update(_stress_figures(data_dir / "stress_test_cohort", stats))
-        elif stage == "training, glucose and Bdnf":
-            figures.update(_table_figures(data_dir / "tables", stats))
-        elif stage == "metabolic cage":
-            figures.update(_metabolic_figure(data_dir, stats))
-    pngs = {}
-    for number in sorted(figures):
-        stem, _ = FIGURES[number]
-        paths = save_figure(figures[number], out_dir / "figures" / stem)
-        plt.close(figures[number])
-        result.figures[stem] = paths
-        pngs[stem.replace("_", " ")] = next(p for p in paths if p.suffix == ".png")
-    # tracked cells' class transitions, when the cohort's sessions share a field per mouse
-    from .cohort import load_manifest
-    from .tracking.cohort import figure_tracked_transitions, track_cohort
+    total = len(bar)
+    for index, stage in enumerate(bar):
+        logger.info("reproduce: stage %d/%d: %s", index + 1, total, stage)
+        if on_stage is not None:
+            on_stage(index + 1, total, stage)
+        data[stage] = STAGES[stage](study, scheduler=scheduler, workers=workers)
+        parameters.update(getattr(data[stage], "parameters", {}) or {})
+        for spec in (s for s in specs if s.stage == stage):
+            logger.info("reproduce: figure %d (%s)", spec.number, spec.stem)
+            output = spec.build(data[stage], stats, spec.figure_id)
+            if output is None:  # nothing to draw for this study (e.g. no tracked mouse)
+                continue
+            paths = save_figure(output.figure, build / "figures" / spec.stem)
+            plt.close(output.figure)
+            figures.append((spec, output.caption, paths))
 
-    tracked = track_cohort(load_manifest(data_dir / "imaging_cohort" / "manifest.csv"),
-                           imaging.classes)
-    if tracked is not None:
-        figure = figure_tracked_transitions(tracked, stats=stats)
-        paths = save_figure(figure, out_dir / "figures" / "fig11_tracked_transitions")
-        plt.close(figure)
-        result.figures["fig11_tracked_transitions"] = paths
-        pngs["fig11 tracked transitions"] = next(p for p in paths if p.suffix == ".png")
-    result.stats_csv = stats.write(out_dir / "stats.csv")
-    result.labels_csv = _write_labels(imaging.classes, out_dir / "labels.csv")
-    tables = {"stats.csv": stats.to_frame(),
-              "per-mouse fraction activated": imaging.fractions}
-    result.report = write_report_html(out_dir, pngs, tables, imaging.parameters, __version__)
-    return result
+
+def _write_outputs(build, study, stats, figures, data, parameters, inputs, started,
+                   write_report_html):
+    import json
+    from datetime import UTC, datetime
+
+    logger.info("reproduce: writing stats.csv, labels.csv, provenance.json and report.html")
+    stats_csv = stats.write(build / "stats.csv")
+    labels_csv = None
+    tables = {}
+    if "imaging" in data:
+        labels_csv = _write_labels(data["imaging"].classes, build / "labels.csv")
+        tables["Per-mouse fraction activated"] = data["imaging"].fractions
+    provenance = {
+        "study": study.name, "description": study.description,
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "runtime_s": round(time.time() - started, 1),
+        "versions": package_versions(), "parameters": parameters, "inputs": inputs,
+        "figures": [{"number": s.number, "file": f"figures/{s.stem}.png", "caption": c}
+                    for s, c, _ in figures],
+    }
+    marker = build / MARKER
+    with atomic_path(marker) as tmp:
+        tmp.write_text(json.dumps(provenance, indent=2, default=str) + "\n", encoding="utf-8")
+    report = write_report_html(
+        build, [(f"Figure {s.number}. {s.title}", next(p for p in paths if p.suffix == ".png"),
+                 caption, s.figure_id) for s, caption, paths in figures],
+        {"stats": stats.to_frame(), **tables}, parameters, __version__, provenance=provenance,
+        title=f"sfone reproduction report: {study.name}")
+    return stats_csv, labels_csv, report, marker

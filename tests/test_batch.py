@@ -199,12 +199,15 @@ def test_batch_on_real_scheduler_equals_serial_run(cohort_dir, dask_cluster):
                                     sfone.read(cohort_dir / "remote" / "sessions" / name))
 
 
-def test_custom_task_runs_on_a_real_scheduler(cohort_dir, dask_cluster):
+def test_custom_task_runs_on_a_real_scheduler(cohort_dir, dask_cluster, monkeypatch):
     """A task from outside sfone travels to separate worker processes as an object (by
     reference to its module), whether given directly or registered by name."""
     from lab_tasks import N_EPOCHS
 
+    import sfone.batch as batch
     from sfone.batch import register_task
+
+    monkeypatch.setattr(batch, "_TASKS", dict(batch.batch_tasks()))  # registered for this test
 
     direct = run_batch(cohort_dir / "manifest.csv", N_EPOCHS, cohort_dir / "direct",
                        scheduler=dask_cluster)

@@ -156,18 +156,22 @@ def test_ties_and_constant_endpoints_give_no_runtime_warning():
 
 
 def test_reproduce_uses_the_same_test_as_the_cli():
+    """Figures 6 and 7 of `sfone reproduce` record the test `stress-test --compare` uses."""
     from pathlib import Path
 
-    from sfone.report import StatsTable
-    from sfone.reproduce import _stress_figures
-
-    cohort = Path(__file__).resolve().parents[1] / "data_samples" / "stress_test_cohort"
-    stats = StatsTable()
-    figures = _stress_figures(cohort, stats)
     import matplotlib.pyplot as plt
 
-    for fig in figures.values():
-        plt.close(fig)
+    from sfone.figure_specs import spec_for
+    from sfone.report import StatsTable
+    from sfone.reproduce import STAGES
+    from sfone.study import load_study
+
+    study = load_study(Path(__file__).resolve().parents[1] / "data_samples" / "study.yaml")
+    data = STAGES["stress test"](study, scheduler=None, workers=None)
+    stats = StatsTable()
+    for number in (6, 7):
+        spec = spec_for(number)
+        plt.close(spec.build(data, stats, spec.figure_id).figure)
     frame = stats.to_frame()
     named = [t for t in frame["test"] if t]
     assert named and all("Mann-Whitney U, two-sided" in t for t in named), named

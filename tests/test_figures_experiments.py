@@ -45,7 +45,7 @@ def test_bdnf_bars_are_pooled_fractions_with_n_mice_in_legend():
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["Sedentary (n = 5 mice)", "One run (n = 5 mice)"]
     assert [t.get_text() for t in ax.texts] == ["p = 0.012"]
-    assert ax.get_legend().get_title().get_text() == "Welch t-test per region"
+    assert ax.get_legend().get_title().get_text() == "Welch t-test, per region"
 
 
 def test_bdnf_mean_summary_and_stats_rows():
@@ -150,3 +150,55 @@ def test_glucose_iauc_matches_trapezoid_and_figure_rows():
     assert frame.loc[("glucose_iauc_mg_dl_min", "inhibit"), "value"] == pytest.approx(
         auc[auc.index.str.startswith("inhibit")].mean())
     assert frame.loc[("glucose_mg_dl", "inhibit/30min"), "n"] == 3
+
+
+def test_stress_curve_drops_speeds_with_too_few_mice_and_writes_n():
+    timeseries, _ = make_stress()
+    per_speed = timeseries.groupby(["group", "speed_m_min"])["subject"].nunique()
+    total = timeseries.groupby("group")["subject"].nunique()
+    ax = plot_stress_curve(timeseries, y="vo2", min_mice=3)
+    for group in ("control", "silenced"):
+        line = next(line for line in ax.lines if line.get_gid() == group)
+        kept = per_speed[group][per_speed[group] >= 3]
+        np.testing.assert_allclose(line.get_xdata(), kept.index.to_numpy(dtype=float))
+        notes = [t for t in ax.texts if t.get_gid() == f"n:{group}"]
+        fewer = kept[kept < total[group]]
+        assert sorted(int(t.get_text()) for t in notes) == sorted(fewer.tolist())
+        assert all(t.xy[0] in fewer.index for t in notes)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == f"Control (n = {total['control']} mice), mean ± SEM"
+
+
+def test_pairwise_brackets_on_gains_and_recorded():
+    from sfone.stats import pairwise_tests
+
+    table = make_endurance_training(n_mice_per_group=5, n_days=4, random_state=2)
+    gains = training_gain(table)
+    pairs = [("control", "inhibit_15min"), ("control", "stimulate_60min"),
+             ("inhibit_15min", "stimulate_60min")]
+    pairwise = pairwise_tests(gains, "distance_gain_m", "group", pairs)
+    stats = StatsTable()
+    fig = figure_endurance(table, pairwise=pairwise, stats=stats)
+    texts = [t.get_text() for t in fig.axes[1].texts]
+    for result in pairwise:
+        from sfone.figures import format_p
+
+        assert format_p(result["p_value"]) in texts
+    frame = stats.to_frame().set_index(["quantity", "group"])
+    row = frame.loc[("distance_gain_m", "control_vs_stimulate_60min")]
+    assert row["p_value"] == pytest.approx(pairwise[1]["p_value"])
+    assert row["test"] == "Welch t-test, Holm over 3 comparisons"
+
+
+def test_glucose_asterisks_mark_the_significant_time_points():
+    table = make_post_exercise_glucose(random_state=5)
+    times = sorted(table["time_min"].unique())
+    per_time = {t: {"test": "Welch t-test", "statistic": 1.0,
+                    "p_value": 0.0005 if t == times[2] else 0.3} for t in times}
+    stats = StatsTable()
+    fig = figure_glucose(table, per_time=per_time, stats=stats)
+    stars = [t for t in fig.axes[0].texts if t.get_gid() == "per_time"]
+    assert [(t.get_position()[0], t.get_text()) for t in stars] == [(times[2], "***")]
+    frame = stats.to_frame().set_index(["quantity", "group"])
+    assert frame.loc[("glucose_mg_dl", f"{times[2]:g}min/control_vs_inhibit"),
+                     "p_value"] == 0.0005

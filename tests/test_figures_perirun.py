@@ -108,3 +108,21 @@ def test_figure3_records_post_run_means_per_class(data):
     assert row["value"] == pytest.approx(expected.mean())
     assert row["n"] == expected.size
     assert frame.loc[("mean_postrun_z_activated", "day1_vs_day8"), "p_value"] == 0.02
+
+
+def test_run_and_baseline_are_marked_and_the_z_reference_stated(data):
+    from sfone.figures.perirun import ZSCORE_LABEL
+
+    classes, traces = data
+    segments = {"baseline": (-600.0, -300.0), "run": (-300.0, 0.0)}
+    fig = figure_class_traces(traces, classes, segments=segments)
+    for ax in fig.axes[:2]:
+        spans = {p.get_gid(): p for p in ax.patches if str(p.get_gid()).startswith("segment:")}
+        assert set(spans) == {"segment:baseline", "segment:run"}
+        run = spans["segment:run"]
+        assert (run.get_x(), run.get_x() + run.get_width()) == pytest.approx((-5.0, 0.0))  # min
+    assert "pre-run baseline" in fig.axes[0].get_ylabel()
+    heat = figure_perirun_heatmaps(traces, classes, segments=segments)
+    strips = [p for p in heat.axes[0].patches if p.get_gid() == "segment:baseline"]
+    assert len(strips) == 1 and strips[0].get_x() == pytest.approx(-10.0)
+    assert heat.axes[-1].get_ylabel() == ZSCORE_LABEL  # the colour bar

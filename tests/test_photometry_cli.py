@@ -50,4 +50,4 @@ def test_dff_command_needs_control_for_irls(tmp_path):
     result = CliRunner().invoke(main, ["photometry", "dff", str(src), "--signal", "analog_1",
                                        "--out", str(tmp_path / "dff.nc")])
     assert result.exit_code == 1
-    assert "needs a control channel" in result.output
+    assert "rec.ppd" in result.output and "pass --control NAME" in result.output

@@ -21,7 +21,7 @@ COLUMNS = ["figure", "quantity", "group", "value", "n", "ci_low", "ci_high", "te
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     out = tmp_path_factory.mktemp("reproduce")
-    result = CliRunner().invoke(main, ["reproduce", "--data", str(SAMPLES), "--out", str(out)])
+    result = CliRunner().invoke(main, ["reproduce", "--study", str(SAMPLES / "study.yaml"), "--out", str(out)])
     assert result.exit_code == 0, result.output
     stats = pd.read_csv(out / "stats.csv", keep_default_na=False, na_values=[""])
     return out, stats, pd.read_csv(out / "labels.csv")
@@ -146,3 +146,93 @@ def test_training_and_glucose_interactions_recomputed_from_the_tables(outputs):
     anova = sps.f_oneway(*[g.gain for _, g in per_mouse.groupby("group")])
     tests = stats[(stats.figure == "fig8") & (stats.test == "one-way ANOVA")]
     assert len(tests) == 1 and tests.iloc[0].p_value == pytest.approx(anova.pvalue, rel=1e-6)
+
+
+def test_report_renders_in_headless_chromium(outputs):
+    from browser import render
+
+    out, _, _ = outputs
+    seen = render(out / "report.html")  # 1400 px wide, as the reviewer saw it
+    assert seen["requests"] == []
+    assert seen["overflow"] == [] and seen["scroll_width"] <= seen["client_width"]
+    assert len(seen["images"]) == 10
+    for image in seen["images"]:
+        assert image["complete"] and image["natural"] > 0, image["alt"]
+        assert image["shown"] == pytest.approx(float(image["width"]), abs=1)  # not stretched
+        # one scale for every figure: 300 dpi shown at 1.5 x 96 px/inch
+        assert image["shown"] == pytest.approx(image["natural"] * 144 / 300, abs=1.5)
+
+
+def test_report_captions_state_n_the_test_and_the_error_bars(outputs):
+    import html as html_lib
+
+    out, stats, labels = outputs
+    raw = (out / "report.html").read_text()
+    captions = [(number, html_lib.unescape(body)) for number, body in re.findall(
+        r"<figcaption><strong>(Figure \d+)\.[^<]*</strong>([^<]*)</figcaption>", raw)]
+    text = html_lib.unescape(raw)
+    assert [c[0] for c in captions] == [f"Figure {i}" for i in range(1, 11)]
+    caption = dict(captions)
+    n_day1 = int((labels.day == "day1").sum())
+    assert f"day1: n = {n_day1} neurons from 5 mice" in caption["Figure 1"]
+    assert "pre-run baseline" in caption["Figure 2"] and "is the run itself" in caption["Figure 2"]
+    assert "SEM across neurons" in caption["Figure 3"]
+    assert "Holm-corrected over the 3 regions" in caption["Figure 5"]
+    assert "fewer than all mice remain" in caption["Figure 6"]
+    for number in (6, 7, 8, 9, 10):
+        assert "SEM" in caption[f"Figure {number}"] or "SE of" in caption[f"Figure {number}"]
+    assert "Holm-corrected over 3 pairs" in caption["Figure 8"]
+    assert "Holm-corrected over 7 time points" in caption["Figure 9"]
+    assert "lights on 07:00-19:00" in caption["Figure 10"]
+    for section in ("Contents", "Statistics", "Provenance", "Package versions", "Parameters"):
+        assert section in text
+    assert "light schedule" in text and "stress-test protocol" in text
+
+
+def test_fig5_is_holm_corrected_over_regions(outputs):
+    from statsmodels.stats.multitest import multipletests
+
+    _, stats, _ = outputs
+    counts = pd.read_csv(SAMPLES / "tables" / "bdnf_counts.csv")
+    counts["fraction"] = counts.n_bdnf_sf1 / counts.n_sf1
+    regions = list(pd.unique(counts.region))
+    raw = [sps.ttest_ind(counts[(counts.region == r) & (counts.condition == "one_run")].fraction,
+                         counts[(counts.region == r) & (counts.condition == "sedentary")].fraction,
+                         equal_var=False).pvalue for r in regions]
+    adjusted = multipletests(raw, method="holm")[1]
+    for region, p in zip(regions, adjusted, strict=True):
+        row = _row(stats, "fig5", "fraction_bdnf_sf1", f"{region}/sedentary_vs_one_run")
+        assert row.p_value == pytest.approx(p, rel=1e-9)
+        assert "Holm over 3 regions" in row.test
+
+
+def test_fig8_and_fig9_pairwise_comparisons_recomputed(outputs):
+    from statsmodels.stats.multitest import multipletests
+
+    _, stats, _ = outputs
+    table = pd.read_csv(SAMPLES / "tables" / "endurance_training.csv").sort_values("day")
+    first, last = table.groupby("subject").first(), table.groupby("subject").last()
+    gain = pd.DataFrame({"group": first.group, "gain": last.distance_m - first.distance_m})
+    groups = ["control", "inhibit_15min", "stimulate_60min"]
+    pairs = [(a, b) for i, a in enumerate(groups) for b in groups[i + 1:]]
+    raw = [sps.ttest_ind(gain[gain.group == a].gain, gain[gain.group == b].gain,
+                         equal_var=False).pvalue for a, b in pairs]
+    for (a, b), p in zip(pairs, multipletests(raw, method="holm")[1], strict=True):
+        assert _row(stats, "fig8", "distance_gain_m", f"{a}_vs_{b}").p_value == pytest.approx(
+            p, rel=1e-9)
+    glucose = pd.read_csv(SAMPLES / "tables" / "post_exercise_glucose.csv")
+    times = sorted(glucose.time_min.unique())
+    raw = [sps.ttest_ind(glucose[(glucose.time_min == t) & (glucose.group == "control")]
+                         .glucose_mg_dl,
+                         glucose[(glucose.time_min == t) & (glucose.group == "inhibit")]
+                         .glucose_mg_dl, equal_var=False).pvalue for t in times]
+    for t, p in zip(times, multipletests(raw, method="holm")[1], strict=True):
+        row = _row(stats, "fig9", "glucose_mg_dl", f"{t:g}min/control_vs_inhibit")
+        assert row.p_value == pytest.approx(p, rel=1e-9)
+
+
+def test_fig6_points_have_enough_mice_and_say_how_many(outputs):
+    _, stats, _ = outputs
+    points = stats[(stats.figure == "fig6") & (stats.quantity == "vo2_ml_kg_min")]
+    assert len(points) > 10 and points.n.min() >= 3  # speeds with fewer mice are not drawn
+    assert (points.n < 6).any()  # the honest n at the high speeds

@@ -1,8 +1,14 @@
 """The ``sfone`` command line: a thin click layer over the library.
 
 Sub-commands live in the modules of this package (``sfone/cli/<topic>.py``), each exposing a
-``commands`` list; they are discovered, so adding a command touches no shared file. Errors print
-one line naming the file and exit non-zero; ``--debug`` shows the traceback.
+``commands`` list; they are discovered, so adding a command touches no shared file.
+
+Exit codes (as in the README): 0 success; 1 a problem with the inputs (missing file or folder,
+unreadable content, unknown channel, a missing control naming the file); 2 a malformed command
+line (unknown option, missing required option, invalid choice: click's usage message);
+3 an internal error; 130 interrupted (Ctrl-C). Errors print one line naming the file,
+warnings one line ``warning: <message>``; ``--debug`` shows tracebacks and Python's warning form.
+Hints in library messages that name Python keywords are rewritten to the CLI flag that exists.
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import re
 import sys
+import warnings
 
 import click
 
@@ -19,23 +27,93 @@ from .._logging import set_log_level
 from ..exceptions import SfoneError
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+
+def _has_option(ctx: click.Context, name: str) -> bool:
+    command = _leaf_command(ctx)
+    return any(name in getattr(p, "opts", ()) for p in getattr(command, "params", ()))
+
+
+def _leaf_command(ctx: click.Context):
+    """The sub-command being run (``sfone calorimetry ancova`` -> ancova)."""
+    command, args = ctx.command, list(ctx.meta.get("sfone.args", ()))
+    while isinstance(command, click.Group):
+        names = [a for a in args if not a.startswith("-")]
+        if not names or names[0] not in command.commands:
+            break
+        command = command.commands[names[0]]
+        args = args[args.index(names[0]) + 1:]
+    return command
+
+
+def cli_hint(message: str, ctx: click.Context) -> str:
+    """Rewrite hints that name Python-only keywords into the CLI flags that exist."""
+    convert = "convert it first with `sfone convert PATH OUT.nc {flag}` and pass OUT.nc"
+    rules = [
+        (r"[Pp]ass fs= \(Hz\)", "--fs", "pass --fs HZ", "--fs HZ"),
+        (r"[Pp]ass repair='decimal'", "--repair", "pass --repair decimal", "--repair decimal"),
+    ]
+    for pattern, option, direct, flag in rules:
+        if re.search(pattern, message):
+            replacement = direct if _has_option(ctx, option) else convert.format(flag=flag)
+            message = re.sub(pattern, replacement, message)
+    if re.search(r"got groups \[(''|'nan')?\]", message) and _has_option(ctx, "--session"):
+        message += ("; the files carry no group labels: pass --session SESSION.csv (a CalR "
+                    "session file that names each subject's group)")
+    return message
+
+
+def _missing_path(exc: click.BadParameter) -> bool:
+    return isinstance(getattr(exc.param, "type", None), click.Path) and (
+        "does not exist" in exc.format_message())
+
+
+def _python_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    text = " ".join(str(message).split())
+    click.echo(f"warning: {text}", err=True)
 
 
 class SfoneGroup(click.Group):
     """A click group that turns exceptions into one clear line and a non-zero exit code."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["sfone.args"] = list(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):
+        def debug() -> bool:
+            return bool(ctx.obj and ctx.obj.get("debug"))
+
         try:
             return super().invoke(ctx)
+        except click.BadParameter as exc:
+            if not _missing_path(exc) or debug():
+                raise
+            # a path that does not exist is an input problem (exit 1) for every command
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            ctx.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except KeyboardInterrupt:
+            if debug():  # click would turn it into "Aborted!"; keep the traceback
+                import traceback
+
+                traceback.print_exc()
+            click.echo("Interrupted.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except Exception as exc:
-            if ctx.obj and ctx.obj.get("debug"):
+            if debug():
                 raise
             user_error = isinstance(exc, SfoneError | OSError | ValueError | TypeError | KeyError)
             prefix = "Error" if user_error else f"Internal error ({type(exc).__name__})"
-            message = str(exc).strip() or type(exc).__name__
+            message = cli_hint(str(exc).strip() or type(exc).__name__, ctx)
             click.echo(f"{prefix}: {message}", err=True)
             if not user_error:
                 click.echo("Run again with --debug for the traceback and report it.", err=True)
@@ -51,6 +129,7 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
     """sfone: exercise-neuroscience analysis from raw files to figures."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    warnings.showwarning = _python_warning if debug else _one_line_warning
     if verbose:
         set_log_level(logging.DEBUG if verbose > 1 else logging.INFO)
 
@@ -66,3 +145,15 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
+
+
+def run() -> None:
+    """Console entry point: ``main`` with a Ctrl-C during start-up ending quietly (exit 130)."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        if "--debug" in sys.argv[1:]:
+            raise
+        sys.stderr.write("Interrupted.\n")
+        sys.exit(EXIT_INTERRUPTED)
+

@@ -38,16 +38,40 @@ def formats_markdown(infos) -> str:
     return "\n".join(lines)
 
 
+def reader_options(function):
+    """``--fs`` and ``--repair``: the reader keywords that error hints point to."""
+    repair = click.option("--repair", type=click.Choice(["decimal"]), default=None,
+                          help="TSE exports whose decimal separators a spreadsheet destroyed: "
+                               "divide the cells that lost them by 1000 (with a warning).")
+    fs = click.option("--fs", "fs", type=click.FloatRange(min=0, min_open=True), default=None,
+                      help="Frame rate (Hz) when the files do not store it (suite2p).")
+    return fs(repair(function))
+
+
+def _read_options(fs: float | None, repair: str | None) -> dict:
+    return {k: v for k, v in {"fs": fs, "repair": repair}.items() if v is not None}
+
+
 @click.command("info")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", default=None, help="Format name (default: detect).")
-def info_command(path: Path, fmt: str | None) -> None:
-    """Show format, modality, sizes, duration, sampling rate and subjects/ROIs of PATH."""
-    from ..io import read
+@reader_options
+def info_command(path: Path, fmt: str | None, fs: float | None, repair: str | None) -> None:
+    """Show format, modality, sizes, duration, sampling rate and subjects/ROIs of PATH.
+
+    For a file sfone wrote (.nc, .zarr), both that file and the recording it came from.
+    """
+    from ..io import detect_format, read
     from ..summary import describe
 
-    ds = read(path, format=fmt)
-    for key, value in describe(ds).items():
+    given = fmt or detect_format(path).name
+    ds = read(path, format=fmt, **_read_options(fs, repair))
+    info = describe(ds)
+    source_file, source_format = info.pop("file"), info.pop("format")
+    rows = {"file": str(path), "format": given}
+    if given.startswith("sfone-"):
+        rows.update({"source file": source_file, "source format": source_format})
+    for key, value in {**rows, **info}.items():
         click.echo(f"{key:<16} {value}")
 
 
@@ -55,14 +79,16 @@ def info_command(path: Path, fmt: str | None) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", default=None, help="Input format name (default: detect).")
-def convert_command(path: Path, out: Path, fmt: str | None) -> None:
+@reader_options
+def convert_command(path: Path, out: Path, fmt: str | None, fs: float | None,
+                    repair: str | None) -> None:
     """Read PATH and write it to OUT (.nc netCDF or .zarr), atomically."""
     from ..io import read, write_dataset
 
     if out.suffix.lower() not in {".nc", ".zarr"}:
         raise click.BadParameter(f"{out}: expected an output ending in .nc or .zarr",
                                  param_hint="OUT")
-    ds = read(path, format=fmt)
+    ds = read(path, format=fmt, **_read_options(fs, repair))
     write_dataset(ds, out)
     click.echo(f"wrote {out}")
 

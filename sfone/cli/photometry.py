@@ -40,11 +40,17 @@ def dff_command(path: Path, signal: str, control: str | None, method: str, robus
 
     if out.suffix.lower() != ".nc":
         raise click.BadParameter(f"{out}: expected an output ending in .nc", param_hint="--out")
+    from ..exceptions import FormatError
+
     ds = read(path, format=fmt)
+    channels = ", ".join(map(str, ds.data_vars))
     missing = [n for n in (signal, control) if n is not None and n not in ds.data_vars]
     if missing:
-        raise click.BadParameter(f"{path}: no channel {', '.join(missing)}; channels are "
-                                 f"{', '.join(map(str, ds.data_vars))}")
+        raise FormatError(f"no channel {', '.join(missing)} (--signal/--control); channels "
+                          f"are {channels}", path=path)
+    if control is None and method != "signal-only":
+        raise FormatError(f"--method {method} fits a control channel: pass --control NAME "
+                          f"(channels are {channels}) or --method signal-only", path=path)
     dff = compute_dff(ds, signal=signal, control=control, method=method, robust=robust,
                       tuning=tuning, lowpass_hz=lowpass_hz,
                       bleach_correction=not no_bleach_correction,

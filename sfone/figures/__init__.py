@@ -6,6 +6,7 @@ are never computed here: pass precomputed results ``{"test", "statistic", "p_val
 Save with :func:`save_figure` (PNG/SVG/PDF, atomic).
 """
 
+from ..experiment_tables import glucose_iauc, training_gain  # re-exported
 from ._style import (
     CLASS_COLORS,
     CLASS_ORDER,
@@ -45,31 +46,10 @@ from .stress import (
     plot_stress_endpoint,
     speed_profile,
 )
-from .training import (
-    figure_endurance,
-    figure_glucose,
-    glucose_iauc,
-    plot_endurance_days,
-    plot_glucose,
-    training_gain,
-)
-
-#: Figure number -> (file stem, composite function), the order of the issue and the report.
-FIGURES = {
-    1: ("fig1_class_proportions", figure_class_proportions),
-    2: ("fig2_perirun_heatmaps", figure_perirun_heatmaps),
-    3: ("fig3_class_traces", figure_class_traces),
-    4: ("fig4_fraction_activated_per_mouse", figure_fraction_activated_paired),
-    5: ("fig5_bdnf_sf1", figure_bdnf),
-    6: ("fig6_stress_test", figure_stress_test),
-    7: ("fig7_stress_endpoints", figure_stress_endpoints),
-    8: ("fig8_endurance_training", figure_endurance),
-    9: ("fig9_post_exercise_glucose", figure_glucose),
-    10: ("fig10_metabolic_cage", figure_metabolic),
-}
+from .training import figure_endurance, figure_glucose, plot_endurance_days, plot_glucose
 
 __all__ = [
-    "FIGURES", "OKABE_ITO", "CLASS_COLORS", "CLASS_ORDER", "figsize", "figure_style", "format_p",
+    "OKABE_ITO", "CLASS_COLORS", "CLASS_ORDER", "figsize", "figure_style", "format_p",
     "save_figure", "class_counts", "plot_class_proportions", "plot_fraction_activated_paired",
     "figure_class_proportions", "figure_fraction_activated_paired", "plot_perirun_heatmap",
     "plot_class_traces", "sort_by_class", "figure_perirun_heatmaps", "figure_class_traces",

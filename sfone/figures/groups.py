@@ -14,13 +14,14 @@ from ._style import (
     color_for,
     display_name,
     figsize,
+    format_p,
     label_with_n,
     new_axes,
     styled,
 )
 from ._summary import group_summary
 
-__all__ = ["COLUMN_INFO", "column_label", "scaled_column", "plot_group_points",
+__all__ = ["COLUMN_INFO", "column_label", "scaled_column", "plot_group_points", "annotate_pairs",
            "plot_group_timecourse", "ordered_groups"]
 
 #: column -> (quantity name in stats.csv, factor to the displayed unit, axis label with unit).
@@ -56,7 +57,7 @@ def ordered_groups(table: pd.DataFrame, group: str, order=None) -> list:
 
 @styled
 def plot_group_points(table: pd.DataFrame, value: str, *, group: str = "group", order=None,
-                      test=None, ylabel: str | None = None, ax=None):
+                      test=None, pairwise=None, ylabel: str | None = None, ax=None):
     """One point per animal per group with the group mean +- SEM.
 
     Parameters
@@ -68,6 +69,9 @@ def plot_group_points(table: pd.DataFrame, value: str, *, group: str = "group", 
     test : mapping, optional
         Precomputed ``{"test", "statistic", "p_value"}``; a bracket for two groups, a corner
         note for more.
+    pairwise : sequence of mappings, optional
+        Precomputed pairwise results, each with ``pair`` = (group a, group b): one bracket per
+        pair (stacked), labelled with its p-value; ``test`` then goes above them.
 
     Returns
     -------
@@ -95,11 +99,28 @@ def plot_group_points(table: pd.DataFrame, value: str, *, group: str = "group", 
                    for g in groups])
     ax.set_xlim(-0.6, len(groups) - 0.4)
     ax.set_ylabel(ylabel or column_label(value))
-    if len(groups) == 2:
+    if pairwise:
+        top = annotate_pairs(ax, pairwise, groups)
+        annotate_corner(ax, test, y=top + 0.07)
+    elif len(groups) == 2:
         annotate_test(ax, test, x0=0, x1=1, y=1.03)
     else:
         annotate_corner(ax, test, y=1.08)
     return ax
+
+
+def annotate_pairs(ax, pairwise, groups, *, y0: float = 1.03, step: float = 0.08) -> float:
+    """One bracket per pairwise result (``pair`` names two of ``groups``), stacked from ``y0``
+    (axes fraction) with the shortest spans lowest; returns the height above the last one."""
+    groups = list(groups)
+    ordered = sorted(pairwise, key=lambda r: abs(groups.index(r["pair"][1])
+                                                 - groups.index(r["pair"][0])))
+    y = y0
+    for result in ordered:
+        x0, x1 = sorted((groups.index(result["pair"][0]), groups.index(result["pair"][1])))
+        annotate_test(ax, result, x0=x0, x1=x1, y=y, text=format_p(result["p_value"]))
+        y += step
+    return y
 
 
 @styled

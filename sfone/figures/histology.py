@@ -108,8 +108,9 @@ def plot_bdnf_fraction(counts: pd.DataFrame, *, regions=None, conditions=CONDITI
     ax.set_ylabel("Bdnf$^+$ fraction of SF1 neurons")
     top = float(np.nanmax(per_mouse["fraction"])) if len(per_mouse) else 1.0
     ax.set_ylim(0, min(1.0, top * 1.15) if top < 0.87 else 1.0)
-    title = f"{', '.join(sorted(n for n in names if n))} per region" if names - {""} else None
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title=title)
+    title = f"{', '.join(sorted(n for n in names if n))}, per region" if names - {""} else None
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(conditions), title=title,
+              title_fontsize=6)
     return ax
 
 
@@ -121,7 +122,7 @@ def figure_bdnf(counts: pd.DataFrame, *, regions=None, summary: str = "pooled", 
     ``"mean"`` n is the number of mice and the CI is the t interval.
     """
     with figure_style():
-        fig, ax = plt.subplots(figsize=figsize("single", 58), layout="constrained")
+        fig, ax = plt.subplots(figsize=figsize("single", 72), layout="constrained")
         plot_bdnf_fraction(counts, regions=regions, summary=summary, tests=tests, ax=ax)
     if stats is not None:
         for (region, condition), row in _bar_values(counts, summary).iterrows():

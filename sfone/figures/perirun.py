@@ -28,7 +28,7 @@ from ._style import (
 )
 from ._summary import group_summary, record_test
 
-__all__ = ["HEATMAP_CLASS_ORDER", "sort_by_class", "plot_perirun_heatmap", "plot_class_traces",
+__all__ = ["HEATMAP_CLASS_ORDER", "ZSCORE_LABEL", "mark_segments", "sort_by_class", "plot_perirun_heatmap", "plot_class_traces",
            "figure_perirun_heatmaps", "figure_class_traces", "select_group"]
 
 #: Heatmap rows top to bottom: activated, no change, inhibited (each by decreasing effect).
@@ -60,6 +60,40 @@ def _aligned_classes(traces: xr.DataArray, classes: xr.Dataset) -> xr.Dataset:
         raise ValueError(f"the classifier output lacks ROIs of the traces: {err}") from None
 
 
+ZSCORE_LABEL = "z-score vs pre-run baseline"
+
+
+def mark_segments(ax, segments, *, time_unit: str = "min", strip: bool = False) -> None:
+    """Mark the pre-run baseline (hatched) and the run (grey) on a peri-run time axis.
+
+    ``segments`` maps "baseline" / "run" to (start, end) in s from run end. ``strip=True``
+    draws them as a labelled band just above the axes (for heatmaps, where shading would hide
+    data); otherwise as shaded spans behind the data. Artists carry gid "segment:<name>".
+    """
+    if not segments:
+        return
+    from matplotlib.transforms import blended_transform_factory
+
+    scale = _TIME_SCALE[time_unit]
+    style = {"run": {"facecolor": "#BBBBBB", "edgecolor": "none", "alpha": 0.5},
+             "baseline": {"facecolor": "none", "edgecolor": "#999999", "hatch": "////",
+                          "lw": 0.0}}
+    transform = blended_transform_factory(ax.transData, ax.transAxes)
+    for name, (start, end) in segments.items():
+        x0, x1 = start / scale, end / scale
+        if strip:
+            patch = plt.Rectangle((x0, 1.01), x1 - x0, 0.05, transform=transform,
+                                  clip_on=False, **{**style[name], "alpha": 1.0})
+            ax.add_patch(patch)
+            ax.text((x0 + x1) / 2, 1.075, name, transform=transform, ha="center",
+                    va="bottom", fontsize=5.5)
+        else:
+            patch = ax.axvspan(x0, x1, zorder=0, **style[name])
+            ax.text((x0 + x1) / 2, 0.99, name, transform=transform, ha="center", va="top",
+                    fontsize=5.5, color="#555555")
+        patch.set_gid(f"segment:{name}")
+
+
 def sort_by_class(classes: xr.Dataset, class_order=HEATMAP_CLASS_ORDER) -> np.ndarray:
     """Positions of ROIs sorted by class (``class_order``), then by decreasing ``effect``."""
     labels = np.asarray(classes["label"].values, dtype=str)
@@ -72,7 +106,7 @@ def sort_by_class(classes: xr.Dataset, class_order=HEATMAP_CLASS_ORDER) -> np.nd
 @styled
 def plot_perirun_heatmap(traces: xr.DataArray, classes: xr.Dataset, *, vmin=None, vmax=None,
                          cmap: str = "RdBu_r", time_unit: str = "min", colorbar: bool = True,
-                         ax=None):
+                         segments=None, ax=None):
     """ROI x time heatmap of trial-averaged z around the run end, sorted by class then effect.
 
     Parameters
@@ -85,6 +119,8 @@ def plot_perirun_heatmap(traces: xr.DataArray, classes: xr.Dataset, *, vmin=None
         Colour limits in z (default: symmetric 99th percentile of |z|).
     time_unit : {"min", "s"}
         Unit of the x axis.
+    segments : mapping, optional
+        {"baseline": (start, end), "run": (start, end)} in s from run end, marked above the map.
 
     Returns
     -------
@@ -105,11 +141,14 @@ def plot_perirun_heatmap(traces: xr.DataArray, classes: xr.Dataset, *, vmin=None
                       extent=(lag[0] - step / 2, lag[-1] + step / 2, matrix.shape[0], 0),
                       interpolation="nearest", rasterized=True)
     ax.axvline(0, color="black", ls="--", lw=0.6)
+    if segments and "run" in segments:
+        ax.axvline(segments["run"][0] / _TIME_SCALE[time_unit], color="black", ls=":", lw=0.6)
+    mark_segments(ax, segments, time_unit=time_unit, strip=True)
     _label_class_blocks(ax, np.asarray(classes["label"].values, dtype=str)[order])
     ax.set_xlabel(f"Time from run end ({time_unit})")
     ax.set_ylabel("ROIs sorted by class, effect")
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, label="z-score", shrink=0.8)
+        ax.figure.colorbar(image, ax=ax, label=ZSCORE_LABEL, shrink=0.8)
     return ax
 
 
@@ -134,8 +173,10 @@ def _label_class_blocks(ax, sorted_labels: np.ndarray) -> None:
 
 @styled
 def plot_class_traces(traces: xr.DataArray, classes: xr.Dataset, *, time_unit: str = "min",
-                      legend: bool = True, ax=None):
+                      legend: bool = True, segments=None, ax=None):
     """Mean +- SEM (across ROIs) of the trial-averaged peri-run z trace for each class.
+
+    ``segments``: {"baseline": (start, end), "run": (start, end)} in s from run end, shaded.
 
     Returns
     -------
@@ -160,8 +201,9 @@ def plot_class_traces(traces: xr.DataArray, classes: xr.Dataset, *, time_unit: s
         band.set_gid(cls)
     ax.axvline(0, color="black", ls="--", lw=0.6)
     ax.axhline(0, color="#BBBBBB", lw=0.5, zorder=0)
+    mark_segments(ax, segments, time_unit=time_unit)
     ax.set_xlabel(f"Time from run end ({time_unit})")
-    ax.set_ylabel("z-score (mean ± SEM)")
+    ax.set_ylabel(f"{ZSCORE_LABEL}\n(mean ± SEM across ROIs)")
     if legend:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
@@ -174,8 +216,10 @@ def _shared_limit(matrices) -> float:
 
 def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str = "day",
                             clim: float | None = None, time_unit: str = "min", stats=None,
-                            figure_id: str = "fig2"):
+                            segments=None, figure_id: str = "fig2"):
     """Figure 2: one heatmap per day with ONE symmetric colour scale (``clim``, z) and colourbar.
+
+    ``segments`` marks the baseline and the run (s from run end) above each heatmap.
 
     ``traces`` and ``classes`` are mappings ``{day: ...}`` or objects with a ``by`` coordinate.
     ``stats`` rows: ``n_rois`` per day and ``colour_limit_z``.
@@ -189,11 +233,11 @@ def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str =
                                  layout="constrained", squeeze=False)
         for ax, day, (mean, cls) in zip(axes[0], days, per_day, strict=True):
             plot_perirun_heatmap(mean, cls, vmin=-clim, vmax=clim, time_unit=time_unit,
-                                 colorbar=False, ax=ax)
-            ax.set_title(display_name(day))
+                                 colorbar=False, segments=segments, ax=ax)
+            ax.set_title(display_name(day), pad=14 if segments else 6)
         for ax in axes[0, 1:]:
             ax.set_ylabel("")
-        fig.colorbar(axes[0, 0].images[0], ax=axes[0].tolist(), label="z-score", shrink=0.8,
+        fig.colorbar(axes[0, 0].images[0], ax=axes[0].tolist(), label=ZSCORE_LABEL, shrink=0.8,
                      aspect=25)
     if stats is not None:
         for day, (mean, _) in zip(days, per_day, strict=True):
@@ -204,8 +248,11 @@ def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str =
 
 def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "day",
                         post_window_s: tuple[float, float] = (0.0, np.inf),
-                        time_unit: str = "min", test=None, stats=None, figure_id: str = "fig3"):
+                        time_unit: str = "min", test=None, stats=None, segments=None,
+                        figure_id: str = "fig3"):
     """Figure 3: mean +- SEM trace per class, one panel per day, shared y axis.
+
+    ``segments`` shades the baseline and the run (s from run end).
 
     ``test``: optional precomputed comparison of the activated ROIs' effect between the days.
     ``stats`` rows: ``mean_postrun_z_<class>`` per day = mean over ROIs of each ROI's trial-mean z
@@ -216,7 +263,7 @@ def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "da
                                  layout="constrained", squeeze=False)
         for i, (ax, day) in enumerate(zip(axes[0], days, strict=True)):
             plot_class_traces(select_group(traces, day, by), select_group(classes, day, by),
-                              time_unit=time_unit, ax=ax)
+                              time_unit=time_unit, segments=segments, ax=ax)
             ax.set_title(display_name(day))
             if i > 0:
                 ax.set_ylabel("")

@@ -39,20 +39,27 @@ def _y_column(table: pd.DataFrame, y: str) -> tuple[str, str]:
                      f"{[c for c, _ in _Y_COLUMNS.get(y, ((y, y),))]}")
 
 
-def speed_profile(timeseries: pd.DataFrame, column: str) -> pd.DataFrame:
+def speed_profile(timeseries: pd.DataFrame, column: str, *, min_mice: int = 1) -> pd.DataFrame:
     """Mean +- SEM across mice of ``column`` at each speed and group (per-mouse mean first).
 
-    Returns a DataFrame indexed by (group, speed_m_min) with mean, sem, n, ci_low, ci_high.
+    Speeds reached by fewer than ``min_mice`` mice of a group are left out. Returns a DataFrame
+    indexed by (group, speed_m_min) with mean, sem, n (mice at that speed), ci_low, ci_high.
     """
     per_mouse = (timeseries.groupby(["group", "subject", "speed_m_min"], sort=True)[column]
                  .mean().reset_index())
-    return group_summary(per_mouse, column, ["group", "speed_m_min"])
+    profile = group_summary(per_mouse, column, ["group", "speed_m_min"])
+    return profile[profile["n"] >= min_mice]
 
 
 @styled
 def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=None,
-                      order=STRESS_GROUPS, test=None, ax=None):
+                      order=STRESS_GROUPS, test=None, min_mice: int = 1, ax=None):
     """Mean +- SEM of VO2 (``y="vo2"``) or RER (``y="rer"``) against treadmill speed per group.
+
+    Each point averages the mice still running at that speed: where fewer than all of the
+    group's mice remain, their number is written beside the point (text gid "n:<group>");
+    speeds reached by fewer than ``min_mice`` mice are not drawn. The legend gives the group's
+    mice at the start.
 
     With ``endpoints``, VO2 panels mark each group's mean VO2max at its mean maximum speed
     (star, +- SEM both ways; gid "vo2max:<group>") and RER panels mark each group's mean
@@ -60,18 +67,24 @@ def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=Non
     ``test``: optional precomputed group x speed test (annotated above the axes).
     """
     column, label = _y_column(timeseries, y)
-    profile = speed_profile(timeseries, column)
+    profile = speed_profile(timeseries, column, min_mice=min_mice)
     groups = ordered_groups(timeseries, "group", [g for g in order if g in set(timeseries["group"])]
                             or None)
     ax = new_axes(ax, figsize(60, 50))
     for i, group in enumerate(groups):
         part = profile.loc[group]
         n_mice = timeseries.loc[timeseries["group"] == group, "subject"].nunique()
-        bar = ax.errorbar(part.index.to_numpy(dtype=float), part["mean"].to_numpy(),
-                          yerr=part["sem"].to_numpy(),
+        speeds = part.index.to_numpy(dtype=float)
+        bar = ax.errorbar(speeds, part["mean"].to_numpy(), yerr=part["sem"].to_numpy(),
                           color=color_for(group, i), marker="o", ms=2.5, capsize=1.5,
-                          label=label_with_n(group, n_mice, "mice"))
+                          label=f"{label_with_n(group, n_mice, 'mice')}, mean ± SEM")
         bar.lines[0].set_gid(str(group))
+        for speed, row in part.iterrows():
+            if row["n"] < n_mice:
+                text = ax.annotate(f"{int(row['n'])}", (float(speed), row["mean"]),
+                                   xytext=(3, 5 if i == 0 else -8), textcoords="offset points",
+                                   fontsize=5, color=color_for(group, i))
+                text.set_gid(f"n:{group}")
         if endpoints is not None:
             _mark_endpoints(ax, endpoints[endpoints["group"] == group], y, group, i)
     if y == "rer":
@@ -120,22 +133,23 @@ def plot_stress_endpoint(endpoints: pd.DataFrame, column: str, *, order=STRESS_G
 
 def figure_stress_test(timeseries: pd.DataFrame, endpoints: pd.DataFrame, *,
                        order=STRESS_GROUPS, vo2_test=None, rer_test=None, stats=None,
-                       figure_id: str = "fig6"):
+                       min_mice: int = 1, figure_id: str = "fig6"):
     """Figure 6: (a) VO2 vs speed with VO2max marks, (b) RER vs speed with crossover marks.
 
-    ``stats`` rows: mean VO2 and RER per "<group>/<speed>m_min", the marked VO2max,
-    max speed and crossover speed per group, and the tests.
+    ``stats`` rows: mean VO2 and RER per "<group>/<speed>m_min" (n = mice at that speed; the
+    speeds drawn, i.e. reached by at least ``min_mice`` mice), the marked VO2max, max speed
+    and crossover speed per group, and the tests.
     """
     with figure_style():
         fig, axes = plt.subplots(1, 2, figsize=figsize("double", 60), layout="constrained")
         plot_stress_curve(timeseries, y="vo2", endpoints=endpoints, order=order, test=vo2_test,
-                          ax=axes[0])
+                          min_mice=min_mice, ax=axes[0])
         plot_stress_curve(timeseries, y="rer", endpoints=endpoints, order=order, test=rer_test,
-                          ax=axes[1])
+                          min_mice=min_mice, ax=axes[1])
     if stats is not None:
         for y, result in (("vo2", vo2_test), ("rer", rer_test)):
             column, _ = _y_column(timeseries, y)
-            profile = speed_profile(timeseries, column)
+            profile = speed_profile(timeseries, column, min_mice=min_mice)
             profile.index = [f"{g}/{s:g}m_min" for g, s in profile.index]
             record_summary(stats, figure_id, column, profile)
             record_test(stats, figure_id, f"{y}_panel_test", "all", result)  # as the caller named it

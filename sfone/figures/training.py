@@ -11,12 +11,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..experiment_tables import glucose_iauc, training_gain
 from ._style import figsize, figure_style
 from ._summary import group_summary, record_summary, record_test
 from .groups import ordered_groups, plot_group_points, plot_group_timecourse, scaled_column
 
-__all__ = ["ENDURANCE_GROUPS", "GLUCOSE_GROUPS", "plot_endurance_days", "training_gain",
-           "plot_glucose", "glucose_iauc", "figure_endurance", "figure_glucose"]
+__all__ = ["ENDURANCE_GROUPS", "GLUCOSE_GROUPS", "plot_endurance_days", "plot_glucose",
+           "figure_endurance", "figure_glucose"]
 
 ENDURANCE_GROUPS = ("control", "inhibit_15min", "stimulate_60min")
 GLUCOSE_GROUPS = ("control", "inhibit")
@@ -43,41 +44,30 @@ def plot_endurance_days(table: pd.DataFrame, *, value: str = "distance_m", order
     return ax
 
 
-def training_gain(table: pd.DataFrame, *, value: str = "distance_m") -> pd.DataFrame:
-    """Per-mouse change of ``value`` from its first to its last training day.
+def plot_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, per_time=None,
+                 ax=None):
+    """Mean +- SEM blood glucose (mg/dL) per group against time after the run (min).
 
-    Returns a DataFrame with columns subject, group, ``<value minus unit>_gain_<unit>``
-    (``distance_gain_m`` for distance).
+    ``per_time``: optional {time_min: result} of a between-group test at each time point;
+    asterisks (* p < 0.05, ** < 0.01, *** < 0.001; text gid "per_time") mark the significant ones.
     """
-    ordered = table.sort_values(["subject", "day"])
-    first = ordered.groupby("subject", sort=True).first()
-    last = ordered.groupby("subject", sort=True).last()
-    name = "distance_gain_m" if value == "distance_m" else f"{value}_gain"
-    return pd.DataFrame({"subject": first.index, "group": first["group"].to_numpy(),
-                         name: (last[value] - first[value]).to_numpy(dtype=float)})
-
-
-def plot_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, ax=None):
-    """Mean +- SEM blood glucose (mg/dL) per group against time after the run (min)."""
-    return plot_group_timecourse(table, "glucose_mg_dl", x="time_min",
-                                 order=_present(table, order),
-                                 xlabel="Time after run (min)", test=test,
-                                 test_prefix="", legend_loc="lower right",
-                                 legend_room=0.3, ax=ax)
-
-
-def glucose_iauc(table: pd.DataFrame) -> pd.DataFrame:
-    """Incremental area under the glucose curve above each mouse's first sample (mg/dL x min).
-
-    Trapezoid rule over ``time_min``; returns columns subject, group, glucose_iauc.
-    """
-    rows = []
-    for subject, part in table.sort_values(["subject", "time_min"]).groupby("subject"):
-        t = part["time_min"].to_numpy(dtype=float)
-        rise = part["glucose_mg_dl"].to_numpy(dtype=float) - part["glucose_mg_dl"].iloc[0]
-        rows.append({"subject": subject, "group": part["group"].iloc[0],
-                     "glucose_iauc": float(np.trapezoid(rise, t))})
-    return pd.DataFrame(rows)
+    ax = plot_group_timecourse(table, "glucose_mg_dl", x="time_min",
+                               order=_present(table, order),
+                               xlabel="Time after run (min)", test=test,
+                               test_prefix="", legend_loc="lower right",
+                               legend_room=0.3, ax=ax)
+    if per_time:
+        top = table.groupby("time_min")["glucose_mg_dl"].mean()
+        spread = float(np.ptp(table["glucose_mg_dl"])) or 1.0
+        for t, result in per_time.items():
+            p = result["p_value"]
+            stars = "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+            if stars:
+                high = table.loc[table["time_min"] == t, "glucose_mg_dl"]
+                y = max(float(top.get(t, np.nan)), float(high.mean() + high.std() / 2))
+                ax.text(float(t), y + 0.08 * spread, stars, ha="center", va="bottom",
+                        fontsize=7, gid="per_time")
+    return ax
 
 
 def _record_timecourse(stats, figure_id, table, value, x, group_format):
@@ -90,10 +80,13 @@ def _record_timecourse(stats, figure_id, table, value, x, group_format):
 
 
 def figure_endurance(table: pd.DataFrame, *, value: str = "distance_m", order=ENDURANCE_GROUPS,
-                     test=None, gain_test=None, stats=None, figure_id: str = "fig8"):
+                     test=None, gain_test=None, pairwise=None, stats=None,
+                     figure_id: str = "fig8"):
     """Figure 8: (a) endurance over training days, (b) per-mouse gain first -> last day.
 
-    ``stats`` rows: the mean per group/day (group "<group>/day<d>"), the mean gain per group, tests.
+    ``pairwise``: optional precomputed pairwise results on the gains (each with ``pair``),
+    drawn as brackets on (b). ``stats`` rows: the mean per group/day (group "<group>/day<d>"),
+    the mean gain per group, the tests (pairwise ones per "<a>_vs_<b>").
     """
     gains = training_gain(table, value=value)
     gain_column = gains.columns[-1]
@@ -102,25 +95,32 @@ def figure_endurance(table: pd.DataFrame, *, value: str = "distance_m", order=EN
         fig, axes = plt.subplots(1, 2, figsize=figsize("double", 60), layout="constrained",
                                  width_ratios=(1.5, 1))
         plot_endurance_days(table, value=value, order=groups, test=test, ax=axes[0])
-        plot_group_points(gains, gain_column, order=groups, test=gain_test, ax=axes[1])
+        plot_group_points(gains, gain_column, order=groups, test=gain_test, pairwise=pairwise,
+                          ax=axes[1])
     _record_timecourse(stats, figure_id, table, value, "day", "{group}/day{x:g}")
     data, quantity = scaled_column(gains, gain_column)
     record_summary(stats, figure_id, quantity, group_summary(data, quantity, "group",
                                                              order=groups))
     record_test(stats, figure_id, f"{value}_group_x_day", "all", test)
     record_test(stats, figure_id, quantity, "all", gain_test)
+    for result in pairwise or ():
+        record_test(stats, figure_id, quantity, "_vs_".join(map(str, result["pair"])), result)
     return fig
 
 
 def figure_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, auc_test=None,
-                   stats=None, figure_id: str = "fig9"):
-    """Figure 9: (a) glucose time course per group, (b) incremental AUC per mouse."""
+                   per_time=None, stats=None, figure_id: str = "fig9"):
+    """Figure 9: (a) glucose time course per group, (b) incremental AUC per mouse.
+
+    ``per_time``: optional {time_min: result} between-group tests at each time point (asterisks
+    on (a); ``stats`` rows "glucose_mg_dl" per "<t>min/<a>_vs_<b>").
+    """
     auc = glucose_iauc(table)
     groups = ordered_groups(auc, "group", _present(table, order))
     with figure_style():
         fig, axes = plt.subplots(1, 2, figsize=figsize("1.5", 58), layout="constrained",
                                  width_ratios=(1.6, 1))
-        plot_glucose(table, order=groups, test=test, ax=axes[0])
+        plot_glucose(table, order=groups, test=test, per_time=per_time, ax=axes[0])
         plot_group_points(auc, "glucose_iauc", order=groups, test=auc_test, ax=axes[1])
     _record_timecourse(stats, figure_id, table, "glucose_mg_dl", "time_min",
                        "{group}/{x:g}min")
@@ -129,4 +129,7 @@ def figure_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, auc_
                                                              order=groups))
     record_test(stats, figure_id, "glucose_group_x_time", "all", test)
     record_test(stats, figure_id, quantity, "_vs_".join(map(str, groups)), auc_test)
+    for t, result in (per_time or {}).items():
+        record_test(stats, figure_id, "glucose_mg_dl", f"{t:g}min/" + "_vs_".join(
+            map(str, groups[:2])), result)
     return fig

@@ -12,6 +12,9 @@
     One treadmill calorimetry CSV per mouse, 6 control and 6 SF1-silenced mice, and
     ``manifest.csv``. Truth (per mouse in ``stress_truth.csv``): similar VO2max; silenced mice
     cross RER 1.0 at a lower speed and reach exhaustion sooner and at a lower speed.
+``study.yaml``
+    The study file that names all of the above for ``sfone reproduce --study`` (see
+    :mod:`sfone.study`); the sample set is one instance of the general path.
 ``tables/``
     Bdnf cell counts, endurance across training days, post-exercise glucose (CSV), and the CalR
     session file (groups control/treated, masses, lights 07:00-19:00) of
@@ -149,11 +152,55 @@ def _tables(out: Path) -> list[Path]:
             _write_csv(make_post_exercise_glucose(random_state=5), out / "post_exercise_glucose.csv")]
 
 
+STUDY_HEADER = """\
+# The sample study for `sfone reproduce --study data_samples/study.yaml` (`make demo`).
+# Paths are relative to this file; see sfone/study.py for every field.
+"""
+
+
+def study_yaml(imaging_rows, stress_rows, *, imaging_folder="imaging_cohort",
+               stress_folder="stress_test_cohort", tables_folder="tables",
+               calorimetry_file="calorimetry_promethion_macro.csv",
+               name="data_samples (simulated)") -> str:
+    """The text of a study file naming simulated imaging and stress-test sessions and tables."""
+    import yaml
+
+    study = {
+        "name": name,
+        "description": "Simulated day-1/day-8 imaging cohort, stress-test cohort, experiment "
+                       "tables and metabolic cages (sfone.simulate.study).",
+        "imaging": {"protocol": f"{imaging_folder}/classification.yaml",
+                    "compare": ["day1", "day8"],
+                    "sessions": [{"path": f"{imaging_folder}/{r['path']}", "subject": r["subject"],
+                                  "day": r["session"], "group": r["group"],
+                                  "runs": f"{imaging_folder}/{r['runs']}"}
+                                 for r in imaging_rows]},
+        "stress_test": {"protocol": "stress_test", "groups": list(STRESS_GROUPS),
+                        "sessions": [{"path": f"{stress_folder}/{r['path']}",
+                                      "subject": r["subject"], "group": r["group"]}
+                                     for r in stress_rows]},
+        "calorimetry": {"files": [calorimetry_file],
+                        "session": f"{tables_folder}/calr_session_promethion.csv"},
+        "tables": {"bdnf_counts": f"{tables_folder}/bdnf_counts.csv",
+                   "endurance": f"{tables_folder}/endurance_training.csv",
+                   "glucose": f"{tables_folder}/post_exercise_glucose.csv"},
+    }
+    return STUDY_HEADER + yaml.safe_dump(study, sort_keys=False, default_flow_style=None,
+                                         width=100)
+
+
 def write_samples(out_dir: Path) -> list[Path]:
     """Write the study sample set (see the module docstring) into ``out_dir``."""
     out_dir = Path(out_dir)
     from ..protocols import protocol_path
     protocol = protocol_path("stress_test")
-    return (_imaging_cohort(out_dir / "imaging_cohort")
-            + _stress_cohort(out_dir / "stress_test_cohort", protocol)
-            + _tables(out_dir / "tables"))
+    written = (_imaging_cohort(out_dir / "imaging_cohort")
+               + _stress_cohort(out_dir / "stress_test_cohort", protocol)
+               + _tables(out_dir / "tables"))
+    imaging = pd.read_csv(out_dir / "imaging_cohort" / "manifest.csv", dtype=str)
+    stress = pd.read_csv(out_dir / "stress_test_cohort" / "manifest.csv", dtype=str)
+    study = out_dir / "study.yaml"
+    with atomic_path(study) as tmp:
+        tmp.write_text(study_yaml(imaging.to_dict("records"), stress.to_dict("records")),
+                       encoding="utf-8")
+    return written + [study]

@@ -1,0 +1,345 @@
+"""The figures of ``sfone reproduce``: one :class:`FigureSpec` per figure, in one list.
+
+Each spec names the figure's number, its file stem, the analysis stage whose result it draws and
+``build(data, stats) -> FigureOutput`` (the Figure and its caption). Adding a figure is one
+entry in :data:`FIGURE_SPECS` (plus its ``figure_*`` function in :mod:`sfone.figures`).
+Tests come from :mod:`sfone.stats`; figures only draw the results they are given, and
+captions state what is shown, n, the test and what the error bars are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FigureSpec", "FigureOutput", "FIGURE_SPECS", "spec_for"]
+
+
+@dataclass(frozen=True)
+class FigureOutput:
+    figure: object  # matplotlib Figure
+    caption: str
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure: ``build(stage_result, stats, figure_id)`` draws it and records its numbers in
+    ``stats`` under ``figure_id`` (``"fig<number>"``, the only place the number is given)."""
+
+    number: int
+    stem: str
+    stage: str
+    title: str
+    build: Callable[[object, object, str], FigureOutput]
+
+    @property
+    def figure_id(self) -> str:
+        return f"fig{self.number}"
+
+
+def _p(result) -> str:
+    from .figures import format_p
+
+    return format_p(result["p_value"])
+
+
+def _test_text(result) -> str:
+    if result is None:
+        return "no test (too few mice or neurons for it)"
+    return f"{result['test']}, {_p(result)}"
+
+
+def _n_mice(table, column="subject") -> int:
+    return int(pd.Series(table[column]).nunique())
+
+
+def _day_counts(data) -> str:
+    classes = data.classes
+    parts = []
+    for day in data.days:
+        mask = np.asarray(classes["day"].values, dtype=str) == day
+        mice = len(set(np.asarray(classes["subject"].values)[mask]))
+        parts.append(f"{day}: n = {int(mask.sum())} neurons from {mice} mice")
+    return "; ".join(parts)
+
+
+def _imaging_tests(data) -> dict:
+    """Fig 1/3/4 tests: the mouse-level headline and the pooled (secondary) tests of
+    :func:`sfone.stats.cohort_day_tests` (mice paired by subject)."""
+    from .stats import cohort_day_tests
+
+    tests = cohort_day_tests(data.classes, days=tuple(data.days))
+    tests["n"] = int(data.classes.sizes["roi"])
+    return tests
+
+
+def _segment_text(data) -> str:
+    run, base = data.run_lag_s, data.baseline_lag_s
+    return (f"Time 0 is the end of the run; the grey band ({run[0] / 60:g} to {run[1] / 60:g} min) "
+            f"is the run itself and the hatched band ({base[0] / 60:g} to {base[1] / 60:g} min) "
+            "the pre-run baseline. Values are z-scores of dF/F relative to each neuron's pre-run "
+            "baseline (mean and SD over the baseline window), averaged over runs")
+
+
+def _fig1(data, stats, figure_id):
+    from .figures import figure_class_proportions
+
+    tests = _imaging_tests(data)
+    stats.add_test(figure_id, "fisher_activated_vs_not", "_vs_".join(data.days),
+                   tests["pooled_fisher"], n=tests["n"])
+    fig = figure_class_proportions(data.classes, order=data.days, test=tests["mouse"],
+                                   secondary=tests["pooled_chi2"], stats=stats,
+                                   figure_id=figure_id)
+    caption = (f"Fraction of neurons labelled post-run activated, inhibited or unchanged on "
+               f"{data.days[0]} and {data.days[1]} ({_day_counts(data)}). Stacked bars are "
+               f"pooled neuron fractions (95 % Wilson intervals in stats.csv). Test (mice as the "
+               f"unit): {_test_text(tests['mouse'])}. Secondary, pooling neurons across mice "
+               f"(pseudo-replication, shown for comparison only): "
+               f"{_test_text(tests['pooled_chi2'])}; {_test_text(tests['pooled_fisher'])}.")
+    return FigureOutput(fig, caption)
+
+
+def _fig2(data, stats, figure_id):
+    from .figures import figure_perirun_heatmaps
+
+    fig = figure_perirun_heatmaps(data.traces, data.classes, days=data.days, stats=stats,
+                                  segments=data.segments, figure_id=figure_id)
+    caption = (f"Peri-run activity of every neuron ({_day_counts(data)}), one row per neuron, "
+               f"sorted by post-run class then by effect size; one colour scale for both days. "
+               f"{_segment_text(data)}.")
+    return FigureOutput(fig, caption)
+
+
+def _fig3(data, stats, figure_id):
+    from .figures import figure_class_traces
+
+    tests = _imaging_tests(data)
+    magnitude = tests["magnitude"]
+    if tests.get("magnitude_pooled") is not None:
+        stats.add_test(figure_id, "mean_effect_activated_pooled", "_vs_".join(data.days),
+                       tests["magnitude_pooled"], n=tests["magnitude_pooled"]["n_cells"])
+    fig = figure_class_traces(data.traces, data.classes, days=data.days,
+                              post_window_s=(0.0, data.post_window_s[1]), test=magnitude,
+                              stats=stats, segments=data.segments, figure_id=figure_id)
+    secondary = tests.get("magnitude_pooled")
+    caption = (f"Mean peri-run trace of each post-run class ({_day_counts(data)}). Lines: mean "
+               f"across neurons; shaded error bands: SEM across neurons. {_segment_text(data)}. "
+               f"Activated neurons' effect, {data.days[1]} vs {data.days[0]} (mouse means): "
+               f"{_test_text(magnitude) if magnitude else 'no test across mice'}"
+               + (f"; secondary (neurons pooled): {_test_text(secondary)}" if secondary else "")
+               + ".")
+    return FigureOutput(fig, caption)
+
+
+def _fig4(data, stats, figure_id):
+    from .figures import figure_fraction_activated_paired
+
+    tests = _imaging_tests(data)
+    fig = figure_fraction_activated_paired(data.fractions, order=data.days, test=tests["mouse"],
+                                           secondary=tests["pooled_fisher"], stats=stats,
+                                           figure_id=figure_id)
+    n = _n_mice(data.fractions)
+    test = f"Test: {_test_text(tests['mouse'])}." if tests["mouse"] else "No test across mice."
+    caption = (f"Fraction of each mouse's neurons labelled post-run activated on {data.days[0]} "
+               f"and {data.days[1]} (n = {n} mice; lines join a mouse's days). Black markers: "
+               f"mean ± SEM across mice. {test}")
+    return FigureOutput(fig, caption)
+
+
+def _fig5(data, stats, figure_id):
+    from .figures import figure_bdnf
+    from .stats import pairwise_tests
+
+    counts = data.bdnf_counts.copy()
+    counts["fraction"] = counts["n_bdnf_sf1"] / counts["n_sf1"]
+    regions = list(pd.unique(counts["region"]))
+    per_region = {}
+    for region in regions:
+        part = counts[counts["region"] == region]
+        per_region[region] = pairwise_tests(part, "fraction", "condition",
+                                            [("one_run", "sedentary")])[0]
+    adjusted = _holm_family(per_region, f"{len(regions)} regions")
+    fig = figure_bdnf(data.bdnf_counts, summary="mean", tests=adjusted, stats=stats,
+                      figure_id=figure_id)
+    n = {c: _n_mice(counts[counts["condition"] == c]) for c in pd.unique(counts["condition"])}
+    caption = (f"Bdnf-positive fraction of SF1 neurons per VMH subregion, sedentary "
+               f"(n = {n.get('sedentary', 0)} mice) vs one run (n = {n.get('one_run', 0)} mice). "
+               "Bars: mean of the per-mouse fractions; points: mice. Test per region: Welch "
+               f"t-test on the per-mouse fractions, Holm-corrected over the {len(regions)} "
+               "regions (" + "; ".join(f"{r}: {_p(t)}" for r, t in adjusted.items()) + ").")
+    return FigureOutput(fig, caption)
+
+
+def _holm_family(results: dict, family: str) -> dict:
+    """Holm-correct a family of single tests given as {name: result}; keeps raw p as well."""
+    from .stats import holm
+
+    names = list(results)
+    raw = [results[n].get("p_uncorrected", results[n]["p_value"]) for n in names]
+    adjusted = holm(raw)
+    base = {n: results[n]["test"].split(", Holm")[0] for n in names}
+    return {n: {**results[n], "test": f"{base[n]}, Holm over {family}", "p_uncorrected": r,
+                "p_value": float(p)} for n, r, p in zip(names, raw, adjusted, strict=True)}
+
+
+def _fig6(data, stats, figure_id):
+    from .calorimetry.stress import endpoint_tests  # the test `calorimetry stress-test` uses
+    from .figures import figure_stress_test
+
+    order = data.groups
+    tests = endpoint_tests(data.endpoints, ("vo2max", "crossover_speed_m_min"), order)
+    vo2 = {**tests["vo2max"], "test": f"VO2max, {tests['vo2max']['test']}"}
+    crossover = tests["crossover_speed_m_min"]
+    rer = {**crossover, "test": f"RER-crossover speed, {crossover['test']}"}
+    fig = figure_stress_test(data.timeseries, data.endpoints, order=order, vo2_test=vo2,
+                             rer_test=rer, stats=stats, min_mice=data.min_mice,
+                             figure_id=figure_id)
+    n = {g: _n_mice(data.endpoints[data.endpoints["group"] == g]) for g in order}
+    caption = (f"Graded treadmill stress test, {order[0]} (n = {n[order[0]]} mice) vs {order[1]} "
+               f"(n = {n[order[1]]} mice). (a) VO2 and (b) RER against treadmill speed: points "
+               "are mean ± SEM across the mice still running at that speed (each mouse's mean at "
+               "that stage first); a number beside a point gives n where fewer than all mice "
+               f"remain, and speeds reached by fewer than {data.min_mice} mice of a group are not "
+               "drawn. Stars: mean VO2max at mean maximum speed (± SEM both ways); dashed lines: "
+               f"mean RER-crossover speed. Tests: {_test_text(vo2)}; {_test_text(rer)}.")
+    return FigureOutput(fig, caption)
+
+
+def _fig7(data, stats, figure_id):
+    from .calorimetry.stress import endpoint_tests  # the test `calorimetry stress-test` uses
+    from .figures import figure_stress_endpoints
+
+    order = data.groups
+    columns = ("time_to_exhaustion_s", "distance_m", "max_speed_m_min", "vo2max")
+    tests = endpoint_tests(data.endpoints, columns, order)
+    fig = figure_stress_endpoints(data.endpoints, columns=columns, order=order, tests=tests,
+                                  stats=stats, figure_id=figure_id)
+    n = {g: _n_mice(data.endpoints[data.endpoints["group"] == g]) for g in order}
+    caption = (f"Stress-test endpoints per mouse, {order[0]} (n = {n[order[0]]}) vs {order[1]} "
+               f"(n = {n[order[1]]}): time to exhaustion, distance, maximum speed and VO2max. "
+               "Points: mice; black bars: mean ± SEM across mice. Tests (the same as `sfone "
+               "calorimetry stress-test --compare`): "
+               + "; ".join(f"{c}: {_p(t)}" for c, t in tests.items())
+               + " (uncorrected; each endpoint is its own question).")
+    return FigureOutput(fig, caption)
+
+
+def _fig8(data, stats, figure_id):
+    from .experiment_tables import training_gain
+    from .figures import figure_endurance
+    from .stats import mixed_interaction, one_way_anova, pairwise_tests
+
+    table = data.endurance
+    gains = training_gain(table)
+    groups = [g for g in data.endurance_groups if g in set(gains["group"])]
+    interaction = mixed_interaction(table, "distance_m", "day", categorical_time=False)
+    anova = one_way_anova(gains, "distance_gain_m")
+    pairs = [(a, b) for i, a in enumerate(groups) for b in groups[i + 1:]]
+    pairwise = pairwise_tests(gains, "distance_gain_m", "group", pairs)
+    fig = figure_endurance(table, order=groups, test=interaction, gain_test=anova,
+                           pairwise=pairwise, stats=stats, figure_id=figure_id)
+    n = {g: _n_mice(gains[gains["group"] == g]) for g in groups}
+    caption = ("Endurance training. (a) Distance run to exhaustion on each training day, mean ± "
+               "SEM across mice per group (" + ", ".join(f"{g}: n = {k}" for g, k in n.items())
+               + f" mice); {_test_text(interaction)} (linear mixed model with a random intercept "
+               "per mouse). (b) Each mouse's gain from its first to its last day; points: mice, "
+               f"black bars: mean ± SEM. {_test_text(anova)}; pairwise Welch t-tests, Holm-"
+               f"corrected over {len(pairs)} pairs: "
+               + "; ".join(f"{a} vs {b} {_p(t)}" for (a, b), t in
+                           zip(pairs, pairwise, strict=True)) + ".")
+    return FigureOutput(fig, caption)
+
+
+def _fig9(data, stats, figure_id):
+    from .experiment_tables import glucose_iauc
+    from .figures import figure_glucose
+    from .stats import mixed_interaction, pairwise_tests, welch_test
+
+    table = data.glucose
+    groups = [g for g in data.glucose_groups if g in set(table["group"])]
+    interaction = mixed_interaction(table, "glucose_mg_dl", "time_min", categorical_time=True)
+    auc = glucose_iauc(table)
+    auc_test = welch_test(auc, "glucose_iauc", "group", groups[:2])
+    times = sorted(pd.unique(table["time_min"]))
+    per_time = {t: pairwise_tests(table[table["time_min"] == t], "glucose_mg_dl", "group",
+                                  [tuple(groups[:2])])[0] for t in times}
+    per_time = _holm_family(per_time, f"{len(times)} time points")
+    fig = figure_glucose(table, order=groups, test=interaction, auc_test=auc_test,
+                         per_time=per_time, stats=stats, figure_id=figure_id)
+    n = {g: _n_mice(auc[auc["group"] == g]) for g in groups}
+    significant = [f"{t:g} min ({_p(r)})" for t, r in per_time.items() if r["p_value"] < 0.05]
+    caption = ("Blood glucose after the run. (a) Mean ± SEM across mice per group ("
+               + ", ".join(f"{g}: n = {k} mice" for g, k in n.items())
+               + f"); {_test_text(interaction)} (linear mixed model, random intercept per "
+               f"mouse). Asterisks: time points where the groups differ (Welch t-test at each "
+               f"time point, Holm-corrected over {len(times)} time points; p < 0.05 at "
+               + (", ".join(significant) or "none") + "). (b) Incremental area under each "
+               "mouse's curve above its first sample; points: mice, black bars: mean ± SEM; "
+               f"{_test_text(auc_test)}.")
+    return FigureOutput(fig, caption)
+
+
+def _clock(hours: float) -> str:
+    minutes = round(float(hours) * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _fig10(data, stats, figure_id):
+    from .figures import figure_metabolic
+
+    fig = figure_metabolic(data.dataset, data.is_dark, data.ancova, stats=stats,
+                           figure_id=figure_id)
+    groups = data.dataset["group"].values
+    n = pd.Series(groups).value_counts()
+    caption = ("Indirect calorimetry in metabolic cages (" + ", ".join(
+        f"{g}: n = {k} mice" for g, k in n.items()) + "). Left: energy expenditure and RER "
+        "over the recording, mean across mice per group with SEM bands; shading marks the dark "
+        f"phase (lights on {_clock(data.light[0])}-{_clock(data.light[1])}). Right: ANCOVA of "
+        "full-day energy expenditure on body mass; lines through each group's adjusted mean "
+        f"(error bars: SE of the adjusted mean); {_test_text(data.ancova)}.")
+    return FigureOutput(fig, caption)
+
+
+#: Every figure of ``sfone reproduce``, in report order.
+def _fig11(data, stats, figure_id):
+    """Tracked cells' class transitions; None when no mouse could be tracked."""
+    from .tracking.cohort import figure_tracked_transitions, track_cohort
+
+    tracked = track_cohort(list(data.sessions), data.classes)
+    if tracked is None:
+        return None
+    fig = figure_tracked_transitions(tracked, stats=stats)
+    n_cells = int(np.asarray(tracked["pooled"]).sum())
+    caption = (f"Post-run class on {data.days[0]} (rows) against {data.days[1]} (columns) of the "
+               f"same neurons, tracked across days ({n_cells} tracked neurons from "
+               f"{len(tracked['tables'])} mice, pooled). Tests per mouse: McNemar on "
+               "'activated' (primary; pooling neurons across mice is pseudo-replication).")
+    return FigureOutput(fig, caption)
+
+
+FIGURE_SPECS = (
+    FigureSpec(1, "fig1_class_proportions", "imaging", "Post-run classes per day", _fig1),
+    FigureSpec(2, "fig2_perirun_heatmaps", "imaging", "Peri-run heatmaps", _fig2),
+    FigureSpec(3, "fig3_class_traces", "imaging", "Mean trace per class", _fig3),
+    FigureSpec(4, "fig4_fraction_activated_per_mouse", "imaging",
+               "Fraction activated per mouse", _fig4),
+    FigureSpec(5, "fig5_bdnf_sf1", "bdnf", "Bdnf+ SF1 neurons after one run", _fig5),
+    FigureSpec(6, "fig6_stress_test", "stress test", "Stress test: VO2 and RER vs speed", _fig6),
+    FigureSpec(7, "fig7_stress_endpoints", "stress test", "Stress-test endpoints", _fig7),
+    FigureSpec(8, "fig8_endurance_training", "endurance", "Endurance training", _fig8),
+    FigureSpec(9, "fig9_post_exercise_glucose", "glucose", "Post-exercise glucose", _fig9),
+    FigureSpec(10, "fig10_metabolic_cage", "metabolic cage", "Metabolic cages", _fig10),
+    FigureSpec(11, "fig11_tracked_transitions", "imaging", "Tracked neurons' class transitions",
+               _fig11),
+)
+
+
+def spec_for(number: int) -> FigureSpec:
+    """The spec of figure ``number``."""
+    for spec in FIGURE_SPECS:
+        if spec.number == number:
+            return spec
+    raise KeyError(f"no figure {number}; figures are {[s.number for s in FIGURE_SPECS]}")

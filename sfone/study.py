@@ -1,0 +1,338 @@
+"""A study file (``study.yaml``): every input of ``sfone reproduce`` named in one place.
+
+A lab describes its own recordings in one YAML file; paths are relative to the file's folder.
+Which figures are made follows from the sections present (imaging -> figures 1-4, Bdnf counts
+-> 5, stress test -> 6-7, endurance -> 8, glucose -> 9, calorimetry -> 10)::
+
+    name: my study
+    imaging:
+      protocol: classification.yaml       # a YAML path or a shipped protocol name
+      compare: [day1, day8]               # the two days compared (default: the two days listed)
+      sessions:
+        - {path: m1_d1/suite2p, subject: m1, day: day1, group: trained, runs: m1_d1_runs.csv}
+        - {path: m1_d8.nwb, subject: m1, day: day8, ttl: {path: m1_d8_ttl.csv, variable: ttl}}
+    photometry:
+      sessions: [{path: m1.doric, subject: m1, day: day1, signal: gcamp, control: isosbestic}]
+    stress_test:
+      protocol: stress_test
+      groups: [control, silenced]
+      sessions: [{path: c1.csv, subject: c1, group: control}]
+    calorimetry: {files: [cages.csv], session: calr_session.csv}
+    tables: {bdnf_counts: bdnf.csv, endurance: endurance.csv, glucose: glucose.csv}
+
+:func:`load_study` validates the structure with pydantic (errors give the field path, e.g.
+``imaging.sessions[3].day``) and :func:`check_study` checks, before any computation, that every
+file exists, that entries are consistent (one session per subject and day, groups known, table
+columns present) and names the entry that is not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .exceptions import SfoneError
+
+__all__ = ["Study", "StudyError", "load_study", "check_study", "figures_for"]
+
+
+class StudyError(SfoneError, ValueError):
+    """A study file is malformed or names inputs that are missing or inconsistent."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SignalRuns(_Model):
+    """Run epochs from a TTL line or a treadmill speed trace stored in a readable file."""
+
+    path: Path
+    variable: str
+    threshold: float | None = None
+    min_duration_s: float = Field(default=10.0, ge=0.0)
+
+
+class _Recording(_Model):
+    path: Path
+    subject: str = Field(min_length=1)
+    day: str = Field(min_length=1)
+    group: str | None = None
+    format: str | None = None
+    runs: Path | None = None
+    ttl: SignalRuns | None = None
+    speed: SignalRuns | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.subject}/{self.day}"
+
+    def _one_runs_source(self, required: bool):
+        given = [name for name in ("runs", "ttl", "speed") if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one run source, got {' and '.join(given)}")
+        if required and not given:
+            raise ValueError("needs a run source: runs (a runs CSV), ttl or speed")
+        return self
+
+
+class ImagingSession(_Recording):
+    """One imaging session; ``footprints`` optionally names a file used for ROI tracking."""
+
+    protocol: str | None = None
+    footprints: Path | None = None
+
+    @model_validator(mode="after")
+    def _runs(self):
+        return self._one_runs_source(required=True)
+
+
+class PhotometrySession(_Recording):
+    signal: str = Field(min_length=1)
+    control: str | None = None
+
+    @model_validator(mode="after")
+    def _runs(self):
+        return self._one_runs_source(required=False)
+
+
+class Imaging(_Model):
+    protocol: str = "classification"
+    compare: tuple[str, str] | None = None
+    sessions: list[ImagingSession] = Field(min_length=1)
+
+
+class Photometry(_Model):
+    sessions: list[PhotometrySession] = Field(min_length=1)
+
+
+class StressSession(_Model):
+    path: Path
+    subject: str = Field(min_length=1)
+    group: str = Field(min_length=1)
+    format: str | None = None
+
+
+class StressTest(_Model):
+    protocol: str = "stress_test"
+    groups: tuple[str, str] | None = None
+    sessions: list[StressSession] = Field(min_length=2)
+
+
+class Calorimetry(_Model):
+    files: list[Path] = Field(min_length=1)
+    session: Path
+
+
+class Tables(_Model):
+    bdnf_counts: Path | None = None
+    endurance: Path | None = None
+    glucose: Path | None = None
+
+
+class Study(_Model):
+    """The validated content of a study file; paths are resolved against ``root``."""
+
+    name: str = "study"
+    description: str = ""
+    root: Path = Path(".")
+    imaging: Imaging | None = None
+    photometry: Photometry | None = None
+    stress_test: StressTest | None = None
+    calorimetry: Calorimetry | None = None
+    tables: Tables = Tables()
+
+    def resolve(self, path) -> Path:
+        """``path`` against the study's folder (absolute paths unchanged)."""
+        return (self.root / Path(path)).resolve() if path is not None else None
+
+    @property
+    def days(self) -> tuple[str, str]:
+        """The two imaging days compared."""
+        if self.imaging.compare is not None:
+            return self.imaging.compare
+        return tuple(dict.fromkeys(s.day for s in self.imaging.sessions))[:2]
+
+
+#: table -> (columns it needs, the figure it feeds)
+TABLE_COLUMNS = {
+    "bdnf_counts": (("subject", "condition", "region", "n_sf1", "n_bdnf_sf1"), 5),
+    "endurance": (("subject", "group", "day", "distance_m"), 8),
+    "glucose": (("subject", "group", "time_min", "glucose_mg_dl"), 9),
+}
+
+
+def _field_path(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "<top level>"
+
+
+def parse_study(data, *, source="<dict>", root=None) -> Study:
+    """Validate a study given as a mapping (as loaded from YAML)."""
+    if not isinstance(data, dict):
+        raise StudyError(f"{source}: expected a mapping (name, imaging, stress_test, ...), got "
+                         f"{type(data).__name__}")
+    if "root" in data:
+        raise StudyError(f"{source}: 'root' is not a study field (paths are relative to the "
+                         "study file's folder)")
+    try:
+        return Study.model_validate({**data, "root": Path(root or ".")})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            found = err.get("input")
+            found_text = "" if isinstance(found, dict | list) else f" (found {found!r})"
+            lines.append(f"{_field_path(err['loc'])}: {err['msg']}{found_text}")
+        raise StudyError(f"{source}: invalid study file:\n  - " + "\n  - ".join(lines)) from None
+
+
+def load_study(path) -> Study:
+    """Read and validate ``study.yaml`` (structure only; see :func:`check_study`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No such study file: '{path}'")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise StudyError(f"{path}: not valid YAML: {exc}") from None
+    return parse_study(data, source=path, root=path.parent.resolve())
+
+
+def figures_for(study: Study) -> list[int]:
+    """The figure numbers the study's inputs allow, in order."""
+    numbers = []
+    if study.imaging is not None:
+        numbers += [1, 2, 3, 4, 11]  # 11 only when a mouse can be tracked (footprints)
+    if study.tables.bdnf_counts is not None:
+        numbers.append(5)
+    if study.stress_test is not None:
+        numbers += [6, 7]
+    if study.tables.endurance is not None:
+        numbers.append(8)
+    if study.tables.glucose is not None:
+        numbers.append(9)
+    if study.calorimetry is not None:
+        numbers.append(10)
+    return sorted(numbers)
+
+
+def _csv_header(path: Path) -> list[str]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        line = fh.readline()
+    import csv
+
+    return [c.strip() for c in next(csv.reader([line]), [])]
+
+
+def _entry_problems(study: Study) -> list[str]:
+    problems = []
+
+    def need(where: str, path, what: str = "file", folder_ok: bool = True) -> None:
+        if path is None:
+            return
+        resolved = study.resolve(path)
+        if not resolved.exists() or (not folder_ok and resolved.is_dir()):
+            problems.append(f"{where}: {what} '{path}' not found (looked for {resolved})")
+
+    def protocol(where: str, name) -> None:
+        from .protocols import protocol_path
+
+        candidate = study.resolve(name)
+        if candidate.exists():
+            return
+        try:
+            protocol_path(name)
+        except FileNotFoundError as exc:
+            problems.append(f"{where}: {exc}")
+
+    if study.imaging is not None:
+        protocol("imaging.protocol", study.imaging.protocol)
+        seen: dict[tuple[str, str], int] = {}
+        for i, s in enumerate(study.imaging.sessions):
+            where = f"imaging.sessions[{i}] ({s.label})"
+            need(where, s.path, "recording")
+            need(where, s.runs, "runs file", folder_ok=False)
+            need(where, s.footprints, "footprints file")
+            for name in ("ttl", "speed"):
+                source = getattr(s, name)
+                if source is not None:
+                    need(f"{where}.{name}", source.path, f"{name} file", folder_ok=False)
+            if s.protocol is not None:
+                protocol(f"{where}.protocol", s.protocol)
+            if (s.subject, s.day) in seen:
+                problems.append(f"{where}: subject {s.subject!r} day {s.day!r} is already "
+                                f"listed at imaging.sessions[{seen[s.subject, s.day]}]")
+            seen.setdefault((s.subject, s.day), i)
+        days = list(dict.fromkeys(s.day for s in study.imaging.sessions))
+        if study.imaging.compare is None and len(days) != 2:
+            problems.append(f"imaging: figures 1-4 compare two days; the sessions have "
+                            f"{len(days)} ({', '.join(days)}): list two in imaging.compare")
+        compare = study.days if len(days) >= 2 or study.imaging.compare else ()
+        for day in compare:
+            if day not in days:
+                problems.append(f"imaging.compare: no session on day {day!r}; session days are "
+                                f"{', '.join(days)}")
+    if study.photometry is not None:
+        for i, s in enumerate(study.photometry.sessions):
+            where = f"photometry.sessions[{i}] ({s.label})"
+            need(where, s.path, "recording")
+            need(where, s.runs, "runs file", folder_ok=False)
+    if study.stress_test is not None:
+        st = study.stress_test
+        protocol("stress_test.protocol", st.protocol)
+        groups = list(dict.fromkeys(s.group for s in st.sessions))
+        subjects: dict[str, int] = {}
+        for i, s in enumerate(st.sessions):
+            where = f"stress_test.sessions[{i}] ({s.subject})"
+            need(where, s.path, "stress-test file", folder_ok=False)
+            if st.groups is not None and s.group not in st.groups:
+                problems.append(f"{where}: group {s.group!r} is not in stress_test.groups "
+                                f"{list(st.groups)}")
+            if s.subject in subjects:
+                problems.append(f"{where}: subject {s.subject!r} is already listed at "
+                                f"stress_test.sessions[{subjects[s.subject]}]")
+            subjects.setdefault(s.subject, i)
+        if st.groups is None and len(groups) != 2:
+            problems.append(f"stress_test: figures 6-7 compare two groups; the sessions have "
+                            f"{len(groups)} ({', '.join(groups)}): list two in stress_test.groups")
+        for group in st.groups or ():
+            if group not in groups:
+                problems.append(f"stress_test.groups: no session of group {group!r}")
+    if study.calorimetry is not None:
+        for i, path in enumerate(study.calorimetry.files):
+            need(f"calorimetry.files[{i}]", path, "calorimetry file")
+        need("calorimetry.session", study.calorimetry.session, "CalR session file",
+             folder_ok=False)
+    for name, (columns, figure) in TABLE_COLUMNS.items():
+        path = getattr(study.tables, name)
+        if path is None:
+            continue
+        resolved = study.resolve(path)
+        if not resolved.is_file():
+            problems.append(f"tables.{name}: table '{path}' not found (looked for {resolved})")
+            continue
+        header = _csv_header(resolved)
+        missing = [c for c in columns if c not in header]
+        if missing:
+            problems.append(f"tables.{name} ({path}): figure {figure} needs column(s) "
+                            f"{', '.join(missing)}; found {', '.join(header) or 'none'}")
+    return problems
+
+
+def check_study(study: Study, *, source="study") -> Study:
+    """Check, before any computation, that every entry's files exist and entries agree.
+
+    Raises :class:`StudyError` listing every problem, each naming its entry.
+    """
+    if not figures_for(study):
+        raise StudyError(f"{source}: the study lists no inputs (imaging, stress_test, "
+                         "calorimetry or tables)")
+    problems = _entry_problems(study)
+    if problems:
+        raise StudyError(f"{source}: {len(problems)} problem(s) before any computation:\n  - "
+                         + "\n  - ".join(problems))
+    return study
