@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test fuzz demo bench samples lint clean readme
+.PHONY: venv test fuzz demo bench samples lint clean readme validate
 
 venv: $(STAMP)
 
@@ -40,3 +40,9 @@ clean:
 
 readme: venv
 	$(BIN)/python docs/update_readme_formats.py
+
+# Calibration and power of the post-run classifier on the independent generator (issue 14):
+# writes docs/validation.md (about 15 min on 2 cores; VALIDATE_ARGS=--quick for a few minutes).
+VALIDATE_ARGS ?=
+validate: venv
+	$(BIN)/python -m validation $(VALIDATE_ARGS)
