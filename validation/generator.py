@@ -413,7 +413,7 @@ def write_photometry(session: Session, path, *, n_channels: int = 20) -> Path:
         bulk = session.calcium[pick].mean(axis=0)
         rows.append(bulk + 0.3 * bulk.std() * rng.standard_normal(bulk.size))
     t = session.frame_times
-    motion = 0.01 * ou_process(t.size, 1 / session.fs, 2.0, 1.0, rng)[0]
+    motion = 0.03 * ou_process(t.size, 1 / session.fs, 2.0, 1.0, rng)[0]
     bleach_s = 1 - 0.15 * -np.expm1(-t / 1800)
     bleach_i = 1 - 0.10 * -np.expm1(-t / 2400)
     signal = 2.0 * bleach_s * (1 + rows[0] + motion) + 0.002 * rng.standard_normal(t.size)
