@@ -30,7 +30,17 @@ def main(argv=None) -> int:
                         help="JSON of an earlier run shown as the 'before' table (if it exists)")
     parser.add_argument("--save-as-before", action="store_true",
                         help="write the JSON to --before (the reference run of main's classifier)")
+    parser.add_argument("--render-only", action="store_true",
+                        help="rewrite --out from the saved --json (and --before) without running")
     args = parser.parse_args(argv)
+    if args.render_only:
+        run = json.loads(args.json.read_text())
+        before = json.loads(args.before.read_text()) if args.before.exists() else None
+        if before is not None and before.get("date") == run.get("date"):
+            before = None  # the run is the reference run itself
+        report.write_report(args.out, run, before)
+        print(f"wrote {args.out}", file=sys.stderr)
+        return 0
 
     seeds = tuple(args.seeds) if args.seeds else ((101,) if args.quick else (101, 202))
     cells = harness.quick_grid(seeds) if args.quick else harness.full_grid(seeds)

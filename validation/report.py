@@ -116,6 +116,39 @@ def _raw_table(run: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+_ISSUE_ROWS = (
+    ("single run (10 min rest, 20 min run, 40 min post), no nuisance", "single", "clean", False),
+    ("same, all nuisances together", "single", "all", False),
+    ("5 runs of 90 s, 120 s rests, response decaying with tau 60 s", "five_short", "clean", False),
+    ("8 runs of 60 s, 120 s rests, response persisting after the first run", "eight_short",
+     "clean", False),
+    ("all null, ops.npy says neucoeff 1.0, neuropil rises 10 % after the run", "single",
+     "neucoeff_1", True),
+    ("10-20 % bleaching, tau 20-60 min (null ROIs of mixed sessions)", "single", "bleaching",
+     False),
+)
+
+
+def issue_table(rows: list[dict]) -> str:
+    """The issue's table (10 Hz, default settings) from this run's rows."""
+    lines = ["| design (10 Hz) | null ROIs given a label | power x2 | power x0.25 | verdict |",
+             "|---|---|---|---|---|"]
+    for text, design, nuisance, all_null in _ISSUE_ROWS:
+        match = [r for r in rows if r["design"] == design and r["nuisance"] == nuisance
+                 and r["fs"] == 10.0 and r["variant"] == "default" and r["kind"] == "imaging"
+                 and r["all_null"] == all_null]
+        if not match:
+            continue
+        r = match[0]
+        if r["errors"]:
+            lines.append(f"| {text} | error: {r['errors'][0][:100]} | | | FAIL |")
+            continue
+        power = ("", "") if all_null else (_num(r["power_x2"]), _num(r["power_x025"]))
+        lines.append(f"| {text} | {_pct(r['null_frac'])} | {power[0]} | {power[1]} "
+                     f"| {_verdict(r)} |")
+    return "\n".join(lines) + "\n"
+
+
 def render(run: dict, before: dict | None = None) -> str:
     """Markdown of one harness run (``run`` as saved in the JSON) and, optionally, a before run."""
     p = run["provenance"]
@@ -181,6 +214,10 @@ baseline rates 0.2-1 Hz.
 ## Summary
 
 {_summary(run['rows'])}
+The issue's table, rerun by this harness (default settings; the real-suite2p row is
+`tests/test_validation_suite2p.py`):
+
+{issue_table(run['rows'])}
 ## Full table
 
 {table(run['rows'])}
@@ -203,6 +240,7 @@ Generated {before['date']} by `{before['command']}` (mode {before['mode']}, seed
 failures (null ROIs labelled with nuisances, no power in the multi-run designs).
 
 {_summary(before['rows'])}
+{issue_table(before['rows'])}
 {table(before['rows'])}
 Raw photometry channels:
 
