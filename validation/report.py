@@ -167,6 +167,13 @@ methods on the first); {run['n_rois']} ROIs per imaging session (60 % null, 15 %
 15 % inhibited x0.25, 10 % transient), 40 photometry dF/F channels per photometry session (a
 quarter of each kind, each the mean calcium of 10 cells of that kind plus noise).
 
+Regenerate: `make validate` (full grid, about 15 min on 2 free cores; it took longer on a
+loaded machine) or `make validate VALIDATE_ARGS=--quick` (3 designs x {{clean, all}} at 10 Hz);
+`python -m validation --render-only` rewrites this file from `validation/results/latest.json`.
+The "before" section comes from `validation/results/before_main.json` (written with
+`--save-as-before`). A fixed subset is asserted in `make test`
+(`tests/test_validation_targets.py`, `tests/test_validation_suite2p.py`).
+
 ## What is measured
 
 The sessions come from `validation/generator.py`, written for this purpose without reading
