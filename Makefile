@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 CORE_STAMP := $(VENV)/.installed-core
 ALL_STAMP  := $(VENV)/.installed-all
 
-.PHONY: venv venv-core test lint fuzz demo bench samples clean readme validate-stats
+.PHONY: venv venv-core test lint fuzz demo bench samples clean readme validate validate-stats
 
 venv: $(ALL_STAMP)
 venv-core: $(CORE_STAMP)
@@ -57,3 +57,9 @@ clean:
 
 readme: venv-core
 	$(BIN)/python docs/update_readme_formats.py
+
+# Calibration and power of the post-run classifier on the independent generator (issue 14):
+# writes docs/validation.md (about 15 min on 2 cores; VALIDATE_ARGS=--quick for a few minutes).
+VALIDATE_ARGS ?=
+validate: venv
+	$(BIN)/python -m validation $(VALIDATE_ARGS)

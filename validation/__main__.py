@@ -1,0 +1,81 @@
+"""``python -m validation [--quick] [--jobs N]``: run the grid, write docs/validation.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import harness, report
+
+ROOT = Path(__file__).resolve().parents[1]
+BEFORE = ROOT / "validation" / "results" / "before_main.json"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m validation", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="3 designs x {clean, all} at 10 Hz, one seed, 120 ROIs")
+    parser.add_argument("--jobs", type=int, default=2, help="processes (default 2)")
+    parser.add_argument("--default-only", action="store_true",
+                        help="only sfone's default settings, not the other methods")
+    parser.add_argument("--seeds", type=int, nargs="+", help="seeds of every cell")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "validation.md")
+    parser.add_argument("--json", type=Path, default=ROOT / "validation" / "results" / "latest.json")
+    parser.add_argument("--before", type=Path, default=BEFORE,
+                        help="JSON of an earlier run shown as the 'before' table (if it exists)")
+    parser.add_argument("--save-as-before", action="store_true",
+                        help="write the JSON to --before (the reference run of main's classifier)")
+    parser.add_argument("--render-only", action="store_true",
+                        help="rewrite --out from the saved --json (and --before) without running")
+    args = parser.parse_args(argv)
+    if args.render_only:
+        run = json.loads(args.json.read_text())
+        before = json.loads(args.before.read_text()) if args.before.exists() else None
+        if before is not None and before.get("date") == run.get("date"):
+            before = None  # the run is the reference run itself
+        report.write_report(args.out, run, before)
+        print(f"wrote {args.out}", file=sys.stderr)
+        return 0
+
+    seeds = tuple(args.seeds) if args.seeds else ((101,) if args.quick else (101, 202))
+    cells = harness.quick_grid(seeds) if args.quick else harness.full_grid(seeds)
+    variants = harness.method_variants(default_only=args.default_only)
+    n_sessions = sum(len(c.seeds) for c in cells)
+    done = []
+
+    def progress(result):
+        done.append(result)
+        print(f"[{len(done)}/{n_sessions}] {result.cell.name} seed {result.seed}: "
+              f"{sum(result.seconds.values()):.0f} s", file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    results = harness.run_grid(cells, variants, n_jobs=args.jobs, progress=progress)
+    rows = harness.summarise(results)
+    run = {"command": "python -m validation " + shlex.join(argv if argv is not None
+                                                            else sys.argv[1:]),
+           "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+           "elapsed_s": time.perf_counter() - start, "n_jobs": args.jobs,
+           "mode": "quick" if args.quick else "full", "seeds": list(seeds),
+           "n_rois": cells[0].n_rois, "variants": [v[0] for v in variants],
+           "provenance": report.provenance(ROOT), "rows": rows,
+           "raw_pairs": [{"cell": r.cell.name, "seed": r.seed, "raw": r.raw_pair}
+                         for r in results if r.raw_pair]}
+    run["command"] = run["command"].strip()
+    json_path = args.before if args.save_as_before else args.json
+    report.save_json(json_path, run)
+    before = None
+    if not args.save_as_before and args.before.exists():
+        before = json.loads(args.before.read_text())
+    report.write_report(args.out, run, before)
+    print(report.table(rows))
+    print(f"wrote {args.out} and {json_path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
