@@ -24,16 +24,18 @@ def _files(root: Path) -> set[Path]:
 
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory):
-    if not (SAMPLES / "imaging_cohort" / "manifest.csv").is_file():
+    if not (SAMPLES / "study.yaml").is_file():
         pytest.skip("data_samples/ is missing (sfone samples data_samples)")
     root = tmp_path_factory.mktemp("hostile")
     data = root / "data<b>x"  # a folder name with markup, too
     shutil.copytree(SAMPLES, data)
-    manifest = data / "imaging_cohort" / "manifest.csv"
-    manifest.write_text(manifest.read_text().replace(",mouse1,", f",{HOSTILE_SUBJECT},"))
+    study = data / "study.yaml"
+    text = study.read_text()
+    assert "subject: mouse1," in text
+    study.write_text(text.replace("subject: mouse1,", f'subject: "{HOSTILE_SUBJECT}",'))
     before = _files(root)
     out = root / "out"
-    result = CliRunner().invoke(main, ["reproduce", "--data", str(data), "--out", str(out)])
+    result = CliRunner().invoke(main, ["reproduce", "--study", str(study), "--out", str(out)])
     assert result.exit_code == 0, result.output
     return root, out, _files(root) - before
 
