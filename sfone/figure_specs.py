@@ -303,7 +303,6 @@ def _fig10(data, stats, figure_id):
     return FigureOutput(fig, caption)
 
 
-#: Every figure of ``sfone reproduce``, in report order.
 def _fig11(data, stats, figure_id):
     """Tracked cells' class transitions; None when no mouse could be tracked."""
     from .tracking.cohort import figure_tracked_transitions, track_cohort
@@ -320,6 +319,7 @@ def _fig11(data, stats, figure_id):
     return FigureOutput(fig, caption)
 
 
+#: Every figure of ``sfone reproduce``, in report order.
 FIGURE_SPECS = (
     FigureSpec(1, "fig1_class_proportions", "imaging", "Post-run classes per day", _fig1),
     FigureSpec(2, "fig2_perirun_heatmaps", "imaging", "Peri-run heatmaps", _fig2),

@@ -77,12 +77,16 @@ def test_figure10_of_the_samples_shades_the_data_light_switch():
     import matplotlib.pyplot as plt
 
     import sfone
+    from sfone.figure_specs import spec_for
     from sfone.report import StatsTable
-    from sfone.reproduce import _metabolic_figure
+    from sfone.reproduce import STAGES
+    from sfone.study import load_study
 
     samples = Path(__file__).resolve().parents[1] / "data_samples"
     stats = StatsTable()
-    fig = _metabolic_figure(samples, stats)[10]
+    data = STAGES["metabolic cage"](load_study(samples / "study.yaml"), scheduler=None,
+                                    workers=None)
+    fig = spec_for(10).build(data, stats, "fig10").figure
     spans = [p for p in fig.axes[0].patches if p.get_gid() == "dark"]
     hours = [(round(p.get_x() * 24, 6), round((p.get_x() + p.get_width()) * 24, 6)) for p in spans]
     plt.close(fig)
