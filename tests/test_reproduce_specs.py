@@ -14,13 +14,13 @@ from sfone.study import figures_for, parse_study
 
 def test_one_spec_per_figure_with_its_number_in_one_place():
     numbers = [s.number for s in FIGURE_SPECS]
-    assert numbers == list(range(1, 11))
-    assert len({s.stem for s in FIGURE_SPECS}) == 10
+    assert numbers == list(range(1, 12))  # 11: tracked transitions, when a mouse is tracked
+    assert len({s.stem for s in FIGURE_SPECS}) == 11
     for spec in FIGURE_SPECS:
         assert spec.stem.startswith(f"{spec.figure_id}_") and spec.stage in STAGES
     assert spec_for(6).stem == "fig6_stress_test"
-    with pytest.raises(KeyError, match="no figure 11"):
-        spec_for(11)
+    with pytest.raises(KeyError, match="no figure 12"):
+        spec_for(12)
 
 
 def test_figures_follow_from_the_sections_present(tmp_path):
