@@ -45,19 +45,12 @@ def _discover() -> None:
     if _DISCOVERED:
         return
     _DISCOVERED = True
-    from importlib.metadata import entry_points
-
     from ._batch_tasks import BUILTIN_TASKS
+    from ._plugins import load_entry_points
 
     for task in BUILTIN_TASKS:
         _TASKS.setdefault(task.name, task)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            task = ep.load()
-        except Exception as exc:
-            warn(f"sfone batch-task plugin {ep.name!r} ({ep.value}) failed to import: {exc!r}",
-                 SfoneWarning)
-            continue
+    for ep, task in load_entry_points(ENTRY_POINT_GROUP, "batch-task"):
         if not isinstance(task, BatchTask):
             warn(f"sfone batch-task plugin {ep.name!r} ({ep.value}) is a "
                  f"{type(task).__name__}, not a BatchTask; ignored", SfoneWarning)

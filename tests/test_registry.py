@@ -152,7 +152,7 @@ def test_entry_point_plugins_register_and_broken_ones_warn(monkeypatch):
             return self._obj
 
     eps = [EntryPoint("good", obj=plugin), EntryPoint("bad", error=ImportError("no module x"))]
-    monkeypatch.setattr(_registry, "entry_points", lambda group: eps)
+    monkeypatch.setattr("sfone._plugins.entry_points", lambda group: eps)
     _registry.list_formats()
     monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
     monkeypatch.setattr(_registry, "_DISCOVERED", False)

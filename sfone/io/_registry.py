@@ -21,7 +21,6 @@ import importlib.util
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from .._logging import logger, warn
@@ -131,14 +130,10 @@ def _discover() -> None:
     for package_name in _BUILTIN_PACKAGES:
         for info in importlib.import_module(package_name).FORMATS:
             register_format(info)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            obj = ep.load()
-        except Exception as exc:
-            warn(f"sfone loader plugin {ep.name!r} ({ep.value}) failed to import: {exc!r}",
-                 SfoneWarning)
-            continue
-        if isinstance(obj, FormatInfo):
+    from .._plugins import load_entry_points
+
+    for _, obj in load_entry_points(ENTRY_POINT_GROUP, "loader"):
+        if isinstance(obj, FormatInfo):  # else a module that registered its formats on import
             register_format(obj)
 
 
