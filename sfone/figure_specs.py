@@ -66,16 +66,6 @@ def _day_counts(data) -> str:
     return "; ".join(parts)
 
 
-def _imaging_tests(data) -> dict:
-    """Fig 1/3/4 tests: the mouse-level headline and the pooled (secondary) tests of
-    :func:`sfone.stats.cohort_day_tests` (mice paired by subject)."""
-    from .stats import cohort_day_tests
-
-    tests = cohort_day_tests(data.classes, days=tuple(data.days))
-    tests["n"] = int(data.classes.sizes["roi"])
-    return tests
-
-
 def _segment_text(data) -> str:
     run, base = data.run_lag_s, data.baseline_lag_s
     return (f"Time 0 is the end of the run; the grey band ({run[0] / 60:g} to {run[1] / 60:g} min) "
@@ -87,7 +77,7 @@ def _segment_text(data) -> str:
 def _fig1(data, stats, figure_id):
     from .figures import figure_class_proportions
 
-    tests = _imaging_tests(data)
+    tests = data.day_tests
     stats.add_test(figure_id, "fisher_activated_vs_not", "_vs_".join(data.days),
                    tests["pooled_fisher"], n=tests["n"])
     fig = figure_class_proportions(data.classes, order=data.days, test=tests["mouse"],
@@ -116,7 +106,7 @@ def _fig2(data, stats, figure_id):
 def _fig3(data, stats, figure_id):
     from .figures import figure_class_traces
 
-    tests = _imaging_tests(data)
+    tests = data.day_tests
     magnitude = tests["magnitude"]
     if tests.get("magnitude_pooled") is not None:
         stats.add_test(figure_id, "mean_effect_activated_pooled", "_vs_".join(data.days),
@@ -137,7 +127,7 @@ def _fig3(data, stats, figure_id):
 def _fig4(data, stats, figure_id):
     from .figures import figure_fraction_activated_paired
 
-    tests = _imaging_tests(data)
+    tests = data.day_tests
     fig = figure_fraction_activated_paired(data.fractions, order=data.days, test=tests["mouse"],
                                            secondary=tests["pooled_fisher"], stats=stats,
                                            figure_id=figure_id)

@@ -15,6 +15,7 @@ The output is built in a temporary folder beside ``out_dir`` and swapped in at t
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -55,6 +56,15 @@ class ImagingResult:
     @property
     def segments(self) -> dict:
         return {"baseline": self.baseline_lag_s, "run": self.run_lag_s}
+
+    @functools.cached_property
+    def day_tests(self) -> dict:
+        """The day comparison of figures 1, 3 and 4 (:func:`sfone.stats.cohort_day_tests`:
+        mouse-level headline and pooled secondary tests), computed once for all three."""
+        from .stats import cohort_day_tests
+
+        return {**cohort_day_tests(self.classes, days=tuple(self.days)),
+                "n": int(self.classes.sizes["roi"])}
 
 
 @dataclass
