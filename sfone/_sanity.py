@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from .exceptions import FormatError, QualityWarning
 __all__ = ["set_options", "get_option", "quality_issue", "check_sampling_rate", "check_monotonic",
            "check_range", "outside_range", "describe_outside", "check_regular_intervals",
            "uneven_intervals", "check_positive_rate", "check_declared_size", "unchanged_input",
-           "guard_input", "csv_parse_error", "text_encoding"]
+           "csv_parse_error", "text_encoding"]
 
 _OPTIONS = {"strict": os.environ.get("SFONE_STRICT", "").lower() in {"1", "true", "yes", "on"},
             "max_expansion": 100.0, "min_declared_bytes": 256 * 2**20}
@@ -224,17 +223,6 @@ def unchanged_input(path):
         raise FormatError("the input changed while reading (size or modification time differ "
                           "before and after); read it again once the writer has finished",
                           path=path)
-
-
-def guard_input(reader):
-    """Decorator for ``read_<format>(path, ...)``: detect an input modified during the read."""
-
-    @functools.wraps(reader)
-    def wrapper(path, *args, **kwargs):
-        with unchanged_input(os.fspath(path)):
-            return reader(path, *args, **kwargs)
-
-    return wrapper
 
 
 def text_encoding(head: bytes) -> str:

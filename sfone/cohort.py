@@ -125,22 +125,11 @@ def load_manifest(path) -> list[Session]:
 
 
 def _open_lazily(session: Session, chunks) -> xr.Dataset:
-    """Readers that take ``chunks=`` build dask arrays over the file without reading the data;
-    the others parse the file here and their variables are then chunked."""
-    from .io import get_format, read
-    from .io._registry import detect_format
+    """The session read with ``chunks`` (see :func:`sfone.read`: lazy formats build dask arrays
+    over the file; the others are parsed, then chunked)."""
+    from .io import read
 
-    info = get_format(session.format) if session.format else detect_format(session.path)
-    if chunks is not None and info.lazy:
-        return read(session.path, format=info.name, chunks=chunks)
-    ds = read(session.path, format=info.name)
-    if chunks is None:
-        return ds
-    if isinstance(chunks, tuple):
-        chunks = dict(zip(("roi", "time"), chunks, strict=False))
-    if isinstance(chunks, dict):
-        chunks = {dim: size for dim, size in chunks.items() if dim in ds.dims}
-    return ds.chunk(chunks)
+    return read(session.path, format=session.format or None, chunks=chunks)
 
 
 def lazy_formats() -> list[str]:

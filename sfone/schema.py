@@ -16,6 +16,8 @@ Common to every modality
 
 from __future__ import annotations
 
+import contextlib
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +29,7 @@ __all__ = ["MODALITIES", "SCHEMA_VERSION", "ModalitySpec", "validate", "finalize
            "make_events", "is_time_dim"]
 
 SCHEMA_VERSION = "1"
+_PASSED: ContextVar[list | None] = ContextVar("sfone_validated", default=None)
 COMMON_ATTRS = ("modality", "source_format", "source_file", "sfone_version")
 OPTIONAL_ATTRS = ("subject", "session_start")
 
@@ -157,7 +160,26 @@ def validate(ds: xr.Dataset) -> xr.Dataset:
         source = ds.attrs.get("source_file", "<in-memory dataset>")
         raise SchemaError(f"{source}: dataset breaks the sfone data contract:\n  - "
                           + "\n  - ".join(problems))
+    mark_validated(ds)
     return ds
+
+
+@contextlib.contextmanager
+def recording_validated():
+    """Collect (by identity) the Datasets that pass :func:`validate` during the block, so
+    :func:`sfone.read` does not validate again what a reader's :func:`finalize_dataset` did."""
+    token = _PASSED.set([])
+    try:
+        yield _PASSED.get()
+    finally:
+        _PASSED.reset(token)
+
+
+def mark_validated(ds: xr.Dataset) -> None:
+    """Record ``ds`` as valid in the enclosing :func:`recording_validated` block, if any."""
+    passed = _PASSED.get()
+    if passed is not None:
+        passed.append(ds)
 
 
 def finalize_dataset(ds: xr.Dataset, *, modality: str, source_format: str, source_file,

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._logging import logger
-from ..exceptions import FormatError
 from ._registry import (
     FormatInfo,
-    check_reader_options,
     detect_format,
     get_format,
     list_formats,
@@ -45,7 +41,7 @@ def write_dataset(ds: xr.Dataset, path) -> Path:
     return write(ds, path)
 
 
-def read(path, format: str | None = None, *, strict: bool | None = None,
+def read(path, format: str | None = None, *, strict: bool | None = None, chunks=None,
          **options) -> xr.Dataset:
     """Read a file or folder of any supported format into a contract-valid :class:`xarray.Dataset`.
 
@@ -59,6 +55,11 @@ def read(path, format: str | None = None, *, strict: bool | None = None,
         Raise :class:`~sfone.exceptions.FormatError` instead of a ``QualityWarning`` on
         inconsistent sampling rates, gaps and implausible values (default: the global option,
         see :func:`sfone.set_options`).
+    chunks : "auto", int, tuple, dict or None, optional
+        Return dask-backed variables: formats that read lazily (``sfone formats``; suite2p,
+        CaImAn, Inscopix ``.isxd``, NWB, sfone netCDF/zarr) build dask arrays over the file
+        without reading the data; any other format is read, then chunked. A tuple is
+        ``(roi, time)``; a dict maps dimension names to chunk sizes. None (default): in memory.
     **options
         Keyword options of the format's ``read_<format>`` function.
 
@@ -67,25 +68,11 @@ def read(path, format: str | None = None, *, strict: bool | None = None,
     FormatError
         Also when the input changes (size or modification time) while it is read.
     """
-    path = Path(path)
-    if format is None:
-        info = detect_format(path)
-    else:
-        info = get_format(format)
-        if not path.exists():
-            raise FileNotFoundError(f"No such file or directory: '{path}'")
-    if not info.available:
-        missing = ", ".join(m for m in info.requires if importlib.util.find_spec(m) is None)
-        hint = f"pip install 'sfone[{info.extra}]'" if info.extra else f"install {missing}"
-        raise FormatError(f"format {info.name!r} needs {missing}, which is not installed "
-                          f"({hint})", path=path)
-    from .._sanity import set_options, unchanged_input
-    from ..schema import validate
+    from ._reading import read_as
 
-    check_reader_options(info, options)
-    logger.info("reading %s as %s", path, info.name)
-    with set_options(strict=strict), unchanged_input(path):
-        return validate(info.read_function()(path, **options))
+    path = Path(path)
+    info = detect_format(path) if format is None else get_format(format)
+    return read_as(info, path, strict=strict, chunks=chunks, **options)
 
 
 def formats() -> pd.DataFrame:

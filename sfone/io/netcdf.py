@@ -18,9 +18,10 @@ from pathlib import Path
 
 import xarray as xr
 
-from .._sanity import check_declared_size, guard_input
+from .._sanity import check_declared_size
 from ..exceptions import FormatError, SchemaError
 from ..schema import validate
+from ._reading import format_reader
 
 __all__ = ["read_sfone_netcdf", "read_sfone_zarr", "check_zarr_codecs", "check_hdf5_contained",
            "ZARR_CODECS"]
@@ -135,7 +136,7 @@ def _restore(ds: xr.Dataset, path: Path) -> xr.Dataset:
                           f"damaged file): {exc}", path=path) from exc
 
 
-@guard_input
+@format_reader
 def read_sfone_netcdf(path, *, chunks: dict | None = None) -> xr.Dataset:
     """Read a netCDF file written by sfone (``sfone convert``, ``write_dataset``).
 

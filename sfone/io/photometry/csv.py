@@ -22,8 +22,9 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import logger, warn
-from ..._sanity import csv_parse_error, guard_input, text_encoding
+from ..._sanity import csv_parse_error, text_encoding
 from ...exceptions import DataRepairWarning, FormatError
+from .._reading import format_reader
 from ._common import Channel, build_dataset, read_head
 
 __all__ = ["read_photometry_csv"]
@@ -129,7 +130,7 @@ def _channel_columns(table, clocks, channels) -> tuple[dict[str, str], list[str]
     return mapping, ignored
 
 
-@guard_input
+@format_reader
 def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
                         time_units: str | None = None) -> xr.Dataset:
     """Read a CSV with time column(s) and channel columns into a photometry Dataset.

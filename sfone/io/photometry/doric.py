@@ -20,8 +20,9 @@ import h5py
 import numpy as np
 import xarray as xr
 
-from ..._sanity import check_declared_size, check_sampling_rate, guard_input
+from ..._sanity import check_declared_size, check_sampling_rate
 from ...exceptions import FormatError
+from .._reading import format_reader
 from ._common import Channel, build_dataset, read_head
 
 __all__ = ["read_doric"]
@@ -141,7 +142,7 @@ def _read_layout(fh: h5py.File, path) -> tuple[str, list[Channel]]:
                       "'DataAcquisition' (Doric v6) or 'Traces/Console' (legacy)", path=path)
 
 
-@guard_input
+@format_reader
 def read_doric(path) -> xr.Dataset:
     """Read a ``.doric`` file (legacy ``Traces/Console`` or v6 ``DataAcquisition``).
 

@@ -33,8 +33,9 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import warn
-from ..._sanity import csv_parse_error, guard_input
+from ..._sanity import csv_parse_error
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
+from .._reading import format_reader
 from ._common import Channel, build_dataset, read_head
 
 __all__ = ["read_npm", "read_npm_headerless"]
@@ -178,7 +179,7 @@ def _digital_layout(columns) -> tuple[str, ...] | None:
     return next((layout for layout in DIGITAL_LAYOUTS if names == layout), None)
 
 
-@guard_input
+@format_reader
 def read_npm(path, *, time_column: str | None = None,
              time_origin: float | None = None) -> xr.Dataset:
     """Read a Neurophotometrics photometry or digital-input file (CSV or IBL Parquet).
@@ -232,7 +233,7 @@ def _numeric_rows(path: Path, what: str) -> np.ndarray:
     return values
 
 
-@guard_input
+@format_reader
 def read_npm_headerless(path, *, leds: tuple | None = None, n_fibers: int | None = None,
                         timestamps=None, time_unit: str = "s") -> xr.Dataset:
     """Read a headerless Neurophotometrics Bonsai file: ``timestamp v_fiber0 v_fiber1 ...``.

@@ -21,8 +21,9 @@ import numpy as np
 import xarray as xr
 
 from ..._logging import warn
-from ..._sanity import check_positive_rate, guard_input, quality_issue
+from ..._sanity import check_positive_rate, quality_issue
 from ...exceptions import FormatError, QualityWarning
+from .._reading import format_reader
 from ._common import Channel, build_dataset, read_head
 
 __all__ = ["read_ppd", "PPD_MODES"]
@@ -217,7 +218,7 @@ def _check_rate(header: dict, mode: _Mode, n_samples: int, path) -> None:
                       "sampling rate (or the file) is wrong", path=path)
 
 
-@guard_input
+@format_reader
 def read_ppd(path) -> xr.Dataset:
     """Read a pyPhotometry ``.ppd`` file into a photometry Dataset (volts; digital lines 0/1).
 

@@ -1,0 +1,99 @@
+"""One read path: :func:`sfone.read` and every ``read_<format>()`` called directly.
+
+:func:`read_as` applies, once per read and for every format: the reading options (``strict``),
+the input guard (a file changed while it is read is an error), the data-contract validation
+(skipped when the reader already validated the Dataset it returns, as
+:func:`~sfone.schema.finalize_dataset` does) and ``chunks=`` (passed to :attr:`FormatInfo.lazy`
+readers, which build dask arrays over the file; any other format is read, then chunked), as
+:func:`xarray.open_dataset` chunks any backend centrally.
+
+Reader modules decorate their public ``read_<format>`` with :func:`format_reader`: a direct call
+``read_ppd(path)`` then takes this same path, and :func:`read_as` calls the undecorated
+function, so nothing runs twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .._logging import logger
+from ..exceptions import FormatError
+from ._registry import FormatInfo, check_reader_options, list_formats
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["read_as", "format_reader", "apply_chunks"]
+
+_RAW = "_sfone_raw_reader"
+
+
+def apply_chunks(ds: xr.Dataset, chunks) -> xr.Dataset:
+    """``ds`` chunked with ``chunks`` (``"auto"``, int, ``(roi, time)`` tuple or dict over
+    dimensions; dimensions ``ds`` lacks are ignored); ``None`` returns it unchanged."""
+    if chunks is None:
+        return ds
+    if isinstance(chunks, tuple):
+        chunks = dict(zip(("roi", "time"), chunks, strict=False))
+    if isinstance(chunks, dict):
+        chunks = {dim: size for dim, size in chunks.items() if dim in ds.dims}
+    return ds.chunk(chunks)
+
+
+def _check_available(info: FormatInfo, path: Path) -> None:
+    if not info.available:
+        missing = ", ".join(m for m in info.requires if importlib.util.find_spec(m) is None)
+        hint = f"pip install 'sfone[{info.extra}]'" if info.extra else f"install {missing}"
+        raise FormatError(f"format {info.name!r} needs {missing}, which is not installed "
+                          f"({hint})", path=path)
+
+
+def read_as(info: FormatInfo, path, *, strict: bool | None = None, chunks=None,
+            **options) -> xr.Dataset:
+    """Read ``path`` with the reader of ``info`` (see the module docstring for what it adds)."""
+    from .._sanity import set_options, unchanged_input
+    from ..schema import mark_validated, recording_validated, validate
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No such file or directory: '{path}'")
+    _check_available(info, path)
+    function = info.read_function()
+    if chunks is not None and info.lazy:
+        options["chunks"] = chunks
+    check_reader_options(info, options)
+    logger.info("reading %s as %s", path, info.name)
+    with set_options(strict=strict), unchanged_input(path), recording_validated() as validated:
+        ds = getattr(function, _RAW, function)(path, **options)
+    if not any(ds is done for done in validated):
+        validate(ds)
+    if not info.lazy:
+        ds = apply_chunks(ds, chunks)
+    mark_validated(ds)  # a reader that returns this read's Dataset is not validated again
+    return ds
+
+
+def _info_of(function: Callable) -> FormatInfo:
+    """The registered format whose reader is ``function`` (or names it ``"module:function"``)."""
+    name = f"{function.__module__}:{function.__name__}"
+    for info in list_formats():
+        if info.reader == name or getattr(info.reader, _RAW, info.reader) is function:
+            return info
+    raise FormatError(f"{name} is not the reader of any registered format "
+                      "(declare it in a FORMATS list or with register_format)")
+
+
+def format_reader(function: Callable) -> Callable:
+    """Decorator for a registered ``read_<format>(path, *, ...)``: a direct call reads through
+    :func:`read_as` (options, input guard, validation, ``chunks=``) like :func:`sfone.read`."""
+
+    @functools.wraps(function)
+    def read_directly(path, *, strict: bool | None = None, chunks=None, **options):
+        return read_as(_info_of(function), path, strict=strict, chunks=chunks, **options)
+
+    setattr(read_directly, _RAW, function)
+    return read_directly
