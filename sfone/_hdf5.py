@@ -1,4 +1,8 @@
-"""HDF5 content, independent of the library versions that wrote the bytes.
+"""HDF5 files: the signature check every HDF5 sniffer uses, and content independent of the
+library versions that wrote the bytes.
+
+:func:`is_hdf5` tells an HDF5 file (netCDF-4, NWB, ``.doric``, CaImAn ``.hdf5``) by its
+8-byte signature without opening it with h5py.
 
 Two HDF5 files written from the same data by different h5py/HDF5 releases differ byte for byte
 (object headers, free-space layout, version fields), and floating-point values computed by
@@ -14,9 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["HDF5_SUFFIXES", "hdf5_content", "same_hdf5_content", "hdf5_differences"]
+__all__ = ["HDF5_MAGIC", "HDF5_SUFFIXES", "is_hdf5", "hdf5_content", "same_hdf5_content",
+           "hdf5_differences"]
 
 HDF5_SUFFIXES = (".h5", ".hdf5", ".doric", ".nwb")
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"  # the HDF5 format signature, at the start of the file
+
+
+def is_hdf5(path) -> bool:
+    """True when the file at ``path`` starts with the HDF5 signature (reads 8 bytes)."""
+    with open(path, "rb") as fh:
+        return fh.read(len(HDF5_MAGIC)) == HDF5_MAGIC
 
 
 def _decoded(value) -> np.ndarray:

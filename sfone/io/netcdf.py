@@ -18,6 +18,7 @@ from pathlib import Path
 
 import xarray as xr
 
+from .._hdf5 import is_hdf5
 from .._sanity import check_declared_size
 from ..exceptions import FormatError, SchemaError
 from ..schema import validate
@@ -25,8 +26,6 @@ from ._reading import format_reader
 
 __all__ = ["read_sfone_netcdf", "read_sfone_zarr", "check_zarr_codecs", "check_hdf5_contained",
            "ZARR_CODECS"]
-
-_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 #: Codec names (zarr 3 ``codecs``) and ids (zarr 2 ``compressor``/``filters``) accepted on read.
 ZARR_CODECS = frozenset({
@@ -191,9 +190,8 @@ def read_sfone_zarr(path, *, chunks: dict | None = None) -> xr.Dataset:
 
 
 def _sniff_netcdf(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        if fh.read(8) != _HDF5_MAGIC:
-            return False
+    if not is_hdf5(path):
+        return False
     import h5py
 
     with h5py.File(path, "r", locking=False) as h5:

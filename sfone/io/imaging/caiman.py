@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 from scipy import sparse
 
+from ..._hdf5 import is_hdf5
 from ..._sanity import check_positive_rate
 from ...exceptions import FormatError
 from ...footprints import add_footprints, chunk_footprints
@@ -167,8 +168,7 @@ def read_caiman(path, *, chunks=None) -> xr.Dataset:
 
 
 def _sniff(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        if fh.read(8) != b"\x89HDF\r\n\x1a\n":
-            return False
+    if not is_hdf5(path):
+        return False
     with h5py.File(path, "r") as f:
         return "estimates" in f or ("params" in f and "dims" in f and "params/data" in f)

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events
 from .._lazy import lazy_hdf5
@@ -399,9 +400,8 @@ def read_nwb_events(path, *, name: str = "runs") -> xr.Dataset:
 def _sniff(path: Path) -> bool:
     import h5py
 
-    with open(path, "rb") as fh:
-        if fh.read(8) != b"\x89HDF\r\n\x1a\n":
-            return False
+    if not is_hdf5(path):
+        return False
     from ..photometry.nwb import is_photometry_nwb
 
     with h5py.File(path, "r") as f:  # any other NWB file: read_nwb says what it lacks

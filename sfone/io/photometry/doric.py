@@ -20,14 +20,14 @@ import h5py
 import numpy as np
 import xarray as xr
 
+from ..._hdf5 import is_hdf5
 from ..._sanity import check_declared_size, check_sampling_rate
 from ...exceptions import FormatError
 from .._reading import format_reader
-from ._common import Channel, build_dataset, read_head
+from ._common import Channel, build_dataset
 
 __all__ = ["read_doric"]
 
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 V1_TIME = "Traces/Console/Time(s)/Console_time(s)"
 
 
@@ -171,7 +171,7 @@ def read_doric(path) -> xr.Dataset:
 
 
 def _sniff(path: Path) -> bool:
-    if read_head(path, 8) != HDF5_MAGIC:
+    if not is_hdf5(path):
         return False
     with h5py.File(path, "r", locking=False) as fh:
         return "DataAcquisition" in fh or V1_TIME in fh

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
 from ...schema import is_time_dim
 from ..imaging.nwb import nwb_errors
@@ -274,8 +275,7 @@ def is_photometry_nwb(f) -> bool:
 def _sniff(path: Path) -> bool:
     import h5py
 
-    with open(path, "rb") as fh:
-        if fh.read(8) != b"\x89HDF\r\n\x1a\n":
-            return False
+    if not is_hdf5(path):
+        return False
     with h5py.File(path, "r") as f:
         return "nwb_version" in f.attrs and is_photometry_nwb(f)
