@@ -4,7 +4,10 @@ The general reader (:mod:`sfone.io.calorimetry.clams`) splits each file into lin
 data block as text and converts every column on its own; for a cohort of per-cage files most of
 its time is per-file overhead. Here every file's ``:DATA`` block is located in the raw bytes, the
 blocks of files sharing one column header are joined and parsed by one Arrow CSV call straight
-into numbers, and timestamps are parsed from their few distinct dates and clock times.
+into numbers. The rest is the general reader's: its column map and unit conversion
+(:func:`~._clams_header.standard_variables`) and its timestamp parsing
+(:func:`~._dates.us_12h_datetimes`, the usual layout of :func:`~._dates.parse_datetimes`, and
+CalR's month-first rule :func:`~._dates.month_first_consistent`, checked per file).
 
 The fast path only takes files it can read exactly as the general reader would: ASCII text, the
 usual block layout (header, ``#`` units row, ``===`` rules, rows of one field count, optional
@@ -22,23 +25,15 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from ...exceptions import FormatError
-from ._clams_header import COLUMN_MAP, absolute_gas, cage_info
-from ._common import VARIABLE_UNITS
-
-try:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-except ImportError:  # pragma: no cover - pyarrow is a core dependency; kept for safety
-    pa = pc = pacsv = None
+from ._clams_header import COLUMN_MAP, cage_info, standard_variables
+from ._common import MISSING_CELLS, VARIABLE_UNITS
+from ._dates import month_first_consistent, us_12h_datetimes
 
 __all__ = ["read_cages_fast"]
-
-#: cells the general reader turns into NaN without a warning (see ``to_number``)
-_MISSING = ["ERR:0", "-", "NA", "NaN", "nan", ""]
 _DATA_LINE = re.compile(rb"^[ \t]*:DATA,*[ \t\r]*$", re.M)
 _MAX_EXTRA_FIELDS = 5  # the general reader accepts up to 5 fields beyond the header
 
@@ -112,7 +107,7 @@ def _parse_blocks(layouts: list[dict]) -> pa.Table:
                                            block_size=1 << 20),
             parse_options=pacsv.ParseOptions(quote_char=False),
             convert_options=pacsv.ConvertOptions(
-                column_types=types, include_columns=list(first["used"]), null_values=_MISSING,
+                column_types=types, include_columns=list(first["used"]), null_values=list(MISSING_CELLS),
                 strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         raise _Irregular from None
@@ -121,75 +116,22 @@ def _parse_blocks(layouts: list[dict]) -> pa.Table:
     return table
 
 
-def _timestamps(stamps: pa.ChunkedArray) -> np.ndarray:
-    """``M/D/YYYY h:mm:ss AM`` stamps as datetime64[ns], parsed from the distinct dates and clock
-    times (a few hundred) with the general reader's first format, split at the one space."""
-    parts = pc.split_pattern(pc.utf8_trim_whitespace(stamps), " ", max_splits=1)
-    if pc.any(pc.not_equal(pc.list_value_length(parts), 2)).as_py():
-        raise _Irregular
-    date = pc.dictionary_encode(pc.list_element(parts, 0)).combine_chunks()
-    clock = pc.dictionary_encode(pc.list_element(parts, 1)).combine_chunks()
+def _variables(table: pa.Table, rows: slice, unit_of: dict, mass_g: float):
+    """Standard variables of one cage's rows of ``table`` and their source units."""
+    columns = {name: table[name].slice(rows.start, rows.stop - rows.start)
+               for name in table.column_names if name != "DATE/TIME"}
     try:
-        days = pd.to_datetime(pd.Series(date.dictionary.to_pylist()), format="%m/%d/%Y")
-        clocks = pd.to_datetime(pd.Series(clock.dictionary.to_pylist()),
-                                format="%I:%M:%S %p")
-        days = days.astype("datetime64[ns]").to_numpy()
-    except (ValueError, OverflowError):
-        raise _Irregular from None
-    offsets = (clocks - clocks.dt.normalize()).to_numpy().astype("timedelta64[ns]")
-    return (days[date.indices.to_numpy(zero_copy_only=False)]
-            + offsets[clock.indices.to_numpy(zero_copy_only=False)])
-
-
-def _group_columns(table: pa.Table) -> dict[str, np.ndarray]:
-    """Every parsed column as float (``light``: 1 for ON, 0 for OFF, else NaN)."""
-    columns = {}
-    for name in table.column_names:
-        if name == "ROOM LIGHT":
-            light = pc.utf8_upper(pc.utf8_trim_whitespace(table[name]))
-            on = pc.equal(light, "ON").to_numpy(zero_copy_only=False)
-            off = pc.equal(light, "OFF").to_numpy(zero_copy_only=False)
-            columns[name] = np.where(on, 1.0, np.where(off, 0.0, np.nan))
-        elif name != "DATE/TIME":
-            columns[name] = table[name].to_numpy().astype(float, copy=False)
-    return columns
-
-
-def _variables(columns: dict, unit_of: dict, mass_g: float):
-    """Standard variables (absolute mL/h VO2/VCO2) of one cage's rows and their source units."""
-    values, units = {}, {}
-    for name, sources in COLUMN_MAP.items():
-        present = [c for c in sources if c in columns]
-        if not present:
-            continue
-        values[name] = sum(columns[c] for c in present)
-        units[name] = unit_of.get(present[0], "")
-        if name in ("vo2", "vco2"):
-            try:
-                values[name] = absolute_gas(values[name], units[name], mass_g,
-                                            column=present[0], path=None)
-            except FormatError:
-                raise _Irregular from None  # the general reader raises it, naming the file
-    if "ROOM LIGHT" in columns:
-        values["light"] = columns["ROOM LIGHT"]
-    return values, units
-
-
-def _increasing_and_month_first(clock: np.ndarray) -> bool:
-    """Strictly increasing stamps whose distinct dates step by at most one day (CalR's test
-    that month-first is the right reading, see ``_dates._consistent``)."""
-    if np.any(np.diff(clock) <= np.timedelta64(0)):
-        return False
-    return bool(np.all(np.diff(np.unique(clock.astype("datetime64[D]")))
-                       <= np.timedelta64(1, "D")))
+        return standard_variables(
+            columns, unit_of, mass_g, path=None,
+            number=lambda c: columns[c].to_numpy().astype(float, copy=False))
+    except FormatError:
+        raise _Irregular from None  # the general reader raises it, naming the file
 
 
 def read_cages_fast(paths: list[Path]) -> tuple | None:
     """``(arrays, stamps, infos, units)`` of per-cage files (``infos``: per-cage dicts as
     :func:`~._clams_header.cage_info` gives them), or ``None`` when any file needs the general
     reader."""
-    if pa is None:
-        return None
     try:
         layouts = [_cage_layout(path) for path in paths]
         infos = [cage_info(layout["path"], layout["head"].split("\n")) for layout in layouts]
@@ -208,17 +150,20 @@ def read_cages_fast(paths: list[Path]) -> tuple | None:
     try:
         for members in groups.values():
             table = _parse_blocks([layouts[i] for i in members])
-            times = _timestamps(table["DATE/TIME"])
-            columns = _group_columns(table)
+            try:
+                times = us_12h_datetimes(table["DATE/TIME"])
+            except ValueError:
+                return None
             start = 0
             for i in members:
                 rows = slice(start, start + layouts[i]["n_rows"])
                 start = rows.stop
-                if not _increasing_and_month_first(times[rows]):
-                    return None
+                if np.any(np.diff(times[rows]) <= np.timedelta64(0)) \
+                        or not month_first_consistent(times[rows]):
+                    return None  # the general reader names the line, or reads it day-first
                 stamps[i, :layouts[i]["n_rows"]] = times[rows]
-                values, file_units[i] = _variables({c: v[rows] for c, v in columns.items()},
-                                                   layouts[i]["unit_of"], infos[i]["body_mass"])
+                values, file_units[i] = _variables(table, rows, layouts[i]["unit_of"],
+                                                   infos[i]["body_mass"])
                 for name, column in values.items():
                     grid = grids.setdefault(name, np.full((len(paths), n_time), np.nan))
                     grid[i, :len(column)] = column

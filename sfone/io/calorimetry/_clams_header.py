@@ -1,14 +1,22 @@
-"""Oxymax/CLAMS per-cage files: header fields, column names and units (shared by the general
-reader in :mod:`~sfone.io.calorimetry.clams` and its single-pass fast path)."""
+"""Oxymax/CLAMS per-cage files: header fields, column names, units and the standard variables
+(shared by the general reader in :mod:`~sfone.io.calorimetry.clams` and its single-pass fast
+path)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ...exceptions import FormatError
 
-__all__ = ["COLUMN_MAP", "parse_clams_header", "cage_info", "absolute_gas"]
+__all__ = ["COLUMN_MAP", "parse_clams_header", "cage_info", "absolute_gas", "standard_variables",
+           "light_state"]
 
 #: CLAMS column -> standard variable (summed when several are listed)
 COLUMN_MAP: dict[str, tuple[str, ...]] = {
@@ -76,3 +84,37 @@ def absolute_gas(values, unit: str, mass_g: float, *, column: str, path):
         raise FormatError(f"column {column!r}: unit {unit!r}, expected ml/kg/hr or ml/hr",
                           path=path)
     return values
+
+
+def light_state(values) -> np.ndarray:
+    """``ROOM LIGHT`` cells (text or an Arrow string array) as 1.0 (ON), 0.0 (OFF) or NaN."""
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(pd.Series(values, dtype="string"), type=pa.string())
+    light = pc.utf8_upper(pc.utf8_trim_whitespace(values))
+    on = pc.fill_null(pc.equal(light, "ON"), False).to_numpy(zero_copy_only=False)
+    off = pc.fill_null(pc.equal(light, "OFF"), False).to_numpy(zero_copy_only=False)
+    return np.where(on, 1.0, np.where(off, 0.0, np.nan))
+
+
+def standard_variables(columns: Mapping, unit_of: dict, mass_g: float, *, path,
+                       number: Callable | None = None) -> tuple[dict, dict]:
+    """Standard variables of one cage's CLAMS ``columns`` (name -> cells) and their source units.
+
+    Columns listed together in :data:`COLUMN_MAP` are summed, VO2/VCO2 become absolute mL/h
+    (:func:`absolute_gas`) and ``ROOM LIGHT`` becomes ``light``; ``number(name)`` gives a column
+    as numbers (default: the column as it is, already numeric).
+    """
+    number = number or columns.__getitem__
+    values, units = {}, {}
+    for name, sources in COLUMN_MAP.items():
+        present = [c for c in sources if c in columns]
+        if not present:
+            continue
+        total = sum(number(c) for c in present)
+        units[name] = unit_of.get(present[0], "")
+        if name in ("vo2", "vco2"):
+            total = absolute_gas(total, units[name], mass_g, column=present[0], path=path)
+        values[name] = total
+    if "ROOM LIGHT" in columns:
+        values["light"] = light_state(columns["ROOM LIGHT"])
+    return values, units

@@ -23,7 +23,10 @@ from .._text import parse_table
 from ._plausibility import check_physiology, check_reading_intervals
 
 __all__ = ["VARIABLE_UNITS", "long_to_dataset", "grids_to_dataset", "read_text", "read_table", "to_number",
-           "QC_IMPLAUSIBLE_RER", "QC_ANIMAL_REMOVED"]
+           "MISSING_CELLS", "QC_IMPLAUSIBLE_RER", "QC_ANIMAL_REMOVED"]
+
+#: cells that are a missing value (NaN), not damage: read without a warning by :func:`to_number`
+MISSING_CELLS = ("ERR:0", "-", "NA", "NaN", "nan", "")
 
 #: standard variable name -> (units, long name)
 VARIABLE_UNITS: dict[str, tuple[str, str]] = {
@@ -90,7 +93,7 @@ def to_number(values: pd.Series, *, decimal_comma: bool = False, path=None) -> p
     text = values.astype("string").str.strip()
     if decimal_comma:
         text = text.str.replace(",", ".", regex=False)
-    text = text.mask(text.isin(["ERR:0", "-", "NA", "NaN", "nan", ""]))
+    text = text.mask(text.isin(MISSING_CELLS))
     numbers = pd.to_numeric(text, errors="coerce").astype(float)
     damaged = (numbers.isna() & text.notna()).to_numpy()
     if path is not None and damaged.any():

@@ -1,8 +1,16 @@
-"""Timestamp parsing for vendor exports: explicit formats tried in order, no silent guessing."""
+"""Timestamp parsing for vendor exports: explicit formats tried in order, no silent guessing.
+
+The usual Oxymax/CLAMS layout (``3/2/2026 7:05:00 PM``, the first of :data:`US_FORMATS`) is
+parsed from its few distinct dates and clock times (:func:`us_12h_datetimes`); the result is the
+one the format-by-format parse gives, which runs for anything else.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ...exceptions import FormatError
 
@@ -12,9 +20,9 @@ EU_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m
 ISO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
-def _consistent(parsed: pd.Series) -> bool:
+def month_first_consistent(parsed) -> bool:
     """CalR's rule for M/D vs D/M: consecutive distinct dates are 0 or 1 day apart."""
-    days = parsed.dt.normalize().drop_duplicates()
+    days = pd.Series(parsed).dt.normalize().drop_duplicates()
     if len(days) < 2:
         return True
     steps = days.diff().dropna() / pd.Timedelta("1D")
@@ -35,11 +43,19 @@ def parse_datetimes(text: pd.Series, *, path, column: str = "DATE/TIME",
     else:
         candidates = US_FORMATS + EU_FORMATS
     candidates = candidates + ISO_FORMATS
+    if day_first is not True:  # the usual Oxymax layout, from its distinct dates and times
+        try:
+            fast = pd.Series(us_12h_datetimes(text), index=text.index)
+        except ValueError:
+            pass
+        else:
+            if day_first is False or month_first_consistent(fast):
+                return fast
     fallback, best = None, None
     for fmt in candidates:
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
         if parsed.notna().all():
-            if day_first is None and not _consistent(parsed):
+            if day_first is None and not month_first_consistent(parsed):
                 fallback = fallback if fallback is not None else parsed
                 continue
             return _as_ns(parsed, column, path)
@@ -67,3 +83,30 @@ def _as_ns(parsed: pd.Series, column, path) -> pd.Series:
         raise FormatError(f"column {column!r}: timestamps from {earliest} to {latest} are "
                           "outside the years 1677-2262; expected real dates (a damaged year?)",
                           path=path) from None
+
+
+def us_12h_datetimes(stamps) -> np.ndarray:
+    """``M/D/YYYY h:mm:ss AM`` stamps (text or an Arrow string array; blanks around are ignored)
+    as datetime64[ns], parsed from the distinct dates and clock times with the two halves of
+    ``US_FORMATS[0]``; ``ValueError`` for anything else (another layout, a missing or invalid
+    stamp, a year outside 1677-2262)."""
+    if not isinstance(stamps, pa.Array | pa.ChunkedArray):
+        stamps = pa.array(pd.Series(stamps, dtype="string"), type=pa.string())
+    if isinstance(stamps, pa.ChunkedArray):
+        stamps = stamps.combine_chunks()
+    if stamps.null_count:
+        raise ValueError("missing timestamps")
+    parts = pc.split_pattern(pc.utf8_trim_whitespace(stamps), " ", max_splits=1)
+    if pc.any(pc.not_equal(pc.list_value_length(parts), 2)).as_py():
+        raise ValueError("not a date and a clock time")
+    date = pc.dictionary_encode(pc.list_element(parts, 0))
+    clock = pc.dictionary_encode(pc.list_element(parts, 1))
+    try:
+        days = pd.to_datetime(pd.Series(date.dictionary.to_pylist()), format="%m/%d/%Y")
+        clocks = pd.to_datetime(pd.Series(clock.dictionary.to_pylist()), format="%I:%M:%S %p")
+        days = days.astype("datetime64[ns]").to_numpy()
+    except OverflowError as exc:
+        raise ValueError(str(exc)) from None
+    offsets = (clocks - clocks.dt.normalize()).to_numpy().astype("timedelta64[ns]")
+    return (days[date.indices.to_numpy(zero_copy_only=False)]
+            + offsets[clock.indices.to_numpy(zero_copy_only=False)])

@@ -24,21 +24,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import xarray as xr
 
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from .._text import LineNumbers
 from ._clams_fast import read_cages_fast
-from ._clams_header import COLUMN_MAP, absolute_gas, cage_info, parse_clams_header
+from ._clams_header import cage_info, parse_clams_header, standard_variables
 from ._common import grids_to_dataset, long_to_dataset, read_table, read_text, to_number
-from ._dates import _consistent, parse_datetimes
-
-try:  # a core dependency; without it the general parsers below still work (more slowly)
-    import pyarrow as pa
-    import pyarrow.compute as pc
-except ImportError:  # pragma: no cover - exercised only without pyarrow
-    pa = pc = None
+from ._dates import parse_datetimes
 
 __all__ = ["read_clams", "read_clams_merged", "parse_clams_header"]
 
@@ -84,8 +80,6 @@ def _column_number(values: pd.Series, path=None) -> pd.Series:
     """``to_number`` of one CLAMS column; one arrow cast when every cell is a plain number or
     empty (the usual case, ~20x faster), else ``to_number`` (``ERR:0``, ``-``, ``NA`` ..., and
     the warning that names damaged cells)."""
-    if pa is None:
-        return to_number(values, path=path)
     try:
         numbers = pc.cast(pc.utf8_trim_whitespace(pa.array(values, type=pa.string())),
                           pa.float64())
@@ -94,66 +88,20 @@ def _column_number(values: pd.Series, path=None) -> pd.Series:
     return pd.Series(numbers.to_numpy(zero_copy_only=False), index=values.index, dtype=float)
 
 
-_US_12H = (r"^\s*(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4}) (?P<H>\d{1,2}):(?P<M>\d{2}):"
-           r"(?P<S>\d{2}) (?P<p>[AP]M)\s*$")
-
-
-def _oxymax_datetimes(text: pd.Series, path, line_numbers=None) -> pd.Series:
-    """``parse_datetimes`` of the usual Oxymax stamps (``3/2/2026 7:05:00 PM``) with one
-    vectorised arrow regex; any other layout, or dates that need CalR's day-first rule, goes
-    through :func:`parse_datetimes`."""
-    if pa is None:
-        return parse_datetimes(text, path=path, line_numbers=line_numbers)
-    try:
-        parts = pc.extract_regex(pa.array(text, type=pa.string()), _US_12H)
-        if parts.null_count:
-            raise ValueError("not the 12-hour US layout everywhere")
-        field = {k: pc.cast(pc.struct_field(parts, k), pa.int64()).to_numpy() for k in "ymdHMS"}
-        hour, minute, second = field["H"], field["M"], field["S"]
-        if ((hour < 1) | (hour > 12) | (minute > 59) | (second > 59)).any():
-            raise ValueError("clock field out of range")
-        hour = hour % 12 + 12 * pc.equal(pc.struct_field(parts, "p"), "PM").to_numpy(
-            zero_copy_only=False)
-        days = pd.to_datetime(pd.DataFrame({"year": field["y"], "month": field["m"],
-                                            "day": field["d"]}))  # raises on 2/30 etc.
-        parsed = days + pd.to_timedelta(hour * 3600 + minute * 60 + second, unit="s")
-        parsed = parsed.astype("datetime64[ns]")  # a damaged year overflows here
-    except (ValueError, OverflowError, pa.ArrowInvalid, pa.ArrowTypeError):
-        # OutOfBoundsDatetime is a ValueError: the general parser names the line and the year
-        return parse_datetimes(text, path=path, line_numbers=line_numbers)
-    if not _consistent(parsed):
-        return parse_datetimes(text, path=path, line_numbers=line_numbers)
-    return parsed
-
-
-def _standardise(table: pd.DataFrame, unit_of: dict, mass_g: float, path,
-                 decimal_comma: bool = False) -> tuple[pd.DataFrame, dict]:
-    """Standard columns from CLAMS columns (absolute mL/h VO2/VCO2), and their source units."""
-    out = pd.DataFrame(index=table.index)
-    source_units = {}
-    for name, columns in COLUMN_MAP.items():
-        present = [c for c in columns if c in table.columns]
-        if not present:
-            continue
-        values = sum((to_number(table[c], decimal_comma=True, path=path) if decimal_comma
-                       else _column_number(table[c], path)) for c in present)
-        unit = unit_of.get(present[0], "")
-        if name in ("vo2", "vco2"):
-            values = absolute_gas(values, unit, mass_g, column=present[0], path=path)
-        out[name] = values
-        source_units[name] = unit
-    if "ROOM LIGHT" in table.columns:
-        light = table["ROOM LIGHT"].astype("string").str.strip().str.upper()
-        out["light"] = light.map({"ON": 1.0, "OFF": 0.0}).astype(float)
-    return out, source_units
+def _standardise(table: pd.DataFrame, unit_of: dict, mass_g: float,
+                 path) -> tuple[pd.DataFrame, dict]:
+    """Standard columns from CLAMS columns (see :func:`~._clams_header.standard_variables`)."""
+    values, source_units = standard_variables(
+        table, unit_of, mass_g, path=path, number=lambda c: _column_number(table[c], path))
+    return pd.DataFrame(values, index=table.index), source_units
 
 
 def _cage_long(path: Path) -> tuple[pd.DataFrame, dict, dict]:
     table, head, unit_of = _read_cage(path)
     info = cage_info(path, head)
     long, source_units = _standardise(table, unit_of, info["body_mass"], path)
-    long["datetime"] = _oxymax_datetimes(table["DATE/TIME"], path,
-                                         line_numbers=table.attrs["line_numbers"]).to_numpy()
+    long["datetime"] = parse_datetimes(table["DATE/TIME"], path=path,
+                                       line_numbers=table.attrs["line_numbers"]).to_numpy()
     long.insert(0, "subject", info["subject"])
     return long, info, source_units
 

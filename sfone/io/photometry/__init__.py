@@ -30,9 +30,7 @@ FORMATS = [
         reader="sfone.io.photometry.npm:read_npm",
         sniff="sfone.io.photometry.npm:_sniff",
         suffixes=(".csv", ".pqt", ".parquet"),
-        extra="parquet",  # only Parquet files need pyarrow
         description="Neurophotometrics FP3001/FP3002 CSV (and IBL Parquet), incl. digital inputs",
-        hints={".pqt": "Parquet needs pyarrow: pip install 'sfone[parquet]'"},
     ),
     FormatInfo(
         name="ppd",

@@ -57,9 +57,6 @@ def _load_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() in PARQUET_SUFFIXES:
         try:
             return pd.read_parquet(path)
-        except ImportError as exc:
-            raise FormatError("reading Parquet needs pyarrow (pip install 'sfone[parquet]')",
-                              path=path) from exc
         except Exception as exc:
             raise FormatError(f"cannot read as Parquet: {exc}", path=path) from exc
     try:
