@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY = {
     "set_log_level": "._logging", "set_progress": "._logging",
-    "set_options": "._sanity",
+    "set_options": "._options", "get_options": "._options",
     "combine_per_roi": ".cohort", "load_manifest": ".cohort", "open_cohort": ".cohort",
     "DataRepairWarning": ".exceptions", "FormatError": ".exceptions",
     "ProtocolError": ".exceptions", "QualityWarning": ".exceptions", "SchemaError": ".exceptions",

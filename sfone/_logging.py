@@ -11,10 +11,10 @@ import os
 import warnings
 from collections.abc import Iterable
 
+from ._options import get_option, set_options
+
 logger = logging.getLogger("sfone")
 logger.addHandler(logging.NullHandler())
-
-_OPTIONS = {"progress": None}  # None: decide from the environment (off in CI / non-interactive)
 
 
 def set_log_level(level: int | str = "INFO") -> None:
@@ -30,13 +30,14 @@ def set_log_level(level: int | str = "INFO") -> None:
 
 
 def set_progress(enabled: bool | None) -> None:
-    """Show (True), hide (False) or auto-detect (None) tqdm progress bars on long loops."""
-    _OPTIONS["progress"] = enabled
+    """Show (True), hide (False) or auto-detect (None) tqdm progress bars on long loops
+    (the same as ``sfone.set_options(progress=enabled)``)."""
+    set_options(progress=enabled)
 
 
 def _progress_disabled() -> bool | None:
-    if _OPTIONS["progress"] is not None:
-        return not _OPTIONS["progress"]
+    if get_option("progress") is not None:
+        return not get_option("progress")
     if os.environ.get("SFONE_PROGRESS", "").lower() in {"0", "false", "no", "off"}:
         return True
     # tqdm's own rule: None disables the bar when stderr is not a terminal.

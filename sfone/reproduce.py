@@ -14,7 +14,6 @@ The output is built in a temporary folder beside ``out_dir`` and swapped in at t
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import os
@@ -435,17 +434,11 @@ def _swap_in(build: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-@contextlib.contextmanager
 def _inner_bars_off():
     """Switch off every progress bar created inside (the stage bar is made before)."""
-    from . import _logging
+    from ._options import set_options
 
-    before = _logging._OPTIONS["progress"]
-    _logging.set_progress(False)
-    try:
-        yield
-    finally:
-        _logging.set_progress(before)
+    return set_options(progress=False)
 
 
 def _write_labels(classes: xr.Dataset, path: Path) -> Path:

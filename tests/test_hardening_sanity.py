@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import sfone
-from sfone import _sanity
 from sfone.exceptions import FormatError, QualityWarning
+from sfone.io import _checks
 from sfone.io.photometry import ppd as ppd_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +70,7 @@ def test_ppd_header_rate_contradicting_duration_is_flagged_or_refused(tmp_path):
     assert "edited.ppd" in str(info.value)
     with sfone.set_options(strict=True), pytest.raises(FormatError, match="span 180.0 s"):
         sfone.read(path)
-    assert _sanity.get_option("strict") is False  # restored after the with block
+    assert sfone.get_options()["strict"] is False  # restored after the with block
 
 
 @pytest.mark.parametrize("rate", [0, -20, "fast", None, float("nan")])
@@ -119,15 +119,15 @@ def test_doric_time_going_backwards_names_the_samples(tmp_path):
 def test_check_monotonic_names_every_row():
     time = np.array([0.0, 1.0, 1.0, 3.0, 2.0, 5.0])
     with pytest.raises(FormatError, match=r"sample\(s\) 2, 4 \(1\.0 then 1\.0\)"):
-        _sanity.check_monotonic(time, what="clock 'x'", path="f.csv")
+        _checks.check_monotonic(time, what="clock 'x'", path="f.csv")
 
 
 def test_check_range_flags_rows_and_keeps_values():
     rer = np.array([0.8, 0.9, 9.0, 0.85, np.nan, -1.0])
     with pytest.warns(QualityWarning, match=r"2 value\(s\) outside .* row\(s\) 2, 5 \(first 9\)"):
-        _sanity.check_range(rer, 0.6, 1.3, what="rer", units="1", path="cage.csv")
+        _checks.check_range(rer, 0.6, 1.3, what="rer", units="1", path="cage.csv")
     with pytest.raises(FormatError, match="cage.csv: rer"):
-        _sanity.check_range(rer, 0.6, 1.3, what="rer", units="1", path="cage.csv", strict=True)
+        _checks.check_range(rer, 0.6, 1.3, what="rer", units="1", path="cage.csv", strict=True)
 
 
 # -- resource safety -------------------------------------------------------------------------

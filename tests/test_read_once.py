@@ -10,9 +10,9 @@ import pytest
 import xarray as xr
 
 import sfone
-from sfone import _sanity, schema
+from sfone import schema
 from sfone.exceptions import FormatError, SchemaError
-from sfone.io import _registry
+from sfone.io import _reading, _registry
 from sfone.io._registry import FormatInfo
 from sfone.io.photometry.ppd import read_ppd
 
@@ -23,7 +23,7 @@ PPD = Path(__file__).resolve().parents[1] / "data_samples" / "photometry_pyphoto
 def counts(monkeypatch):
     """How often validate() and the input guard's footprint run."""
     seen = {"validate": 0, "footprint": 0}
-    validate, footprint = schema.validate, _sanity._footprint
+    validate, footprint = schema.validate, _reading.footprint
 
     def counting_validate(ds):
         seen["validate"] += 1
@@ -34,7 +34,7 @@ def counts(monkeypatch):
         return footprint(path)
 
     monkeypatch.setattr(schema, "validate", counting_validate)
-    monkeypatch.setattr(_sanity, "_footprint", counting_footprint)
+    monkeypatch.setattr(_reading, "footprint", counting_footprint)
     return seen
 
 

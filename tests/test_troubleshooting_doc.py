@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "troubleshooting.md"
 DOCUMENTED = (
     "sfone/io/photometry/*.py", "sfone/io/events/*.py", "sfone/io/netcdf.py", "sfone/cohort.py",
-    "sfone/schema.py", "sfone/protocols.py", "sfone/_sanity.py", "sfone/io/_registry.py",
+    "sfone/schema.py", "sfone/protocols.py", "sfone/io/_checks.py", "sfone/io/_registry.py",
+    "sfone/io/_reading.py",
     "sfone/io/_write.py", "sfone/io/__init__.py", "sfone/io/_text.py", "sfone/io/imaging/*.py",
     "sfone/io/calorimetry/*.py", "sfone/calorimetry/*.py", "sfone/imaging.py", "sfone/io/_lazy.py",
     "sfone/io/_safe_pickle.py",

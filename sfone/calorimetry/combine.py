@@ -87,8 +87,7 @@ def read_many(paths, **options) -> xr.Dataset:
     other mix is read one by one with :func:`sfone.read` and combined with
     :func:`combine_subjects`.
     """
-    from ..io import read
-    from ..io._registry import detect_format
+    from ..io import detect_format, read
     from ..io.calorimetry.clams import read_clams
 
     paths = [Path(p) for p in paths]

@@ -9,11 +9,13 @@ readers, which build dask arrays over the file; any other format is read, then c
 
 Reader modules decorate their public ``read_<format>`` with :func:`format_reader`: a direct call
 ``read_ppd(path)`` then takes this same path, and :func:`read_as` calls the undecorated
-function, so nothing runs twice.
+function, so nothing runs twice. :func:`unchanged_input` is the input guard: the size and
+modification time of a file (or of every file under a folder) before and after a block.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 from collections.abc import Callable
@@ -21,13 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._logging import logger
+from .._options import set_options
 from ..exceptions import FormatError
 from ._registry import FormatInfo, check_reader_options, list_formats
 
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["read_as", "format_reader", "apply_chunks"]
+__all__ = ["read_as", "format_reader", "apply_chunks", "unchanged_input", "footprint"]
 
 _RAW = "_sfone_raw_reader"
 
@@ -44,6 +47,36 @@ def apply_chunks(ds: xr.Dataset, chunks) -> xr.Dataset:
     return ds.chunk(chunks)
 
 
+def footprint(path: Path) -> tuple[int, int]:
+    """(total size, latest mtime in ns) of a file or of every file under a folder."""
+    if path.is_dir():
+        stats = [p.stat() for p in path.rglob("*") if p.is_file()]
+        return sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0)
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+@contextlib.contextmanager
+def unchanged_input(path):
+    """Raise :class:`FormatError` if ``path`` changed (size or mtime) during the block."""
+    path = Path(path)
+    try:
+        before = footprint(path)
+    except OSError:
+        before = None  # the reader reports a missing or unreadable input itself
+    yield
+    if before is None:
+        return
+    try:
+        after = footprint(path)
+    except OSError:
+        after = None
+    if after != before:
+        raise FormatError("the input changed while reading (size or modification time differ "
+                          "before and after); read it again once the writer has finished",
+                          path=path)
+
+
 def _check_available(info: FormatInfo, path: Path) -> None:
     if not info.available:
         missing = ", ".join(m for m in info.requires if importlib.util.find_spec(m) is None)
@@ -55,7 +88,6 @@ def _check_available(info: FormatInfo, path: Path) -> None:
 def read_as(info: FormatInfo, path, *, strict: bool | None = None, chunks=None,
             **options) -> xr.Dataset:
     """Read ``path`` with the reader of ``info`` (see the module docstring for what it adds)."""
-    from .._sanity import set_options, unchanged_input
     from ..schema import mark_validated, recording_validated, validate
 
     path = Path(path)
@@ -67,7 +99,8 @@ def read_as(info: FormatInfo, path, *, strict: bool | None = None, chunks=None,
         options["chunks"] = chunks
     check_reader_options(info, options)
     logger.info("reading %s as %s", path, info.name)
-    with set_options(strict=strict), unchanged_input(path), recording_validated() as validated:
+    given = {} if strict is None else {"strict": strict}
+    with set_options(**given), unchanged_input(path), recording_validated() as validated:
         ds = getattr(function, _RAW, function)(path, **options)
     if not any(ds is done for done in validated):
         validate(ds)

@@ -16,7 +16,7 @@ import pandas as pd
 from .._logging import warn
 from ..exceptions import DataRepairWarning, FormatError
 
-__all__ = ["parse_table", "LineNumbers"]
+__all__ = ["parse_table", "LineNumbers", "text_encoding", "csv_parse_error"]
 
 
 class LineNumbers(tuple):
@@ -113,3 +113,30 @@ def _renumber(message: str, file_lines: list[int]) -> str:
     line = file_lines[index - 1] if 0 < index <= len(file_lines) else index
     return (f"line {line} has {seen} fields, expected {expected} (as many as the header); "
             "decimal commas in a comma-separated file or a damaged line?")
+
+
+def text_encoding(head: bytes) -> str:
+    """``"utf-8-sig"`` when ``head`` decodes as UTF-8 (a cut multi-byte tail is allowed), else
+    ``"latin-1"`` (every byte is a Latin-1 character: spreadsheet exports in Western locales)."""
+    try:
+        head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut by the head's end
+            return "latin-1"
+    return "utf-8-sig"
+
+
+def csv_parse_error(exc: Exception, *, path, what: str = "CSV") -> FormatError:
+    """A :class:`FormatError` explaining a pandas/decoding failure on a delimited text file."""
+    if isinstance(exc, UnicodeDecodeError):
+        return FormatError(f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at position "
+                           f"{exc.start}; expected a UTF-8 {what} (re-save it as UTF-8)",
+                           path=path)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    hint = ""
+    if "Expected" in text and "fields" in text:
+        hint = ("; rows have different numbers of fields: decimal commas or a ';' separator "
+                "(export with '.' as decimal mark and ',' between fields)")
+    elif "No columns to parse" in text:
+        hint = "; the file is empty"
+    return FormatError(f"cannot parse as {what}: {text}{hint}", path=path)

@@ -19,9 +19,9 @@ from pathlib import Path
 import xarray as xr
 
 from .._hdf5 import is_hdf5
-from .._sanity import check_declared_size
 from ..exceptions import FormatError, SchemaError
 from ..schema import validate
+from ._checks import check_declared_size
 from ._reading import format_reader
 
 __all__ = ["read_sfone_netcdf", "read_sfone_zarr", "check_zarr_codecs", "check_hdf5_contained",

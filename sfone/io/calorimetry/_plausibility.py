@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._sanity import describe_outside, quality_issue, uneven_intervals
+from .._checks import describe_outside, quality_issue, uneven_intervals
 
 __all__ = ["check_physiology", "check_reading_intervals", "RER_HOME_CAGE", "RER_EXERCISE",
            "VO2_PER_GRAM", "EE_PER_GRAM"]

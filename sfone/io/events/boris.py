@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..._sanity import csv_parse_error
 from ...exceptions import FormatError
 from ...schema import make_events
+from .._text import csv_parse_error
 
 __all__ = ["read_boris"]
 

@@ -16,10 +16,10 @@ import xarray as xr
 from scipy import sparse
 
 from ..._hdf5 import is_hdf5
-from ..._sanity import check_positive_rate
 from ...exceptions import FormatError
 from ...footprints import add_footprints, chunk_footprints
 from ...schema import finalize_dataset
+from .._checks import check_positive_rate
 from .._lazy import lazy_hdf5
 from ._common import hdf5_errors, imaging_dataset
 

@@ -21,10 +21,10 @@ import numpy as np
 import xarray as xr
 
 from ..._logging import logger, warn
-from ..._sanity import check_positive_rate, check_sampling_rate, quality_issue
 from ...exceptions import DataRepairWarning, FormatError
 from ...footprints import add_footprints, chunk_footprints
 from ...schema import finalize_dataset
+from .._checks import check_positive_rate, check_sampling_rate, quality_issue
 from ._common import imaging_dataset, maybe_chunk
 from ._npy import load_array, load_dict, load_pickled
 

@@ -14,9 +14,9 @@ import numpy as np
 import xarray as xr
 
 from ..._logging import warn
-from ..._sanity import check_monotonic
 from ...exceptions import DataRepairWarning, FormatError
 from ...schema import finalize_dataset
+from .._checks import check_monotonic
 
 __all__ = ["Channel", "build_dataset", "safe_name", "read_head"]
 

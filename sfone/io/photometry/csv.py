@@ -22,9 +22,9 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import logger, warn
-from ..._sanity import csv_parse_error, text_encoding
 from ...exceptions import DataRepairWarning, FormatError
 from .._reading import format_reader
+from .._text import csv_parse_error, text_encoding
 from ._common import Channel, build_dataset, read_head
 
 __all__ = ["read_photometry_csv"]

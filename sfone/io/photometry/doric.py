@@ -21,8 +21,8 @@ import numpy as np
 import xarray as xr
 
 from ..._hdf5 import is_hdf5
-from ..._sanity import check_declared_size, check_sampling_rate
 from ...exceptions import FormatError
+from .._checks import check_declared_size, check_sampling_rate
 from .._reading import format_reader
 from ._common import Channel, build_dataset
 

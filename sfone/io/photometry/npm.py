@@ -33,9 +33,9 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import warn
-from ..._sanity import csv_parse_error
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from .._reading import format_reader
+from .._text import csv_parse_error
 from ._common import Channel, build_dataset, read_head
 
 __all__ = ["read_npm", "read_npm_headerless"]

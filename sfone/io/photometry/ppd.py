@@ -21,8 +21,8 @@ import numpy as np
 import xarray as xr
 
 from ..._logging import warn
-from ..._sanity import check_positive_rate, quality_issue
 from ...exceptions import FormatError, QualityWarning
+from .._checks import check_positive_rate, quality_issue
 from .._reading import format_reader
 from ._common import Channel, build_dataset, read_head
 

@@ -1,71 +1,33 @@
-"""Numeric and resource sanity checks shared by every loader.
+"""Numeric and resource checks for readers: rates, timestamps, ranges, declared sizes.
 
-* :func:`set_options` (``strict=True``) turns :class:`QualityWarning` from these checks into
-  :class:`FormatError`; usable as a function or a ``with`` block.
-* :func:`check_sampling_rate`: timestamps against a declared rate (median interval, gaps).
+* :func:`check_positive_rate`: a header's sampling rate must be a finite positive number.
 * :func:`check_monotonic`: time that does not strictly increase (always an error: the data
   contract cannot hold it, and re-ordering would guess).
-* :func:`check_range`: values outside a plausible range (kept, flagged, rows named).
+* :func:`check_sampling_rate`: timestamps against a declared rate (median interval, gaps).
+* :func:`check_range`: values outside a plausible range (kept, flagged, rows named);
+  :func:`describe_outside` / :func:`outside_range` for several problems in one warning.
 * :func:`check_regular_intervals`: uneven intervals between readings (rows named).
 * :func:`check_declared_size`: refuse a declared array size before allocating it.
-* :func:`unchanged_input`: detect a file (or folder) modified while it was being read.
+* :func:`quality_issue`: a :class:`QualityWarning`, or in strict mode (``sfone.set_options``)
+  a :class:`FormatError`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 
 import numpy as np
 
-from ._logging import warn
-from .exceptions import FormatError, QualityWarning
+from .._logging import warn
+from .._options import get_option
+from ..exceptions import FormatError, QualityWarning
+from ._reading import footprint
 
-__all__ = ["set_options", "get_option", "quality_issue", "check_sampling_rate", "check_monotonic",
-           "check_range", "outside_range", "describe_outside", "check_regular_intervals",
-           "uneven_intervals", "check_positive_rate", "check_declared_size", "unchanged_input",
-           "csv_parse_error", "text_encoding"]
+__all__ = ["quality_issue", "check_positive_rate", "check_monotonic", "check_sampling_rate",
+           "outside_range", "describe_outside", "check_range", "check_regular_intervals",
+           "uneven_intervals", "check_declared_size"]
 
-_OPTIONS = {"strict": os.environ.get("SFONE_STRICT", "").lower() in {"1", "true", "yes", "on"},
-            "max_expansion": 100.0, "min_declared_bytes": 256 * 2**20}
 MAX_ROWS_SHOWN = 5
-
-
-class set_options:  # noqa: N801 (used like a function, as xarray.set_options)
-    """Set sfone-wide reading options; as a ``with`` block they are restored on exit.
-
-    Parameters
-    ----------
-    strict : bool, optional
-        Raise :class:`FormatError` instead of warning (:class:`QualityWarning`) on inconsistent
-        sampling rates, gaps and implausible values (default from the environment variable
-        ``SFONE_STRICT=1``, which also reaches the command line).
-    max_expansion : float, optional
-        Largest accepted ratio of an array's declared size to the file size (compressed HDF5).
-    min_declared_bytes : int, optional
-        Declared sizes below this are always accepted (bytes).
-    """
-
-    def __init__(self, *, strict: bool | None = None, max_expansion: float | None = None,
-                 min_declared_bytes: int | None = None):
-        given = {"strict": strict, "max_expansion": max_expansion,
-                 "min_declared_bytes": min_declared_bytes}
-        self._previous = dict(_OPTIONS)
-        _OPTIONS.update({k: v for k, v in given.items() if v is not None})
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        _OPTIONS.clear()
-        _OPTIONS.update(self._previous)
-        return False
-
-
-def get_option(name: str):
-    """Current value of a reading option (see :class:`set_options`)."""
-    return _OPTIONS[name]
 
 
 def _rows(index: np.ndarray) -> str:
@@ -187,66 +149,9 @@ def check_declared_size(n_bytes: int, *, what: str, path) -> None:
 
     Accepted below ``min_declared_bytes`` or up to ``max_expansion`` times the file size.
     """
-    file_size = _footprint(Path(path))[0]
+    file_size = footprint(Path(path))[0]
     limit = max(get_option("min_declared_bytes"), get_option("max_expansion") * file_size)
     if n_bytes > limit:
         raise FormatError(f"{what} declares {n_bytes} bytes of data but the file is {file_size} "
                           f"bytes; refused before allocating (limit {int(limit)} bytes, see "
                           "sfone.set_options(max_expansion=...))", path=path)
-
-
-def _footprint(path: Path) -> tuple[int, int]:
-    """(total size, latest mtime in ns) of a file or of every file under a folder."""
-    if path.is_dir():
-        stats = [p.stat() for p in path.rglob("*") if p.is_file()]
-        return sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0)
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
-
-
-@contextlib.contextmanager
-def unchanged_input(path):
-    """Raise :class:`FormatError` if ``path`` changed (size or mtime) during the block."""
-    path = Path(path)
-    try:
-        before = _footprint(path)
-    except OSError:
-        before = None  # the reader reports a missing or unreadable input itself
-    yield
-    if before is None:
-        return
-    try:
-        after = _footprint(path)
-    except OSError:
-        after = None
-    if after != before:
-        raise FormatError("the input changed while reading (size or modification time differ "
-                          "before and after); read it again once the writer has finished",
-                          path=path)
-
-
-def text_encoding(head: bytes) -> str:
-    """``"utf-8-sig"`` when ``head`` decodes as UTF-8 (a cut multi-byte tail is allowed), else
-    ``"latin-1"`` (every byte is a Latin-1 character: spreadsheet exports in Western locales)."""
-    try:
-        head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 3:  # not just a character cut by the head's end
-            return "latin-1"
-    return "utf-8-sig"
-
-
-def csv_parse_error(exc: Exception, *, path, what: str = "CSV") -> FormatError:
-    """A :class:`FormatError` explaining a pandas/decoding failure on a delimited text file."""
-    if isinstance(exc, UnicodeDecodeError):
-        return FormatError(f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at position "
-                           f"{exc.start}; expected a UTF-8 {what} (re-save it as UTF-8)",
-                           path=path)
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    hint = ""
-    if "Expected" in text and "fields" in text:
-        hint = ("; rows have different numbers of fields: decimal commas or a ';' separator "
-                "(export with '.' as decimal mark and ',' between fields)")
-    elif "No columns to parse" in text:
-        hint = "; the file is empty"
-    return FormatError(f"cannot parse as {what}: {text}{hint}", path=path)
