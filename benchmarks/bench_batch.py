@@ -51,7 +51,7 @@ def _write_cohort(folder):
     folder.mkdir(parents=True)
     (folder / "protocol.yaml").write_text(PROTOCOL)
     write_runs_csv(([RUN_S[0]], [RUN_S[1]]), folder / "runs.csv")
-    rows = ["path,subject,session,runs,protocol"]
+    rows = ["path,subject,session,runs,classification_protocol"]
     for i in range(N_SESSIONS):
         subject, session = f"m{i // 4 + 1:02d}", f"d{i % 4 + 1}"
         _write_session(folder / f"{subject}_{session}" / "suite2p" / "plane0", rng)

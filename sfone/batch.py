@@ -20,7 +20,7 @@ import xarray as xr
 from ._atomic import atomic_path
 from ._batch_task import BatchTask
 from ._logging import logger, progress, warn
-from .cohort import Session, load_manifest
+from .cohort import OPTIONAL_COLUMNS, Session, load_manifest
 from .exceptions import SfoneWarning
 
 __all__ = ["BatchTask", "register_task", "batch_tasks", "run_batch", "BatchResult",
@@ -202,7 +202,8 @@ def _with_manifest_columns(table: pd.DataFrame, sessions: list[Session]) -> pd.D
     (group, day, path, runs, ...), placed right after the session column."""
     if not {"subject", "session"} <= set(table.columns):
         return table
-    fields = [f for f in ("group", "day", "path", "runs", "protocol", "format")
+    order = ("group", "day", "path") + tuple(c for c in OPTIONAL_COLUMNS if c not in ("group", "day"))
+    fields = [f for f in order
               if f not in table.columns and any(getattr(s, f) is not None for s in sessions)]
     if not fields:
         return table
