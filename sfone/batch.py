@@ -20,6 +20,7 @@ import xarray as xr
 from ._atomic import atomic_path
 from ._batch_task import BatchTask
 from ._logging import logger, progress, warn
+from ._validate import _check_option, _validate_type
 from .cohort import OPTIONAL_COLUMNS, Session, load_manifest
 from .exceptions import SfoneWarning
 
@@ -34,6 +35,7 @@ _DISCOVERED = False
 
 def register_task(task: BatchTask) -> BatchTask:
     """Add a task to the registry (``sfone batch --task NAME``); returns it."""
+    _validate_type(task, BatchTask, "task")
     _TASKS[task.name] = task
     return task
 
@@ -246,9 +248,7 @@ def run_batch(manifest, task: str | BatchTask, out_dir, *, workers: int | None =
     """
     if not isinstance(task, BatchTask):
         tasks = batch_tasks()
-        if task not in tasks:
-            raise ValueError(f"unknown batch task {task!r}; known: {', '.join(sorted(tasks))}")
-        task = tasks[task]
+        task = tasks[_check_option("task", task, sorted(tasks))]
     sessions = manifest if isinstance(manifest, list) else load_manifest(manifest)
     out_dir = Path(out_dir)
     (out_dir / "sessions").mkdir(parents=True, exist_ok=True)
