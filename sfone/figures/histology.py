@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import _check_option
+from ..stats import wilson_ci
 from ._style import (
     annotate_test,
     as_test_result,
@@ -24,7 +25,7 @@ from ._style import (
     new_axes,
     styled,
 )
-from ._summary import group_summary, record_test, wilson_interval
+from ._summary import group_summary, record_test
 
 __all__ = ["CONDITIONS", "bdnf_fractions", "plot_bdnf_fraction", "figure_bdnf"]
 
@@ -43,7 +44,7 @@ def _bar_values(counts: pd.DataFrame, summary: str) -> pd.DataFrame:
     _check_option("summary", summary, ("pooled", "mean"))
     if summary == "pooled":
         sums = counts.groupby(["region", "condition"], sort=False)[["n_bdnf_sf1", "n_sf1"]].sum()
-        low, high = wilson_interval(sums["n_bdnf_sf1"].to_numpy(), sums["n_sf1"].to_numpy())
+        low, high = wilson_ci(sums["n_bdnf_sf1"].to_numpy(), sums["n_sf1"].to_numpy())
         return pd.DataFrame({"value": sums["n_bdnf_sf1"] / sums["n_sf1"],
                              "n": sums["n_sf1"], "ci_low": low, "ci_high": high},
                             index=sums.index)
