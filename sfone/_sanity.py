@@ -6,7 +6,7 @@
 * :func:`check_monotonic`: time that does not strictly increase (always an error: the data
   contract cannot hold it, and re-ordering would guess).
 * :func:`check_range`: values outside a plausible range (kept, flagged, rows named).
-* :func:`check_regular_intervals`: uneven intervals between readings (rows named).
+* :func:`uneven_intervals`: uneven intervals between readings (rows named), as text.
 * :func:`check_declared_size`: refuse a declared array size before allocating it.
 * :func:`unchanged_input`: detect a file (or folder) modified while it was being read.
 """
@@ -24,9 +24,9 @@ from ._logging import warn
 from .exceptions import FormatError, QualityWarning
 
 __all__ = ["set_options", "get_option", "quality_issue", "check_sampling_rate", "check_monotonic",
-           "check_range", "outside_range", "describe_outside", "check_regular_intervals",
-           "uneven_intervals", "check_positive_rate", "check_declared_size", "unchanged_input",
-           "guard_input", "csv_parse_error", "text_encoding"]
+           "check_range", "outside_range", "describe_outside", "uneven_intervals",
+           "check_positive_rate", "check_declared_size", "unchanged_input", "guard_input",
+           "csv_parse_error", "text_encoding"]
 
 _OPTIONS = {"strict": os.environ.get("SFONE_STRICT", "").lower() in {"1", "true", "yes", "on"},
             "max_expansion": 100.0, "min_declared_bytes": 256 * 2**20}
@@ -159,18 +159,10 @@ def check_range(values, low: float, high: float, *, what: str, units: str, path,
         quality_issue(f"{problem}; kept", path=path, strict=strict)
 
 
-def check_regular_intervals(time, *, what: str, path, tolerance: float = 0.5,
-                            strict: bool | None = None) -> None:
-    """Flag intervals of ``time`` (s) more than ``tolerance`` times the median away from it
-    (missing readings, pauses, merged runs), naming the samples; nothing for < 3 samples."""
-    problem = uneven_intervals(time, what=what, tolerance=tolerance)
-    if problem:
-        quality_issue(problem, path=path, strict=strict)
-
-
 def uneven_intervals(time, *, what: str, tolerance: float = 0.5) -> str | None:
-    """Description of the uneven intervals of ``time`` (s), None if even (see
-    :func:`check_regular_intervals`)."""
+    """Description of the intervals of ``time`` (s) more than ``tolerance`` times the median away
+    from it (missing readings, pauses, merged runs), naming the rows; None if even or < 3
+    samples. The caller decides how to report it (``quality_issue``)."""
     time = np.asarray(time, dtype=float)
     if time.size < 3:
         return None
