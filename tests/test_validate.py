@@ -88,3 +88,16 @@ def test_register_task_checks_its_argument_type():
     with pytest.raises(TypeError, match=r"^task must be an instance of BatchTask, got 'classify' "
                                         r"\(str\)$"):
         register_task("classify")
+
+
+def test_nwb_fiber_keys_use_the_wording():
+    import xarray as xr
+
+    from sfone.io.photometry.nwb import _fiber_info
+
+    ds = xr.Dataset({"gcamp": ("time", np.zeros(3), {"excitation_nm": 470.0})})
+    info = _fiber_info(ds, "gcamp", {"*": {"location": "VMH"}})
+    assert info["location"] == "VMH" and info["excitation_wavelength_nm"] == 470.0
+    with pytest.raises(ValueError, match=r"^the keys of fibers\['gcamp'\] must be one or more of "
+                                         r".*, got 'colour'$"):
+        _fiber_info(ds, "gcamp", {"gcamp": {"colour": "green"}})

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..._validate import _check_options
 from ...exceptions import FormatError
 from ...schema import is_time_dim
 from .._nwb import FP_TYPE, add_intervals, is_photometry_nwb, nwb_errors
@@ -63,10 +64,8 @@ def _fiber_info(ds: xr.Dataset, var: str, fibers: dict | None) -> dict:
             "fiber": str(attrs.get("roi", "optical_fiber_0"))}
     for key in ("*", var):
         given = (fibers or {}).get(key, {})
-        unknown = sorted(set(given) - set(_FIBER_KEYS))
-        if unknown:
-            raise ValueError(f"fibers[{key!r}]: unknown key(s) {', '.join(unknown)}; expected "
-                             f"some of {', '.join(_FIBER_KEYS)}")
+        if given:
+            _check_options(f"the keys of fibers[{key!r}]", sorted(given), _FIBER_KEYS)
         info.update(given)
     return info
 
