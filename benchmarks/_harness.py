@@ -31,6 +31,7 @@ class Benchmark:
     check: Callable[[object, object], None]
     target_speedup: float
     target_rss_ratio: float | None = None  # sfone peak RSS <= ratio x baseline's
+    target_rss_mb: float | None = None  # sfone peak RSS <= this many MB
     repeats: int = 5
     # run_baseline does 1/baseline_scale of the work (for baselines whose cost is exactly linear
     # in it, e.g. a per-ROI loop on a subset of ROIs); its time is multiplied by this factor
@@ -107,9 +108,12 @@ def run_benchmark(bench: Benchmark) -> dict:
     met = speedup >= bench.target_speedup
     if bench.target_rss_ratio is not None:
         met = met and sfone_rss <= bench.target_rss_ratio * baseline_rss
+    if bench.target_rss_mb is not None:
+        met = met and sfone_rss <= bench.target_rss_mb
     return {"name": bench.name, "work": bench.work, "sfone_s": sfone_s,
             "baseline": bench.baseline, "baseline_s": baseline_s, "speedup": speedup,
             "peak_rss_mb": sfone_rss, "baseline_peak_rss_mb": baseline_rss,
             "target_speedup": bench.target_speedup, "target_rss_ratio": bench.target_rss_ratio,
+            "target_rss_mb": bench.target_rss_mb,
             "repeats": bench.repeats, "warmup": bench.warmup, "baseline_scale": bench.baseline_scale,
             "notes": list(bench.notes), "target_met": bool(met)}

@@ -26,7 +26,8 @@ def _classify(session: Session) -> xr.Dataset:
     if session.runs is None:
         raise ValueError(f"{session.subject}/{session.session}: the manifest gives no 'runs' "
                          "file (start_s,end_s), which classify needs")
-    protocol = load_protocol(session.protocol) if session.protocol else None
+    protocol = (load_protocol(session.classification_protocol)
+                if session.classification_protocol else None)
     return label_responses(_read(session), session.runs, protocol=protocol)
 
 
@@ -43,8 +44,8 @@ def _dff(session: Session) -> xr.Dataset:
         from .events import as_epochs, prerun_window
 
         epochs = as_epochs(session.runs, recording=ds)
-        window = (prerun_window(epochs, load_protocol(session.protocol).baseline_s)
-                  if session.protocol else prerun_window(epochs))
+        window = (prerun_window(epochs, load_protocol(session.classification_protocol).baseline_s)
+                  if session.classification_protocol else prerun_window(epochs))
         dff = compute_dff(ds, baseline="window", baseline_window=window)
     else:
         dff = compute_dff(ds)
@@ -65,7 +66,7 @@ def _dff_stats(ds: xr.Dataset) -> xr.Dataset:
 def _calorimetry_summary(session: Session) -> pd.DataFrame:
     from .calorimetry import summarize_periods
 
-    return summarize_periods(_read(session), session.protocol)
+    return summarize_periods(_read(session), session.calr_session)
 
 
 def _concat_tables(outputs: dict) -> pd.DataFrame:
@@ -76,9 +77,11 @@ def _concat_tables(outputs: dict) -> pd.DataFrame:
 BUILTIN_TASKS = [
     BatchTask(name="convert", run=_read, description="read each session and store it as netCDF"),
     BatchTask(name="classify", run=_classify, combine=combine_per_roi,
-              description="post-run labels per ROI (manifest columns runs, protocol)"),
+              description="post-run labels per ROI (manifest columns runs, "
+                          "classification_protocol)"),
     BatchTask(name="dff", run=_dff, summarize=_dff_stats, combine=combine_per_roi,
-              description="imaging dF/F per session; combined per-ROI summary"),
+              description="imaging dF/F per session; combined per-ROI summary (manifest columns "
+                          "runs, classification_protocol)"),
     BatchTask(name="calorimetry-summary", run=_calorimetry_summary, combine=_concat_tables,
-              description="CalR-exact period summary (manifest protocol = CalR session file)"),
+              description="CalR-exact period summary (manifest column calr_session)"),
 ]

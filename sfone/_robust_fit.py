@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import _check_option, _check_positive
+
 __all__ = ["fit_line", "DEFAULT_TUNING"]
 
 DEFAULT_TUNING = {"tukey": 4.685, "huber": 1.345}
@@ -53,13 +55,12 @@ def _weights(abs_r: np.ndarray, scale: float, norm: str, c: float, out: np.ndarr
         with np.errstate(divide="ignore"):
             np.divide(c * scale, abs_r, out=out)
         return np.minimum(out, 1.0, out=out)
-    if norm == "tukey":  # (1 - (u/c)^2)^2 for |u| < c, else 0
-        np.divide(abs_r, c * scale, out=out)
-        np.square(out, out=out)
-        np.subtract(1.0, out, out=out)
-        np.maximum(out, 0.0, out=out)
-        return np.square(out, out=out)
-    raise ValueError(f"unknown robust norm {norm!r}; expected 'huber' or 'tukey'")
+    # tukey (fit_line checked the name): (1 - (u/c)^2)^2 for |u| < c, else 0
+    np.divide(abs_r, c * scale, out=out)
+    np.square(out, out=out)
+    np.subtract(1.0, out, out=out)
+    np.maximum(out, 0.0, out=out)
+    return np.square(out, out=out)
 
 
 def fit_line(x, y, *, method: str = "ols", norm: str = "tukey", tuning: float | None = None,
@@ -79,17 +80,13 @@ def fit_line(x, y, *, method: str = "ols", norm: str = "tukey", tuning: float | 
     x, y = x[ok], y[ok]
     if x.size < 3:
         raise ValueError(f"need at least 3 finite sample pairs to fit a line, got {x.size}")
-    if method not in {"ols", "irls"}:
-        raise ValueError(f"unknown fit method {method!r}; expected 'ols' or 'irls'")
-    if norm not in DEFAULT_TUNING:
-        raise ValueError(f"unknown robust norm {norm!r}; expected 'huber' or 'tukey'")
+    _check_option("method", method, ("ols", "irls"))
+    _check_option("norm", norm, DEFAULT_TUNING)
     moments = _Moments(x, y)
     intercept, slope = moments.fit()
     if method == "ols":
         return float(intercept), float(slope)
-    c = DEFAULT_TUNING[norm] if tuning is None else float(tuning)
-    if c <= 0:
-        raise ValueError(f"tuning constant must be positive, got {c}")
+    c = DEFAULT_TUNING[norm] if tuning is None else _check_positive("tuning", tuning)
     abs_resid, w = np.empty_like(x), np.empty_like(x)
     for _ in range(max_iter):
         moments.abs_residuals(intercept, slope, out=abs_resid)

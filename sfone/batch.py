@@ -20,7 +20,8 @@ import xarray as xr
 from ._atomic import atomic_path
 from ._batch_task import BatchTask
 from ._logging import logger, progress, warn
-from .cohort import Session, load_manifest
+from ._validate import _check_option, _validate_type
+from .cohort import OPTIONAL_COLUMNS, Session, load_manifest
 from .exceptions import SfoneWarning
 
 __all__ = ["BatchTask", "register_task", "batch_tasks", "run_batch", "BatchResult",
@@ -34,6 +35,7 @@ _DISCOVERED = False
 
 def register_task(task: BatchTask) -> BatchTask:
     """Add a task to the registry (``sfone batch --task NAME``); returns it."""
+    _validate_type(task, BatchTask, "task")
     _TASKS[task.name] = task
     return task
 
@@ -202,7 +204,8 @@ def _with_manifest_columns(table: pd.DataFrame, sessions: list[Session]) -> pd.D
     (group, day, path, runs, ...), placed right after the session column."""
     if not {"subject", "session"} <= set(table.columns):
         return table
-    fields = [f for f in ("group", "day", "path", "runs", "protocol", "format")
+    order = ("group", "day", "path") + tuple(c for c in OPTIONAL_COLUMNS if c not in ("group", "day"))
+    fields = [f for f in order
               if f not in table.columns and any(getattr(s, f) is not None for s in sessions)]
     if not fields:
         return table
@@ -245,9 +248,7 @@ def run_batch(manifest, task: str | BatchTask, out_dir, *, workers: int | None =
     """
     if not isinstance(task, BatchTask):
         tasks = batch_tasks()
-        if task not in tasks:
-            raise ValueError(f"unknown batch task {task!r}; known: {', '.join(sorted(tasks))}")
-        task = tasks[task]
+        task = tasks[_check_option("task", task, sorted(tasks))]
     sessions = manifest if isinstance(manifest, list) else load_manifest(manifest)
     out_dir = Path(out_dir)
     (out_dir / "sessions").mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,12 @@ Manifest columns (CSV header or YAML list of mappings under ``sessions:``):
     not contain ``/``, ``\\``, control characters, or be ``.`` or ``..``.
 ``group``, ``day`` (optional)
     Experimental group and training day.
-``runs``, ``protocol`` (optional)
-    Run-epochs CSV (``start_s,end_s``) and a protocol YAML for that session.
+``runs``, ``classification_protocol`` (optional)
+    Run-epochs CSV (``start_s,end_s``) and a classification protocol YAML for that session
+    (batch tasks ``classify`` and ``dff``).
+``calr_session`` (optional)
+    CalR session file (groups, diets, window, light schedule; batch task
+    ``calorimetry-summary``).
 ``format`` (optional)
     Format name, when detection should be skipped.
 """
@@ -30,7 +34,14 @@ from .exceptions import FormatError
 __all__ = ["Session", "load_manifest", "open_cohort", "Cohort", "lazy_formats"]
 
 REQUIRED_COLUMNS = ("path", "subject", "session")
-OPTIONAL_COLUMNS = ("group", "day", "runs", "protocol", "format")
+OPTIONAL_COLUMNS = ("group", "day", "runs", "classification_protocol", "calr_session", "format")
+PATH_COLUMNS = ("path", "runs", "classification_protocol", "calr_session")
+# columns of older manifests: what each one became
+RENAMED_COLUMNS = {
+    "protocol": "column 'protocol' was split by what it names: 'classification_protocol' (a "
+                "classification protocol YAML; tasks classify and dff) or 'calr_session' (a "
+                "CalR session file; task calorimetry-summary); rename it in the header",
+}
 
 
 @dataclass(frozen=True)
@@ -43,7 +54,8 @@ class Session:
     group: str | None = None
     day: str | None = None
     runs: Path | None = None
-    protocol: Path | None = None
+    classification_protocol: Path | None = None
+    calr_session: Path | None = None
     format: str | None = None
 
     @property
@@ -95,6 +107,9 @@ def load_manifest(path) -> list[Session]:
     if missing:
         raise FormatError(f"manifest lacks column(s) {', '.join(missing)}; found "
                           f"{', '.join(table.columns)}", path=path)
+    for old, message in RENAMED_COLUMNS.items():
+        if old in table.columns:
+            raise FormatError(message, path=path)
     unknown = sorted(set(table.columns) - set(REQUIRED_COLUMNS) - set(OPTIONAL_COLUMNS))
     if unknown:
         raise FormatError(f"unknown manifest column(s) {', '.join(unknown)}; allowed: "
@@ -109,7 +124,7 @@ def load_manifest(path) -> list[Session]:
                 raise FormatError(f"row {line}: empty {column!r}", path=path)
         for column in ("subject", "session"):
             _check_name(values[column], column, line, path)
-        for column in ("path", "runs", "protocol"):
+        for column in PATH_COLUMNS:
             if values[column] is not None:
                 values[column] = (base / values[column]).resolve()
         session = Session(**values)

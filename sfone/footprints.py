@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
+from ._validate import _check_option
+
 if TYPE_CHECKING:
     from scipy import sparse
 
@@ -182,6 +184,7 @@ def footprint_matrix(ds: xr.Dataset, *, normalize: str | None = None) -> sparse.
     """
     from scipy import sparse
 
+    _check_option("normalize", normalize, (None, "sum", "l2"))
     rows, cols = fov_shape(ds)
     roi = np.asarray(ds["mask_roi"].values)
     pixel = (np.asarray(ds["mask_y"].values, dtype=np.int64) * cols
@@ -193,10 +196,8 @@ def footprint_matrix(ds: xr.Dataset, *, normalize: str | None = None) -> sparse.
         return matrix
     if normalize == "sum":
         scale = np.asarray(matrix.sum(axis=1)).ravel()
-    elif normalize == "l2":
+    else:  # "l2"
         scale = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    else:
-        raise ValueError(f"normalize={normalize!r}; expected None, 'sum' or 'l2'")
     with np.errstate(divide="ignore"):
         inverse = np.where(scale > 0, 1.0 / scale, 0.0)
     return sparse.diags(inverse) @ matrix

@@ -36,6 +36,7 @@ import xarray as xr
 
 from ._logging import logger, progress
 from .exceptions import SchemaError
+from .io._nwb import add_intervals
 from .io.imaging._nwb_masks import CENTROID_ONLY, footprints_of
 from .schema import validate
 
@@ -140,21 +141,6 @@ def write_nwbfile(nwbfile, path) -> Path:
         finally:
             staging.unlink(missing_ok=True)
     return Path(path)
-
-
-def add_intervals(nwbfile, events: xr.Dataset, *, name: str = "runs",
-                  description: str = "run epochs (seconds from session start)") -> None:
-    """An events Dataset (``start``/``end`` in s, optional ``label``) as a TimeIntervals table."""
-    from pynwb.epoch import TimeIntervals
-
-    table = TimeIntervals(name=name, description=description)
-    table.add_column(name="label", description="epoch label")
-    labels = (events["label"].values.astype(str) if "label" in events.coords
-              else np.full(events.sizes["epoch"], name))
-    for start, end, label in zip(events["start"].values, events["end"].values, labels,
-                                 strict=True):
-        table.add_row(start_time=float(start), stop_time=float(end), label=str(label))
-    nwbfile.add_time_intervals(table)
 
 
 def _imaging_plane(nwbfile, ds: xr.Dataset, *, indicator: str, location: str,

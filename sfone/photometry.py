@@ -26,6 +26,7 @@ from scipy.signal import butter, sosfiltfilt
 
 from ._logging import warn
 from ._robust_fit import DEFAULT_TUNING, fit_line
+from ._validate import _check_option, _must_be
 from .exceptions import QualityWarning
 from .schema import finalize_dataset, is_time_dim, make_events
 
@@ -78,8 +79,8 @@ def lowpass(da: xr.DataArray, cutoff_hz: float, *, order: int = 2) -> xr.DataArr
     t = _times(da)
     fs = 1.0 / np.median(np.diff(t))
     if not 0 < cutoff_hz < fs / 2:
-        raise ValueError(f"low-pass cutoff {cutoff_hz} Hz must be between 0 and Nyquist "
-                         f"({fs / 2:.4g} Hz)")
+        raise ValueError(_must_be("cutoff_hz", f"between 0 and Nyquist ({fs / 2:.4g} Hz)",
+                                  cutoff_hz))
     values, ok = _fill_nan(np.asarray(da.values, dtype=float))
     sos = butter(order, cutoff_hz, btype="low", fs=fs, output="sos")
     filtered = sosfiltfilt(sos, values)
@@ -200,8 +201,7 @@ def compute_dff(ds: xr.Dataset, *, signal: str, control: str | None = None,
     baseline_window : (start_s, end_s), optional
         Fit the control only on this window, then apply to the whole trace.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown dF/F method {method!r}; expected one of {METHODS}")
+    _check_option("method", method, METHODS)
     if method != "signal-only" and control is None:
         raise ValueError(f"method {method!r} needs a control channel (or use 'signal-only')")
     sig = ds[signal].astype(float)

@@ -99,7 +99,9 @@ def test_batch_cli_exit_code_says_something_failed(cohort_dir):
     assert "2 done, 0 skipped (already done), 1 failed" in result.output
     unknown = CliRunner().invoke(main, ["batch", str(cohort_dir / "manifest.csv"), "--task",
                                         "nope", "--out", str(cohort_dir / "o2")])
-    assert unknown.exit_code == 1 and "unknown batch task 'nope'" in unknown.output
+    assert unknown.exit_code == 1
+    assert ("task must be one of 'calorimetry-summary', 'classify', 'convert' or 'dff', got "
+            "'nope'") in unknown.output
 
 
 def _free_port() -> int:
@@ -311,7 +313,7 @@ def test_dff_and_calorimetry_batches_combine_what_direct_calls_give(tmp_path):
 
     samples = Path(__file__).resolve().parents[1] / "data_samples" / "imaging_cohort"
     keys = [("mouse1", "day1"), ("mouse1", "day8")]
-    (tmp_path / "imaging.csv").write_text("path,subject,session,runs,protocol\n" + "".join(
+    (tmp_path / "imaging.csv").write_text("path,subject,session,runs,classification_protocol\n" + "".join(
         f"{samples / f'{s}_{d}'},{s},{d},{samples / f'{s}_{d}_runs.csv'},"
         f"{samples / 'classification.yaml'}\n" for s, d in keys))
     result = run_batch(tmp_path / "imaging.csv", "dff", tmp_path / "dff", workers=1)
@@ -345,3 +347,45 @@ def test_dff_and_calorimetry_batches_combine_what_direct_calls_give(tmp_path):
         np.testing.assert_allclose(mine["ee_kcal_h"].to_numpy(), direct["ee_kcal_h"].to_numpy(),
                                    rtol=1e-12)
         assert list(mine["period"]) == ["full_day", "light", "dark"]
+
+
+def test_calorimetry_summary_reads_the_calr_session_column(tmp_path):
+    from sfone.calorimetry import summarize_periods
+    from sfone.io.calorimetry.calr import CalRSession, write_calr_session
+    from sfone.simulate.calorimetry import simulate_metabolic_cages, write_clams_csv
+
+    cages = simulate_metabolic_cages(n_per_group=1, days=1.0, interval_min=15.0, random_state=4)
+    subjects = [str(s) for s in cages["subject"].values[:2]]
+    session = write_calr_session(CalRSession(groups={"chow": [subjects[0]], "hfd": [subjects[1]]},
+                                             diet_kcal_per_g={"chow": 3.1, "hfd": 4.7},
+                                             light=(8.0, 20.0), light_in_file=True),
+                                 tmp_path / "session.csv")
+    rows = "".join(f"{write_clams_csv(cages, tmp_path / f'cage{i}.csv', subject=i)},"
+                   f"{subjects[i]},week1,session.csv\n" for i in range(2))
+    (tmp_path / "cages.csv").write_text("path,subject,session,calr_session\n" + rows)
+    result = run_batch(tmp_path / "cages.csv", "calorimetry-summary", tmp_path / "cal",
+                       workers=1)
+    assert result.ok and len(result.done) == 2
+    table = pd.read_csv(tmp_path / "cal" / "combined.csv")
+    assert "calr_session" in table.columns
+    for i in range(2):
+        direct = summarize_periods(sfone.read(tmp_path / f"cage{i}.csv"), session)
+        plain = summarize_periods(sfone.read(tmp_path / f"cage{i}.csv"))
+        mine = table[table["subject"] == subjects[i]]
+        np.testing.assert_allclose(mine["ee_kcal_h"].to_numpy(), direct["ee_kcal_h"].to_numpy(),
+                                   rtol=1e-12)
+        # the session's 08:00-20:00 light schedule changed the light/dark split
+        assert not np.allclose(direct["ee_kcal_h"].to_numpy(), plain["ee_kcal_h"].to_numpy())
+
+
+def test_an_old_manifest_protocol_column_is_an_error_naming_both_new_columns(tmp_path):
+    from sfone.cohort import load_manifest
+    from sfone.exceptions import FormatError
+
+    manifest = tmp_path / "old.csv"
+    manifest.write_text("path,subject,session,runs,protocol\nm1,m1,d1,runs.csv,p.yaml\n")
+    with pytest.raises(FormatError) as info:
+        load_manifest(manifest)
+    message = str(info.value)
+    assert "old.csv" in message and "'protocol'" in message
+    assert "'classification_protocol'" in message and "'calr_session'" in message

@@ -234,7 +234,7 @@ def test_reproduce_shows_no_nested_progress_bars(tmp_path, monkeypatch):
 
 def test_batch_combined_csv_keeps_every_manifest_column(tmp_path):
     cohort = SAMPLES / "imaging_cohort"
-    rows = ["path,subject,session,group,day,runs,protocol"]
+    rows = ["path,subject,session,group,day,runs,classification_protocol"]
     for session, day in (("day1", 1), ("day8", 8)):
         rows.append(f"{cohort / f'mouse2_{session}'},mouse2,{session},trained,{day},"
                     f"{cohort / f'mouse2_{session}_runs.csv'},{cohort / 'classification.yaml'}")
@@ -243,7 +243,8 @@ def test_batch_combined_csv_keeps_every_manifest_column(tmp_path):
                      str(tmp_path / "out"), "--workers", "1"])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "out" / "combined.csv")
-    for column in ("subject", "session", "group", "day", "path", "runs", "protocol"):
+    for column in ("subject", "session", "group", "day", "path", "runs",
+                   "classification_protocol"):
         assert column in table.columns
     assert set(table["group"]) == {"trained"} and sorted(set(table["day"])) == [1, 8]
     per_session = table.groupby("session")["day"].unique()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from .._validate import _check_option
+
 __all__ = ["EE_EQUATIONS", "FUEL_EQUATIONS", "respiratory_exchange_ratio", "energy_expenditure",
            "fuel_oxidation", "add_derived", "mask_flagged"]
 
@@ -64,11 +66,7 @@ def energy_expenditure(vo2, vco2, *, equation: str = "weir"):
     ``EE = (a * VO2 + b * VCO2) / 1000`` with ``(a, b)`` from :data:`EE_EQUATIONS` (kcal per
     litre). Default Weir (1949): a = 3.941, b = 1.106.
     """
-    try:
-        a, b = EE_EQUATIONS[equation.lower()]
-    except KeyError:
-        raise ValueError(f"unknown EE equation {equation!r}; choose one of "
-                         f"{', '.join(EE_EQUATIONS)}") from None
+    a, b = EE_EQUATIONS[_check_option("equation", str(equation).lower(), EE_EQUATIONS)]
     ee = (a * np.asarray(vo2, dtype=float) + b * np.asarray(vco2, dtype=float)) / 1000.0
     out = _wrap(ee, vo2, "kcal/h", f"energy expenditure ({equation})")
     if isinstance(out, xr.DataArray):
@@ -91,11 +89,8 @@ def fuel_oxidation(vo2, vco2, *, equation: str = "frayn", rer_limit: float = 1.0
     -------
     dict with ``cho`` and ``fat`` (g/min) and ``valid`` (bool), arrays or DataArrays like ``vo2``.
     """
-    try:
-        c1, c2, f1, f2 = FUEL_EQUATIONS[equation.lower()]
-    except KeyError:
-        raise ValueError(f"unknown fuel equation {equation!r}; choose one of "
-                         f"{', '.join(FUEL_EQUATIONS)}") from None
+    c1, c2, f1, f2 = FUEL_EQUATIONS[_check_option("equation", str(equation).lower(),
+                                                  FUEL_EQUATIONS)]
     vo2_l_min = np.asarray(vo2, dtype=float) / 1000.0 / 60.0
     vco2_l_min = np.asarray(vco2, dtype=float) / 1000.0 / 60.0
     cho = c1 * vco2_l_min - c2 * vo2_l_min

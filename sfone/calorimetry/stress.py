@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._schedule import protocol_schedule
 from .derived import FUEL_EQUATIONS, fuel_oxidation
 
 __all__ = ["protocol_schedule", "stage_summary", "stress_test_endpoints", "compare_groups",
@@ -74,31 +75,6 @@ def brooks_mercier_rer(equation: str = "frayn", kj_per_g=None) -> float:
     energy = {**OXIDATION_KJ_PER_G, **(kj_per_g or {})}
     e_cho, e_fat = energy["cho"], energy["fat"]
     return (e_cho * c2 + e_fat * f1) / (e_cho * c1 + e_fat * f2)
-
-
-def protocol_schedule(protocol, elapsed_s) -> dict[str, np.ndarray]:
-    """Speed (m/min), incline (deg) and stage index at each elapsed time (s) of a protocol.
-
-    Stages run back to back; after them the ramp adds ``increment_m_min`` every ``step_s``
-    (stage indices continue), capped at ``max_speed_m_min``. Without a ramp the last stage holds.
-    """
-    t = np.asarray(elapsed_s, dtype=float)
-    bounds = np.cumsum([0.0] + [s.duration_s for s in protocol.stages])
-    speeds = np.array([s.speed_m_min for s in protocol.stages])
-    inclines = np.array([s.incline_deg for s in protocol.stages])
-    stage = np.clip(np.searchsorted(bounds, t, side="right") - 1, 0, len(speeds) - 1)
-    speed, incline = speeds[stage].astype(float), inclines[stage].astype(float)
-    after = t >= bounds[-1]
-    if protocol.ramp is not None and after.any():
-        ramp = protocol.ramp
-        step = np.floor((t[after] - bounds[-1]) / ramp.step_s)
-        ramp_speed = speeds[-1] + ramp.increment_m_min * (step + 1)
-        if ramp.max_speed_m_min is not None:
-            ramp_speed = np.minimum(ramp_speed, ramp.max_speed_m_min)
-        speed[after], incline[after] = ramp_speed, ramp.incline_deg
-        stage = stage.copy()
-        stage[after] = len(speeds) + step.astype(int)
-    return {"speed": speed, "incline": incline, "stage": stage.astype(int)}
 
 
 def _with_schedule(ds: xr.Dataset, protocol) -> xr.Dataset:

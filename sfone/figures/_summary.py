@@ -12,7 +12,7 @@ from scipy import stats as _stats
 
 from ._style import as_test_result, mean_sem
 
-__all__ = ["group_summary", "record_summary", "record_test", "wilson_interval"]
+__all__ = ["group_summary", "record_summary", "record_test"]
 
 
 def group_summary(table: pd.DataFrame, value: str, by: str | list[str],
@@ -33,17 +33,6 @@ def group_summary(table: pd.DataFrame, value: str, by: str | list[str],
     if order is not None:
         summary = summary.reindex([o for o in order if o in summary.index])
     return summary
-
-
-def wilson_interval(successes, total, confidence: float = 0.95):
-    """Wilson score interval of a binomial proportion (arrays allowed)."""
-    successes = np.asarray(successes, dtype=float)
-    total = np.asarray(total, dtype=float)
-    z = _stats.norm.ppf(0.5 + confidence / 2)
-    p = successes / total
-    centre = (p + z**2 / (2 * total)) / (1 + z**2 / total)
-    half = z * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2)) / (1 + z**2 / total)
-    return centre - half, centre + half
 
 
 def record_summary(stats, figure: str, quantity: str, summary: pd.DataFrame,

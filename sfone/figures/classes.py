@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..stats import wilson_ci
 from ._style import (
     CLASS_COLORS,
     CLASS_ORDER,
@@ -31,7 +32,7 @@ from ._style import (
     styled,
     test_label,
 )
-from ._summary import group_summary, record_summary, record_test, wilson_interval
+from ._summary import group_summary, record_summary, record_test
 
 __all__ = ["class_counts", "plot_class_proportions", "plot_fraction_activated_paired",
            "figure_class_proportions", "figure_fraction_activated_paired"]
@@ -247,7 +248,7 @@ def figure_class_proportions(classes, *, by: str = "day", order=("day1", "day8")
     if stats is not None:
         totals = counts.sum(axis=1)
         for cls in CLASS_ORDER:
-            low, high = wilson_interval(counts[cls].to_numpy(), totals.to_numpy())
+            low, high = wilson_ci(counts[cls].to_numpy(), totals.to_numpy())
             for i, group in enumerate(counts.index):
                 stats.add(figure_id, f"fraction_{cls}", group, counts[cls].iloc[i] / totals.iloc[i],
                           n=totals.iloc[i], ci_low=low[i], ci_high=high[i])

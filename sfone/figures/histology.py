@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .._validate import _check_option
+from ..stats import wilson_ci
 from ._style import (
     annotate_test,
     as_test_result,
@@ -23,7 +25,7 @@ from ._style import (
     new_axes,
     styled,
 )
-from ._summary import group_summary, record_test, wilson_interval
+from ._summary import group_summary, record_test
 
 __all__ = ["CONDITIONS", "bdnf_fractions", "plot_bdnf_fraction", "figure_bdnf"]
 
@@ -39,16 +41,15 @@ def bdnf_fractions(counts: pd.DataFrame) -> pd.DataFrame:
 
 def _bar_values(counts: pd.DataFrame, summary: str) -> pd.DataFrame:
     """Bar height, n, CI per (region, condition): pooled cells (Wilson) or mean of mice (t)."""
+    _check_option("summary", summary, ("pooled", "mean"))
     if summary == "pooled":
         sums = counts.groupby(["region", "condition"], sort=False)[["n_bdnf_sf1", "n_sf1"]].sum()
-        low, high = wilson_interval(sums["n_bdnf_sf1"].to_numpy(), sums["n_sf1"].to_numpy())
+        low, high = wilson_ci(sums["n_bdnf_sf1"].to_numpy(), sums["n_sf1"].to_numpy())
         return pd.DataFrame({"value": sums["n_bdnf_sf1"] / sums["n_sf1"],
                              "n": sums["n_sf1"], "ci_low": low, "ci_high": high},
                             index=sums.index)
-    if summary == "mean":
-        table = group_summary(bdnf_fractions(counts), "fraction", ["region", "condition"])
-        return table.rename(columns={"mean": "value"})[["value", "n", "ci_low", "ci_high"]]
-    raise ValueError(f"summary must be 'pooled' or 'mean', got {summary!r}")
+    table = group_summary(bdnf_fractions(counts), "fraction", ["region", "condition"])
+    return table.rename(columns={"mean": "value"})[["value", "n", "ci_low", "ci_high"]]
 
 
 def _test_for(tests, region):

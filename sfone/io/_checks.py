@@ -6,7 +6,7 @@
 * :func:`check_sampling_rate`: timestamps against a declared rate (median interval, gaps).
 * :func:`check_range`: values outside a plausible range (kept, flagged, rows named);
   :func:`describe_outside` / :func:`outside_range` for several problems in one warning.
-* :func:`check_regular_intervals`: uneven intervals between readings (rows named).
+* :func:`uneven_intervals`: uneven intervals between readings (rows named), as text.
 * :func:`check_declared_size`: refuse a declared array size before allocating it.
 * :func:`quality_issue`: a :class:`QualityWarning`, or in strict mode (``sfone.set_options``)
   a :class:`FormatError`.
@@ -24,7 +24,7 @@ from ..exceptions import FormatError, QualityWarning
 from ._reading import footprint
 
 __all__ = ["quality_issue", "check_positive_rate", "check_monotonic", "check_sampling_rate",
-           "outside_range", "describe_outside", "check_range", "check_regular_intervals",
+           "outside_range", "describe_outside", "check_range",
            "uneven_intervals", "check_declared_size"]
 
 MAX_ROWS_SHOWN = 5
@@ -120,18 +120,10 @@ def check_range(values, low: float, high: float, *, what: str, units: str, path,
         quality_issue(f"{problem}; kept", path=path, strict=strict)
 
 
-def check_regular_intervals(time, *, what: str, path, tolerance: float = 0.5,
-                            strict: bool | None = None) -> None:
-    """Flag intervals of ``time`` (s) more than ``tolerance`` times the median away from it
-    (missing readings, pauses, merged runs), naming the samples; nothing for < 3 samples."""
-    problem = uneven_intervals(time, what=what, tolerance=tolerance)
-    if problem:
-        quality_issue(problem, path=path, strict=strict)
-
-
 def uneven_intervals(time, *, what: str, tolerance: float = 0.5) -> str | None:
-    """Description of the uneven intervals of ``time`` (s), None if even (see
-    :func:`check_regular_intervals`)."""
+    """Description of the intervals of ``time`` (s) more than ``tolerance`` times the median away
+    from it (missing readings, pauses, merged runs), naming the rows; None if even or < 3
+    samples. The caller decides how to report it (``quality_issue``)."""
     time = np.asarray(time, dtype=float)
     if time.size < 3:
         return None

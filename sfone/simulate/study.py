@@ -81,7 +81,7 @@ def _imaging_cohort(out: Path) -> list[Path]:
         runs = write_runs_csv(session["epochs"], out / f"{name}_runs.csv")
         rows.append({"path": name, "subject": session["mouse"], "session": f"day{session['day']}",
                      "day": session["day"], "group": "trained", "runs": runs.name,
-                     "protocol": "classification.yaml"})
+                     "classification_protocol": "classification.yaml"})
         truth.append(pd.DataFrame({"subject": session["mouse"], "day": session["day"],
                                    "roi": ds["roi"].values,
                                    "true_label": ds["true_label"].values}))

@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from .._logging import logger, progress
+from .._validate import _check_option
 from ..footprints import (
     footprint_centroids,
     footprint_image,
@@ -190,8 +191,7 @@ def track(sessions, *, names=None, cells_only: bool = True, plane=None, image: s
     opened = [_open(s, n, cells_only=cells_only, plane=plane)
               for s, n in zip(progress(sessions, desc="reading sessions", unit="session"), names,
                               strict=True)]
-    if image not in ("auto", "mean", "footprints"):
-        raise ValueError(f"image={image!r}; expected 'auto', 'mean' or 'footprints'")
+    _check_option("image", image, ("auto", "mean", "footprints"))
     kind = image
     if image == "auto":
         kind = "mean" if all("mean_image" in s.ds for s in opened) else "footprints"

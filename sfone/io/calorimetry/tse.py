@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import warn
+from ..._validate import _check_option
 from ...exceptions import DataRepairWarning, FormatError
 from ._common import long_to_dataset, read_table, read_text, to_number
 from ._dates import parse_datetimes
@@ -239,8 +240,7 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
         Animal-table column (e.g. ``"Genotype"``) to use as the ``group`` coordinate.
     """
     path = Path(path)
-    if repair not in (None, "decimal"):
-        raise ValueError(f"repair must be None or 'decimal', got {repair!r}")
+    _check_option("repair", repair, (None, "decimal"))
     lines = read_text(path).split("\n")
     sep = ";" if ";" in lines[0] else ","
     decimal = "," if sep == ";" else "."

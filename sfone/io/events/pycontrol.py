@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._validate import _check_options
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events
 from .._text import parse_table
@@ -75,9 +76,7 @@ def read_pycontrol(path, *, include: tuple[str, ...] = _KINDS) -> xr.Dataset:
         ``experiment_name``, ``setup_id``.
     """
     path = Path(path)
-    unknown = sorted(set(include) - set(_KINDS))
-    if unknown or not include:
-        raise ValueError(f"include={include!r}: expected some of {', '.join(_KINDS)}")
+    _check_options("include", include, _KINDS)
     table = _table(path)
     info, end_time = _info(table)
     states = table[table["type"] == "state"]

@@ -14,6 +14,7 @@ import xarray as xr
 from scipy import sparse
 
 from ..._atomic import atomic_path
+from ..._validate import _check_option
 from ...schema import validate
 
 __all__ = ["write_suite2p", "write_caiman_hdf5", "write_inscopix_csv"]
@@ -114,8 +115,7 @@ def write_suite2p(ds: xr.Dataset, out_dir, *, layout: str = "1.x") -> Path:
         ``"1.x"``: ``db.npy`` + nested ``settings.npy`` and, per plane, the merged ``ops.npy``
         suite2p 1.x writes; ``"0.14"``: the legacy flat ``ops.npy`` only.
     """
-    if layout not in ("1.x", "0.14"):
-        raise ValueError(f"layout must be '1.x' or '0.14', got {layout!r}")
+    _check_option("layout", layout, ("1.x", "0.14"))
     validate(ds)
     out_dir = Path(out_dir)
     planes = _roi_values(ds, "plane", 0).astype(int)

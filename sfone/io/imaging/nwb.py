@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,8 @@ from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events
 from .._lazy import lazy_hdf5
-from ._common import hdf5_errors, imaging_dataset
+from .._nwb import is_photometry_nwb, nwb_errors
+from ._common import imaging_dataset
 from ._nwb_masks import CENTROID_ONLY, footprint_vars, mask_centroids, read_table_masks
 
 __all__ = ["read_nwb", "read_nwb_events", "read_nwb_segmentation"]
@@ -296,20 +296,6 @@ def _open(path: Path):
     return NWBHDF5IO(str(path), "r")
 
 
-@contextmanager
-def nwb_errors(path: Path):
-    """:func:`hdf5_errors` plus pynwb's ``ConstructError`` (a damaged table, a column of the
-    wrong length) as a ``FormatError`` naming the file."""
-    from hdmf.build.errors import ConstructError
-
-    with hdf5_errors(path, "NWB"):
-        try:
-            yield
-        except ConstructError as exc:
-            raise FormatError(f"cannot read as NWB (damaged or inconsistent object): "
-                              f"{str(exc)[-300:]}", path=path) from exc
-
-
 def read_nwb(path, *, chunks=None) -> xr.Dataset:
     """Read the ophys traces of an NWB file into an imaging Dataset (``F`` over ``(roi, time)``).
 
@@ -402,8 +388,6 @@ def _sniff(path: Path) -> bool:
 
     if not is_hdf5(path):
         return False
-    from ..photometry.nwb import is_photometry_nwb
-
     with h5py.File(path, "r") as f:  # any other NWB file: read_nwb says what it lacks
         return "nwb_version" in f.attrs and ("processing/ophys" in f or not is_photometry_nwb(f))
 

@@ -22,6 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import logger, warn
+from ..._validate import _check_option
 from ...exceptions import DataRepairWarning, FormatError
 from .._reading import format_reader
 from .._text import csv_parse_error, text_encoding
@@ -145,8 +146,8 @@ def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
         Override the unit inferred from the time column's name.
     """
     path = Path(path)
-    if time_units is not None and time_units not in UNIT_SCALE:
-        raise ValueError(f"time_units must be one of {sorted(UNIT_SCALE)}, got {time_units!r}")
+    if time_units is not None:
+        _check_option("time_units", time_units, sorted(UNIT_SCALE))
     table = _load(path)
     clocks = _clocks(table, time_column, time_units, path)
     mapping, ignored = _channel_columns(table, clocks, channels)

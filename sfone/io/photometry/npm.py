@@ -33,6 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from ..._logging import warn
+from ..._validate import _check_option
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from .._reading import format_reader
 from .._text import csv_parse_error
@@ -256,8 +257,7 @@ def read_npm_headerless(path, *, leds: tuple | None = None, n_fibers: int | None
         raise FormatError("a headerless NPM file does not say which LEDs are interleaved: pass "
                           "leds=(415, 470) (the first frame's LED first) or leds=(470,)",
                           path=path)
-    if time_unit not in UNIT_SECONDS:
-        raise ValueError(f"time_unit={time_unit!r}: expected one of {', '.join(UNIT_SECONDS)}")
+    _check_option("time_unit", time_unit, UNIT_SECONDS)
     values = _numeric_rows(path, "headerless NPM file")
     if timestamps is not None:
         stamps = _numeric_rows(Path(timestamps), "NPM timestamp file")

@@ -30,14 +30,14 @@ import numpy as np
 import xarray as xr
 
 from ..._hdf5 import is_hdf5
+from ..._validate import _check_options
 from ...exceptions import FormatError
 from ...schema import is_time_dim
-from ..imaging.nwb import nwb_errors
+from .._nwb import FP_TYPE, add_intervals, is_photometry_nwb, nwb_errors
 from ._common import Channel, build_dataset
 
 __all__ = ["read_nwb_photometry", "add_photometry"]
 
-_FP_TYPE = "FiberPhotometryResponseSeries"
 _FIBER_KEYS = ("excitation_wavelength_nm", "emission_wavelength_nm", "indicator", "location",
                "fiber")
 
@@ -65,10 +65,8 @@ def _fiber_info(ds: xr.Dataset, var: str, fibers: dict | None) -> dict:
             "fiber": str(attrs.get("roi", "optical_fiber_0"))}
     for key in ("*", var):
         given = (fibers or {}).get(key, {})
-        unknown = sorted(set(given) - set(_FIBER_KEYS))
-        if unknown:
-            raise ValueError(f"fibers[{key!r}]: unknown key(s) {', '.join(unknown)}; expected "
-                             f"some of {', '.join(_FIBER_KEYS)}")
+        if given:
+            _check_options(f"the keys of fibers[{key!r}]", sorted(given), _FIBER_KEYS)
         info.update(given)
     return info
 
@@ -178,7 +176,6 @@ def add_photometry(nwbfile, ds: xr.Dataset, *, fibers: dict | None = None,
             start, end = _high_periods(time, data)
             ttl += [(s, e, var) for s, e in zip(start, end, strict=True)]
     if ttl:
-        from ...nwb import add_intervals
         from ...schema import make_events
 
         ttl.sort()
@@ -221,7 +218,7 @@ def _channels(nwbfile, path: Path) -> list[Channel]:
     channels = []
     for name, series in nwbfile.acquisition.items():
         described = _described(series)
-        is_fp = series.neurodata_type == _FP_TYPE
+        is_fp = series.neurodata_type == FP_TYPE
         if not (is_fp or described):
             continue
         data = np.asarray(series.data[:])
@@ -237,7 +234,7 @@ def _channels(nwbfile, path: Path) -> list[Channel]:
             channels.append(Channel(name=var, values=values, time=time, clock=clock,
                                     units=str(series.unit), attrs=attrs))
     if not channels:
-        raise FormatError(f"no {_FP_TYPE} (ndx-fiber-photometry) in acquisition (found "
+        raise FormatError(f"no {FP_TYPE} (ndx-fiber-photometry) in acquisition (found "
                           f"{', '.join(nwbfile.acquisition) or 'nothing'})", path=path)
     return channels
 
@@ -263,13 +260,6 @@ def read_nwb_photometry(path) -> xr.Dataset:
         identifier = str(nwbfile.identifier)
     return build_dataset(channels, path=path, source_format="nwb-photometry", subject=subject,
                          session_start=start, nwb_identifier=identifier)
-
-
-def is_photometry_nwb(f) -> bool:
-    """True for an open NWB HDF5 file (h5py) with fiber photometry in ``acquisition``."""
-    group = f.get("acquisition")
-    return group is not None and any(
-        group[k].attrs.get("neurodata_type") == _FP_TYPE for k in group)
 
 
 def _sniff(path: Path) -> bool:
