@@ -62,6 +62,8 @@ def read_pycontrol(path, *, include: tuple[str, ...] = _KINDS) -> xr.Dataset:
 
     Parameters
     ----------
+    path : str or os.PathLike
+        pyControl ``.tsv`` data file.
     include : tuple of str
         ``"states"`` (epochs from each state entry to the next) and/or ``"events"``
         (zero-length epochs at each event).
@@ -73,6 +75,13 @@ def read_pycontrol(path, *, include: tuple[str, ...] = _KINDS) -> xr.Dataset:
         ``kind`` ("state" / "event") and ``subtype`` (event source, "" for states); attrs
         ``subject`` and ``session_start`` (``start_time``, UTC), ``task_name``,
         ``experiment_name``, ``setup_id``.
+
+    Raises
+    ------
+    ValueError
+        If ``include`` is empty or names something other than "states" and "events".
+    FormatError
+        If the log has none of the selected kinds, or breaks the pyControl layout.
     """
     path = Path(path)
     unknown = sorted(set(include) - set(_KINDS))
