@@ -71,7 +71,6 @@ TODO = (
     "sfone.simulate.photometry",
     "sfone.simulate.samples",
     "sfone.simulate.study",
-    "sfone.stats",
     "sfone.study",
     "sfone.summary",
     "sfone.tracking.cohort",
@@ -228,8 +227,8 @@ def problems(name: str, obj) -> list[str]:
     if not doc or not doc.strip():
         return [f"{name}: no docstring"]
     found = []
-    summary = inspect.cleandoc(doc).splitlines()[0].strip()
-    if not summary or SECTION.match(summary + "\n---"):
+    lines = inspect.cleandoc(doc).splitlines()
+    if not lines[0].strip() or (len(lines) > 1 and set(lines[1].strip()) == {"-"}):
         found.append(f"{name}: no one-line summary")
     parsed = sections(doc)
     expected = _signature_parameters(obj)
