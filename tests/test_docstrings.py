@@ -42,13 +42,6 @@ LEAD_OWNED = (
 TODO = (
     "sfone._batch_task",
     "sfone.batch",
-    "sfone.calorimetry.ancova",
-    "sfone.calorimetry.combine",
-    "sfone.calorimetry.derived",
-    "sfone.calorimetry.periods",
-    "sfone.calorimetry.stress",
-    "sfone.calorimetry.stress_validation",
-    "sfone.calorimetry.timebins",
     "sfone.cli",
     "sfone.cli.core",
     "sfone.experiment_tables",
