@@ -66,11 +66,6 @@ TODO = (
     "sfone.simulate.study",
     "sfone.study",
     "sfone.summary",
-    "sfone.tracking.cohort",
-    "sfone.tracking.match",
-    "sfone.tracking.register",
-    "sfone.tracking.simulate",
-    "sfone.tracking.transitions",
 )
 
 SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n(?P<rule>-{3,})\s*$", re.M)
@@ -180,8 +175,9 @@ def _signature_parameters(obj) -> list[str]:
     except (TypeError, ValueError):
         return []
     names = []
-    for parameter in signature.parameters.values():
-        if parameter.name in ("self", "cls"):
+    bound = inspect.isfunction(target) and "." in target.__qualname__.replace(".<locals>.", "")
+    for index, parameter in enumerate(signature.parameters.values()):
+        if bound and index == 0 and parameter.name in ("self", "cls"):
             continue
         prefix = {inspect.Parameter.VAR_POSITIONAL: "*",
                   inspect.Parameter.VAR_KEYWORD: "**"}.get(parameter.kind, "")
