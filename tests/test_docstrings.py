@@ -40,12 +40,8 @@ LEAD_OWNED = (
 
 # Public modules whose docstrings are not yet in numpydoc form (issue 17 move 8). Shrink only.
 TODO = (
-    "sfone._batch_task",
-    "sfone.batch",
     "sfone.cli",
     "sfone.cli.core",
-    "sfone.experiment_tables",
-    "sfone.extract",
     "sfone.figure_specs",
     "sfone.figures._style",
     "sfone.figures.classes",
