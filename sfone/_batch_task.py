@@ -40,7 +40,7 @@ class BatchTask:
     combine : callable, optional
         ``combine({(subject, session): summary}) -> xarray.Dataset | pandas.DataFrame``.
     description : str, default ""
-        One line shown by the task list of ``sfone batch``.
+        One line shown by ``sfone batch --list-tasks``.
     summarize : callable, optional
         ``summarize(output) -> xarray.Dataset | pandas.DataFrame``, run on the worker.
     """
