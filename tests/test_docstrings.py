@@ -42,7 +42,6 @@ LEAD_OWNED = (
 TODO = (
     "sfone.cli",
     "sfone.cli.core",
-    "sfone.figure_specs",
     "sfone.figures._style",
     "sfone.figures.classes",
     "sfone.figures.groups",
@@ -51,8 +50,6 @@ TODO = (
     "sfone.figures.perirun",
     "sfone.figures.stress",
     "sfone.figures.training",
-    "sfone.report",
-    "sfone.reproduce",
     "sfone.simulate.calorimetry",
     "sfone.simulate.experiment_tables",
     "sfone.simulate.imaging",
@@ -60,8 +57,6 @@ TODO = (
     "sfone.simulate.photometry",
     "sfone.simulate.samples",
     "sfone.simulate.study",
-    "sfone.study",
-    "sfone.summary",
 )
 
 SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n(?P<rule>-{3,})\s*$", re.M)
