@@ -50,13 +50,6 @@ TODO = (
     "sfone.figures.perirun",
     "sfone.figures.stress",
     "sfone.figures.training",
-    "sfone.simulate.calorimetry",
-    "sfone.simulate.experiment_tables",
-    "sfone.simulate.imaging",
-    "sfone.simulate.neurons",
-    "sfone.simulate.photometry",
-    "sfone.simulate.samples",
-    "sfone.simulate.study",
 )
 
 SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n(?P<rule>-{3,})\s*$", re.M)
