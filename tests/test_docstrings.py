@@ -42,14 +42,6 @@ LEAD_OWNED = (
 TODO = (
     "sfone.cli",
     "sfone.cli.core",
-    "sfone.figures._style",
-    "sfone.figures.classes",
-    "sfone.figures.groups",
-    "sfone.figures.histology",
-    "sfone.figures.metabolic",
-    "sfone.figures.perirun",
-    "sfone.figures.stress",
-    "sfone.figures.training",
 )
 
 SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n(?P<rule>-{3,})\s*$", re.M)
