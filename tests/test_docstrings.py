@@ -39,10 +39,7 @@ LEAD_OWNED = (
 )
 
 # Public modules whose docstrings are not yet in numpydoc form (issue 17 move 8). Shrink only.
-TODO = (
-    "sfone.cli",
-    "sfone.cli.core",
-)
+TODO: tuple[str, ...] = ()
 
 SECTION = re.compile(r"^(?P<name>[A-Z][A-Za-z ]+)\n(?P<rule>-{3,})\s*$", re.M)
 ENTRY = re.compile(r"^(?P<names>\*{0,2}[A-Za-z_][\w., *]*?)(?:\s*:\s*(?P<type>\S.*))?$")
