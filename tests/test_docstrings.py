@@ -5,6 +5,11 @@ and the ``__all__`` (or, without one, the non-underscore names defined there) of
 and subpackage. Methods count when the class is public and the method name has no underscore; a
 class documents its constructor parameters in the class docstring (numpydoc convention).
 
+Checked for each: a one-line summary; a ``Parameters`` section that lists every signature
+parameter with a type, in signature order, and no name the signature lacks (dataclasses and
+pydantic models may use ``Attributes``); a ``Returns`` (or ``Yields``) section when the function
+returns a value. Property getters need only the summary.
+
 numpydoc is not a dependency, so the sections are parsed here with a small parser that follows the
 numpydoc layout: a header line, a line of dashes, then ``name : type`` entries.
 
@@ -203,6 +208,14 @@ def problems(name: str, obj) -> list[str]:
     missing = [p for p in expected if p not in documented and p.lstrip("*") not in documented]
     if missing:
         found.append(f"{name}: parameters not documented: {', '.join(missing)}")
+    plain = [p.lstrip("*") for p in expected]
+    listed = [entry.lstrip("*") for entry, _ in parsed.get("Parameters", [])]
+    unknown = [entry for entry in listed if entry not in plain]
+    if unknown and not any(p.startswith("**") for p in expected):
+        found.append(f"{name}: documented parameters not in the signature: {', '.join(unknown)}")
+    known = [entry for entry in listed if entry in plain]
+    if known != sorted(known, key=plain.index):
+        found.append(f"{name}: parameters documented out of signature order: {', '.join(known)}")
     untyped = [entry for entry, kind in parsed.get("Parameters", [])
                if not kind and not entry.startswith("*")]
     if untyped:
@@ -261,6 +274,27 @@ def test_parser_reads_numpydoc_sections():
         return x + y
 
     assert problems("f", f) == ["f: parameters not documented: y", "f: no Returns section"]
+
+    def g(a, b):
+        """Summary.
+
+        Parameters
+        ----------
+        b : int
+            Second.
+        a : int
+            First.
+        c : int
+            Not a parameter.
+
+        Returns
+        -------
+        int
+        """
+        return a + b
+
+    assert problems("g", g) == ["g: documented parameters not in the signature: c",
+                                "g: parameters documented out of signature order: b, a"]
 
 
 if __name__ == "__main__":  # pragma: no cover - a report for people writing docstrings

@@ -91,10 +91,15 @@ def candidate_pairs(ref_centroids, ref_matrix, mov_centroids, mov_matrix, *,
 
     Parameters
     ----------
-    ref_centroids, mov_centroids : numpy.ndarray
-        ``(n, 2)`` centroids (row, col; reference pixels); rows with NaN are never paired.
-    ref_matrix, mov_matrix : scipy.sparse.csr_matrix
-        Footprints ``(n_roi, pixels)`` on the reference grid.
+    ref_centroids : numpy.ndarray
+        ``(n_ref, 2)`` centroids of the tracks (row, col; reference pixels); rows with NaN are
+        never paired.
+    ref_matrix : scipy.sparse.csr_matrix
+        Their footprints ``(n_ref, pixels)`` on the reference grid.
+    mov_centroids : numpy.ndarray
+        ``(n_mov, 2)`` centroids of the moving session's ROIs, in reference pixels.
+    mov_matrix : scipy.sparse.csr_matrix
+        Their footprints ``(n_mov, pixels)`` warped onto the reference grid.
     max_distance : float
         Largest centroid distance (pixels).
 
