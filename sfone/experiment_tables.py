@@ -15,9 +15,6 @@ __all__ = ["training_gain", "glucose_iauc"]
 def training_gain(table: pd.DataFrame, *, value: str = "distance_m") -> pd.DataFrame:
     """Per-mouse change of ``value`` from its first to its last training day.
 
-    Returns a DataFrame with columns subject, group, ``<value minus unit>_gain_<unit>``
-    (``distance_gain_m`` for distance).
-
     Parameters
     ----------
     table : pandas.DataFrame
@@ -42,7 +39,7 @@ def training_gain(table: pd.DataFrame, *, value: str = "distance_m") -> pd.DataF
 def glucose_iauc(table: pd.DataFrame) -> pd.DataFrame:
     """Incremental area under the glucose curve above each mouse's first sample (mg/dL x min).
 
-    Trapezoid rule over ``time_min``; returns columns subject, group, glucose_iauc.
+    Trapezoid rule over ``time_min``.
 
     Parameters
     ----------

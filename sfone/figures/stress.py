@@ -42,8 +42,7 @@ def _y_column(table: pd.DataFrame, y: str) -> tuple[str, str]:
 def speed_profile(timeseries: pd.DataFrame, column: str, *, min_mice: int = 1) -> pd.DataFrame:
     """Mean +- SEM across mice of ``column`` at each speed and group (per-mouse mean first).
 
-    Speeds reached by fewer than ``min_mice`` mice of a group are left out. Returns a DataFrame
-    indexed by (group, speed_m_min) with mean, sem, n (mice at that speed), ci_low, ci_high.
+    Speeds reached by fewer than ``min_mice`` mice of a group are left out.
 
     Parameters
     ----------

@@ -90,8 +90,7 @@ def transition_table(tracks, labels_a, labels_b, *, sessions=None,
 def stuart_maxwell(table) -> dict:
     """Stuart-Maxwell and Bhapkar tests of marginal homogeneity of a square table.
 
-    Classes with no cell on either day are left out (they carry no information); returns
-    ``statistic``, ``df``, ``p_value``, ``bhapkar``, ``bhapkar_p_value``, ``n``.
+    Classes with no cell on either day are left out (they carry no information).
 
     Parameters
     ----------

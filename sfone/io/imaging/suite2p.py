@@ -81,7 +81,7 @@ def find_plane_folders(path, *, combined: bool = False) -> list[Path]:
 def load_suite2p_metadata(plane: Path) -> dict:
     """Merge the plane's ``ops`` / ``db`` / ``settings`` dicts into one flat view.
 
-    Returns a dict with ``layout`` (``"1.x"`` or ``"<=0.14"``) and the merged keys; nested 1.x
+    The result has ``layout`` (``"1.x"`` or ``"<=0.14"``) and the merged keys; nested 1.x
     settings sections stay nested (``extraction``, ``dcnv_preprocess``, ...). The 1.x image
     outputs (``reg_outputs.npy``, ``detect_outputs.npy``) hold nothing the traces need and are
     not loaded.
