@@ -79,7 +79,8 @@ def read_calr(path) -> xr.Dataset:
         Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
         (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
         is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
-        per-subject coordinates ``body_mass`` (g), ``group``, ``cage``.
+        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
+        (``group``, ``cage``, ...).
         ``ee`` is the file's (kcal/h) when it has an ``ee`` column; CalR's ``rer`` is kept as
         ``rer_vendor``; extra columns constant per subject become per-subject coordinates.
 

@@ -128,7 +128,8 @@ def read_treadmill(path, *, columns: dict[str, str] | None = None, subject: str 
         Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
         (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
         is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
-        per-subject coordinates ``body_mass`` (g), ``group``, ``cage``.
+        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
+        (``group``, ``cage``, ...).
         One subject; ``speed`` (m/min), ``incline`` (deg), ``shock`` (s) and ``stage`` when the
         file (or ``protocol``) has them.
     """
