@@ -29,6 +29,20 @@ class BatchTask:
     the worker, from the output as written; default: the output itself) is what goes into the
     combined table, and ``combine(summaries)`` turns the summaries of all sessions (keyed by
     ``(subject, session)``) into one table; without ``combine`` there is no combined table.
+
+    Parameters
+    ----------
+    name : str
+        Task name (``sfone batch --task NAME``).
+    run : callable
+        ``run(session: sfone.cohort.Session) -> xarray.Dataset | pandas.DataFrame``; must be
+        importable on the workers (pickled by reference).
+    combine : callable, optional
+        ``combine({(subject, session): summary}) -> xarray.Dataset | pandas.DataFrame``.
+    description : str, default ""
+        One line shown by ``sfone batch --list-tasks``.
+    summarize : callable, optional
+        ``summarize(output) -> xarray.Dataset | pandas.DataFrame``, run on the worker.
     """
 
     name: str

@@ -18,7 +18,13 @@ logger.addHandler(logging.NullHandler())
 
 
 def set_log_level(level: int | str = "INFO") -> None:
-    """Set the level of the ``sfone`` logger and attach a stderr handler if none is attached."""
+    """Set the level of the ``sfone`` logger and attach a stderr handler if none is attached.
+
+    Parameters
+    ----------
+    level : int or str, default "INFO"
+        A :mod:`logging` level, as a number or a name (case-insensitive, e.g. ``"debug"``).
+    """
     if isinstance(level, str):
         level = level.upper()
     logger.setLevel(level)
@@ -30,8 +36,15 @@ def set_log_level(level: int | str = "INFO") -> None:
 
 
 def set_progress(enabled: bool | None) -> None:
-    """Show (True), hide (False) or auto-detect (None) tqdm progress bars on long loops
-    (the same as ``sfone.set_options(progress=enabled)``)."""
+    """Show (True), hide (False) or auto-detect (None) tqdm progress bars on long loops.
+
+    Parameters
+    ----------
+    enabled : bool or None
+        ``True`` shows the bars, ``False`` hides them; ``None`` hides them when the environment
+        variable ``SFONE_PROGRESS`` is ``0``/``false``/``no``/``off`` and otherwise lets tqdm
+        decide (no bar when stderr is not a terminal).
+    """
     set_options(progress=enabled)
 
 

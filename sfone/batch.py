@@ -34,7 +34,18 @@ _DISCOVERED = False
 
 
 def register_task(task: BatchTask) -> BatchTask:
-    """Add a task to the registry (``sfone batch --task NAME``); returns it."""
+    """Add a task to the registry (``sfone batch --task NAME``); returns it.
+
+    Parameters
+    ----------
+    task : BatchTask
+        The task; an earlier task of the same name is replaced.
+
+    Returns
+    -------
+    BatchTask
+        ``task``.
+    """
     _validate_type(task, BatchTask, "task")
     _TASKS[task.name] = task
     return task
@@ -61,13 +72,34 @@ def _discover() -> None:
 
 
 def batch_tasks() -> dict[str, BatchTask]:
-    """The registered batch tasks by name (built-in, entry points, :func:`register_task`)."""
+    """The registered batch tasks by name (built-in, entry points, :func:`register_task`).
+
+    Returns
+    -------
+    dict of str to BatchTask
+    """
     _discover()
     return dict(_TASKS)
 
 
 @dataclass
 class BatchResult:
+    """What :func:`run_batch` did.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The output folder.
+    done : list of (str, str), default []
+        ``(subject, session)`` of the sessions run now.
+    skipped : list of (str, str), default []
+        Sessions whose output existed (not re-run).
+    failed : list of dict, default []
+        One ``{"subject", "session", "path", "error"}`` per failed session (also in
+        ``out_dir/errors.csv``).
+    combined : list of pathlib.Path, default []
+        Combined outputs written (``combined.nc``, ``combined.csv``).
+    """
     out_dir: Path
     done: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -76,6 +108,7 @@ class BatchResult:
 
     @property
     def ok(self) -> bool:
+        """True when no session failed."""
         return not self.failed
 
 
@@ -156,7 +189,18 @@ def _read_output(path: Path):
 
 
 def default_workers(n_sessions: int) -> int:
-    """Local worker processes when none are asked for: one per CPU, at most one per session."""
+    """Local worker processes when none are asked for: one per CPU, at most one per session.
+
+    Parameters
+    ----------
+    n_sessions : int
+        Sessions to run.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
     return max(1, min(os.cpu_count() or 1, n_sessions))
 
 
@@ -172,10 +216,34 @@ def _client(workers: int, scheduler: str | None):
 
 def map_on_cluster(function, *iterables, scheduler: str | None = None,
                    workers: int | None = None, desc: str = "tasks") -> list:
-    """``[function(*args) for args in zip(*iterables)]``, each call a dask task on the scheduler
-    at ``scheduler`` (or on a local cluster of ``workers`` processes); results in input order.
+    """``[function(*args) for args in zip(*iterables)]``, each call a dask task.
 
-    ``function`` must be importable on the workers (it is pickled by reference).
+    The tasks run on the scheduler at ``scheduler`` (or on a local cluster of ``workers``
+    processes); results come back in input order. ``function`` must be importable on the
+    workers (it is pickled by reference).
+
+    Parameters
+    ----------
+    function : callable
+        Called once per element of ``zip(*iterables)``.
+    *iterables : iterable
+        Argument sequences, of equal length.
+    scheduler : str, optional
+        Address of a running ``dask.distributed`` scheduler; default a local cluster.
+    workers : int, optional
+        Local worker processes (default :func:`default_workers`); ignored with ``scheduler``.
+    desc : str, default "tasks"
+        Progress-bar label.
+
+    Returns
+    -------
+    list
+        The results, in input order.
+
+    Raises
+    ------
+    Exception
+        The first failing call's exception, with its worker traceback.
     """
     from distributed import as_completed
 
@@ -240,11 +308,31 @@ def run_batch(manifest, task: str | BatchTask, out_dir, *, workers: int | None =
               scheduler: str | None = None, force: bool = False) -> BatchResult:
     """Run ``task`` on every session of ``manifest`` as dask tasks; see the module docstring.
 
-    ``task`` is a registered task's name or a :class:`BatchTask`; it is sent to the workers as
-    an object (its functions must be importable there). ``workers`` is the number of local
-    worker processes (default: one per CPU, at most one per session to run); ``scheduler`` the
-    address of an existing ``dask.distributed`` scheduler (then ``workers`` is ignored; the
-    workers must see the manifest's paths and import the task's module).
+    Parameters
+    ----------
+    manifest : str, os.PathLike or list of Session
+        Cohort manifest (:func:`sfone.load_manifest`) or sessions.
+    task : str or BatchTask
+        A registered task's name or a :class:`BatchTask`; it is sent to the workers as an object
+        (its functions must be importable there).
+    out_dir : str or os.PathLike
+        Output folder (``sessions/``, ``errors.csv``, ``combined.nc``/``combined.csv``).
+    workers : int, optional
+        Local worker processes (default: one per CPU, at most one per session to run).
+    scheduler : str, optional
+        Address of an existing ``dask.distributed`` scheduler (then ``workers`` is ignored; the
+        workers must see the manifest's paths and import the task's module).
+    force : bool, default False
+        Re-run sessions whose output exists.
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    ValueError
+        For an unknown task name.
     """
     if not isinstance(task, BatchTask):
         tasks = batch_tasks()

@@ -46,7 +46,27 @@ RENAMED_COLUMNS = {
 
 @dataclass(frozen=True)
 class Session:
-    """One row of a manifest, with paths resolved."""
+    """One row of a manifest, with paths resolved.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Recording file or folder (absolute, resolved against the manifest's folder).
+    subject : str
+        Subject identifier.
+    session : str
+        Session identifier; ``(subject, session)`` is unique within a manifest.
+    group : str or None, default None
+        Experimental group.
+    day : str or None, default None
+        Training day, as written in the manifest.
+    runs : pathlib.Path or None, default None
+        Run-epochs CSV (``start_s,end_s``) of the session.
+    protocol : pathlib.Path or None, default None
+        Protocol YAML of the session.
+    format : str or None, default None
+        Format name for :func:`sfone.read`; ``None`` detects the format from the file.
+    """
 
     path: Path
     subject: str
@@ -60,6 +80,7 @@ class Session:
 
     @property
     def key(self) -> tuple[str, str]:
+        """The ``(subject, session)`` pair that identifies the session in a :class:`Cohort`."""
         return (self.subject, self.session)
 
 
@@ -97,7 +118,28 @@ def _check_name(value: str, column: str, line: int, path: Path) -> None:
 
 
 def load_manifest(path) -> list[Session]:
-    """Read and check a cohort manifest; paths are resolved against its folder."""
+    """Read and check a cohort manifest; paths are resolved against its folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Manifest file: a CSV with a header row, or a YAML list of mappings (optionally under
+        ``sessions:``). The columns are described in the module docstring of :mod:`sfone.cohort`.
+
+    Returns
+    -------
+    list of Session
+        One :class:`Session` per row, in file order.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    FormatError
+        If the YAML is invalid, a required column is missing or empty, a column is unknown, a
+        subject or session name is not a safe file name, a ``(subject, session)`` pair repeats, or
+        the manifest lists no sessions (the message names the row).
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No such file or directory: '{path}'")
@@ -148,7 +190,13 @@ def _open_lazily(session: Session, chunks) -> xr.Dataset:
 
 
 def lazy_formats() -> list[str]:
-    """Names of the formats whose readers open files without reading the data (``chunks=``)."""
+    """Names of the formats whose readers open files without reading the data (``chunks=``).
+
+    Returns
+    -------
+    list of str
+        Format names, as accepted by ``sfone.read(..., format=...)``.
+    """
     from .io import list_formats
 
     return [f.name for f in list_formats() if f.lazy]
@@ -162,6 +210,19 @@ class Cohort(Mapping):
     opened without reading their traces: dask arrays over the files, read when computed. The
     other formats (text exports, photometry and calorimetry files: a few MB per session) are
     parsed on first access and then chunked. ``chunks=None`` gives plain in-memory Datasets.
+
+    Parameters
+    ----------
+    sessions : list of Session
+        The sessions, e.g. from :func:`load_manifest`.
+    chunks : "auto", int, tuple, dict or None, default "auto"
+        Dask chunks of each opened Dataset (as in :meth:`xarray.Dataset.chunk`); a tuple gives the
+        sizes along ``(roi, time)``; dimensions a Dataset lacks are ignored. ``None`` reads eagerly.
+
+    Notes
+    -----
+    Indexing with ``(subject, session)`` returns the session's :class:`xarray.Dataset`, with
+    ``subject``, ``session`` (and ``group`` when known) added to its attrs.
     """
 
     def __init__(self, sessions: list[Session], *, chunks="auto"):
@@ -186,12 +247,34 @@ class Cohort(Mapping):
         return len(self.sessions)
 
     def table(self) -> pd.DataFrame:
-        """The manifest as a DataFrame (one row per session)."""
+        """The manifest as a DataFrame (one row per session).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``path, subject, session, group, day, runs, protocol, format`` (the
+            :class:`Session` fields); one row per session.
+        """
         return pd.DataFrame([s.__dict__ for s in self.sessions.values()])
 
 
 def open_cohort(manifest, *, chunks="auto") -> Cohort:
-    """Open every session of ``manifest`` lazily (see :class:`Cohort`)."""
+    """Open every session of ``manifest`` lazily (see :class:`Cohort`).
+
+    Parameters
+    ----------
+    manifest : str, os.PathLike or list of Session
+        A manifest file (read with :func:`load_manifest`) or sessions already read.
+    chunks : "auto", int, tuple, dict or None, default "auto"
+        Dask chunks of each session's Dataset; ``None`` opens in-memory Datasets (see
+        :class:`Cohort`).
+
+    Returns
+    -------
+    Cohort
+        A mapping ``(subject, session) -> xarray.Dataset``; nothing is read until a session is
+        accessed.
+    """
     sessions = manifest if isinstance(manifest, list) else load_manifest(manifest)
     return Cohort(sessions, chunks=chunks)
 
@@ -201,6 +284,23 @@ def combine_per_roi(results: Mapping[tuple[str, str], xr.Dataset]) -> xr.Dataset
 
     Each unit keeps ``subject``, ``session``, ``roi`` (and any other per-ROI coordinate) as
     coordinates, so a cohort's labels form one table (``.to_dataframe()``).
+
+    Parameters
+    ----------
+    results : Mapping of (str, str) to xarray.Dataset
+        ``(subject, session) -> Dataset`` whose variables are all 1-D over ``roi``.
+
+    Returns
+    -------
+    xarray.Dataset
+        The variables of ``results`` over a new dimension ``unit`` (sessions in the mapping's
+        order), with coordinates ``subject``, ``session``, ``roi`` and the sessions' other
+        coordinates; each variable keeps the attrs (units) of the first session.
+
+    Raises
+    ------
+    ValueError
+        If a session's result has a variable that is not 1-D over ``roi``, or ``results`` is empty.
     """
     frames, coord_names = [], {"subject", "session", "roi"}
     for (subject, session), ds in results.items():

@@ -24,7 +24,21 @@ __all__ = ["prerun_window", "epochs_from_csv", "epochs_from_ttl", "epochs_from_s
 
 
 def epochs_from_csv(path, *, recording=None) -> xr.Dataset:
-    """Read run epochs from a ``start_s,end_s`` CSV; validated against ``recording`` if given."""
+    """Read run epochs from a ``start_s,end_s`` CSV; validated against ``recording`` if given.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Runs CSV (see :func:`sfone.io.events.runs_csv.read_runs_csv`).
+    recording : xarray.Dataset, xarray.DataArray or (float, float), optional
+        Recording with a ``time`` coordinate, or its (first, last) time in s; epochs are checked
+        against it (see :func:`validate_epochs`).
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset: ``start``/``end`` (s from session start) over ``epoch``.
+    """
     events = read_runs_csv(path)
     return validate_epochs(events, recording=recording)
 
@@ -68,11 +82,23 @@ def epochs_from_ttl(time, line, *, threshold: float | None = None, active_high: 
 
     Parameters
     ----------
-    time : sample times (s).
-    line : line values (V or 0/1).
-    threshold : level separating low from high; default halfway between min and max.
-    active_high : False for active-low lines (epoch while the line is low).
-    min_duration_s : epochs shorter than this (s) are dropped, with a DataRepairWarning.
+    time : array_like of float
+        Sample times (s).
+    line : array_like of float
+        Line values (V or 0/1).
+    threshold : float, optional
+        Level separating low from high; default halfway between min and max.
+    active_high : bool, default True
+        False for active-low lines (epoch while the line is low).
+    min_duration_s : float, default 0.0
+        Epochs shorter than this (s) are dropped, with a DataRepairWarning.
+    source : str, default "<ttl>"
+        Name of the line in messages and the ``source_file`` attr.
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset: ``start``/``end`` (s from session start) over ``epoch``.
     """
     time, line = _check_trace(time, line, source)
     if threshold is None:
@@ -86,9 +112,31 @@ def epochs_from_ttl(time, line, *, threshold: float | None = None, active_high: 
 
 def epochs_from_speed(time, speed, *, threshold: float = 1.0, min_duration_s: float = 10.0,
                       merge_gap_s: float = 5.0, source="<speed>") -> xr.Dataset:
-    """Run epochs from a treadmill speed trace: speed above ``threshold`` (trace units, e.g.
-    m/min or cm/s) for at least ``min_duration_s``, after merging pauses shorter than
-    ``merge_gap_s`` (s). NaN speed counts as not running."""
+    """Run epochs from a treadmill speed trace.
+
+    Running is speed above ``threshold`` for at least ``min_duration_s``, after merging pauses
+    shorter than ``merge_gap_s``. NaN speed counts as not running.
+
+    Parameters
+    ----------
+    time : array_like of float
+        Sample times (s).
+    speed : array_like of float
+        Speed at each sample (trace units, e.g. m/min or cm/s).
+    threshold : float, default 1.0
+        Running speed threshold, in the trace's units.
+    min_duration_s : float, default 10.0
+        Shorter epochs (s) are dropped.
+    merge_gap_s : float, default 5.0
+        Pauses shorter than this (s) are merged into one epoch.
+    source : str, default "<speed>"
+        Name of the trace in messages and the ``source_file`` attr.
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset: ``start``/``end`` (s from session start) over ``epoch``.
+    """
     time, speed = _check_trace(time, speed, source)
     active = np.nan_to_num(speed, nan=-np.inf) > threshold
     _truncated_warning(active, source)
@@ -111,8 +159,30 @@ def _finish(start, end, min_duration_s, source, kind):
 
 
 def epochs_from_protocol(protocol, *, day: int, run_start_s: float) -> xr.Dataset:
-    """One run epoch from a treadmill-training protocol (object or YAML path): the run of
-    training ``day`` starting at ``run_start_s`` (s from session start) for its ``duration_min``."""
+    """One run epoch from a treadmill-training protocol.
+
+    The run of training ``day`` starts at ``run_start_s`` and lasts the day's ``duration_min``.
+
+    Parameters
+    ----------
+    protocol : TrainingProtocol, str or os.PathLike
+        A treadmill-training protocol, or its YAML path.
+    day : int
+        Training day listed in the protocol.
+    run_start_s : float
+        Run start (s from session start).
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset: ``start``/``end`` (s from session start) over ``epoch``.
+        One epoch, labelled ``"day <day>: <speed> m/min"``.
+
+    Raises
+    ------
+    SchemaError
+        If ``protocol`` is not a treadmill-training protocol or lacks ``day``.
+    """
     from .protocols import TrainingProtocol, load_protocol
 
     source = "<protocol>"
@@ -132,7 +202,17 @@ def epochs_from_protocol(protocol, *, day: int, run_start_s: float) -> xr.Datase
 
 
 def time_range(recording) -> tuple[float, float]:
-    """(first, last) timestamp (s) of a Dataset/DataArray with a ``time`` coordinate, or a pair."""
+    """(first, last) timestamp (s) of a Dataset/DataArray with a ``time`` coordinate, or a pair.
+
+    Parameters
+    ----------
+    recording : xarray.Dataset, xarray.DataArray or (float, float)
+        Recording with a ``time`` coordinate (s), or a (first, last) pair.
+
+    Returns
+    -------
+    tuple of float
+    """
     if isinstance(recording, xr.Dataset | xr.DataArray):
         time = np.asarray(recording["time"].values, dtype=float)
         return float(time[0]), float(time[-1])
@@ -167,9 +247,28 @@ def _repair(start, end, label, first, last, source):
 
 
 def validate_epochs(events: xr.Dataset, *, recording=None) -> xr.Dataset:
-    """Check run epochs: end after start (error otherwise), sorted, non-overlapping and inside
-    the recording (``recording``: Dataset with ``time`` or a (first, last) pair in s). Fixes
-    (sorting, merging overlaps, clipping, dropping epochs outside) warn with DataRepairWarning."""
+    """Check run epochs: end after start, sorted, non-overlapping and inside the recording.
+
+    Fixes (sorting, merging overlaps, clipping, dropping epochs outside) warn with
+    DataRepairWarning.
+
+    Parameters
+    ----------
+    events : xarray.Dataset
+        Events Dataset (``start``/``end`` in s, optional ``label``).
+    recording : xarray.Dataset, xarray.DataArray or (float, float), optional
+        Recording with a ``time`` coordinate, or its (first, last) time in s.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``events`` itself when nothing needed repair, else a repaired events Dataset.
+
+    Raises
+    ------
+    SchemaError
+        If a start or end is not finite, or an epoch ends at or before it starts.
+    """
     source = events.attrs.get("source_file", "<epochs>")
     start = np.asarray(events["start"].values, float)
     end = np.asarray(events["end"].values, float)
@@ -192,8 +291,22 @@ def validate_epochs(events: xr.Dataset, *, recording=None) -> xr.Dataset:
 
 
 def as_epochs(epochs, *, recording=None) -> xr.Dataset:
-    """Coerce an events Dataset, a runs-CSV path, a DataFrame (``start_s,end_s`` or
-    ``start,end``) or an (n, 2) array of seconds to a validated events Dataset."""
+    """Coerce run epochs given in any accepted form to a validated events Dataset.
+
+    Parameters
+    ----------
+    epochs : xarray.Dataset, str, os.PathLike, pandas.DataFrame or array_like
+        An events Dataset, a runs-CSV path, a DataFrame (``start_s,end_s`` or ``start,end``) or an
+        (n, 2) array of seconds.
+    recording : xarray.Dataset, xarray.DataArray or (float, float), optional
+        Recording with a ``time`` coordinate, or its (first, last) time in s; epochs are checked
+        against it (see :func:`validate_epochs`).
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset: ``start``/``end`` (s from session start) over ``epoch``.
+    """
     if isinstance(epochs, xr.Dataset):
         events = epochs
     elif isinstance(epochs, str | Path):
@@ -208,8 +321,22 @@ def as_epochs(epochs, *, recording=None) -> xr.Dataset:
 
 
 def prerun_window(epochs: xr.Dataset, baseline_s=(-600.0, 0.0)) -> tuple[float, float]:
-    """Absolute (start, end) in s of the baseline window ``baseline_s`` (relative to the start of
-    the first run), e.g. to take dF/F's F0 and z-score statistics from before the run."""
+    """Absolute (start, end) of a baseline window relative to the start of the first run.
+
+    E.g. to take dF/F's F0 and z-score statistics from before the run.
+
+    Parameters
+    ----------
+    epochs : xarray.Dataset
+        Events Dataset; its first ``start`` (s) is the reference.
+    baseline_s : (float, float), default (-600.0, 0.0)
+        Window relative to the first run's start (s).
+
+    Returns
+    -------
+    tuple of float
+        ``(start, end)`` in s from session start.
+    """
     start = float(epochs["start"].values[0])
     return start + float(baseline_s[0]), start + float(baseline_s[1])
 

@@ -26,6 +26,13 @@ class FormatError(SfoneError, ValueError):
 
     The message names the file and, where it applies, the field or line, what was found and what
     was expected.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong; prefixed with ``"<path>: "`` unless it already names ``path``.
+    path : str or os.PathLike, optional
+        The file concerned, kept as :attr:`path` (a string, or None).
     """
 
     def __init__(self, message: str, *, path=None):

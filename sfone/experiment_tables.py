@@ -15,8 +15,18 @@ __all__ = ["training_gain", "glucose_iauc"]
 def training_gain(table: pd.DataFrame, *, value: str = "distance_m") -> pd.DataFrame:
     """Per-mouse change of ``value`` from its first to its last training day.
 
-    Returns a DataFrame with columns subject, group, ``<value minus unit>_gain_<unit>``
-    (``distance_gain_m`` for distance).
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Training table: ``subject``, ``group``, ``day`` and ``value``.
+    value : str, default "distance_m"
+        Column whose change is computed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per mouse: ``subject``, ``group`` and ``distance_gain_m`` (for ``distance_m``,
+        in m) or ``<value>_gain``.
     """
     ordered = table.sort_values(["subject", "day"])
     first = ordered.groupby("subject", sort=True).first()
@@ -29,7 +39,17 @@ def training_gain(table: pd.DataFrame, *, value: str = "distance_m") -> pd.DataF
 def glucose_iauc(table: pd.DataFrame) -> pd.DataFrame:
     """Incremental area under the glucose curve above each mouse's first sample (mg/dL x min).
 
-    Trapezoid rule over ``time_min``; returns columns subject, group, glucose_iauc.
+    Trapezoid rule over ``time_min``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Glucose tolerance table: ``subject``, ``group``, ``time_min`` (min), ``glucose_mg_dl``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per mouse: ``subject``, ``group``, ``glucose_iauc`` (mg/dL x min).
     """
     rows = []
     for subject, part in table.sort_values(["subject", "time_min"]).groupby("subject"):

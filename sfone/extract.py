@@ -31,6 +31,26 @@ def suite2p_settings(*, fs: float, tau: float = 1.0, diameter: float = 6.0,
     """suite2p 1.x ``default_settings()`` with sfone's defaults and nested ``settings`` merged.
 
     ``nonrigid`` is off by default: suite2p's default 128-pixel blocks crash on small frames.
+
+    Parameters
+    ----------
+    fs : float
+        Frame rate per plane (Hz).
+    tau : float, default 1.0
+        Indicator decay time (s).
+    diameter : float, default 6.0
+        Expected cell diameter (pixels).
+    nonrigid : bool, default False
+        Non-rigid registration.
+    device : str, default "cpu"
+        torch device.
+    settings : dict, optional
+        Nested overrides merged last.
+
+    Returns
+    -------
+    dict
+        suite2p 1.x settings (nested).
     """
     import suite2p
 
@@ -66,6 +86,20 @@ def run_suite2p(movie_paths, out_dir, *, fs: float, tau: float = 1.0, diameter: 
         torch device, ``"cpu"`` by default.
     settings : dict, optional
         Nested overrides of suite2p's settings (``{"detection": {"threshold_scaling": 0.5}}``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Imaging Dataset of the output (see :func:`~sfone.io.imaging.suite2p.read_suite2p`).
+
+    Raises
+    ------
+    ImportError
+        Without suite2p 1.x (extra ``suite2p``).
+    FormatError
+        If a movie file is missing or none is given.
+    ValueError
+        If the movies are in different folders.
     """
     try:
         import suite2p

@@ -20,14 +20,39 @@ __all__ = ["FigureSpec", "FigureOutput", "FIGURE_SPECS", "spec_for"]
 
 @dataclass(frozen=True)
 class FigureOutput:
+    """A drawn figure and its caption.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure.
+    caption : str
+        Caption shown in the report.
+    """
     figure: object  # matplotlib Figure
     caption: str
 
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """One figure: ``build(stage_result, stats, figure_id)`` draws it and records its numbers in
-    ``stats`` under ``figure_id`` (``"fig<number>"``, the only place the number is given)."""
+    """One figure of ``sfone reproduce``.
+
+    ``build(stage_result, stats, figure_id)`` draws it and records its numbers in ``stats`` under
+    ``figure_id`` (``"fig<number>"``, the only place the number is given).
+
+    Parameters
+    ----------
+    number : int
+        Figure number.
+    stem : str
+        Output file stem (``<stem>.png``/``.pdf``).
+    stage : str
+        Pipeline stage whose result the figure needs (e.g. ``"imaging"``).
+    title : str
+        Title in the report.
+    build : callable
+        ``build(stage_result, stats, figure_id) -> FigureOutput``.
+    """
 
     number: int
     stem: str
@@ -37,6 +62,7 @@ class FigureSpec:
 
     @property
     def figure_id(self) -> str:
+        """``"fig<number>"``: the figure's key in ``stats.csv``."""
         return f"fig{self.number}"
 
 
@@ -328,7 +354,22 @@ FIGURE_SPECS = (
 
 
 def spec_for(number: int) -> FigureSpec:
-    """The spec of figure ``number``."""
+    """The spec of figure ``number``.
+
+    Parameters
+    ----------
+    number : int
+        Figure number.
+
+    Returns
+    -------
+    FigureSpec
+
+    Raises
+    ------
+    KeyError
+        If no figure has that number (the message lists the numbers).
+    """
     for spec in FIGURE_SPECS:
         if spec.number == number:
             return spec

@@ -59,6 +59,17 @@ def add_footprints(ds: xr.Dataset, *, roi, y, x, weight, shape, mean_image=None,
         Mean image of the field of view, ``shape`` pixels (a.u.).
     source : str
         Where the masks come from (stored as the ``mask_weight`` attr ``source``).
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy of ``ds`` with ``mask_roi``, ``mask_y``, ``mask_x``, ``mask_weight`` over
+        ``mask_pixel``, attr ``fov_shape`` and, when given, ``mean_image`` over ``(fov_y, fov_x)``.
+
+    Raises
+    ------
+    ValueError
+        If the pixel arrays differ in length.
     """
     arrays = {name: np.asarray(values).ravel() for name, values in
               zip(MASK_VARIABLES, (roi, y, x, weight), strict=True)}
@@ -92,7 +103,20 @@ def add_footprints(ds: xr.Dataset, *, roi, y, x, weight, shape, mean_image=None,
 
 def chunk_footprints(ds: xr.Dataset, chunks) -> xr.Dataset:
     """Footprint variables (and ``mean_image``) as single-chunk dask arrays when ``chunks`` is
-    not None, so a lazily opened Dataset is dask-backed throughout (they are small)."""
+    not None, so a lazily opened Dataset is dask-backed throughout (they are small).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset.
+    chunks : object or None
+        The ``chunks`` a reader was given; ``None`` leaves ``ds`` unchanged.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds`` with its footprint variables as one-chunk dask arrays.
+    """
     names = [n for n in (*MASK_VARIABLES, "mean_image") if n in ds.variables]
     if chunks is None or not names:
         return ds
@@ -100,7 +124,17 @@ def chunk_footprints(ds: xr.Dataset, chunks) -> xr.Dataset:
 
 
 def has_footprints(ds: xr.Dataset) -> bool:
-    """True when ``ds`` carries the four footprint variables."""
+    """True when ``ds`` carries the four footprint variables.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset.
+
+    Returns
+    -------
+    bool
+    """
     return all(name in ds.variables for name in MASK_VARIABLES)
 
 
@@ -113,7 +147,25 @@ def _require(ds: xr.Dataset) -> None:
 
 
 def fov_shape(ds: xr.Dataset) -> tuple[int, int]:
-    """Field of view ``(n_rows, n_cols)`` in pixels (the ``fov_shape`` attr)."""
+    """Field of view ``(n_rows, n_cols)`` in pixels (the ``fov_shape`` attr).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset with footprints (``mask_*`` over ``mask_pixel``, attr ``fov_shape``).
+
+    Returns
+    -------
+    tuple of int
+        ``(n_rows, n_cols)``.
+
+    Raises
+    ------
+    Raises
+    ------
+    ValueError
+        If ``ds`` has no footprints.
+    """
     _require(ds)
     shape = np.asarray(ds.attrs["fov_shape"]).ravel()
     return int(shape[0]), int(shape[1])
@@ -123,6 +175,20 @@ def check_footprints(ds: xr.Dataset, *, values: bool = True) -> list[str]:
     """Problems with the footprint variables of ``ds`` (empty list when fine or absent).
 
     ``values=False`` checks names, dims and dtypes only (nothing is read from dask arrays).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset, with or without footprints.
+    values : bool, default True
+        Also check values (``mask_roi`` sorted and within ``roi``, pixels inside the field of
+        view, finite weights; skipped for dask arrays); ``False`` checks names, dims and dtypes
+        only.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem.
     """
     present = [name for name in MASK_VARIABLES if name in ds.variables]
     problems: list[str] = []
@@ -181,6 +247,25 @@ def footprint_matrix(ds: xr.Dataset, *, normalize: str | None = None) -> sparse.
 
     ``normalize``: ``None`` (weights as stored), ``"sum"`` (each row sums to 1) or ``"l2"``
     (each row has unit Euclidean norm). Duplicate pixels of one ROI are summed.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset with footprints (``mask_*`` over ``mask_pixel``, attr ``fov_shape``).
+    normalize : {None, "sum", "l2"}, default None
+        Row scaling: weights as stored, rows summing to 1, or rows of unit Euclidean norm.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``(n_roi, n_rows * n_cols)``.
+
+    Raises
+    ------
+    Raises
+    ------
+    ValueError
+        If ``ds`` has no footprints.
     """
     from scipy import sparse
 
@@ -204,7 +289,25 @@ def footprint_matrix(ds: xr.Dataset, *, normalize: str | None = None) -> sparse.
 
 
 def footprint_centroids(ds: xr.Dataset) -> np.ndarray:
-    """Weighted centroid ``(n_roi, 2)`` (row, column; pixels) of each footprint; NaN if empty."""
+    """Weighted centroid ``(n_roi, 2)`` (row, column; pixels) of each footprint; NaN if empty.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset with footprints (``mask_*`` over ``mask_pixel``, attr ``fov_shape``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_roi, 2)`` float: (row, column) in pixels; NaN for a ROI without pixels.
+
+    Raises
+    ------
+    Raises
+    ------
+    ValueError
+        If ``ds`` has no footprints.
+    """
     matrix = footprint_matrix(ds, normalize="sum")
     rows, cols = fov_shape(ds)
     pixel = np.arange(rows * cols)
@@ -214,7 +317,25 @@ def footprint_centroids(ds: xr.Dataset) -> np.ndarray:
 
 
 def footprint_image(ds: xr.Dataset) -> np.ndarray:
-    """Maximum projection of the footprints, each scaled to peak 1 (``fov_shape``, float)."""
+    """Maximum projection of the footprints, each scaled to peak 1 (``fov_shape``, float).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset with footprints (``mask_*`` over ``mask_pixel``, attr ``fov_shape``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``fov_shape`` float image, 0 where no footprint reaches.
+
+    Raises
+    ------
+    Raises
+    ------
+    ValueError
+        If ``ds`` has no footprints.
+    """
     from scipy import sparse
 
     matrix = footprint_matrix(ds)
@@ -226,7 +347,18 @@ def footprint_image(ds: xr.Dataset) -> np.ndarray:
 
 
 def mean_image(ds: xr.Dataset) -> np.ndarray | None:
-    """The field of view's mean image as a float array, or None when the file had none."""
+    """The field of view's mean image as a float array, or None when the file had none.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(fov_y, fov_x)`` float array (a.u.).
+    """
     return np.asarray(ds["mean_image"].values, dtype=float) if "mean_image" in ds else None
 
 
@@ -234,6 +366,18 @@ def select_rois(ds: xr.Dataset, positions) -> xr.Dataset:
     """``ds.isel(roi=positions)`` that keeps the footprints consistent (``mask_roi`` renumbered).
 
     ``positions``: integer positions or a boolean mask along ``roi``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset (with or without footprints).
+    positions : array_like of int or bool
+        Integer positions, or a boolean mask along ``roi``.
+
+    Returns
+    -------
+    xarray.Dataset
+        The selected ROIs and only their footprint pixels.
     """
     positions = np.asarray(positions)
     if positions.dtype == bool:
@@ -257,6 +401,19 @@ def masks_from_images(images: np.ndarray, *, threshold: float) -> tuple[np.ndarr
     Keeps the pixels above ``threshold`` times each image's peak (the positive lobe of an
     ICA / CNMF-E image); weights are the image values. Works image by image, so only the kept
     pixels are held at once besides the images themselves.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        Dense cell images ``(n, rows, cols)``.
+    threshold : float
+        Fraction of each image's peak (e.g. 0.1) below which pixels are dropped.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(roi, y, x, weight)``, one entry per kept pixel (see :func:`add_footprints`); images
+        without a positive peak give no pixels.
     """
     parts = []
     for index, image in enumerate(images):

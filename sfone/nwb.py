@@ -289,19 +289,38 @@ def to_nwb(ds: xr.Dataset, path, *, events: xr.Dataset | None = None, metadata=N
         read as YAML. Keyword options below win over it.
     session_start_time : datetime or str, optional
         tz-aware acquisition start; defaults to ``ds.attrs['session_start']``.
+    session_description : str, optional
+        Default: "sfone <modality> session read from <source format>".
     identifier : str, optional
         Unique file identifier (default: a random UUID).
-    experimenter, institution, lab, subject_id, species, sex, age : optional
+    experimenter : str or list of str, optional
+        File metadata (a single name becomes a one-item list).
+    institution, lab, subject_id, species, sex, age : str, optional
         File and Subject metadata (``age`` ISO 8601, e.g. ``"P90D"``; ``sex`` M/F/U/O;
         ``subject_id`` defaults to ``ds.attrs['subject']``). DANDI requires the subject ones.
-    indicator, location, excitation_lambda, device_name
-        Imaging-plane metadata (excitation in nm); for photometry see ``fibers``.
+    indicator, location : str, default "unknown"
+        Imaging-plane indicator (e.g. ``"GCaMP6f"``) and brain location; imaging only.
+    excitation_lambda : float, default nan
+        Imaging-plane excitation wavelength (nm); imaging only.
+    device_name : str, optional
+        Device name (imaging default ``"Microscope"``); for photometry see ``fibers``.
     image_masks : bool, optional
         Also write dense ``image_mask`` (default: when roi x height x width <= 2**24).
     fibers : dict, optional
         Photometry: per variable (or ``"*"``) the fiber metadata ``excitation_wavelength_nm``,
         ``emission_wavelength_nm``, ``indicator``, ``location``, ``fiber`` (name); see
         :func:`sfone.io.photometry.nwb.add_photometry`.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    SchemaError
+        If ``ds`` breaks the data contract, is neither imaging nor photometry, has no
+        tz-aware session start, or ``metadata`` has unknown fields.
     """
     validate(ds)
     nwbfile = nwb_file(ds, metadata=metadata, session_start_time=session_start_time,

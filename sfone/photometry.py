@@ -50,7 +50,19 @@ def _times(da: xr.DataArray) -> np.ndarray:
 def align_to(da: xr.DataArray, target: xr.DataArray) -> xr.DataArray:
     """Linearly interpolate ``da`` onto the time coordinate of ``target`` (NaN outside its range).
 
-    Returns ``da`` itself when both already share the same timestamps.
+    Parameters
+    ----------
+    da : xarray.DataArray
+        One photometry channel over its time dimension (``time`` or ``time_<clock>``, s).
+    target : xarray.DataArray
+        Channel whose time coordinate ``da`` is put on.
+
+    Returns
+    -------
+    xarray.DataArray
+        Over ``target``'s time dimension, attrs of ``da`` plus ``interpolated_from`` (the source
+        time dimension); ``da`` itself (renamed to ``target``'s time dimension if needed) when both
+        already share the same timestamps. NaN samples of ``da`` are bridged.
     """
     src_t, dst_t = _times(da), _times(target)
     dst_dim = _time_dim(target)
@@ -75,7 +87,27 @@ def _fill_nan(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def lowpass(da: xr.DataArray, cutoff_hz: float, *, order: int = 2) -> xr.DataArray:
-    """Zero-phase Butterworth low-pass at ``cutoff_hz``; NaNs are bridged for filtering and kept."""
+    """Zero-phase Butterworth low-pass at ``cutoff_hz``; NaNs are bridged for filtering and kept.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        One photometry channel over its time dimension (``time`` or ``time_<clock>``, s).
+    cutoff_hz : float
+        Cutoff frequency (Hz), between 0 and the Nyquist frequency (from the median sample step).
+    order : int, default 2
+        Butterworth order (applied forwards and backwards).
+
+    Returns
+    -------
+    xarray.DataArray
+        Filtered copy of ``da`` (same coordinates and attrs; NaN where ``da`` is NaN).
+
+    Raises
+    ------
+    ValueError
+        If ``cutoff_hz`` is not between 0 and Nyquist.
+    """
     t = _times(da)
     fs = 1.0 / np.median(np.diff(t))
     if not 0 < cutoff_hz < fs / 2:
@@ -110,6 +142,17 @@ def fit_bleaching(da: xr.DataArray) -> xr.DataArray:
 
     Fitted on ~1 s bin medians; time constants bounded to [T/500, T/2] and [T/10, 50 T] for a
     recording of T seconds. On failure the fit is a constant (median) with a QualityWarning.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        One photometry channel over its time dimension (``time`` or ``time_<clock>``, s).
+
+    Returns
+    -------
+    xarray.DataArray
+        The fitted curve on ``da``'s time axis, in ``da``'s units; attr ``bleach_params``
+        ``[C, A_f, tau_f, A_s, tau_s]`` (tau in s) when the fit converged.
     """
     t = _times(da)
     t = t - t[0]
@@ -189,17 +232,39 @@ def compute_dff(ds: xr.Dataset, *, signal: str, control: str | None = None,
 
     Parameters
     ----------
-    signal, control : str
-        Variable names; the control is interpolated onto the signal's timestamps if its clock
-        differs. Required for ``"irls"``/``"ols"``; optional for ``"signal-only"``.
-    method : {"irls", "ols", "signal-only"}
-    robust, tuning : IRLS weight ("tukey" or "huber") and tuning constant (residual-scale units).
+    ds : xarray.Dataset
+        Contract-valid photometry Dataset.
+    signal : str
+        Variable name of the activity-dependent channel (e.g. 470 nm).
+    control : str, optional
+        Variable name of the isosbestic control (e.g. 405/415 nm); interpolated onto the signal's
+        timestamps if its clock differs. Required for ``"irls"``/``"ols"``; optional for
+        ``"signal-only"``.
+    method : {"irls", "ols", "signal-only"}, default "irls"
+        Control fit: robust iteratively reweighted least squares, ordinary least squares, or the
+        signal's own bleaching fit as baseline (a given control then only removes motion).
+    robust : {"tukey", "huber"}, default "tukey"
+        IRLS weight function.
+    tuning : float, optional
+        IRLS tuning constant (residual-scale units); default the weight's standard constant.
     lowpass_hz : float, optional
-        Zero-phase low-pass cutoff applied to both channels first.
-    bleach_correction : bool
+        Zero-phase low-pass cutoff (Hz) applied to both channels first.
+    bleach_correction : bool, default True
         Divide each channel by its double-exponential fit before the control fit.
-    baseline_window : (start_s, end_s), optional
-        Fit the control only on this window, then apply to the whole trace.
+    baseline_window : (float, float), optional
+        ``(start_s, end_s)``: fit the control only on this window, then apply to the whole trace.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``dff`` over the signal's time dimension, units ``"1"``; attrs ``method``, ``signal``,
+        ``lowpass_hz`` (0 when off), the control fit (``fit``, ``fit_intercept``,
+        ``fit_slope``), ``control``/``control_interpolated`` and ``baseline_window`` where given.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``method``, or ``"irls"``/``"ols"`` without a ``control``.
     """
     _check_option("method", method, METHODS)
     if method != "signal-only" and control is None:
@@ -227,8 +292,19 @@ def compute_dff(ds: xr.Dataset, *, signal: str, control: str | None = None,
 def dff_dataset(ds: xr.Dataset, dff: xr.DataArray) -> xr.Dataset:
     """A contract-valid photometry Dataset holding ``dff`` and the raw signal it came from.
 
-    ``dff`` is the output of :func:`compute_dff` on ``ds``; provenance attrs (source file and
-    format, subject, session start) are carried over from ``ds``.
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The photometry Dataset ``dff`` was computed from; provenance attrs (source file and
+        format, subject, session start) are carried over.
+    dff : xarray.DataArray
+        Output of :func:`compute_dff` on ``ds`` (its ``signal`` attr names the raw channel).
+
+    Returns
+    -------
+    xarray.Dataset
+        Variables ``dff`` (units ``"1"``) and the raw signal on their time dimension; attr
+        ``processing = "sfone.photometry.compute_dff"``.
     """
     signal = dff.attrs["signal"]
     out = xr.Dataset({"dff": dff, signal: ds[signal]})
@@ -240,7 +316,23 @@ def dff_dataset(ds: xr.Dataset, dff: xr.DataArray) -> xr.Dataset:
 
 
 def robust_zscore(da: xr.DataArray) -> xr.DataArray:
-    """(x - median) / (1.4826 * MAD), NaN-aware; consistent with the SD under Gaussian noise."""
+    """(x - median) / (1.4826 * MAD), NaN-aware; consistent with the SD under Gaussian noise.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        One photometry channel over its time dimension (``time`` or ``time_<clock>``, s).
+
+    Returns
+    -------
+    xarray.DataArray
+        Copy of ``da`` in robust z units (``units="1"``, attr ``zscore``).
+
+    Raises
+    ------
+    ValueError
+        If the median absolute deviation is zero.
+    """
     x = np.asarray(da.values, dtype=float)
     med = np.nanmedian(x)
     mad = 1.4826 * np.nanmedian(np.abs(x - med))
@@ -250,7 +342,25 @@ def robust_zscore(da: xr.DataArray) -> xr.DataArray:
 
 
 def window_zscore(da: xr.DataArray, window: tuple[float, float]) -> xr.DataArray:
-    """z-score against the mean and SD inside ``window`` = (start_s, end_s)."""
+    """z-score against the mean and SD inside ``window`` = (start_s, end_s).
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        One photometry channel over its time dimension (``time`` or ``time_<clock>``, s).
+    window : (float, float)
+        ``(start_s, end_s)`` of the reference period (s).
+
+    Returns
+    -------
+    xarray.DataArray
+        Copy of ``da`` in z units (``units="1"``, attr ``zscore``).
+
+    Raises
+    ------
+    ValueError
+        If the SD inside ``window`` is zero.
+    """
     x = np.asarray(da.values, dtype=float)
     ref = x[_window_mask(_times(da), window)]
     sd = np.nanstd(ref)
@@ -281,12 +391,24 @@ def ttl_to_events(da: xr.DataArray, *, threshold: float | None = None, debounce_
 
     Parameters
     ----------
+    da : xarray.DataArray
+        Digital (or analog TTL) channel over its time dimension (s).
     threshold : float, optional
         Level separating low from high; default halfway between the line's min and max.
-    debounce_s : float
-        Pulses separated by a low gap shorter than this are merged into one.
-    min_width_s : float
-        Pulses shorter than this (after merging) are dropped.
+    debounce_s : float, default 0.0
+        Pulses separated by a low gap shorter than this (s) are merged into one.
+    min_width_s : float, default 0.0
+        Pulses shorter than this (s, after merging) are dropped.
+    source_format : str, optional
+        Provenance attr; default ``da.attrs["source_format"]`` or ``"ttl"``.
+    source_file : str, optional
+        Provenance attr; default the channel name.
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset: ``start``/``end`` (s) over ``epoch``; attrs ``channel``, ``threshold``,
+        ``debounce_s``, ``min_width_s``.
     """
     t = _times(da)
     x = np.asarray(da.values, dtype=float)
@@ -303,7 +425,22 @@ def ttl_to_events(da: xr.DataArray, *, threshold: float | None = None, debounce_
 def auc(da: xr.DataArray, *, start: float | None = None, end: float | None = None) -> float:
     """Area under the curve by the trapezoid rule over time in seconds (units: signal x s).
 
-    NaN samples are skipped; ``start``/``end`` limit the window (s).
+    Parameters
+    ----------
+    da : xarray.DataArray
+        One photometry channel over its time dimension (``time`` or ``time_<clock>``, s).
+    start, end : float, optional
+        Window limits (s, inclusive); default the whole trace. NaN samples are skipped.
+
+    Returns
+    -------
+    float
+        Area in the signal's units times seconds.
+
+    Raises
+    ------
+    ValueError
+        If the window holds fewer than two finite samples.
     """
     t = _times(da)
     x = np.asarray(da.values, dtype=float)

@@ -59,7 +59,34 @@ class StatsTable:
 
     def add(self, figure: str, quantity: str, group: str, value, *, n=None, ci_low=None,
             ci_high=None, test: str = "", statistic=None, p_value=None) -> None:
-        """Add one row; ``n`` is the count behind ``value`` (ROIs, mice, cells)."""
+        """Add one row; ``n`` is the count behind ``value`` (ROIs, mice, cells).
+
+        Parameters
+        ----------
+        figure : str
+            Figure id (e.g. ``"fig1"``).
+        quantity : str
+            What ``value`` is; a name starting with ``fraction`` must be a fraction in [0, 1].
+        group : str
+            Group, day or subject the row is about.
+        value : float or None
+            The number shown (NaN/None for a test row).
+        n : int, optional
+            Count behind ``value``.
+        ci_low, ci_high : float, optional
+            Confidence interval of ``value``.
+        test : str, default ""
+            Test description.
+        statistic : float, optional
+            Test statistic.
+        p_value : float, optional
+            p-value, in [0, 1].
+
+        Raises
+        ------
+        ValueError
+            If a fraction is outside [0, 1], a p-value outside [0, 1], or a number is not numeric.
+        """
         row = {"figure": str(figure), "quantity": str(quantity), "group": str(group),
                "value": _number("value", value), "n": None if n is None else int(n),
                "ci_low": _number("ci_low", ci_low), "ci_high": _number("ci_high", ci_high),
@@ -78,6 +105,20 @@ class StatsTable:
         """Add a test row from a result with ``test``, ``statistic``, ``p_value``.
 
         ``value`` is left empty: the row carries the test, the compared values have their own rows.
+
+        Parameters
+        ----------
+        figure : str
+            Figure id.
+        quantity : str
+            What was tested.
+        group : str
+            Groups compared.
+        result : dict, pandas.Series, pandas.DataFrame or object
+            Test result with ``test``, ``statistic``, ``p_value`` (see
+            :func:`sfone.figures._style.as_test_result`); ``None`` adds nothing.
+        n : int, optional
+            Count behind the test.
         """
         from .figures._style import as_test_result
 
@@ -88,11 +129,23 @@ class StatsTable:
                  statistic=result["statistic"], p_value=result["p_value"])
 
     def extend(self, other: StatsTable) -> None:
-        """Append the rows of another table."""
+        """Append the rows of another table.
+
+        Parameters
+        ----------
+        other : StatsTable
+            Table whose rows are appended (copied).
+        """
         self._rows.extend(dict(row) for row in other._rows)
 
     def to_frame(self) -> pd.DataFrame:
-        """The rows as a DataFrame with exactly :data:`STATS_COLUMNS`."""
+        """The rows as a DataFrame with exactly :data:`STATS_COLUMNS`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per added row, columns :data:`STATS_COLUMNS` (``n`` nullable Int64, numbers float).
+        """
         frame = pd.DataFrame(self._rows, columns=list(STATS_COLUMNS))
         frame["n"] = frame["n"].astype("Int64")
         for column in _NUMERIC:
@@ -100,7 +153,18 @@ class StatsTable:
         return frame
 
     def write(self, path) -> Path:
-        """Write ``stats.csv`` atomically (full float precision, empty cells for missing)."""
+        """Write ``stats.csv`` atomically (full float precision, empty cells for missing).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Output CSV.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
         path = Path(path)
         with atomic_path(path) as tmp:
             self.to_frame().to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
@@ -251,6 +315,8 @@ def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters
                       filename: str = "report.html") -> Path:
     """Write ONE self-contained HTML page into ``out_dir`` and return its path.
 
+    The page references no external file, stylesheet or script.
+
     Parameters
     ----------
     out_dir : path
@@ -268,8 +334,15 @@ def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters
     provenance : mapping, optional
         ``study``, ``created_utc``, ``runtime_s``, ``versions``, ``inputs`` (rows with entry,
         file, bytes, sha256), as ``sfone reproduce`` writes to ``provenance.json``.
+    title : str, default "sfone reproduction report"
+        Page heading and title.
+    filename : str, default "report.html"
+        File name inside ``out_dir``.
 
-    The page references no external file, stylesheet or script.
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir / filename``.
     """
     items = list(figures.items()) if isinstance(figures, Mapping) else list(figures)
     items = [tuple(item) + ("",) * (4 - len(item)) for item in items]

@@ -42,6 +42,30 @@ _DEPENDENCIES = ("numpy", "scipy", "pandas", "xarray", "matplotlib", "statsmodel
 
 @dataclass
 class ImagingResult:
+    """The imaging stage of :func:`reproduce`: labels, peri-run traces and per-mouse fractions.
+
+    Parameters
+    ----------
+    classes : xarray.Dataset
+        Per ROI (all sessions): ``label``, ``effect``, p/q values; coordinates ``day``,
+        ``subject``, ``session``, ``group``, ``roi_in_session``.
+    traces : xarray.DataArray
+        ``(roi, trial, lag)`` z-scored dF/F around the run end (lag in s).
+    fractions : pandas.DataFrame
+        One row per session: ``subject``, ``day``, ``n_rois``, ``n_activated``, ``fraction``.
+    days : tuple of str
+        The two days compared.
+    run_lag_s : tuple of float
+        The run, in s from the run end.
+    baseline_lag_s : tuple of float
+        The pre-run baseline, in s from the run end.
+    post_window_s : tuple of float
+        The post-run window, in s from the run end.
+    parameters : dict
+        Analysis parameters, as shown in the report.
+    sessions : tuple of sfone.cohort.Session, default ()
+        One per imaging session (ROI tracking, figure 11).
+    """
     classes: xr.Dataset      # per ROI: label, effect, p/q values; coords day, subject, session
     traces: xr.DataArray     # (roi, trial, lag) z-scored dF/F around run end
     fractions: pd.DataFrame  # subject, day, n_rois, n_activated, fraction
@@ -54,6 +78,7 @@ class ImagingResult:
 
     @property
     def segments(self) -> dict:
+        """``{"baseline": baseline_lag_s, "run": run_lag_s}`` (s from the run end), for the figures."""
         return {"baseline": self.baseline_lag_s, "run": self.run_lag_s}
 
     @functools.cached_property
@@ -68,6 +93,23 @@ class ImagingResult:
 
 @dataclass
 class ReproduceResult:
+    """What :func:`reproduce` wrote.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The output folder.
+    figures : dict of str to list of pathlib.Path, default {}
+        Figure stem -> its files.
+    stats_csv : pathlib.Path, optional
+        ``stats.csv`` (one row per number shown).
+    labels_csv : pathlib.Path, optional
+        Per-ROI labels table.
+    report : pathlib.Path, optional
+        ``report.html``.
+    provenance : pathlib.Path, optional
+        ``provenance.json`` (inputs with sha256, versions, run time).
+    """
     out_dir: Path
     figures: dict[str, list[Path]] = field(default_factory=dict)
     stats_csv: Path | None = None
@@ -151,8 +193,23 @@ def _run_duration_s(study, entry, protocol) -> float:
 
 def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None = None
                     ) -> ImagingResult:
-    """Label every ROI of every imaging session of ``study`` (on a dask cluster when
-    ``scheduler`` is an address) and collect the peri-run traces."""
+    """Label every ROI of every imaging session of ``study`` and collect the peri-run traces.
+
+    The sessions run on a dask cluster when ``scheduler`` is an address.
+
+    Parameters
+    ----------
+    study : Study
+        A checked study with an ``imaging`` section.
+    scheduler : str, optional
+        Address of a dask scheduler; default: in this process, one session after the other.
+    workers : int, optional
+        Local worker processes for :func:`sfone.batch.map_on_cluster`.
+
+    Returns
+    -------
+    ImagingResult
+    """
     from .protocols import load_protocol
 
     entries = [_resolved(study, e) for e in study.imaging.sessions]
@@ -465,6 +522,17 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
         With ``scheduler="local"``-style use of the batch machinery, local worker processes.
     on_stage : callable(index, total, stage), optional
         Called as each stage starts (the CLI prints one line per stage without a terminal).
+
+    Returns
+    -------
+    ReproduceResult
+        The paths written inside ``out_dir``.
+
+    Raises
+    ------
+    StudyError
+        If the study lists no inputs or an entry is inconsistent or missing a file (before any
+        computation).
     """
 
     from .figure_specs import FIGURE_SPECS

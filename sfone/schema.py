@@ -36,7 +36,23 @@ OPTIONAL_ATTRS = ("subject", "session_start")
 
 @dataclass(frozen=True)
 class ModalitySpec:
-    """What a Dataset of one modality must (and may) contain."""
+    """What a Dataset of one modality must (and may) contain.
+
+    Parameters
+    ----------
+    name : str
+        Modality name (a key of :data:`MODALITIES`).
+    dims : tuple of str or None
+        Exact dims of the required variables; ``None``: each variable has one time dimension.
+    required_vars : tuple of str, default ()
+        Data variables that must be present.
+    required_coords : tuple of str, default ()
+        Coordinates that must be present.
+    required_attrs : tuple of str, default ()
+        Dataset attrs that must be present (beyond the common ones).
+    units : dict of str to str, default {}
+        Fixed ``units`` attr of known variables and coordinates (e.g. ``{"vo2": "mL/h"}``).
+    """
 
     name: str
     dims: tuple[str, ...] | None  # exact dims of required variables; None: one time dim each
@@ -75,7 +91,17 @@ MODALITIES: dict[str, ModalitySpec] = {
 
 
 def is_time_dim(name: str) -> bool:
-    """True for ``time`` and per-clock time dimensions such as ``time_lockin1``."""
+    """True for ``time`` and per-clock time dimensions such as ``time_lockin1``.
+
+    Parameters
+    ----------
+    name : str
+        Dimension name.
+
+    Returns
+    -------
+    bool
+    """
     return name == "time" or name.startswith("time_")
 
 
@@ -134,10 +160,23 @@ def _check_spec(ds: xr.Dataset, spec: ModalitySpec, problems: list[str]) -> None
 def validate(ds: xr.Dataset) -> xr.Dataset:
     """Check ``ds`` against the sfone data contract and return it unchanged.
 
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Dataset to check: common attrs, float64 time coordinates in seconds (strictly increasing),
+        a ``units`` attr on every variable, and the requirements of its modality
+        (:data:`MODALITIES`).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds`` itself.
+
     Raises
     ------
     SchemaError
-        Listing every problem found (missing attrs, variables, coordinates, wrong units, dims).
+        Listing every problem found (missing attrs, variables, coordinates, wrong units, dims), or
+        when ``ds`` is not a Dataset.
     """
     if not isinstance(ds, xr.Dataset):
         raise SchemaError(f"expected an xarray.Dataset, got {type(ds).__name__}")
@@ -185,7 +224,36 @@ def mark_validated(ds: xr.Dataset) -> None:
 def finalize_dataset(ds: xr.Dataset, *, modality: str, source_format: str, source_file,
                      subject: str | None = None, session_start: str | None = None,
                      **attrs) -> xr.Dataset:
-    """Stamp the provenance attrs on ``ds``, then :func:`validate` it. Loaders end with this."""
+    """Stamp the provenance attrs on ``ds``, then :func:`validate` it. Loaders end with this.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The Dataset a loader built; its attrs are updated in place.
+    modality : str
+        ``"imaging"``, ``"photometry"``, ``"calorimetry"`` or ``"events"``.
+    source_format : str
+        Format name (e.g. ``"suite2p"``).
+    source_file : str or os.PathLike
+        File or folder read (stored as a string).
+    subject : str, optional
+        Subject identifier, when the file names it.
+    session_start : str, optional
+        Acquisition start as an ISO 8601 string.
+    **attrs
+        Further Dataset attrs (flat: str, numbers, lists).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds``, with attrs ``modality``, ``source_format``, ``source_file``, ``sfone_version``,
+        ``sfone_schema_version`` (and ``subject``/``session_start`` when given).
+
+    Raises
+    ------
+    SchemaError
+        If the result breaks the data contract.
+    """
     from . import __version__
 
     ds.attrs.update({"modality": modality, "source_format": source_format,
@@ -201,7 +269,32 @@ def finalize_dataset(ds: xr.Dataset, *, modality: str, source_format: str, sourc
 
 def make_events(start, end, *, source_format: str = "in-memory", source_file="<in-memory>",
                 label=None, **attrs) -> xr.Dataset:
-    """Build an events Dataset (run epochs): ``start``/``end`` in seconds over an ``epoch`` index."""
+    """Build an events Dataset (run epochs): ``start``/``end`` in seconds over an ``epoch`` index.
+
+    Parameters
+    ----------
+    start, end : array_like of float
+        Epoch starts and ends (s from session start); flattened, equal sizes.
+    source_format : str, default "in-memory"
+        Provenance attr ``source_format``.
+    source_file : str or os.PathLike, default "<in-memory>"
+        Provenance attr ``source_file``.
+    label : array_like of str, optional
+        Per-epoch label, stored as coordinate ``label`` over ``epoch``.
+    **attrs
+        Further Dataset attrs (see :func:`finalize_dataset`).
+
+    Returns
+    -------
+    xarray.Dataset
+        Modality ``"events"``: variables ``start`` and ``end`` (units ``s``) over ``epoch``
+        (coordinate ``0..n-1``).
+
+    Raises
+    ------
+    SchemaError
+        If ``start`` and ``end`` differ in size.
+    """
     start = np.asarray(start, dtype=float).ravel()
     end = np.asarray(end, dtype=float).ravel()
     if start.shape != end.shape:

@@ -65,9 +65,28 @@ def _test_dict(tests: pd.DataFrame, name: str, *, with_n: bool = True) -> dict:
 class ProportionComparison:
     """Result of :func:`compare_proportions`; ``tests`` has one row per test.
 
-    ``tests`` columns: test (description), statistic, p_value, level ("mouse" or "neuron"),
-    role ("headline", "alternative" or "secondary"), n_mice, n_cells, min_p (smallest p the
-    test can give; 0 for continuous tests).
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Cell counts: one row per group, columns ``activated``, ``inhibited``, ``unchanged``.
+    proportions : pandas.DataFrame
+        One row per (group, label): ``count``, ``n``, ``proportion`` and the Wilson interval
+        ``ci_low``/``ci_high`` (level 1 - alpha).
+    tests : pandas.DataFrame
+        One row per test, columns: test (description), statistic, p_value, level ("mouse" or
+        "neuron"), role ("headline", "alternative" or "secondary"), n_mice, n_cells, min_p
+        (smallest p the test can give; 0 for continuous tests).
+    effect_sizes : dict
+        ``activated_difference`` (b minus a, pooled), ``odds_ratio_a_vs_b``, ``cohens_h``,
+        ``cramers_v`` and, with subject ids, ``mouse_mean_difference``.
+    per_mouse : pandas.DataFrame or None, default None
+        One row per (group, mouse): ``group``, ``mouse``, ``n_activated``, ``n_cells``,
+        ``activated_fraction`` and ``activated_logit`` (empirical logit); None without subject
+        ids.
+    groups : tuple of str, default ("a", "b")
+        Names of the two groups.
+    notes : list of str, default []
+        Why tests were skipped.
     """
 
     table: pd.DataFrame
@@ -79,17 +98,44 @@ class ProportionComparison:
     notes: list[str] = field(default_factory=list)
 
     def p_value(self, test: str) -> float:
-        """p-value of the named test (e.g. ``"mouse_paired_t"``, ``"fisher"``, ``"mcnemar"``)."""
+        """p-value of the named test (e.g. ``"mouse_paired_t"``, ``"fisher"``, ``"mcnemar"``).
+
+        Parameters
+        ----------
+        test : str
+            Row name of :attr:`tests`.
+
+        Returns
+        -------
+        float
+        """
         return float(self.tests.loc[test, "p_value"])
 
     def headline(self) -> dict | None:
-        """The mouse-level headline test as ``{"test", "statistic", "p_value", "n_mice",
-        "n_cells"}`` (the label names n mice and n neurons); None without subject ids."""
+        """The mouse-level headline test.
+
+        Returns
+        -------
+        dict or None
+            ``{"test", "statistic", "p_value", "n_mice", "n_cells"}`` (the label names n mice and n
+            neurons); None without subject ids.
+        """
         names = self.tests.index[self.tests["role"] == "headline"]
         return _test_dict(self.tests, names[0]) if len(names) else None
 
     def secondary(self, name: str = "fisher") -> dict:
-        """A pooled-cell test (``"fisher"`` or ``"chi2"``), labelled as secondary."""
+        """A pooled-cell test, labelled as secondary.
+
+        Parameters
+        ----------
+        name : {"fisher", "chi2"}, default "fisher"
+            Row name of :attr:`tests`.
+
+        Returns
+        -------
+        dict
+            As :meth:`headline`, with ``test`` starting "Secondary, pooled neurons".
+        """
         result = _test_dict(self.tests, name, with_n=False)
         test = result["test"].replace(", pooled neurons", "")
         result["test"] = f"Secondary, pooled neurons: {test} (n = {result['n_cells']} neurons)"
@@ -97,7 +143,22 @@ class ProportionComparison:
 
 
 def wilson_ci(count, n, alpha: float = 0.05):
-    """Wilson score interval (low, high) for ``count`` successes out of ``n``."""
+    """Wilson score interval (low, high) for ``count`` successes out of ``n``.
+
+    Parameters
+    ----------
+    count : array_like of int
+        Successes.
+    n : array_like of int
+        Trials.
+    alpha : float, default 0.05
+        The interval has coverage 1 - alpha.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(low, high)`` proportions, shaped like ``count``.
+    """
     low, high = proportion_confint(np.asarray(count), np.asarray(n), alpha=alpha, method="wilson")
     return np.asarray(low, float), np.asarray(high, float)
 
@@ -223,7 +284,19 @@ def _per_mouse(labels, mice, groups):
 
 
 def empirical_logit(k, n):
-    """log((k + 0.5) / (n - k + 0.5)): a finite logit of k successes out of n (Cox 1970)."""
+    """log((k + 0.5) / (n - k + 0.5)): a finite logit of k successes out of n (Cox 1970).
+
+    Parameters
+    ----------
+    k : array_like of float
+        Successes.
+    n : array_like of float
+        Trials (same shape as ``k``).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     k, n = np.asarray(k, float), np.asarray(n, float)
     return np.log((k + 0.5) / (n - k + 0.5))
 
@@ -249,12 +322,32 @@ def _design(per_mouse, groups, name):
 
 
 def signed_rank_min_p(n_pairs: int) -> float:
-    """Smallest two-sided p the exact Wilcoxon signed-rank test can give with ``n_pairs``."""
+    """Smallest two-sided p the exact Wilcoxon signed-rank test can give with ``n_pairs``.
+
+    Parameters
+    ----------
+    n_pairs : int
+        Number of (non-zero) pairs.
+
+    Returns
+    -------
+    float
+    """
     return min(1.0, 2.0 / 2.0 ** int(n_pairs))
 
 
 def rank_sum_min_p(n_a: int, n_b: int) -> float:
-    """Smallest two-sided p the exact Mann-Whitney U test can give with groups of n_a and n_b."""
+    """Smallest two-sided p the exact Mann-Whitney U test can give with groups of n_a and n_b.
+
+    Parameters
+    ----------
+    n_a, n_b : int
+        Group sizes.
+
+    Returns
+    -------
+    float
+    """
     return min(1.0, 2.0 / math.comb(int(n_a) + int(n_b), int(n_a)))
 
 
@@ -356,8 +449,24 @@ def _glmm_row(per_mouse, groups, *, mouse_day):
 
 @dataclass
 class MagnitudeComparison:
-    """Result of :func:`compare_magnitude`; ``tests`` has the columns of
-    :class:`ProportionComparison`'s ``tests``; ``per_mouse`` has group, mouse, n_cells, mean."""
+    """Result of :func:`compare_magnitude`.
+
+    Parameters
+    ----------
+    per_mouse : pandas.DataFrame
+        One row per (group, mouse): ``group``, ``mouse``, ``n_cells`` and ``mean`` (the mouse's
+        mean ``variable``).
+    tests : pandas.DataFrame
+        One row per test, with the columns of :class:`ProportionComparison`'s ``tests``.
+    groups : tuple of str
+        Names of the two groups.
+    among : str or None
+        Label of the neurons averaged (``None``: all neurons).
+    variable : str
+        Per-neuron variable compared (e.g. ``"effect"``, in baseline SDs).
+    notes : list of str, default []
+        Why tests were skipped or left out.
+    """
 
     per_mouse: pd.DataFrame
     tests: pd.DataFrame
@@ -367,11 +476,27 @@ class MagnitudeComparison:
     notes: list[str] = field(default_factory=list)
 
     def p_value(self, test: str) -> float:
-        """p-value of the named test (``"mouse_paired_t"``, ``"pooled_welch_t"``, ...)."""
+        """p-value of the named test (``"mouse_paired_t"``, ``"pooled_welch_t"``, ...).
+
+        Parameters
+        ----------
+        test : str
+            Row name of :attr:`tests`.
+
+        Returns
+        -------
+        float
+        """
         return float(self.tests.loc[test, "p_value"])
 
     def headline(self) -> dict | None:
-        """The mouse-level test, as :meth:`ProportionComparison.headline`."""
+        """The mouse-level test, as :meth:`ProportionComparison.headline`.
+
+        Returns
+        -------
+        dict or None
+            ``{"test", "statistic", "p_value", "n_mice", "n_cells"}``; None without a mouse-level test.
+        """
         names = self.tests.index[self.tests["role"] == "headline"]
         return _test_dict(self.tests, names[0]) if len(names) else None
 
@@ -390,8 +515,26 @@ def compare_magnitude(results_a, results_b, *, among: str | None = "activated",
 
     Parameters
     ----------
-    results_a, results_b : labels Datasets (with ``label`` and ``variable`` over ``roi``), or
-        lists of them, one per mouse; subjects as in :func:`compare_proportions`.
+    results_a, results_b : xarray.Dataset or list of xarray.Dataset
+        Labels Datasets (with ``label`` and ``variable`` over ``roi``), or lists of them, one per
+        mouse; subjects as in :func:`compare_proportions`.
+    among : str or None, default "activated"
+        Label of the neurons averaged; ``None``: all neurons.
+    variable : str, default "effect"
+        Per-neuron variable compared.
+    mice_a, mice_b : array_like or list, optional
+        Subject id of every cell (arrays), or of every list element (lists).
+    groups : tuple of str, default ("day 1", "day 8")
+        Names of the two groups.
+
+    Returns
+    -------
+    MagnitudeComparison
+
+    Raises
+    ------
+    ValueError
+        If a group has no subject ids.
     """
     frames, pooled = [], []
     for results, mice, g in ((results_a, mice_a, groups[0]), (results_b, mice_b, groups[1])):
@@ -444,12 +587,30 @@ def compare_magnitude(results_a, results_b, *, among: str | None = "activated",
 def cohort_day_tests(classes: xr.Dataset, *, days=("day1", "day8"), by: str = "day") -> dict:
     """The tests figures 1, 3 and 4 show, from a cohort's classifier output.
 
-    ``classes``: labels over ``roi`` with ``label``, ``effect`` and the coordinates ``by`` and
-    ``subject`` (the concatenated cohort of ``sfone reproduce``). Returns test dicts (``test``,
-    ``statistic``, ``p_value``, ``n_mice``, ``n_cells``): ``"mouse"`` (headline share of activated
-    neurons), ``"pooled_chi2"`` and ``"pooled_fisher"`` (secondary), ``"magnitude"`` (per-mouse
-    mean effect of activated neurons; short label for a figure corner), ``"magnitude_pooled"``
-    (secondary); and the ``"comparison"`` and ``"magnitude_comparison"`` objects.
+    Parameters
+    ----------
+    classes : xarray.Dataset
+        Labels over ``roi`` with ``label``, ``effect`` and the coordinates ``by`` and ``subject``
+        (the concatenated cohort of ``sfone reproduce``).
+    days : tuple of str, default ("day1", "day8")
+        The two values of ``by`` compared.
+    by : str, default "day"
+        Coordinate over ``roi`` that holds the day.
+
+    Returns
+    -------
+    dict
+        Test dicts (``test``, ``statistic``, ``p_value``, ``n_mice``, ``n_cells``): ``"mouse"``
+        (headline share of activated neurons), ``"pooled_chi2"`` and ``"pooled_fisher"``
+        (secondary), ``"magnitude"`` (per-mouse mean effect of activated neurons; short label for a
+        figure corner), ``"magnitude_pooled"`` (secondary, when computed); and the
+        ``"comparison"`` (:class:`ProportionComparison`) and ``"magnitude_comparison"``
+        (:class:`MagnitudeComparison`) objects.
+
+    Raises
+    ------
+    ValueError
+        If ``classes`` has no ``subject`` coordinate.
     """
     if "subject" not in classes.variables:
         raise ValueError("cohort_day_tests needs a 'subject' coordinate over 'roi' (one mouse id "
@@ -487,21 +648,38 @@ def compare_proportions(labels_a, labels_b, *, mice_a=None, mice_b=None,
 
     Parameters
     ----------
-    labels_a, labels_b : labels (``activated``/``inhibited``/``unchanged``) as an array, a
+    labels_a, labels_b : array_like, xarray.Dataset or list
+        Labels (``activated``/``inhibited``/``unchanged``) as an array, a
         :func:`~sfone.classify.label_responses` Dataset, or a list of those, one per mouse. The
         mouse of each cell is ``mice_a``/``mice_b`` if given, else the Dataset's ``subject``
         coordinate or ``subject`` attr. Mice are paired by subject id; a list with a result
         lacking a subject, or two results of the same subject, is refused (ValueError).
-    mice_a, mice_b : subject id of every cell (arrays), or of every list element (lists).
-    paired_cells : the i-th cell of a and of b are the same cell (registered across days):
-        adds McNemar's test on activated-vs-not.
-    groups : names of the two groups.
-    wilcoxon : run the rank test (Wilcoxon signed-rank, or Mann-Whitney for different mice).
-        ``None``: only when it can reach p < ``alpha`` (with 5 paired mice its smallest p is
-        0.0625, so it is not run and ``notes`` says why); ``True``: always, with a
-        :class:`LowPowerWarning` when it cannot reach ``alpha``.
-    glmm : add the binomial GLMM likelihood-ratio test (``sfone._binomial_glmm``).
-    alpha : significance level (Wilson intervals are 1 - alpha).
+    mice_a, mice_b : array_like or list, optional
+        Subject id of every cell (arrays), or of every list element (lists).
+    paired_cells : bool, default False
+        The i-th cell of a and of b are the same cell (registered across days): adds McNemar's
+        test on activated-vs-not.
+    groups : tuple of str, default ("day 1", "day 8")
+        Names of the two groups.
+    wilcoxon : bool or None, default None
+        Run the rank test (Wilcoxon signed-rank, or Mann-Whitney for different mice). ``None``:
+        only when it can reach p < ``alpha`` (with 5 paired mice its smallest p is 0.0625, so it
+        is not run and ``notes`` says why); ``True``: always, with a :class:`LowPowerWarning`
+        when it cannot reach ``alpha``.
+    glmm : bool, default True
+        Add the binomial GLMM likelihood-ratio test (``sfone._binomial_glmm``).
+    alpha : float, default 0.05
+        Significance level (Wilson intervals are 1 - alpha).
+
+    Returns
+    -------
+    ProportionComparison
+
+    Raises
+    ------
+    ValueError
+        For unknown labels, ambiguous subjects, or ``paired_cells=True`` with different numbers of
+        cells.
     """
     lab_a, ids_a = _flatten(labels_a, mice_a, groups[0])
     lab_b, ids_b = _flatten(labels_b, mice_b, groups[1])
@@ -589,7 +767,26 @@ def _two_samples(table: pd.DataFrame, value: str, group: str, order) -> list[np.
 def welch_test(table: pd.DataFrame, value: str, group: str, order) -> dict:
     """Welch's t-test of ``value`` between the two groups ``order`` (one row per mouse).
 
-    Returns ``{"test", "statistic", "p_value", "n"}`` (t of ``order[0]`` minus ``order[1]``).
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per animal.
+    value : str
+        Column tested.
+    group : str
+        Column naming each row's group.
+    order : sequence of str
+        The two groups compared (statistic of ``order[0]`` minus ``order[1]``).
+
+    Returns
+    -------
+    dict
+        ``{"test", "statistic", "p_value", "n"}`` (``n``: values used).
+
+    Raises
+    ------
+    ValueError
+        If a group has fewer than 2 values.
     """
     a, b = _two_samples(table, value, group, order)
     result = stats.ttest_ind(a, b, equal_var=False)
@@ -598,8 +795,32 @@ def welch_test(table: pd.DataFrame, value: str, group: str, order) -> dict:
 
 
 def mann_whitney(table: pd.DataFrame, value: str, group: str, order) -> dict:
-    """Two-sided Mann-Whitney U of ``value`` between two groups: for values quantised by the
-    protocol (speeds come in stage steps), where a t-test's variance estimate is meaningless."""
+    """Two-sided Mann-Whitney U of ``value`` between two groups.
+
+    For values quantised by the protocol (speeds come in stage steps), where a t-test's variance
+    estimate is meaningless.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per animal.
+    value : str
+        Column tested.
+    group : str
+        Column naming each row's group.
+    order : sequence of str
+        The two groups compared (statistic of ``order[0]`` minus ``order[1]``).
+
+    Returns
+    -------
+    dict
+        ``{"test", "statistic", "p_value", "n"}`` (``n``: values used).
+
+    Raises
+    ------
+    ValueError
+        If a group has fewer than 2 values.
+    """
     a, b = _two_samples(table, value, group, order)
     result = stats.mannwhitneyu(a, b, alternative="two-sided")
     return {"test": "Mann-Whitney U", "statistic": float(result.statistic),
@@ -608,8 +829,27 @@ def mann_whitney(table: pd.DataFrame, value: str, group: str, order) -> dict:
 
 def mixed_interaction(table: pd.DataFrame, value: str, time: str, *, categorical_time: bool
                       ) -> dict:
-    """Group x time interaction in a linear mixed model with a random intercept per mouse
-    (statsmodels MixedLM, REML): Wald chi-square test of all interaction terms."""
+    """Group x time interaction in a linear mixed model with a random intercept per mouse.
+
+    statsmodels MixedLM (REML) of ``value ~ C(group) * time``; Wald chi-square test of all
+    interaction terms.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Long table with columns ``value``, ``time``, ``group`` and ``subject`` (the mouse).
+    value : str
+        Response column.
+    time : str
+        Time column (e.g. day or stage).
+    categorical_time : bool
+        Treat ``time`` as categorical (``C(time)``) instead of linear.
+
+    Returns
+    -------
+    dict
+        ``{"test", "statistic", "p_value", "n"}`` (``n``: mice).
+    """
     import statsmodels.formula.api as smf
 
     term = f"C({time})" if categorical_time else time
@@ -620,7 +860,22 @@ def mixed_interaction(table: pd.DataFrame, value: str, time: str, *, categorical
 
 
 def one_way_anova(table: pd.DataFrame, value: str, group: str = "group") -> dict:
-    """One-way ANOVA of ``value`` across the groups of ``group`` (one row per animal)."""
+    """One-way ANOVA of ``value`` across the groups of ``group`` (one row per animal).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per animal.
+    value : str
+        Column tested (NaN dropped).
+    group : str, default "group"
+        Column naming each row's group.
+
+    Returns
+    -------
+    dict
+        ``{"test", "statistic", "p_value", "n"}`` (F statistic; ``n``: values used).
+    """
     samples = [part[value].dropna().to_numpy(float)
                for _, part in table.groupby(group, sort=True)]
     result = stats.f_oneway(*samples)
@@ -629,7 +884,18 @@ def one_way_anova(table: pd.DataFrame, value: str, group: str = "group") -> dict
 
 
 def holm(p_values) -> np.ndarray:
-    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1)."""
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1).
+
+    Parameters
+    ----------
+    p_values : array_like of float
+        Unadjusted p-values of one family.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values, in the input order.
+    """
     p = np.asarray(p_values, dtype=float)
     order = np.argsort(p)
     m = p.size
@@ -645,8 +911,26 @@ def pairwise_tests(table: pd.DataFrame, value: str, group: str, pairs, *, test=w
                    family: str = "") -> list[dict]:
     """``test`` on each pair of groups, Holm-corrected over the pairs.
 
-    Returns one dict per pair: ``test`` (named with the correction), ``statistic``, ``p_value``
-    (Holm-adjusted), ``p_uncorrected``, ``pair`` and ``n``.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per animal.
+    value : str
+        Column tested.
+    group : str
+        Column naming each row's group.
+    pairs : iterable of (str, str)
+        The pairs of groups compared.
+    test : callable, default welch_test
+        ``test(table, value, group, pair) -> dict`` (e.g. :func:`welch_test`, :func:`mann_whitney`).
+    family : str, default ""
+        Name of the correction family in the test label; default "<n> comparisons".
+
+    Returns
+    -------
+    list of dict
+        One per pair: ``test`` (named with the correction), ``statistic``, ``p_value``
+        (Holm-adjusted), ``p_uncorrected``, ``pair`` and ``n``.
     """
     pairs = [tuple(pair) for pair in pairs]
     results = [test(table, value, group, pair) for pair in pairs]

@@ -133,7 +133,27 @@ class Tables(_Model):
 
 
 class Study(_Model):
-    """The validated content of a study file; paths are resolved against ``root``."""
+    """The validated content of a study file; paths are resolved against ``root``.
+
+    Parameters
+    ----------
+    name : str, default "study"
+        Study name.
+    description : str, default ""
+        Free text.
+    root : pathlib.Path, default Path(".")
+        Folder of the study file; relative paths are resolved against it.
+    imaging : Imaging, optional
+        Imaging sessions and their classification protocol (figures 1-4, 11).
+    photometry : Photometry, optional
+        Photometry sessions.
+    stress_test : StressTest, optional
+        Treadmill stress-test sessions and protocol (figures 6-7).
+    calorimetry : Calorimetry, optional
+        Metabolic-cage files and CalR session (figure 10).
+    tables : Tables, default Tables()
+        Bdnf counts, endurance and glucose tables (figures 5, 8, 9).
+    """
 
     name: str = "study"
     description: str = ""
@@ -145,7 +165,18 @@ class Study(_Model):
     tables: Tables = Tables()
 
     def resolve(self, path) -> Path:
-        """``path`` against the study's folder (absolute paths unchanged)."""
+        """``path`` against the study's folder (absolute paths unchanged).
+
+        Parameters
+        ----------
+        path : str, os.PathLike or None
+            A path from the study file.
+
+        Returns
+        -------
+        pathlib.Path or None
+            The resolved path (None for None).
+        """
         return (self.root / Path(path)).resolve() if path is not None else None
 
     @property
@@ -191,7 +222,25 @@ def parse_study(data, *, source="<dict>", root=None) -> Study:
 
 
 def load_study(path) -> Study:
-    """Read and validate ``study.yaml`` (structure only; see :func:`check_study`)."""
+    """Read and validate ``study.yaml`` (structure only; see :func:`check_study`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The study YAML.
+
+    Returns
+    -------
+    Study
+        With ``root`` the file's folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a file.
+    StudyError
+        If the YAML is invalid or breaks the study structure (naming the field path).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No such study file: '{path}'")
@@ -203,7 +252,19 @@ def load_study(path) -> Study:
 
 
 def figures_for(study: Study) -> list[int]:
-    """The figure numbers the study's inputs allow, in order."""
+    """The figure numbers the study's inputs allow, in order.
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+
+    Returns
+    -------
+    list of int
+        Imaging -> 1-4 and 11, Bdnf counts -> 5, stress test -> 6-7, endurance -> 8, glucose
+        -> 9, calorimetry -> 10.
+    """
     numbers = []
     if study.imaging is not None:
         numbers += [1, 2, 3, 4, 11]  # 11 only when a mouse can be tracked (footprints)
@@ -326,7 +387,22 @@ def _entry_problems(study: Study) -> list[str]:
 def check_study(study: Study, *, source="study") -> Study:
     """Check, before any computation, that every entry's files exist and entries agree.
 
-    Raises :class:`StudyError` listing every problem, each naming its entry.
+    Parameters
+    ----------
+    study : Study
+        The study to check.
+    source : str, default "study"
+        Name used in the messages (the study file).
+
+    Returns
+    -------
+    Study
+        ``study`` itself.
+
+    Raises
+    ------
+    StudyError
+        Listing every problem, each naming its entry (or when the study lists no inputs).
     """
     if not figures_for(study):
         raise StudyError(f"{source}: the study lists no inputs (imaging, stress_test, "

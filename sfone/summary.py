@@ -35,7 +35,19 @@ def _rates(ds: xr.Dataset) -> str:
 
 
 def describe(ds: xr.Dataset) -> dict[str, str]:
-    """Format, modality, sizes, duration, sampling rate and subjects or ROIs of ``ds``."""
+    """Format, modality, sizes, duration, sampling rate and subjects or ROIs of ``ds``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Any contract-valid Dataset.
+
+    Returns
+    -------
+    dict of str to str
+        ``file``, ``format``, ``modality``, ``sizes``, ``variables``, ``duration`` (s and h),
+        ``sampling``, and where they apply ``rois``, ``subjects``, ``epochs``.
+    """
     out = {
         "file": str(ds.attrs.get("source_file", "")),
         "format": str(ds.attrs.get("source_format", "")),
@@ -67,8 +79,21 @@ def _summary_row(name: str, ds: xr.Dataset) -> dict[str, str]:
 
 
 def sample_entries(data_dir) -> list[Path]:
-    """Every readable recording under ``data_dir``: top-level files and folders, and the sessions
-    and runs files listed by the ``manifest.csv`` of cohort folders. Tables and notes excluded."""
+    """Every readable recording under ``data_dir``.
+
+    Top-level files and folders, and the sessions and runs files listed by the ``manifest.csv``
+    of cohort folders. Tables and notes excluded.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike
+        Sample folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        In name order.
+    """
     entries = []
     for entry in sorted(Path(data_dir).iterdir()):
         if entry.name.startswith(".") or entry.suffix.lower() in NOT_RECORDINGS:
@@ -88,8 +113,18 @@ def sample_entries(data_dir) -> list[Path]:
 
 
 def read_all(data_dir) -> list[dict[str, str]]:
-    """Read every recording in ``data_dir`` (see :func:`sample_entries`) and every CSV table of
-    its ``tables/`` folder; one summary row each."""
+    """Read every recording in ``data_dir`` and every CSV table of its ``tables/`` folder.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike
+        Sample folder (see :func:`sample_entries`).
+
+    Returns
+    -------
+    list of dict of str to str
+        One row per entry: ``file``, ``format``, ``modality``, ``summary``.
+    """
     import pandas as pd
 
     from .io import read

@@ -16,6 +16,18 @@ def protocol_schedule(protocol, elapsed_s) -> dict[str, np.ndarray]:
 
     Stages run back to back; after them the ramp adds ``increment_m_min`` every ``step_s``
     (stage indices continue), capped at ``max_speed_m_min``. Without a ramp the last stage holds.
+
+    Parameters
+    ----------
+    protocol : sfone.protocols.StressTestProtocol
+        Stress-test protocol (stages, ramp, exhaustion rule).
+    elapsed_s : array_like of float
+        Time since the test start (s).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``speed`` (m/min), ``incline`` (deg) and ``stage`` (int), shaped like ``elapsed_s``.
     """
     t = np.asarray(elapsed_s, dtype=float)
     bounds = np.cumsum([0.0] + [s.duration_s for s in protocol.stages])

@@ -33,6 +33,41 @@ class AncovaResult:
 
     ``model`` is ``"additive"`` (common slope) or ``"interaction"`` (a slope per group): the
     model every test, mean and slope here comes from.
+
+    Parameters
+    ----------
+    response : str
+        Response column (e.g. ``"ee_kcal_h"``).
+    covariate : str
+        Covariate column (e.g. ``"total_mass"``, g).
+    formula : str
+        The fitted model, e.g. ``"ee_kcal_h ~ total_mass + C(group)"``.
+    p_interaction : float
+        p of the group x covariate interaction (homogeneity of slopes) F test.
+    slopes_homogeneous : bool
+        ``p_interaction >= alpha``: the additive model was used.
+    p_group : float
+        p of the F test of equal group means at the mean covariate (see ``p_group_test``).
+    p_covariate : float
+        p of the F test of the covariate slope(s).
+    wald_p_group : dict of str to float
+        Group -> Wald p of its difference from the reference (first) group.
+    covariate_mean : float
+        Mean covariate of the subjects (covariate units); adjusted means are taken there.
+    adjusted_means : pandas.DataFrame
+        One row per group: ``group``, ``adjusted_mean`` (response units), ``se``, ``ci_low``,
+        ``ci_high`` (95 %), ``n``.
+    pairwise : pandas.DataFrame
+        One row per pair: ``group_a``, ``group_b``, ``difference`` (b minus a), ``se``, ``t``,
+        ``p`` and ``p_holm``.
+    n : int
+        Subjects used (complete rows).
+    slopes : dict of str to float, default {}
+        Group -> slope (response units per covariate unit).
+    model : {"additive", "interaction"}, default "additive"
+        The model the tests come from.
+    p_group_test : str, default ""
+        Description of the test behind ``p_group``.
     """
 
     response: str
@@ -112,13 +147,31 @@ def ancova(data: pd.DataFrame, *, response: str = "ee_kcal_h", covariate: str = 
            group: str = "group", alpha: float = 0.05) -> AncovaResult:
     """ANCOVA of ``response`` ~ group + ``covariate`` on one row per subject.
 
+    The covariate is centred; the interaction model (a slope per group) is used when the
+    homogeneity-of-slopes test rejects at ``alpha``, else the additive model.
+
     Parameters
     ----------
-    data : DataFrame
+    data : pandas.DataFrame
         One row per subject (e.g. one period of :func:`summarize_periods`), with the response,
         the covariate (total or lean mass, g) and the group label.
-    alpha : float
+    response : str, default "ee_kcal_h"
+        Response column (e.g. energy expenditure, kcal/h).
+    covariate : str, default "total_mass"
+        Covariate column (g).
+    group : str, default "group"
+        Group column.
+    alpha : float, default 0.05
         Level of the interaction (homogeneity of slopes) test.
+
+    Returns
+    -------
+    AncovaResult
+
+    Raises
+    ------
+    ValueError
+        With fewer than 2 groups, or too few complete rows (2 per group + 1).
     """
     import statsmodels.formula.api as smf
     from statsmodels.stats.anova import anova_lm
@@ -158,6 +211,23 @@ def ancova(data: pd.DataFrame, *, response: str = "ee_kcal_h", covariate: str = 
 
 def ancova_periods(summary: pd.DataFrame, *, response: str = "ee_kcal_h",
                    covariate: str = "total_mass", alpha: float = 0.05) -> dict[str, AncovaResult]:
-    """:func:`ancova` for each period of a :func:`summarize_periods` table."""
+    """:func:`ancova` for each period of a :func:`summarize_periods` table.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`summarize_periods` (column ``period``, one row per subject and period).
+    response : str, default "ee_kcal_h"
+        Response column.
+    covariate : str, default "total_mass"
+        Covariate column (g).
+    alpha : float, default 0.05
+        Level of the homogeneity-of-slopes test.
+
+    Returns
+    -------
+    dict of str to AncovaResult
+        Period -> result, in the table's period order.
+    """
     return {period: ancova(part, response=response, covariate=covariate, alpha=alpha)
             for period, part in summary.groupby("period", sort=False)}

@@ -53,6 +53,24 @@ def combine_subjects(datasets: list[xr.Dataset]) -> xr.Dataset:
 
     The ``time`` axis of the longest input is kept; each subject's wall clock stays in the
     ``datetime`` coordinate. Subject ids must be unique across inputs.
+
+    Parameters
+    ----------
+    datasets : list of xarray.Dataset
+        Contract-valid calorimetry Datasets (``(subject, time)``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Calorimetry Dataset over all subjects; shorter inputs are padded with NaN (``qc_flag`` 0);
+        ``source_file``/``source_format`` list the inputs. A single input is returned as is.
+
+    Raises
+    ------
+    ValueError
+        If ``datasets`` is empty.
+    FormatError
+        If a subject id appears in more than one input.
     """
     if not datasets:
         raise ValueError("no datasets to combine")
@@ -86,6 +104,25 @@ def read_many(paths, **options) -> xr.Dataset:
     Per-cage CLAMS files go through :func:`sfone.io.calorimetry.clams.read_clams` together; any
     other mix is read one by one with :func:`sfone.read` and combined with
     :func:`combine_subjects`.
+
+    Parameters
+    ----------
+    paths : iterable of str or os.PathLike
+        Calorimetry files.
+    **options
+        Reader options passed to every file's reader.
+
+    Returns
+    -------
+    xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)``.
+
+    Raises
+    ------
+    ValueError
+        If ``paths`` is empty.
+    FormatError
+        If a file is not a calorimetry format (or see :func:`combine_subjects`).
     """
     from ..io import detect_format, read
     from ..io.calorimetry.clams import read_clams

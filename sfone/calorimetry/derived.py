@@ -53,7 +53,18 @@ def _wrap(result, like, units: str, long_name: str):
 
 
 def respiratory_exchange_ratio(vo2, vco2):
-    """RER = VCO2 / VO2 (dimensionless, units "1"); NaN where VO2 is 0 or missing."""
+    """RER = VCO2 / VO2 (dimensionless, units "1"); NaN where VO2 is 0 or missing.
+
+    Parameters
+    ----------
+    vo2, vco2 : array_like or xarray.DataArray
+        O2 consumption and CO2 production (mL/h, absolute).
+
+    Returns
+    -------
+    numpy.ndarray or xarray.DataArray
+        RER, like ``vo2``.
+    """
     vo2_values = np.asarray(vo2, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         rer = np.where(vo2_values != 0, np.asarray(vco2, dtype=float) / vo2_values, np.nan)
@@ -65,6 +76,23 @@ def energy_expenditure(vo2, vco2, *, equation: str = "weir"):
 
     ``EE = (a * VO2 + b * VCO2) / 1000`` with ``(a, b)`` from :data:`EE_EQUATIONS` (kcal per
     litre). Default Weir (1949): a = 3.941, b = 1.106.
+
+    Parameters
+    ----------
+    vo2, vco2 : array_like or xarray.DataArray
+        O2 consumption and CO2 production (mL/h, absolute).
+    equation : str, default "weir"
+        A key of :data:`EE_EQUATIONS` (case-insensitive).
+
+    Returns
+    -------
+    numpy.ndarray or xarray.DataArray
+        EE (kcal/h), like ``vo2``; a DataArray gets ``units="kcal/h"`` and attr ``equation``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``equation``.
     """
     a, b = EE_EQUATIONS[_check_option("equation", str(equation).lower(), EE_EQUATIONS)]
     ee = (a * np.asarray(vo2, dtype=float) + b * np.asarray(vco2, dtype=float)) / 1000.0
@@ -85,9 +113,24 @@ def fuel_oxidation(vo2, vco2, *, equation: str = "frayn", rer_limit: float = 1.0
     (bicarbonate buffering adds non-oxidative CO2 in hard exercise). Values are kept, never
     silently dropped.
 
+    Parameters
+    ----------
+    vo2, vco2 : array_like or xarray.DataArray
+        O2 consumption and CO2 production (mL/h, absolute).
+    equation : str, default "frayn"
+        A key of :data:`FUEL_EQUATIONS` (case-insensitive).
+    rer_limit : float, default 1.0
+        Readings with RER above this are marked not valid.
+
     Returns
     -------
-    dict with ``cho`` and ``fat`` (g/min) and ``valid`` (bool), arrays or DataArrays like ``vo2``.
+    dict
+        ``cho`` and ``fat`` (g/min) and ``valid`` (bool), arrays or DataArrays like ``vo2``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``equation``.
     """
     c1, c2, f1, f2 = FUEL_EQUATIONS[_check_option("equation", str(equation).lower(),
                                                   FUEL_EQUATIONS)]
@@ -104,7 +147,23 @@ def fuel_oxidation(vo2, vco2, *, equation: str = "frayn", rer_limit: float = 1.0
 
 
 def add_derived(ds: xr.Dataset, *, equation: str = "weir", fuel: str = "frayn") -> xr.Dataset:
-    """Return ``ds`` with ``ee`` (chosen equation), ``rer``, ``cho_ox``, ``fat_ox`` recomputed."""
+    """Return ``ds`` with ``ee`` (chosen equation), ``rer``, ``cho_ox``, ``fat_ox`` recomputed.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Calorimetry Dataset with ``vo2`` and ``vco2`` (mL/h).
+    equation : str, default "weir"
+        Energy-expenditure equation (a key of :data:`EE_EQUATIONS`).
+    fuel : str, default "frayn"
+        Fuel-oxidation equation (a key of :data:`FUEL_EQUATIONS`).
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy with ``ee`` (kcal/h), ``rer`` ("1"), ``cho_ox`` and ``fat_ox`` (g/min) and
+        ``fuel_valid`` (bool) over ``(subject, time)``.
+    """
     out = ds.copy()
     out["ee"] = energy_expenditure(ds["vo2"], ds["vco2"], equation=equation)
     out["rer"] = respiratory_exchange_ratio(ds["vo2"], ds["vco2"])
@@ -116,7 +175,21 @@ def add_derived(ds: xr.Dataset, *, equation: str = "weir", fuel: str = "frayn") 
 
 
 def mask_flagged(ds: xr.Dataset, *, flags: int = 3) -> xr.Dataset:
-    """Set readings whose ``qc_flag`` has any bit of ``flags`` to NaN (explicit, never implicit)."""
+    """Set readings whose ``qc_flag`` has any bit of ``flags`` to NaN (explicit, never implicit).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Calorimetry Dataset with ``qc_flag`` over ``(subject, time)``.
+    flags : int, default 3
+        Bit mask of the flags that mask a reading.
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy with the float variables over ``qc_flag``'s dims set to NaN at flagged readings
+        (``ds`` itself when it has no ``qc_flag``).
+    """
     if "qc_flag" not in ds:
         return ds
     bad = (ds["qc_flag"] & flags) != 0

@@ -204,8 +204,22 @@ def hourly_table(ds: xr.Dataset, *, light=DEFAULT_LIGHT) -> pd.DataFrame:
 
     Rates (VO2, VCO2, EE, RER, activity, temperature) are averaged; intake and distances
     (``feed``, ``drink``, ``pedmeter``, ``allmeter``) are summed; cumulative series (``*_acc``)
-    take their maximum. ``light`` marks hours whose first reading is in the light phase
-    (clock schedule ``light = (on, off)``, light when ``on <= clock time < off``).
+    take their maximum.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)``.
+    light : (float, float), default DEFAULT_LIGHT
+        Clock schedule ``(on, off)`` in hours, minutes allowed (6.5 = 06:30); light when
+        ``on <= clock time < off``.
+        An hour is light when its first reading is.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``subject``, ``exp_hour``, the aggregated variables (units of ``ds``),
+        ``datetime`` (first reading), ``light`` (bool), ``group`` and ``n_readings``.
     """
     table = to_long(ds)
     table["light"] = is_light(table["datetime"].to_numpy(), light)

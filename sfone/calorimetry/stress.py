@@ -70,6 +70,18 @@ def brooks_mercier_rer(equation: str = "frayn", kj_per_g=None) -> float:
     With ``cho = c1 VCO2 - c2 VO2`` and ``fat = f1 VO2 - f2 VCO2`` (:data:`FUEL_EQUATIONS`) and
     energies ``e_cho``, ``e_fat`` (kJ/g, :data:`OXIDATION_KJ_PER_G`), ``e_cho cho = e_fat fat``
     at RER = (e_cho c2 + e_fat f1) / (e_cho c1 + e_fat f2): 0.847 for Frayn.
+
+    Parameters
+    ----------
+    equation : str, default "frayn"
+        Fuel-oxidation equation (a key of :data:`FUEL_EQUATIONS`).
+    kj_per_g : dict, optional
+        Override of the energies ``{"cho": ..., "fat": ...}`` (kJ/g).
+
+    Returns
+    -------
+    float
+        The crossover RER (dimensionless).
     """
     c1, c2, f1, f2 = FUEL_EQUATIONS[equation.lower()]
     energy = {**OXIDATION_KJ_PER_G, **(kj_per_g or {})}
@@ -208,10 +220,30 @@ def stress_test_endpoints(ds: xr.Dataset, protocol, *, plateau_fraction: float =
                           fuel: str = "frayn") -> pd.DataFrame:
     """One row per subject with :data:`STRESS_COLUMNS` (VO2 in mL/h, time s, distance m, work J).
 
-    ``protocol`` is a :class:`sfone.protocols.StressTestProtocol`; its stage table fills in
-    speed/incline/stage when the file lacks them. ``steady_state_s``: the end of each stage whose
-    mean RER gives the crossover speeds; ``fuel``: the equations behind the Brooks-Mercier RER.
     See the module docstring for every definition.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Treadmill calorimetry Dataset over ``(subject, time)`` (``vo2``, ``rer``, optional
+        ``shock``, ``speed``, ``incline``, ``stage``; ``body_mass`` in g).
+    protocol : sfone.protocols.StressTestProtocol
+        Stress-test protocol (stages, ramp, exhaustion rule).
+        Its stage table fills in speed/incline/stage when the file lacks them.
+    plateau_fraction : float, default 0.05
+        VO2 plateau criterion: the last completed stage raises VO2 by less than this fraction
+        of VO2peak.
+    rer_max_criterion : float, default 1.05
+        Peak RER criterion of VO2max.
+    steady_state_s : float, default 30.0
+        The end of each stage (s) whose mean RER gives the crossover speeds.
+    fuel : str, default "frayn"
+        The equations behind the Brooks-Mercier RER.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per subject, columns :data:`STRESS_COLUMNS` (``subject``, ``group``, endpoints).
     """
     ds = _with_schedule(ds, protocol)
     time = ds["time"].values
@@ -241,6 +273,22 @@ def stage_summary(ds: xr.Dataset, protocol, *, fuel: str = "frayn") -> pd.DataFr
 
     ``fuel_valid`` is False for stages where either rate is negative or the mean RER exceeds 1
     (see :func:`sfone.calorimetry.fuel_oxidation`).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Treadmill calorimetry Dataset (``vo2``, ``vco2``, ``rer`` over ``(subject, time)``).
+    protocol : sfone.protocols.StressTestProtocol
+        Stress-test protocol (stages, ramp, exhaustion rule).
+        Fills speed, incline and stage when ``ds`` lacks them.
+    fuel : str, default "frayn"
+        Fuel-oxidation equation.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per subject and stage: ``subject``, ``stage``, ``speed_m_min``, ``incline_deg``,
+        ``vo2_ml_h``, ``vco2_ml_h``, ``rer``, ``cho_g_min``, ``fat_g_min``, ``fuel_valid``.
     """
     ds = _with_schedule(ds, protocol)
     table = pd.DataFrame({
@@ -284,9 +332,27 @@ def _no_test(samples) -> str | None:
 
 
 def endpoint_tests(table: pd.DataFrame, columns, order, *, group: str = "group") -> dict:
-    """The group test of each endpoint between the two groups ``order``, as a mapping column ->
-    ``{"test", "statistic", "p_value"}``: the test :func:`compare_groups` and ``sfone
-    reproduce`` both use (:data:`GROUP_TEST`)."""
+    """The group test of each endpoint between the two groups ``order``.
+
+    The test :func:`compare_groups` and ``sfone reproduce`` both use (:data:`GROUP_TEST`).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per subject.
+    columns : iterable of str
+        Endpoint columns.
+    order : (str, str)
+        The two groups compared.
+    group : str, default "group"
+        Group column.
+
+    Returns
+    -------
+    dict
+        Column -> ``{"test", "statistic", "p_value"}`` (NaN and the reason as ``test`` when no
+        test can be run).
+    """
     out = {}
     for column in columns:
         samples = _samples(table, column, order, group)
@@ -297,9 +363,27 @@ def endpoint_tests(table: pd.DataFrame, columns, order, *, group: str = "group")
 
 
 def compare_groups(table: pd.DataFrame, columns, *, group: str = "group") -> pd.DataFrame:
-    """Group comparisons of endpoints (one row per endpoint and pair): Mann-Whitney U for two
-    groups; Kruskal-Wallis plus pairwise Mann-Whitney U with Holm correction for more. The
-    ``test`` column names the test and its method."""
+    """Group comparisons of endpoints (one row per endpoint and pair).
+
+    Mann-Whitney U for two groups; Kruskal-Wallis plus pairwise Mann-Whitney U with Holm
+    correction for more. The ``test`` column names the test and its method.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per subject (e.g. :func:`stress_test_endpoints`).
+    columns : iterable of str
+        Endpoint columns to compare.
+    group : str, default "group"
+        Group column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``endpoint``, ``test``, ``comparison``, ``statistic``, ``p`` (Holm-adjusted for
+        pairs after Kruskal-Wallis) and ``mean_<group>`` per group; ``test`` says why no test was
+        run when a group has too few values.
+    """
     from scipy import stats
     from statsmodels.stats.multitest import multipletests
 

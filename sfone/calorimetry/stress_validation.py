@@ -28,8 +28,25 @@ ENDPOINTS = ("vo2max_ml_kg_h", "crossover_speed_m_min", "brooks_mercier_speed_m_
 
 
 def simulate_mice(protocol, group: str, n: int, rng) -> pd.DataFrame:
-    """Endpoints (plus the true crossover speed) of ``n`` simulated mice of the study's ``group``
-    model."""
+    """Endpoints (plus the true crossover speed) of ``n`` simulated mice of a study group.
+
+    Parameters
+    ----------
+    protocol : sfone.protocols.StressTestProtocol
+        Stress-test protocol simulated and analysed.
+    group : str
+        A key of :data:`sfone.simulate.study.STRESS_GROUPS` (``"control"``, ``"silenced"``).
+    n : int
+        Mice to simulate.
+    rng : numpy.random.Generator
+        Random generator (advanced in place).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`~sfone.calorimetry.stress_test_endpoints` table plus
+        ``true_crossover_speed_m_min``.
+    """
     from ..simulate.calorimetry import simulate_stress_test
     from ..simulate.study import STRESS_GROUPS
 
@@ -56,7 +73,27 @@ def _welch(a, b) -> float:
 
 def error_rates(protocol, *, n_per_group: int = 6, reps: int = 200, alpha: float = 0.05,
                 seed: int = 2026) -> pd.DataFrame:
-    """Rejection rate at ``alpha`` per endpoint, test and scenario (null / alternative)."""
+    """Rejection rate at ``alpha`` per endpoint, test and scenario (null / alternative).
+
+    Parameters
+    ----------
+    protocol : sfone.protocols.StressTestProtocol
+        Stress-test protocol simulated and analysed.
+    n_per_group : int, default 6
+        Mice per group in each replicate.
+    reps : int, default 200
+        Simulated replicates.
+    alpha : float, default 0.05
+        Significance level.
+    seed : int, default 2026
+        Random seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``scenario``, ``endpoint``, ``test`` (Mann-Whitney U or Welch t),
+        ``rejection_rate``, ``reps`` and ``n_per_group``.
+    """
     rng = np.random.default_rng(seed)
     hits = {}
     for _ in progress(range(reps), desc="stress-test replicates", unit="rep"):
@@ -79,7 +116,22 @@ def error_rates(protocol, *, n_per_group: int = 6, reps: int = 200, alpha: float
 
 
 def crossover_accuracy(protocol, *, n: int = 60, seed: int = 7) -> pd.DataFrame:
-    """Error of the RER-1.0 crossover speed against the simulated truth, both groups."""
+    """Error of the RER-1.0 crossover speed against the simulated truth, both groups.
+
+    Parameters
+    ----------
+    protocol : sfone.protocols.StressTestProtocol
+        Stress-test protocol simulated and analysed.
+    n : int, default 60
+        Simulated mice (half per group).
+    seed : int, default 7
+        Random seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: ``mice``, ``bias_m_min``, ``sd_m_min`` and ``max_abs_m_min`` (m/min).
+    """
     rng = np.random.default_rng(seed)
     mice = pd.concat([simulate_mice(protocol, g, n // 2, rng).assign(model=g)
                       for g in ("control", "silenced")])

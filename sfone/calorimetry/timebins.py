@@ -32,14 +32,39 @@ def light_from_calr_session(values) -> tuple[float, float]:
     CalR counts a reading as light when ``session_on < floor(hour) <= session_off``; that is
     ``floor(session_on) + 1 <= clock < floor(session_off) + 1``. The session's 6/18 is lights on at
     07:00 and off at 19:00.
+
+    Parameters
+    ----------
+    values : (float, float)
+        The session file's ``light`` pair.
+
+    Returns
+    -------
+    tuple of float
+        ``(on, off)`` clock hours.
     """
     on, off = (float(v) for v in values)
     return float(np.floor(on) + 1) % 24, float(np.floor(off) + 1) % 24
 
 
 def light_to_calr_session(light) -> tuple[float, float]:
-    """The CalR session ``light`` pair for a clock schedule (whole hours only; CalR stores no
-    minutes)."""
+    """The CalR session ``light`` pair for a clock schedule (whole hours only).
+
+    Parameters
+    ----------
+    light : (float, float)
+        Clock schedule ``(on, off)`` in whole hours.
+
+    Returns
+    -------
+    tuple of float
+        The pair CalR stores (e.g. (7, 19) -> (6, 18)).
+
+    Raises
+    ------
+    ValueError
+        If the schedule has minutes (CalR stores none).
+    """
     on, off = (float(v) for v in light)
     if on != int(on) or off != int(off):
         raise ValueError(f"light schedule {light}: a CalR session file stores whole hours only; "
@@ -53,13 +78,40 @@ def _clock(hours: float) -> str:
 
 
 def describe_light(light, source: str) -> str:
-    """Text naming a schedule and where it came from, e.g. ``light 07:00-19:00 (default)``."""
+    """Text naming a schedule and where it came from, e.g. ``light 07:00-19:00 (default)``.
+
+    Parameters
+    ----------
+    light : (float, float)
+        Clock schedule ``(on, off)`` in hours.
+    source : str
+        Where it came from (e.g. ``"default"``, ``"session file"``).
+
+    Returns
+    -------
+    str
+    """
     on, off = light
     return f"light {_clock(on)}-{_clock(off)} ({source})"
 
 
 def experiment_time(datetimes, origin=None) -> dict[str, np.ndarray]:
-    """CalR ``exp_minute``, ``exp_hour`` and ``exp_day`` (floats, NaN where NaT)."""
+    """CalR ``exp_minute``, ``exp_hour`` and ``exp_day`` (floats, NaN where NaT).
+
+    Whole minutes, hours and calendar days since ``origin`` (each floored to its unit first).
+
+    Parameters
+    ----------
+    datetimes : array_like of datetime64
+        Wall-clock time of each reading (any shape).
+    origin : datetime-like, optional
+        Experiment start; default the earliest of ``datetimes``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``exp_minute`` (min), ``exp_hour`` (h) and ``exp_day`` (d), shaped like ``datetimes``.
+    """
     stamps = pd.DatetimeIndex(np.asarray(datetimes, dtype="datetime64[ns]").ravel())
     shape = np.shape(datetimes)
     start = pd.Timestamp(origin) if origin is not None else stamps.min()
@@ -75,8 +127,25 @@ def experiment_time(datetimes, origin=None) -> dict[str, np.ndarray]:
 def is_light(datetimes, light=DEFAULT_LIGHT):
     """True where the clock time is in the light phase: ``on <= clock time < off``.
 
-    ``light`` = (on, off) in hours of the clock, minutes allowed (6.5 = 06:30); see the module
-    docstring. When ``on > off`` (lights on in the evening) the phase wraps past midnight.
+    When ``on > off`` (lights on in the evening) the phase wraps past midnight.
+
+    Parameters
+    ----------
+    datetimes : array_like of datetime64
+        Wall-clock times (any shape).
+    light : (float, float), default DEFAULT_LIGHT
+        Clock schedule ``(on, off)`` in hours, minutes allowed (6.5 = 06:30); light when
+        ``on <= clock time < off``.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        Shaped like ``datetimes``.
+
+    Raises
+    ------
+    ValueError
+        If ``on`` or ``off`` is outside [0, 24) or they are equal.
     """
     light_on, light_off = (float(v) for v in light)
     if not (0 <= light_on < 24 and 0 <= light_off < 24) or light_on == light_off:
@@ -96,8 +165,23 @@ def to_long(ds: xr.Dataset, *, variables=None, subject_codes: bool = False) -> p
 
     ``exp_*`` come from the dataset's own ``exp_hour``/``exp_day`` coordinates when present (CalR
     files), otherwise from the earliest timestamp of the whole dataset (CalR's import rule).
-    With ``subject_codes`` the ``subject`` column is the subject's position in ``ds.subject`` and
-    there is no ``group`` column (grouping by integers is much faster than by text).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)`` with a ``datetime`` coordinate.
+    variables : list of str, optional
+        Variables to include (those over ``(subject, time)``); default all.
+    subject_codes : bool, default False
+        The ``subject`` column is the subject's position in ``ds.subject`` and there is no
+        ``group`` column (grouping by integers is much faster than by text).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``subject``, ``group``, ``row`` (reading index), ``datetime``, ``exp_minute``,
+        ``exp_hour``, ``exp_day`` and the variables (units of ``ds``); readings without a
+        timestamp are left out.
     """
     variables = [v for v in (variables or ds.data_vars) if ds[v].dims == ("subject", "time")]
     stamps = ds["datetime"].transpose("subject", "time").values

@@ -50,7 +50,22 @@ def _leaf_command(ctx: click.Context):
 
 
 def cli_hint(message: str, ctx: click.Context) -> str:
-    """Rewrite hints that name Python-only keywords into the CLI flags that exist."""
+    """Rewrite hints that name Python-only keywords into the CLI flags that exist.
+
+    Parameters
+    ----------
+    message : str
+        Error message of the library.
+    ctx : click.Context
+        Context of the running command (its options decide the hint).
+
+    Returns
+    -------
+    str
+        The message with ``fs=``/``repair=`` hints turned into ``--fs``/``--repair`` (or into a
+        ``sfone convert`` step when the command lacks the option), and a ``--session`` hint for
+        calorimetry files without groups.
+    """
     convert = "convert it first with `sfone convert PATH OUT.nc {flag}` and pass OUT.nc"
     rules = [
         (r"[Pp]ass fs= \(Hz\)", "--fs", "pass --fs HZ", "--fs HZ"),
@@ -84,10 +99,40 @@ class SfoneGroup(click.Group):
     """A click group that turns exceptions into one clear line and a non-zero exit code."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse the command line, keeping the raw arguments in ``ctx.meta["sfone.args"]``.
+
+        Parameters
+        ----------
+        ctx : click.Context
+            The group's context.
+        args : list of str
+            Arguments after the program name.
+
+        Returns
+        -------
+        list of str
+            The arguments left for the subcommand (as :meth:`click.Group.parse_args`).
+        """
         ctx.meta["sfone.args"] = list(args)
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
+        """Run the subcommand; turn its exceptions into one line on stderr and an exit code.
+
+        A missing input path and sfone, OS, value, type and key errors exit with 1 ("Error: ..."),
+        other exceptions with 3 ("Internal error ..."), Ctrl-C with 130; with ``--debug`` errors
+        are re-raised and an interrupt prints its traceback.
+
+        Parameters
+        ----------
+        ctx : click.Context
+            The group's context.
+
+        Returns
+        -------
+        object
+            The subcommand's return value.
+        """
         def debug() -> bool:
             return bool(ctx.obj and ctx.obj.get("debug"))
 

@@ -26,7 +26,18 @@ def formats_command(markdown: bool) -> None:
 
 
 def formats_markdown(infos) -> str:
-    """The formats table in Markdown: name, modality, file or folder, extra, description."""
+    """The formats table in Markdown: name, modality, file or folder, extra, description.
+
+    Parameters
+    ----------
+    infos : iterable of FormatInfo
+        Formats, e.g. :func:`sfone.io.list_formats`.
+
+    Returns
+    -------
+    str
+        A Markdown table, one row per format.
+    """
     lines = ["| format | modality | file / folder | extra | what it reads |",
              "|---|---|---|---|---|"]
     for info in infos:
@@ -39,7 +50,18 @@ def formats_markdown(infos) -> str:
 
 
 def reader_options(function):
-    """``--fs`` and ``--repair``: the reader keywords that error hints point to."""
+    """``--fs`` and ``--repair``: the reader keywords that error hints point to.
+
+    Parameters
+    ----------
+    function : callable
+        A click command callback.
+
+    Returns
+    -------
+    callable
+        ``function`` with the two options added.
+    """
     repair = click.option("--repair", type=click.Choice(["decimal"]), default=None,
                           help="TSE exports whose decimal separators a spreadsheet destroyed: "
                                "divide the cells that lost them by 1000 (with a warning).")

@@ -77,13 +77,32 @@ _RC = {
 
 @contextlib.contextmanager
 def figure_style():
-    """Context manager applying sfone's publication rcParams (restored on exit)."""
+    """Context manager applying sfone's publication rcParams (restored on exit).
+
+    Yields
+    ------
+    None
+        The sfone rcParams are active inside the block.
+    """
     with mpl.rc_context(_RC):
         yield
 
 
 def figsize(width: str | float = "single", height_mm: float = 60.0) -> tuple[float, float]:
-    """Figure size in inches for a journal column (``"single"``, ``"1.5"``, ``"double"``) or mm."""
+    """Figure size in inches for a journal column (``"single"``, ``"1.5"``, ``"double"``) or mm.
+
+    Parameters
+    ----------
+    width : {"single", "1.5", "double"} or float, default "single"
+        Journal column (85, 114 or 174 mm) or a width in mm.
+    height_mm : float, default 60.0
+        Height (mm).
+
+    Returns
+    -------
+    tuple of float
+        ``(width, height)`` in inches.
+    """
     width_mm = COLUMN_WIDTH_MM[width] if isinstance(width, str) else float(width)
     return width_mm / _MM_PER_INCH, height_mm / _MM_PER_INCH
 
@@ -117,7 +136,22 @@ def save_figure(fig, stem, formats: Iterable[str] = ("png", "svg", "pdf"),
     """Write ``fig`` as ``<stem>.<format>`` for each format, each file atomically.
 
     Dates are left out of the SVG and PDF metadata so a re-run writes identical files.
-    Returns the written paths.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    stem : str or os.PathLike
+        Output path without suffix.
+    formats : iterable of str, default ("png", "svg", "pdf")
+        File formats.
+    dpi : int, default 300
+        Resolution of raster formats.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The written paths.
     """
     stem = Path(stem)
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}
@@ -132,7 +166,18 @@ def save_figure(fig, stem, formats: Iterable[str] = ("png", "svg", "pdf"),
 
 
 def format_p(p: float) -> str:
-    """``"p = 0.031"``, ``"p = 3.1e-04"``; ``"p < 1e-10"`` below that."""
+    """``"p = 0.031"``, ``"p = 3.1e-04"``; ``"p < 1e-10"`` below that.
+
+    Parameters
+    ----------
+    p : float
+        p-value.
+
+    Returns
+    -------
+    str
+        ``"p = n/a"`` for a non-finite ``p``.
+    """
     p = float(p)
     if not np.isfinite(p):
         return "p = n/a"

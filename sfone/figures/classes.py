@@ -80,8 +80,25 @@ def _secondary_text(ax, secondary, *, x: float, y: float, ha: str = "left") -> N
 def class_counts(classes, *, by: str = "day", order=None) -> pd.DataFrame:
     """ROI counts per class (columns in :data:`CLASS_ORDER`) and per ``by`` group (rows).
 
-    ``classes`` is a classifier Dataset with a ``by`` coordinate over ``roi``, or a mapping
-    ``{group: Dataset}``. Raises ValueError on labels outside the three classes.
+    Parameters
+    ----------
+    classes : xarray.Dataset or mapping
+        Classifier Dataset with a ``by`` coordinate over ``roi``, or ``{group: Dataset}``.
+    by : str, default "day"
+        Coordinate (or mapping key) that defines the rows.
+    order : sequence of str, optional
+        Row order; default sorted group names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Integer counts, index the groups, columns ``activated``, ``unchanged``, ``inhibited``
+        (:data:`CLASS_ORDER`).
+
+    Raises
+    ------
+    ValueError
+        On labels outside the three classes, or an ``order`` naming a missing group.
     """
     table = _labels_by_group(classes, by)
     unknown = sorted(set(table["label"]) - set(CLASS_ORDER))
@@ -119,6 +136,8 @@ def plot_class_proportions(classes, *, by: str = "day", order=None, test=None, s
         A pooled-ROI test, written small under the legend as secondary.
     show_percent : bool
         Write the percentage inside segments tall enough to hold it.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
 
     Returns
     -------
@@ -185,6 +204,8 @@ def plot_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", "d
         The mouse-level paired test ``{"test", "statistic", "p_value"}``, on the bracket.
     secondary : mapping, optional
         A pooled-ROI test, written small under the legend as secondary.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
 
     Returns
     -------
@@ -238,6 +259,27 @@ def figure_class_proportions(classes, *, by: str = "day", order=("day1", "day8")
     ``test`` is the mouse-level test, ``secondary`` a pooled-ROI one (both optional).
     ``stats`` rows: ``fraction_<class>`` per day (n = ROIs), ``fraction_activated_mouse_level``
     with ``test`` and ``class_proportions`` with ``secondary`` (the pooled 2 x 3 chi-square).
+
+    Parameters
+    ----------
+    classes : xarray.Dataset or mapping
+        Classifier output (see :func:`plot_class_proportions`).
+    by : str, default "day"
+        Coordinate that defines the bars.
+    order : sequence of str, default ("day1", "day8")
+        Bar order.
+    test : mapping, optional
+        Mouse-level test ``{"test", "statistic", "p_value"}``.
+    secondary : mapping, optional
+        Pooled-ROI test.
+    stats : sfone.report.StatsTable, optional
+        Collector of the figure's numbers; rows as described above.
+    figure_id : str, default "fig1"
+        Figure key of the ``stats`` rows.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     with figure_style():
         fig, ax = plt.subplots(figsize=figsize("single", 62), layout="constrained")
@@ -264,6 +306,25 @@ def figure_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", 
     """Figure 4: per-mouse fraction activated; records the mean per day (n = mice) and the test.
 
     ``secondary`` (a pooled-ROI test) is drawn as secondary text and not recorded again.
+
+    Parameters
+    ----------
+    fractions : pandas.DataFrame
+        Columns ``subject``, ``day``, ``fraction`` (see :func:`plot_fraction_activated_paired`).
+    order : sequence of str, default ("day1", "day8")
+        Days, left to right.
+    test : mapping, optional
+        Mouse-level paired test.
+    secondary : mapping, optional
+        Pooled-ROI test (drawn, not recorded).
+    stats : sfone.report.StatsTable, optional
+        Collector of the figure's numbers; rows as described above.
+    figure_id : str, default "fig4"
+        Figure key of the ``stats`` rows.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     with figure_style():
         fig, ax = plt.subplots(figsize=figsize(80, 62), layout="constrained")

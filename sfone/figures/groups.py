@@ -38,12 +38,36 @@ COLUMN_INFO = {
 
 
 def column_label(column: str) -> str:
-    """Axis label with unit for a known column, else the column name."""
+    """Axis label with unit for a known column, else the column name.
+
+    Parameters
+    ----------
+    column : str
+        Table column.
+
+    Returns
+    -------
+    str
+    """
     return COLUMN_INFO.get(column, (column, 1.0, column))[2]
 
 
 def scaled_column(table: pd.DataFrame, column: str) -> tuple[pd.DataFrame, str]:
-    """A copy of ``table`` with ``column`` converted to its displayed unit, and that column name."""
+    """A copy of ``table`` with ``column`` converted to its displayed unit, and that column name.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Table with ``column``.
+    column : str
+        Column in its stored unit (e.g. ``time_to_exhaustion_s``).
+
+    Returns
+    -------
+    (pandas.DataFrame, str)
+        The copy and the displayed column's name (from :data:`COLUMN_INFO`, e.g.
+        ``time_to_exhaustion_min``; ``column`` itself when unknown).
+    """
     quantity, factor, _ = COLUMN_INFO.get(column, (column, 1.0, column))
     out = table.copy()
     out[quantity] = out[column].astype(float) * factor
@@ -51,7 +75,21 @@ def scaled_column(table: pd.DataFrame, column: str) -> tuple[pd.DataFrame, str]:
 
 
 def ordered_groups(table: pd.DataFrame, group: str, order=None) -> list:
-    """``order`` if given, else groups in order of first appearance."""
+    """``order`` if given, else groups in order of first appearance.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Table with a group column.
+    group : str
+        Group column.
+    order : sequence, optional
+        Explicit order.
+
+    Returns
+    -------
+    list
+    """
     return list(order) if order is not None else list(pd.unique(table[group]))
 
 
@@ -66,12 +104,20 @@ def plot_group_points(table: pd.DataFrame, value: str, *, group: str = "group", 
         One row per animal with columns ``group`` and ``value``.
     value : str
         Column to plot; known columns (:data:`COLUMN_INFO`) are converted to their display unit.
+    group : str, default "group"
+        Group column.
+    order : sequence, optional
+        Group order on the x axis; default order of appearance.
     test : mapping, optional
         Precomputed ``{"test", "statistic", "p_value"}``; a bracket for two groups, a corner
         note for more.
     pairwise : sequence of mappings, optional
         Precomputed pairwise results, each with ``pair`` = (group a, group b): one bracket per
         pair (stacked), labelled with its p-value; ``test`` then goes above them.
+    ylabel : str, optional
+        Y label; default the column's label with unit.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
 
     Returns
     -------
@@ -110,8 +156,26 @@ def plot_group_points(table: pd.DataFrame, value: str, *, group: str = "group", 
 
 
 def annotate_pairs(ax, pairwise, groups, *, y0: float = 1.03, step: float = 0.08) -> float:
-    """One bracket per pairwise result (``pair`` names two of ``groups``), stacked from ``y0``
-    (axes fraction) with the shortest spans lowest; returns the height above the last one."""
+    """One bracket per pairwise result, stacked from ``y0`` with the shortest spans lowest.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes with one x position per group.
+    pairwise : sequence of mapping
+        Results with ``pair`` (two of ``groups``) and ``p_value``.
+    groups : sequence of str
+        Groups in x order.
+    y0 : float, default 1.03
+        Height of the first bracket (axes fraction).
+    step : float, default 0.08
+        Spacing between brackets (axes fraction).
+
+    Returns
+    -------
+    float
+        The height above the last bracket (axes fraction).
+    """
     groups = list(groups)
     ordered = sorted(pairwise, key=lambda r: abs(groups.index(r["pair"][1])
                                                  - groups.index(r["pair"][0])))
@@ -132,6 +196,33 @@ def plot_group_timecourse(table: pd.DataFrame, value: str, *, x: str, group: str
 
     ``legend_room`` extends the y axis by that fraction of its range on the legend's side
     ("lower ..." or "upper ..." ``legend_loc``) so the legend does not cover data.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Long table: one row per animal and ``x`` (with ``subject`` when animals repeat).
+    value : str
+        Column plotted; known columns are converted to their display unit.
+    x : str
+        X column (e.g. ``day`` or ``time_min``).
+    group : str, default "group"
+        Group column.
+    order : sequence, optional
+        Group order; default order of appearance.
+    xlabel : str, default ""
+        X label.
+    ylabel : str, optional
+        Y label; default the column's label with unit.
+    test : mapping, optional
+        Precomputed ``{"test", "statistic", "p_value"}``, annotated on the axes.
+    test_prefix : str, default ""
+        Text before the test annotation.
+    legend_loc : str, default "best"
+        Matplotlib legend location.
+    legend_room : float, default 0.0
+        Extra y range (fraction) on the legend's side.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
 
     Returns
     -------

@@ -33,7 +33,18 @@ CONDITIONS = ("sedentary", "one_run")
 
 
 def bdnf_fractions(counts: pd.DataFrame) -> pd.DataFrame:
-    """Per mouse and region: the Bdnf+ fraction of SF1 neurons (``fraction``, 0-1)."""
+    """Per mouse and region: the Bdnf+ fraction of SF1 neurons (``fraction``, 0-1).
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Columns ``subject``, ``condition``, ``region``, ``n_sf1``, ``n_bdnf_sf1``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with column ``fraction`` = ``n_bdnf_sf1 / n_sf1``.
+    """
     out = counts.copy()
     out["fraction"] = out["n_bdnf_sf1"].astype(float) / out["n_sf1"].astype(float)
     return out
@@ -69,10 +80,14 @@ def plot_bdnf_fraction(counts: pd.DataFrame, *, regions=None, conditions=CONDITI
         subject, condition, region, n_sf1, n_bdnf_sf1.
     regions : sequence of str, optional
         Regions on the x axis (default: order of appearance).
+    conditions : sequence of str, default ("sedentary", "one_run")
+        Conditions, one bar each per region.
     summary : {"pooled", "mean"}
         Bar height: pooled cells (sum Bdnf+ / sum SF1) or mean of the per-mouse fractions.
     tests : mapping region -> result, or one result, optional
         Precomputed ``{"test", "statistic", "p_value"}`` per region (bracket over its bars).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
 
     Returns
     -------
@@ -121,6 +136,25 @@ def figure_bdnf(counts: pd.DataFrame, *, regions=None, summary: str = "pooled", 
 
     With ``summary="pooled"`` n is the number of SF1 cells and the CI is Wilson's; with
     ``"mean"`` n is the number of mice and the CI is the t interval.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Counts per mouse and region (see :func:`plot_bdnf_fraction`).
+    regions : sequence of str, optional
+        Regions on the x axis.
+    summary : {"pooled", "mean"}, default "pooled"
+        Bar height: pooled cells or mean of the per-mouse fractions.
+    tests : mapping or result, optional
+        Precomputed test per region.
+    stats : sfone.report.StatsTable, optional
+        Collector of the figure's numbers; rows as described above.
+    figure_id : str, default "fig5"
+        Figure key of the ``stats`` rows.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     with figure_style():
         fig, ax = plt.subplots(figsize=figsize("single", 72), layout="constrained")

@@ -36,7 +36,18 @@ _TIME_NAME = {"d": "days", "h": "h"}
 
 
 def dark_intervals(is_dark: xr.DataArray) -> list[tuple[float, float]]:
-    """(start, end) times in s of each run of dark samples (end = first light sample or last time)."""
+    """(start, end) times in s of each run of dark samples (end = first light sample or last time).
+
+    Parameters
+    ----------
+    is_dark : xarray.DataArray
+        Boolean over ``time`` (s).
+
+    Returns
+    -------
+    list of (float, float)
+        Dark phases in s; the last one ends one sampling step after the last time.
+    """
     time = np.asarray(is_dark["time"].values, dtype=float)
     dark = np.asarray(is_dark.values, dtype=bool)
     edges = np.diff(np.concatenate([[0], dark.astype(int), [0]]))
@@ -56,6 +67,21 @@ def _groups(ds: xr.Dataset, order) -> list:
 def plot_metabolic_timecourse(ds: xr.Dataset, *, variable: str = "ee", is_dark=None,
                               order=None, time_unit: str = "d", ax=None):
     """Mean +- SEM across subjects of ``variable`` over time per group, dark phases shaded.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)`` with a ``group`` coordinate.
+    variable : str, default "ee"
+        Variable plotted (its units).
+    is_dark : xarray.DataArray, optional
+        Boolean over ``time``; its dark phases are shaded.
+    order : sequence of str, optional
+        Group order; default sorted.
+    time_unit : {"d", "h"}, default "d"
+        Unit of the time axis.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
 
     Returns
     -------
@@ -86,8 +112,22 @@ def plot_metabolic_timecourse(ds: xr.Dataset, *, variable: str = "ee", is_dark=N
 
 
 def subject_means(ds: xr.Dataset, variable: str = "ee", *, mask=None) -> pd.DataFrame:
-    """Per-subject mean of ``variable`` over time (or over ``mask`` times): subject, group,
-    body_mass_g, ``variable``."""
+    """Per-subject mean of ``variable`` over time (or over ``mask`` times).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)`` with ``group`` and ``body_mass`` (g).
+    variable : str, default "ee"
+        Variable averaged (its units, e.g. kcal/h).
+    mask : xarray.DataArray, optional
+        Boolean over ``time`` selecting the times averaged (e.g. dark phases).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``subject``, ``group``, ``body_mass_g`` and ``variable``.
+    """
     data = ds[variable]
     if mask is not None:
         data = data.isel(time=np.flatnonzero(np.asarray(mask.values, dtype=bool)))
@@ -111,6 +151,12 @@ def plot_ancova(data, ancova: dict, *, variable: str = "ee", order=None, ax=None
         "adjusted_sem": <unit, optional>}}, "mean_body_mass": g, "test": str,
         "statistic": F, "p_value": p for group}``. The fitted line of a group is
         ``intercept + slope * body_mass``; adjusted means are drawn at ``mean_body_mass``.
+    variable : str, default "ee"
+        Response variable on the y axis.
+    order : sequence of str, optional
+        Group order; default sorted.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
 
     Returns
     -------
@@ -156,6 +202,30 @@ def figure_metabolic(ds: xr.Dataset, is_dark: xr.DataArray, ancova: dict, *,
 
     ``stats`` rows: per-subject means of ee and rer averaged over mice per "<group>/light|dark",
     the ANCOVA slope and adjusted mean per group, and the group test.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)`` (``ee`` kcal/h, ``rer``, ``group``,
+        ``body_mass`` g).
+    is_dark : xarray.DataArray
+        Boolean over ``time``: the dark phase.
+    ancova : dict
+        ANCOVA summary as :func:`plot_ancova` takes it.
+    ancova_variable : str, default "ee"
+        Response of the ANCOVA panel.
+    order : sequence of str, optional
+        Group order.
+    time_unit : {"d", "h"}, default "d"
+        Unit of the time axis.
+    stats : sfone.report.StatsTable, optional
+        Collector of the figure's numbers; rows as described above.
+    figure_id : str, default "fig10"
+        Figure key of the ``stats`` rows.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     with figure_style():
         fig, axes = plt.subplot_mosaic([["ee", "ancova"], ["rer", "ancova"]],

@@ -37,7 +37,22 @@ _TIME_SCALE = {"s": 1.0, "min": 60.0}
 
 
 def select_group(data, key, by: str = "day"):
-    """The part of ``data`` for one day: ``data[key]`` for a mapping, else ROIs with ``by == key``."""
+    """The part of ``data`` for one day: ``data[key]`` for a mapping, else ROIs with ``by == key``.
+
+    Parameters
+    ----------
+    data : mapping, xarray.Dataset or xarray.DataArray
+        ``{day: ...}`` or data with a ``by`` coordinate over ``roi``.
+    key : str
+        The day.
+    by : str, default "day"
+        Coordinate compared with ``key``.
+
+    Returns
+    -------
+    object
+        ``data[key]``, or the ROIs of ``data`` whose ``by`` equals ``key``.
+    """
     if isinstance(data, Mapping) and not isinstance(data, xr.Dataset):
         return data[key]
     return data.isel(roi=np.flatnonzero(np.asarray(data[by].values, dtype=str) == str(key)))
@@ -66,9 +81,21 @@ ZSCORE_LABEL = "z-score vs pre-run baseline"
 def mark_segments(ax, segments, *, time_unit: str = "min", strip: bool = False) -> None:
     """Mark the pre-run baseline (hatched) and the run (grey) on a peri-run time axis.
 
-    ``segments`` maps "baseline" / "run" to (start, end) in s from run end. ``strip=True``
-    draws them as a labelled band just above the axes (for heatmaps, where shading would hide
-    data); otherwise as shaded spans behind the data. Artists carry gid "segment:<name>".
+    ``strip=True`` draws them as a labelled band just above the axes (for heatmaps, where
+    shading would hide data); otherwise as shaded spans behind the data. Artists carry gid
+    "segment:<name>".
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes with a peri-run time axis.
+    segments : mapping or None
+        ``{"baseline": (start, end), "run": (start, end)}`` in s from run end; nothing is drawn
+        when empty.
+    time_unit : {"min", "s"}, default "min"
+        Unit of the time axis.
+    strip : bool, default False
+        Draw a band above the axes instead of spans.
     """
     if not segments:
         return
@@ -95,7 +122,20 @@ def mark_segments(ax, segments, *, time_unit: str = "min", strip: bool = False) 
 
 
 def sort_by_class(classes: xr.Dataset, class_order=HEATMAP_CLASS_ORDER) -> np.ndarray:
-    """Positions of ROIs sorted by class (``class_order``), then by decreasing ``effect``."""
+    """Positions of ROIs sorted by class (``class_order``), then by decreasing ``effect``.
+
+    Parameters
+    ----------
+    classes : xarray.Dataset
+        Classifier output over ``roi`` with ``label`` and ``effect``.
+    class_order : sequence of str, default HEATMAP_CLASS_ORDER
+        Class order (activated, unchanged, inhibited); other labels go last.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        ROI positions in display order.
+    """
     labels = np.asarray(classes["label"].values, dtype=str)
     rank = np.full(labels.size, len(class_order))
     for i, cls in enumerate(class_order):
@@ -117,10 +157,16 @@ def plot_perirun_heatmap(traces: xr.DataArray, classes: xr.Dataset, *, vmin=None
         Classifier output with ``label`` and ``effect`` for the same ROIs.
     vmin, vmax : float, optional
         Colour limits in z (default: symmetric 99th percentile of |z|).
+    cmap : str, default "RdBu_r"
+        Matplotlib colour map.
     time_unit : {"min", "s"}
         Unit of the x axis.
+    colorbar : bool, default True
+        Draw a colour bar.
     segments : mapping, optional
         {"baseline": (start, end), "run": (start, end)} in s from run end, marked above the map.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
 
     Returns
     -------
@@ -178,6 +224,22 @@ def plot_class_traces(traces: xr.DataArray, classes: xr.Dataset, *, time_unit: s
 
     ``segments``: {"baseline": (start, end), "run": (start, end)} in s from run end, shaded.
 
+    Parameters
+    ----------
+    traces : xarray.DataArray
+        Peri-run z over ``(roi, trial, lag)`` (``lag`` in s from run end).
+    classes : xarray.Dataset
+        Classifier output over the same ``roi`` with ``label``.
+    time_unit : {"min", "s"}, default "min"
+        Unit of the time axis.
+    legend : bool, default True
+        Draw the legend.
+    segments : mapping, optional
+        ``{"baseline": (start, end), "run": (start, end)}`` in s from run end.
+        Shaded behind the traces.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
+
     Returns
     -------
     matplotlib.axes.Axes
@@ -223,6 +285,34 @@ def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str =
 
     ``traces`` and ``classes`` are mappings ``{day: ...}`` or objects with a ``by`` coordinate.
     ``stats`` rows: ``n_rois`` per day and ``colour_limit_z``.
+
+    Parameters
+    ----------
+    traces : xarray.DataArray or mapping
+        Peri-run z-scored dF/F over ``(roi, trial, lag)`` (``lag`` in s from run end), with a
+        ``by`` coordinate over ``roi``, or ``{day: DataArray}``.
+    classes : xarray.Dataset or mapping
+        Classifier output over ``roi`` (``label``, ``effect``) with a ``by`` coordinate, or
+        ``{day: Dataset}``.
+    days : sequence of str, default ("day1", "day8")
+        One heatmap per day.
+    by : str, default "day"
+        Day coordinate.
+    clim : float, optional
+        Symmetric colour limit (z); default the 99th percentile of |z| over all days.
+    time_unit : {"min", "s"}, default "min"
+        Unit of the time axis.
+    stats : sfone.report.StatsTable, optional
+        Collector of the figure's numbers; rows as described above.
+    segments : mapping, optional
+        ``{"baseline": (start, end), "run": (start, end)}`` in s from run end.
+        Marked above each heatmap.
+    figure_id : str, default "fig2"
+        Figure key of the ``stats`` rows.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     per_day = [(_trial_mean(select_group(traces, d, by)), select_group(classes, d, by))
                for d in days]
@@ -257,6 +347,36 @@ def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "da
     ``test``: optional precomputed comparison of the activated ROIs' effect between the days.
     ``stats`` rows: ``mean_postrun_z_<class>`` per day = mean over ROIs of each ROI's trial-mean z
     averaged over lags in ``post_window_s`` (n = ROIs, 95 % t CI); and the test.
+
+    Parameters
+    ----------
+    traces : xarray.DataArray or mapping
+        Peri-run z-scored dF/F over ``(roi, trial, lag)`` (``lag`` in s from run end), with a
+        ``by`` coordinate over ``roi``, or ``{day: DataArray}``.
+    classes : xarray.Dataset or mapping
+        Classifier output over ``roi`` (``label``, ``effect``) with a ``by`` coordinate, or
+        ``{day: Dataset}``.
+    days : sequence of str, default ("day1", "day8")
+        One panel per day.
+    by : str, default "day"
+        Day coordinate.
+    post_window_s : (float, float), default (0.0, inf)
+        Lags (s from run end) averaged for the ``mean_postrun_z_<class>`` rows.
+    time_unit : {"min", "s"}, default "min"
+        Unit of the time axis.
+    test : mapping, optional
+        Precomputed comparison of the activated ROIs' effect between the days.
+    stats : sfone.report.StatsTable, optional
+        Collector of the figure's numbers; rows as described above.
+    segments : mapping, optional
+        ``{"baseline": (start, end), "run": (start, end)}`` in s from run end.
+        Shaded in each panel.
+    figure_id : str, default "fig3"
+        Figure key of the ``stats`` rows.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     with figure_style():
         fig, axes = plt.subplots(1, len(days), figsize=figsize("double", 55), sharey=True,

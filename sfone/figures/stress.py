@@ -42,8 +42,23 @@ def _y_column(table: pd.DataFrame, y: str) -> tuple[str, str]:
 def speed_profile(timeseries: pd.DataFrame, column: str, *, min_mice: int = 1) -> pd.DataFrame:
     """Mean +- SEM across mice of ``column`` at each speed and group (per-mouse mean first).
 
-    Speeds reached by fewer than ``min_mice`` mice of a group are left out. Returns a DataFrame
-    indexed by (group, speed_m_min) with mean, sem, n (mice at that speed), ci_low, ci_high.
+    Speeds reached by fewer than ``min_mice`` mice of a group are left out.
+
+    Parameters
+    ----------
+    timeseries : pandas.DataFrame
+        One row per reading: ``group``, ``subject``, ``speed_m_min`` and the plotted columns
+        (``vo2_ml_kg_min`` or else ``vo2_ml_h`` for VO2, ``rer``).
+    column : str
+        Column summarised.
+    min_mice : int, default 1
+        Smallest number of mice at a speed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (``group``, ``speed_m_min``): ``mean``, ``sem``, ``n`` (mice at that speed),
+        ``ci_low``, ``ci_high``.
     """
     per_mouse = (timeseries.groupby(["group", "subject", "speed_m_min"], sort=True)[column]
                  .mean().reset_index())
@@ -65,6 +80,28 @@ def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=Non
     (star, +- SEM both ways; gid "vo2max:<group>") and RER panels mark each group's mean
     crossover speed (vertical dashed line, gid "crossover:<group>") with RER = 1 dotted.
     ``test``: optional precomputed group x speed test (annotated above the axes).
+
+    Parameters
+    ----------
+    timeseries : pandas.DataFrame
+        One row per reading: ``group``, ``subject``, ``speed_m_min`` and the plotted columns
+        (``vo2_ml_kg_min`` or else ``vo2_ml_h`` for VO2, ``rer``).
+    y : {"vo2", "rer"}, default "vo2"
+        Column on the y axis.
+    endpoints : pandas.DataFrame, optional
+        Endpoints table; adds the VO2max or crossover marks.
+    order : sequence of str, default ("control", "silenced")
+        Group order.
+    test : mapping, optional
+        Precomputed group x speed test.
+    min_mice : int, default 1
+        Speeds reached by fewer mice are not drawn.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     column, label = _y_column(timeseries, y)
     profile = speed_profile(timeseries, column, min_mice=min_mice)
@@ -126,7 +163,27 @@ def _mark_endpoints(ax, ends: pd.DataFrame, y: str, group, index: int) -> None:
 @styled
 def plot_stress_endpoint(endpoints: pd.DataFrame, column: str, *, order=STRESS_GROUPS,
                          test=None, ylabel: str | None = None, ax=None):
-    """One endpoint per group: mice as points with mean +- SEM (see ``plot_group_points``)."""
+    """One endpoint per group: mice as points with mean +- SEM (see ``plot_group_points``).
+
+    Parameters
+    ----------
+    endpoints : pandas.DataFrame
+        :func:`sfone.calorimetry.stress_test_endpoints` table (one row per mouse).
+    column : str
+        Endpoint column (converted to its display unit).
+    order : sequence of str, default ("control", "silenced")
+        Group order.
+    test : mapping, optional
+        Precomputed ``{"test", "statistic", "p_value"}``, annotated on the axes.
+    ylabel : str, optional
+        Y label; default the column's label with unit.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     groups = [g for g in order if g in set(endpoints["group"])] or None
     return plot_group_points(endpoints, column, order=groups, test=test, ylabel=ylabel, ax=ax)
 
@@ -139,6 +196,28 @@ def figure_stress_test(timeseries: pd.DataFrame, endpoints: pd.DataFrame, *,
     ``stats`` rows: mean VO2 and RER per "<group>/<speed>m_min" (n = mice at that speed; the
     speeds drawn, i.e. reached by at least ``min_mice`` mice), the marked VO2max, max speed
     and crossover speed per group, and the tests.
+
+    Parameters
+    ----------
+    timeseries : pandas.DataFrame
+        One row per reading: ``group``, ``subject``, ``speed_m_min`` and the plotted columns
+        (``vo2_ml_kg_min`` or else ``vo2_ml_h`` for VO2, ``rer``).
+    endpoints : pandas.DataFrame
+        :func:`sfone.calorimetry.stress_test_endpoints` table (one row per mouse).
+    order : sequence of str, default ("control", "silenced")
+        Group order.
+    vo2_test, rer_test : mapping, optional
+        Precomputed group x speed tests of the two panels.
+    stats : sfone.report.StatsTable, optional
+        Collector of the figure's numbers; rows as described above.
+    min_mice : int, default 1
+        Speeds reached by fewer mice are not drawn.
+    figure_id : str, default "fig6"
+        Figure key of the ``stats`` rows.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     with figure_style():
         fig, axes = plt.subplots(1, 2, figsize=figsize("double", 60), layout="constrained")
@@ -166,6 +245,25 @@ def figure_stress_endpoints(endpoints: pd.DataFrame, *, columns=ENDPOINT_COLUMNS
 
     ``stats`` rows: mean per group of each endpoint in its displayed unit (quantity names in
     ``groups.COLUMN_INFO``, e.g. time_to_exhaustion_min) and the tests.
+
+    Parameters
+    ----------
+    endpoints : pandas.DataFrame
+        :func:`sfone.calorimetry.stress_test_endpoints` table (one row per mouse).
+    columns : sequence of str, default ENDPOINT_COLUMNS
+        One panel per endpoint column.
+    order : sequence of str, default ("control", "silenced")
+        Group order.
+    tests : mapping, optional
+        Column -> precomputed test.
+    stats : sfone.report.StatsTable, optional
+        Collector of the figure's numbers; rows as described above.
+    figure_id : str, default "fig7"
+        Figure key of the ``stats`` rows.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     tests = tests or {}
     with figure_style():

@@ -34,6 +34,23 @@ def plot_endurance_days(table: pd.DataFrame, *, value: str = "distance_m", order
     """Mean +- SEM of ``value`` (distance_m or time_to_exhaustion_s) per group over training days.
 
     ``test``: optional precomputed group x day test (annotated above the axes).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Training table: ``subject``, ``group``, ``day`` and ``value``.
+    value : str, default "distance_m"
+        Endurance column (``distance_m`` in m or ``time_to_exhaustion_s`` in s).
+    order : sequence of str, default ENDURANCE_GROUPS
+        Group order.
+    test : mapping, optional
+        Precomputed group x day test (annotated above the axes).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     ax = plot_group_timecourse(table, value, x="day", order=_present(table, order),
                                xlabel="Training day", test=test, test_prefix="",
@@ -50,6 +67,23 @@ def plot_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, per_ti
 
     ``per_time``: optional {time_min: result} of a between-group test at each time point;
     asterisks (* p < 0.05, ** < 0.01, *** < 0.001; text gid "per_time") mark the significant ones.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Glucose table: ``subject``, ``group``, ``time_min`` (min), ``glucose_mg_dl``.
+    order : sequence of str, default GLUCOSE_GROUPS
+        Group order.
+    test : mapping, optional
+        Precomputed group x time test.
+    per_time : mapping, optional
+        ``{time_min: result}`` between-group tests at each time point.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure of the journal size.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     ax = plot_group_timecourse(table, "glucose_mg_dl", x="time_min",
                                order=_present(table, order),
@@ -87,6 +121,29 @@ def figure_endurance(table: pd.DataFrame, *, value: str = "distance_m", order=EN
     ``pairwise``: optional precomputed pairwise results on the gains (each with ``pair``),
     drawn as brackets on (b). ``stats`` rows: the mean per group/day (group "<group>/day<d>"),
     the mean gain per group, the tests (pairwise ones per "<a>_vs_<b>").
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Training table: ``subject``, ``group``, ``day`` and ``value``.
+    value : str, default "distance_m"
+        Endurance column (``distance_m`` in m or ``time_to_exhaustion_s`` in s).
+    order : sequence of str, default ENDURANCE_GROUPS
+        Group order.
+    test : mapping, optional
+        Precomputed group x day test.
+    gain_test : mapping, optional
+        Precomputed test on the per-mouse gains.
+    pairwise : sequence of mapping, optional
+        Precomputed pairwise results on the gains (each with ``pair``).
+    stats : sfone.report.StatsTable, optional
+        Collector of the figure's numbers; rows as described above.
+    figure_id : str, default "fig8"
+        Figure key of the ``stats`` rows.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     gains = training_gain(table, value=value)
     gain_column = gains.columns[-1]
@@ -114,6 +171,27 @@ def figure_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, auc_
 
     ``per_time``: optional {time_min: result} between-group tests at each time point (asterisks
     on (a); ``stats`` rows "glucose_mg_dl" per "<t>min/<a>_vs_<b>").
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Glucose table: ``subject``, ``group``, ``time_min`` (min), ``glucose_mg_dl``.
+    order : sequence of str, default GLUCOSE_GROUPS
+        Group order.
+    test : mapping, optional
+        Precomputed group x time test.
+    auc_test : mapping, optional
+        Precomputed test on the incremental AUC (mg/dL x min).
+    per_time : mapping, optional
+        ``{time_min: result}`` between-group tests at each time point.
+    stats : sfone.report.StatsTable, optional
+        Collector of the figure's numbers; rows as described above.
+    figure_id : str, default "fig9"
+        Figure key of the ``stats`` rows.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     auc = glucose_iauc(table)
     groups = ordered_groups(auc, "group", _present(table, order))

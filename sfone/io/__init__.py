@@ -35,7 +35,20 @@ FORMATS = [
 
 
 def write_dataset(ds: xr.Dataset, path) -> Path:
-    """Write ``ds`` to ``path`` (``.nc`` netCDF or ``.zarr``) atomically and return the path."""
+    """Write ``ds`` to ``path`` (``.nc`` netCDF or ``.zarr``) atomically and return the path.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A contract-valid Dataset (e.g. from :func:`read`).
+    path : str or os.PathLike
+        Destination; the suffix chooses netCDF (``.nc``) or a zarr store (``.zarr``).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     from ._write import write_dataset as write
 
     return write(ds, path)
@@ -63,10 +76,21 @@ def read(path, format: str | None = None, *, strict: bool | None = None, chunks=
     **options
         Keyword options of the format's ``read_<format>`` function.
 
+    Returns
+    -------
+    xarray.Dataset
+        The recording in the sfone data contract of its modality (checked by
+        :func:`sfone.validate`): time in seconds on ``time``, units in each variable's attrs.
+
     Raises
     ------
+    FileNotFoundError
+        If ``path`` does not exist.
     FormatError
-        Also when the input changes (size or modification time) while it is read.
+        If no format (or more than one) claims the file, the format's extra is not installed, the
+        file is malformed, or the input changes (size or modification time) while it is read.
+    TypeError
+        If ``options`` holds a keyword the format's reader does not take.
     """
     from ._reading import read_as
 
@@ -76,7 +100,15 @@ def read(path, format: str | None = None, *, strict: bool | None = None, chunks=
 
 
 def formats() -> pd.DataFrame:
-    """Table of the registered formats: name, modality, suffixes, folder, extra, available."""
+    """Table of the registered formats: name, modality, suffixes, folder, extra, available.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per format (sorted by modality, then name) with columns ``name``, ``modality``,
+        ``suffixes`` (space-separated), ``folder`` (bool), ``extra`` (pip extra or ``""``),
+        ``available`` (bool: the extra's modules are installed) and ``description``.
+    """
     import pandas as pd
 
     rows = [{"name": f.name, "modality": f.modality,

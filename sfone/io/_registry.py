@@ -59,6 +59,8 @@ class FormatInfo:
         ``"module:function"`` name.
     suffixes : tuple of str
         Lower-case file-name endings (``".csv"``, ``".ppd"``); for folders, ``()`` or ``(".zarr",)``.
+    description : str
+        One line shown by ``sfone formats``.
     directory : bool
         The format is a folder (suite2p output, TDT block, zarr store).
     generic : bool
@@ -88,18 +90,48 @@ class FormatInfo:
     lazy: bool = False
 
     def read_function(self) -> Callable:
-        """The reader (imports its module the first time)."""
+        """The reader (imports its module the first time).
+
+        Returns
+        -------
+        callable
+            ``read_<name>(path, *, ...) -> xarray.Dataset``.
+        """
         return _resolve(self.reader)
 
     @property
     def available(self) -> bool:
+        """Whether every module in :attr:`requires` is importable (checked with ``find_spec``)."""
         return all(importlib.util.find_spec(mod) is not None for mod in self.requires)
 
     def matches_suffix(self, path: Path) -> bool:
+        """Whether the file name of ``path`` ends with one of :attr:`suffixes` (case-insensitive).
+
+        Parameters
+        ----------
+        path : pathlib.Path
+            File or folder whose name is compared.
+
+        Returns
+        -------
+        bool
+        """
         name = path.name.lower()
         return any(name.endswith(suffix) for suffix in self.suffixes)
 
     def safe_sniff(self, path: Path) -> bool:
+        """Run the sniffer on ``path``; an exception counts as no match (logged at debug level).
+
+        Parameters
+        ----------
+        path : pathlib.Path
+            File or folder to test.
+
+        Returns
+        -------
+        bool
+            True when the format claims ``path``.
+        """
         try:
             return bool(_resolve(self.sniff)(path))
         except Exception as exc:  # a sniffer must never break detection
@@ -112,7 +144,18 @@ _DISCOVERED = False
 
 
 def register_format(info: FormatInfo) -> FormatInfo:
-    """Add a format to the registry (a duplicate name warns and keeps the first)."""
+    """Add a format to the registry (a duplicate name warns and keeps the first).
+
+    Parameters
+    ----------
+    info : FormatInfo
+        The format to add.
+
+    Returns
+    -------
+    FormatInfo
+        The registered entry: ``info``, or the earlier one of the same name.
+    """
     if info.name in _REGISTRY and _REGISTRY[info.name].reader != info.reader:
         first = _REGISTRY[info.name].reader
         warn(f"format {info.name!r} is registered twice; keeping the first "
@@ -138,13 +181,34 @@ def _discover() -> None:
 
 
 def list_formats() -> list[FormatInfo]:
-    """Every registered format, sorted by modality then name."""
+    """Every registered format, sorted by modality then name.
+
+    Returns
+    -------
+    list of FormatInfo
+        Built-in formats and those of ``sfone.loaders`` entry points.
+    """
     _discover()
     return sorted(_REGISTRY.values(), key=lambda f: (f.modality, f.name))
 
 
 def get_format(name: str) -> FormatInfo:
-    """The :class:`FormatInfo` called ``name``; ``FormatError`` listing the known names otherwise."""
+    """The :class:`FormatInfo` called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Format name, e.g. ``"suite2p"`` (see ``sfone formats``).
+
+    Returns
+    -------
+    FormatInfo
+
+    Raises
+    ------
+    FormatError
+        If no format has that name (the message lists the known names).
+    """
     _discover()
     try:
         return _REGISTRY[name]
@@ -170,8 +234,23 @@ def _closest_text(path: Path, candidates: list[FormatInfo]) -> str:
 def detect_format(path) -> FormatInfo:
     """Find the format of ``path``: suffix candidates first, then a content sniff.
 
-    Raises ``FileNotFoundError`` for a missing path and ``FormatError`` (naming the file, the known
-    formats and a hint) when no format, or more than one, claims it.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File or folder to identify.
+
+    Returns
+    -------
+    FormatInfo
+        The one format whose sniffer claims ``path``; a specific format wins over a generic one.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    FormatError
+        When no format, or more than one, claims it (naming the file, the candidate formats and a
+        hint).
     """
     path = Path(path)
     if not path.exists():

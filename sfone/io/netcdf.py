@@ -58,7 +58,18 @@ def _codec_names(meta) -> list[str]:
 
 
 def check_zarr_codecs(store: Path) -> None:
-    """Refuse a zarr store naming a codec outside :data:`ZARR_CODECS` (FormatError)."""
+    """Refuse a zarr store naming a codec outside :data:`ZARR_CODECS`.
+
+    Parameters
+    ----------
+    store : pathlib.Path
+        Root folder of the zarr store (v2 or v3 metadata); every group and array is checked.
+
+    Raises
+    ------
+    FormatError
+        Naming the metadata file and the codec, or a metadata file that is not valid JSON.
+    """
     folders = [store]
     while folders:
         folder = folders.pop()
@@ -85,8 +96,19 @@ def check_zarr_codecs(store: Path) -> None:
 
 
 def check_hdf5_contained(path: Path) -> None:
-    """Refuse an HDF5 file whose objects read other files: external links, external raw
-    storage, virtual datasets (FormatError naming the object)."""
+    """Refuse an HDF5 file whose objects read other files.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        HDF5 (or netCDF-4) file.
+
+    Raises
+    ------
+    FormatError
+        Naming the object that is an external link, uses external raw storage or is a virtual
+        dataset.
+    """
     import h5py
 
     def walk(group, seen):
@@ -141,6 +163,25 @@ def read_sfone_netcdf(path, *, chunks: dict | None = None) -> xr.Dataset:
 
     The input is opened read-only without an HDF5 file lock; the declared size of the data is
     checked against the file size before anything is loaded.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.nc`` file with an ``sfone_version`` attr.
+    chunks : dict, optional
+        Dask chunks per dimension; the file then stays open and is read when computed.
+        ``None`` loads everything into memory and closes the file.
+
+    Returns
+    -------
+    xarray.Dataset
+        The stored Dataset (any modality), contract-valid, attrs as written.
+
+    Raises
+    ------
+    FormatError
+        If the file cannot be opened or read as netCDF, reads other files, or declares more data
+        than its size allows.
     """
     path = Path(path)
     try:
@@ -173,8 +214,28 @@ def read_sfone_netcdf(path, *, chunks: dict | None = None) -> xr.Dataset:
 
 
 def read_sfone_zarr(path, *, chunks: dict | None = None) -> xr.Dataset:
-    """Read a zarr store written by sfone (``sfone convert OUT.zarr``); codecs are checked
-    against :data:`ZARR_CODECS` before zarr opens it."""
+    """Read a zarr store written by sfone (``sfone convert OUT.zarr``).
+
+    Codecs are checked against :data:`ZARR_CODECS` before zarr opens it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.zarr`` store folder.
+    chunks : dict, optional
+        Dask chunks per dimension; ``None`` loads everything into memory.
+
+    Returns
+    -------
+    xarray.Dataset
+        The stored Dataset (any modality), contract-valid, attrs as written.
+
+    Raises
+    ------
+    FormatError
+        If the store names an unknown codec, cannot be opened as zarr, or declares more data than
+        its size allows.
+    """
     path = Path(path)
     check_zarr_codecs(path)
     try:

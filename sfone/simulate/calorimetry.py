@@ -55,6 +55,28 @@ def simulate_metabolic_cages(*, groups=("control", "treated"), n_per_group: int 
     """Home-cage series: mass-scaled VO2 with a dark-phase rise, RER, feed and beam breaks.
 
     Lights on 07:00-19:00. Group k has VO2 multiplied by ``1 + k * ee_effect`` (truth in attrs).
+
+    Parameters
+    ----------
+    groups : tuple of str, default ("control", "treated")
+        Group names; group k has VO2 times ``1 + k * ee_effect``.
+    n_per_group : int, default 4
+        Mice per group.
+    days : float, default 2.0
+        Recording length (days).
+    interval_min : float, default 10.0
+        Reading interval (min).
+    ee_effect : float, default 0.08
+        Relative VO2 (and EE) increase per group step.
+    random_state : int, default 0
+        Seed.
+
+    Returns
+    -------
+    xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)`` (``vo2``/``vco2`` mL/h, ``ee`` kcal/h,
+        ``rer``; ``body_mass`` g, ``group``, ``datetime`` coordinates); the truth in attrs.
+        Also ``feed``/``feed_acc`` (g) and ``xytot``/``xyamb`` (counts).
     """
     rng = np.random.default_rng(random_state)
     n_time = int(round(days * 24 * 60 / interval_min))
@@ -116,6 +138,22 @@ def stress_truth(protocol, truth: dict, dt: float = 5.0) -> dict:
     crossover times are where the noise-free RER (with its 20 s kinetics) crosses, linear between
     samples. Exhaustion ends the last sample's interval; running time excludes the 0 m/min
     warm-up.
+
+    Parameters
+    ----------
+    protocol : sfone.protocols.StressTestProtocol
+        The protocol simulated.
+    truth : dict
+        One group's truth (see :func:`simulate_stress_test`).
+    dt : float, default 5.0
+        Sampling interval (s).
+
+    Returns
+    -------
+    dict
+        ``vo2max_ml_kg_h``, ``max_speed_m_min``, ``time_to_exhaustion_s``, ``warmup_s``,
+        ``test_duration_s``, ``crossover_time_s``/``crossover_speed_m_min`` and
+        ``brooks_mercier_time_s``/``brooks_mercier_speed_m_min``.
     """
     from ..calorimetry.stress import brooks_mercier_rer
 
@@ -140,7 +178,31 @@ def simulate_stress_test(protocol, *, groups: dict | None = None, n_per_group: i
                          ) -> xr.Dataset:
     """Graded treadmill tests for each group (``groups``: name -> truth dict, see
     :data:`DEFAULT_STRESS_GROUPS`). Subjects run until their group's exhaustion speed is reached
-    for 1 min; the last 6 s are continuous shock-grid contact. Truth is in the attrs."""
+    for 1 min; the last 6 s are continuous shock-grid contact. Truth is in the attrs.
+
+    Parameters
+    ----------
+    protocol : sfone.protocols.StressTestProtocol
+        Stage table and ramp the mice run.
+    groups : dict, optional
+        Group name -> truth dict (``vo2max_ml_kg_h``, ``crossover_speed_m_min``,
+        ``exhaustion_speed_m_min``); default :data:`DEFAULT_STRESS_GROUPS`.
+    n_per_group : int, default 3
+        Mice per group.
+    dt : float, default 5.0
+        Sampling interval (s).
+    noise : float, default 0.02
+        Relative VO2 noise (SD).
+    random_state : int, default 0
+        Seed.
+
+    Returns
+    -------
+    xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)`` (``vo2``/``vco2`` mL/h, ``ee`` kcal/h,
+        ``rer``; ``body_mass`` g, ``group``, ``datetime`` coordinates); the truth in attrs.
+        Also ``speed`` (m/min), ``incline`` (deg), ``stage`` and ``shock`` (s).
+    """
     groups = groups or DEFAULT_STRESS_GROUPS
     rng = np.random.default_rng(random_state)
     series, subjects, labels, masses = [], [], [], []
@@ -183,7 +245,20 @@ def _fmt(values, decimals: int) -> list[str]:
 def write_promethion_macro(ds: xr.Dataset, path) -> Path:
     """Sable Promethion "CalR macro" wide export: ``Date_Time_1`` then per cage N ``vo2_N``,
     ``vco2_N`` (mL/min), ``kcal_hr_N``, ``rq_N``, ``foodupa_N`` (cumulative g), ``xbreak_N``,
-    ``ybreak_N``, ``bodymass_N`` (g)."""
+    ``ybreak_N``, ``bodymass_N`` (g).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Calorimetry Dataset (e.g. from :func:`simulate_metabolic_cages`).
+    path : str or os.PathLike
+        Output file (written atomically).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     stamps = pd.DatetimeIndex(ds["datetime"].values[0])
     columns = {"Date_Time_1": stamps.strftime("%m/%d/%Y %H:%M:%S")}
     for i in range(ds.sizes["subject"]):
@@ -210,6 +285,20 @@ def write_promethion_oneclick(ds: xr.Dataset, path, *, bin_min: float = 30.0) ->
     ``Avg_RQ``, ``Avg_EE`` (kcal/h, Weir of the bin's mean VO2/VCO2), ``Sum_FoodA`` (g),
     ``Sum_XBreak``, ``Sum_YBreak`` (counts), ``Avg_BodyMass`` (g); rows ordered by bin, then
     animal. Bins start at the first reading; a bin holds the readings starting inside it.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Calorimetry Dataset (e.g. from :func:`simulate_metabolic_cages`).
+    path : str or os.PathLike
+        Output file (written atomically).
+    bin_min : float, default 30.0
+        Bin width (min).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
     """
     stamps = pd.DatetimeIndex(ds["datetime"].values[0])
     width = pd.Timedelta(minutes=bin_min)
@@ -251,6 +340,20 @@ def write_clams_csv(ds: xr.Dataset, path, *, subject: int = 0) -> Path:
 
     When ``ds`` has ``speed``/``incline``/``shock`` the file gets ``SPEED``, ``INCLINE`` and
     ``SHOCK TIME`` columns: the Oxymax-style treadmill variant.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Calorimetry Dataset (e.g. from :func:`simulate_metabolic_cages`).
+    path : str or os.PathLike
+        Output file (written atomically).
+    subject : int, default 0
+        Position of the subject along ``subject``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
     """
     one = ds.isel(subject=subject)
     keep = np.isfinite(one["vo2"].values)
@@ -287,7 +390,22 @@ def write_clams_csv(ds: xr.Dataset, path, *, subject: int = 0) -> Path:
 
 
 def write_treadmill_csv(ds: xr.Dataset, path, *, subject: int = 0) -> Path:
-    """One subject as the sfone generic treadmill CSV (metadata ``#`` lines, units in brackets)."""
+    """One subject as the sfone generic treadmill CSV (metadata ``#`` lines, units in brackets).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Calorimetry Dataset (from :func:`simulate_stress_test`).
+    path : str or os.PathLike
+        Output file (written atomically).
+    subject : int, default 0
+        Position of the subject along ``subject``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     one = ds.isel(subject=subject)
     keep = np.isfinite(one["vo2"].values)
     mass = float(one["body_mass"])
@@ -307,8 +425,21 @@ def write_treadmill_csv(ds: xr.Dataset, path, *, subject: int = 0) -> Path:
 
 
 def write_samples(out_dir: Path) -> list[Path]:
-    """Sample files: Sable Promethion CalR-macro and One-Click-Macro exports and a CLAMS cage file
-    of simulated home cages, and one treadmill stress-test file per group (generic CSV; Oxymax-style for WT)."""
+    """Sample calorimetry files of simulated mice.
+
+    Sable Promethion CalR-macro and One-Click-Macro exports and a CLAMS cage file of simulated
+    home cages, and one treadmill stress-test file per group (generic CSV; Oxymax-style for WT).
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Folder written into (must exist).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
     from ..protocols import load_protocol
 
     out_dir = Path(out_dir)

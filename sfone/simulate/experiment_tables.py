@@ -48,6 +48,15 @@ def make_bdnf_counts(*, n_mice_per_condition: int = 5, mean_sf1_per_region: floa
     Counts are binomial draws: Bdnf+ fraction ``BDNF_TRUE_FRACTION[condition]`` in
     ``BDNF_EFFECT_REGION`` and ``BDNF_OTHER_REGION_FRACTION`` elsewhere.
 
+    Parameters
+    ----------
+    n_mice_per_condition : int, default 5
+        Mice per condition.
+    mean_sf1_per_region : float, default 180.0
+        Poisson mean of SF1 cells counted per region.
+    random_state : int, default 0
+        Seed.
+
     Returns
     -------
     DataFrame
@@ -76,6 +85,17 @@ def make_endurance_training(*, n_mice_per_group: int = 8, n_days: int = 10,
 
     distance = baseline (600 m, per-mouse offset SD 50 m) + gain x (day - 1) + noise, with the
     true gains :data:`ENDURANCE_TRUE_GAIN_M_PER_DAY` (m/day) per group.
+
+    Parameters
+    ----------
+    n_mice_per_group : int, default 8
+        Mice per group.
+    n_days : int, default 10
+        Training days.
+    noise_m : float, default 60.0
+        Day-to-day noise SD (m).
+    random_state : int, default 0
+        Seed.
 
     Returns
     -------
@@ -106,6 +126,15 @@ def make_post_exercise_glucose(*, n_mice_per_group: int = 8, noise_mg_dl: float 
     glucose = 130 + rise x gamma-shaped bump peaking at 30 min + noise, with the true peak rises
     :data:`GLUCOSE_TRUE_PEAK_RISE_MG_DL` (mg/dL).
 
+    Parameters
+    ----------
+    n_mice_per_group : int, default 8
+        Mice per group.
+    noise_mg_dl : float, default 6.0
+        Measurement noise SD (mg/dL).
+    random_state : int, default 0
+        Seed.
+
     Returns
     -------
     DataFrame
@@ -128,7 +157,20 @@ def make_post_exercise_glucose(*, n_mice_per_group: int = 8, noise_mg_dl: float 
 
 
 def write_table_csv(table: pd.DataFrame, path) -> Path:
-    """Write ``table`` as CSV atomically (no index, ``\\n`` line ends, stable float text)."""
+    r"""Write ``table`` as CSV atomically (no index, ``\n`` line ends, stable float text).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Table to write.
+    path : str or os.PathLike
+        Output CSV.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     path = Path(path)
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")

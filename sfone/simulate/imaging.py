@@ -46,6 +46,25 @@ def simulate_movie(*, n_frames: int = 300, shape: tuple[int, int] = (64, 64),
                    ) -> tuple[np.ndarray, dict]:
     """A small int16 movie ``(n_frames, Ly, Lx)`` with gaussian cells on a jittered grid.
 
+    Parameters
+    ----------
+    n_frames : int, default 300
+        Frames.
+    shape : (int, int), default (64, 64)
+        Frame size ``(Ly, Lx)`` (pixels).
+    n_cells : int, default 9
+        Gaussian cells.
+    fs : float, default 10.0
+        Frame rate (Hz).
+    tau : float, default 1.0
+        Calcium decay time (s).
+    cell_sigma : float, default 2.0
+        Gaussian cell radius (pixels).
+    rate_hz : float, default 0.4
+        Spike rate (Hz).
+    random_state : int or numpy.random.Generator, default 0
+        Seed.
+
     Returns
     -------
     movie : numpy.ndarray
@@ -68,7 +87,20 @@ def simulate_movie(*, n_frames: int = 300, shape: tuple[int, int] = (64, 64),
 
 
 def write_movie_tiff(movie: np.ndarray, path) -> Path:
-    """Write ``movie`` ``(frames, Ly, Lx)`` as a multi-page TIFF (what suite2p reads)."""
+    """Write ``movie`` ``(frames, Ly, Lx)`` as a multi-page TIFF (what suite2p reads).
+
+    Parameters
+    ----------
+    movie : numpy.ndarray
+        ``(frames, Ly, Lx)`` frames.
+    path : str or os.PathLike
+        Output TIFF (written atomically).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     import tifffile
 
     from .._atomic import atomic_path
@@ -87,6 +119,30 @@ def simulate_session(*, n_rois: int = 20, n_frames: int = 2000, fs: float = 10.0
     carry no spikes and have ``iscell`` False. ``spks`` is the true spike count per frame,
     ``y``/``x`` the true centres (pixels). The true spike count per ROI is the coord
     ``true_spike_count``; ``fs`` in Hz, ``neuropil_coefficient`` 0.7.
+
+    Parameters
+    ----------
+    n_rois : int, default 20
+        ROIs (cells plus non-cells).
+    n_frames : int, default 2000
+        Frames.
+    fs : float, default 10.0
+        Frame rate (Hz).
+    n_noncells : int, default 4
+        Last ROIs without spikes, ``iscell`` False.
+    tau : float, default 1.0
+        Calcium decay time (s).
+    shape : (int, int), default (128, 128)
+        Field of view (pixels).
+    random_state : int or numpy.random.Generator, default 0
+        Seed.
+
+    Returns
+    -------
+    xarray.Dataset
+        Imaging Dataset: ``F``, ``Fneu`` (a.u.) and ``spks`` (spikes/frame) over ``(roi, time)``,
+        time in s; coordinates ``iscell``, ``iscell_prob``, ``y``/``x``/``radius`` (pixels),
+        ``true_spike_count``.
     """
     rng = np.random.default_rng(random_state)
     is_cell = np.arange(n_rois) < n_rois - n_noncells
@@ -123,6 +179,16 @@ def write_samples(out_dir) -> list[Path]:
     * ``imaging_suite2p_session/suite2p/plane0/`` (suite2p 1.x layout)
     * ``imaging_caiman_session.hdf5`` (CaImAn, float32 traces)
     * ``imaging_inscopix_session.csv`` (IDPS cell-set traces)
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        Folder written into.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The suite2p folder, the CaImAn file and the Inscopix CSV.
     """
     out_dir = Path(out_dir)
     session = simulate_session(random_state=SAMPLE_SEED)

@@ -30,7 +30,24 @@ NEUCOEFF = 0.7
 
 
 def run_schedule(n_runs: int, *, baseline_s: float, run_s: float, post_s: float):
-    """Start/end times (s) of ``n_runs`` runs: ``baseline_s`` quiet, then (run, post) repeated."""
+    """Start/end times (s) of ``n_runs`` runs: ``baseline_s`` quiet, then (run, post) repeated.
+
+    Parameters
+    ----------
+    n_runs : int
+        Runs.
+    baseline_s : float
+        Quiet time before the first run (s).
+    run_s : float
+        Run duration (s).
+    post_s : float
+        Recording after each run (s).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Run starts and ends (s).
+    """
     period = run_s + post_s
     start = baseline_s + period * np.arange(n_runs)
     return start, start + run_s
@@ -126,22 +143,36 @@ def make_imaging_session(n_rois: int = 100, *, fs: float = 10.0, n_runs: int = 1
 
     Parameters
     ----------
-    n_rois : number of ROIs (cells plus ``noise_fraction`` pure-noise ROIs with iscell False).
-    fs : frame rate (Hz).
-    n_runs, baseline_s, run_s, post_s : schedule (s): ``baseline_s`` before the first run, then
-        each run lasts ``run_s`` and is followed by ``post_s`` of recording.
-    effect_s : how long the post-run rate change lasts after each run end (s); default
-        ``post_s`` for one run, ``post_s - baseline_s`` for several (so each run's own pre-run
-        baseline is back at the resting rate).
-    fractions : (activated, inhibited, unchanged) shares among the cells.
-    low_rate_fraction : share of cells that are low-rate (0.02-0.06 Hz) and fall silent after the
-        run (their true label is ``inhibited``).
-    jitter : SD of the frame-time jitter as a fraction of the frame interval (real timestamps).
-    random_state : seed or :class:`numpy.random.Generator`.
+    n_rois : int, default 100
+        ROIs: cells plus ``noise_fraction`` pure-noise ROIs with ``iscell`` False.
+    fs : float, default 10.0
+        Frame rate (Hz).
+    n_runs : int, default 1
+        Runs.
+    baseline_s, run_s, post_s : float, default 600.0, 600.0, 3600.0
+        Schedule (s): ``baseline_s`` before the first run, then each run lasts ``run_s`` and is
+        followed by ``post_s`` of recording.
+    effect_s : float, optional
+        How long the post-run rate change lasts after each run end (s); default ``post_s`` for
+        one run, ``post_s - baseline_s`` for several (so each run's own pre-run baseline is back
+        at the resting rate).
+    fractions : (float, float, float), default (0.35, 0.25, 0.40)
+        (activated, inhibited, unchanged) shares among the cells.
+    noise_fraction : float, default 0.1
+        Share of ROIs that are pure noise (``iscell`` False).
+    low_rate_fraction : float, default 0.05
+        Share of cells that are low-rate (0.02-0.06 Hz) and fall silent after the run (their true
+        label is ``inhibited``).
+    jitter : float, default 0.0
+        SD of the frame-time jitter as a fraction of the frame interval (real timestamps).
+    subject : str, default "sim"
+        The Dataset's ``subject`` attr.
+    random_state : int or numpy.random.Generator, default 0
+        Seed.
 
     Returns
     -------
-    (Dataset, events Dataset)
+    (xarray.Dataset, xarray.Dataset)
         The imaging Dataset carries the truth in coords ``true_label``, ``true_run_label`` and
         ``roi_kind``; the events Dataset has the run ``start``/``end`` (s).
     """
@@ -196,9 +227,38 @@ def make_cohort(n_mice: int = 5, *, days=(1, 8), activated=(0.318, 0.532),
 
     Every mouse is imaged on each day (different cells each day). The pooled fraction of
     activated cells on each day is the whole-cell count closest to ``activated[i]`` (with the
-    default seed: 43/134 = 32.1 % and 77/145 = 53.1 %); ``cells_per_mouse`` is the
-    (min, max) number of cells per mouse and day. Sessions are short (25 min at 5 Hz) to stay
-    cheap. Returns a list of dicts with ``mouse``, ``day``, ``dataset``, ``epochs``.
+    default seed: 43/134 = 32.1 % and 77/145 = 53.1 %). Sessions are short (25 min at 5 Hz) to
+    stay cheap.
+
+    Parameters
+    ----------
+    n_mice : int, default 5
+        Mice.
+    days : tuple of int, default (1, 8)
+        Imaging days.
+    activated : tuple of float, default (0.318, 0.532)
+        Pooled activated fraction per day.
+    inhibited : tuple of float, default (0.25, 0.15)
+        Inhibited fraction per day (capped by what activation leaves).
+    cells_per_mouse : (int, int) or dict, default (22, 31)
+        (min, max) cells per mouse and day, or ``{day: [cells of each mouse]}``.
+    fs : float, default 5.0
+        Frame rate (Hz).
+    baseline_s, run_s, post_s : float, default 300.0, 300.0, 900.0
+        Schedule (s), see :func:`make_imaging_session`.
+    random_state : int or numpy.random.Generator, default 0
+        Seed.
+
+    Returns
+    -------
+    list of dict
+        One per session: ``mouse``, ``day``, ``dataset`` (imaging Dataset with truth) and
+        ``epochs`` (events Dataset).
+
+    Raises
+    ------
+    ValueError
+        If a ``cells_per_mouse`` dict lists a different number of mice.
     """
     rng = np.random.default_rng(random_state)
     sessions = []

@@ -31,7 +31,27 @@ PPD_VOLTS_PER_DIVISION = 0.00010122
 
 @dataclass
 class SimulatedPhotometry:
-    """A simulated two-channel recording; all times in seconds, traces in volts."""
+    """A simulated two-channel recording; all times in seconds, traces in volts.
+
+    Parameters
+    ----------
+    fs : float
+        Per-channel sampling rate (Hz).
+    time_signal, time_control : numpy.ndarray
+        Sample times of the signal and control channels (s).
+    signal, control : numpy.ndarray
+        Signal (470 nm) and control (isosbestic) traces (V).
+    dff_true : numpy.ndarray
+        True dF/F on ``time_signal``.
+    motion : numpy.ndarray
+        Shared multiplicative artefact on ``time_signal``.
+    ttl : numpy.ndarray
+        0/1 level on ``time_signal``.
+    ttl_onsets : numpy.ndarray
+        Time of the first high sample of each pulse (s).
+    ttl_offsets : numpy.ndarray
+        Time of the first low sample after each pulse (s).
+    """
 
     fs: float
     time_signal: np.ndarray
@@ -102,10 +122,22 @@ def simulate_photometry(*, duration_s: float = 600.0, fs: float = 20.0, stagger:
         Length (s) and per-channel sampling rate (Hz).
     stagger : float
         Control sampled ``stagger / fs`` s after the signal (0: simultaneous, one shared clock).
+    transient_rate_hz : float, default 0.1
+        Rate of dF/F transients (Hz).
+    n_artefacts : int, default 12
+        Motion artefacts.
     noise_sd : float
         Gaussian noise per channel (V).
+    ttl_interval_s : float, default 30.0
+        Interval between TTL pulses (s).
+    ttl_width_s : float, default 1.0
+        TTL pulse width (s).
     random_state : int or numpy Generator
         Seed; the same seed gives the same recording.
+
+    Returns
+    -------
+    SimulatedPhotometry
     """
     rng = np.random.default_rng(random_state)
     t_sig = np.arange(int(round(duration_s * fs))) / fs
@@ -134,6 +166,24 @@ def write_doric_v6(sim: SimulatedPhotometry, path, *, warmup_samples: int = 5,
 
     With ``unused_channel``, includes an all-NaN crosstalk channel ``AIN01xAOUT02-LockIn``
     (unused demodulation); ``warmup_samples`` leading NaNs in each lock-in channel (warm-up).
+
+    Parameters
+    ----------
+    sim : SimulatedPhotometry
+        The recording to write.
+    path : str or os.PathLike
+        Output file (written atomically).
+    warmup_samples : int, default 5
+        Leading NaN samples of each lock-in channel.
+    unused_channel : bool, default True
+        Include the all-NaN crosstalk channel.
+    created : str, default "Mon Jan 06 10:00:00 2025"
+        The file's ``Created`` attr (session start).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     signal = sim.signal.copy()
     control = sim.control.copy()
@@ -161,6 +211,18 @@ def write_doric_v1(sim: SimulatedPhotometry, path) -> Path:
     """Write a legacy Doric ``.doric`` (``Traces/Console``, one shared time vector).
 
     The legacy layout has one clock: simulate with ``stagger=0``.
+
+    Parameters
+    ----------
+    sim : SimulatedPhotometry
+        The recording to write.
+    path : str or os.PathLike
+        Output file (written atomically).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     with atomic_path(path) as tmp, h5py.File(tmp, "w", track_order=True) as fh:
         console = fh.create_group("Traces/Console", track_order=True)
@@ -178,6 +240,22 @@ def write_ppd(sim: SimulatedPhotometry, path, *, subject: str = "sim01",
 
     The control is analog_2 (sampled half a period after analog_1: simulate with ``stagger=0.5``);
     the TTL is digital_1.
+
+    Parameters
+    ----------
+    sim : SimulatedPhotometry
+        The recording to write.
+    path : str or os.PathLike
+        Output file (written atomically).
+    subject : str, default "sim01"
+        Header ``subject_ID``.
+    date_time : str, default "2025-01-06T10:00:00"
+        Header ``date_time`` (ISO 8601).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     header = {"subject_ID": subject, "date_time": date_time, "mode": "2 colour time div.",
               "sampling_rate": int(sim.fs), "volts_per_division": [PPD_VOLTS_PER_DIVISION] * 2,
@@ -200,6 +278,20 @@ def write_npm_csv(sim: SimulatedPhotometry, path, *, all_led_first_frame: bool =
     With ``all_led_first_frame`` the first frame has ``LedState`` 7 (all LEDs, as FP3002 files
     do; readers drop it). The signal is 470 nm, the control 415 nm sampled ``stagger`` periods
     later (simulate with ``stagger=0.5``).
+
+    Parameters
+    ----------
+    sim : SimulatedPhotometry
+        The recording to write.
+    path : str or os.PathLike
+        Output file (written atomically).
+    all_led_first_frame : bool, default True
+        Start with an all-LED frame (``LedState`` 7).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     n = sim.signal.size
     frame_time = np.empty(2 * n + 1)
@@ -224,7 +316,20 @@ def write_npm_csv(sim: SimulatedPhotometry, path, *, all_led_first_frame: bool =
 
 
 def write_photometry_csv(sim: SimulatedPhotometry, path) -> Path:
-    """Write a generic CSV ``Time(s),signal,control,TTL`` (one clock: simulate with stagger=0)."""
+    """Write a generic CSV ``Time(s),signal,control,TTL`` (one clock: simulate with stagger=0).
+
+    Parameters
+    ----------
+    sim : SimulatedPhotometry
+        The recording to write.
+    path : str or os.PathLike
+        Output file (written atomically).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     table = pd.DataFrame({"Time(s)": np.round(sim.time_signal, 6), "signal": sim.signal,
                           "control": sim.control, "TTL": sim.ttl})
     with atomic_path(path) as tmp:
@@ -236,6 +341,16 @@ def write_samples(out_dir) -> list[Path]:
     """One small simulated file per photometry format in ``out_dir`` (seeded, reproducible).
 
     The samples read without repair warnings (no all-NaN channel, no all-LED frame).
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        Folder written into.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Doric v6, Doric v1, pyPhotometry, Neurophotometrics and generic CSV files.
     """
     out_dir = Path(out_dir)
     staggered = simulate_photometry(duration_s=180.0, fs=20.0, stagger=0.5, random_state=41)

@@ -25,7 +25,13 @@ __all__ = ["write_samples", "sample_modules"]
 
 
 def sample_modules() -> list[str]:
-    """Names of the simulate modules that contribute sample files."""
+    """Names of the simulate modules that contribute sample files.
+
+    Returns
+    -------
+    list of str
+        Module names, sorted.
+    """
     from .. import simulate
 
     names = []
@@ -39,7 +45,18 @@ def sample_modules() -> list[str]:
 
 
 def write_samples(out_dir) -> list[Path]:
-    """Write every sample file into ``out_dir`` and return their paths."""
+    """Write every sample file into ``out_dir`` and return their paths.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        Folder (created if needed); unchanged HDF5 samples keep their bytes.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file or folder written.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -190,7 +190,18 @@ def study_yaml(imaging_rows, stress_rows, *, imaging_folder="imaging_cohort",
 
 
 def write_samples(out_dir: Path) -> list[Path]:
-    """Write the study sample set (see the module docstring) into ``out_dir``."""
+    """Write the study sample set (see the module docstring) into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Folder written into.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The imaging and stress-test cohort files, the tables and ``study.yaml``.
+    """
     out_dir = Path(out_dir)
     from ..protocols import protocol_path
     protocol = protocol_path("stress_test")

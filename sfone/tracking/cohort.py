@@ -37,6 +37,8 @@ def track_cohort(sessions, classes, **track_options) -> dict | None:
         Labels of every ROI with coords ``subject``, ``day`` (the session name) and
         ``roi_in_session`` (as ``sfone reproduce`` builds them). Labels must cover every
         ROI that is tracked (``cells_only=False`` is used, since every ROI is labelled).
+    **track_options
+        Keyword options of :func:`sfone.track` (``cells_only`` is always False).
 
     Returns
     -------
@@ -83,8 +85,23 @@ def track_cohort(sessions, classes, **track_options) -> dict | None:
 
 
 def figure_tracked_transitions(result: dict, *, stats=None):
-    """Transition matrix of tracked cells pooled over mice; the per-mouse McNemar tests of
-    "activated" in the caption-like subtitle (and in ``stats`` when given)."""
+    """Transition matrix of tracked cells pooled over mice.
+
+    The per-mouse McNemar tests of "activated" go in the caption-like subtitle (and in ``stats``
+    when given).
+
+    Parameters
+    ----------
+    result : dict
+        Output of :func:`track_cohort` (``pooled``, ``pooled_tests``, ``tests``, ``tables``).
+    stats : StatsTable, optional
+        Collector of the figure's statistics (:class:`sfone.report.StatsTable`); one row per
+        mouse is added.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4.2, 3.8))

@@ -41,6 +41,22 @@ def warp_footprints(matrix: sparse.csr_matrix, shape, transform, ref_shape) -> s
 
     Every pixel is carried through ``transform`` and split over its 4 nearest reference
     pixels (bilinear weights), so a rotated footprint keeps its weight and shape.
+
+    Parameters
+    ----------
+    matrix : scipy.sparse.csr_matrix
+        Footprints ``(n_roi, rows * cols)`` on the moving grid (pixels in C order).
+    shape : (int, int)
+        Moving field of view (pixels).
+    transform : RigidTransform
+        Moving -> reference transform.
+    ref_shape : (int, int)
+        Reference field of view (pixels).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``(n_roi, ref_rows * ref_cols)``; weight falling outside the reference is dropped.
     """
     coo = matrix.tocoo()
     cols = int(shape[1])
@@ -71,9 +87,28 @@ def _unit_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
 
 def candidate_pairs(ref_centroids, ref_matrix, mov_centroids, mov_matrix, *,
                     max_distance: float) -> dict:
-    """Pairs ``(i, j)`` of reference and moving ROIs with centroids within ``max_distance``
-    pixels: ``distance`` (pixels) and ``correlation`` (cosine similarity of the footprint
-    weights on the reference grid, 0-1 for non-negative footprints)."""
+    """Pairs ``(i, j)`` of reference and moving ROIs with centroids within ``max_distance``.
+
+    Parameters
+    ----------
+    ref_centroids : numpy.ndarray
+        ``(n_ref, 2)`` centroids of the tracks (row, col; reference pixels); rows with NaN are
+        never paired.
+    ref_matrix : scipy.sparse.csr_matrix
+        Their footprints ``(n_ref, pixels)`` on the reference grid.
+    mov_centroids : numpy.ndarray
+        ``(n_mov, 2)`` centroids of the moving session's ROIs, in reference pixels.
+    mov_matrix : scipy.sparse.csr_matrix
+        Their footprints ``(n_mov, pixels)`` warped onto the reference grid.
+    max_distance : float
+        Largest centroid distance (pixels).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``i``, ``j`` (ROI indices), ``distance`` (pixels) and ``correlation`` (cosine similarity
+        of the footprint weights, clipped to 0-1).
+    """
     ref_ok = np.all(np.isfinite(ref_centroids), axis=1)
     mov_ok = np.all(np.isfinite(mov_centroids), axis=1)
     tree_ref = cKDTree(np.where(ref_ok[:, None], ref_centroids, -1e9))
@@ -100,10 +135,27 @@ def _bin_of(correlation) -> np.ndarray:
 class SameCellModel:
     """Two-component mixture over (centroid distance, footprint correlation) of nearby pairs.
 
-    Attributes after :meth:`fit`: ``weight_same`` (prior of "same"), ``sigma`` (pixels,
-    Rayleigh scale of same-cell distances), ``hist_same`` / ``hist_different`` (densities of
-    the correlation over the 20 bins of [0, 1]), ``max_distance`` (pixels), ``n_iter``,
-    ``converged``.
+    "Same" pairs have Rayleigh-distributed distances, "different" pairs distances uniform on the
+    disk of radius ``max_distance``; each component has its own correlation histogram.
+
+    Parameters
+    ----------
+    max_distance : float
+        Largest candidate distance (pixels).
+    max_iter : int, default 500
+        EM iterations at most.
+    tol : float, default 1e-8
+        Relative change of the log-likelihood that stops EM.
+    weight_same : float, default nan
+        Prior of "same" (set by :meth:`fit`).
+    sigma : float, default nan
+        Rayleigh scale of same-cell distances (pixels; set by :meth:`fit`).
+    hist_same, hist_different : numpy.ndarray, optional
+        Densities of the correlation over the 20 bins of [0, 1] (set by :meth:`fit`).
+    n_iter : int, default 0
+        EM iterations run.
+    converged : bool, default False
+        Whether EM converged.
     """
 
     max_distance: float
@@ -125,7 +177,28 @@ class SameCellModel:
         return self.weight_same * same, (1 - self.weight_same) * different
 
     def fit(self, distance, correlation) -> SameCellModel:
-        """EM on the candidate pairs; starts from "same" = correlation > 0.5."""
+        """EM on the candidate pairs; starts from "same" = correlation > 0.5.
+
+        Warns (QualityWarning) when EM does not converge or the "same" component does not have the
+        higher correlation.
+
+        Parameters
+        ----------
+        distance : array_like of float
+            Centroid distance of each pair (pixels, after registration).
+        correlation : array_like of float
+            Footprint correlation of each pair (0-1).
+
+        Returns
+        -------
+        SameCellModel
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            With fewer than 4 candidate pairs.
+        """
         d = np.asarray(distance, float)
         r_bin = _bin_of(correlation)
         if d.size < 4:
@@ -158,11 +231,32 @@ class SameCellModel:
         return self
 
     def predict_proba(self, distance, correlation) -> np.ndarray:
-        """P(same cell) of pairs (0-1)."""
+        """P(same cell) of pairs (0-1).
+
+        Parameters
+        ----------
+        distance : array_like of float
+            Centroid distance of each pair (pixels, after registration).
+        correlation : array_like of float
+            Footprint correlation of each pair (0-1).
+
+        Returns
+        -------
+        numpy.ndarray
+            One probability per pair.
+        """
         joint1, joint0 = self._joint(np.asarray(distance, float), _bin_of(correlation))
         return joint1 / np.maximum(joint1 + joint0, 1e-300)
 
     def params(self) -> dict:
+        """The fitted parameters as plain numbers and lists (for JSON).
+
+        Returns
+        -------
+        dict
+            ``weight_same``, ``sigma_px``, ``max_distance_px``, ``correlation_bins``,
+            ``density_same``, ``density_different``, ``n_iter``, ``converged``.
+        """
         return {"weight_same": self.weight_same, "sigma_px": self.sigma,
                 "max_distance_px": float(self.max_distance),
                 "correlation_bins": _BINS.tolist(),
@@ -172,7 +266,22 @@ class SameCellModel:
 
 
 def match_pairs(pairs: dict, p_same: np.ndarray, *, p_threshold: float) -> np.ndarray:
-    """Indices into ``pairs`` of the one-to-one matches (max summed P(same), each >= threshold)."""
+    """Indices into ``pairs`` of the one-to-one matches (max summed P(same), each >= threshold).
+
+    Parameters
+    ----------
+    pairs : dict
+        Output of :func:`candidate_pairs`.
+    p_same : numpy.ndarray
+        P(same) of each pair.
+    p_threshold : float
+        Smallest P(same) of a match.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Sorted pair indices.
+    """
     keep = np.flatnonzero(p_same >= p_threshold)
     if keep.size == 0:
         return keep

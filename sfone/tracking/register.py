@@ -22,10 +22,19 @@ __all__ = ["RigidTransform", "register_images", "prepare_image"]
 class RigidTransform:
     """Map moving-session pixels ``q = (row, col)`` to the reference: ``R(q - c) + c + t``.
 
-    ``angle_deg``: rotation in degrees, ``R = [[cos a, -sin a], [sin a, cos a]]`` acting on
-    (row, col) column vectors (with row 0 at the top of the display this turns clockwise);
-    ``shift_y``/``shift_x``: ``t`` (pixels); ``center_y``/``center_x``: ``c`` (pixels);
-    ``correlation``: Pearson r of the registered images over their overlap.
+    ``R = [[cos a, -sin a], [sin a, cos a]]`` acts on (row, col) column vectors (with row 0 at the
+    top of the display a positive angle turns clockwise).
+
+    Parameters
+    ----------
+    angle_deg : float, default 0.0
+        Rotation ``a`` (degrees).
+    shift_y, shift_x : float, default 0.0
+        Translation ``t`` (pixels, rows and columns).
+    center_y, center_x : float, default 0.0
+        Rotation centre ``c`` (pixels).
+    correlation : float, default nan
+        Pearson r of the registered images over their overlap.
     """
 
     angle_deg: float = 0.0
@@ -37,17 +46,42 @@ class RigidTransform:
 
     @property
     def matrix(self) -> np.ndarray:
+        """The 2 x 2 rotation matrix ``R`` acting on (row, col) column vectors."""
         a = np.deg2rad(self.angle_deg)
         return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
 
     def apply(self, points) -> np.ndarray:
-        """Moving ``(n, 2)`` (row, col) points in reference coordinates."""
+        """Moving ``(n, 2)`` (row, col) points in reference coordinates.
+
+        Parameters
+        ----------
+        points : array_like of float
+            Points of the moving session, reshaped to ``(n, 2)`` (row, col; pixels).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n, 2)`` points in reference pixels.
+        """
         points = np.asarray(points, dtype=float).reshape(-1, 2)
         centre = np.array([self.center_y, self.center_x])
         return (points - centre) @ self.matrix.T + centre + np.array([self.shift_y, self.shift_x])
 
     def warp(self, image: np.ndarray, shape=None) -> np.ndarray:
-        """``image`` of the moving session resampled on the reference grid (NaN outside)."""
+        """``image`` of the moving session resampled on the reference grid (NaN outside).
+
+        Parameters
+        ----------
+        image : numpy.ndarray
+            2-D image of the moving session.
+        shape : (int, int), optional
+            Shape of the reference grid; default ``image.shape``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float image of ``shape`` (bilinear interpolation).
+        """
         shape = image.shape if shape is None else tuple(shape)
         inverse = self.matrix.T  # reference p -> moving q = R^T (p - c - t) + c
         centre = np.array([self.center_y, self.center_x])
@@ -56,12 +90,30 @@ class RigidTransform:
                                         output_shape=shape, order=1, cval=np.nan)
 
     def as_dict(self) -> dict:
+        """The six fields as a plain dict (for tables and JSON).
+
+        Returns
+        -------
+        dict
+        """
         return asdict(self)
 
 
 def prepare_image(image: np.ndarray, *, highpass_sigma: float | None) -> np.ndarray:
-    """Image for registration: NaN to the median, minus a gaussian blur (``highpass_sigma``
-    pixels; None: unfiltered), scaled to unit SD."""
+    """Image for registration: NaN to the median, minus a gaussian blur, scaled to unit SD.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        2-D mean image or footprint projection.
+    highpass_sigma : float or None
+        Gaussian blur subtracted (pixels); None or 0: unfiltered.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float image of zero mean and unit SD (zero mean only when flat).
+    """
     image = np.asarray(image, dtype=float)
     image = np.where(np.isfinite(image), image, np.nanmedian(image))
     if highpass_sigma:
@@ -114,6 +166,12 @@ def register_images(reference: np.ndarray, moving: np.ndarray, *, max_rotation: 
         Coarse grid step, degrees; the best angle is then refined to ``rotation_step / 10``.
     upsample : int
         Subpixel precision of the translation (1 / ``upsample`` pixels).
+
+    Returns
+    -------
+    RigidTransform
+        Rotation (degrees) about the centre of ``moving``, shift (pixels) and the correlation of
+        the registered images.
     """
     reference, moving = np.asarray(reference, float), np.asarray(moving, float)
     if moving.shape != reference.shape:

@@ -46,8 +46,44 @@ def simulate_two_days(*, shape=(128, 128), n_cells: int = 50, n_lost: int = 5, n
     """Two int16 movies ``(n_frames, *shape)`` (day 1, day 8) and their truth.
 
     ``n_cells`` cells are in both days, ``n_lost`` only on day 1, ``n_new`` only on day 8.
-    ``truth``: ``day1``/``day8`` dicts with ``centres`` (row, col pixels), ``cell`` (the
-    identity of each centre) and ``sigma`` (gaussian cell radius, pixels), ``transform`` (:class:`RigidTransform`, day 8 -> day 1), ``fs``.
+
+    Parameters
+    ----------
+    shape : (int, int), default (128, 128)
+        Field of view (pixels).
+    n_cells : int, default 50
+        Cells present on both days.
+    n_lost : int, default 5
+        Cells on day 1 only.
+    n_new : int, default 5
+        Cells on day 8 only.
+    angle_deg : float, default 4.0
+        Rotation of day 8 relative to day 1 (degrees).
+    shift : (float, float), default (6.0, -5.0)
+        Translation (rows, columns; pixels).
+    gain_day8 : float, default 0.7
+        Brightness of day-8 cells relative to day 1.
+    n_frames : int, default 500
+        Frames per movie.
+    fs : float, default 10.0
+        Frame rate (Hz).
+    tau : float, default 1.0
+        Calcium decay time (s).
+    rate_hz : float, default 0.5
+        Spike rate (Hz).
+    separation : float, default 8.0
+        Smallest distance between cell centres (pixels).
+    random_state : int or numpy.random.Generator, default 0
+        Seed.
+
+    Returns
+    -------
+    movies : list of numpy.ndarray
+        ``[day1, day8]``, each int16 ``(n_frames, *shape)``.
+    truth : dict
+        ``day1``/``day8`` dicts with ``centres`` (row, col pixels), ``cell`` (the identity of each
+        centre) and ``sigma`` (gaussian cell radius, pixels), ``transform`` (:class:`RigidTransform`,
+        day 8 -> day 1), ``fs`` (Hz), ``tau`` (s).
     """
     rng = np.random.default_rng(random_state)
     total = n_cells + n_lost + n_new
@@ -81,7 +117,22 @@ def simulate_two_days(*, shape=(128, 128), n_cells: int = 50, n_lost: int = 5, n
 
 
 def truth_of_rois(centroids, truth_day: dict, *, max_distance: float = 3.0) -> np.ndarray:
-    """True cell of each ROI (``-1`` if none within ``max_distance`` pixels), one-to-one."""
+    """True cell of each ROI (``-1`` if none within ``max_distance`` pixels), one-to-one.
+
+    Parameters
+    ----------
+    centroids : array_like of float
+        ``(n_roi, 2)`` ROI centroids (row, col; pixels) in one day's frame.
+    truth_day : dict
+        ``truth["day1"]`` or ``truth["day8"]`` of :func:`simulate_two_days`.
+    max_distance : float, default 3.0
+        Largest ROI-to-cell distance of a match (pixels).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        True cell identity per ROI, or -1.
+    """
     centroids = np.asarray(centroids, float)
     distance = np.linalg.norm(centroids[:, None] - truth_day["centres"][None], axis=-1)
     cost = np.where(distance <= max_distance, distance, 1e6)

@@ -28,7 +28,17 @@ __all__ = ["track", "Tracks", "session_name"]
 
 
 def session_name(path) -> str:
-    """A session's name from its path: the folder (above ``suite2p/``/``planeN/``) or file stem."""
+    """A session's name from its path: the folder (above ``suite2p/``/``planeN/``) or file stem.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A session folder (possibly its ``suite2p``, ``planeN`` or ``combined`` sub-folder) or file.
+
+    Returns
+    -------
+    str
+    """
     path = Path(path)
     if path.is_dir():
         while path.name == "suite2p" or path.name.startswith("plane") or path.name == "combined":
@@ -56,6 +66,8 @@ class Tracks:
         ``correlation``, ``p_same``, ``matched``).
     models : dict
         Session name -> fitted :class:`~sfone.tracking.match.SameCellModel` parameters.
+    sessions : list of str
+        Session names in order; the first is the reference.
     """
 
     table: pd.DataFrame
@@ -65,13 +77,38 @@ class Tracks:
     sessions: list = field(default_factory=list)
 
     def matched(self, a: str, b: str) -> pd.DataFrame:
-        """Tracks seen in sessions ``a`` and ``b``: columns ``a``, ``b``, ``p_same``."""
+        """Tracks seen in sessions ``a`` and ``b``.
+
+        Parameters
+        ----------
+        a, b : str
+            Session names (columns of :attr:`table`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``track``, ``a``, ``b`` (each session's ROI) and ``p_same``, one row per
+            track present in both sessions.
+        """
         both = self.table.dropna(subset=[a, b])
         return both[["track", a, b, "p_same"]].reset_index(drop=True)
 
     def write(self, out, *, transforms_path=None) -> tuple[Path, Path]:
-        """Write ``table`` to ``out`` (CSV) and the transforms and models to a JSON file
-        (default ``<out stem>_transforms.json``), each atomically; returns both paths."""
+        """Write ``table`` to ``out`` (CSV) and the transforms and models to a JSON file.
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            CSV of :attr:`table` (written atomically).
+        transforms_path : str or os.PathLike, optional
+            JSON of the transforms (pixels, degrees) and models; default
+            ``<out stem>_transforms.json`` beside ``out``.
+
+        Returns
+        -------
+        tuple of pathlib.Path
+            ``(out, transforms_path)``.
+        """
         from .._atomic import atomic_path
 
         out = Path(out)
@@ -176,6 +213,17 @@ def track(sessions, *, names=None, cells_only: bool = True, plane=None, image: s
         Smallest P(same) of a match.
     highpass_sigma : float
         Gaussian high-pass of mean images before registration, pixels.
+
+    Returns
+    -------
+    Tracks
+        The track table, per-session transforms, candidate pairs and fitted models.
+
+    Raises
+    ------
+    ValueError
+        With fewer than two sessions, names that are not distinct (or not one per session),
+        or an unknown ``image``.
     """
     sessions = list(sessions)
     if len(sessions) < 2:

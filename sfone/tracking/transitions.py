@@ -55,6 +55,16 @@ def transition_table(tracks, labels_a, labels_b, *, sessions=None,
         The two session columns (default: the first two sessions of the table).
     classes : sequence of str
         Row/column order; a tracked ROI with a label outside it is an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Counts, index ``"<a> class"`` x columns ``"<b> class"`` in ``classes`` order.
+
+    Raises
+    ------
+    ValueError
+        If a tracked ROI has no label or a label outside ``classes``.
     """
     table = getattr(tracks, "table", tracks)
     if sessions is None:
@@ -80,8 +90,22 @@ def transition_table(tracks, labels_a, labels_b, *, sessions=None,
 def stuart_maxwell(table) -> dict:
     """Stuart-Maxwell and Bhapkar tests of marginal homogeneity of a square table.
 
-    Classes with no cell on either day are left out (they carry no information); returns
-    ``statistic``, ``df``, ``p_value``, ``bhapkar``, ``bhapkar_p_value``, ``n``.
+    Classes with no cell on either day are left out (they carry no information).
+
+    Parameters
+    ----------
+    table : array_like
+        Square count table.
+
+    Returns
+    -------
+    dict
+        ``statistic``, ``df``, ``p_value``, ``bhapkar``, ``bhapkar_p_value``, ``n``.
+
+    Raises
+    ------
+    ValueError
+        If ``table`` is not square.
     """
     n = np.asarray(table, dtype=float)
     if n.ndim != 2 or n.shape[0] != n.shape[1]:
@@ -109,7 +133,20 @@ def stuart_maxwell(table) -> dict:
 
 def mcnemar(table, cls) -> dict:
     """McNemar test of one class against the rest: ``b`` = cells in ``cls`` on day 1 only,
-    ``c`` = on day 8 only; exact binomial ``p_value`` and uncorrected ``chi2``."""
+    ``c`` = on day 8 only; exact binomial ``p_value`` and uncorrected ``chi2``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Square count table, rows day 1 (session a), columns day 8 (session b).
+    cls : str
+        The class tested.
+
+    Returns
+    -------
+    dict
+        ``class``, ``b``, ``c``, ``p_value`` (exact binomial), ``chi2`` and ``chi2_p_value``.
+    """
     table = pd.DataFrame(table)
     inside = table.index == cls
     b = int(table.loc[inside, table.columns != cls].to_numpy().sum())
@@ -122,7 +159,21 @@ def mcnemar(table, cls) -> dict:
 
 def transition_tests(table, *, classes=None) -> dict:
     """Stuart-Maxwell (+ Bhapkar) on the whole table and McNemar per class; fractions of each
-    class on both days among the tracked cells."""
+    class on both days among the tracked cells.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Square count table (:func:`transition_table`).
+    classes : sequence of str, optional
+        Classes tested with McNemar; default the table's rows.
+
+    Returns
+    -------
+    dict
+        ``n_tracked``, ``stuart_maxwell`` (:func:`stuart_maxwell`), ``mcnemar`` (class ->
+        :func:`mcnemar`), ``fraction_a`` and ``fraction_b`` (class -> share of tracked cells).
+    """
     table = pd.DataFrame(table)
     total = int(table.to_numpy().sum())
     classes = list(table.index) if classes is None else list(classes)
@@ -135,7 +186,20 @@ def transition_tests(table, *, classes=None) -> dict:
 def plot_transitions(table, *, ax=None, tests: dict | None = None, cmap="Blues"):
     """Transition matrix of tracked cells: counts and row percentages, Stuart-Maxwell p.
 
-    Returns the matplotlib Axes.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Square count table (:func:`transition_table`), rows session a, columns session b.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in; default a new figure.
+    tests : dict, optional
+        :func:`transition_tests` of ``table`` (computed when omitted).
+    cmap : str, default "Blues"
+        Colour map of the row shares.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     import matplotlib.pyplot as plt
 

@@ -50,7 +50,18 @@ def _header_key(line: str) -> tuple[str, str] | None:
 
 
 def parse_clams_header(lines: list[str]) -> dict[str, str]:
-    """Metadata of a per-cage file from the lines before ``:DATA`` (both header styles)."""
+    """Metadata of a per-cage file from the lines before ``:DATA`` (both header styles).
+
+    Parameters
+    ----------
+    lines : list of str
+        The file's lines before ``:DATA`` (the first line, the file title, is skipped).
+
+    Returns
+    -------
+    dict of str to str
+        Header field -> value as written (e.g. subject id, body mass text, interval).
+    """
     meta: dict[str, str] = {}
     for line in lines[1:]:
         item = _header_key(line)

@@ -66,7 +66,29 @@ def _extras(table: pd.DataFrame, subjects: pd.Series) -> tuple[pd.DataFrame, lis
 
 
 def read_calr(path) -> xr.Dataset:
-    """Read a CalR standard CSV into a calorimetry Dataset (masses from ``subject.mass``)."""
+    """Read a CalR standard CSV into a calorimetry Dataset (masses from ``subject.mass``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CalR standard CSV (``subject.id``, ``Date.Time``, ``vo2``, ``vco2``, ...).
+
+    Returns
+    -------
+    xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
+        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
+        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
+        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
+        (``group``, ``cage``, ...).
+        ``ee`` is the file's (kcal/h) when it has an ``ee`` column; CalR's ``rer`` is kept as
+        ``rer_vendor``; extra columns constant per subject become per-subject coordinates.
+
+    Raises
+    ------
+    FormatError
+        If a required CalR column is missing (the message lists the columns found).
+    """
     path = Path(path)
     table = read_table(read_text(path).split("\n"), path=path, what="CalR CSV")
     missing = [c for c in ("subject.id", "Date.Time", "vo2", "vco2") if c not in table.columns]
@@ -109,6 +131,20 @@ def to_calr_frame(ds: xr.Dataset, *, vendor_values: bool = False) -> pd.DataFram
     ``vendor_values=True`` uses the instrument's own EE and RER (``ee_vendor``, ``rer_vendor``)
     where present, which is what CalR's importers do; by default the dataset's ``ee`` (Weir)
     and ``rer`` are written.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Contract-valid calorimetry Dataset.
+    vendor_values : bool, default False
+        Write the instrument's ``ee_vendor``/``rer_vendor`` where present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per subject and reading, columns in :data:`STANDARD_COLUMNS` order (``subject.id``,
+        ``subject.mass`` g, ``cage``, ``Date.Time``, ``vo2``/``vco2`` mL/h, ``ee`` kcal/h, ...,
+        ``exp.hour``, ``ee.acc`` kcal).
     """
     from ...calorimetry.timebins import to_long
 
@@ -138,7 +174,22 @@ def to_calr_frame(ds: xr.Dataset, *, vendor_values: bool = False) -> pd.DataFram
 
 
 def write_calr(ds: xr.Dataset, path, *, vendor_values: bool = False) -> Path:
-    """Write ``ds`` as a CalR standard CSV (``NA`` for missing), atomically."""
+    """Write ``ds`` as a CalR standard CSV (``NA`` for missing), atomically.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Contract-valid calorimetry Dataset.
+    path : str or os.PathLike
+        Output CSV.
+    vendor_values : bool, default False
+        Write the instrument's EE and RER where present (see :func:`to_calr_frame`).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     frame = to_calr_frame(ds, vendor_values=vendor_values)
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, na_rep="NA", lineterminator="\n", float_format="%.15g")
@@ -157,6 +208,10 @@ class CalRSession:
         Group name -> list of subject ids (in group order).
     diet_kcal_per_g : dict
         Group name -> diet energy density (kcal/g), CalR ``dietCal``.
+    diet_names : dict
+        Group name -> diet name, CalR ``diet_names``.
+    colors : dict
+        Group name -> plot colour, CalR ``colors``.
     xrange : tuple or None
         Analysis window (start, end) in experiment hours, both inclusive.
     light : tuple
@@ -167,6 +222,8 @@ class CalRSession:
         Whether ``light`` came from the file (False: the default was used).
     subjects : DataFrame
         Indexed by subject id: ``total_mass``, ``lean_mass``, ``fat_mass``, ``exc`` ... (g, h).
+    options : dict
+        CalR analysis options as written (``outliers``, ``errorbars``, ``mri``, ``feedCutoff``).
     """
 
     groups: dict[str, list[str]]
@@ -180,6 +237,12 @@ class CalRSession:
     options: dict[str, str] = field(default_factory=dict)
 
     def group_of(self) -> dict[str, str]:
+        """Subject id -> group name (the inverse of :attr:`groups`).
+
+        Returns
+        -------
+        dict of str to str
+        """
         return {s: g for g, members in self.groups.items() for s in members}
 
 
@@ -204,7 +267,17 @@ def _session_number(text: str, column: str, path) -> float:
 
 
 def read_calr_session(path) -> CalRSession:
-    """Read a CalR session CSV (positional layout, NA padding)."""
+    """Read a CalR session CSV (positional layout, NA padding).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CalR session CSV (``group_names``, ``group1``..., ``dietCal``, ``light``, ``id``...).
+
+    Returns
+    -------
+    CalRSession
+    """
     path = Path(path)
     table = read_table(read_text(path).split("\n"), path=path, what="CalR session CSV")
     group_columns = sorted((c for c in table.columns if re.fullmatch(r"group\d+", c)),
@@ -249,6 +322,18 @@ def write_calr_session(session: CalRSession, path) -> Path:
     """Write a CalR session CSV in CalR's positional layout (``NA`` padding), atomically.
 
     ``session.light`` (clock convention) is written in CalR's convention: (7, 19) -> 6/18.
+
+    Parameters
+    ----------
+    session : CalRSession
+        Groups, diets, window, light schedule and subject table to write.
+    path : str or os.PathLike
+        Output CSV.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
     """
     names = list(session.groups)
     n_rows = max([2, len(session.subjects)] + [len(m) for m in session.groups.values()])

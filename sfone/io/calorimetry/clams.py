@@ -115,6 +115,20 @@ def read_clams(path, *, group: dict[str, str] | None = None) -> xr.Dataset:
         Per-cage exports (each file one subject); both header styles.
     group : dict, optional
         Subject id -> group label, stored in the ``group`` coordinate.
+
+    Returns
+    -------
+    xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
+        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
+        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
+        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
+        (``group``, ``cage``, ...).
+
+    Raises
+    ------
+    FormatError
+        If no file is given or a file breaks the CLAMS layout (the message names file and line).
     """
     paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
     if not paths:
@@ -165,6 +179,24 @@ def read_clams_merged(path, *, group: dict[str, str] | None = None,
 
     Subjects are ``EarTag`` (or ``Subject ID``); cages labelled ``EMPTY`` (reference/empty cages)
     are dropped with a :class:`DataRepairWarning`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Merged CSV with ``DATE/TIME``, an ``EarTag`` (or ``Subject ID``) and a mass column.
+    group : dict of str to str, optional
+        Subject id -> group label, stored in the ``group`` coordinate.
+    day_first : bool, optional
+        Read ambiguous dates as day/month; default: decided from the dates themselves.
+
+    Returns
+    -------
+    xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
+        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
+        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
+        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
+        (``group``, ``cage``, ...).
     """
     path = Path(path)
     table = read_table(read_text(path).split("\n"), path=path, what="merged CLAMS table",

@@ -58,7 +58,33 @@ def _cage_long(table: pd.DataFrame, n: int, stamps, path) -> pd.DataFrame:
 def read_promethion(path, *, subjects: dict[int, str] | None = None,
                     body_mass: dict[str, float] | None = None,
                     group: dict[str, str] | None = None) -> xr.Dataset:
-    """Read a Promethion CalR-macro wide CSV into a Dataset over ``subject`` (one per cage)."""
+    """Read a Promethion CalR-macro wide CSV into a Dataset over ``subject`` (one per cage).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Wide CSV with ``Date_Time_1`` and per-cage ``vo2_N``/``vco2_N`` columns.
+    subjects : dict of int to str, optional
+        Cage number -> subject name (default ``cage_<N>``).
+    body_mass : dict of str to float, optional
+        Subject -> body mass (g).
+    group : dict of str to str, optional
+        Subject -> group label.
+
+    Returns
+    -------
+    xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
+        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
+        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
+        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
+        (``group``, ``cage``, ...).
+
+    Raises
+    ------
+    FormatError
+        If the file lacks ``Date_Time_1`` or per-cage columns.
+    """
     path = Path(path)
     table = read_table(read_text(path).split("\n"), path=path, what="Promethion CSV")
     cages = _cage_numbers(table.columns)

@@ -138,9 +138,21 @@ def read_promethion_oneclick(path, *, body_mass: dict[str, float] | None = None,
 
     Parameters
     ----------
+    path : str or os.PathLike
+        One-Click-Macro summary CSV (one row per animal and interval).
     body_mass : dict animal -> g, optional
         Masses (Sable does not export them); default the median of ``Avg_BodyMass`` if present.
     group : dict animal -> group, optional
+        Group labels, stored in the ``group`` coordinate.
+
+    Returns
+    -------
+    xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
+        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
+        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
+        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
+        (``group``, ``cage``, ...).
     """
     path = Path(path)
     table = read_table(read_text(path).split("\n"), path=path,

@@ -107,16 +107,31 @@ def read_treadmill(path, *, columns: dict[str, str] | None = None, subject: str 
 
     Parameters
     ----------
+    path : str or os.PathLike
+        Treadmill CSV (``#`` metadata lines, then a header row; see the module docstring).
     columns : dict, optional
         Standard name (``time``, ``vo2``, ``vco2``, ``speed``, ``incline``, ``shock``,
         ``stage``) -> column name in the file.
-    subject, group, body_mass : optional
-        Override (or supply) the ``#`` metadata lines; ``body_mass`` in g.
+    subject, group : str, optional
+        Override (or supply) the ``#`` metadata lines.
+    body_mass : float, optional
+        Body mass (g); overrides the ``# body_mass_g:`` line.
     gas_units : str, optional
         Unit of VO2/VCO2 when the header does not say (``ml/kg/h``, ``ml/kg/min``, ``ml/h``,
         ``ml/min``).
     protocol : StressTestProtocol or path, optional
         Fills speed, incline and stage from the stage table when the file lacks them.
+
+    Returns
+    -------
+    xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
+        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
+        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
+        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
+        (``group``, ``cage``, ...).
+        One subject; ``speed`` (m/min), ``incline`` (deg), ``shock`` (s) and ``stage`` when the
+        file (or ``protocol``) has them.
     """
     path = Path(path)
     lines = read_text(path).split("\n")

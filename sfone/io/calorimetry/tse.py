@@ -233,11 +233,30 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
 
     Parameters
     ----------
+    path : str or os.PathLike
+        TSE CSV export (``;`` or ``,`` separated) with its animal table.
     repair : {None, "decimal"}
         ``"decimal"`` fixes spreadsheet-destroyed decimals (see module docstring) with a warning;
         by default such a file is refused.
     group_column : str, optional
         Animal-table column (e.g. ``"Genotype"``) to use as the ``group`` coordinate.
+
+    Returns
+    -------
+    xarray.Dataset
+        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
+        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
+        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
+        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
+        (``group``, ``cage``, ...).
+
+    Raises
+    ------
+    FormatError
+        If the data header has no ``Animal No.`` column, decimals were destroyed by a spreadsheet
+        (without ``repair="decimal"``), or the file breaks the layout (naming the line).
+    ValueError
+        If ``repair`` is not None or "decimal".
     """
     path = Path(path)
     _check_option("repair", repair, (None, "decimal"))

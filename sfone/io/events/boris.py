@@ -103,8 +103,22 @@ def read_boris(path, *, behavior: str | None = None) -> xr.Dataset:
 
     Parameters
     ----------
+    path : str or os.PathLike
+        BORIS tabular export (events or aggregated events; comma- or tab-separated).
     behavior : str, optional
         Keep only this behaviour (e.g. ``"Laser"``); default all, with the name in ``label``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset (:func:`sfone.schema.make_events`): ``start`` and ``end`` (s) over ``epoch``,
+        coordinate ``label`` (the behaviour).
+
+    Raises
+    ------
+    FormatError
+        If no BORIS header is found, the table cannot be parsed, a ``Time`` is not a number of
+        seconds, or START/STOP rows do not pair (naming the line).
     """
     path = Path(path)
     lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()

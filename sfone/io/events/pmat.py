@@ -21,7 +21,25 @@ _COLUMNS = ("Event", "Onset", "Offset")
 
 
 def read_pmat_events(path) -> xr.Dataset:
-    """Read a pMAT ``BehData`` CSV into events with ``label`` = the event name."""
+    """Read a pMAT ``BehData`` CSV into events with ``label`` = the event name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        pMAT ``BehData`` CSV with columns ``Event,Onset,Offset`` (seconds).
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset (:func:`sfone.schema.make_events`): ``start`` and ``end`` (s) over ``epoch``,
+        coordinate ``label`` (the event name).
+
+    Raises
+    ------
+    FormatError
+        If the columns differ, an onset/offset is not a number, or an offset precedes its onset
+        (naming the line).
+    """
     path = Path(path)
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)

@@ -63,6 +63,8 @@ def read_pycontrol(path, *, include: tuple[str, ...] = _KINDS) -> xr.Dataset:
 
     Parameters
     ----------
+    path : str or os.PathLike
+        pyControl ``.tsv`` data file.
     include : tuple of str
         ``"states"`` (epochs from each state entry to the next) and/or ``"events"``
         (zero-length epochs at each event).
@@ -74,6 +76,13 @@ def read_pycontrol(path, *, include: tuple[str, ...] = _KINDS) -> xr.Dataset:
         ``kind`` ("state" / "event") and ``subtype`` (event source, "" for states); attrs
         ``subject`` and ``session_start`` (``start_time``, UTC), ``task_name``,
         ``experiment_name``, ``setup_id``.
+
+    Raises
+    ------
+    ValueError
+        If ``include`` is empty or names something other than "states" and "events".
+    FormatError
+        If the log has none of the selected kinds, or breaks the pyControl layout.
     """
     path = Path(path)
     _check_options("include", include, _KINDS)

@@ -21,7 +21,25 @@ REQUIRED = ("start_s", "end_s")
 
 
 def read_runs_csv(path) -> xr.Dataset:
-    """Read run epochs (``start_s,end_s`` in seconds) into an events Dataset over ``epoch``."""
+    """Read run epochs (``start_s,end_s`` in seconds) into an events Dataset over ``epoch``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CSV with columns ``start_s,end_s`` (optional ``label``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset (:func:`sfone.schema.make_events`): ``start`` and ``end`` (s) over ``epoch``,
+        coordinate ``label`` when the file has one.
+
+    Raises
+    ------
+    FormatError
+        If a column is missing, a value is not a finite number, or an epoch does not end after it
+        starts (naming the line).
+    """
     path = Path(path)
     try:
         table = pd.read_csv(path, skipinitialspace=True)
@@ -52,7 +70,20 @@ def read_runs_csv(path) -> xr.Dataset:
 
 
 def write_runs_csv(events, path) -> Path:
-    """Write an events Dataset (or a ``(start, end)`` pair of arrays) as a runs CSV, atomically."""
+    """Write an events Dataset (or a ``(start, end)`` pair of arrays) as a runs CSV, atomically.
+
+    Parameters
+    ----------
+    events : xarray.Dataset or tuple of array_like
+        Events Dataset (``start``/``end`` in s, optional ``label``) or ``(start, end)`` arrays (s).
+    path : str or os.PathLike
+        Output CSV (``start_s,end_s[,label]``).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     from ..._atomic import atomic_path
 
     if isinstance(events, tuple):

@@ -111,9 +111,23 @@ def write_suite2p(ds: xr.Dataset, out_dir, *, layout: str = "1.x") -> Path:
         Imaging Dataset with ``F`` (optionally ``Fneu``, ``spks``), ``fs``; optional coords
         ``iscell_prob``, ``y``/``x`` (pixels, written as ``stat['med']`` with a disk mask of
         ``radius``), ``plane`` (one ``planeN`` folder per plane).
+    out_dir : str or os.PathLike
+        Folder that receives ``suite2p/``.
     layout : {"1.x", "0.14"}
         ``"1.x"``: ``db.npy`` + nested ``settings.npy`` and, per plane, the merged ``ops.npy``
         suite2p 1.x writes; ``"0.14"``: the legacy flat ``ops.npy`` only.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``suite2p`` folder written.
+
+    Raises
+    ------
+    ValueError
+        If ``layout`` is not "1.x" or "0.14".
+    SchemaError
+        If ``ds`` is not a contract-valid Dataset.
     """
     _check_option("layout", layout, ("1.x", "0.14"))
     validate(ds)
@@ -157,6 +171,20 @@ def write_caiman_hdf5(ds: xr.Dataset, path, *, dtype=np.float64) -> Path:
     ``C`` is ``ds['C']`` when present, else ``F``; ``YrA = F - C`` so that the reader's
     ``F = C + YrA`` returns ``F``; ``S`` is ``spks`` (zeros when absent); ``A`` holds gaussian
     footprints at ``y``/``x``; accepted components (``idx_components``) are ``iscell``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Contract-valid imaging Dataset (``F``; optionally ``C``, ``spks``, ``y``/``x`` in pixels).
+    path : str or os.PathLike
+        Output ``.hdf5`` file.
+    dtype : numpy dtype, default numpy.float64
+        Data type of the written ``C``, ``S`` and ``YrA`` arrays.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
     """
     validate(ds)
     F = np.asarray(ds["F"].values, dtype=float)
@@ -193,6 +221,18 @@ def write_inscopix_csv(ds: xr.Dataset, path) -> Path:
     Cell names are ``C`` + the ROI id zero-padded to the width of the largest id; the status is
     the ``status`` coord when present, else ``accepted``/``rejected`` from ``iscell``. Times are
     written with 16 and values with 7 significant digits, as isxcore does.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Contract-valid imaging Dataset (``F`` over ``(roi, time)``, time in s).
+    path : str or os.PathLike
+        Output CSV.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
     """
     validate(ds)
     ids = np.asarray(ds["roi"].values).astype(int)

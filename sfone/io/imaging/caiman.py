@@ -125,6 +125,27 @@ def read_caiman(path, *, chunks=None) -> xr.Dataset:
     ``chunks`` (``"auto"``, int, tuple or ``{"roi": 100, "time": 10000}``) returns the traces
     as dask arrays that read the file block by block when computed; only metadata, centroids
     and labels are read here.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CaImAn ``.hdf5`` saved with ``cnm.save()``.
+
+    chunks : "auto", int, tuple or dict, optional
+        Dask chunks (a tuple is ``(roi, time)``); the traces then stay on disk and are read when
+        computed. ``None`` (default) reads them into memory.
+
+    Returns
+    -------
+    xarray.Dataset
+        Imaging Dataset: traces over ``(roi, time)`` (time in s), coordinates ``roi``, ``iscell``,
+        ``y``/``x`` (pixels) where known, attr ``fs`` (Hz).
+        Variables and footprints as described above.
+
+    Raises
+    ------
+    FormatError
+        If the file has no ``estimates`` group, no ``estimates/C``, or no frame rate.
     """
     path = Path(path)
     with hdf5_errors(path, "a CaImAn result"), _open(path) as f:

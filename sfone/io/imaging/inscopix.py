@@ -123,6 +123,18 @@ def read_inscopix(path) -> xr.Dataset:
     Values are in the cell set's trace units (IDPS does not write them; attr
     ``trace_units_note``). An export without the status row has every cell ``iscell`` True and
     ``status`` "unknown" (attr ``cell_status`` says so).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        IDPS cell-set traces CSV (cell names row, status row, then ``time, value...`` rows).
+
+    Returns
+    -------
+    xarray.Dataset
+        Imaging Dataset: traces over ``(roi, time)`` (time in s), coordinates ``roi``, ``iscell``,
+        ``y``/``x`` (pixels) where known, attr ``fs`` (Hz).
+        ``F`` over ``(roi, time)``, coordinates ``status`` and ``cell_name``.
     """
     path = Path(path)
     names, status = _header(path)
@@ -184,6 +196,22 @@ def read_inscopix_isxd(path, *, chunks=None) -> xr.Dataset:
     recording start; the trace units are in the attr ``trace_units`` (e.g. "dF over F").
     ``chunks`` (``"auto"``, int, tuple or dict over ``roi``/``time``) returns ``F`` as a dask
     array that reads the file when computed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.isxd`` cell set.
+
+    chunks : "auto", int, tuple or dict, optional
+        Dask chunks (a tuple is ``(roi, time)``); the traces then stay on disk and are read when
+        computed. ``None`` (default) reads them into memory.
+
+    Returns
+    -------
+    xarray.Dataset
+        Imaging Dataset: traces over ``(roi, time)`` (time in s), coordinates ``roi``, ``iscell``,
+        ``y``/``x`` (pixels) where known, attr ``fs`` (Hz).
+        ``F`` over ``(roi, time)``, ``status``, ``cell_name``, footprints (``mask_*``).
     """
     path = Path(path)
     cells = read_isxd_cellset(path, lazy=chunks is not None)
@@ -227,6 +255,17 @@ def read_inscopix_isxd_events(path) -> xr.Dataset:
     events): ``cell_name``, ``iscell`` (True: event sets carry no statuses), ``n_events`` and
     the isx event metrics ``snr`` and ``event_rate`` (Hz; NaN where the file stores none). Attrs ``fs`` (Hz) and
     ``n_samples`` describe the grid; :func:`events_to_grid` gives the dense ``(roi, time)`` array.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.isxd`` event set.
+
+    Returns
+    -------
+    xarray.Dataset
+        Events over ``epoch`` (``start == end`` in s, ``value``, ``event_roi``, ``sample``) and the
+        cells over ``roi``; attrs ``fs`` (Hz) and ``n_samples``.
     """
     path = Path(path)
     ev = read_isxd_eventset(path)
@@ -257,6 +296,18 @@ def events_to_grid(events: xr.Dataset) -> xr.DataArray:
     """Dense ``(roi, time)`` event amplitudes of :func:`read_inscopix_isxd_events` output.
 
     Amplitude at each event's sample, 0 elsewhere; ``time = arange(n_samples) / fs`` in s.
+
+    Parameters
+    ----------
+    events : xarray.Dataset
+        Output of :func:`read_inscopix_isxd_events` (``value``, ``event_roi``, ``sample``; attrs
+        ``fs``, ``n_samples``).
+
+    Returns
+    -------
+    xarray.DataArray
+        Event amplitude over ``(roi, time)`` in the event set's ``units``; coordinates ``roi``,
+        ``cell_name`` and ``time`` (s).
     """
     n_samples, fs = int(events.attrs["n_samples"]), float(events.attrs["fs"])
     grid = np.zeros((events.sizes["roi"], n_samples), dtype=np.float32)
@@ -312,6 +363,17 @@ def read_inscopix_events(path) -> xr.Dataset:
       (``*_AI``) are skipped with a warning.
     * Event sets (``Time (s), Cell Name, Value``): one epoch per event with ``start == end``,
       ``label`` = cell name and ``value`` = event amplitude.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Long CSV export of ``isx`` (GPIO or event set).
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset: ``start``/``end`` (s) over ``epoch``, coordinate ``label``.
+        For event sets also the variable ``value`` (event amplitude).
     """
     path = Path(path)
     table, kind = _read_long(path)
@@ -351,6 +413,22 @@ def read_gpio_table(path) -> xr.Dataset:
     Such tables are derived from IDPS GPIO exports by analysis scripts (one row per state
     change, one 0/1 column per line). Each column's high periods become epochs labelled with
     the column name; a line still high at the last row ends at the last time.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CSV whose first column is ``Time(s)`` and the others 0/1.
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset: ``start``/``end`` (s) over ``epoch``, coordinate ``label``.
+
+    Raises
+    ------
+    FormatError
+        If the header does not start with ``Time(s)``, or a value is not finite or not 0/1
+        (naming line and column).
     """
     path = Path(path)
     table = read_csv_strict(path, what="GPIO table")

@@ -304,6 +304,21 @@ def read_nwb(path, *, chunks=None) -> xr.Dataset:
     (``mask_*`` on ``mask_pixel``, attr ``fov_shape``, ``mean_image``); run epochs are read by
     :func:`read_nwb_events`. ``chunks`` (``"auto"``, int, ``(roi, time)`` tuple or dict) returns
     the traces as dask arrays that read the file when computed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        NWB file with ``processing/ophys`` RoiResponseSeries (extra ``nwb``).
+
+    chunks : "auto", int, tuple or dict, optional
+        Dask chunks (a tuple is ``(roi, time)``); the traces then stay on disk and are read when
+        computed. ``None`` (default) reads them into memory.
+
+    Returns
+    -------
+    xarray.Dataset
+        Imaging Dataset: traces over ``(roi, time)`` (time in s), coordinates ``roi``, ``iscell``,
+        ``y``/``x`` (pixels) where known, attr ``fs`` (Hz).
     """
     path = Path(path)
     with (nwb_errors(path), warnings.catch_warnings(), _open(path) as io):
@@ -322,6 +337,24 @@ def read_nwb_segmentation(path, *, name: str | None = None) -> xr.Dataset:
     (pixels), ``status``/``cell_name`` where stored, and the footprints.
 
     ``name`` selects the table (default: the only one; an error lists them when several).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        NWB file with ``processing/ophys/ImageSegmentation``.
+    name : str, optional
+        PlaneSegmentation table name.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``roi`` (and ``mask_pixel`` for the footprints); attrs ``fov_shape``, ``table``,
+        ``source_file``. Not a contract-valid imaging Dataset (no traces).
+
+    Raises
+    ------
+    FormatError
+        Without an ImageSegmentation, or with several tables and no ``name``.
     """
     path = Path(path)
     with nwb_errors(path), _open(path) as io:
@@ -364,6 +397,23 @@ def read_nwb_events(path, *, name: str = "runs") -> xr.Dataset:
 
     An ``EventsTable`` of that name under ``/events`` (NWB >= 2.9; NeuroConv writes TDT epocs
     there) is read as zero-length epochs with its columns (e.g. ``strobe``) kept.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        NWB file.
+    name : str, default "runs"
+        Name of the TimeIntervals (or EventsTable) table.
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset: ``start``/``end`` (s) over ``epoch``; ``label`` when the table has one.
+
+    Raises
+    ------
+    FormatError
+        If the file has no table of that name (the message lists those it has).
     """
     path = Path(path)
     with nwb_errors(path), _open(path) as io:

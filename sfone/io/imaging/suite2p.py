@@ -41,7 +41,26 @@ def _plane_dirs(folder: Path) -> list[Path]:
 
 
 def find_plane_folders(path, *, combined: bool = False) -> list[Path]:
-    """Plane folders under ``path`` (a ``planeN`` folder, ``suite2p/``, or its parent)."""
+    """Plane folders under ``path`` (a ``planeN`` folder, ``suite2p/``, or its parent).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``planeN`` folder, a ``suite2p`` folder or the folder above it.
+    combined : bool, default False
+        Return the ``combined`` folder (when it has ``F.npy``) instead of the planes.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``path`` itself when it holds ``F.npy``, else the plane folders in plane order (or the
+        one ``combined`` folder).
+
+    Raises
+    ------
+    FormatError
+        If no such folder is found (not a suite2p output folder).
+    """
     path = Path(path)
     if (path / "F.npy").exists():
         return [path]
@@ -62,10 +81,20 @@ def find_plane_folders(path, *, combined: bool = False) -> list[Path]:
 def load_suite2p_metadata(plane: Path) -> dict:
     """Merge the plane's ``ops`` / ``db`` / ``settings`` dicts into one flat view.
 
-    Returns a dict with ``layout`` (``"1.x"`` or ``"<=0.14"``) and the merged keys; nested 1.x
+    The result has ``layout`` (``"1.x"`` or ``"<=0.14"``) and the merged keys; nested 1.x
     settings sections stay nested (``extraction``, ``dcnv_preprocess``, ...). The 1.x image
     outputs (``reg_outputs.npy``, ``detect_outputs.npy``) hold nothing the traces need and are
     not loaded.
+
+    Parameters
+    ----------
+    plane : pathlib.Path
+        A plane folder.
+
+    Returns
+    -------
+    dict
+        ``layout`` plus the merged ``ops``/``db``/``settings`` keys.
     """
     merged: dict = {}
     names = ("ops.npy", "db.npy", "settings.npy")

@@ -138,12 +138,30 @@ def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
 
     Parameters
     ----------
+    path : str or os.PathLike
+        CSV (or TSV) file with a header row.
     time_column : str, optional
         The time column (default: detected by name; several suffixed ones are separate clocks).
     channels : list of str or dict, optional
         Columns to read, or ``{variable_name: column}``.
     time_units : {"s", "ms", "us"}, optional
         Override the unit inferred from the time column's name.
+
+    Returns
+    -------
+    xarray.Dataset
+        Photometry Dataset: one variable per channel (``units`` attr: "a.u."/"V" for light,
+        "1" for digital lines) over ``time``, or over ``time_<clock>`` (float64 s) when
+        channels have separate clocks.
+        Time columns in ms/us are converted to seconds.
+
+    Raises
+    ------
+    FormatError
+        If no time column is found, a requested channel column is missing, or a channel column
+        matches no time column.
+    ValueError
+        If time_units is not one of "s", "ms", "us".
     """
     path = Path(path)
     if time_units is not None:

@@ -146,6 +146,19 @@ def _read_layout(fh: h5py.File, path) -> tuple[str, list[Channel]]:
 def read_doric(path) -> xr.Dataset:
     """Read a ``.doric`` file (legacy ``Traces/Console`` or v6 ``DataAcquisition``).
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        .doric (HDF5) file.
+
+    Returns
+    -------
+    xarray.Dataset
+        Photometry Dataset: one variable per channel (``units`` attr: "a.u."/"V" for light,
+        "1" for digital lines) over ``time``, or over ``time_<clock>`` (float64 s) when
+        channels have separate clocks.
+        Attr doric_layout names the layout read.
+
     Raises
     ------
     FormatError

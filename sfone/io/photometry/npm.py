@@ -184,10 +184,26 @@ def read_npm(path, *, time_column: str | None = None,
 
     Parameters
     ----------
+    path : str or os.PathLike
+        Neurophotometrics CSV, or IBL Parquet table.
     time_column : str, optional
         Timestamp column (default: SystemTimestamp, else Timestamp, else ComputerTimestamp).
     time_origin : float, optional
         Time zero in the file's clock (s); default the file's first timestamp.
+
+    Returns
+    -------
+    xarray.Dataset
+        Photometry Dataset: one variable per channel (``units`` attr: "a.u."/"V" for light,
+        "1" for digital lines) over ``time``, or over ``time_<clock>`` (float64 s) when
+        channels have separate clocks.
+        Time is seconds from ``time_origin``; attrs ``time_column``, ``time_origin_s`` and
+        ``npm_layout`` ("photometry" or "digital-inputs").
+
+    Raises
+    ------
+    FormatError
+        If the table is neither a photometry nor a digital-input layout, or has no data rows.
     """
     path = Path(path)
     table = _drop_unnamed(_load_table(path), path)
@@ -238,6 +254,8 @@ def read_npm_headerless(path, *, leds: tuple | None = None, n_fibers: int | None
 
     Parameters
     ----------
+    path : str or os.PathLike
+        Whitespace- or comma-separated numbers, one row per frame.
     leds : tuple of int or str
         The LEDs interleaved frame by frame, in the order of the file's first frames, e.g.
         ``(415, 470)``; ``(470,)`` for a single LED. Required: the file does not say.
@@ -249,8 +267,19 @@ def read_npm_headerless(path, *, leds: tuple | None = None, n_fibers: int | None
     time_unit : {"s", "ms"}
         Unit of the timestamps.
 
-    Variables ``G<k>_<nm>`` (``k`` = fiber, ``nm`` = LED) on clocks ``time_<nm>``, seconds from
-    the first timestamp; attrs ``excitation_nm`` and ``roi`` per variable.
+    Returns
+    -------
+    xarray.Dataset
+        Variables ``G<k>_<nm>`` (``k`` = fiber, ``nm`` = LED) on clocks ``time_<nm>``, seconds from
+        the first timestamp; attrs ``excitation_nm`` and ``roi`` per variable.
+
+    Raises
+    ------
+    FormatError
+        Without ``leds``, with a timestamp file whose rows do not match, or when ``n_fibers``
+        disagrees with the file's columns.
+    ValueError
+        If ``time_unit`` is not "s" or "ms".
     """
     path = Path(path)
     if not leds:

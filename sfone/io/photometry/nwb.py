@@ -132,7 +132,21 @@ def _high_periods(time: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.
 
 def add_photometry(nwbfile, ds: xr.Dataset, *, fibers: dict | None = None,
                    device_name: str | None = None) -> None:
-    """Add a photometry Dataset's channels to ``nwbfile`` (see the module docstring)."""
+    """Add a photometry Dataset's channels to ``nwbfile`` (see the module docstring).
+
+    Parameters
+    ----------
+    nwbfile : pynwb.NWBFile
+        File to add to (in place).
+    ds : xarray.Dataset
+        Contract-valid photometry Dataset.
+    fibers : dict, optional
+        Per variable (or ``"*"``) the fiber metadata ``excitation_wavelength_nm``,
+        ``emission_wavelength_nm``, ``indicator``, ``location``, ``fiber`` (name); default
+        from the variables' attrs.
+    device_name : str, optional
+        Name of the excitation source and photodetector devices.
+    """
     import ndx_fiber_photometry as fp
     from pynwb import TimeSeries
 
@@ -245,6 +259,17 @@ def read_nwb_photometry(path) -> xr.Dataset:
     One variable per channel (its unit; fiber metadata ``excitation_nm``, ``emission_nm``,
     ``location``, ``indicator``, ``fiber`` as attrs), one ``time_<clock>`` per distinct clock
     (``time`` when all share one). TTL epochs: :func:`sfone.io.imaging.nwb.read_nwb_events`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        NWB file with ``ndx-fiber-photometry`` series (extra ``nwb``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Photometry Dataset; attrs ``subject``, ``session_start`` and ``nwb_identifier`` from
+        the file.
     """
     import ndx_fiber_photometry  # noqa: F401  (registers the extension's classes)
     from pynwb import NWBHDF5IO

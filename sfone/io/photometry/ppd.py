@@ -222,6 +222,19 @@ def _check_rate(header: dict, mode: _Mode, n_samples: int, path) -> None:
 def read_ppd(path) -> xr.Dataset:
     """Read a pyPhotometry ``.ppd`` file into a photometry Dataset (volts; digital lines 0/1).
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.ppd`` file (JSON header, then 16-bit little-endian samples).
+
+    Returns
+    -------
+    xarray.Dataset
+        Photometry Dataset: one variable per channel (``units`` attr: "a.u."/"V" for light,
+        "1" for digital lines) over ``time``, or over ``time_<clock>`` (float64 s) when
+        channels have separate clocks.
+        Attrs ``fs`` (Hz), ``mode``, ``ppd_version``, ``pulsed`` and ``paired_baseline``.
+
     Raises
     ------
     FormatError

@@ -108,11 +108,29 @@ def read_tdt(path, *, signals: bool = True, stores: tuple[str, ...] | None = Non
 
     Parameters
     ----------
+    path : str or os.PathLike
+        TDT block folder (with its ``.tsq`` header index); extra ``tdt``.
     signals : bool
         Read the stream samples (needs the ``.tev``/``.sev`` files). ``False`` reads only the
         epocs from the ``.tsq`` header index (works on headers-only blocks).
     stores : tuple of str, optional
         Store names to read (as in the block: ``("490R", "405R", "PAB/")``); default all.
+
+    Returns
+    -------
+    xarray.Dataset
+        Photometry Dataset: one variable per channel (``units`` attr: "a.u."/"V" for light,
+        "1" for digital lines) over ``time``, or over ``time_<clock>`` (float64 s) when
+        channels have separate clocks.
+        Each epoc store gives its values (units "1") and a ``<store>_offset`` channel (s; inf
+        when no offset was recorded) on the store's onset clock. Attrs ``duration_s``,
+        ``signals_read``, ``stores`` and ``session_start`` (UTC).
+
+    Raises
+    ------
+    FormatError
+        If ``signals=True`` and the block has no ``.tev``/``.sev`` signal files, or the streams
+        cannot be read.
     """
     import tdt
 
@@ -150,6 +168,24 @@ def read_tdt_epocs(path, store: str) -> xr.Dataset:
 
     ``start``/``end`` are onset/offset in seconds; a missing last offset (``inf``) becomes the
     block's end. ``label`` holds the epoc value. Needs only the ``.tsq`` header index.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        TDT block folder.
+    store : str
+        Epoc store name (``"PAB/"``) or its Python name (``"PAB_"``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Events Dataset (see :func:`sfone.schema.make_events`): ``start``/``end`` (s) over ``epoch``,
+        coordinate ``label`` (the epoc value), attr ``store``.
+
+    Raises
+    ------
+    FormatError
+        If the block has no such epoc store (the message lists those it has).
     """
     path = Path(path)
     headers = _headers(path)
