@@ -69,6 +69,8 @@ class set_options:  # noqa: N801 (used like a function, as xarray.set_options)
 
     Parameters
     ----------
+    **options
+        Options by name, each one of the following.
     strict : bool
         Raise :class:`~sfone.exceptions.FormatError` instead of warning
         (:class:`~sfone.exceptions.QualityWarning`) on inconsistent sampling rates, gaps and
@@ -102,7 +104,13 @@ class set_options:  # noqa: N801 (used like a function, as xarray.set_options)
 
 
 def get_options() -> dict:
-    """A copy of the current options (see :class:`set_options`)."""
+    """A copy of the current options (see :class:`set_options`).
+
+    Returns
+    -------
+    dict
+        Option name -> current value.
+    """
     return dict(_OPTIONS)
 
 

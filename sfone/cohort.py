@@ -62,8 +62,10 @@ class Session:
         Training day, as written in the manifest.
     runs : pathlib.Path or None, default None
         Run-epochs CSV (``start_s,end_s``) of the session.
-    protocol : pathlib.Path or None, default None
-        Protocol YAML of the session.
+    classification_protocol : pathlib.Path or None, default None
+        Classification protocol YAML of the session (tasks ``classify`` and ``dff``).
+    calr_session : pathlib.Path or None, default None
+        CalR session file of the session (task ``calorimetry-summary``).
     format : str or None, default None
         Format name for :func:`sfone.read`; ``None`` detects the format from the file.
     """
