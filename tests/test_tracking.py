@@ -225,16 +225,15 @@ def test_track_real_isxd_cell_set_against_a_rotated_copy(tmp_path):
     assert len(correct) >= 0.95 * len(expected) and (both["day1"] == both["day8"]).mean() >= 0.95
 
 
-def test_track_nwb_sessions_when_the_reader_keeps_footprints(tmp_path):
-    pytest.importorskip("pynwb")
+def test_track_nwb_sessions_written_by_sfone(tmp_path):
+    pytest.importorskip("pynwb", reason="NWB needs the nwb extra (part of make test)")
     true = RigidTransform(-2.5, 2.0, 3.0, 47.5, 47.5)
     paths = []
     for name, transform in (("d1", None), ("d8", true)):
         ds = sfone.read(_caiman_day(tmp_path, name, transform))
         paths.append(sfone.to_nwb(ds, tmp_path / f"{name}.nwb",
                                   session_start_time="2026-03-02T07:00:00+00:00"))
-    if "mask_roi" not in sfone.read(paths[0]):
-        pytest.skip("this checkout's NWB reader does not return footprints yet (issue 16)")
+    assert "mask_roi" in sfone.read(paths[0])  # to_nwb writes and the reader keeps the masks
     result = track(paths)
     both = result.table.dropna()
     assert len(both) == 30 and (both["d1"] == both["d8"]).all()

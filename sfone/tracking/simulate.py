@@ -56,8 +56,7 @@ def simulate_two_days(*, shape=(128, 128), n_cells: int = 50, n_lost: int = 5, n
     # tissue (= day-1) positions far enough inside that the day-8 view holds them too
     margin = 8 + np.hypot(*shift) + np.deg2rad(abs(angle_deg)) * max(shape) / 2
     day1_all = _positions(total, shape, margin, separation, rng)
-    inverse = RigidTransform(-float(angle_deg), 0.0, 0.0, *centre)
-    day8_all = inverse.apply(day1_all - np.array(shift))  # q = R^T (p - t - c) + c
+    day8_all = transform.inverse().apply(day1_all)  # q = R^T (p - t - c) + c
     sigmas = rng.uniform(1.6, 2.4, total)
     texture = ndimage.gaussian_filter(rng.normal(size=(shape[0] * 2, shape[1] * 2)), 4) * 400
     yy, xx = np.mgrid[:shape[0], :shape[1]]
