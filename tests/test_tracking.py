@@ -237,3 +237,21 @@ def test_track_nwb_sessions_written_by_sfone(tmp_path):
     result = track(paths)
     both = result.table.dropna()
     assert len(both) == 30 and (both["d1"] == both["d8"]).all()
+
+
+def _rigid_residuals(truth):
+    """Distance (px) of each shared cell's day-8 centre, mapped by the rigid transform, from its
+    day-1 centre."""
+    d1, d8 = truth["day1"], truth["day8"]
+    common = np.intersect1d(d1["cell"], d8["cell"])
+    a = d1["centres"][np.searchsorted(d1["cell"], common)]
+    b = d8["centres"][np.searchsorted(d8["cell"], common)]
+    return np.linalg.norm(truth["transform"].apply(b) - a, axis=1)
+
+
+def test_simulated_nonrigid_deformation_is_smooth_and_bounded():
+    _, rigid = simulate_two_days(n_frames=5, random_state=3)
+    np.testing.assert_allclose(_rigid_residuals(rigid), 0, atol=1e-9)
+    _, bent = simulate_two_days(n_frames=5, random_state=3, deform_px=6.0)
+    residual = _rigid_residuals(bent)
+    assert residual.max() <= 6.0 + 1e-9 and residual.mean() > 0.5
