@@ -1,5 +1,6 @@
 """A second "day" of a real session: the same footprints seen through a known rigid transform,
-written back in the source's own file format (suite2p plane folder, CaImAn .hdf5, NWB).
+written back in the source's own file format (suite2p plane folder, CaImAn .hdf5, NWB,
+Inscopix .isxd cell set).
 
 ``transform`` maps day-8 pixels to day-1 pixels, as :func:`sfone.track` reports it; the day-8
 footprint of ROI k is day-1 footprint k resampled at ``transform(q)``, so a correct tracker
@@ -18,6 +19,7 @@ from scipy import sparse
 
 import sfone
 from sfone.footprints import footprint_matrix, fov_shape
+from sfone.io.imaging._isxd import read_isxd_header
 from sfone.tracking.match import warp_footprints
 
 
@@ -96,3 +98,22 @@ def write_moved_nwb(path: Path, out: Path, transform) -> tuple[Path, np.ndarray]
             images[name][:] = moved_image(image.T, transform).T
     kept = moved_footprints(ds, transform)[1]
     return out, kept
+
+
+def write_moved_isxd(path: Path, out: Path, transform) -> tuple[Path, np.ndarray]:
+    """Copy of an Inscopix cell set whose cell images are resampled in place (day-8 image at q
+    = day-1 image at ``transform(q)``, 0 outside)."""
+    ds = sfone.read(path)
+    header, _ = read_isxd_header(path)
+    rows, cols = header["spacingInfo"]["numPixels"]["y"], header["spacingInfo"]["numPixels"]["x"]
+    n_cells, n_times = len(header["CellNames"]), header["timingInfo"]["numTimes"]
+    shutil.copy(path, out)
+    out.chmod(0o644)
+    data = np.memmap(out, dtype="<f4", mode="r+", shape=(n_cells, rows * cols + n_times))
+    back = transform.inverse()
+    for k in range(n_cells):
+        image = np.array(data[k, :rows * cols]).reshape(rows, cols)
+        data[k, :rows * cols] = np.nan_to_num(back.warp(image), nan=0.0).ravel()
+    data.flush()
+    del data
+    return out, moved_footprints(ds, transform)[1]

@@ -1,5 +1,4 @@
-"""``sfone track`` on real sessions of each format: suite2p, CaImAn, NWB (the .isxd cell set is
-in test_tracking.py). Day 8 is the real day-1 file re-imaged through a known rigid transform
+"""``sfone track`` on real sessions of each format: suite2p, CaImAn, Inscopix .isxd, NWB. Day 8 is the real day-1 file re-imaged through a known rigid transform
 and written back in the same format (tests/moved_sessions.py), so every ROI's true partner is
 itself: the CLI must recover the transform and pair each ROI with itself."""
 
@@ -11,7 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from moved_sessions import write_moved_caiman, write_moved_nwb, write_moved_suite2p
+from moved_sessions import (
+    write_moved_caiman,
+    write_moved_isxd,
+    write_moved_nwb,
+    write_moved_suite2p,
+)
 from shared_fixtures import fixture_path
 
 import sfone
@@ -77,3 +81,14 @@ def test_track_cli_on_real_neuroconv_nwb_file_and_its_moved_copy(tmp_path, name)
     has_mean = "mean_image" in ds
     _check(table, found, true, kept, ds["roi"].values,
            image="mean" if has_mean else "footprints")
+
+
+def test_track_cli_on_real_isxd_cell_set_and_its_moved_copy(tmp_path):
+    source = fixture_path("imaging", "inscopix_isx_exports_ideas_nca",
+                          "cellset_accepted_undecided_and_rejected_cells.isxd")
+    ds = sfone.read(source)
+    rows, cols = ds.attrs["fov_shape"]
+    true = RigidTransform(3.0, 1.5, -2.0, (rows - 1) / 2, (cols - 1) / 2)
+    day8, kept = write_moved_isxd(source, tmp_path / "day8.isxd", true)
+    table, found = _track_cli(source, day8, tmp_path, "--all-rois", "--max-rotation", "6")
+    _check(table, found, true, kept, ds["roi"].values, image="footprints", angle_tol=0.5)
