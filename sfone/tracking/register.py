@@ -67,6 +67,19 @@ class RigidTransform:
         centre = np.array([self.center_y, self.center_x])
         return (points - centre) @ self.matrix.T + centre + np.array([self.shift_y, self.shift_x])
 
+    def inverse(self) -> RigidTransform:
+        """The transform from reference pixels back to the moving session's:
+        ``q = R^T (p - c) + c - R^T t``.
+
+        Returns
+        -------
+        RigidTransform
+            The inverse (angle negated, shift rotated back, same centre).
+        """
+        back = -self.matrix.T @ np.array([self.shift_y, self.shift_x])
+        return RigidTransform(-self.angle_deg, float(back[0]), float(back[1]), self.center_y,
+                              self.center_x, self.correlation)
+
     def warp(self, image: np.ndarray, shape=None) -> np.ndarray:
         """``image`` of the moving session resampled on the reference grid (NaN outside).
 

@@ -28,6 +28,18 @@ def _positions(n: int, shape, margin: float, separation: float, rng) -> np.ndarr
     raise ValueError(f"cannot place {n} cells {separation} px apart in {shape}")
 
 
+def _displacement(shape, amplitude: float, rng) -> np.ndarray:
+    """Smooth displacement field ``(2, rows, cols)`` with largest magnitude ``amplitude``."""
+    field = np.stack([ndimage.gaussian_filter(rng.normal(size=shape), 24.0) for _ in range(2)])
+    return field * (amplitude / np.hypot(*field).max())
+
+
+def _sample(field: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The displacement ``(n, 2)`` at ``(n, 2)`` (row, col) points (nearest edge value outside)."""
+    return np.column_stack([ndimage.map_coordinates(f, points.T, order=1, mode="nearest")
+                            for f in field])
+
+
 def _movie(centres, sigmas, calcium, background, gain, baseline, rng, shape):
     yy, xx = np.mgrid[:shape[0], :shape[1]]
     blobs = np.exp(-((yy[None] - centres[:, 0, None, None]) ** 2
@@ -42,7 +54,8 @@ def _movie(centres, sigmas, calcium, background, gain, baseline, rng, shape):
 def simulate_two_days(*, shape=(128, 128), n_cells: int = 50, n_lost: int = 5, n_new: int = 5,
                       angle_deg: float = 4.0, shift=(6.0, -5.0), gain_day8: float = 0.7,
                       n_frames: int = 500, fs: float = 10.0, tau: float = 1.0,
-                      rate_hz: float = 0.5, separation: float = 8.0, random_state=0):
+                      rate_hz: float = 0.5, separation: float = 8.0, deform_px: float = 0.0,
+                      random_state=0):
     """Two int16 movies ``(n_frames, *shape)`` (day 1, day 8) and their truth.
 
     ``n_cells`` cells are in both days, ``n_lost`` only on day 1, ``n_new`` only on day 8.
@@ -73,9 +86,13 @@ def simulate_two_days(*, shape=(128, 128), n_cells: int = 50, n_lost: int = 5, n
         Spike rate (Hz).
     separation : float, default 8.0
         Smallest distance between cell centres (pixels).
+    deform_px : float, default 0.0
+        Largest non-rigid displacement of day 8 (pixels): a smooth random displacement of the
+        tissue (gaussian-filtered noise, 24 px correlation length) on top of the rigid
+        transform (``truth["transform"]`` is then only the rigid part); 0 for none.
+
     random_state : int or numpy.random.Generator, default 0
         Seed.
-
     Returns
     -------
     movies : list of numpy.ndarray
@@ -91,15 +108,20 @@ def simulate_two_days(*, shape=(128, 128), n_cells: int = 50, n_lost: int = 5, n
     transform = RigidTransform(float(angle_deg), float(shift[0]), float(shift[1]), *centre)
     # tissue (= day-1) positions far enough inside that the day-8 view holds them too
     margin = 8 + np.hypot(*shift) + np.deg2rad(abs(angle_deg)) * max(shape) / 2
+    margin += deform_px
     day1_all = _positions(total, shape, margin, separation, rng)
-    inverse = RigidTransform(-float(angle_deg), 0.0, 0.0, *centre)
-    day8_all = inverse.apply(day1_all - np.array(shift))  # q = R^T (p - t - c) + c
     sigmas = rng.uniform(1.6, 2.4, total)
     texture = ndimage.gaussian_filter(rng.normal(size=(shape[0] * 2, shape[1] * 2)), 4) * 400
     yy, xx = np.mgrid[:shape[0], :shape[1]]
     offset = np.array(shape) / 2
     background1 = ndimage.map_coordinates(texture, [yy + offset[0], xx + offset[1]], order=1)
-    tissue8 = transform.apply(np.column_stack([yy.ravel(), xx.ravel()])) + offset
+    displacement = _displacement(shape, deform_px, rng) if deform_px > 0 else None
+    moved = day1_all if displacement is None else day1_all + _sample(displacement, day1_all)
+    day8_all = transform.inverse().apply(moved)  # q = R^T (p + d(p) - t - c) + c
+    tissue8 = transform.apply(np.column_stack([yy.ravel(), xx.ravel()]))
+    if displacement is not None:  # day-8 pixel shows the tissue at p - d(p) (first order)
+        tissue8 = tissue8 - _sample(displacement, tissue8)
+    tissue8 = tissue8 + offset
     background8 = ndimage.map_coordinates(texture, tissue8.T, order=1).reshape(shape)
     in_day1 = np.arange(total) < n_cells + n_lost
     in_day8 = (np.arange(total) < n_cells) | (np.arange(total) >= n_cells + n_lost)
