@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._atomic import atomic_path
+from .._atomic import write_csv
 
 __all__ = [
     "BDNF_TRUE_FRACTION", "BDNF_OTHER_REGION_FRACTION", "BDNF_EFFECT_REGION", "VMH_SUBREGIONS",
@@ -129,7 +129,4 @@ def make_post_exercise_glucose(*, n_mice_per_group: int = 8, noise_mg_dl: float 
 
 def write_table_csv(table: pd.DataFrame, path) -> Path:
     """Write ``table`` as CSV atomically (no index, ``\\n`` line ends, stable float text)."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
-    return path
+    return write_csv(table, path, float_format="%.6g")

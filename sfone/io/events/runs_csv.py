@@ -53,7 +53,7 @@ def read_runs_csv(path) -> xr.Dataset:
 
 def write_runs_csv(events, path) -> Path:
     """Write an events Dataset (or a ``(start, end)`` pair of arrays) as a runs CSV, atomically."""
-    from ..._atomic import atomic_path
+    from ..._atomic import write_csv
 
     if isinstance(events, tuple):
         start, end = events
@@ -62,9 +62,7 @@ def write_runs_csv(events, path) -> Path:
         table = pd.DataFrame({"start_s": events["start"].values, "end_s": events["end"].values})
         if "label" in events.coords:
             table["label"] = events["label"].values
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.6f", lineterminator="\n")
-    return Path(path)
+    return write_csv(table, path, float_format="%.6f")  # microseconds
 
 
 def _sniff(path: Path) -> bool:

@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 from scipy import sparse
 
-from ..._atomic import atomic_path
+from ..._atomic import atomic_path, neutralize_formula
 from ...schema import validate
 
 __all__ = ["write_suite2p", "write_caiman_hdf5", "write_inscopix_csv"]
@@ -192,14 +192,16 @@ def write_inscopix_csv(ds: xr.Dataset, path) -> Path:
 
     Cell names are ``C`` + the ROI id zero-padded to the width of the largest id; the status is
     the ``status`` coord when present, else ``accepted``/``rejected`` from ``iscell``. Times are
-    written with 16 and values with 7 significant digits, as isxcore does.
+    written with 16 and values with 7 significant digits, as isxcore does. The ``", "``
+    separators are IDPS's, so this is the one CSV not written by :func:`sfone._atomic.write_csv`:
+    its body is numbers only and its status texts get the same formula neutralising.
     """
     validate(ds)
     ids = np.asarray(ds["roi"].values).astype(int)
     width = max(2, len(str(ids.max(initial=0))))
     names = [f"C{i:0{width}d}" for i in ids]
     if "status" in ds.coords:
-        status = [str(s) for s in ds["status"].values]
+        status = [neutralize_formula(str(s)) for s in ds["status"].values]
     else:
         status = np.where(_roi_values(ds, "iscell", True).astype(bool), "accepted",
                           "rejected").tolist()
