@@ -155,8 +155,9 @@ def write_csv(table, path, *, float_format: str | None = None, index: bool = Fal
               na_rep: str = "", lineterminator: str = "\n", preamble: str = "") -> Path:
     """Write a DataFrame as CSV atomically and return the path.
 
-    Every CSV file sfone writes goes through this function (``tests/test_security_csv.py``
-    fails on a ``to_csv``, ``csv.writer`` or ``savetxt`` elsewhere in ``sfone/``).
+    Every CSV file sfone writes goes through this function (``tests/test_security_csv_outputs.py``
+    fails on a ``to_csv``, ``csv.writer`` or ``savetxt`` elsewhere in ``sfone/``; the two
+    exceptions, the Inscopix and Oxymax layouts, neutralise their text cells themselves).
 
     Parameters
     ----------
@@ -168,7 +169,7 @@ def write_csv(table, path, *, float_format: str | None = None, index: bool = Fal
         text that reads back to the same float (Python's ``repr``), so no output loses
         precision and ``0.1`` is written ``0.1``. A format is given only by writers of a file
         format that fixes the precision (the vendor exports :mod:`sfone.simulate` emulates,
-        the runs CSV's microseconds, CalR's ``%.15g``).
+        the runs CSV's microseconds, CalR's ``%.15g``, which is R's ``write.csv``).
     index : bool
         Write the index as the first column(s).
     na_rep : str

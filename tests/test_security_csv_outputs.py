@@ -226,17 +226,22 @@ TEXT_WRITES = {"write_text", "write_bytes", "write"}
 
 
 def _csv_writes(path: Path) -> list[tuple[str, int, str]]:
-    """``(function, line, call)`` of every CSV write in ``path``: a call of a CSV writer, or a
-    text write inside a function named for CSV (``write_x_csv``)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    """``(function, line, call)`` of every CSV write in ``path`` (``<module>`` outside
+    functions): a call of a CSV writer, or a text write inside a function named for CSV
+    (``write_x_csv``)."""
     found = []
-    for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
-        named_csv = "csv" in function.name.lower()
-        for node in ast.walk(function):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                name = node.func.attr
-                if name in WRITERS or (name in TEXT_WRITES and named_csv):
-                    found.append((function.name, node.lineno, name))
+
+    def visit(node, function: str) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            function = node.name
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name = node.func.attr
+            if name in WRITERS or (name in TEXT_WRITES and "csv" in function.lower()):
+                found.append((function, node.lineno, name))
+        for child in ast.iter_child_nodes(node):
+            visit(child, function)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), "<module>")
     return found
 
 
@@ -259,6 +264,8 @@ def test_the_csv_write_finder_sees_a_bypass(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def save(t, p):\n    t.to_csv(p)\n\n"
                       "def write_x_csv(p):\n    p.write_text('a,b\\n')\n\n"
-                      "def notes(p):\n    p.write_text('hello')\n")
-    assert _csv_writes(module) == [("save", 2, "to_csv"), ("write_x_csv", 5, "write_text")]
+                      "def notes(p):\n    p.write_text('hello')\n\n"
+                      "import csv\ncsv.writer(open('x.csv', 'w')).writerow([1])\n")
+    assert _csv_writes(module) == [("save", 2, "to_csv"), ("write_x_csv", 5, "write_text"),
+                                   ("<module>", 11, "writerow"), ("<module>", 11, "writer")]
 

@@ -193,8 +193,8 @@ def write_inscopix_csv(ds: xr.Dataset, path) -> Path:
     Cell names are ``C`` + the ROI id zero-padded to the width of the largest id; the status is
     the ``status`` coord when present, else ``accepted``/``rejected`` from ``iscell``. Times are
     written with 16 and values with 7 significant digits, as isxcore does. The ``", "``
-    separators are IDPS's, so this is the one CSV not written by :func:`sfone._atomic.write_csv`:
-    its body is numbers only and its status texts get the same formula neutralising.
+    separators are IDPS's, so this CSV is not written by :func:`sfone._atomic.write_csv`: its
+    body is numbers only and its status texts get the same formula neutralising.
     """
     validate(ds)
     ids = np.asarray(ds["roi"].values).astype(int)
