@@ -86,6 +86,7 @@ def atomic_path(dest):
         raise
 
 
+_MAYBE_FORMULA = "'*[" + re.escape("".join(FORMULA_STARTS)) + "]"
 _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -138,9 +139,14 @@ def _neutralized(table):
                                            or pd.api.types.is_datetime64_any_dtype(out[c]))]
     for column in text:
         values = out[column]
-        if isinstance(values.dtype, pd.CategoricalDtype):
+        try:  # a vectorised first look: only cells that may start a formula go through Python
+            maybe = values.str.match(_MAYBE_FORMULA, na=False).to_numpy(dtype=bool)
+        except AttributeError:  # no text at all in the column (.str refuses it)
+            continue
+        if maybe.any():
             values = values.astype(object)
-        out[column] = values.map(neutralize_formula)
+            values[maybe] = [neutralize_formula(v) for v in values[maybe]]
+            out[column] = values
     if isinstance(out.columns, pd.MultiIndex):
         out.columns = pd.MultiIndex.from_tuples(
             [tuple(neutralize_formula(v) for v in key) for key in out.columns])
@@ -207,4 +213,10 @@ def _has_carriage_return(table, index: bool) -> bool:
               or pd.api.types.is_string_dtype(table[c])]
     if index:
         parts.append(pd.Series(table.index.to_flat_index().map(str)))
-    return any(part.map(lambda v: isinstance(v, str) and "\r" in v).any() for part in parts)
+    for part in parts:
+        try:
+            if part.astype(object).str.contains("\r", regex=False, na=False).any():
+                return True
+        except AttributeError:  # no text in the column (.str refuses it)
+            continue
+    return False

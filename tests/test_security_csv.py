@@ -97,3 +97,10 @@ def test_failed_write_leaves_the_previous_file(tmp_path, monkeypatch):
         write_csv(pd.DataFrame({"x": [2]}), path)
     assert path.read_text() == "x\n1\n"
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+
+
+def test_columns_of_objects_that_are_not_text_are_written_as_they_are(tmp_path):
+    table = pd.DataFrame({"o": pd.Series([1, 2], dtype=object), "b": [True, False],
+                          "mixed": ["=a", 3], "none": [None, None]})
+    assert write_csv(table, tmp_path / "o.csv").read_text() == (
+        "o,b,mixed,none\n1,True,'=a,\n2,False,3,\n")
