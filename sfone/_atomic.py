@@ -17,7 +17,7 @@ import socket
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_csv", "neutralize_formula"]
+__all__ = ["atomic_path", "write_csv", "read_csv", "neutralize_formula", "restore_formula"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -86,18 +86,49 @@ def atomic_path(dest):
         raise
 
 
+_MAYBE_FORMULA = "'*[" + re.escape("".join(FORMULA_STARTS)) + "]"
 _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _formula_core(value) -> bool:
+    """Whether ``value`` is text that, without its leading ``'`` (any number), starts a formula."""
+    if not isinstance(value, str):
+        return False
+    core = value.lstrip("'")
+    return core.startswith(FORMULA_STARTS) and not _DECIMAL.fullmatch(core)
 
 
 def neutralize_formula(value):
     """``value`` with a leading ``'`` if it is text a spreadsheet would run as a formula.
 
     Numbers, and text that is a decimal number (``"-1.5"``, ``"+3"``, ``"-1e-3"``), are returned
-    unchanged.
+    unchanged. Text that already starts with ``'`` before a formula (``"'=x"``) gets one more,
+    so that :func:`restore_formula` gives back exactly the original text.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _DECIMAL.fullmatch(value):
+    if _formula_core(value) and (value.startswith(FORMULA_STARTS) or value.startswith("'")):
         return "'" + value
     return value
+
+
+def restore_formula(value):
+    """The inverse of :func:`neutralize_formula`: the text as it was before :func:`write_csv`."""
+    if _formula_core(value) and value.startswith("'"):
+        return value[1:]
+    return value
+
+
+def read_csv(path, **kwargs):
+    """Read a CSV that :func:`write_csv` wrote, with its text cells and header as they were
+    before the formula neutralising (``kwargs`` go to :func:`pandas.read_csv`)."""
+    import pandas as pd
+
+    table = pd.read_csv(path, **kwargs)
+    table.columns = [restore_formula(c) for c in table.columns]
+    for column in table.columns:
+        if pd.api.types.is_object_dtype(table[column]) or pd.api.types.is_string_dtype(
+                table[column]):
+            table[column] = table[column].map(restore_formula)
+    return table
 
 
 def _neutralized(table):
@@ -108,9 +139,14 @@ def _neutralized(table):
                                            or pd.api.types.is_datetime64_any_dtype(out[c]))]
     for column in text:
         values = out[column]
-        if isinstance(values.dtype, pd.CategoricalDtype):
+        try:  # a vectorised first look: only cells that may start a formula go through Python
+            maybe = values.str.match(_MAYBE_FORMULA, na=False).to_numpy(dtype=bool)
+        except AttributeError:  # no text at all in the column (.str refuses it)
+            continue
+        if maybe.any():
             values = values.astype(object)
-        out[column] = values.map(neutralize_formula)
+            values[maybe] = [neutralize_formula(v) for v in values[maybe]]
+            out[column] = values
     if isinstance(out.columns, pd.MultiIndex):
         out.columns = pd.MultiIndex.from_tuples(
             [tuple(neutralize_formula(v) for v in key) for key in out.columns])
@@ -122,26 +158,37 @@ def _neutralized(table):
 
 
 def write_csv(table, path, *, float_format: str | None = None, index: bool = False,
-              na_rep: str = "", lineterminator: str = "\n") -> Path:
+              na_rep: str = "", lineterminator: str = "\n", preamble: str = "") -> Path:
     """Write a DataFrame as CSV atomically and return the path.
+
+    Every CSV file sfone writes goes through this function (``tests/test_security_csv_outputs.py``
+    fails on a ``to_csv``, ``csv.writer`` or ``savetxt`` elsewhere in ``sfone/``; the two
+    exceptions, the Inscopix and Oxymax layouts, neutralise their text cells themselves).
 
     Parameters
     ----------
     table : pandas.DataFrame
     path : str or Path
     float_format : str, optional
-        printf format for floats; default: the shortest text that reads back to the same value
-        (full precision). Give one only where a file format fixes the precision.
+        printf format for floats. The float policy of sfone's outputs (labels, summaries,
+        endpoints, statistics, tracks, batch tables) is the default, ``None``: the shortest
+        text that reads back to the same float (Python's ``repr``), so no output loses
+        precision and ``0.1`` is written ``0.1``. A format is given only by writers of a file
+        format that fixes the precision (the vendor exports :mod:`sfone.simulate` emulates,
+        the runs CSV's microseconds, CalR's ``%.15g``, which is R's ``write.csv``).
     index : bool
         Write the index as the first column(s).
     na_rep : str
         Text for missing values (empty by default).
     lineterminator : str
         ``"\\n"`` by default.
+    preamble : str
+        Text written before the header line (metadata lines of a format, e.g. ``# key: value``
+        lines); written as given.
 
     Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return get a leading
-    ``'`` (spreadsheet formula injection, OWASP); numeric cells and text that is a number are
-    written as they are.
+    ``'`` (spreadsheet formula injection, OWASP), in the body, the header and a text index;
+    numeric cells and text that is a decimal number (``"-1.5"``) are written as they are.
     """
     import csv
 
@@ -151,8 +198,10 @@ def write_csv(table, path, *, float_format: str | None = None, index: bool = Fal
     # take for a line break: quote every text cell of such a (rare) table
     quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(safe, index) else csv.QUOTE_MINIMAL
     with atomic_path(path) as tmp:
-        safe.to_csv(tmp, index=index, float_format=float_format, na_rep=na_rep,
-                    lineterminator=lineterminator, quoting=quoting)
+        if preamble:
+            tmp.write_text(preamble, encoding="utf-8", newline="")
+        safe.to_csv(tmp, mode="a" if preamble else "w", index=index, float_format=float_format,
+                    na_rep=na_rep, lineterminator=lineterminator, quoting=quoting)
     return path
 
 
@@ -164,4 +213,10 @@ def _has_carriage_return(table, index: bool) -> bool:
               or pd.api.types.is_string_dtype(table[c])]
     if index:
         parts.append(pd.Series(table.index.to_flat_index().map(str)))
-    return any(part.map(lambda v: isinstance(v, str) and "\r" in v).any() for part in parts)
+    for part in parts:
+        try:
+            if part.astype(object).str.contains("\r", regex=False, na=False).any():
+                return True
+        except AttributeError:  # no text in the column (.str refuses it)
+            continue
+    return False

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from ._atomic import atomic_path
+from ._atomic import read_csv, write_csv
 from ._batch_task import BatchTask
 from ._logging import logger, progress, warn
 from ._validate import _check_option, _validate_type
@@ -143,10 +143,7 @@ def _write_output(result, stem: Path) -> Path:
     if isinstance(result, xr.Dataset):
         return write_dataset(result, stem.with_suffix(".nc"))
     if isinstance(result, pd.DataFrame):
-        path = stem.with_suffix(".csv")
-        with atomic_path(path) as tmp:
-            result.to_csv(tmp, index=False, lineterminator="\n")
-        return path
+        return write_csv(result, stem.with_suffix(".csv"))
     raise TypeError(f"batch task returned {type(result).__name__}; expected Dataset or DataFrame")
 
 
@@ -185,7 +182,7 @@ def _read_output(path: Path):
     if path.suffix == ".nc":
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             return ds.load()
-    return pd.read_csv(path)
+    return read_csv(path)  # the text as the task returned it, before the formula neutralising
 
 
 def default_workers(n_sessions: int) -> int:
@@ -263,8 +260,7 @@ def map_on_cluster(function, *iterables, scheduler: str | None = None,
 
 def _write_errors(out_dir: Path, failed: list[dict]) -> None:
     table = pd.DataFrame(failed, columns=["subject", "session", "path", "error"])
-    with atomic_path(out_dir / "errors.csv") as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n")
+    write_csv(table, out_dir / "errors.csv")
 
 
 def _with_manifest_columns(table: pd.DataFrame, sessions: list[Session]) -> pd.DataFrame:
@@ -299,9 +295,7 @@ def _combine(task: BatchTask, out_dir: Path, summaries: dict,
         written.append(write_dataset(combined, out_dir / "combined.nc"))
         combined = combined.to_dataframe().reset_index()
     combined = _with_manifest_columns(combined, list(sessions))
-    with atomic_path(out_dir / "combined.csv") as tmp:
-        combined.to_csv(tmp, index=False, lineterminator="\n")
-    return written + [out_dir / "combined.csv"]
+    return written + [write_csv(combined, out_dir / "combined.csv")]
 
 
 def run_batch(manifest, task: str | BatchTask, out_dir, *, workers: int | None = None,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._atomic import atomic_path
+from ._atomic import atomic_path, write_csv
 
 __all__ = ["STATS_COLUMNS", "StatsTable", "write_report_html"]
 
@@ -165,10 +165,7 @@ class StatsTable:
         pathlib.Path
             ``path``.
         """
-        path = Path(path)
-        with atomic_path(path) as tmp:
-            self.to_frame().to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
-        return path
+        return write_csv(self.to_frame(), path)
 
 
 

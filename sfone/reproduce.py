@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from . import __version__
-from ._atomic import atomic_path
+from ._atomic import atomic_path, write_csv
 from ._logging import logger, progress
 from .exceptions import SfoneError
 
@@ -500,9 +500,7 @@ def _inner_bars_off():
 
 def _write_labels(classes: xr.Dataset, path: Path) -> Path:
     table = classes.reset_coords().to_dataframe().reset_index()
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n")
-    return path
+    return write_csv(table, path)
 
 
 def reproduce(study, out_dir="figures", *, scheduler: str | None = None,

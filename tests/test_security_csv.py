@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sfone._atomic import neutralize_formula, write_csv
+from sfone._atomic import neutralize_formula, read_csv, restore_formula, write_csv
 
 HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
            "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1", "-inf", "-A1"]
@@ -21,6 +21,26 @@ def test_formula_text_gets_a_leading_quote(text):
 @pytest.mark.parametrize("value", ["-1.5", "+3", "-1e-3", "mouse-1", "a=b", "", -1.5, 7, None])
 def test_numbers_and_harmless_text_are_unchanged(value):
     assert neutralize_formula(value) == value
+
+
+QUOTED = ["'=x", "''=x", "'hello", "'", "'-1.5", "'+cmd"]
+
+
+@pytest.mark.parametrize("text", HOSTILE + QUOTED + ["-1.5", "mouse-1", "a=b", ""])
+def test_restore_gives_back_exactly_the_text_before_neutralising(text):
+    assert restore_formula(neutralize_formula(text)) == text
+
+
+def test_text_already_quoted_before_a_formula_gets_one_more_quote():
+    assert neutralize_formula("'=x") == "''=x" and neutralize_formula("'hello") == "'hello"
+    assert restore_formula("'hello") == "'hello"  # a quote that was in the data stays
+
+
+def test_read_csv_reads_back_the_table_write_csv_wrote(tmp_path):
+    table = pd.DataFrame({"subject": HOSTILE[:6] + QUOTED[:2], "value": np.arange(8) - 4.5,
+                          "=col": ["a"] * 8})
+    back = read_csv(write_csv(table, tmp_path / "t.csv"))
+    pd.testing.assert_frame_equal(back, table)
 
 
 def test_write_csv_neutralises_cells_and_header_but_not_numbers(tmp_path):
@@ -77,3 +97,10 @@ def test_failed_write_leaves_the_previous_file(tmp_path, monkeypatch):
         write_csv(pd.DataFrame({"x": [2]}), path)
     assert path.read_text() == "x\n1\n"
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+
+
+def test_columns_of_objects_that_are_not_text_are_written_as_they_are(tmp_path):
+    table = pd.DataFrame({"o": pd.Series([1, 2], dtype=object), "b": [True, False],
+                          "mixed": ["=a", 3], "none": [None, None]})
+    assert write_csv(table, tmp_path / "o.csv").read_text() == (
+        "o,b,mixed,none\n1,True,'=a,\n2,False,3,\n")

@@ -16,6 +16,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
 # no '/' (the manifest refuses it in names): an opening <script> tag suffices to run code
 HOSTILE_SUBJECT = "=1+cmd|x<script>alert(1)<img src=x onerror=alert(1)>"
 ACTIVE_HTML = re.compile(r"<script|<img src=x", re.IGNORECASE)  # raw tags; escaped is text
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?inf", re.IGNORECASE)
 
 
 def _files(root: Path) -> set[Path]:
@@ -65,3 +66,26 @@ def test_report_writer_escapes_titles_columns_cells_and_parameters(tmp_path):
     text = page.read_text(encoding="utf-8")
     assert not ACTIVE_HTML.search(text)
     assert text.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 5
+
+
+def test_csv_outputs_hold_the_hostile_subject_only_as_inert_text(hostile_run):
+    """labels.csv carries the subject from study.yaml behind a leading ' (not a formula);
+    stats.csv has no live formula cell and its numbers (negative ones too) stay numbers."""
+    import csv
+
+    import pandas as pd
+
+    _, out, _ = hostile_run
+    for name in ("labels.csv", "stats.csv"):
+        with open(out / name, newline="", encoding="utf-8") as fh:
+            cells = [cell for row in csv.reader(fh) for cell in row]
+        live = [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))
+                and not NUMBER.fullmatch(c)]
+        assert live == [], name
+    labels = pd.read_csv(out / "labels.csv")
+    assert "'" + HOSTILE_SUBJECT in set(labels["subject"])
+    assert HOSTILE_SUBJECT not in set(labels["subject"])
+    assert labels["effect"].dtype == float and (labels["effect"] < 0).any()  # inhibited ROIs
+    stats = pd.read_csv(out / "stats.csv")
+    assert stats["value"].dtype == float and stats["statistic"].dtype == float
+    assert (stats["value"] < 0).any() or (stats["statistic"] < 0).any()

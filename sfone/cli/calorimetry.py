@@ -31,7 +31,7 @@ def calorimetry_group() -> None:
 def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged,
                     light_sensor) -> None:
     """Per subject and period (full_day, light, dark) means as CalR computes them."""
-    from .._atomic import atomic_path
+    from .._atomic import write_csv
     from ..calorimetry import mask_flagged as mask
     from ..calorimetry import read_many, summarize_periods
     from ..io.calorimetry.calr import read_calr_session
@@ -44,9 +44,7 @@ def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged
                               diet_kcal_per_g=kcal_per_g, use_light_sensor=light_sensor)
     from ..calorimetry.periods import SUMMARY_COLUMNS
 
-    with atomic_path(out) as tmp:
-        table[[*SUMMARY_COLUMNS, "light_schedule"]].to_csv(tmp, index=False, lineterminator="\n",
-                                                           float_format="%.15g")
+    write_csv(table[[*SUMMARY_COLUMNS, "light_schedule"]], out)
     click.echo(f"wrote {out} ({table['subject'].nunique()} subjects x 3 periods; "
                f"{table['light_schedule'].iloc[0]})")
 
@@ -65,7 +63,7 @@ def summary_command(files, session, out, window, light, kcal_per_g, mask_flagged
                    "the test `sfone reproduce` uses; the test column names it).")
 def stress_test_command(files, protocol_path, out, stages, compare) -> None:
     """VO2max, RER crossover, time/distance to exhaustion, max speed and work per subject."""
-    from .._atomic import atomic_path
+    from .._atomic import write_csv
     from ..calorimetry import read_many
     from ..calorimetry.stress import (
         GROUP_TEST,
@@ -81,21 +79,16 @@ def stress_test_command(files, protocol_path, out, stages, compare) -> None:
         raise ProtocolError(f"{protocol_path}: kind is {protocol.kind!r}, expected 'stress_test'")
     ds = read_many(files)
     table = stress_test_endpoints(ds, protocol)
-    with atomic_path(out) as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
+    write_csv(table, out)
     if stages is not None:
-        with atomic_path(stages) as tmp:
-            stage_summary(ds, protocol).to_csv(tmp, index=False, lineterminator="\n",
-                                               float_format="%.15g")
+        write_csv(stage_summary(ds, protocol), stages)
     if compare is not None:
         if table["group"].nunique() < 2:
             raise click.UsageError("--compare needs subjects of at least two groups")
         endpoints = ["vo2max_ml_kg_h", "crossover_speed_m_min", "crossover_time_s",
                      "brooks_mercier_speed_m_min", "brooks_mercier_time_s",
                      "time_to_exhaustion_s", "distance_m", "max_speed_m_min", "work_j"]
-        with atomic_path(compare) as tmp:
-            compare_groups(table, endpoints).to_csv(tmp, index=False, lineterminator="\n",
-                                                    float_format="%.15g")
+        write_csv(compare_groups(table, endpoints), compare)
         click.echo(f"wrote {compare} (group tests: {GROUP_TEST}; Kruskal-Wallis and Holm-"
                    "adjusted pairs for more than two groups)")
     click.echo(f"wrote {out} ({len(table)} subjects)")
@@ -117,7 +110,7 @@ def ancova_command(files, session, response, covariate, out, pairwise) -> None:
     """ANCOVA of a period summary on group with body mass as covariate (interaction first)."""
     import pandas as pd
 
-    from .._atomic import atomic_path
+    from .._atomic import write_csv
     from ..calorimetry import ancova_periods, read_many, summarize_periods
 
     summary = summarize_periods(read_many(files), session)
@@ -131,11 +124,9 @@ def ancova_command(files, session, response, covariate, out, pairwise) -> None:
                  "p_covariate": result.p_covariate}
         means.append(result.adjusted_means.assign(**tests))
         pairs.append(result.pairwise.assign(period=period, response=response))
-    with atomic_path(out) as tmp:
-        pd.concat(means).to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
+    write_csv(pd.concat(means), out)
     if pairwise is not None:
-        with atomic_path(pairwise) as tmp:
-            pd.concat(pairs).to_csv(tmp, index=False, lineterminator="\n", float_format="%.15g")
+        write_csv(pd.concat(pairs), pairwise)
     click.echo(f"wrote {out} ({len(results)} periods)")
 
 

@@ -30,7 +30,7 @@ import click
 def classify_command(path: Path, runs: Path, protocol: str | None, method: str | None,
                      null: str, baseline_s, post_run_s, variable: str | None, cells_only: bool, out: Path) -> None:
     """Label each ROI of PATH as post-run activated, inhibited or unchanged."""
-    from .._atomic import atomic_path
+    from .._atomic import write_csv
     from ..classify import label_responses
     from ..events import epochs_from_csv
     from ..io import read
@@ -44,8 +44,7 @@ def classify_command(path: Path, runs: Path, protocol: str | None, method: str |
     if "iscell" in result.coords:
         columns.append("iscell")
     table = result[columns].to_dataframe()[columns].reset_index()
-    with atomic_path(out) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+    write_csv(table, out)
     counts = table["label"].value_counts()
     click.echo(f"wrote {out}: {len(table)} ROIs, " + ", ".join(
         f"{counts.get(k, 0)} {k}" for k in ("activated", "inhibited", "unchanged")))

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._atomic import atomic_path
+from .._atomic import atomic_path, neutralize_formula, write_csv
 from ..calorimetry.derived import energy_expenditure
 from ..schema import finalize_dataset
 
@@ -273,9 +273,7 @@ def write_promethion_macro(ds: xr.Dataset, path) -> Path:
         columns[f"xbreak_{n}"] = _fmt(np.floor(one["xytot"].values / 2), 0)
         columns[f"ybreak_{n}"] = _fmt(np.ceil(one["xytot"].values / 2), 0)
         columns[f"bodymass_{n}"] = _fmt(np.full(stamps.size, float(one["body_mass"])), 2)
-    with atomic_path(path) as tmp:
-        pd.DataFrame(columns).to_csv(tmp, index=False, lineterminator="\r\n")
-    return Path(path)
+    return write_csv(pd.DataFrame(columns), path, lineterminator="\r\n")
 
 
 def write_promethion_oneclick(ds: xr.Dataset, path, *, bin_min: float = 30.0) -> Path:
@@ -324,9 +322,7 @@ def write_promethion_oneclick(ds: xr.Dataset, path, *, bin_min: float = 30.0) ->
                          "Sum_XBreak": f"{np.sum(np.floor(xytot / 2)):.0f}",
                          "Sum_YBreak": f"{np.sum(np.ceil(xytot / 2)):.0f}",
                          "Avg_BodyMass": f"{float(one['body_mass']):.2f}"})
-    with atomic_path(path) as tmp:
-        pd.DataFrame(rows).to_csv(tmp, index=False, lineterminator="\r\n")
-    return Path(path)
+    return write_csv(pd.DataFrame(rows), path, lineterminator="\r\n")
 
 
 _CLAMS_HEADER = ("Oxymax CSV File \r\n\r\n\r\nExperiment Started,{start}\r\n"
@@ -339,7 +335,9 @@ def write_clams_csv(ds: xr.Dataset, path, *, subject: int = 0) -> Path:
     """One subject as an Oxymax/CLAMS per-cage CSV (VO2/VCO2 in ml/kg/hr, US 12-h clock).
 
     When ``ds`` has ``speed``/``incline``/``shock`` the file gets ``SPEED``, ``INCLINE`` and
-    ``SHOCK TIME`` columns: the Oxymax-style treadmill variant.
+    ``SHOCK TIME`` columns: the Oxymax-style treadmill variant. Oxymax's header block and
+    ``====`` rules are written line by line (not through :func:`sfone._atomic.write_csv`); the
+    subject and cage texts get its formula neutralising.
 
     Parameters
     ----------
@@ -360,8 +358,8 @@ def write_clams_csv(ds: xr.Dataset, path, *, subject: int = 0) -> Path:
     mass = float(one["body_mass"])
     stamps = pd.DatetimeIndex(one["datetime"].values[keep])
     per_kg = 1000.0 / mass
-    table = {"INTERVAL": np.arange(1, keep.sum() + 1), "CHAN": [str(one["cage"].values).zfill(4)]
-             * int(keep.sum()),
+    cage = neutralize_formula(str(one["cage"].values).zfill(4))
+    table = {"INTERVAL": np.arange(1, keep.sum() + 1), "CHAN": [cage] * int(keep.sum()),
              "DATE/TIME": [s.strftime("%-m/%-d/%Y %-I:%M:%S %p ") for s in stamps],
              "VO2": _fmt(one["vo2"].values[keep] * per_kg, 0),
              "VCO2": _fmt(one["vco2"].values[keep] * per_kg, 0),
@@ -379,8 +377,8 @@ def write_clams_csv(ds: xr.Dataset, path, *, subject: int = 0) -> Path:
     frame = pd.DataFrame(table)
     rule = ",".join(["==============="] * len(frame.columns)) + ",\r\n"
     lines = [_CLAMS_HEADER.format(start=stamps[0].strftime("%-m/%-d/%Y %-I:%M:%S %p"),
-                                  cage=str(one["cage"].values).zfill(4),
-                                  subject=str(one["subject"].values), mass=f"{mass:g}"),
+                                  cage=cage, subject=neutralize_formula(str(one["subject"].values)),
+                                  mass=f"{mass:g}"),
              rule, ",".join(frame.columns) + ",\r\n", ",".join(units) + ",\r\n", rule]
     lines += [",".join(map(str, row)) + ",\r\n" for row in frame.itertuples(index=False)]
     lines.append("\r\n:EVENTS\r\n")
@@ -419,9 +417,7 @@ def write_treadmill_csv(ds: xr.Dataset, path, *, subject: int = 0) -> Path:
     head = (f"# sfone treadmill calorimetry\n# subject: {one['subject'].values}\n"
             f"# group: {one['group'].values}\n# body_mass_g: {mass:g}\n"
             f"# start: {pd.Timestamp(one['datetime'].values[0]):%Y-%m-%d %H:%M:%S}\n")
-    with atomic_path(path) as tmp:
-        tmp.write_text(head + frame.to_csv(index=False, lineterminator="\n"), encoding="ascii")
-    return Path(path)
+    return write_csv(frame, path, preamble=head)
 
 
 def write_samples(out_dir: Path) -> list[Path]:

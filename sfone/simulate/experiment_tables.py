@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._atomic import atomic_path
+from .._atomic import write_csv
 
 __all__ = [
     "BDNF_TRUE_FRACTION", "BDNF_OTHER_REGION_FRACTION", "BDNF_EFFECT_REGION", "VMH_SUBREGIONS",
@@ -171,7 +171,4 @@ def write_table_csv(table: pd.DataFrame, path) -> Path:
     pathlib.Path
         ``path``.
     """
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
-    return path
+    return write_csv(table, path, float_format="%.6g")

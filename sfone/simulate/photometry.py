@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from .._atomic import atomic_path
+from .._atomic import atomic_path, write_csv
 
 __all__ = ["SimulatedPhotometry", "simulate_photometry", "write_doric_v1", "write_doric_v6",
            "write_ppd", "write_npm_csv", "write_photometry_csv", "write_samples"]
@@ -310,9 +310,7 @@ def write_npm_csv(sim: SimulatedPhotometry, path, *, all_led_first_frame: bool =
                           "G0": value})
     if not all_led_first_frame:
         table = table.iloc[1:]
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.9g", lineterminator="\n")
-    return Path(path)
+    return write_csv(table, path, float_format="%.9g")
 
 
 def write_photometry_csv(sim: SimulatedPhotometry, path) -> Path:
@@ -332,9 +330,7 @@ def write_photometry_csv(sim: SimulatedPhotometry, path) -> Path:
     """
     table = pd.DataFrame({"Time(s)": np.round(sim.time_signal, 6), "signal": sim.signal,
                           "control": sim.control, "TTL": sim.ttl})
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.9g", lineterminator="\n")
-    return Path(path)
+    return write_csv(table, path, float_format="%.9g")
 
 
 def write_samples(out_dir) -> list[Path]:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._atomic import atomic_path
+from .._atomic import atomic_path, write_csv
 
 __all__ = ["write_samples", "COHORT_CELLS", "STRESS_GROUPS"]
 
@@ -61,9 +61,7 @@ random_state: 0
 
 def _write_csv(table: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
-    return path
+    return write_csv(table, path, float_format="%.6g")
 
 
 def _imaging_cohort(out: Path) -> list[Path]:

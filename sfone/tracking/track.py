@@ -109,12 +109,11 @@ class Tracks:
         tuple of pathlib.Path
             ``(out, transforms_path)``.
         """
-        from .._atomic import atomic_path
+        from .._atomic import atomic_path, write_csv
 
         out = Path(out)
         transforms_path = Path(transforms_path or out.with_name(out.stem + "_transforms.json"))
-        with atomic_path(out) as tmp:
-            self.table.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+        write_csv(self.table, out)
         payload = {"reference": self.sessions[0] if self.sessions else None,
                    "transform": "reference (row, col) = R(angle) @ (q - center) + center + shift",
                    "sessions": {row.session: {k: (v.item() if hasattr(v, "item") else v)

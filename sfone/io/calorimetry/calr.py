@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..._atomic import atomic_path
+from ..._atomic import write_csv
 from ...calorimetry.timebins import (
     DEFAULT_LIGHT,
     experiment_time,
@@ -191,9 +191,7 @@ def write_calr(ds: xr.Dataset, path, *, vendor_values: bool = False) -> Path:
         The written file.
     """
     frame = to_calr_frame(ds, vendor_values=vendor_values)
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, na_rep="NA", lineterminator="\n", float_format="%.15g")
-    return Path(path)
+    return write_csv(frame, path, na_rep="NA", float_format="%.15g")
 
 
 # --------------------------------------------------------------------- session files
@@ -359,9 +357,7 @@ def write_calr_session(session: CalRSession, path) -> Path:
             put(column, [f"{v:g}" if np.isfinite(v) else "NA" for v in session.subjects[key]])
     put("id", list(session.subjects.index))
     frame = pd.DataFrame(columns, index=range(1, n_rows + 1))
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, lineterminator="\n")
-    return Path(path)
+    return write_csv(frame, path, index=True)
 
 
 def _sniff(path: Path) -> bool:

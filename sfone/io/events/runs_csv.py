@@ -84,7 +84,7 @@ def write_runs_csv(events, path) -> Path:
     pathlib.Path
         The written file.
     """
-    from ..._atomic import atomic_path
+    from ..._atomic import write_csv
 
     if isinstance(events, tuple):
         start, end = events
@@ -93,9 +93,7 @@ def write_runs_csv(events, path) -> Path:
         table = pd.DataFrame({"start_s": events["start"].values, "end_s": events["end"].values})
         if "label" in events.coords:
             table["label"] = events["label"].values
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.6f", lineterminator="\n")
-    return Path(path)
+    return write_csv(table, path, float_format="%.6f")  # microseconds
 
 
 def _sniff(path: Path) -> bool:

@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 from scipy import sparse
 
-from ..._atomic import atomic_path
+from ..._atomic import atomic_path, neutralize_formula
 from ..._validate import _check_option
 from ...schema import validate
 
@@ -220,7 +220,9 @@ def write_inscopix_csv(ds: xr.Dataset, path) -> Path:
 
     Cell names are ``C`` + the ROI id zero-padded to the width of the largest id; the status is
     the ``status`` coord when present, else ``accepted``/``rejected`` from ``iscell``. Times are
-    written with 16 and values with 7 significant digits, as isxcore does.
+    written with 16 and values with 7 significant digits, as isxcore does. The ``", "``
+    separators are IDPS's, so this CSV is not written by :func:`sfone._atomic.write_csv`: its
+    body is numbers only and its status texts get the same formula neutralising.
 
     Parameters
     ----------
@@ -239,7 +241,7 @@ def write_inscopix_csv(ds: xr.Dataset, path) -> Path:
     width = max(2, len(str(ids.max(initial=0))))
     names = [f"C{i:0{width}d}" for i in ids]
     if "status" in ds.coords:
-        status = [str(s) for s in ds["status"].values]
+        status = [neutralize_formula(str(s)) for s in ds["status"].values]
     else:
         status = np.where(_roi_values(ds, "iscell", True).astype(bool), "accepted",
                           "rejected").tolist()
