@@ -11,6 +11,11 @@ from ..exceptions import SchemaError
 from . import _glm
 
 BLOCK_ROIS = 256
+MIN_BASELINE_BINS = 3  # fewer pre-run bins cannot anchor the pre-run level against the trend
+#: the transient post-run term is fitted only with at least this many runs: after one run end
+#: it rests on the few bins that follow it, and its test was anti-conservative there (bursty
+#: spiking; docs/classification.md)
+MIN_RUNS_FOR_TRANSIENT = 3
 MIN_BINS = 120  # short recordings get shorter bins (down to 2 frames) so the model has support
 
 
@@ -74,8 +79,9 @@ def fit_session(y, z, bins, span, n_runs, response, degree) -> dict:
     """The session model with a Legendre trend of ``degree`` (see :mod:`._glm`)."""
     nuisance = _glm.nuisance_design(bins, span, n_runs, degree)
     run_cols = np.arange(degree + 1, nuisance.shape[1])
+    segments = bin_segments(bins, response)
     out = _glm.glm_test(y, nuisance, response, z, centre=bins.centre,
-                        segments=bin_segments(bins, response), run_cols=run_cols)
+                        segments=segments, run_cols=run_cols)
     out["trend_degree"] = np.full(y.shape[0], degree)
     return out
 
@@ -91,6 +97,15 @@ def glm_group(da, time, starts, ends, params, *, neuropil=None, coefficient=0.0,
     frame_resp = _glm.response_regressors(time, starts, ends, post_run_s=params["post_run_s"],
                                           transient_tau_s=params["transient_tau_s"]).T
     response = np.nan_to_num(_glm.bin_means(frame_resp, bins).T)
+    if starts.size < MIN_RUNS_FOR_TRANSIENT:
+        response = response[:, :1]  # one or two run ends cannot tell a transient from noise
+    n_pre = int((bin_segments(bins, response) == 0).sum())
+    if n_pre < MIN_BASELINE_BINS:
+        raise SchemaError(
+            f"{source}: the post-run response cannot be separated from the slow trend: the "
+            f"pre-run baseline holds {n_pre} bin(s) of {bin_s:.1f} s before the first run (at "
+            f"{starts[0]:.1f} s); need at least {MIN_BASELINE_BINS}. Are the run times in "
+            "seconds from the start of this recording?")
     top = _glm.nuisance_design(bins, span, starts.size, params["trend_degree"])
     frac = _glm.separability(top, response)
     _glm.check_separable(frac, source=source)
