@@ -14,6 +14,7 @@ import pytest
 
 from validation.movie import MOVIE_DESIGN, match_rois, simulate_movie, write_tiff
 
+
 @pytest.fixture(scope="session")
 def suite2p_session(tmp_path_factory):
     """Run suite2p once per test session on the 36-neuron movie; returns paths and truth."""
