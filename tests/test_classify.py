@@ -299,3 +299,42 @@ def test_photometry_channels_on_their_own_clocks_are_classified_together():
     assert result["roi"].values.tolist() == ["G470", "I415"]
     assert result["label"].values.tolist() == ["activated", "unchanged"]
     np.testing.assert_allclose(result["q_value"].values, bh_qvalues(result["p_value"].values))
+
+
+def test_glm_distribution_tails_equal_scipy_stats():
+    """The glm's F and t tails (scipy.special, no scipy.stats import) equal scipy.stats'."""
+    from scipy import stats
+
+    from sfone.classify._glm import f_sf, t_two_sided
+
+    x = np.array([0.0, 0.3, 1.0, 2.5, 7.0, 40.0])
+    for d1, d2 in ((1, 20), (2, 57), (2, 400)):
+        np.testing.assert_allclose(f_sf(x, d1, d2), stats.f.sf(x, d1, d2), rtol=1e-10, atol=1e-300)
+    for df in (5, 60, 1000):
+        np.testing.assert_allclose(t_two_sided(-x, df), 2 * stats.t.sf(x, df), rtol=1e-10,
+                                   atol=1e-300)
+
+
+def test_photometry_csv_dff_columns_are_classified_and_raw_columns_refused(tmp_path):
+    """A CSV column whose name says dF/F is classifiable; a raw channel is refused with the
+    one-line error naming ``sfone photometry dff``."""
+    import pandas as pd
+
+    import sfone
+
+    rng = np.random.default_rng(4)
+    t = np.arange(0, 2400, 0.05)
+    step = 0.5 * (t >= 1200)
+    table = pd.DataFrame({"Time(s)": t, "Region0G_dff": step + 0.2 * rng.standard_normal(t.size),
+                          "dff_null": 0.2 * rng.standard_normal(t.size),
+                          "signal": 2.0 + 0.01 * rng.standard_normal(t.size)})
+    path = tmp_path / "photometry.csv"
+    table.to_csv(path, index=False)
+    ds = sfone.read(path)
+    assert ds["Region0G_dff"].attrs["units"] == "1" and ds["signal"].attrs["units"] == "a.u."
+    result = label_responses(ds[["Region0G_dff", "dff_null"]], [[600.0, 1200.0]],
+                             post_run_s=(0.0, 1200.0))
+    labels = dict(zip(result["roi"].values, result["label"].values, strict=True))
+    assert labels == {"Region0G_dff": "activated", "dff_null": "unchanged"}
+    with pytest.raises(SchemaError, match="sfone photometry dff"):
+        label_responses(ds[["signal"]], [[600.0, 1200.0]])
