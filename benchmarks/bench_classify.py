@@ -143,3 +143,84 @@ BENCHMARKS = [Benchmark(
     setup=_setup, run_sfone=_sfone, run_baseline=_loop, check=_check,
     target_speedup=20.0, repeats=2, baseline_scale=SUBSET_STEP,
     reuse_results=True)]
+
+
+# --- classify_session_vs_read: the default `sfone classify` on a 1 h, 20 Hz, 1,000-ROI session
+
+SESSION_ROIS = 1000
+SESSION_FS = 20.0
+SESSION_FRAMES = 72_000  # 1 h at 20 Hz
+SESSION_BLOCK = 100
+
+
+def _write_session(folder):
+    """suite2p plane (F, Fneu float32, iscell, ops with neucoeff) and a runs CSV: 10 min rest,
+    20 min run, 30 min post; a third of the ROIs respond after the run."""
+    plane = folder / "suite2p" / "plane0"
+    plane.mkdir(parents=True)
+    rng = np.random.default_rng(11)
+    time = np.arange(SESSION_FRAMES) / SESSION_FS
+    post = (time >= 1800.0).astype(np.float32)
+    shape = (SESSION_ROIS, SESSION_FRAMES)
+    f = np.lib.format.open_memmap(plane / "F.npy", mode="w+", dtype=np.float32, shape=shape)
+    fneu = np.lib.format.open_memmap(plane / "Fneu.npy", mode="w+", dtype=np.float32, shape=shape)
+    for lo in range(0, SESSION_ROIS, SESSION_BLOCK):
+        neu = 100.0 + rng.standard_normal((SESSION_BLOCK, SESSION_FRAMES), dtype=np.float32)
+        gain = np.where(rng.random(SESSION_BLOCK) < 0.33, 2.0, 0.0).astype(np.float32)
+        f[lo:lo + SESSION_BLOCK] = (300.0 + 0.7 * neu + gain[:, None] * post
+                                    + 5.0 * rng.standard_normal(neu.shape, dtype=np.float32))
+        fneu[lo:lo + SESSION_BLOCK] = neu
+    f.flush()
+    fneu.flush()
+    del f, fneu
+    np.save(plane / "iscell.npy", np.ones((SESSION_ROIS, 2)))
+    with open(plane / "ops.npy", "wb") as fh:
+        np.save(fh, np.array({"fs": SESSION_FS, "nplanes": 1, "neucoeff": 0.7}, dtype=object),
+                allow_pickle=True)
+    (folder / "runs.csv").write_text("start_s,end_s\n600,1800\n")
+
+
+def _session_complete(folder) -> bool:
+    try:
+        shape = np.load(folder / "suite2p" / "plane0" / "Fneu.npy", mmap_mode="r").shape
+    except (OSError, ValueError):
+        return False
+    return shape == (SESSION_ROIS, SESSION_FRAMES) and (folder / "runs.csv").exists()
+
+
+def _session_setup(work_dir):
+    from benchmarks._harness import build_once
+
+    folder = work_dir / f"classify_session_{SESSION_ROIS}x{SESSION_FRAMES}"
+    return build_once(folder, _session_complete, _write_session)
+
+
+def _session_cli(folder):
+    """`sfone classify` through the command line's own entry point, in this process."""
+    import pandas as pd
+
+    from sfone.cli import main
+
+    out = folder / "labels.csv"
+    main(["classify", str(folder / "suite2p" / "plane0"), "--runs", str(folder / "runs.csv"),
+          "--out", str(out)], standalone_mode=False)
+    return pd.read_csv(out)
+
+
+def _session_read(folder):
+    return np.load(folder / "suite2p" / "plane0" / "F.npy").mean(axis=1)
+
+
+def _session_check(labels, means):
+    assert len(labels) == means.size == SESSION_ROIS
+    # the planted responses (a third of the ROIs, +2 a.u. after the run) are found
+    assert 0.25 < np.mean(labels["label"] == "activated") < 0.45
+
+
+BENCHMARKS.append(Benchmark(
+    name="classify_session_vs_read",
+    work="default `sfone classify` (CLI) of 1,000 ROIs x 1 h at 20 Hz (72,000 frames, F + Fneu)",
+    baseline="np.load of F.npy and its mean over time",
+    setup=_session_setup, run_sfone=_session_cli, run_baseline=_session_read,
+    check=_session_check, target_speedup=0.1, repeats=2, reuse_results=True,
+    notes=["target also: peak RSS <= 1.5 GB (the sfone side's peak_rss in this entry)"]))

@@ -61,9 +61,11 @@ def neuropil_correct(ds: xr.Dataset, *, coefficient: float | None = None) -> xr.
             raise SchemaError("no neuropil coefficient in the file: pass coefficient=")
         coefficient = float(ds.attrs["neuropil_coefficient"])
     fc = ds["F"] - coefficient * ds["Fneu"]
-    fc.attrs = {"units": ds["F"].attrs.get("units", "a.u."), "fs": float(ds.attrs["fs"]),
+    fc.attrs = {**ds["F"].attrs, "units": ds["F"].attrs.get("units", "a.u."),
                 "long_name": "neuropil-corrected fluorescence", "neuropil_coefficient":
                 float(coefficient)}
+    if "fs" in ds.attrs:
+        fc.attrs["fs"] = float(ds.attrs["fs"])
     return fc.rename("Fc")
 
 

@@ -12,18 +12,34 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .exceptions import SchemaError
+from ._logging import warn
+from .exceptions import QualityWarning, SchemaError
 from .schema import is_time_dim
 
-__all__ = ["compute_perievent", "align_times", "trace_array"]
+__all__ = ["compute_perievent", "align_times", "trace_array", "neuropil_coefficient"]
+
+#: suite2p's default ``neucoeff``, used (with a warning) when a file does not state its own
+DEFAULT_NEUROPIL_COEFFICIENT = 0.7
+
+
+def neuropil_coefficient(ds: xr.Dataset) -> float:
+    """The Dataset's ``neuropil_coefficient`` attr (the data contract's name; readers take it
+    from the file, e.g. suite2p ``ops['neucoeff']``); 0.7 with a :class:`QualityWarning` when
+    the file does not say."""
+    if "neuropil_coefficient" in ds.attrs:
+        return float(ds.attrs["neuropil_coefficient"])
+    warn(f"{ds.attrs.get('source_file', '<dataset>')}: no neuropil_coefficient in the file; "
+         f"using suite2p's default {DEFAULT_NEUROPIL_COEFFICIENT}", QualityWarning)
+    return DEFAULT_NEUROPIL_COEFFICIENT
 
 
 def trace_array(data, variable: str | None = None) -> xr.DataArray:
     """The ``(roi, time)`` DataArray to align.
 
     ``data`` may be a DataArray (1-D time series or 2-D with a time dim) or a Dataset: imaging
-    Datasets give ``variable`` (default: neuropil-corrected ``F - neucoeff * Fneu`` when ``Fneu``
-    exists, else ``F``); photometry Datasets stack their analog channel variables on the shared
+    Datasets give ``variable`` (default: neuropil-corrected ``F - c * Fneu`` when ``Fneu``
+    exists, :func:`sfone.imaging.neuropil_correct` with the file's ``neuropil_coefficient`` c,
+    else ``F``); photometry Datasets stack their analog channel variables on the shared
     time dim as ``roi`` (one "roi" per channel; digital lines, ``kind="digital"`` or units "1",
     are left out).
     """
@@ -34,12 +50,11 @@ def trace_array(data, variable: str | None = None) -> xr.DataArray:
     elif "F" in data.data_vars:
         da = data["F"]
         if "Fneu" in data.data_vars:
-            coef = float(data.attrs.get("neucoeff", 0.7))
-            da = (data["F"] - coef * data["Fneu"]).assign_attrs(data["F"].attrs)
-            da.attrs["neucoeff"] = coef
+            from .imaging import neuropil_correct
+
+            da = neuropil_correct(data, coefficient=neuropil_coefficient(data))
     else:
-        names = [n for n, v in data.data_vars.items() if v.ndim == 1 and is_time_dim(v.dims[0])
-                 and v.attrs.get("kind") != "digital" and v.attrs.get("units") != "1"]
+        names = analog_channels(data)
         dims = {data[n].dims[0] for n in names}
         if not names or len(dims) != 1:
             raise SchemaError("cannot pick the traces to align: give variable= (the dataset has "
@@ -61,6 +76,21 @@ def trace_array(data, variable: str | None = None) -> xr.DataArray:
     if tdim != "time":
         da = da.rename({tdim: "time"})
     return da
+
+
+def is_dff(var) -> bool:
+    """A dF/F channel (units "1" and a dF/F long_name, as :func:`sfone.photometry.compute_dff`
+    writes it)."""
+    return var.attrs.get("units") == "1" and "dF/F" in str(var.attrs.get("long_name", ""))
+
+
+def analog_channels(ds: xr.Dataset) -> list[str]:
+    """Analog channels of a photometry Dataset: 1-D over a time dim, neither digital lines
+    (``kind="digital"``) nor other dimensionless variables unless they are dF/F."""
+    return [name for name, var in ds.data_vars.items()
+            if var.ndim == 1 and is_time_dim(str(var.dims[0]))
+            and var.attrs.get("kind") != "digital"
+            and (var.attrs.get("units") != "1" or is_dff(var))]
 
 
 def align_times(epochs, align: str) -> np.ndarray:

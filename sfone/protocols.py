@@ -134,7 +134,10 @@ class ClassificationProtocol(_Model):
     baseline_s: tuple[float, float]
     run_s: tuple[float, float] | None = None
     post_run_s: tuple[float, float]
-    method: Literal["test", "threshold", "cluster"] = "test"
+    method: Literal["glm", "test", "threshold", "cluster"] = "glm"  # = classify.METHODS
+    null: Literal["autocorrelation", "shift"] = "autocorrelation"  # = classify.NULLS (test)
+    trend_degree: Annotated[int, Field(ge=0, le=6)] = 1
+    transient_tau_s: PositiveFloat = 60.0
     statistic: Literal["mean", "median"] = "mean"
     threshold: PositiveFloat = 1.64
     alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05

@@ -12,6 +12,11 @@ Common to every modality
     * Time is float64 seconds from session start on coordinates whose name is ``time`` or starts with
       ``time_`` (one per independent clock), each with ``attrs["units"] == "s"``.
     * Every data variable has a ``units`` attr.
+
+Imaging
+    * ``neuropil_coefficient`` (attr, optional, unitless): the c of ``F - c * Fneu`` the file
+      states (suite2p ``ops['neucoeff']``); one name for readers, simulator, alignment
+      (:func:`sfone.perievent.trace_array`) and classifier.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ SCHEMA_VERSION = "1"
 _PASSED: ContextVar[list | None] = ContextVar("sfone_validated", default=None)
 COMMON_ATTRS = ("modality", "source_format", "source_file", "sfone_version")
 OPTIONAL_ATTRS = ("subject", "session_start")
+NEUROPIL_ATTR = "neuropil_coefficient"
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,10 @@ def _check_spec(ds: xr.Dataset, spec: ModalitySpec, problems: list[str]) -> None
         from .footprints import check_footprints
 
         problems.extend(check_footprints(ds))
+    if spec.name == "imaging" and NEUROPIL_ATTR in ds.attrs:
+        c = ds.attrs[NEUROPIL_ATTR]
+        if not (isinstance(c, int | float | np.number) and np.isfinite(c) and 0 <= c <= 3):
+            problems.append(f"attr {NEUROPIL_ATTR!r} is {c!r}, expected a number in 0-3")
     if spec.name == "photometry":
         for var in ds.data_vars:
             dims = ds[var].dims

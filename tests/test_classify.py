@@ -37,17 +37,49 @@ SESSIONS = {
 
 @pytest.fixture(scope="module", params=list(SESSIONS))
 def labelled(request):
+    """The window-contrast ``test`` method (the default until issue 14) on sfone's simulator."""
     sim_kwargs, kwargs = SESSIONS[request.param]
     ds, epochs = make_imaging_session(**sim_kwargs)
-    return ds, epochs, label_responses(ds, epochs, **kwargs), kwargs
+    return ds, epochs, label_responses(ds, epochs, method="test", **kwargs), kwargs
 
 
-def test_default_method_recovers_known_labels(labelled):
+def test_window_test_method_recovers_known_labels(labelled):
     ds, _, result, _ = labelled
     accuracy = np.mean(result["label"].values == ds["true_label"].values)
     assert accuracy >= 0.90, accuracy
     assert list(result["roi"].values) == list(ds["roi"].values)
     assert result.attrs["method"] == "test"
+
+
+@pytest.fixture(scope="module", params=list(SESSIONS)[:1] + list(SESSIONS)[3:])
+def glm_labelled(request):
+    sim_kwargs, kwargs = SESSIONS[request.param]
+    ds, epochs = make_imaging_session(**sim_kwargs)
+    return ds, epochs, label_responses(ds, epochs, **kwargs)
+
+
+def test_default_glm_is_calibrated_and_finds_activated_cells(glm_labelled):
+    """The default (glm): at most 5 % of null ROIs labelled, false-discovery proportion at most
+    10 %, power >= 0.8 for activated cells (issue 14's targets)."""
+    ds, _, result = glm_labelled
+    truth, label = ds["true_label"].values, result["label"].values
+    null = truth == "unchanged"
+    assert result.attrs["method"] == "glm"
+    assert np.mean(label[null] != "unchanged") <= 0.05
+    called = label != "unchanged"
+    assert np.mean(label[called] != truth[called]) <= 0.10
+    assert np.mean(label[truth == "activated"] == "activated") >= 0.8
+
+
+def test_glm_states_the_windows_of_the_run_schedule(glm_labelled):
+    """Post-run windows run from each run's end to the next run's start (never another run's
+    baseline); the baseline is the rest before the first run."""
+    _, epochs, result = glm_labelled
+    starts, ends = epochs["start"].values, epochs["end"].values
+    post = np.array(result.attrs["post_run_windows_s"])
+    np.testing.assert_allclose(post[:, 0], ends + result.attrs["post_run_s"][0])
+    assert np.all(post[:-1, 1] <= starts[1:])
+    assert result.attrs["baseline_window_s"][1] == starts[0]
 
 
 def test_wilcoxon_only_with_enough_runs(labelled):
@@ -186,11 +218,18 @@ def test_cells_only_and_photometry_channels():
     assert result.sizes["roi"] == int(ds["iscell"].sum())
     assert bool(result["iscell"].all())
     time = ds["time"].values
-    photometry = xr.Dataset({name: ("time", ds["F"].values[i], {"units": "V"})
+    f0 = ds["F"].values[:2].mean(axis=1, keepdims=True)
+    photometry = xr.Dataset({name: ("time", ds["F"].values[i] / f0[i] - 1,
+                                    {"units": "1", "long_name": f"dF/F of {name}"})
                              for i, name in enumerate(["G", "R"])},
                             coords={"time": ("time", time, {"units": "s"})})
     labels = label_responses(photometry, epochs, post_run_s=(0, 1200))
     assert labels["roi"].values.tolist() == ["G", "R"]
+    raw = xr.Dataset({name: ("time", ds["F"].values[i], {"units": "V"})
+                      for i, name in enumerate(["G", "I"])},
+                     coords={"time": ("time", time, {"units": "s"})})
+    with pytest.raises(SchemaError, match="raw photometry channels.*sfone photometry dff"):
+        label_responses(raw, epochs, post_run_s=(0, 1200))
     with pytest.raises(SchemaError, match="cells_only needs an 'iscell' coordinate"):
         label_responses(photometry, epochs, post_run_s=(0, 1200), cells_only=True)
 
@@ -199,8 +238,38 @@ def test_short_post_window_warns_and_empty_window_errors():
     ds, epochs = make_imaging_session(10, fs=2.0, run_s=300.0, post_s=600.0, random_state=9)
     with pytest.warns(QualityWarning, match="post-run window"):
         label_responses(ds, epochs)  # default 3600 s post window on a 600 s recording
+    with pytest.warns(QualityWarning, match="post-run window"):
+        label_responses(ds, epochs, method="test")
     with pytest.raises(SchemaError, match="baseline window"):
         label_responses(ds, epochs, baseline_s=(-5000, -4000), post_run_s=(0, 600))
+
+
+def test_clipped_windows_are_errors_in_strict_mode_and_runs_outside_refused():
+    """A runs CSV written in minutes (runs at 10-30 s of a 40 min recording): the baseline
+    holds 10 of 600 s. A warning by default (and then no label: the trend cannot be separated
+    from the response), an error with SFONE_STRICT / strict=True; runs entirely outside the
+    recording are a one-line SchemaError, not an IndexError."""
+    from sfone import set_options
+    from sfone.exceptions import FormatError
+
+    ds, _ = make_imaging_session(20, fs=2.0, run_s=600.0, post_s=1200.0, random_state=9)
+    with pytest.warns(QualityWarning, match="pre-run baseline .* holds only 10.0 s"), \
+            pytest.raises(SchemaError, match="cannot be separated from the slow trend"):
+        label_responses(ds, [[10.0, 30.0]], run_labels=False)
+    with set_options(strict=True), pytest.raises(FormatError, match="pre-run baseline"):
+        label_responses(ds, [[10.0, 30.0]])
+    end = float(ds["time"].values[-1])
+    with pytest.warns(Warning), pytest.raises(SchemaError, match="no run lies inside"):
+        label_responses(ds, [[end + 100.0, end + 200.0]])
+
+
+def test_result_carries_the_session_provenance():
+    ds, epochs = make_imaging_session(20, fs=2.0, run_s=300.0, post_s=1200.0, random_state=9)
+    ds.attrs.update(subject="m1", session="s2", day=8, session_start="2026-01-01T10:00:00")
+    result = label_responses(ds, epochs, post_run_s=(0, 1200))
+    for key, value in (("subject", "m1"), ("session", "s2"), ("day", 8),
+                       ("session_start", "2026-01-01T10:00:00"), ("source_file", "<simulated>")):
+        assert result.attrs[key] == value
 
 
 def test_default_protocol_is_the_shipped_classification_file():
@@ -222,8 +291,50 @@ def test_photometry_channels_on_their_own_clocks_are_classified_together():
         attrs = {"units": "1", "kind": "digital"} if name == "digital_1" else {"units": "V"}
         variables[name] = (clock, values > 0 if name == "digital_1" else values, attrs)
         coords[clock] = (clock, time, {"units": "s"})
+    for name in ("G470", "I415"):
+        clock, values, _ = variables[name]
+        variables[name] = (clock, values, {"units": "1", "long_name": f"dF/F of {name}"})
     ds = xr.Dataset(variables, coords=coords)
     result = label_responses(ds, [[600.0, 900.0]], post_run_s=(0, 1400))
     assert result["roi"].values.tolist() == ["G470", "I415"]
     assert result["label"].values.tolist() == ["activated", "unchanged"]
     np.testing.assert_allclose(result["q_value"].values, bh_qvalues(result["p_value"].values))
+
+
+def test_glm_distribution_tails_equal_scipy_stats():
+    """The glm's F and t tails (scipy.special, no scipy.stats import) equal scipy.stats'."""
+    from scipy import stats
+
+    from sfone.classify._glm import f_sf, t_two_sided
+
+    x = np.array([0.0, 0.3, 1.0, 2.5, 7.0, 40.0])
+    for d1, d2 in ((1, 20), (2, 57), (2, 400)):
+        np.testing.assert_allclose(f_sf(x, d1, d2), stats.f.sf(x, d1, d2), rtol=1e-10, atol=1e-300)
+    for df in (5, 60, 1000):
+        np.testing.assert_allclose(t_two_sided(-x, df), 2 * stats.t.sf(x, df), rtol=1e-10,
+                                   atol=1e-300)
+
+
+def test_photometry_csv_dff_columns_are_classified_and_raw_columns_refused(tmp_path):
+    """A CSV column whose name says dF/F is classifiable; a raw channel is refused with the
+    one-line error naming ``sfone photometry dff``."""
+    import pandas as pd
+
+    import sfone
+
+    rng = np.random.default_rng(4)
+    t = np.arange(0, 2400, 0.05)
+    step = 0.5 * (t >= 1200)
+    table = pd.DataFrame({"Time(s)": t, "Region0G_dff": step + 0.2 * rng.standard_normal(t.size),
+                          "dff_null": 0.2 * rng.standard_normal(t.size),
+                          "signal": 2.0 + 0.01 * rng.standard_normal(t.size)})
+    path = tmp_path / "photometry.csv"
+    table.to_csv(path, index=False)
+    ds = sfone.read(path)
+    assert ds["Region0G_dff"].attrs["units"] == "1" and ds["signal"].attrs["units"] == "a.u."
+    result = label_responses(ds[["Region0G_dff", "dff_null"]], [[600.0, 1200.0]],
+                             post_run_s=(0.0, 1200.0))
+    labels = dict(zip(result["roi"].values, result["label"].values, strict=True))
+    assert labels == {"Region0G_dff": "activated", "dff_null": "unchanged"}
+    with pytest.raises(SchemaError, match="sfone photometry dff"):
+        label_responses(ds[["signal"]], [[600.0, 1200.0]])

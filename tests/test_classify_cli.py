@@ -25,7 +25,7 @@ def test_classify_writes_one_row_per_roi(session_files):
     out = folder / "labels.csv"
     result = CliRunner().invoke(main, ["classify", str(folder / "session.nc"), "--runs",
                                        str(folder / "runs.csv"), "--post-run-s", "0", "1800",
-                                       "--out", str(out)])
+                                       "--method", "test", "--out", str(out)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     assert list(table.columns) == ["roi", "label", "effect", "p_value", "q_value", "iscell"]

@@ -18,7 +18,6 @@ WINDOWS = ["--baseline-s", "-50", "0", "--post-run-s", "0", "70"]
     ("imaging_suite2p_session", 20, True),
     ("imaging_caiman_session.hdf5", 20, True),
     ("imaging_inscopix_session.csv", 20, True),
-    ("photometry_generic.csv", 2, False),  # analog channels; the TTL line is not a trace
 ])
 def test_classify_cli_on_each_input_kind(tmp_path, name, n_rows, has_iscell):
     runs = tmp_path / "runs.csv"
@@ -33,6 +32,20 @@ def test_classify_cli_on_each_input_kind(tmp_path, name, n_rows, has_iscell):
     assert set(labels["label"]) <= {"activated", "inhibited", "unchanged"}
     assert ("iscell" in labels.columns) == has_iscell
     assert labels["p_value"].between(0, 1).all() and (labels["q_value"] >= labels["p_value"]).all()
+
+
+def test_classify_cli_refuses_raw_photometry_channels(tmp_path):
+    """Raw signal/isosbestic channels are not cells: one-line error naming the dF/F command
+    (issue 14; they used to come out "inhibited")."""
+    runs = tmp_path / "runs.csv"
+    runs.write_text("start_s,end_s\n60,100\n")
+    result = CliRunner().invoke(main, ["classify", str(SAMPLES / "photometry_generic.csv"),
+                                       "--runs", str(runs), *WINDOWS,
+                                       "--out", str(tmp_path / "labels.csv")])
+    assert result.exit_code != 0
+    assert "raw photometry channels" in result.output
+    assert "sfone photometry dff" in result.output
+    assert not (tmp_path / "labels.csv").exists()
 
 
 def test_classify_cli_cells_only_on_suite2p(tmp_path):

@@ -82,3 +82,20 @@ def test_works_in_pipeline_and_cross_validation():
 def test_bad_windows_are_explained():
     with pytest.raises(ValueError, match=r"baseline_cols=\(0, 50\) is not a column range"):
         PostRunClassifier(baseline_cols=(0, 50)).fit(np.zeros((3, 10)))
+
+
+def test_glm_estimator_uses_the_rule_of_label_responses():
+    """fit(X).predict(X) with method='glm' gives label_responses' default labels."""
+    from sfone.classify import label_responses
+    from sfone.simulate.neurons import make_imaging_session
+
+    ds, epochs = make_imaging_session(n_rois=40, fs=2.0, run_s=300.0, post_s=2400.0,
+                                      random_state=8)
+    expected = label_responses(ds["F"], epochs, run_labels=False)["label"].values
+    runs = np.c_[epochs["start"].values, epochs["end"].values]
+    est = PostRunClassifier(method="glm", frame_times=ds["time"].values, runs=runs)
+    labels = est.fit(ds["F"].values).predict(ds["F"].values)
+    assert np.array_equal(labels, expected)
+    assert np.sum(expected != "unchanged") >= 5
+    with pytest.raises(ValueError, match="needs frame_times"):
+        PostRunClassifier(method="glm").fit(ds["F"].values)

@@ -128,7 +128,7 @@ def _raw_pair(path, runs, truth) -> dict:
     try:
         labels, messages = _classify(ds, runs, {})
     except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        return {"error": f"{type(exc).__name__}: {exc}"}  # whole: the verdict reads its hint
     return {"labels": {str(k): str(v) for k, v in labels.items()}, "warnings": messages,
             "signal_expected": expected.get("dff_0")}
 

@@ -267,3 +267,59 @@ def save_json(path, run: dict) -> None:
 
     with atomic_path(path) as tmp:
         Path(tmp).write_text(json.dumps(run, indent=1, default=str))
+
+
+#: the cells of docs/classification.md's method table (10 Hz imaging, every design, clean and
+#: all nuisances)
+METHOD_TABLE_CELLS = [f"imaging {d} {n} 10 Hz" for d in ("single", "five_short", "eight_short")
+                      for n in ("clean", "all")]
+METHODS_START = "<!-- methods-table:start (written by python -m validation) -->"
+METHODS_END = "<!-- methods-table:end -->"
+
+
+def methods_table(run: dict) -> str:
+    """Every method variant's null labelled / FDP / power x2 / power x0.25 in the key cells, and
+    its count of cells passing every target."""
+    rows = run["rows"]
+    passing = {}
+    for r in rows:
+        passing.setdefault(r["variant"], [0, 0])
+        passing[r["variant"]][1] += 1
+        passing[r["variant"]][0] += not r["errors"] and all(ok for _, _, ok in r["checks"].values())
+    head = ("| method | cells passing | " + " | ".join(c.replace("imaging ", "").replace(" 10 Hz", "")
+                                                     for c in METHOD_TABLE_CELLS) + " |\n"
+            + "|---|---|" + "---|" * len(METHOD_TABLE_CELLS) + "\n")
+    lines = []
+    for variant, (ok, total) in passing.items():
+        cells = []
+        for name in METHOD_TABLE_CELLS:
+            match = [r for r in rows if r["cell"] == name and r["variant"] == variant]
+            if not match or match[0]["errors"]:
+                cells.append("error" if match else "")
+                continue
+            r = match[0]
+            cells.append(f"{_pct(r['null_frac'])} / {_pct(r['fdp'])} / {_num(r['power_x2'])} / "
+                         f"{_num(r['power_x025'])}")
+        lines.append(f"| {variant} | {ok}/{total} | " + " | ".join(cells) + " |")
+    note = (f"\nEach cell: null labelled / FDP / power x2 / power x0.25 (`{run['command']}`, "
+            f"{run['date']}, seeds {run['seeds']}: the default on every seed, the others on the "
+            "first; the `null=` rows are the default method with that option, which the glm "
+            "ignores).\n")
+    return head + "\n".join(lines) + "\n" + note
+
+
+def update_methods_doc(path, run: dict) -> bool:
+    """Rewrite the marked method table of ``path`` (docs/classification.md), atomically;
+    False when the file has no markers."""
+    from sfone._atomic import atomic_path
+
+    path = Path(path)
+    text = path.read_text()
+    if METHODS_START not in text or METHODS_END not in text:
+        return False
+    before, rest = text.split(METHODS_START, 1)
+    _, after = rest.split(METHODS_END, 1)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(before + METHODS_START + "\n" + methods_table(run) + METHODS_END
+                             + after)
+    return True

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.decomposition import PCA
-from sklearn.mixture import GaussianMixture
 
 from ._windows import WindowMeans, Windows
 
@@ -41,6 +39,9 @@ def map_clusters(cluster: np.ndarray, response: np.ndarray, n_clusters: int) -> 
 
 def fit_cluster_model(features: np.ndarray, random_state, n_clusters: int = 4):
     """Fit PCA (up to 5 components) + GaussianMixture; returns (pca, gmm)."""
+    from sklearn.decomposition import PCA  # scikit-learn only for this method
+    from sklearn.mixture import GaussianMixture
+
     n_comp = max(1, min(5, features.shape[0] - 1, features.shape[1]))
     pca = PCA(n_components=n_comp, random_state=random_state).fit(features)
     k = min(n_clusters, features.shape[0])

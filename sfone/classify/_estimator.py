@@ -8,6 +8,12 @@ labels of a row never depend on which other rows are predicted with it:
 * ``test``: draws the circular shifts and learns the Benjamini-Hochberg p-value cut-off of the
   fitted ROIs; ``predict`` compares each row's shift-null p-value with that cut-off
   (``fit(X).predict(X)`` gives the Benjamini-Hochberg labels of the fitted ROIs).
+* ``glm``: the session regression of ``label_responses``' default (``frame_times`` and
+  ``runs`` in s give the schedule; no neuropil term): ``fit`` learns the BH p-value cut-off of
+  the fitted ROIs, ``predict`` compares each row's p-value with it, so ``fit(X).predict(X)``
+  equals ``label_responses(method="glm")`` on the same traces.
+* ``test`` is ``label_responses(method="test", null="shift")`` on one baseline and one response
+  column range.
 * ``threshold``: nothing to learn (median response z > +theta / < -theta).
 * ``cluster``: fits PCA + Gaussian mixture on the binned z traces and maps clusters to classes.
 """
@@ -36,12 +42,20 @@ def windows_from_lags(lags, baseline_s, response_s) -> dict:
     return {"baseline_cols": cols(baseline_s), "response_cols": cols(response_s)}
 
 
+class _Rows:
+    """A numpy (roi, frame) matrix seen through the ``.data``/``.shape`` the binning reads."""
+
+    def __init__(self, x):
+        self.data, self.shape = x, x.shape
+
+
 class PostRunClassifier(BaseEstimator):
     """Label rows (ROIs) of a (roi, frame) matrix as activated / inhibited / unchanged.
 
     Parameters
     ----------
-    method : ``"test"`` (circular-shift null + BH FDR), ``"threshold"`` or ``"cluster"``.
+    method : ``"glm"`` (label_responses' default rule; needs ``frame_times`` and ``runs``),
+        ``"test"`` (circular-shift null + BH FDR), ``"threshold"`` or ``"cluster"``.
     baseline_cols, response_cols : (start, stop) column ranges; None: the first half of the
         columns is the baseline and the second half the response.
     threshold : theta in baseline z units (threshold method; cluster mapping is by sign).
@@ -51,10 +65,13 @@ class PostRunClassifier(BaseEstimator):
     min_shift : shortest circular shift, in columns (set it to >= the signal's autocorrelation
         time in frames; :func:`label_responses` uses ``min_shift_s``).
     random_state : seed of the shifts and of the mixture model.
+    frame_times, runs : glm only: time of every column (s) and the (n, 2) run start/end (s).
+    protocol : glm only: classification protocol (name or path) for its windows and terms.
     """
 
     def __init__(self, method="test", baseline_cols=None, response_cols=None, threshold=1.64,
-                 alpha=0.05, fdr=True, n_shuffles=1000, min_shift=1, random_state=0):
+                 alpha=0.05, fdr=True, n_shuffles=1000, min_shift=1, random_state=0,
+                 frame_times=None, runs=None, protocol=None):
         self.method = method
         self.baseline_cols = baseline_cols
         self.response_cols = response_cols
@@ -64,6 +81,25 @@ class PostRunClassifier(BaseEstimator):
         self.n_shuffles = n_shuffles
         self.min_shift = min_shift
         self.random_state = random_state
+        self.frame_times = frame_times
+        self.runs = runs
+        self.protocol = protocol
+
+    def _glm(self, X):
+        """(effect, p) of every row with the session GLM."""
+        from ..protocols import load_protocol
+        from ._session import glm_group
+
+        if self.frame_times is None or self.runs is None:
+            raise ValueError("method='glm' needs frame_times (s, one per column) and runs "
+                             "((n, 2) start/end s)")
+        time = np.asarray(self.frame_times, float)
+        if time.shape != (X.shape[1],):
+            raise ValueError(f"frame_times has {time.size} values for {X.shape[1]} columns")
+        runs = np.asarray(self.runs, float).reshape(-1, 2)
+        params = load_protocol(self.protocol or "classification").model_dump()
+        out = glm_group(_Rows(X), time, runs[:, 0], runs[:, 1], params)["stats"]
+        return out["effect"], out["p"]
 
     def _windows(self, n_features):
         half = n_features // 2
@@ -83,16 +119,16 @@ class PostRunClassifier(BaseEstimator):
 
     def fit(self, X, y=None):
         """Learn the decision rule from the ROIs in ``X`` (roi, frame); ``y`` is ignored."""
-        if self.method not in {"test", "threshold", "cluster"}:
-            raise ValueError(f"method must be 'test', 'threshold' or 'cluster', got "
+        if self.method not in {"glm", "test", "threshold", "cluster"}:
+            raise ValueError(f"method must be 'glm', 'test', 'threshold' or 'cluster', got "
                              f"{self.method!r}")
         X = validate_data(self, X, dtype=np.float64, ensure_min_features=2)
         base, resp = self._windows(X.shape[1])
         rng = np.random.default_rng(self.random_state)
         self.classes_ = LABELS.copy()
         self.shifts_ = draw_shifts(X.shape[1], self.n_shuffles, self.min_shift, rng)
-        if self.method == "test":
-            p = self._p_values(X, base, resp)
+        if self.method in ("test", "glm"):
+            p = self._glm(X)[1] if self.method == "glm" else self._p_values(X, base, resp)
             q = bh_qvalues(p) if self.fdr else p
             rejected = p[q < self.alpha]
             self.p_cutoff_ = float(rejected.max()) if rejected.size else 0.0
@@ -120,7 +156,11 @@ class PostRunClassifier(BaseEstimator):
                 z = (np.median(X[:, resp.lo[0]:resp.hi[0]], axis=1) - mu) / sd
             return np.where(z > self.threshold, "activated",
                             np.where(z < -self.threshold, "inhibited", "unchanged"))
-        effect = (means.mean(resp) - means.mean(base))[:, 0]
-        significant = self._p_values(X, base, resp) <= self.p_cutoff_
+        if self.method == "glm":
+            effect, p = self._glm(X)
+        else:
+            effect = (means.mean(resp) - means.mean(base))[:, 0]
+            p = self._p_values(X, base, resp)
+        significant = p <= self.p_cutoff_
         return np.where(significant & (effect > 0), "activated",
                         np.where(significant & (effect < 0), "inhibited", "unchanged"))

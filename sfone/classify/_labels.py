@@ -11,10 +11,10 @@ import xarray as xr
 from .._logging import logger, progress
 from ..events import as_epochs
 from ..exceptions import SchemaError
-from ..perievent import trace_array
+from ..perievent import analog_channels, is_dff, neuropil_coefficient, trace_array
 from ..protocols import ClassificationProtocol, load_protocol
-from ..schema import is_time_dim
 from ._cluster import cluster_labels, perirun_features
+from ._methods import METHODS, NULLS
 from ._null import (
     autocorrelation_pvalues,
     bh_qvalues,
@@ -22,6 +22,7 @@ from ._null import (
     shift_null_pvalues,
     wilcoxon_pvalues,
 )
+from ._session import glm_group
 from ._windows import WindowMeans, window_ranges
 
 __all__ = ["label_responses", "default_protocol", "cross_table", "LABELS"]
@@ -57,8 +58,6 @@ def _decide(effect, p, q, alpha, use_q):
     return np.where(sig & (effect > 0), "activated",
                     np.where(sig & (effect < 0), "inhibited", "unchanged"))
 
-
-NULLS = ("autocorrelation", "shift")
 
 
 def _block_stats(x, base, resp, params, n_runs, shifts) -> dict:
@@ -134,16 +133,24 @@ def _analyse(da, windows: dict, params, n_runs, shifts):
 
 
 def trace_groups(ds, variable=None) -> list[xr.DataArray]:
-    """(roi, time) DataArrays to classify: one, or for a photometry Dataset whose analog
-    channels have their own clocks, one per clock (each channel classified on its own clock)."""
+    """(roi, time) DataArrays to classify: one, or for a photometry Dataset whose channels have
+    their own clocks, one per clock (each channel classified on its own clock).
+
+    Photometry: only motion- and bleaching-corrected channels (dF/F, e.g. from
+    ``sfone photometry dff``) are classified; a Dataset with raw channels only is refused (a raw
+    channel bleaches, and the isosbestic control is not a cell)."""
     if isinstance(ds, xr.Dataset) and variable is None and "F" not in ds.data_vars:
+        names = analog_channels(ds)
+        corrected = [n for n in names if is_dff(ds[n])]
+        if names and not corrected:
+            raise SchemaError(
+                f"{ds.attrs.get('source_file', '<dataset>')}: raw photometry channels "
+                f"{names} cannot be classified (they bleach, and the isosbestic control is not a "
+                "cell); compute dF/F first with `sfone photometry dff` and classify its output")
         by_clock: dict[str, list[str]] = {}
-        for name, var in ds.data_vars.items():
-            if (var.ndim == 1 and is_time_dim(str(var.dims[0]))
-                    and var.attrs.get("kind") != "digital" and var.attrs.get("units") != "1"):
-                by_clock.setdefault(str(var.dims[0]), []).append(name)
-        if len(by_clock) > 1:
-            return [trace_array(ds[names]) for names in by_clock.values()]
+        for name in corrected:
+            by_clock.setdefault(str(ds[name].dims[0]), []).append(name)
+        return [trace_array(ds[names]) for names in by_clock.values()]
     return [trace_array(ds, variable)]
 
 
@@ -152,6 +159,14 @@ def _setup(da, epochs, params):
     events = as_epochs(epochs, recording=(time[0], time[-1]))
     starts = np.asarray(events["start"].values, float)
     ends = np.asarray(events["end"].values, float)
+    if starts.size == 0:
+        source = getattr(epochs, "attrs", {}).get("source_file", epochs if isinstance(
+            epochs, str) else "<runs>")
+        raise SchemaError(f"{source}: no run lies inside the recording ({time[0]:.1f}-"
+                          f"{time[-1]:.1f} s); run times must be seconds from the start of "
+                          "this recording")
+    if params["method"] == "glm":
+        return da, time, starts.size, starts, ends, None
     base = window_ranges(time, starts, ends, params["baseline_s"], anchor="start",
                          name="baseline")
     post = window_ranges(time, starts, ends, params["post_run_s"], anchor="end", name="post-run")
@@ -179,50 +194,55 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
                     threshold: float | None = None, alpha: float | None = None,
                     fdr: bool | None = None, n_shuffles: int | None = None,
                     min_shift_s: float | None = None, min_runs_for_wilcoxon: int | None = None,
-                    random_state=None, null: str = "autocorrelation",
+                    random_state=None, null: str | None = None, bin_s: float | None = None,
+                    trend_degree: int | None = None, transient_tau_s: float | None = None,
                     run_labels: bool = True, variable: str | None = None,
                     cells_only: bool = False) -> xr.Dataset:
     """Label every ROI as post-run ``activated``, ``inhibited`` or ``unchanged``.
 
     Parameters
     ----------
-    ds : imaging Dataset (dims roi, time), photometry Dataset (each channel one "roi") or a
-        (roi, time) DataArray; time in s.
+    ds : imaging Dataset (dims roi, time), photometry Dataset of dF/F channels (each channel
+        one "roi"; raw channels are refused) or a (roi, time) DataArray; time in s.
     epochs : run epochs (events Dataset, runs-CSV path, DataFrame or (n, 2) array, s).
-    protocol : ClassificationProtocol or YAML path; default: the shipped ``classification`` protocol.
-        Every keyword below overrides the protocol's field of the same name.
-    method : ``test`` (default), ``threshold`` or ``cluster``.
-    baseline_s : (start, end) s relative to run START (default (-600, 0)).
-    post_run_s : (start, end) s relative to run END (default (0, 3600)).
-    run_s : (start, end) s relative to run start (clipped to the run), for the run-responsive
-        labels (default (0, 600)).
-    statistic : window summary of the threshold method (default median, the convention).
-    threshold : theta of the threshold method (z units, default 1.64); cluster mapping too.
+    protocol : ClassificationProtocol or YAML path; default: the shipped ``classification``
+        protocol. Every keyword below overrides the protocol's field of the same name.
+    method : a key of :data:`sfone.classify.METHODS`: ``glm`` (default), ``test``,
+        ``threshold`` or ``cluster``.
+    baseline_s : (start, end) s relative to the (first) run START (default (-600, 0)).
+    post_run_s : (start, end) s relative to each run END, clipped at the next run's start
+        (default (0, 3600)).
+    run_s : during-run window (methods other than glm), s relative to run start.
+    bin_s, trend_degree, transient_tau_s : glm bin length (s), degree of the polynomial trend
+        over the session, time constant (s) of the transient post-run term.
+    statistic, threshold : threshold method (median z > theta).
     alpha, fdr : significance level, Benjamini-Hochberg across ROIs (default 0.05, True).
-    n_shuffles, min_shift_s : circular-shift null size and shortest shift (s).
-    min_runs_for_wilcoxon : with at least this many runs use a Wilcoxon test across runs.
+    n_shuffles, min_shift_s, min_runs_for_wilcoxon, null : the ``test`` method's null
+        (:data:`sfone.classify.NULLS`).
     random_state : seed of the shifts and of the cluster method.
-    null : null of the test method with fewer than ``min_runs_for_wilcoxon`` runs:
-        ``"autocorrelation"`` (default; variance of the statistic from the residual
-        autocovariance up to ``min_shift_s``) or ``"shift"`` (empirical circular-shift
-        distribution, ``n_shuffles`` shifts of at least ``min_shift_s``).
-    run_labels : also label run-responsive ROIs (run window vs baseline).
-    variable : trace to use (default F - neucoeff * Fneu, or F).
+    run_labels : also label run-responsive ROIs.
+    variable : trace to use (default: ``F`` with ``Fneu`` removed with the file's
+        ``neuropil_coefficient``; glm also keeps ``Fneu`` as a regressor).
     cells_only : keep only ROIs with ``iscell`` True.
 
     Returns
     -------
-    Dataset over ``roi``: ``label``, ``effect`` (mean post-run z vs the baseline, averaged over
-    runs), ``p_value``, ``q_value`` (NaN for threshold/cluster), and
-    ``run_label``, ``run_effect``, ``run_p_value``, ``run_q_value`` (with ``run_labels``); parameters in attrs.
+    Dataset over ``roi``: ``label``, ``effect`` (z), ``p_value``, ``q_value`` and with
+    ``run_labels`` ``run_label``, ``run_effect``, ``run_p_value``, ``run_q_value``. Attrs: the
+    parameters, the windows used (glm: ``baseline_window_s``, ``post_run_windows_s``, s from
+    recording start), and the input's ``subject``, ``session``, ``day``, ``session_start``,
+    ``source_file`` where present.
     """
     overrides = dict(method=method, baseline_s=baseline_s, post_run_s=post_run_s, run_s=run_s,
                      statistic=statistic, threshold=threshold, alpha=alpha, fdr=fdr,
-                     n_shuffles=n_shuffles, min_shift_s=min_shift_s,
+                     n_shuffles=n_shuffles, min_shift_s=min_shift_s, null=null, bin_s=bin_s,
+                     trend_degree=trend_degree, transient_tau_s=transient_tau_s,
                      min_runs_for_wilcoxon=min_runs_for_wilcoxon, random_state=random_state)
     params = _resolve(protocol, overrides)
-    if null not in NULLS:
-        raise ValueError(f"null must be one of {NULLS}, got {null!r}")
+    if params["method"] not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {params['method']!r}")
+    if params["null"] not in NULLS:
+        raise ValueError(f"null must be one of {sorted(NULLS)}, got {params['null']!r}")
     if cells_only:
         if "iscell" not in ds.coords:
             raise SchemaError(f"{ds.attrs.get('source_file', '<dataset>')}: cells_only needs an "
@@ -230,9 +250,10 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
         ds = ds.isel(roi=np.asarray(ds["iscell"].values, bool))
     if not run_labels:
         params["run_s"] = None
+    if params["method"] == "glm":
+        return _label_glm(ds, epochs, params, variable, run_labels)
     groups = [_setup(da, epochs, params) for da in trace_groups(ds, variable)]
     n_runs, has_run = groups[0][2], groups[0][5] is not None
-    params.update(null=null)
     parts = [_group_stats(group, params) for group in groups]
     stats = {w: {k: np.concatenate([part[w][k] for part in parts]) for k in parts[0][w]}
              for w in parts[0]}
@@ -249,15 +270,61 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
     if has_run:
         r = _decide_window(stats["run"], run_params)
         out.update(run_label=r[0], run_effect=r[1], run_p_value=r[2], run_q_value=r[3])
-    n_rois = label.size
-    logger.info("labelled %d ROIs with method %s (%s)", n_rois, params["method"], null_used)
-    return _result([g[0] for g in groups], out, params, n_runs, null_used, variable)
+    logger.info("labelled %d ROIs with method %s (%s)", label.size, params["method"], null_used)
+    return _result([g[0] for g in groups], out, params, n_runs, null_used, variable, ds)
 
 
-_UNITS = {"label": "1", "effect": "z", "p_value": "1", "q_value": "1"}
+def _imaging_inputs(ds, variable):
+    """(trace, neuropil or None, coefficient) of the glm: F and Fneu of an imaging Dataset
+    (the correction F - c * Fneu is applied bin by bin), else the trace of :func:`trace_groups`."""
+    if isinstance(ds, xr.Dataset) and variable is None and "F" in ds and "Fneu" in ds:
+        coefficient = neuropil_coefficient(ds)
+        f, fneu = trace_array(ds, "F"), trace_array(ds, "Fneu")
+        return [(f.rename("F - neuropil_coefficient*Fneu"), fneu, coefficient)]
+    return [(da, None, 0.0) for da in trace_groups(ds, variable)]
 
 
-def _result(arrays, out, params, n_runs, null, variable):
+def _label_glm(ds, epochs, params, variable, run_labels):
+    source = str(ds.attrs.get("source_file", "<dataset>")) if hasattr(ds, "attrs") else "<dataset>"
+    results, arrays, extra = [], [], {}
+    for da, neuropil, coefficient in _imaging_inputs(ds, variable):
+        _, time, n_runs, starts, ends, _ = _setup(da, epochs, params)
+        group = glm_group(da, time, starts, ends, params, neuropil=neuropil,
+                          coefficient=coefficient, source=source)
+        results.append(group["stats"])
+        arrays.append(da)
+        extra = {**group["windows"], "bin_s": group["bin_s"], "n_bins": group["n_bins"],
+                 "separability": [float(v) for v in group["separability"]],
+                 "residual_df": int(group["stats"]["df"])}
+        if neuropil is not None:
+            extra["neuropil_coefficient"] = float(coefficient)
+    stats = {k: np.concatenate([r[k] for r in results]) for k in ("effect", "p")
+             if k in results[0]}
+    p = stats["p"]
+    q = bh_qvalues(p) if params["fdr"] else p
+    out = {"label": _decide(stats["effect"], p, q, params["alpha"], params["fdr"]),
+           "effect": stats["effect"], "p_value": p, "q_value": q,
+           "trend_degree": np.concatenate([r["trend_degree"] for r in results])}
+    if run_labels and "run_p" in results[0]:
+        run_p = np.concatenate([r["run_p"] for r in results])
+        run_effect = np.concatenate([r["run_effect"] for r in results])
+        run_q = bh_qvalues(run_p) if params["fdr"] else run_p
+        out.update(run_label=_decide(run_effect, run_p, run_q, params["alpha"], params["fdr"]),
+                   run_effect=run_effect, run_p_value=run_p, run_q_value=run_q)
+    null_used = "GLS, REML noise model (white + exponential), Wald F"
+    logger.info("labelled %d ROIs with method glm", p.size)
+    result = _result(arrays, out, params, n_runs, null_used, variable, ds)
+    result.attrs.update(extra)
+    return result
+
+
+_UNITS = {"label": "1", "effect": "z", "p_value": "1", "q_value": "1", "trend_degree": "1"}
+
+
+PROVENANCE = ("subject", "session", "day", "session_start", "source_file")
+
+
+def _result(arrays, out, params, n_runs, null, variable, ds=None):
     roi = np.concatenate([np.asarray(da["roi"].values) for da in arrays])
     roi_coords = {}
     if len(arrays) == 1:
@@ -267,9 +334,11 @@ def _result(arrays, out, params, n_runs, null, variable):
                    {"units": _UNITS[name.removeprefix("run_")]}) for name, values in out.items()}
     attrs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
              if v is not None and k not in {"kind", "name"}}
-    signal = variable or (arrays[0].name if len(arrays) == 1 else None) or "F - neucoeff*Fneu"
+    signal = variable or (arrays[0].name if len(arrays) == 1 else None) or "F - neuropil_coefficient*Fneu"
     attrs.update(fdr=int(params["fdr"]), random_state=str(params["random_state"]),
                  n_runs=int(n_runs), null=null, signal=str(signal), labels=list(LABELS))
+    source_attrs = getattr(ds, "attrs", {}) or {}
+    attrs.update({k: source_attrs[k] for k in PROVENANCE if k in source_attrs})
     return xr.Dataset(data, coords={"roi": roi, **roi_coords}, attrs=attrs)
 
 

@@ -11,7 +11,7 @@ Shifting is done with cumulative sums: a window sum at any circular lag costs tw
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm, wilcoxon
+from scipy.special import ndtr
 
 from ._windows import Windows
 
@@ -182,7 +182,7 @@ def autocorrelation_pvalues(x: np.ndarray, base: Windows, resp: Windows,
         variance += weight**2 * n * long_run / bias
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.abs(observed) / np.sqrt(variance)
-    p = 2.0 * norm.sf(z)
+    p = 2.0 * ndtr(-z)
     p[variance <= 0] = 1.0
     p[~np.isfinite(observed)] = np.nan
     return p
@@ -190,6 +190,8 @@ def autocorrelation_pvalues(x: np.ndarray, base: Windows, resp: Windows,
 
 def wilcoxon_pvalues(diff: np.ndarray) -> np.ndarray:
     """Two-sided Wilcoxon signed-rank p-values across runs (columns) for every ROI (row)."""
+    from scipy.stats import wilcoxon  # scipy.stats takes ~1 s to import: only for this null
+
     with np.errstate(invalid="ignore", divide="ignore"):
         result = wilcoxon(diff, axis=1, zero_method="wilcox", nan_policy="omit")
     p = np.asarray(result.pvalue, dtype=float)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..classify._methods import METHODS, NULLS
+
 
 @click.command("classify")
 @click.argument("path", type=click.Path(path_type=Path, exists=True))
@@ -14,16 +16,16 @@ import click
 @click.option("--protocol", default=None,
               help="Classification protocol: a YAML path or a shipped protocol's name "
                    "(default: classification; see `sfone protocols`).")
-@click.option("--method", type=click.Choice(["test", "threshold", "cluster"]), default=None,
-              help="Decision method (default: the protocol's, 'test').")
-@click.option("--null", "null", type=click.Choice(["autocorrelation", "shift"]),
-              default="autocorrelation", show_default=True,
-              help="Null of the test method when there are too few runs for Wilcoxon.")
+@click.option("--method", type=click.Choice(list(METHODS)), default=None,
+              help="Decision method (default: the protocol's, 'glm'); see "
+                   "docs/classification.md for each method's measured error rates.")
+@click.option("--null", "null", type=click.Choice(list(NULLS)), default=None,
+              help="Null of the 'test' method (default: the protocol's, 'autocorrelation').")
 @click.option("--baseline-s", nargs=2, type=float, default=None,
               help="Baseline window START END (s) relative to run start (default -600 0).")
 @click.option("--post-run-s", nargs=2, type=float, default=None,
               help="Post-run window START END (s) relative to run end (default 0 3600).")
-@click.option("--variable", default=None, help="Trace variable (default F - neucoeff*Fneu).")
+@click.option("--variable", default=None, help="Trace variable (default F - c*Fneu, c = the file's neuropil coefficient).")
 @click.option("--cells-only", is_flag=True, help="Keep only ROIs with iscell True.")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="Output CSV: roi, label, effect, p_value, q_value (+ iscell).")

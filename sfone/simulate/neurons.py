@@ -203,7 +203,7 @@ def make_imaging_session(n_rois: int = 100, *, fs: float = 10.0, n_runs: int = 1
                 "roi_kind": ("roi", kinds)})
     ds = finalize_dataset(ds, modality="imaging", source_format="simulated",
                           source_file="<simulated>", subject=subject, fs=float(fs),
-                          neucoeff=NEUCOEFF, random_state=str(random_state))
+                          neuropil_coefficient=NEUCOEFF, random_state=str(random_state))
     epochs = make_events(starts, ends, source_format="simulated", source_file="<simulated>")
     return ds, epochs
 

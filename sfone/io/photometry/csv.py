@@ -9,7 +9,9 @@
 * ``channels=`` picks columns (list) or renames them (``{"signal": "filt465"}``). Otherwise every
   numeric column except frame counters is a channel; skipped columns are listed in the
   ``ignored_columns`` attr (text columns, frame counters, empty ``Unnamed`` columns left by
-  trailing commas). Columns named like TTL/DIO/digital get units ``"1"``; others ``"a.u."``.
+  trailing commas). Columns named like TTL/DIO/digital get units ``"1"``; columns whose name
+  says dF/F (``dff``, ``dF/F``, ``deltaF/F``) units ``"1"`` and a dF/F ``long_name``; others
+  ``"a.u."``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ __all__ = ["read_photometry_csv"]
 TIME_PATTERN = re.compile(r"^(time|timestamps?)(?P<rest>.*)$", re.IGNORECASE)
 COUNTER_PATTERN = re.compile(r"^(frame|framecounter|index)(\b|_)", re.IGNORECASE)
 DIGITAL_PATTERN = re.compile(r"(ttl|dio|di/o|di--o|digital)", re.IGNORECASE)
+#: columns whose name declares dF/F (GuPPy's ``dff``, ``dF/F``, ``deltaF/F``): dimensionless,
+#: classifiable by ``label_responses``; any other analog column is a raw channel (a.u.)
+DFF_PATTERN = re.compile(r"(^|[^a-z])(dff|df/f|df_f|deltaf/f|delta_f_f)([^a-z]|$)", re.IGNORECASE)
 UNIT_SCALE = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 MAX_PREAMBLE = 20
 
@@ -182,9 +187,16 @@ def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
         time = pd.to_numeric(table[tcol], errors="coerce").to_numpy(dtype=float)
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
         keep = np.isfinite(time)  # ragged per-clock columns end with empty cells
-        units = "1" if DIGITAL_PATTERN.search(column) else "a.u."
+        attrs = {"source_column": column, "time_column": tcol}
+        if DIGITAL_PATTERN.search(column):
+            units = "1"
+        elif DFF_PATTERN.search(column):
+            units = "1"
+            attrs["long_name"] = f"dF/F (the column name {column!r} says so)"
+        else:
+            units = "a.u."
         out.append(Channel(name, values[keep], time[keep] * UNIT_SCALE[unit], suffix or tcol,
-                           units, {"source_column": column, "time_column": tcol}))
+                           units, attrs))
     if ignored:
         logger.info("%s: columns not read as channels: %s", path, ", ".join(ignored))
     return build_dataset(out, path=path, source_format="photometry-csv",

@@ -1,0 +1,115 @@
+"""The session GLM applied to a trace group: windows from the run schedule, binning in ROI
+blocks, the fit of :mod:`._glm`, and the checks that refuse data which cannot support a label."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._logging import progress
+from ..exceptions import SchemaError
+from ..io._checks import quality_issue
+from . import _glm
+
+BLOCK_ROIS = 256
+MIN_BASELINE_BINS = 3  # fewer pre-run bins cannot anchor the pre-run level against the trend
+#: the transient post-run term is fitted only with at least this many runs: after one run end
+#: it rests on the few bins that follow it, and its test was anti-conservative there (bursty
+#: spiking; docs/classification.md)
+MIN_RUNS_FOR_TRANSIENT = 3
+MIN_BINS = 120  # short recordings get shorter bins (down to 2 frames) so the model has support
+
+
+def analysis_span(time, starts, ends, params, source) -> tuple[float, float]:
+    """(first, last) s analysed: the pre-run baseline before the first run up to the end of the
+    last run's post-run window, inside the recording. Clipping either window to less than half
+    its length is a quality issue (a runs CSV in minutes, a recording cut short); strict mode
+    (``SFONE_STRICT=1``) makes it an error."""
+    base, post = params["baseline_s"], params["post_run_s"]
+    first = max(time[0], starts[0] + base[0])
+    last = min(time[-1], ends[-1] + post[1])
+    got_base = max(0.0, min(time[-1], starts[0] + base[1]) - first)
+    got_post = max(0.0, last - max(time[0], ends[-1] + post[0]))
+    if got_base <= 0:
+        raise SchemaError(f"{source}: the pre-run baseline window {tuple(base)} s (relative to "
+                          f"the first run's start, {starts[0]:.1f} s) holds no recording "
+                          f"({time[0]:.1f}-{time[-1]:.1f} s)")
+    for name, got, window in (("pre-run baseline", got_base, base),
+                              ("post-run window of the last run", got_post, post)):
+        if got < 0.5 * (window[1] - window[0]):
+            quality_issue(
+                f"the {name} {tuple(window)} s holds only {got:.1f} s of the recording "
+                f"({time[0]:.1f}-{time[-1]:.1f} s; runs {starts[0]:.1f}-{ends[-1]:.1f} s): less "
+                "than half its length, so labels have little support. Are the run times in "
+                "seconds from the start of this recording?", path=source)
+    return first, last
+
+
+def schedule_windows(starts, ends, span, params) -> dict:
+    """The windows the model uses, stated in the output attrs (s from recording start)."""
+    next_start = np.concatenate([starts[1:], [span[1]]])
+    post = [[float(e + params["post_run_s"][0]), float(min(e + params["post_run_s"][1], n))]
+            for e, n in zip(ends, next_start, strict=True)]
+    return {"baseline_window_s": [float(span[0]), float(starts[0])],
+            "post_run_windows_s": post,
+            "run_windows_s": [[float(s), float(e)] for s, e in zip(starts, ends, strict=True)]}
+
+
+def _binned_blocks(da, neuropil, coefficient, bins):
+    """(roi, bin) means of the trace (minus ``coefficient`` x neuropil) and of the neuropil."""
+    y_parts, z_parts = [], []
+    for b in progress(range(0, da.shape[0], BLOCK_ROIS), desc="ROI blocks", unit="block"):
+        x = _glm.bin_means(np.asarray(da.data[b:b + BLOCK_ROIS]), bins)
+        if neuropil is not None:
+            z = _glm.bin_means(np.asarray(neuropil.data[b:b + BLOCK_ROIS]), bins)
+            x = x - coefficient * z
+            z_parts.append(z)
+        y_parts.append(x)
+    return np.concatenate(y_parts), (np.concatenate(z_parts) if z_parts else None)
+
+
+def bin_segments(bins, response) -> np.ndarray:
+    """Segment of every bin for the per-segment noise variance: 0 before the first run, 1 in a
+    run, 2 in a post-run window, 3 elsewhere."""
+    seg = np.where(bins.run >= 0, 1, np.where(response[:, 0] > 0, 2, 3))
+    seg[(bins.run < 0) & (bins.centre < bins.centre[bins.run >= 0].min(initial=np.inf))] = 0
+    return seg
+
+
+def fit_session(y, z, bins, span, n_runs, response, degree) -> dict:
+    """The session model with a Legendre trend of ``degree`` (see :mod:`._glm`)."""
+    nuisance = _glm.nuisance_design(bins, span, n_runs, degree)
+    run_cols = np.arange(degree + 1, nuisance.shape[1])
+    segments = bin_segments(bins, response)
+    out = _glm.glm_test(y, nuisance, response, z, centre=bins.centre,
+                        segments=segments, run_cols=run_cols)
+    out["trend_degree"] = np.full(y.shape[0], degree)
+    return out
+
+
+def glm_group(da, time, starts, ends, params, *, neuropil=None, coefficient=0.0,
+              source="<dataset>") -> dict:
+    """Post-run and run statistics of one (roi, time) group with the session GLM."""
+    span = analysis_span(time, starts, ends, params, source)
+    dt = float(np.median(np.diff(time)))
+    bin_s = max(min(params.get("bin_s") or 30.0, (span[1] - span[0]) / MIN_BINS), 2.0 * dt)
+    bins = _glm.schedule_bins(time, starts, ends, bin_s=bin_s, span=span)
+    y, z = _binned_blocks(da, neuropil, coefficient, bins)
+    frame_resp = _glm.response_regressors(time, starts, ends, post_run_s=params["post_run_s"],
+                                          transient_tau_s=params["transient_tau_s"]).T
+    response = np.nan_to_num(_glm.bin_means(frame_resp, bins).T)
+    if starts.size < MIN_RUNS_FOR_TRANSIENT:
+        response = response[:, :1]  # one or two run ends cannot tell a transient from noise
+    n_pre = int((bin_segments(bins, response) == 0).sum())
+    if n_pre < MIN_BASELINE_BINS:
+        raise SchemaError(
+            f"{source}: the post-run response cannot be separated from the slow trend: the "
+            f"pre-run baseline holds {n_pre} bin(s) of {bin_s:.1f} s before the first run (at "
+            f"{starts[0]:.1f} s); need at least {MIN_BASELINE_BINS}. Are the run times in "
+            "seconds from the start of this recording?")
+    top = _glm.nuisance_design(bins, span, starts.size, params["trend_degree"])
+    frac = _glm.separability(top, response)
+    _glm.check_separable(frac, source=source)
+    out = fit_session(y, z, bins, span, starts.size, response, params["trend_degree"])
+    windows = schedule_windows(starts, ends, span, params)
+    return {"stats": out, "windows": windows, "separability": frac, "n_bins": bins.lo.size,
+            "bin_s": float(bin_s)}
