@@ -30,7 +30,7 @@ import xarray as xr
 
 from .exceptions import SchemaError
 
-__all__ = ["MODALITIES", "SCHEMA_VERSION", "ModalitySpec", "validate", "finalize_dataset",
+__all__ = ["POST_RUN_LABELS", "MODALITIES", "SCHEMA_VERSION", "ModalitySpec", "validate", "finalize_dataset",
            "make_events", "is_time_dim"]
 
 SCHEMA_VERSION = "1"
@@ -38,6 +38,8 @@ _PASSED: ContextVar[list | None] = ContextVar("sfone_validated", default=None)
 COMMON_ATTRS = ("modality", "source_format", "source_file", "sfone_version")
 OPTIONAL_ATTRS = ("subject", "session_start")
 NEUROPIL_ATTR = "neuropil_coefficient"
+#: the post-run (and run) labels of a classification result, in display order
+POST_RUN_LABELS = ("activated", "inhibited", "unchanged")
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,13 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
 from .exceptions import SfoneWarning
+from .schema import POST_RUN_LABELS
 
 __all__ = ["compare_proportions", "ProportionComparison", "compare_magnitude", "cohort_day_tests",
            "MagnitudeComparison", "wilson_ci", "empirical_logit", "signed_rank_min_p",
            "rank_sum_min_p", "LowPowerWarning", "PairingWarning"]
 
-LABELS = ("activated", "inhibited", "unchanged")
+LABELS = POST_RUN_LABELS
 
 
 class LowPowerWarning(SfoneWarning):

@@ -9,6 +9,7 @@ below, never a higher one, and no group of modules may import each other in a cy
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,13 @@ def test_only_the_version_comes_from_the_root_package(graph):
 def test_no_import_cycles(graph):
     _, edges, _ = graph
     assert cycles(edges) == []
+
+
+def test_post_run_label_names_are_defined_once():
+    """The label set lives in the data contract (schema.POST_RUN_LABELS); no module spells the
+    tuple out again (issue 17, move 3)."""
+    root = Path(__file__).resolve().parents[1] / "sfone"
+    pattern = re.compile(r"""["']activated["'],\s*["']inhibited["'],\s*["']unchanged["']""")
+    spelled = [str(p.relative_to(root)) for p in root.rglob("*.py")
+               if pattern.search(p.read_text(encoding="utf-8"))]
+    assert spelled == ["schema.py"], spelled

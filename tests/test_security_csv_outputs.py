@@ -64,14 +64,15 @@ def test_classify_labels_neutralise_a_channel_name_from_the_file(tmp_path):
     source = _need(SAMPLES / "photometry_generic.csv").read_text().splitlines()
     assert source[0] == "Time(s),signal,control,TTL"
     data = tmp_path / "photometry.csv"
-    data.write_text("\n".join([f"Time(s),{AT},control,TTL", *source[1:]]) + "\n")
+    # the columns are declared dF/F by name (sfone refuses raw channels)
+    data.write_text("\n".join([f"Time(s),{AT}_dff,control_dff,TTL", *source[1:]]) + "\n")
     runs = tmp_path / "runs.csv"
     runs.write_text("start_s,end_s\n60,100\n")
     out = tmp_path / "labels.csv"
     _invoke("classify", data, "--runs", runs, "--baseline-s", "-50", "0", "--post-run-s", "0",
             "70", "--out", out)
     rows = _assert_inert(out, AT)
-    assert _column(rows, "roi") == ["'" + AT, "control"]
+    assert _column(rows, "roi") == ["'" + AT + "_dff", "control_dff"]
     effect = [float(v) for v in _column(rows, "effect")]  # numbers, not quoted text
     assert all(np.isfinite(effect))
 

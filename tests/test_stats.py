@@ -80,8 +80,11 @@ def test_cohort_fractions_recovered_within_five_points():
     sessions = make_cohort(random_state=0)
     per_day = {1: [], 8: []}
     for s in sessions:
+        # sfone's simulator has no bleaching: no trend term (with the default linear trend
+        # these 25-min sessions are labelled with recall 0.79-0.82 instead of 0.93-0.99, and
+        # the fractions come out 26 % / 43 %; docs/classification.md)
         result = label_responses(s["dataset"], s["epochs"], baseline_s=(-300, 0),
-                                 post_run_s=(0, 900), run_s=(0, 300))
+                                 post_run_s=(0, 900), run_s=(0, 300), trend_degree=0)
         result.attrs["subject"] = s["mouse"]
         per_day[s["day"]].append(result)
     truth = {1: 0.318, 8: 0.532}

@@ -24,11 +24,12 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..schema import POST_RUN_LABELS
 from ._cluster import fit_cluster_model, map_clusters, perirun_features
 from ._null import bh_qvalues, draw_shifts, shift_null_pvalues
 from ._windows import WindowMeans, Windows
 
-LABELS = np.array(["activated", "inhibited", "unchanged"])
+LABELS = np.array(POST_RUN_LABELS)
 
 
 def windows_from_lags(lags, baseline_s, response_s) -> dict:

@@ -13,6 +13,7 @@ from ..events import as_epochs
 from ..exceptions import SchemaError
 from ..perievent import analog_channels, is_dff, neuropil_coefficient, trace_array
 from ..protocols import ClassificationProtocol, load_protocol
+from ..schema import POST_RUN_LABELS
 from ._cluster import cluster_labels, perirun_features
 from ._methods import METHODS, NULLS
 from ._null import (
@@ -27,7 +28,7 @@ from ._windows import WindowMeans, window_ranges
 
 __all__ = ["label_responses", "default_protocol", "cross_table", "LABELS"]
 
-LABELS = ("activated", "inhibited", "unchanged")
+LABELS = POST_RUN_LABELS
 BLOCK_ROIS = 256
 
 

@@ -36,6 +36,7 @@ def classify_command(path: Path, runs: Path, protocol: str | None, method: str |
     from ..classify import label_responses
     from ..events import epochs_from_csv
     from ..io import read
+    from ..schema import POST_RUN_LABELS
 
     ds = read(path)
     epochs = epochs_from_csv(runs)
@@ -49,7 +50,7 @@ def classify_command(path: Path, runs: Path, protocol: str | None, method: str |
     write_csv(table, out)
     counts = table["label"].value_counts()
     click.echo(f"wrote {out}: {len(table)} ROIs, " + ", ".join(
-        f"{counts.get(k, 0)} {k}" for k in ("activated", "inhibited", "unchanged")))
+        f"{counts.get(k, 0)} {k}" for k in POST_RUN_LABELS))
 
 
 commands = [classify_command]

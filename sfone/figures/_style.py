@@ -15,6 +15,7 @@ import matplotlib as mpl
 import numpy as np
 
 from .._atomic import atomic_path
+from ..schema import POST_RUN_LABELS
 
 __all__ = [
     "OKABE_ITO", "CLASS_COLORS", "CLASS_ORDER", "CLASS_NAMES", "figure_style", "figsize",
@@ -29,7 +30,7 @@ OKABE_ITO = {
 }
 
 #: Post-run classes in display order (bars bottom-up, heatmap rows top-down, legends).
-CLASS_ORDER = ("activated", "inhibited", "unchanged")
+CLASS_ORDER = POST_RUN_LABELS
 CLASS_NAMES = {"activated": "Activated", "inhibited": "Inhibited", "unchanged": "No change"}
 CLASS_COLORS = {"activated": OKABE_ITO["vermillion"], "inhibited": OKABE_ITO["blue"],
                 "unchanged": "#BBBBBB"}

@@ -21,11 +21,11 @@ import numpy as np
 import xarray as xr
 from scipy.signal import lfilter
 
-from ..schema import finalize_dataset, make_events
+from ..schema import POST_RUN_LABELS, finalize_dataset, make_events
 
 __all__ = ["make_imaging_session", "make_cohort", "run_schedule"]
 
-LABELS = ("activated", "inhibited", "unchanged")
+LABELS = POST_RUN_LABELS
 NEUCOEFF = 0.7
 
 
