@@ -20,6 +20,7 @@ import xarray as xr
 from scipy import ndimage
 
 from ._logging import warn
+from ._validate import _check_option, _check_positive, _must_be
 from .exceptions import QualityWarning, SchemaError
 
 __all__ = ["neuropil_correct", "baseline_maximin", "baseline_percentile", "compute_dff",
@@ -27,9 +28,7 @@ __all__ = ["neuropil_correct", "baseline_maximin", "baseline_percentile", "compu
 
 
 def _frames(seconds: float, fs: float, name: str) -> int:
-    if not seconds > 0:
-        raise ValueError(f"{name} must be a positive number of seconds, got {seconds!r}")
-    return max(1, int(round(seconds * fs)))
+    return max(1, int(round(_check_positive(name, seconds, unit="seconds") * fs)))
 
 
 def _fs(da: xr.DataArray, fs: float | None) -> float:
@@ -150,7 +149,7 @@ def baseline_percentile(trace: xr.DataArray, *, window_s: float = 60.0,
         ``fs`` (Hz), ``baseline="percentile"``, ``window_s`` (s) and ``percentile``.
     """
     if not 0 <= percentile <= 100:
-        raise ValueError(f"percentile must be within 0-100, got {percentile}")
+        raise ValueError(_must_be("percentile", "a number from 0 to 100", percentile))
     rate = _fs(trace, fs)
     out = _apply_along_time(_rolling_percentile, trace, percentile=float(percentile),
                             window=_frames(window_s, rate, "window_s"))
@@ -210,6 +209,7 @@ def compute_dff(ds: xr.Dataset, *, baseline: str = "maximin", window_s: float = 
     sfone.exceptions.SchemaError
         With ``Fneu`` but neither ``neuropil_coefficient`` nor the file's attr.
     """
+    _check_option("baseline", baseline, ("maximin", "percentile", "window"))
     fc = neuropil_correct(ds, coefficient=neuropil_coefficient) if "Fneu" in ds else ds["F"]
     fc.attrs.setdefault("fs", float(ds.attrs["fs"]))
     if baseline == "maximin":
@@ -217,9 +217,10 @@ def compute_dff(ds: xr.Dataset, *, baseline: str = "maximin", window_s: float = 
     elif baseline == "percentile":
         f0 = baseline_percentile(fc, window_s=window_s, percentile=percentile,
                                  fs=ds.attrs["fs"])
-    elif baseline == "window":
+    else:  # "window"
         if baseline_window is None:
-            raise ValueError("baseline='window' needs baseline_window=(start_s, end_s)")
+            raise ValueError(_must_be("baseline_window", "(start_s, end_s) when "
+                                      "baseline='window'", baseline_window))
         start, end = (float(v) for v in baseline_window)
         inside = fc.sel(time=slice(start, end))
         if inside.sizes["time"] == 0:
@@ -227,9 +228,6 @@ def compute_dff(ds: xr.Dataset, *, baseline: str = "maximin", window_s: float = 
                              f"{float(fc.time[0]):.1f}-{float(fc.time[-1]):.1f} s)")
         f0 = inside.median("time")
         f0.attrs = {"baseline": "window median", "baseline_window_s": [start, end]}
-    else:
-        raise ValueError("baseline must be 'maximin', 'percentile' or 'window', "
-                         f"got {baseline!r}")
     floor = 0.0 if min_baseline is None else float(min_baseline)
     valid = f0 > floor
     if not isinstance(valid.data, np.ndarray):

@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from ._logging import warn
+from ._validate import _check_option, _must_be
 from .exceptions import QualityWarning, SchemaError
 from .schema import is_time_dim
 
@@ -138,8 +139,7 @@ def align_times(epochs, align: str) -> np.ndarray:
     numpy.ndarray of float, shape (n,)
         Times in s, in epoch order.
     """
-    if align not in {"start", "end"}:
-        raise ValueError(f"align must be 'start' or 'end', got {align!r}")
+    _check_option("align", align, ("start", "end"))
     if isinstance(epochs, xr.Dataset):
         return np.asarray(epochs[align].values, dtype=float)
     pairs = np.asarray(epochs, dtype=float).reshape(-1, 2)
@@ -214,7 +214,7 @@ def compute_perievent(data, epochs, *, align: str = "end", window=(-30.0, 120.0)
     dt = float(np.median(np.diff(time)))
     step = dt if bin_s is None else float(bin_s)
     if not window[0] < window[1]:
-        raise ValueError(f"window must be (first, last) with first < last, got {window}")
+        raise ValueError(_must_be("window", "(first, last) with first < last", window))
     n_lag = int(np.floor((window[1] - window[0]) / step + 1e-9)) + 1
     lags = window[0] + step * np.arange(n_lag)
     anchors = align_times(epochs, align)
