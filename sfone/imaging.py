@@ -20,6 +20,7 @@ import xarray as xr
 from scipy import ndimage
 
 from ._logging import warn
+from ._validate import _check_option, _check_positive, _must_be
 from .exceptions import QualityWarning, SchemaError
 
 __all__ = ["neuropil_correct", "baseline_maximin", "baseline_percentile", "compute_dff",
@@ -27,9 +28,7 @@ __all__ = ["neuropil_correct", "baseline_maximin", "baseline_percentile", "compu
 
 
 def _frames(seconds: float, fs: float, name: str) -> int:
-    if not seconds > 0:
-        raise ValueError(f"{name} must be a positive number of seconds, got {seconds!r}")
-    return max(1, int(round(seconds * fs)))
+    return max(1, int(round(_check_positive(name, seconds, unit="seconds") * fs)))
 
 
 def _fs(da: xr.DataArray, fs: float | None) -> float:
@@ -49,10 +48,26 @@ def _apply_along_time(func, da: xr.DataArray, **kwargs) -> xr.DataArray:
 
 
 def neuropil_correct(ds: xr.Dataset, *, coefficient: float | None = None) -> xr.DataArray:
-    """``Fc = F - c * Fneu`` over ``(roi, time)``, in the units of ``F``.
+    """Neuropil-corrected fluorescence ``Fc = F - c * Fneu`` over ``(roi, time)``.
 
-    ``c`` is ``coefficient`` if given, else ``ds.attrs['neuropil_coefficient']`` (suite2p's
-    ``neucoeff`` / ``settings['extraction']['neuropil_coefficient']``).
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset with ``F`` and ``Fneu`` (neuropil traces) on the same dims.
+    coefficient : float, optional
+        ``c``, dimensionless; default ``ds.attrs['neuropil_coefficient']`` (suite2p's
+        ``neucoeff`` / ``settings['extraction']['neuropil_coefficient']``).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``Fc`` on the dims of ``F``, in the units of ``F`` (``"a.u."`` when it has none); attrs
+        of ``F`` plus ``long_name``, ``neuropil_coefficient`` and the Dataset's ``fs`` (Hz).
+
+    Raises
+    ------
+    sfone.exceptions.SchemaError
+        Without ``Fneu``, or without ``coefficient`` and the ``neuropil_coefficient`` attr.
     """
     if "Fneu" not in ds:
         raise SchemaError("neuropil correction needs an 'Fneu' variable (neuropil traces)")
@@ -89,7 +104,13 @@ def baseline_maximin(trace: xr.DataArray, *, window_s: float = 60.0, sigma_s: fl
     sigma_s : float
         Gaussian smoothing SD in seconds (suite2p ``sig_baseline`` is 10 frames).
     fs : float, optional
-        Frame rate in Hz (default: ``trace.attrs['fs']`` or from ``time``).
+        Frame rate in Hz (default: ``trace.attrs['fs']``, else 1 / median frame interval).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``F0`` on the dims of ``trace``, in its units (``"a.u."`` when it has none); attrs
+        ``fs`` (Hz), ``baseline="maximin"``, ``window_s`` and ``sigma_s`` (s).
     """
     rate = _fs(trace, fs)
     out = _apply_along_time(_maximin, trace, sigma=max(sigma_s * rate, 1e-9),
@@ -108,9 +129,27 @@ def _rolling_percentile(x: np.ndarray, *, window: int, percentile: float) -> np.
 
 def baseline_percentile(trace: xr.DataArray, *, window_s: float = 60.0,
                         percentile: float = 8.0, fs: float | None = None) -> xr.DataArray:
-    """Rolling ``percentile`` (0-100) of each trace over a centred window of ``window_s`` s."""
+    """Rolling-percentile baseline of each trace over a centred window.
+
+    Parameters
+    ----------
+    trace : xarray.DataArray
+        ``(roi, time)`` traces (e.g. ``Fc``).
+    window_s : float
+        Window length in seconds, centred on each frame (shorter at the edges).
+    percentile : float
+        Percentile of the window, 0-100 (8: the 8th percentile).
+    fs : float, optional
+        Frame rate in Hz (default: ``trace.attrs['fs']``, else 1 / median frame interval).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``F0`` on the dims of ``trace``, in its units (``"a.u."`` when it has none); attrs
+        ``fs`` (Hz), ``baseline="percentile"``, ``window_s`` (s) and ``percentile``.
+    """
     if not 0 <= percentile <= 100:
-        raise ValueError(f"percentile must be within 0-100, got {percentile}")
+        raise ValueError(_must_be("percentile", "a number from 0 to 100", percentile))
     rate = _fs(trace, fs)
     out = _apply_along_time(_rolling_percentile, trace, percentile=float(percentile),
                             window=_frames(window_s, rate, "window_s"))
@@ -127,14 +166,50 @@ def compute_dff(ds: xr.Dataset, *, baseline: str = "maximin", window_s: float = 
                 ) -> xr.DataArray:
     """dF/F = ``(Fc - F0) / F0`` over ``(roi, time)``, dimensionless (units ``"1"``).
 
-    ``Fc`` is neuropil-corrected when ``Fneu`` exists (coefficient from the file unless
-    ``neuropil_coefficient`` is given), else ``F``. ``F0`` is ``baseline="maximin"`` or
-    ``"percentile"`` (rolling, over ``window_s``), or ``"window"``: one value per ROI, the median
-    of ``Fc`` over ``baseline_window = (start_s, end_s)``, e.g. the pre-run baseline. Rolling
-    baselines follow slow changes and so remove sustained post-run activity: use ``"window"``
-    before classifying post-run responses. Where ``F0 <= min_baseline`` (default: 0) dF/F is NaN
-    and a :class:`QualityWarning` says how many ROIs are affected.
+    ``Fc`` is neuropil-corrected when ``Fneu`` exists, else ``F``. Rolling baselines follow
+    slow changes and so remove sustained post-run activity: use ``baseline="window"`` before
+    classifying post-run responses.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset with ``F`` (and optionally ``Fneu``) over ``(roi, time)``, time in s,
+        and its frame rate in ``ds.attrs['fs']`` (Hz).
+    baseline : {"maximin", "percentile", "window"}, default "maximin"
+        ``F0``: :func:`baseline_maximin` or :func:`baseline_percentile` (rolling, over
+        ``window_s``), or one value per ROI, the median of ``Fc`` over ``baseline_window``.
+    window_s : float, default 60.0
+        Rolling baseline window in seconds (``"maximin"``, ``"percentile"``).
+    sigma_s : float, default 1.0
+        Gaussian smoothing SD in seconds (``"maximin"``).
+    percentile : float, default 8.0
+        Percentile, 0-100 (``"percentile"``).
+    baseline_window : (float, float), optional
+        ``(start_s, end_s)`` of the ``"window"`` baseline, s on the ``time`` axis (both ends
+        included), e.g. the pre-run baseline; required for ``"window"``.
+    neuropil_coefficient : float, optional
+        ``c`` of ``Fc = F - c * Fneu``; default the file's ``neuropil_coefficient`` attr.
+    min_baseline : float, optional
+        Where ``F0 <= min_baseline`` (default 0, in the units of ``F``) dF/F is NaN and a
+        :class:`~sfone.exceptions.QualityWarning` says how many ROIs are affected.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``dff`` on the dims of ``F``, units ``"1"``, ``long_name="dF/F"``; the baseline's
+        attrs (``baseline`` and its window in s; rolling baselines also ``fs`` in Hz and
+        ``sigma_s`` or ``percentile``) and ``neuropil_coefficient`` when ``Fneu`` was
+        subtracted.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``baseline``, ``"window"`` without ``baseline_window``, or a
+        ``baseline_window`` that holds no frames.
+    sfone.exceptions.SchemaError
+        With ``Fneu`` but neither ``neuropil_coefficient`` nor the file's attr.
     """
+    _check_option("baseline", baseline, ("maximin", "percentile", "window"))
     fc = neuropil_correct(ds, coefficient=neuropil_coefficient) if "Fneu" in ds else ds["F"]
     fc.attrs.setdefault("fs", float(ds.attrs["fs"]))
     if baseline == "maximin":
@@ -142,9 +217,10 @@ def compute_dff(ds: xr.Dataset, *, baseline: str = "maximin", window_s: float = 
     elif baseline == "percentile":
         f0 = baseline_percentile(fc, window_s=window_s, percentile=percentile,
                                  fs=ds.attrs["fs"])
-    elif baseline == "window":
+    else:  # "window"
         if baseline_window is None:
-            raise ValueError("baseline='window' needs baseline_window=(start_s, end_s)")
+            raise ValueError(_must_be("baseline_window", "(start_s, end_s) when "
+                                      "baseline='window'", baseline_window))
         start, end = (float(v) for v in baseline_window)
         inside = fc.sel(time=slice(start, end))
         if inside.sizes["time"] == 0:
@@ -152,9 +228,6 @@ def compute_dff(ds: xr.Dataset, *, baseline: str = "maximin", window_s: float = 
                              f"{float(fc.time[0]):.1f}-{float(fc.time[-1]):.1f} s)")
         f0 = inside.median("time")
         f0.attrs = {"baseline": "window median", "baseline_window_s": [start, end]}
-    else:
-        raise ValueError("baseline must be 'maximin', 'percentile' or 'window', "
-                         f"got {baseline!r}")
     floor = 0.0 if min_baseline is None else float(min_baseline)
     valid = f0 > floor
     if not isinstance(valid.data, np.ndarray):
@@ -174,10 +247,27 @@ def compute_dff(ds: xr.Dataset, *, baseline: str = "maximin", window_s: float = 
 
 def zscore(trace: xr.DataArray, *, baseline: tuple[float, float] | None = None
            ) -> xr.DataArray:
-    """Z-score each ROI against the mean and SD of a baseline window ``(start_s, end_s)``.
+    """Z-score each ROI against the mean and SD of a baseline window.
 
-    ``baseline=None`` uses the whole trace. The result is in SDs of the baseline (units
-    ``"1"``); ROIs with zero baseline SD give NaN.
+    Parameters
+    ----------
+    trace : xarray.DataArray
+        Traces with a ``time`` dim (s), e.g. ``(roi, time)`` dF/F.
+    baseline : (float, float), optional
+        ``(start_s, end_s)`` on the ``time`` axis (both ends included); ``None`` uses the whole
+        trace.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``zscore`` on the dims of ``trace``: ``(trace - mean) / SD`` of the baseline (SD with
+        ``ddof=1``), units ``"1"``; NaN for ROIs with zero baseline SD. Attr
+        ``baseline_window_s`` (s, or ``"all"``).
+
+    Raises
+    ------
+    ValueError
+        When the baseline window holds fewer than 2 samples.
     """
     window = trace if baseline is None else trace.sel(time=slice(*baseline))
     if window.sizes["time"] < 2:

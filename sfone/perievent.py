@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from ._logging import warn
+from ._validate import _check_option, _must_be
 from .exceptions import QualityWarning, SchemaError
 from .schema import is_time_dim
 
@@ -23,9 +24,20 @@ DEFAULT_NEUROPIL_COEFFICIENT = 0.7
 
 
 def neuropil_coefficient(ds: xr.Dataset) -> float:
-    """The Dataset's ``neuropil_coefficient`` attr (the data contract's name; readers take it
-    from the file, e.g. suite2p ``ops['neucoeff']``); 0.7 with a :class:`QualityWarning` when
-    the file does not say."""
+    """The neuropil coefficient ``c`` of an imaging Dataset (``Fc = F - c * Fneu``).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Imaging Dataset; its ``neuropil_coefficient`` attr (the data contract's name; readers
+        take it from the file, e.g. suite2p ``ops['neucoeff']``) is read.
+
+    Returns
+    -------
+    float
+        The attr's value, dimensionless; suite2p's default 0.7 with a
+        :class:`~sfone.exceptions.QualityWarning` when the file does not state one.
+    """
     if "neuropil_coefficient" in ds.attrs:
         return float(ds.attrs["neuropil_coefficient"])
     warn(f"{ds.attrs.get('source_file', '<dataset>')}: no neuropil_coefficient in the file; "
@@ -34,14 +46,32 @@ def neuropil_coefficient(ds: xr.Dataset) -> float:
 
 
 def trace_array(data, variable: str | None = None) -> xr.DataArray:
-    """The ``(roi, time)`` DataArray to align.
+    """The ``(roi, time)`` DataArray to align or classify.
 
-    ``data`` may be a DataArray (1-D time series or 2-D with a time dim) or a Dataset: imaging
-    Datasets give ``variable`` (default: neuropil-corrected ``F - c * Fneu`` when ``Fneu``
-    exists, :func:`sfone.imaging.neuropil_correct` with the file's ``neuropil_coefficient`` c,
-    else ``F``); photometry Datasets stack their analog channel variables on the shared
-    time dim as ``roi`` (one "roi" per channel; digital lines, ``kind="digital"`` or units "1",
-    are left out).
+    Parameters
+    ----------
+    data : xarray.DataArray or xarray.Dataset
+        A DataArray (1-D time series, or 2-D with one time dim), or a Dataset: imaging
+        Datasets give ``variable`` (default: neuropil-corrected ``F - c * Fneu`` when ``Fneu``
+        exists, :func:`sfone.imaging.neuropil_correct` with the file's
+        ``neuropil_coefficient`` c, else ``F``); photometry Datasets stack their analog
+        channels on their shared time dim as ``roi`` (one "roi" per channel; digital lines,
+        ``kind="digital"``, and dimensionless variables other than dF/F are left out).
+    variable : str, optional
+        Name of the Dataset variable to use instead of the default above.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(roi, time)`` in that order (the other dim renamed ``roi``, the time dim
+        ``time``; a 1-D input gets one ``roi`` named after it, or ``"trace"``), time in s, in
+        the input's units.
+
+    Raises
+    ------
+    sfone.exceptions.SchemaError
+        When no trace can be picked (no ``F``, channels on different clocks) or the result
+        would not be two dims with one time dim.
     """
     if isinstance(data, xr.DataArray):
         da = data
@@ -94,9 +124,22 @@ def analog_channels(ds: xr.Dataset) -> list[str]:
 
 
 def align_times(epochs, align: str) -> np.ndarray:
-    """Alignment times (s) of each epoch: its ``start`` or ``end``."""
-    if align not in {"start", "end"}:
-        raise ValueError(f"align must be 'start' or 'end', got {align!r}")
+    """Alignment time of each epoch: its ``start`` or ``end``.
+
+    Parameters
+    ----------
+    epochs : xarray.Dataset or array_like
+        Events Dataset with ``start``/``end`` (s), or start/end pairs in s reshaped to
+        ``(n, 2)``.
+    align : {"start", "end"}
+        Which edge of each epoch to return.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (n,)
+        Times in s, in epoch order.
+    """
+    _check_option("align", align, ("start", "end"))
     if isinstance(epochs, xr.Dataset):
         return np.asarray(epochs[align].values, dtype=float)
     pairs = np.asarray(epochs, dtype=float).reshape(-1, 2)
@@ -171,7 +214,7 @@ def compute_perievent(data, epochs, *, align: str = "end", window=(-30.0, 120.0)
     dt = float(np.median(np.diff(time)))
     step = dt if bin_s is None else float(bin_s)
     if not window[0] < window[1]:
-        raise ValueError(f"window must be (first, last) with first < last, got {window}")
+        raise ValueError(_must_be("window", "(first, last) with first < last", window))
     n_lag = int(np.floor((window[1] - window[0]) / step + 1e-9)) + 1
     lags = window[0] + step * np.arange(n_lag)
     anchors = align_times(epochs, align)

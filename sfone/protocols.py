@@ -50,7 +50,21 @@ class TrainingDay(_Model):
 
 
 class TrainingProtocol(_Model):
-    """Treadmill training: one entry per training day."""
+    """Treadmill training: one entry per training day (``kind: treadmill_training``).
+
+    Attributes
+    ----------
+    kind : {"treadmill_training"}
+        The protocol kind (the YAML file's ``kind`` key).
+    name : str
+        Free-text name, default ``"treadmill training"``.
+    days : list of TrainingDay
+        At least one day, day numbers unique; each with ``day`` (>= 1), ``speed_m_min``
+        (m/min, > 0), ``duration_min`` (min, > 0) and ``incline_deg`` (deg, -30 to 45,
+        default 0).
+    imaging_days : list of int
+        Day numbers with imaging; each must be one of ``days`` (default none).
+    """
 
     kind: Literal["treadmill_training"]
     name: str = "treadmill training"
@@ -91,7 +105,28 @@ class ExhaustionRule(_Model):
 
 
 class StressTestProtocol(_Model):
-    """Graded treadmill stress test with indirect calorimetry."""
+    """Graded treadmill stress test with indirect calorimetry (``kind: stress_test``).
+
+    Attributes
+    ----------
+    kind : {"stress_test"}
+        The protocol kind (the YAML file's ``kind`` key).
+    name : str
+        Free-text name, default ``"graded stress test"``.
+    stages : list of Stage
+        At least one fixed stage, in order; each with ``speed_m_min`` (m/min, >= 0),
+        ``incline_deg`` (deg, -30 to 45, default 0) and ``duration_s`` (s, > 0).
+    ramp : Ramp, optional
+        After the stages: add ``increment_m_min`` (m/min) every ``step_s`` (s) at
+        ``incline_deg`` until exhaustion, up to ``max_speed_m_min`` (m/min) if given.
+    exhaustion : ExhaustionRule
+        Exhaustion is continuous shock-grid contact for ``shock_grid_s`` (s, default 5) or,
+        if given, ``max_shocks`` separate contacts.
+    vo2max_window_s : float
+        Window in s of the rolling mean of VO2 whose maximum is VO2max (> 0, default 60).
+    rer_crossover : float
+        RER that marks the ``crossover_*`` point (> 0, default 1.0).
+    """
 
     kind: Literal["stress_test"]
     name: str = "graded stress test"
@@ -103,7 +138,29 @@ class StressTestProtocol(_Model):
 
 
 class OptogeneticsProtocol(_Model):
-    """Post-run light delivery after each training run."""
+    """Post-run light delivery after each training run (``kind: optogenetics``).
+
+    Attributes
+    ----------
+    kind : {"optogenetics"}
+        The protocol kind (the YAML file's ``kind`` key).
+    name : str
+        Free-text name, default ``"post-run optogenetics"``.
+    mode : {"inhibit", "stimulate"}
+        Light inhibits or stimulates.
+    start_after_run_s : float
+        Delay from run end to light on, in s (>= 0, default 0).
+    duration_min : float
+        Light delivery duration in min (> 0).
+    wavelength_nm : float
+        Light wavelength in nm (> 0).
+    frequency_hz : float, optional
+        Pulse frequency in Hz (> 0); required for ``"stimulate"``.
+    pulse_width_ms : float, optional
+        Pulse width in ms (> 0).
+    power_mw : float, optional
+        Light power in mW (> 0).
+    """
 
     kind: Literal["optogenetics"]
     name: str = "post-run optogenetics"
@@ -123,10 +180,52 @@ class OptogeneticsProtocol(_Model):
 
 
 class ClassificationProtocol(_Model):
-    """Windows (s) and decision rule for post-run labels.
+    """Windows (s) and decision rule for post-run labels (``kind: classification``).
 
-    ``baseline_s`` is relative to run start (negative: before the run); ``run_s`` to run start;
-    ``post_run_s`` to run end.
+    The fields are the keywords of :func:`sfone.classify.label_responses` of the same names,
+    which describes them in full; the defaults below are the model's (the shipped
+    ``classification`` protocol sets ``run_s`` (0, 600) and ``bin_s`` 30).
+
+    Attributes
+    ----------
+    kind : {"classification"}
+        The protocol kind (the YAML file's ``kind`` key).
+    name : str
+        Free-text name, default ``"post-run classification"``.
+    baseline_s : (float, float)
+        ``(start, end)`` in s relative to run start, ``start < end <= 0``.
+    run_s : (float, float), optional
+        During-run window, ``(start, end)`` in s relative to run start (default none).
+    post_run_s : (float, float)
+        ``(start, end)`` in s relative to run end, ``start < end``.
+    method : {"glm", "test", "threshold", "cluster"}
+        Decision method (:data:`sfone.classify.METHODS`), default ``"glm"``.
+    null : {"autocorrelation", "shift"}
+        Null of the ``test`` method (:data:`sfone.classify.NULLS`), default
+        ``"autocorrelation"``.
+    trend_degree : int
+        ``glm``: Legendre degree of the slow trend, 0-6, default 1.
+    transient_tau_s : float
+        ``glm``: time constant of the transient post-run term in s (> 0, default 60).
+    statistic : {"mean", "median"}
+        ``threshold``: summary of the post-run window, default ``"mean"``.
+    threshold : float
+        ``threshold``: theta in baseline z units (> 0, default 1.64).
+    alpha : float
+        Significance level, in (0, 1), default 0.05.
+    fdr : bool
+        Benjamini-Hochberg across ROIs, default True.
+    n_shuffles : int
+        ``test`` with ``null="shift"``: number of circular shifts (>= 100, default 1000).
+    min_shift_s : float
+        ``test``: shortest circular shift and longest autocovariance lag in s (>= 0,
+        default 60).
+    min_runs_for_wilcoxon : int
+        ``test``: from this many runs on, a Wilcoxon test across runs (>= 2, default 6).
+    bin_s : float, optional
+        ``glm`` bin length in s (> 0; default none, which the glm takes as 30).
+    random_state : int, optional
+        Seed of the circular shifts and of the ``cluster`` mixture model, default 0.
     """
 
     kind: Literal["classification"]
@@ -193,14 +292,38 @@ def parse_protocol(data: dict, *, source="<dict>"):
 
 
 def packaged_protocols() -> dict[str, Path]:
-    """The protocols shipped with sfone: ``{name: path}`` (name = file stem)."""
+    """The protocols shipped with sfone.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{name: path}`` of every YAML file in ``sfone/protocol_files``, name = file stem,
+        sorted by file name.
+    """
     folder = resources.files("sfone") / "protocol_files"
     return {Path(entry.name).stem: Path(str(entry)) for entry in sorted(
         folder.iterdir(), key=lambda e: e.name) if entry.name.endswith(".yaml")}
 
 
 def protocol_path(path_or_name) -> Path:
-    """The YAML file for a path, or for the name of a shipped protocol (``"stress_test"``)."""
+    """The YAML file for a path, or for the name of a shipped protocol.
+
+    Parameters
+    ----------
+    path_or_name : str or os.PathLike
+        Path of a YAML file, or a key of :func:`packaged_protocols` (e.g. ``"stress_test"``);
+        an existing path wins over a shipped name.
+
+    Returns
+    -------
+    pathlib.Path
+        The file to read.
+
+    Raises
+    ------
+    FileNotFoundError
+        When it is neither an existing path nor a shipped name (the message lists them).
+    """
     path = Path(path_or_name)
     if path.exists():
         return path
@@ -213,8 +336,26 @@ def protocol_path(path_or_name) -> Path:
 
 
 def load_protocol(path_or_name):
-    """Load and validate a protocol YAML file, given by path or by the name of a shipped protocol
-    (see :func:`packaged_protocols`); returns the pydantic model for its ``kind``."""
+    """Load and validate a protocol YAML file.
+
+    Parameters
+    ----------
+    path_or_name : str or os.PathLike
+        Path of a YAML file, or the name of a shipped protocol (see
+        :func:`packaged_protocols`; resolved by :func:`protocol_path`).
+
+    Returns
+    -------
+    TrainingProtocol, StressTestProtocol, OptogeneticsProtocol or ClassificationProtocol
+        The frozen pydantic model for the file's ``kind``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file or shipped name does not exist.
+    sfone.exceptions.ProtocolError
+        For invalid YAML or an invalid protocol, naming the file and every field path.
+    """
     path = protocol_path(path_or_name)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -34,14 +34,7 @@ import sfone
 
 ROOT = Path(sfone.__file__).resolve().parent
 
-# Modules the lead is rewriting (issue 17); their docstrings are written with the rewrite.
-# The lead shrinks this list as the rewritten modules land.
-LEAD_OWNED = (
-    "sfone.classify",
-    "sfone.perievent",
-    "sfone.imaging",
-    "sfone.protocols",
-)
+LEAD_OWNED: tuple[str, ...] = ()
 
 # Public modules whose docstrings are not yet in numpydoc form (issue 17 move 8). Shrink only.
 TODO: tuple[str, ...] = ()

@@ -101,3 +101,31 @@ def test_nwb_fiber_keys_use_the_wording():
     with pytest.raises(ValueError, match=r"^the keys of fibers\['gcamp'\] must be one or more of "
                                          r".*, got 'colour'$"):
         _fiber_info(ds, "gcamp", {"gcamp": {"colour": "green"}})
+
+
+def test_perievent_and_imaging_checks_use_the_wording():
+    import xarray as xr
+
+    from sfone.imaging import baseline_maximin, baseline_percentile, compute_dff
+    from sfone.perievent import align_times, compute_perievent
+
+    with pytest.raises(ValueError, match=r"^align must be one of 'start' or 'end', got 'middle'$"):
+        align_times(np.array([[1.0, 2.0]]), "middle")
+    trace = xr.DataArray(np.zeros((1, 50)), dims=("roi", "time"),
+                         coords={"time": np.arange(50) / 10.0}, attrs={"fs": 10.0})
+    with pytest.raises(ValueError, match=r"^window must be \(first, last\) with first < last, "
+                                         r"got \(5.0, 1.0\)$"):
+        compute_perievent(trace, np.array([[1.0, 2.0]]), window=(5.0, 1.0))
+    with pytest.raises(ValueError, match=r"^window_s must be a positive number of seconds, got 0$"):
+        baseline_maximin(trace, window_s=0)
+    with pytest.raises(ValueError, match=r"^percentile must be a number from 0 to 100, got 101$"):
+        baseline_percentile(trace, percentile=101)
+    ds = xr.Dataset({"F": trace}, attrs={"fs": 10.0})
+    with pytest.raises(ValueError, match=r"^baseline must be one of 'maximin', 'percentile' or "
+                                         r"'window', got 'median'$"):
+        compute_dff(ds, baseline="median")
+    with pytest.raises(ValueError, match=r"^baseline_window must be \(start_s, end_s\) when "
+                                         r"baseline='window', got None$"):
+        compute_dff(ds, baseline="window")
+    assert float(compute_dff(ds.assign(F=ds["F"] + 2.0), baseline="window",
+                             baseline_window=(0.0, 1.0)).max()) == 0.0

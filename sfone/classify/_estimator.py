@@ -33,8 +33,25 @@ LABELS = np.array(POST_RUN_LABELS)
 
 
 def windows_from_lags(lags, baseline_s, response_s) -> dict:
-    """Column ranges for :class:`PostRunClassifier` from a lag axis (s), e.g. the ``lag`` of
-    :func:`sfone.perievent.compute_perievent`: ``{"baseline_cols": ..., "response_cols": ...}``."""
+    """Column ranges for :class:`PostRunClassifier` from a lag axis in seconds.
+
+    Parameters
+    ----------
+    lags : array-like of float
+        Time of every column in s, ascending, e.g. the ``lag`` coordinate of
+        :func:`sfone.perievent.compute_perievent` (s from the run end or start).
+    baseline_s : (float, float)
+        ``(start, end)`` of the baseline window, s on the ``lags`` axis.
+    response_s : (float, float)
+        ``(start, end)`` of the response window, s on the ``lags`` axis.
+
+    Returns
+    -------
+    dict
+        ``{"baseline_cols": (lo, hi), "response_cols": (lo, hi)}``: half-open column ranges
+        ``[lo, hi)``, ``lo`` the first column with lag >= start and ``hi`` the first with
+        lag >= end; pass them as ``PostRunClassifier(**windows_from_lags(...))``.
+    """
     lags = np.asarray(lags, float)
 
     def cols(window):
@@ -119,7 +136,24 @@ class PostRunClassifier(BaseEstimator):
         return shift_null_pvalues(X, base, resp, self.shifts_, observed)
 
     def fit(self, X, y=None):
-        """Learn the decision rule from the ROIs in ``X`` (roi, frame); ``y`` is ignored."""
+        """Learn the decision rule from the ROIs in ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rois, n_frames)
+            One trace per row (at least 2 columns), converted to float64; the columns hold the
+            baseline and response column ranges (``glm``: one column per ``frame_times``).
+        y : None
+            Ignored (present for the scikit-learn API).
+
+        Returns
+        -------
+        PostRunClassifier
+            ``self``, fitted: ``classes_``, ``shifts_`` (circular shifts, in columns), and
+            ``p_cutoff_`` (``test``/``glm``: the largest p-value of the fitted ROIs that was
+            significant, q < ``alpha`` with ``fdr`` or p < ``alpha`` without; 0 when none was)
+            or ``pca_``, ``mixture_`` and ``cluster_labels_`` (``cluster``).
+        """
         if self.method not in {"glm", "test", "threshold", "cluster"}:
             raise ValueError(f"method must be 'glm', 'test', 'threshold' or 'cluster', got "
                              f"{self.method!r}")
@@ -143,7 +177,19 @@ class PostRunClassifier(BaseEstimator):
         return self
 
     def predict(self, X):
-        """Label of each row: ``activated``, ``inhibited`` or ``unchanged``."""
+        """Label each row of ``X`` with the rule learnt by :meth:`fit`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rois, n_frames)
+            One trace per row, with as many columns as the ``X`` given to :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray of str, shape (n_rois,)
+            ``"activated"``, ``"inhibited"`` or ``"unchanged"`` per row; a row's label does not
+            depend on the other rows predicted with it.
+        """
         check_is_fitted(self, "classes_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         base, resp = self._windows(X.shape[1])

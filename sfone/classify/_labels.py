@@ -33,7 +33,14 @@ BLOCK_ROIS = 256
 
 
 def default_protocol() -> ClassificationProtocol:
-    """The default classification protocol (the shipped ``classification`` protocol)."""
+    """The default classification protocol (the shipped ``classification`` protocol).
+
+    Returns
+    -------
+    sfone.protocols.ClassificationProtocol
+        ``sfone/protocol_files/classification.yaml``, validated: the windows and rule
+        :func:`label_responses` uses when no ``protocol`` is given.
+    """
     return load_protocol("classification")
 
 
@@ -201,38 +208,102 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
                     cells_only: bool = False) -> xr.Dataset:
     """Label every ROI as post-run ``activated``, ``inhibited`` or ``unchanged``.
 
+    Every keyword from ``method`` to ``transient_tau_s`` overrides the protocol's field of the
+    same name; ``None`` keeps the protocol's value. Defaults below are those of the shipped
+    ``classification`` protocol (``protocols/classification.yaml``, see
+    ``docs/classification.md``).
+
     Parameters
     ----------
-    ds : imaging Dataset (dims roi, time), photometry Dataset of dF/F channels (each channel
-        one "roi"; raw channels are refused) or a (roi, time) DataArray; time in s.
-    epochs : run epochs (events Dataset, runs-CSV path, DataFrame or (n, 2) array, s).
-    protocol : ClassificationProtocol or YAML path; default: the shipped ``classification``
-        protocol. Every keyword below overrides the protocol's field of the same name.
-    method : a key of :data:`sfone.classify.METHODS`: ``glm`` (default), ``test``,
-        ``threshold`` or ``cluster``.
-    baseline_s : (start, end) s relative to the (first) run START (default (-600, 0)).
-    post_run_s : (start, end) s relative to each run END, clipped at the next run's start
-        (default (0, 3600)).
-    run_s : during-run window (methods other than glm), s relative to run start.
-    bin_s, trend_degree, transient_tau_s : glm bin length (s), degree of the polynomial trend
-        over the session, time constant (s) of the transient post-run term.
-    statistic, threshold : threshold method (median z > theta).
-    alpha, fdr : significance level, Benjamini-Hochberg across ROIs (default 0.05, True).
-    n_shuffles, min_shift_s, min_runs_for_wilcoxon, null : the ``test`` method's null
-        (:data:`sfone.classify.NULLS`).
-    random_state : seed of the shifts and of the cluster method.
-    run_labels : also label run-responsive ROIs.
-    variable : trace to use (default: ``F`` with ``Fneu`` removed with the file's
-        ``neuropil_coefficient``; glm also keeps ``Fneu`` as a regressor).
-    cells_only : keep only ROIs with ``iscell`` True.
+    ds : xarray.Dataset or xarray.DataArray
+        Imaging Dataset (dims ``roi``, ``time``), photometry Dataset of dF/F channels (each
+        channel one "roi", classified on its own clock; raw channels are refused) or a
+        ``(roi, time)`` DataArray; ``time`` in s.
+    epochs : xarray.Dataset, str, os.PathLike, pandas.DataFrame or array_like
+        Run epochs, s from the start of this recording: events Dataset, runs-CSV path,
+        DataFrame or ``(n, 2)`` array of start/end (see :func:`sfone.events.as_epochs`).
+    protocol : ClassificationProtocol, str or os.PathLike, optional
+        Protocol object, YAML path or shipped protocol name; default the shipped
+        ``classification`` protocol (:func:`default_protocol`).
+    method : str, optional
+        A key of :data:`sfone.classify.METHODS`: ``"glm"`` (default: one session regression
+        per ROI on binned traces with a polynomial trend, run levels, the neuropil as a
+        regressor and sustained + transient post-run terms, REML-chosen noise model, Wald F
+        test), ``"test"`` (post-run vs baseline window means), ``"threshold"`` or
+        ``"cluster"``.
+    baseline_s : (float, float), optional
+        ``(start, end)`` in s relative to run start, ending at or before it (default
+        ``(-600, 0)``). ``glm``: the rest from ``start`` before the first run up to that run's
+        start; other methods: before each run, from no earlier than the previous run's end.
+    post_run_s : (float, float), optional
+        ``(start, end)`` in s relative to each run end, clipped at the next run's start and the
+        recording's end (default ``(0, 3600)``).
+    run_s : (float, float), optional
+        During-run window, s relative to run start and clipped to the run, for the run labels
+        of methods other than ``glm`` (default ``(0, 600)``); ``glm`` uses the whole run.
+    statistic : {"mean", "median"}, optional
+        ``threshold`` method: summary of the post-run window (default ``"median"`` for
+        ``threshold`` unless the keyword or a given protocol sets it).
+    threshold : float, optional
+        ``threshold`` method: theta in baseline z (SD) units; post-run z > theta is
+        activated, < -theta inhibited (default 1.64).
+    alpha : float, optional
+        Significance level: a label needs q < ``alpha`` (p < ``alpha`` without ``fdr``)
+        (default 0.05).
+    fdr : bool, optional
+        Benjamini-Hochberg across all ROIs (and channels) of the input (default True).
+    n_shuffles : int, optional
+        ``test`` method with ``null="shift"``: number of circular shifts (>= 100, default
+        1000).
+    min_shift_s : float, optional
+        ``test`` method: shortest circular shift and longest autocovariance lag of the null,
+        in s (default 60).
+    min_runs_for_wilcoxon : int, optional
+        ``test`` method: from this many runs on, a Wilcoxon signed-rank test across runs
+        replaces the null (>= 2, default 6).
+    random_state : int, optional
+        Seed of the circular shifts and of the ``cluster`` mixture model (default 0; ``None``
+        keeps the protocol's seed).
+    null : {"autocorrelation", "shift"}, optional
+        ``test`` method's null with fewer runs than ``min_runs_for_wilcoxon``
+        (:data:`sfone.classify.NULLS`; default ``"autocorrelation"``); ``glm`` ignores it.
+    bin_s : float, optional
+        ``glm`` bin length in s (default 30; bins never straddle a run edge, are shortened to
+        give at least 120 bins over the analysed span, and are at least 2 frames long).
+    trend_degree : int, optional
+        ``glm``: Legendre polynomial degree (0-6) of the slow trend over the session
+        (default 1, linear).
+    transient_tau_s : float, optional
+        ``glm``: time constant in s of the transient post-run term
+        ``exp(-(t - run end) / tau)``, fitted only with at least 3 runs (default 60).
+    run_labels : bool, default True
+        Also label how each ROI responds during the runs (``run_*`` variables).
+    variable : str, optional
+        Trace to classify; default ``F`` corrected with the file's ``neuropil_coefficient``
+        (``F - c * Fneu``; ``glm`` also keeps ``Fneu`` as a regressor), ``F`` without
+        ``Fneu``, or the dF/F channels of a photometry Dataset.
+    cells_only : bool, default False
+        Keep only the ROIs whose ``iscell`` coordinate is True.
 
     Returns
     -------
-    Dataset over ``roi``: ``label``, ``effect`` (z), ``p_value``, ``q_value`` and with
-    ``run_labels`` ``run_label``, ``run_effect``, ``run_p_value``, ``run_q_value``. Attrs: the
-    parameters, the windows used (glm: ``baseline_window_s``, ``post_run_windows_s``, s from
-    recording start), and the input's ``subject``, ``session``, ``day``, ``session_start``,
-    ``source_file`` where present.
+    xarray.Dataset
+        Over ``roi``: ``label``, ``effect`` (units ``"z"``: baseline SDs, ``glm``: residual
+        SDs of the binned trace), ``p_value``, ``q_value`` (NaN for ``threshold`` and
+        ``cluster``), ``glm`` also ``trend_degree``, and with run labels ``run_label``,
+        ``run_effect``, ``run_p_value``, ``run_q_value``. Attrs: the parameters used, the null,
+        ``n_runs``, ``signal``, the windows used (``glm``: ``baseline_window_s``,
+        ``post_run_windows_s``, ``run_windows_s``, s from recording start, ``bin_s``,
+        ``n_bins``, ``separability``), and the input's ``subject``, ``session``, ``day``,
+        ``session_start``, ``source_file`` where present.
+
+    Raises
+    ------
+    sfone.exceptions.SchemaError
+        No run inside the recording, a window too short to support a label, raw photometry
+        channels only, or ``cells_only`` without an ``iscell`` coordinate.
+    pydantic.ValidationError
+        A keyword outside its protocol field's range (e.g. ``alpha`` not in (0, 1)).
     """
     overrides = dict(method=method, baseline_s=baseline_s, post_run_s=post_run_s, run_s=run_s,
                      statistic=statistic, threshold=threshold, alpha=alpha, fdr=fdr,
@@ -344,7 +415,25 @@ def _result(arrays, out, params, n_runs, null, variable, ds=None):
 
 
 def cross_table(result: xr.Dataset) -> pd.DataFrame:
-    """Counts of run-response label (rows) x post-run label (columns)."""
+    """Counts of run-response label (rows) x post-run label (columns).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A result of :func:`label_responses` with run labels (``run_label`` and ``label``
+        over ``roi``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Integer counts of ROIs, index ``run`` and columns ``post_run``, both in the order
+        ``activated``, ``inhibited``, ``unchanged`` (labels nobody has count 0).
+
+    Raises
+    ------
+    ValueError
+        When ``result`` has no ``run_label``.
+    """
     if "run_label" not in result:
         raise ValueError("the result has no run labels: call label_responses with run_s set")
     table = pd.crosstab(pd.Series(result["run_label"].values, name="run"),

@@ -17,7 +17,19 @@ from ._windows import Windows
 
 
 def bh_qvalues(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values); NaN p stay NaN."""
+    """Benjamini-Hochberg adjusted p-values (q-values).
+
+    Parameters
+    ----------
+    p : array-like of float
+        p-values, any shape; non-finite entries (NaN) are left out of the family.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        q-values of the same shape (at most 1; ``m`` = number of finite p-values), NaN where
+        ``p`` is not finite.
+    """
     p = np.asarray(p, dtype=float)
     q = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
