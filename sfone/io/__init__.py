@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..exceptions import FormatError
 from ._registry import (
     FormatInfo,
     detect_format,
@@ -60,8 +61,10 @@ def read(path, format: str | None = None, *, strict: bool | None = None, chunks=
 
     Parameters
     ----------
-    path : str or Path
-        A file, or a folder for folder formats (suite2p output, TDT block, zarr store).
+    path : str, Path or list of them
+        A file, or a folder for folder formats (suite2p output, TDT block, zarr store); a list
+        of files for a format that combines several (``FormatInfo.multi_file``: CLAMS per-cage
+        exports), all of that one format.
     format : str, optional
         Format name from :func:`formats`; detected from the suffix and content when omitted.
     strict : bool, optional
@@ -94,9 +97,33 @@ def read(path, format: str | None = None, *, strict: bool | None = None, chunks=
     """
     from ._reading import read_as
 
+    if isinstance(path, list | tuple):
+        return _read_files([Path(p) for p in path], format, strict=strict, chunks=chunks,
+                           **options)
     path = Path(path)
     info = detect_format(path) if format is None else get_format(format)
     return read_as(info, path, strict=strict, chunks=chunks, **options)
+
+
+def _read_files(paths: list[Path], format, **options) -> xr.Dataset:
+    """Several files of one multi-file format (``FormatInfo.multi_file``) into one Dataset."""
+    from ._reading import read_as
+
+    if not paths:
+        raise FormatError("read() got an empty list of paths; give at least one file")
+    infos = [detect_format(p) if format is None else get_format(format) for p in paths]
+    names = sorted({info.name for info in infos})
+    if len(names) > 1:
+        found = ", ".join(f"{p.name}: {i.name}" for p, i in zip(paths, infos, strict=True))
+        raise FormatError(f"the files are of different formats ({found}); read() combines "
+                          "several files only when they share one format")
+    info = infos[0]
+    if not info.multi_file and len(paths) > 1:
+        multi = [f.name for f in list_formats() if f.multi_file]
+        raise FormatError(f"format {info.name!r} reads one file at a time (got {len(paths)}); "
+                          f"formats that combine several files: {', '.join(multi)}",
+                          path=paths[0])
+    return read_as(info, paths if info.multi_file else paths[0], **options)
 
 
 def formats() -> pd.DataFrame:

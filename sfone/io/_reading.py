@@ -90,18 +90,24 @@ def read_as(info: FormatInfo, path, *, strict: bool | None = None, chunks=None,
     """Read ``path`` with the reader of ``info`` (see the module docstring for what it adds)."""
     from ..schema import mark_validated, recording_validated, validate
 
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"No such file or directory: '{path}'")
-    _check_available(info, path)
+    several = isinstance(path, list | tuple)
+    paths = [Path(p) for p in path] if several else [Path(path)]
+    for one in paths:
+        if not one.exists():
+            raise FileNotFoundError(f"No such file or directory: '{one}'")
+    _check_available(info, paths[0])
     function = info.read_function()
     if chunks is not None and info.lazy:
         options["chunks"] = chunks
     check_reader_options(info, options)
-    logger.info("reading %s as %s", path, info.name)
+    logger.info("reading %s as %s", ", ".join(map(str, paths)), info.name)
     given = {} if strict is None else {"strict": strict}
-    with set_options(**given), unchanged_input(path), recording_validated() as validated:
-        ds = getattr(function, _RAW, function)(path, **options)
+    with contextlib.ExitStack() as guards:
+        guards.enter_context(set_options(**given))
+        for one in paths:
+            guards.enter_context(unchanged_input(one))
+        validated = guards.enter_context(recording_validated())
+        ds = getattr(function, _RAW, function)(paths if several else paths[0], **options)
     if not any(ds is done for done in validated):
         validate(ds)
     if not info.lazy:

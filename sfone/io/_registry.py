@@ -74,6 +74,9 @@ class FormatInfo:
     lazy : bool
         The reader takes ``chunks=`` and then returns dask arrays over the file without reading
         the data (:func:`sfone.read` and cohorts pass it; other formats are read, then chunked).
+    multi_file : bool
+        The reader takes a list of files of this format and returns one Dataset (CLAMS per-cage
+        exports); :func:`sfone.read` then accepts a list of paths.
     """
 
     name: str
@@ -88,6 +91,7 @@ class FormatInfo:
     description: str = ""
     hints: dict = field(default_factory=dict)
     lazy: bool = False
+    multi_file: bool = False
 
     def read_function(self) -> Callable:
         """The reader (imports its module the first time).

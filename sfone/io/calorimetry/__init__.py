@@ -22,6 +22,7 @@ FORMATS = [
         sniff="sfone.io.calorimetry.clams:_sniff",
         suffixes=(".csv",),
         description="Columbus Oxymax/CLAMS per-cage CSV export (both header styles)",
+        multi_file=True,
     ),
     FormatInfo(
         name="promethion",
