@@ -70,8 +70,10 @@ def bin_means(x: np.ndarray, bins: Bins) -> np.ndarray:
     accumulated in float64; no copy of the frames when every value is finite)."""
     x = np.asarray(x)
     edges = np.stack([bins.lo, bins.hi], axis=1).ravel()  # lo0 <= hi0 <= lo1 <= ...
-    if edges[-1] >= x.shape[1]:  # reduceat needs indices inside the array: pad one column
-        x = np.concatenate([x, np.zeros((x.shape[0], 1), x.dtype)], axis=1)
+    if edges[-1] >= x.shape[1]:
+        # reduceat needs indices inside the array; the last bin's sum then runs to the end,
+        # which is where it ends (the odd entries, gaps between bins, are discarded)
+        edges = edges[:-1]
     finite = np.isfinite(x)
     if finite.all():
         sums = np.add.reduceat(x, edges, axis=1, dtype=np.float64)[:, ::2]

@@ -75,11 +75,11 @@ def bin_segments(bins, response) -> np.ndarray:
     return seg
 
 
-def fit_session(y, z, bins, span, n_runs, response, degree) -> dict:
-    """The session model with a Legendre trend of ``degree`` (see :mod:`._glm`)."""
+def fit_session(y, z, bins, span, n_runs, response, degree, segments) -> dict:
+    """The session model with a Legendre trend of ``degree`` (see :mod:`._glm`); ``segments``
+    from :func:`bin_segments`."""
     nuisance = _glm.nuisance_design(bins, span, n_runs, degree)
     run_cols = np.arange(degree + 1, nuisance.shape[1])
-    segments = bin_segments(bins, response)
     out = _glm.glm_test(y, nuisance, response, z, centre=bins.centre,
                         segments=segments, run_cols=run_cols)
     out["trend_degree"] = np.full(y.shape[0], degree)
@@ -99,7 +99,8 @@ def glm_group(da, time, starts, ends, params, *, neuropil=None, coefficient=0.0,
     response = np.nan_to_num(_glm.bin_means(frame_resp, bins).T)
     if starts.size < MIN_RUNS_FOR_TRANSIENT:
         response = response[:, :1]  # one or two run ends cannot tell a transient from noise
-    n_pre = int((bin_segments(bins, response) == 0).sum())
+    segments = bin_segments(bins, response)
+    n_pre = int((segments == 0).sum())
     if n_pre < MIN_BASELINE_BINS:
         raise SchemaError(
             f"{source}: the post-run response cannot be separated from the slow trend: the "
@@ -109,7 +110,7 @@ def glm_group(da, time, starts, ends, params, *, neuropil=None, coefficient=0.0,
     top = _glm.nuisance_design(bins, span, starts.size, params["trend_degree"])
     frac = _glm.separability(top, response)
     _glm.check_separable(frac, source=source)
-    out = fit_session(y, z, bins, span, starts.size, response, params["trend_degree"])
+    out = fit_session(y, z, bins, span, starts.size, response, params["trend_degree"], segments)
     windows = schedule_windows(starts, ends, span, params)
     return {"stats": out, "windows": windows, "separability": frac, "n_bins": bins.lo.size,
             "bin_s": float(bin_s)}
