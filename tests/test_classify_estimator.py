@@ -80,7 +80,8 @@ def test_works_in_pipeline_and_cross_validation():
 
 
 def test_bad_windows_are_explained():
-    with pytest.raises(ValueError, match=r"baseline_cols=\(0, 50\) is not a column range"):
+    with pytest.raises(ValueError, match=r"^baseline_cols must be a column range \(start, stop\) inside "
+                       r"the 10 columns of X, got \(0, 50\)$"):
         PostRunClassifier(baseline_cols=(0, 50)).fit(np.zeros((3, 10)))
 
 
@@ -97,5 +98,14 @@ def test_glm_estimator_uses_the_rule_of_label_responses():
     labels = est.fit(ds["F"].values).predict(ds["F"].values)
     assert np.array_equal(labels, expected)
     assert np.sum(expected != "unchanged") >= 5
-    with pytest.raises(ValueError, match="needs frame_times"):
+    with pytest.raises(ValueError, match=r"^frame_times must be given for method='glm'"):
         PostRunClassifier(method="glm").fit(ds["F"].values)
+    with pytest.raises(ValueError, match=r"^runs must be given for method='glm'"):
+        PostRunClassifier(method="glm", frame_times=ds["time"].values).fit(ds["F"].values)
+    with pytest.raises(ValueError, match=r"^frame_times must be one time per column of X "
+                                         r"\(\d+\), got '5 values'$"):
+        PostRunClassifier(method="glm", frame_times=np.arange(5.0), runs=runs).fit(
+            ds["F"].values)
+    with pytest.raises(ValueError, match=r"^method must be one of 'glm', 'test', 'threshold' "
+                                         r"or 'cluster', got 'svm'$"):
+        PostRunClassifier(method="svm").fit(ds["F"].values)

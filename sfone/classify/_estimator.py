@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validate import _check_option, _must_be
 from ..schema import POST_RUN_LABELS
 from ._cluster import fit_cluster_model, map_clusters, perirun_features
 from ._null import bh_qvalues, draw_shifts, shift_null_pvalues
@@ -109,11 +110,13 @@ class PostRunClassifier(BaseEstimator):
         from ._session import glm_group
 
         if self.frame_times is None or self.runs is None:
-            raise ValueError("method='glm' needs frame_times (s, one per column) and runs "
-                             "((n, 2) start/end s)")
+            missing = "frame_times" if self.frame_times is None else "runs"
+            raise ValueError(_must_be(missing, "given for method='glm' (frame_times: s, one per "
+                                      "column of X; runs: (n, 2) start/end s)", None))
         time = np.asarray(self.frame_times, float)
         if time.shape != (X.shape[1],):
-            raise ValueError(f"frame_times has {time.size} values for {X.shape[1]} columns")
+            raise ValueError(_must_be("frame_times", f"one time per column of X ({X.shape[1]})",
+                                      f"{time.size} values"))
         runs = np.asarray(self.runs, float).reshape(-1, 2)
         params = load_protocol(self.protocol or "classification").model_dump()
         out = glm_group(_Rows(X), time, runs[:, 0], runs[:, 1], params)["stats"]
@@ -125,8 +128,8 @@ class PostRunClassifier(BaseEstimator):
         resp = self.response_cols if self.response_cols is not None else (half, n_features)
         for name, (a, b) in (("baseline_cols", base), ("response_cols", resp)):
             if not 0 <= a < b <= n_features:
-                raise ValueError(f"{name}={(a, b)} is not a column range inside the "
-                                 f"{n_features} columns of X")
+                raise ValueError(_must_be(name, f"a column range (start, stop) inside the "
+                                          f"{n_features} columns of X", (a, b)))
         return Windows(np.array([base[0]]), np.array([base[1]])), \
             Windows(np.array([resp[0]]), np.array([resp[1]]))
 
@@ -154,9 +157,7 @@ class PostRunClassifier(BaseEstimator):
             significant, q < ``alpha`` with ``fdr`` or p < ``alpha`` without; 0 when none was)
             or ``pca_``, ``mixture_`` and ``cluster_labels_`` (``cluster``).
         """
-        if self.method not in {"glm", "test", "threshold", "cluster"}:
-            raise ValueError(f"method must be 'glm', 'test', 'threshold' or 'cluster', got "
-                             f"{self.method!r}")
+        _check_option("method", self.method, ("glm", "test", "threshold", "cluster"))
         X = validate_data(self, X, dtype=np.float64, ensure_min_features=2)
         base, resp = self._windows(X.shape[1])
         rng = np.random.default_rng(self.random_state)

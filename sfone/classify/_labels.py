@@ -9,6 +9,7 @@ import pandas as pd
 import xarray as xr
 
 from .._logging import logger, progress
+from .._validate import _check_option
 from ..events import as_epochs
 from ..exceptions import SchemaError
 from ..perievent import analog_channels, is_dff, neuropil_coefficient, trace_array
@@ -311,10 +312,8 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
                      trend_degree=trend_degree, transient_tau_s=transient_tau_s,
                      min_runs_for_wilcoxon=min_runs_for_wilcoxon, random_state=random_state)
     params = _resolve(protocol, overrides)
-    if params["method"] not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {params['method']!r}")
-    if params["null"] not in NULLS:
-        raise ValueError(f"null must be one of {sorted(NULLS)}, got {params['null']!r}")
+    _check_option("method", params["method"], sorted(METHODS))
+    _check_option("null", params["null"], sorted(NULLS))
     if cells_only:
         if "iscell" not in ds.coords:
             raise SchemaError(f"{ds.attrs.get('source_file', '<dataset>')}: cells_only needs an "
