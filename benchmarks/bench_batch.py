@@ -16,22 +16,13 @@ N_ROIS = 500
 N_FRAMES = 18_000
 FS_HZ = 10.0
 RUN_S = (600.0, 900.0)  # one 5-min run per session
+# the default classifier (no method keys): only the windows of this schedule are set
 PROTOCOL = """kind: classification
 name: benchmark (10 min baseline, 15 min post-run)
 baseline_s: [-600.0, 0.0]
 run_s: [0.0, 300.0]
 post_run_s: [0.0, 900.0]
-method: test
-statistic: mean
-threshold: 1.64
-alpha: 0.05
-fdr: true
-n_shuffles: 1000
-min_shift_s: 60.0
-min_runs_for_wilcoxon: 6
-random_state: 0
 """
-
 
 def _write_session(plane, rng, n_frames=N_FRAMES, fs_hz=FS_HZ):
     """A suite2p plane folder (float32 F and Fneu, iscell, ops) with responding ROIs."""
@@ -59,7 +50,6 @@ def _write_cohort(folder, n_frames=N_FRAMES, fs_hz=FS_HZ):
 
     rng = np.random.default_rng(11)
     folder.mkdir(parents=True)
-    (folder / "protocol.yaml").write_text(PROTOCOL)
     write_runs_csv(([RUN_S[0]], [RUN_S[1]]), folder / "runs.csv")
     for subject, session in _session_names():
         _write_session(folder / f"{subject}_{session}" / "suite2p" / "plane0", rng,
@@ -67,7 +57,9 @@ def _write_cohort(folder, n_frames=N_FRAMES, fs_hz=FS_HZ):
 
 
 def _write_manifest(folder) -> Path:
-    """The manifest, rewritten at every setup (cheap; follows the manifest's column names)."""
+    """The protocol and the manifest, rewritten at every setup (cheap; a cache built by an
+    older version gets the current protocol)."""
+    (folder / "protocol.yaml").write_text(PROTOCOL)
     rows = ["path,subject,session,runs,classification_protocol"]
     rows += [f"{subject}_{session},{subject},{session},runs.csv,protocol.yaml"
              for subject, session in _session_names()]
@@ -77,7 +69,7 @@ def _write_manifest(folder) -> Path:
 
 def _setup(work_dir):
     folder = work_dir / f"cohort_{N_SESSIONS}x{N_ROIS}x{N_FRAMES}"
-    build_once(folder, lambda f: (f / "protocol.yaml").exists(), _write_cohort)
+    build_once(folder, lambda f: (f / "runs.csv").exists(), _write_cohort)
     return {"manifest": _write_manifest(folder), "out": work_dir / "batch_out"}
 
 
@@ -118,7 +110,7 @@ def cache_dir() -> Path:
 def _setup_cohort(work_dir):
     folder = cache_dir() / f"cohort_{N_SESSIONS}x{N_ROIS}x{COHORT_FRAMES}"
     folder.parent.mkdir(parents=True, exist_ok=True)
-    build_once(folder, lambda f: (f / "protocol.yaml").exists(),
+    build_once(folder, lambda f: (f / "runs.csv").exists(),
                lambda f: _write_cohort(f, COHORT_FRAMES, COHORT_FS_HZ))
     return {"manifest": _write_manifest(folder), "out": work_dir / "batch_cohort_out",
             "f_files": sorted(folder.glob("*/suite2p/plane0/F.npy"))}
