@@ -338,3 +338,14 @@ def test_photometry_csv_dff_columns_are_classified_and_raw_columns_refused(tmp_p
     assert labels == {"Region0G_dff": "activated", "dff_null": "unchanged"}
     with pytest.raises(SchemaError, match="sfone photometry dff"):
         label_responses(ds[["signal"]], [[600.0, 1200.0]])
+
+
+def test_bh_qvalues_are_never_below_their_p_values():
+    """p * m / m rounds below p for some p (0.9350724237877682 with m = 20): q >= p holds."""
+    rng = np.random.default_rng(3)
+    for m in (7, 20, 49, 1000):
+        p = rng.random(m)
+        assert np.all(bh_qvalues(p) >= p)
+    p = np.array([0.9350724237877682] + [0.05] * 19)
+    assert p[0] * 20 / 20 < p[0]  # the rounding this guards against
+    assert bh_qvalues(p)[0] >= p[0]

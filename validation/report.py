@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from .generator import DESIGNS
-from .harness import TARGETS, nuisance_description
+from .harness import PHOTOMETRY_EXTRA_SEEDS, TARGETS, nuisance_description
 
 __all__ = ["render", "write_report", "provenance"]
 
@@ -165,7 +165,9 @@ sfone {p['sfone_version']}, commit `{p['commit']}` (branch `{p['branch']}`), Pyt
 Mode: {run['mode']}; seeds {run['seeds']} (the default settings on every seed, the other
 methods on the first); {run['n_rois']} ROIs per imaging session (60 % null, 15 % activated x2,
 15 % inhibited x0.25, 10 % transient), 40 photometry dF/F channels per photometry session (a
-quarter of each kind, each the mean calcium of 10 cells of that kind plus noise).
+quarter of each kind, each the mean calcium of 10 cells of that kind plus noise); the
+photometry cells of the full grid add the seeds {list(PHOTOMETRY_EXTRA_SEEDS)} (10 null channels per
+session: two sessions alone would give a 95 % interval of about +-15 points).
 
 Regenerate: `make validate` (full grid, about 15 min on 2 free cores; it took longer on a
 loaded machine) or `make validate VALIDATE_ARGS=--quick` (3 designs x {{clean, all}} at 10 Hz);

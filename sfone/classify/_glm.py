@@ -2,21 +2,24 @@
 
 Model of every ROI's binned trace ``y`` (bins of about ``bin_s`` that never straddle a run edge)::
 
-    y = intercept + smooth trend + run-period means + b_n * neuropil
-        + b_s * sustained(t) + b_t * transient(t) + AR(p) noise
+    y = intercept + smooth trend + run-period means [+ b_b * bleaching] + b_n * neuropil
+        + b_s * sustained(t) + b_t * transient(t) + noise
 
 * smooth trend: Legendre polynomials of time up to ``trend_degree`` over the analysed span
-  (bleaching, slow drift); a polynomial cannot follow a step at a run end.
+  (slow drift); a polynomial cannot follow a step at a run end.
 * run-period means: one indicator per run (activity during the run is not a post-run effect).
+* bleaching (imaging with ``Fneu``): the population's bleaching curve ``exp(-t / tau)`` fitted
+  to the median log neuropil (``_session.population_bleaching``), a free coefficient per ROI.
 * neuropil: the ROI's binned ``Fneu`` (absorbs a mis-estimated contamination coefficient and a
   neuropil step after the run).
 * sustained: 1 inside every post-run window (run end to ``post_run_s`` end, clipped at the next
   run start); transient: ``exp(-(t - run end) / transient_tau_s)`` inside the same windows.
 
-The post-run response is the pair (b_s, b_t), tested jointly (Wald F, 2 df) after AR(p)
-prewhitening (Cochrane-Orcutt, AR coefficients from the OLS residuals of each ROI, then once
-more from the GLS residuals), with ``n - k - p`` residual degrees of freedom. ``effect`` is the
-mean fitted response over the post-run bins in units of the residual SD of the binned trace.
+Noise: weighted least squares with one residual variance per segment (pre-run, runs,
+post-run, other), and per ROI the white + exponentially correlated (OU) noise model of
+:func:`noise_models` with the highest restricted likelihood (REML). The post-run response
+terms are tested jointly (Wald F, ``n - k`` residual degrees of freedom). ``effect`` is the
+dominant term's mean fitted response over the post-run bins in residual SDs of the binned trace.
 """
 
 from __future__ import annotations

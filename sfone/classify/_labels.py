@@ -369,6 +369,8 @@ def _label_glm(ds, epochs, params, variable, run_labels):
                  "residual_df": int(group["stats"]["df"])}
         if neuropil is not None:
             extra["neuropil_coefficient"] = float(coefficient)
+        if np.isfinite(group["bleaching_tau_s"]):  # the population bleaching term was fitted
+            extra["bleaching_tau_s"] = group["bleaching_tau_s"]
     stats = {k: np.concatenate([r[k] for r in results]) for k in ("effect", "p")
              if k in results[0]}
     p = stats["p"]

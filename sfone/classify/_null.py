@@ -37,7 +37,9 @@ def bh_qvalues(p: np.ndarray) -> np.ndarray:
     if m == 0:
         return q
     order = np.argsort(p[ok])
-    ranked = p[ok][order] * m / np.arange(1, m + 1)
+    sorted_p = p[ok][order]
+    # p * m / rank can round below p itself (rank == m): q is never smaller than its p
+    ranked = np.maximum(sorted_p * m / np.arange(1, m + 1), sorted_p)
     adjusted = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
     out = np.empty(m)
     out[order] = adjusted

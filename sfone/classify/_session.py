@@ -75,11 +75,63 @@ def bin_segments(bins, response) -> np.ndarray:
     return seg
 
 
-def fit_session(y, z, bins, span, n_runs, response, degree, segments) -> dict:
-    """The session model with a Legendre trend of ``degree`` (see :mod:`._glm`); ``segments``
-    from :func:`bin_segments`."""
+#: time constants (s) of the population bleaching curve; a shorter one would drop within the
+#: pre-run baseline and the run, where it cannot be told from a post-run response
+BLEACH_TAUS_S = (1200.0, 2400.0, 4800.0, 9600.0)
+#: the curve is fitted only when the population's neuropil loses at least this fraction (log
+#: units) over the analysed span: without bleaching the term would only cost power (seen: the
+#: clean single-run power x2 fell from 0.95 to 0.87 when it was always fitted on a decay)
+MIN_BLEACHING_LOSS = 0.01
+
+
+def population_bleaching(z, bins, span, n_runs, response) -> tuple[np.ndarray | None, float]:
+    """The population's bleaching curve from the neuropil, as a standardised (bin,) column,
+    and its time constant (s); ``(None, nan)`` when the neuropil does not decay.
+
+    The cross-ROI median of log binned ``Fneu`` is fitted by intercept + run levels + the
+    post-run response terms (a neuropil step or response after the run stays out of the
+    curve) + ``exp(-(t - t0) / tau)`` for each ``tau`` of :data:`BLEACH_TAUS_S`; the best fit
+    (least squares) gives the curve, used when it loses at least :data:`MIN_BLEACHING_LOSS`
+    over the span. The neuropil bleaches
+    with the cells while its own fluctuations keep ``Fneu`` itself from standing in for the
+    curve; a free coefficient per ROI scales it.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_z = np.log(np.where(z > 0, z, np.nan))
+    median = np.nanmedian(log_z, axis=0) if np.isfinite(log_z).any(axis=0).all() else None
+    if median is None or not np.isfinite(median).all():
+        return None, float("nan")
+    base = np.concatenate([_glm.nuisance_design(bins, span, n_runs, 0), response], axis=1)
+    t = bins.centre - span[0]
+    best = None
+    for tau in BLEACH_TAUS_S:
+        decay = np.exp(-t / tau)
+        X = np.column_stack([decay, base])
+        beta = np.linalg.lstsq(X, median, rcond=None)[0]
+        rss = float(((median - X @ beta) ** 2).sum())
+        if best is None or rss < best[0]:
+            best = (rss, tau, beta[0], decay)
+    _, tau, amplitude, decay = best
+    if not amplitude * (decay[0] - decay[-1]) >= MIN_BLEACHING_LOSS or decay.std() == 0:
+        return None, float("nan")
+    return (decay - decay.mean()) / decay.std(), float(tau)
+
+
+def session_nuisance(bins, span, n_runs, degree, bleaching) -> np.ndarray:
+    """Intercept + Legendre trend + run indicators (+ the bleaching column when given)."""
     nuisance = _glm.nuisance_design(bins, span, n_runs, degree)
-    run_cols = np.arange(degree + 1, nuisance.shape[1])
+    if bleaching is not None:
+        nuisance = np.concatenate([nuisance, bleaching[:, None]], axis=1)
+    return nuisance
+
+
+def fit_session(y, z, bins, span, n_runs, response, degree, segments,
+                bleaching=None) -> dict:
+    """The session model with a Legendre trend of ``degree`` (see :mod:`._glm`) and the
+    population ``bleaching`` column (:func:`population_bleaching`) when given; ``segments``
+    from :func:`bin_segments`."""
+    nuisance = session_nuisance(bins, span, n_runs, degree, bleaching)
+    run_cols = np.arange(degree + 1, nuisance.shape[1] - (bleaching is not None))
     out = _glm.glm_test(y, nuisance, response, z, centre=bins.centre,
                         segments=segments, run_cols=run_cols)
     out["trend_degree"] = np.full(y.shape[0], degree)
@@ -107,10 +159,13 @@ def glm_group(da, time, starts, ends, params, *, neuropil=None, coefficient=0.0,
             f"pre-run baseline holds {n_pre} bin(s) of {bin_s:.1f} s before the first run (at "
             f"{starts[0]:.1f} s); need at least {MIN_BASELINE_BINS}. Are the run times in "
             "seconds from the start of this recording?")
-    top = _glm.nuisance_design(bins, span, starts.size, params["trend_degree"])
+    bleaching, bleaching_tau = (population_bleaching(z, bins, span, starts.size, response)
+                                if z is not None else (None, float("nan")))
+    top = session_nuisance(bins, span, starts.size, params["trend_degree"], bleaching)
     frac = _glm.separability(top, response)
     _glm.check_separable(frac, source=source)
-    out = fit_session(y, z, bins, span, starts.size, response, params["trend_degree"], segments)
+    out = fit_session(y, z, bins, span, starts.size, response, params["trend_degree"], segments,
+                      bleaching)
     windows = schedule_windows(starts, ends, span, params)
     return {"stats": out, "windows": windows, "separability": frac, "n_bins": bins.lo.size,
-            "bin_s": float(bin_s)}
+            "bin_s": float(bin_s), "bleaching_tau_s": bleaching_tau}
