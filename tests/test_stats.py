@@ -76,11 +76,6 @@ def test_unknown_labels_are_rejected():
         compare_proportions(np.array(["activated", "excited"]), _labels(1, 2))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 14: the glm's population bleaching term (fitted when the median neuropil loses "
-    ">= 1 %) fires on this simulator's flat but strongly fluctuating neuropil (SD 15 %, "
-    "tau 20 s) and costs recall: 0.43 activated on day 8 against 0.532; the gate needs a "
-    "test that accounts for the neuropil's own fluctuations"))
 def test_cohort_fractions_recovered_within_five_points():
     sessions = make_cohort(random_state=0)
     per_day = {1: [], 8: []}

@@ -119,14 +119,25 @@ def separability(nuisance: np.ndarray, response: np.ndarray) -> np.ndarray:
 
 
 def _solve(X, y):
-    """Batched least squares: X (roi, n, k), y (roi, n) -> beta (roi, k), (X'X)^-1 (roi, k, k)."""
-    xtx = np.einsum("rnk,rnl->rkl", X, X)
-    xty = np.einsum("rnk,rn->rk", X, y)
-    scale = np.sqrt(np.clip(np.einsum("rkk->rk", xtx), 1e-300, None))
+    """Batched least squares: X (roi, n, k), y (roi, n) -> beta (roi, k), (X'X)^-1 (roi, k, k).
+
+    The normal equations, scaled to a unit diagonal, are inverted by LU; a ROI whose matrix is
+    singular or ill-conditioned (a constant neuropil column) gets the pseudo-inverse instead."""
+    xt = X.transpose(0, 2, 1)
+    xtx = xt @ X  # batched matmul: several times faster than einsum here
+    xty = (xt @ y[:, :, None])[:, :, 0]
+    scale = np.sqrt(np.clip(np.diagonal(xtx, axis1=1, axis2=2), 1e-300, None))
     xtx_s = xtx / scale[:, :, None] / scale[:, None, :]
-    inv_s = np.linalg.pinv(xtx_s, hermitian=True)
+    try:
+        inv_s = np.linalg.inv(xtx_s)
+        error = np.abs(xtx_s @ inv_s - np.eye(xtx_s.shape[1])).max(axis=(1, 2))
+        bad = ~(error < 1e-8)
+    except np.linalg.LinAlgError:  # one singular matrix fails the whole batch
+        inv_s, bad = np.empty_like(xtx_s), np.ones(xtx_s.shape[0], bool)
+    if bad.any():
+        inv_s[bad] = np.linalg.pinv(xtx_s[bad], hermitian=True)
     inv = inv_s / scale[:, :, None] / scale[:, None, :]
-    beta = np.einsum("rkl,rl->rk", inv, xty)
+    beta = (inv @ xty[:, :, None])[:, :, 0]
     return beta, inv
 
 
@@ -215,10 +226,11 @@ def glm_test(y: np.ndarray, nuisance: np.ndarray, response: np.ndarray,
     for tau, share, corr in noise_models(centre):
         chol = cholesky(corr, lower=True)
         logdet = 2.0 * np.log(np.diag(chol)).sum()
-        yy = solve_triangular(chol, yw.T, lower=True).T
-        XX = solve_triangular(chol, Xw_flat, lower=True).reshape(n, n_roi, k).transpose(1, 0, 2)
+        whiten = solve_triangular(chol, np.eye(n), lower=True)  # L^-1: one GEMM per model
+        yy = yw @ whiten.T
+        XX = (whiten @ Xw_flat).reshape(n, n_roi, k).transpose(1, 0, 2)
         beta, inv = _solve(XX, yy)
-        rss = ((yy - np.einsum("rnk,rk->rn", XX, beta))**2).sum(axis=1)
+        rss = ((yy - (XX @ beta[:, :, None])[:, :, 0])**2).sum(axis=1)
         logdet_x = -np.linalg.slogdet(inv)[1]  # log det X'X (inv is its pseudo-inverse)
         logdet_x = np.where(np.isfinite(logdet_x), logdet_x, 0.0)  # a degenerate column
         ll = -0.5 * (df * np.log(np.maximum(rss, 1e-300) / df) + logdet + logdet_x)

@@ -82,19 +82,81 @@ BLEACH_TAUS_S = (1200.0, 2400.0, 4800.0, 9600.0)
 #: units) over the analysed span: without bleaching the term would only cost power (seen: the
 #: clean single-run power x2 fell from 0.95 to 0.87 when it was always fitted on a decay)
 MIN_BLEACHING_LOSS = 0.01
+#: ... and when the decay's amplitude is at least this many standard errors, its SE widened for
+#: the lag-1 autocorrelation of the fit's residuals: the neuropil's own slow fluctuations
+#: (a 15 % SD, 20 s neuropil fluctuates by more than 1 % over 30 s bins) fake a 1 % decay in
+#: about half of the sessions that do not bleach; four time constants are tried, hence 4
+MIN_BLEACHING_T = 4.0
 
 
-def population_bleaching(z, bins, span, n_runs, response) -> tuple[np.ndarray | None, float]:
+def _fit_decay(median, base, t) -> dict:
+    """Least-squares fit of ``median`` by ``exp(-t / tau)`` + ``base`` for every tau of
+    :data:`BLEACH_TAUS_S`; the best tau's amplitude, loss over the span, and t statistic with
+    an AR(1) variance inflation ``(1 + rho) / (1 - rho)`` from the residuals' lag-1
+    autocorrelation."""
+    best = None
+    for tau in BLEACH_TAUS_S:
+        decay = np.exp(-t / tau)
+        X = np.column_stack([decay, base])
+        beta = np.linalg.lstsq(X, median, rcond=None)[0]
+        resid = median - X @ beta
+        rss = float((resid**2).sum())
+        if best is None or rss < best["rss"]:
+            best = {"rss": rss, "tau": tau, "amplitude": float(beta[0]), "decay": decay,
+                    "resid": resid, "X": X}
+    X, resid = best.pop("X"), best.pop("resid")
+    dof = max(X.shape[0] - np.linalg.matrix_rank(X), 1)
+    rho = float(np.clip(np.corrcoef(resid[:-1], resid[1:])[0, 1], 0.0, 0.95)
+                if resid.size > 3 and resid.std() > 0 else 0.0)
+    var = best["rss"] / dof * np.linalg.pinv(X.T @ X)[0, 0] * (1 + rho) / (1 - rho)
+    best["loss"] = best["amplitude"] * (best["decay"][0] - best["decay"][-1])
+    best["t"] = best["amplitude"] / np.sqrt(var) if var > 0 else (np.inf if best["amplitude"] > 0
+                                                                   else 0.0)
+    best["rho"] = rho
+    return best
+
+
+#: ... or, when the neuropil's fluctuations hide it, when the cells decay with the curve: the
+#: median over ROIs of the t statistic (white-noise SE) of the curve's coefficient in each
+#: ROI's fit (intercept + run levels + response terms + its own ``Fneu``) reaches this (seen:
+#: -0.45 to 0.54 in sessions that do not bleach, 2.1 to 7.6 in bleaching ones with neuropil
+#: fluctuations)
+MIN_CELLS_DECAY_T = 1.0
+
+
+def _cells_decay_t(y, z, column, base) -> float:
+    """Median over ROIs of the t statistic of ``column``'s coefficient in the fit of each ROI's
+    binned trace by ``column`` + ``base`` + its own standardised binned neuropil."""
+    finite = np.isfinite(y).all(axis=1) & np.isfinite(z).all(axis=1)
+    if not finite.any():
+        return float("nan")
+    y, z = y[finite], z[finite]
+    sd = z.std(axis=1, keepdims=True)
+    z = np.where(sd > 0, (z - z.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0), 0.0)
+    common = np.column_stack([column, base])
+    X = np.concatenate([np.broadcast_to(common, (y.shape[0],) + common.shape), z[:, :, None]],
+                       axis=2)
+    beta, inv = _glm._solve(X, y)
+    dof = max(X.shape[1] - X.shape[2], 1)
+    rss = ((y - np.einsum("rnk,rk->rn", X, beta)) ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = beta[:, 0] / np.sqrt(rss / dof * inv[:, 0, 0])
+    return float(np.nanmedian(t))
+
+
+def population_bleaching(z, bins, span, n_runs, response, y=None) -> tuple[np.ndarray | None, float]:
     """The population's bleaching curve from the neuropil, as a standardised (bin,) column,
     and its time constant (s); ``(None, nan)`` when the neuropil does not decay.
 
     The cross-ROI median of log binned ``Fneu`` is fitted by intercept + run levels + the
     post-run response terms (a neuropil step or response after the run stays out of the
     curve) + ``exp(-(t - t0) / tau)`` for each ``tau`` of :data:`BLEACH_TAUS_S`; the best fit
-    (least squares) gives the curve, used when it loses at least :data:`MIN_BLEACHING_LOSS`
-    over the span. The neuropil bleaches
-    with the cells while its own fluctuations keep ``Fneu`` itself from standing in for the
-    curve; a free coefficient per ROI scales it.
+    (least squares) gives the curve. It is used when it loses at least
+    :data:`MIN_BLEACHING_LOSS` over the span and either its amplitude is at least
+    :data:`MIN_BLEACHING_T` standard errors or the cells' binned traces ``y`` decay with it
+    (:data:`MIN_CELLS_DECAY_T`). The neuropil bleaches with the cells while its own
+    fluctuations keep ``Fneu`` itself from standing in for the curve; a free coefficient per
+    ROI scales it.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         log_z = np.log(np.where(z > 0, z, np.nan))
@@ -102,19 +164,15 @@ def population_bleaching(z, bins, span, n_runs, response) -> tuple[np.ndarray | 
     if median is None or not np.isfinite(median).all():
         return None, float("nan")
     base = np.concatenate([_glm.nuisance_design(bins, span, n_runs, 0), response], axis=1)
-    t = bins.centre - span[0]
-    best = None
-    for tau in BLEACH_TAUS_S:
-        decay = np.exp(-t / tau)
-        X = np.column_stack([decay, base])
-        beta = np.linalg.lstsq(X, median, rcond=None)[0]
-        rss = float(((median - X @ beta) ** 2).sum())
-        if best is None or rss < best[0]:
-            best = (rss, tau, beta[0], decay)
-    _, tau, amplitude, decay = best
-    if not amplitude * (decay[0] - decay[-1]) >= MIN_BLEACHING_LOSS or decay.std() == 0:
+    fit = _fit_decay(median, base, bins.centre - span[0])
+    decay = fit["decay"]
+    if not fit["loss"] >= MIN_BLEACHING_LOSS or decay.std() == 0:
         return None, float("nan")
-    return (decay - decay.mean()) / decay.std(), float(tau)
+    column = (decay - decay.mean()) / decay.std()
+    if fit["t"] >= MIN_BLEACHING_T or (
+            y is not None and _cells_decay_t(y, z, column, base) >= MIN_CELLS_DECAY_T):
+        return column, float(fit["tau"])
+    return None, float("nan")
 
 
 def session_nuisance(bins, span, n_runs, degree, bleaching) -> np.ndarray:
@@ -159,7 +217,7 @@ def glm_group(da, time, starts, ends, params, *, neuropil=None, coefficient=0.0,
             f"pre-run baseline holds {n_pre} bin(s) of {bin_s:.1f} s before the first run (at "
             f"{starts[0]:.1f} s); need at least {MIN_BASELINE_BINS}. Are the run times in "
             "seconds from the start of this recording?")
-    bleaching, bleaching_tau = (population_bleaching(z, bins, span, starts.size, response)
+    bleaching, bleaching_tau = (population_bleaching(z, bins, span, starts.size, response, y)
                                 if z is not None else (None, float("nan")))
     top = session_nuisance(bins, span, starts.size, params["trend_degree"], bleaching)
     frac = _glm.separability(top, response)
