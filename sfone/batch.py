@@ -147,21 +147,31 @@ def _write_output(result, stem: Path) -> Path:
     raise TypeError(f"batch task returned {type(result).__name__}; expected Dataset or DataFrame")
 
 
-def _summary(task: BatchTask, path: Path):
+def _summary(task: BatchTask, path: Path, output=None):
     """What a session contributes to the combined table, from its output as written (so that
-    a fresh and a skipped session give the same), or None when the task combines nothing."""
+    a fresh and a skipped session give the same), or None when the task combines nothing.
+
+    A Dataset just written is summarised from memory with the attrs as netCDF stores them
+    (:func:`sfone.io.netcdf_safe`) instead of being read back (0.1 s a session); a table is
+    always read back (its text is what the combined table must hold)."""
+    from .io import netcdf_safe
+
     if task.combine is None:
         return None
-    output = _read_output(path)
+    if isinstance(output, xr.Dataset) and path.suffix == ".nc":
+        output = netcdf_safe(output)
+    else:
+        output = _read_output(path)
     return task.summarize(output) if task.summarize is not None else output
 
 
 def _run_one(task: BatchTask, session: Session, stem: Path) -> dict:
     """Executed on a worker: run the task, write its output, summarise it; never raise."""
     try:
-        path = _write_output(task.run(session), stem)
+        output = task.run(session)
+        path = _write_output(output, stem)
         return {"key": session.key, "status": "done", "output": str(path),
-                "summary": _summary(task, path)}
+                "summary": _summary(task, path, output)}
     except Exception as exc:  # recorded in errors.csv; the batch goes on
         return {"key": session.key, "status": "failed", "path": str(session.path),
                 "error": f"{type(exc).__name__}: {exc}",

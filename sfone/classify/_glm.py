@@ -68,6 +68,9 @@ def schedule_bins(time, starts, ends, *, bin_s: float, span) -> Bins:
     return Bins(lo[keep], hi[keep], centre[keep], run[keep])
 
 
+_CAST_ROIS = 16  # rows cast to float64 at a time by bin_means
+
+
 def bin_means(x: np.ndarray, bins: Bins) -> np.ndarray:
     """NaN-aware (roi, bin) means of the frames of every bin (one ``reduceat`` pass,
     accumulated in float64; no copy of the frames when every value is finite)."""
@@ -77,11 +80,18 @@ def bin_means(x: np.ndarray, bins: Bins) -> np.ndarray:
         # reduceat needs indices inside the array; the last bin's sum then runs to the end,
         # which is where it ends (the odd entries, gaps between bins, are discarded)
         edges = edges[:-1]
-    finite = np.isfinite(x)
-    if finite.all():
-        sums = np.add.reduceat(x, edges, axis=1, dtype=np.float64)[:, ::2]
+    if np.isfinite(x.sum()):  # no NaN or inf anywhere (no (roi, frame) mask allocated)
+        sums = np.empty((x.shape[0], bins.lo.size))
+        # reduceat with dtype= casts the whole block to float64 first; cast a few ROIs at a
+        # time into one reused buffer instead (same sums, no block-sized temporary)
+        buffer = np.empty((min(x.shape[0], _CAST_ROIS), x.shape[1]))
+        for start in range(0, x.shape[0], _CAST_ROIS):
+            rows = buffer[:min(_CAST_ROIS, x.shape[0] - start)]
+            np.copyto(rows, x[start:start + rows.shape[0]])
+            sums[start:start + rows.shape[0]] = np.add.reduceat(rows, edges, axis=1)[:, ::2]
         count = (bins.hi - bins.lo)[None, :]
         return np.where(count > 0, sums / np.maximum(count, 1), np.nan)
+    finite = np.isfinite(x)
     sums = np.add.reduceat(np.where(finite, x, 0.0), edges, axis=1, dtype=np.float64)[:, ::2]
     counts = np.add.reduceat(finite, edges, axis=1, dtype=np.int64)[:, ::2]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -119,26 +129,82 @@ def separability(nuisance: np.ndarray, response: np.ndarray) -> np.ndarray:
 
 
 def _solve(X, y):
-    """Batched least squares: X (roi, n, k), y (roi, n) -> beta (roi, k), (X'X)^-1 (roi, k, k).
-
-    The normal equations, scaled to a unit diagonal, are inverted by LU; a ROI whose matrix is
-    singular or ill-conditioned (a constant neuropil column) gets the pseudo-inverse instead."""
+    """Batched least squares: X (roi, n, k), y (roi, n) -> beta (roi, k), (X'X)^-1 (roi, k, k)."""
     xt = X.transpose(0, 2, 1)
-    xtx = xt @ X  # batched matmul: several times faster than einsum here
-    xty = (xt @ y[:, :, None])[:, :, 0]
+    return _solve_normal(xt @ X, (xt @ y[:, :, None])[:, :, 0])  # matmul: faster than einsum
+
+
+def _solve_normal(xtx, xty):
+    """Batched normal equations ``xtx beta = xty`` -> beta (roi, k), xtx^-1 (roi, k, k).
+
+    Scaled to a unit diagonal and inverted by LU; a ROI whose matrix is singular or
+    ill-conditioned (a constant neuropil column) gets the pseudo-inverse instead."""
     scale = np.sqrt(np.clip(np.diagonal(xtx, axis1=1, axis2=2), 1e-300, None))
     xtx_s = xtx / scale[:, :, None] / scale[:, None, :]
+    inv_s = np.empty_like(xtx_s)
+    bad = ~(np.diagonal(xtx_s, axis1=1, axis2=2) > 0.5).all(axis=1)  # a zero column
     try:
-        inv_s = np.linalg.inv(xtx_s)
-        error = np.abs(xtx_s @ inv_s - np.eye(xtx_s.shape[1])).max(axis=(1, 2))
-        bad = ~(error < 1e-8)
+        inv_s[~bad] = np.linalg.inv(xtx_s[~bad])
+        error = np.abs(xtx_s[~bad] @ inv_s[~bad] - np.eye(xtx_s.shape[1])).max(axis=(1, 2))
+        bad[~bad] = ~(error < 1e-8)
     except np.linalg.LinAlgError:  # one singular matrix fails the whole batch
-        inv_s, bad = np.empty_like(xtx_s), np.ones(xtx_s.shape[0], bool)
+        bad[:] = True
     if bad.any():
         inv_s[bad] = np.linalg.pinv(xtx_s[bad], hermitian=True)
     inv = inv_s / scale[:, :, None] / scale[:, None, :]
     beta = (inv @ xty[:, :, None])[:, :, 0]
     return beta, inv
+
+
+class _WhitenedNormalEquations:
+    """``X'X``, ``X'y`` and ``y'y`` of every ROI's weighted model after whitening by a noise
+    model's ``L^-1``, without forming the (roi, bin, k) whitened design.
+
+    The segment weights ``w`` (roi, bin) are constant within a segment, so a ROI's whitened
+    common columns are ``sum_g w[r, g] * C_g`` with ``C_g = L^-1 (common * [segment == g])``:
+    the common block of ``X'X`` is ``sum_gh w_g w_h C_g'C_h`` (one small matrix product for
+    all ROIs), and only ``y`` and the ROI's own neuropil column are whitened per ROI. ``y`` is
+    centred first (the intercept column absorbs it) so that ``rss = y'y - beta'X'y`` keeps its
+    precision.
+    """
+
+    def __init__(self, common, segments, w, y, z=None):
+        n, k0 = common.shape
+        labels, first, index = np.unique(segments, return_index=True, return_inverse=True)
+        g = labels.size
+        self.k0, self.g = k0, g
+        self.seg_w = w[:, first]  # (roi, segment)
+        self.pair_w = (self.seg_w[:, :, None] * self.seg_w[:, None, :]).reshape(len(w), g * g)
+        masked = common[None, :, :] * (index[None, :] == np.arange(g)[:, None])[:, :, None]
+        self.masked = np.ascontiguousarray(masked.transpose(1, 0, 2).reshape(n, g * k0))
+        self.yw = (y - y.mean(axis=1, keepdims=True)) * w
+        self.zw = z * w if z is not None else None
+        self._yy, self._zz = np.empty_like(self.yw), (np.empty_like(self.yw) if z is not None
+                                                      else None)
+
+    def _common_part(self, whitened_vectors, cols):
+        """(roi, k0) ``X_common' v`` for whitened per-ROI vectors ``v`` (roi, bin)."""
+        return np.einsum("rgk,rg->rk", (whitened_vectors @ cols).reshape(-1, self.g, self.k0),
+                         self.seg_w)
+
+    def __call__(self, whiten):
+        k0, g = self.k0, self.g
+        cols = whiten @ self.masked  # (bin, segment * k0)
+        gram = (cols.T @ cols).reshape(g, k0, g, k0).transpose(0, 2, 1, 3).reshape(g * g, -1)
+        yy = np.matmul(self.yw, whiten.T, out=self._yy)
+        k = k0 + (self.zw is not None)
+        xtx = np.empty((len(yy), k, k))
+        xty = np.empty((len(yy), k))
+        xtx[:, :k0, :k0] = (self.pair_w @ gram).reshape(-1, k0, k0)
+        xty[:, :k0] = self._common_part(yy, cols)
+        if self.zw is not None:
+            zz = np.matmul(self.zw, whiten.T, out=self._zz)
+            xz = self._common_part(zz, cols)
+            xtx[:, :k0, k0] = xz
+            xtx[:, k0, :k0] = xz
+            xtx[:, k0, k0] = np.einsum("rn,rn->r", zz, zz)
+            xty[:, k0] = np.einsum("rn,rn->r", zz, yy)
+        return xtx, xty, np.einsum("rn,rn->r", yy, yy)
 
 
 TAU_GRID_S = (30.0, 60.0, 120.0, 300.0, 600.0, 1200.0)
@@ -219,18 +285,19 @@ def glm_test(y: np.ndarray, nuisance: np.ndarray, response: np.ndarray,
     beta_ols, _ = _solve(X, y0)
     resid = y0 - np.einsum("rnk,rk->rn", X, beta_ols)
     resid_sd = np.sqrt((resid**2).sum(axis=1) / df)
-    w = (segment_weights(resid, segments) if segments is not None else np.ones((n_roi, n)))
-    yw, Xw = y0 * w, X * w[:, :, None]
-    Xw_flat = np.ascontiguousarray(Xw.transpose(1, 0, 2).reshape(n, n_roi * k))
+    if segments is None:
+        segments = np.zeros(n, int)
+        w = np.ones((n_roi, n))
+    else:
+        w = segment_weights(resid, segments)
+    normal = _WhitenedNormalEquations(common, segments, w, y0, z if neuropil is not None else None)
     best = {"ll": np.full(n_roi, -np.inf)}
     for tau, share, corr in noise_models(centre):
         chol = cholesky(corr, lower=True)
         logdet = 2.0 * np.log(np.diag(chol)).sum()
-        whiten = solve_triangular(chol, np.eye(n), lower=True)  # L^-1: one GEMM per model
-        yy = yw @ whiten.T
-        XX = (whiten @ Xw_flat).reshape(n, n_roi, k).transpose(1, 0, 2)
-        beta, inv = _solve(XX, yy)
-        rss = ((yy - (XX @ beta[:, :, None])[:, :, 0])**2).sum(axis=1)
+        xtx, xty, yty = normal(solve_triangular(chol, np.eye(n), lower=True))
+        beta, inv = _solve_normal(xtx, xty)
+        rss = yty - np.einsum("rk,rk->r", beta, xty)
         logdet_x = -np.linalg.slogdet(inv)[1]  # log det X'X (inv is its pseudo-inverse)
         logdet_x = np.where(np.isfinite(logdet_x), logdet_x, 0.0)  # a degenerate column
         ll = -0.5 * (df * np.log(np.maximum(rss, 1e-300) / df) + logdet + logdet_x)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
 __all__ = ["read", "formats", "register_format", "FormatInfo", "detect_format", "write_dataset",
-           "list_formats", "get_format"]
+           "netcdf_safe", "list_formats", "get_format"]
 
 # sfone's own netCDF and zarr files (any modality); the modality packages declare the rest.
 FORMATS = [
@@ -53,6 +53,24 @@ def write_dataset(ds: xr.Dataset, path) -> Path:
     from ._write import write_dataset as write
 
     return write(ds, path)
+
+
+def netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
+    """A shallow copy of ``ds`` with the attrs as :func:`write_dataset` stores them in netCDF.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Any Dataset.
+
+    Returns
+    -------
+    xarray.Dataset
+        The same data; dict attrs as JSON text, bools as 0/1, ``None`` attrs dropped.
+    """
+    from ._write import netcdf_safe as safe
+
+    return safe(ds)
 
 
 def read(path, format: str | None = None, *, strict: bool | None = None, chunks=None,
