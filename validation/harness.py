@@ -81,8 +81,9 @@ def quick_grid(seeds=(101,), n_rois: int = 120) -> list[Cell]:
 
 def method_variants(*, default_only: bool = False) -> list[tuple[str, dict]]:
     """``(name, label_responses keywords)``: the default first (no keyword at all), then every
-    other ``--method`` and ``--null`` choice of the ``sfone classify`` CLI (with
-    ``run_labels=False``: the during-run labels do not change the post-run label)."""
+    other ``--method`` and ``--null`` choice of the ``sfone classify`` CLI and the default
+    with ``trend_degree=0`` (with ``run_labels=False``: the during-run labels do not change
+    the post-run label)."""
     variants = [("default", {})]
     if default_only:
         return variants
@@ -99,6 +100,9 @@ def method_variants(*, default_only: bool = False) -> list[tuple[str, dict]]:
         elif param.name == "null" and choices:
             variants += [(f"null={c}", {"null": c, "run_labels": False})
                          for c in choices if c != param.default]
+    # the default without its linear trend: more power under bursty spiking, less protection
+    # against slow drift (docs/classification.md)
+    variants.append(("trend_degree=0", {"trend_degree": 0, "run_labels": False}))
     return variants
 
 
