@@ -16,7 +16,7 @@ from validation.harness import TARGETS, Cell, run_session, summarise
 XFAIL_14 = pytest.mark.xfail(
     strict=True, reason=("issue 14: with every nuisance (bursty spiking + log-rate OU included) "
                          "the default finds almost nothing; docs/classification.md shows the "
-                         "oracle bound (power x2 <= 0.67 for any post- vs pre-run test)"))
+                         "oracle bound (power x2 <= 0.69 for any post- vs pre-run test)"))
 
 CELLS = {
     "single-clean": Cell("single", "clean", 10.0, seeds=(7,), n_rois=150),
