@@ -78,6 +78,15 @@ def _test_text(result) -> str:
     return f"{result['test']}, {_p(result)}"
 
 
+_ENDPOINT_NAMES = {"time_to_exhaustion_s": "time to exhaustion", "distance_m": "distance",
+                   "max_speed_m_min": "maximum speed", "vo2max": "VO2max"}
+
+
+def _endpoint_name(column: str) -> str:
+    """The caption's name of a stress-test endpoint column (the column itself if unknown)."""
+    return _ENDPOINT_NAMES.get(column, column)
+
+
 def _n_mice(table, column="subject") -> int:
     return int(pd.Series(table[column]).nunique())
 
@@ -238,7 +247,7 @@ def _fig7(data, stats, figure_id):
                f"(n = {n[order[1]]}): time to exhaustion, distance, maximum speed and VO2max. "
                "Points: mice; black bars: mean ± SEM across mice. Tests (the same as `sfone "
                "calorimetry stress-test --compare`): "
-               + "; ".join(f"{c}: {_p(t)}" for c, t in tests.items())
+               + "; ".join(f"{_endpoint_name(c)}: {_test_text(t)}" for c, t in tests.items())
                + " (uncorrected; each endpoint is its own question).")
     return FigureOutput(fig, caption)
 

@@ -202,3 +202,17 @@ def test_glucose_asterisks_mark_the_significant_time_points():
     frame = stats.to_frame().set_index(["quantity", "group"])
     assert frame.loc[("glucose_mg_dl", f"{times[2]:g}min/control_vs_inhibit"),
                      "p_value"] == 0.0005
+
+
+def test_long_test_name_is_shortened_over_the_bracket_not_lost():
+    # the full name of the stress-test endpoint test ran across the neighbouring panels of
+    # figure 7; the bracket keeps the name without its qualifiers and the p-value
+    _, endpoints = make_stress()
+    long = {"test": "Mann-Whitney U, two-sided (normal approximation, tie-corrected)",
+            "statistic": 30.0, "p_value": 0.0048}
+    ax = plot_stress_endpoint(endpoints, "distance_m", test=long)
+    assert [t.get_text() for t in ax.texts] == ["Mann-Whitney U, p = 0.0048"]
+    ax = plot_stress_endpoint(endpoints, "distance_m", test={"test": "", "p_value": 0.2})
+    assert [t.get_text() for t in ax.texts] == ["p = 0.2"]
+    ax = plot_stress_endpoint(endpoints, "distance_m", test=None)
+    assert len(ax.texts) == 0

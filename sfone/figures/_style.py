@@ -222,6 +222,14 @@ def test_label(result: dict, sep: str = ", ") -> str:
 test_label.__test__ = False  # not a pytest test despite the name
 
 
+def short_test_label(result: dict) -> str:
+    """``"Mann-Whitney U, p = 0.0048"``: the test's name without its qualifiers (what follows
+    its first comma or parenthesis; the caption gives them) and the p-value, short enough for
+    the bracket over a narrow panel."""
+    name = result["test"].split(" (")[0].split(", ")[0].strip()
+    return f"{name}, {format_p(result['p_value'])}" if name else format_p(result["p_value"])
+
+
 def annotate_test(ax, result, *, x0: float = 0.0, x1: float = 1.0, y: float = 1.02,
                   bracket: bool = True, text: str | None = None):
     """Draw a bracket from ``x0`` to ``x1`` (data x) at height ``y`` (axes fraction) with the label.

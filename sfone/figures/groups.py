@@ -11,12 +11,14 @@ import pandas as pd
 from ._style import (
     annotate_corner,
     annotate_test,
+    as_test_result,
     color_for,
     display_name,
     figsize,
     format_p,
     label_with_n,
     new_axes,
+    short_test_label,
     styled,
 )
 from ._summary import group_summary
@@ -148,8 +150,10 @@ def plot_group_points(table: pd.DataFrame, value: str, *, group: str = "group", 
     if pairwise:
         top = annotate_pairs(ax, pairwise, groups)
         annotate_corner(ax, test, y=top + 0.07)
-    elif len(groups) == 2:
-        annotate_test(ax, test, x0=0, x1=1, y=1.03)
+    elif len(groups) == 2 and (result := as_test_result(test)) is not None:
+        # the test's short name: its qualifiers ("two-sided (normal approximation, ...)") ran
+        # across the neighbouring panels; the caption names the test in full
+        annotate_test(ax, result, x0=0, x1=1, y=1.03, text=short_test_label(result))
     else:
         annotate_corner(ax, test, y=1.08)
     return ax
