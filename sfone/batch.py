@@ -152,13 +152,16 @@ def _summary(task: BatchTask, path: Path, output=None):
     a fresh and a skipped session give the same), or None when the task combines nothing.
 
     A Dataset just written is summarised from memory with the attrs as netCDF stores them
-    (:func:`sfone.io.netcdf_safe`) instead of being read back (0.1 s a session); a table is
-    always read back (its text is what the combined table must hold)."""
+    (:func:`sfone.io.netcdf_safe`) instead of being read back (0.1 s a session), unless it is
+    lazy (dask); a table is always read back (its text is what the combined table must
+    hold)."""
     from .io import netcdf_safe
 
     if task.combine is None:
         return None
-    if isinstance(output, xr.Dataset) and path.suffix == ".nc":
+    in_memory = (isinstance(output, xr.Dataset) and path.suffix == ".nc"
+                 and not any(v.chunks for v in output.variables.values()))  # lazy: read back
+    if in_memory:
         output = netcdf_safe(output)
     else:
         output = _read_output(path)

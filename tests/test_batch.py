@@ -389,3 +389,25 @@ def test_an_old_manifest_protocol_column_is_an_error_naming_both_new_columns(tmp
     message = str(info.value)
     assert "old.csv" in message and "'protocol'" in message
     assert "'classification_protocol'" in message and "'calr_session'" in message
+
+
+def test_fresh_output_summary_equals_its_read_back_and_lazy_outputs_are_read_back(tmp_path):
+    # a fresh session's summary is taken from memory (netCDF-safe attrs) instead of reading
+    # the file back; it must be what a skipped session's read-back gives, and a lazy (dask)
+    # output must not travel to the client as a graph
+    pytest.importorskip("dask")
+    from sfone.batch import BatchTask, _summary, _write_output
+
+    output = xr.Dataset(
+        {"label": ("roi", np.array(["activated", "unchanged"])),
+         "p_value": ("roi", np.array([0.01, np.nan]), {"units": "1", "test": {"df": 3}})},
+        coords={"roi": [3, 7], "iscell": ("roi", [True, False])},
+        attrs={"windows": {"baseline": [-600, 0]}, "fdr": True, "missing": None})
+    task = BatchTask(name="t", run=lambda s: output, combine=combine_per_roi)
+    path = _write_output(output, tmp_path / "s")
+    fresh, read_back = _summary(task, path, output), _summary(task, path)
+    a = combine_per_roi({("m1", "d1"): fresh, ("m1", "d2"): read_back})
+    b = combine_per_roi({("m1", "d1"): read_back, ("m1", "d2"): read_back})
+    xr.testing.assert_identical(a, b)
+    lazy = _summary(task, path, output.chunk())
+    assert all(v.chunks is None for v in lazy.variables.values())
