@@ -207,6 +207,14 @@ class _WhitenedNormalEquations:
         return xtx, xty, np.einsum("rn,rn->r", yy, yy)
 
 
+def standardised_rows(z: np.ndarray) -> np.ndarray:
+    """Each row of ``z`` (roi, bin) centred and scaled to unit SD (NaN-aware; a constant row and
+    NaNs become 0): the neuropil regressor of the session model."""
+    z = z - np.nanmean(z, axis=1, keepdims=True)
+    sd = np.nanstd(z, axis=1, keepdims=True)
+    return np.nan_to_num(np.where(sd > 0, z / np.where(sd > 0, sd, 1.0), 0.0))
+
+
 TAU_GRID_S = (30.0, 60.0, 120.0, 300.0, 600.0, 1200.0)
 SHARE_GRID = (0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.99)
 
@@ -270,9 +278,7 @@ def glm_test(y: np.ndarray, nuisance: np.ndarray, response: np.ndarray,
     common = np.concatenate([nuisance, response], axis=1)
     X = np.broadcast_to(common, (n_roi,) + common.shape)
     if neuropil is not None:
-        z = neuropil - np.nanmean(neuropil, axis=1, keepdims=True)
-        sd = np.nanstd(z, axis=1, keepdims=True)
-        z = np.nan_to_num(np.where(sd > 0, z / np.where(sd > 0, sd, 1.0), 0.0))
+        z = standardised_rows(neuropil)
         X = np.concatenate([X, z[:, :, None]], axis=2)
     k = X.shape[2]
     test = np.arange(nuisance.shape[1], nuisance.shape[1] + response.shape[1])

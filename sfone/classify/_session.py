@@ -130,9 +130,7 @@ def _cells_decay_t(y, z, column, base) -> float:
     finite = np.isfinite(y).all(axis=1) & np.isfinite(z).all(axis=1)
     if not finite.any():
         return float("nan")
-    y, z = y[finite], z[finite]
-    sd = z.std(axis=1, keepdims=True)
-    z = np.where(sd > 0, (z - z.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0), 0.0)
+    y, z = y[finite], _glm.standardised_rows(z[finite])
     common = np.column_stack([column, base])
     X = np.concatenate([np.broadcast_to(common, (y.shape[0],) + common.shape), z[:, :, None]],
                        axis=2)
