@@ -160,7 +160,7 @@ class _WhitenedNormalEquations:
     """``X'X``, ``X'y`` and ``y'y`` of every ROI's weighted model after whitening by a noise
     model's ``L^-1``, without forming the (roi, bin, k) whitened design.
 
-    The segment weights ``w`` (roi, bin) are constant within a segment, so a ROI's whitened
+    The weights are constant within a segment (:func:`segment_weights`), so a ROI's whitened
     common columns are ``sum_g w[r, g] * C_g`` with ``C_g = L^-1 (common * [segment == g])``:
     the common block of ``X'X`` is ``sum_gh w_g w_h C_g'C_h`` (one small matrix product for
     all ROIs), and only ``y`` and the ROI's own neuropil column are whitened per ROI. ``y`` is
@@ -168,12 +168,11 @@ class _WhitenedNormalEquations:
     precision.
     """
 
-    def __init__(self, common, segments, w, y, z=None):
+    def __init__(self, common, index, seg_w, y, z=None):
         n, k0 = common.shape
-        labels, first, index = np.unique(segments, return_index=True, return_inverse=True)
-        g = labels.size
-        self.k0, self.g = k0, g
-        self.seg_w = w[:, first]  # (roi, segment)
+        g = seg_w.shape[1]
+        self.k0, self.g, self.seg_w = k0, g, seg_w  # seg_w: (roi, segment); index: (bin,)
+        w = seg_w[:, index]
         self.pair_w = (self.seg_w[:, :, None] * self.seg_w[:, None, :]).reshape(len(w), g * g)
         masked = common[None, :, :] * (index[None, :] == np.arange(g)[:, None])[:, :, None]
         self.masked = np.ascontiguousarray(masked.transpose(1, 0, 2).reshape(n, g * k0))
@@ -245,19 +244,23 @@ def t_two_sided(t, df: int) -> np.ndarray:
     return betainc(0.5 * df, 0.5, df / (df + t * t))
 
 
-def segment_weights(resid: np.ndarray, segments: np.ndarray, *, min_bins: int = 4) -> np.ndarray:
-    """(roi, bin) weights 1/SD of the OLS residuals in each segment (pre-run, runs, post-run,
-    other), scaled to a geometric mean of 1: a response that raises the rate also raises the
-    variance (spiking is multiplicative), so one residual variance for the whole session
+def segment_weights(resid: np.ndarray, segments: np.ndarray, *,
+                    min_bins: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Weights 1/SD of the OLS residuals in each segment (pre-run, runs, post-run, other),
+    scaled to a geometric mean of 1 over the bins: a response that raises the rate also raises
+    the variance (spiking is multiplicative), so one residual variance for the whole session
     would over-weight the quieter segment. Segments with fewer than ``min_bins`` bins share
-    the whole-session variance."""
-    var = np.repeat((resid**2).mean(axis=1, keepdims=True), resid.shape[1], axis=1)
-    for label in np.unique(segments):
-        inside = segments == label
-        if inside.sum() >= min_bins:
-            var[:, inside] = (resid[:, inside] ** 2).mean(axis=1, keepdims=True)
+    the whole-session variance.
+
+    Returns the (roi, segment) weights of the segments in ``np.unique(segments)`` order and
+    each bin's segment index (bin,); a bin's weight is ``weights[:, index]``."""
+    _, index, counts = np.unique(segments, return_inverse=True, return_counts=True)
+    whole = (resid**2).mean(axis=1)
+    var = np.stack([(resid[:, index == g] ** 2).mean(axis=1) if counts[g] >= min_bins else whole
+                    for g in range(counts.size)], axis=1)
     w = 1.0 / np.sqrt(np.maximum(var, 1e-300))
-    return w / np.exp(np.log(w).mean(axis=1, keepdims=True))
+    geometric_mean = np.exp((np.log(w) * counts).sum(axis=1, keepdims=True) / counts.sum())
+    return w / geometric_mean, index
 
 
 def glm_test(y: np.ndarray, nuisance: np.ndarray, response: np.ndarray,
@@ -291,12 +294,10 @@ def glm_test(y: np.ndarray, nuisance: np.ndarray, response: np.ndarray,
     beta_ols, _ = _solve(X, y0)
     resid = y0 - np.einsum("rnk,rk->rn", X, beta_ols)
     resid_sd = np.sqrt((resid**2).sum(axis=1) / df)
-    if segments is None:
-        segments = np.zeros(n, int)
-        w = np.ones((n_roi, n))
-    else:
-        w = segment_weights(resid, segments)
-    normal = _WhitenedNormalEquations(common, segments, w, y0, z if neuropil is not None else None)
+    seg_w, index = (segment_weights(resid, segments) if segments is not None
+                    else (np.ones((n_roi, 1)), np.zeros(n, int)))
+    normal = _WhitenedNormalEquations(common, index, seg_w, y0,
+                                      z if neuropil is not None else None)
     best = {"ll": np.full(n_roi, -np.inf)}
     for tau, share, corr in noise_models(centre):
         chol = cholesky(corr, lower=True)
