@@ -78,13 +78,9 @@ def _test_text(result) -> str:
     return f"{result['test']}, {_p(result)}"
 
 
+#: figure 7's endpoint columns (panel order) and their names in the caption
 _ENDPOINT_NAMES = {"time_to_exhaustion_s": "time to exhaustion", "distance_m": "distance",
                    "max_speed_m_min": "maximum speed", "vo2max": "VO2max"}
-
-
-def _endpoint_name(column: str) -> str:
-    """The caption's name of a stress-test endpoint column (the column itself if unknown)."""
-    return _ENDPOINT_NAMES.get(column, column)
 
 
 def _n_mice(table, column="subject") -> int:
@@ -238,16 +234,17 @@ def _fig7(data, stats, figure_id):
     from .figures import figure_stress_endpoints
 
     order = data.groups
-    columns = ("time_to_exhaustion_s", "distance_m", "max_speed_m_min", "vo2max")
+    columns = tuple(_ENDPOINT_NAMES)
     tests = endpoint_tests(data.endpoints, columns, order)
     fig = figure_stress_endpoints(data.endpoints, columns=columns, order=order, tests=tests,
                                   stats=stats, figure_id=figure_id)
     n = {g: _n_mice(data.endpoints[data.endpoints["group"] == g]) for g in order}
     caption = (f"Stress-test endpoints per mouse, {order[0]} (n = {n[order[0]]}) vs {order[1]} "
-               f"(n = {n[order[1]]}): time to exhaustion, distance, maximum speed and VO2max. "
+               f"(n = {n[order[1]]}): {', '.join(list(_ENDPOINT_NAMES.values())[:-1])} and "
+               f"{list(_ENDPOINT_NAMES.values())[-1]}. "
                "Points: mice; black bars: mean ± SEM across mice. Tests (the same as `sfone "
                "calorimetry stress-test --compare`): "
-               + "; ".join(f"{_endpoint_name(c)}: {_test_text(t)}" for c, t in tests.items())
+               + "; ".join(f"{_ENDPOINT_NAMES[c]}: {_test_text(t)}" for c, t in tests.items())
                + " (uncorrected; each endpoint is its own question).")
     return FigureOutput(fig, caption)
 
