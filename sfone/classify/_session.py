@@ -89,31 +89,25 @@ MIN_BLEACHING_LOSS = 0.01
 MIN_BLEACHING_T = 4.0
 
 
-def _fit_decay(median, base, t) -> dict:
+def _fit_decay(median, base, t) -> tuple[float, np.ndarray, float, float]:
     """Least-squares fit of ``median`` by ``exp(-t / tau)`` + ``base`` for every tau of
-    :data:`BLEACH_TAUS_S`; the best tau's amplitude, loss over the span, and t statistic with
-    an AR(1) variance inflation ``(1 + rho) / (1 - rho)`` from the residuals' lag-1
-    autocorrelation."""
-    best = None
+    :data:`BLEACH_TAUS_S`: the best tau, its decay curve, the curve's loss over the span, and
+    the amplitude's t statistic with an AR(1) variance inflation ``(1 + rho) / (1 - rho)`` from
+    the residuals' lag-1 autocorrelation."""
+    fits = []
     for tau in BLEACH_TAUS_S:
-        decay = np.exp(-t / tau)
-        X = np.column_stack([decay, base])
+        X = np.column_stack([np.exp(-t / tau), base])
         beta = np.linalg.lstsq(X, median, rcond=None)[0]
         resid = median - X @ beta
-        rss = float((resid**2).sum())
-        if best is None or rss < best["rss"]:
-            best = {"rss": rss, "tau": tau, "amplitude": float(beta[0]), "decay": decay,
-                    "resid": resid, "X": X}
-    X, resid = best.pop("X"), best.pop("resid")
+        fits.append((float((resid**2).sum()), tau, X, beta[0], resid))
+    rss, tau, X, amplitude, resid = min(fits, key=lambda fit: fit[0])
     dof = max(X.shape[0] - np.linalg.matrix_rank(X), 1)
     rho = float(np.clip(np.corrcoef(resid[:-1], resid[1:])[0, 1], 0.0, 0.95)
                 if resid.size > 3 and resid.std() > 0 else 0.0)
-    var = best["rss"] / dof * np.linalg.pinv(X.T @ X)[0, 0] * (1 + rho) / (1 - rho)
-    best["loss"] = best["amplitude"] * (best["decay"][0] - best["decay"][-1])
-    best["t"] = best["amplitude"] / np.sqrt(var) if var > 0 else (np.inf if best["amplitude"] > 0
-                                                                   else 0.0)
-    best["rho"] = rho
-    return best
+    var = rss / dof * np.linalg.pinv(X.T @ X)[0, 0] * (1 + rho) / (1 - rho)
+    decay = X[:, 0]
+    t_stat = amplitude / np.sqrt(var) if var > 0 else (np.inf if amplitude > 0 else 0.0)
+    return tau, decay, float(amplitude * (decay[0] - decay[-1])), float(t_stat)
 
 
 #: ... or, when the neuropil's fluctuations hide it, when the cells decay with the curve: the
@@ -162,14 +156,13 @@ def population_bleaching(z, bins, span, n_runs, response, y=None) -> tuple[np.nd
     if median is None or not np.isfinite(median).all():
         return None, float("nan")
     base = np.concatenate([_glm.nuisance_design(bins, span, n_runs, 0), response], axis=1)
-    fit = _fit_decay(median, base, bins.centre - span[0])
-    decay = fit["decay"]
-    if not fit["loss"] >= MIN_BLEACHING_LOSS or decay.std() == 0:
+    tau, decay, loss, t_stat = _fit_decay(median, base, bins.centre - span[0])
+    if not loss >= MIN_BLEACHING_LOSS or decay.std() == 0:
         return None, float("nan")
     column = (decay - decay.mean()) / decay.std()
-    if fit["t"] >= MIN_BLEACHING_T or (
+    if t_stat >= MIN_BLEACHING_T or (
             y is not None and _cells_decay_t(y, z, column, base) >= MIN_CELLS_DECAY_T):
-        return column, float(fit["tau"])
+        return column, float(tau)
     return None, float("nan")
 
 
