@@ -59,16 +59,15 @@ LAYERS = {
     "sfone.summary": "analysis",
     # figures and the report
     "sfone.figures": "figures",
-    "sfone.figure_specs": "figures",
-    "sfone.report": "figures",
+    "sfone.reproduce.figures": "figures",  # FIGURE_SPECS: what each reproduce figure draws
+    "sfone.reproduce.report": "figures",  # stats.csv and report.html
     # app: command line, batch runs, studies
     "sfone.cli": "app",
     "sfone.__main__": "app",
     "sfone.batch": "app",
     "sfone._batch_task": "app",
     "sfone._batch_tasks": "app",
-    "sfone.reproduce": "app",
-    "sfone.study": "app",
+    "sfone.reproduce": "app",  # the package and its study, analyses and pipeline modules
 }
 
 

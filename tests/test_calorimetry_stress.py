@@ -161,10 +161,7 @@ def test_reproduce_uses_the_same_test_as_the_cli():
 
     import matplotlib.pyplot as plt
 
-    from sfone.figure_specs import spec_for
-    from sfone.report import StatsTable
-    from sfone.reproduce import STAGES
-    from sfone.study import load_study
+    from sfone.reproduce import STAGES, StatsTable, load_study, spec_for
 
     study = load_study(Path(__file__).resolve().parents[1] / "data_samples" / "study.yaml")
     data = STAGES["stress test"](study, scheduler=None, workers=None)

@@ -211,7 +211,7 @@ def test_reproduce_shows_no_nested_progress_bars(tmp_path, monkeypatch):
         return bar
 
     monkeypatch.setattr(sfone._logging, "progress", spy)
-    monkeypatch.setattr("sfone.reproduce.progress", spy)
+    monkeypatch.setattr("sfone.reproduce.pipeline.progress", spy)
     monkeypatch.setattr("sfone.classify._labels.progress", spy, raising=False)
     sfone._logging.set_progress(True)
     try:
@@ -222,7 +222,7 @@ def test_reproduce_shows_no_nested_progress_bars(tmp_path, monkeypatch):
                           "subject": "mouse1", "day": d,
                           "runs": str(SAMPLES / "imaging_cohort" / f"mouse1_{d}_runs.csv")}
                          for d in ("day1", "day8")]}}
-        from sfone.study import parse_study
+        from sfone.reproduce import parse_study
 
         reproduce(parse_study(study), tmp_path / "out")
     finally:

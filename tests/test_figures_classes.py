@@ -18,7 +18,7 @@ from sfone.figures import (
     plot_class_proportions,
     plot_fraction_activated_paired,
 )
-from sfone.report import StatsTable
+from sfone.reproduce import StatsTable
 
 TEST = {"test": "Chi-square test", "statistic": 8.1, "p_value": 0.0171}
 

@@ -21,7 +21,7 @@ from sfone.figures import (
     plot_stress_endpoint,
     training_gain,
 )
-from sfone.report import StatsTable
+from sfone.reproduce import StatsTable
 from sfone.simulate.experiment_tables import (
     make_bdnf_counts,
     make_endurance_training,

@@ -11,7 +11,7 @@ from figure_inputs import (
 )
 
 from sfone.figures import dark_intervals, figure_metabolic, plot_ancova, plot_metabolic_timecourse
-from sfone.report import StatsTable
+from sfone.reproduce import StatsTable
 
 
 def test_dark_intervals_cover_each_dark_run():
@@ -77,10 +77,7 @@ def test_figure10_of_the_samples_shades_the_data_light_switch():
     import matplotlib.pyplot as plt
 
     import sfone
-    from sfone.figure_specs import spec_for
-    from sfone.report import StatsTable
-    from sfone.reproduce import STAGES
-    from sfone.study import load_study
+    from sfone.reproduce import STAGES, StatsTable, load_study, spec_for
 
     samples = Path(__file__).resolve().parents[1] / "data_samples"
     stats = StatsTable()

@@ -15,7 +15,7 @@ from sfone.figures import (
     plot_perirun_heatmap,
 )
 from sfone.figures.perirun import select_group
-from sfone.report import StatsTable
+from sfone.reproduce import StatsTable
 
 
 @pytest.fixture(scope="module")

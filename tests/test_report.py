@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sfone.figures import save_figure
-from sfone.report import STATS_COLUMNS, StatsTable, write_report_html
+from sfone.reproduce import STATS_COLUMNS, StatsTable, write_report_html
 
 
 def _table():

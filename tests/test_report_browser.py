@@ -6,7 +6,7 @@ import pytest
 from browser import chromium_path, render
 
 from sfone.figures import save_figure
-from sfone.report import StatsTable, write_report_html
+from sfone.reproduce import StatsTable, write_report_html
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,8 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from sfone.figure_specs import FIGURE_SPECS, spec_for
-from sfone.reproduce import STAGES
+from sfone.reproduce import FIGURE_SPECS, STAGES, figures_for, parse_study, spec_for
 from sfone.stats import holm, mann_whitney, one_way_anova, pairwise_tests, welch_test
-from sfone.study import figures_for, parse_study
 
 
 def test_one_spec_per_figure_with_its_number_in_one_place():

@@ -58,7 +58,7 @@ def test_report_writer_escapes_titles_columns_cells_and_parameters(tmp_path):
     """The same through the report writer alone, for text reproduce does not take from files
     today (table titles, column names, parameters)."""
     pd = pytest.importorskip("pandas")
-    from sfone.report import write_report_html
+    from sfone.reproduce import write_report_html
 
     bad = "<script>alert(1)</script>"
     table = pd.DataFrame({bad: [bad, "x"], "subject": ["<img src=x onerror=alert(1)>", "m2"]})

@@ -8,7 +8,7 @@ import yaml
 from click.testing import CliRunner
 
 from sfone.cli import main
-from sfone.study import StudyError, check_study, figures_for, load_study
+from sfone.reproduce import StudyError, check_study, figures_for, load_study
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
 
@@ -86,12 +86,13 @@ def test_missing_and_mismatched_entries_are_all_named(tmp_path):
 
 
 def test_cli_rejects_a_bad_study_before_computing(tmp_path, monkeypatch):
-    import sfone.reproduce
+    import sfone.reproduce.pipeline
 
     def fail(*args, **kwargs):
         raise AssertionError("computation started")
 
-    monkeypatch.setattr(sfone.reproduce, "STAGES", {k: fail for k in sfone.reproduce.STAGES})
+    monkeypatch.setattr(sfone.reproduce.pipeline, "STAGES",
+                        {k: fail for k in sfone.reproduce.pipeline.STAGES})
     data = _absolute(_sample())
     data["tables"]["glucose"] = str(tmp_path / "glucose.csv")
     result = CliRunner().invoke(main, ["reproduce", "--study", str(_write(tmp_path, data)),
@@ -110,7 +111,7 @@ def _tables_study(tmp_path) -> Path:
 
 
 def test_interrupted_run_leaves_the_previous_complete_output(tmp_path, monkeypatch):
-    import sfone.figure_specs
+    import sfone.reproduce.figures
     from sfone.reproduce import reproduce
 
     study, out = _tables_study(tmp_path), tmp_path / "out"
@@ -121,8 +122,8 @@ def test_interrupted_run_leaves_the_previous_complete_output(tmp_path, monkeypat
     def interrupted(data, stats, figure_id):
         raise KeyboardInterrupt
 
-    spec = sfone.figure_specs.FIGURE_SPECS[4]
-    monkeypatch.setattr(sfone.figure_specs, "FIGURE_SPECS",
+    spec = sfone.reproduce.figures.FIGURE_SPECS[4]
+    monkeypatch.setattr(sfone.reproduce.figures, "FIGURE_SPECS",
                         (spec.__class__(spec.number, spec.stem, spec.stage, spec.title,
                                         interrupted),))
     with pytest.raises(KeyboardInterrupt):

@@ -1,7 +1,7 @@
 """Publication figures: ``plot_*`` panels (return Axes) and the composite figures 1-10.
 
 Every composite ``figure_*`` function returns a Figure and, given a
-:class:`sfone.report.StatsTable` as ``stats=``, records every number it shows. Statistical tests
+:class:`sfone.reproduce.StatsTable` as ``stats=``, records every number it shows. Statistical tests
 are never computed here: pass precomputed results ``{"test", "statistic", "p_value"}``.
 Save with :func:`save_figure` (PNG/SVG/PDF, atomic).
 """

@@ -272,7 +272,7 @@ def figure_class_proportions(classes, *, by: str = "day", order=("day1", "day8")
         Mouse-level test ``{"test", "statistic", "p_value"}``.
     secondary : mapping, optional
         Pooled-ROI test.
-    stats : sfone.report.StatsTable, optional
+    stats : sfone.reproduce.StatsTable, optional
         Collector of the figure's numbers; rows as described above.
     figure_id : str, default "fig1"
         Figure key of the ``stats`` rows.
@@ -317,7 +317,7 @@ def figure_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", 
         Mouse-level paired test.
     secondary : mapping, optional
         Pooled-ROI test (drawn, not recorded).
-    stats : sfone.report.StatsTable, optional
+    stats : sfone.reproduce.StatsTable, optional
         Collector of the figure's numbers; rows as described above.
     figure_id : str, default "fig4"
         Figure key of the ``stats`` rows.

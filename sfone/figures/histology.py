@@ -147,7 +147,7 @@ def figure_bdnf(counts: pd.DataFrame, *, regions=None, summary: str = "pooled", 
         Bar height: pooled cells or mean of the per-mouse fractions.
     tests : mapping or result, optional
         Precomputed test per region.
-    stats : sfone.report.StatsTable, optional
+    stats : sfone.reproduce.StatsTable, optional
         Collector of the figure's numbers; rows as described above.
     figure_id : str, default "fig5"
         Figure key of the ``stats`` rows.

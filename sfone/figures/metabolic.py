@@ -218,7 +218,7 @@ def figure_metabolic(ds: xr.Dataset, is_dark: xr.DataArray, ancova: dict, *,
         Group order.
     time_unit : {"d", "h"}, default "d"
         Unit of the time axis.
-    stats : sfone.report.StatsTable, optional
+    stats : sfone.reproduce.StatsTable, optional
         Collector of the figure's numbers; rows as described above.
     figure_id : str, default "fig10"
         Figure key of the ``stats`` rows.

@@ -302,7 +302,7 @@ def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str =
         Symmetric colour limit (z); default the 99th percentile of |z| over all days.
     time_unit : {"min", "s"}, default "min"
         Unit of the time axis.
-    stats : sfone.report.StatsTable, optional
+    stats : sfone.reproduce.StatsTable, optional
         Collector of the figure's numbers; rows as described above.
     segments : mapping, optional
         ``{"baseline": (start, end), "run": (start, end)}`` in s from run end.
@@ -366,7 +366,7 @@ def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "da
         Unit of the time axis.
     test : mapping, optional
         Precomputed comparison of the activated ROIs' effect between the days.
-    stats : sfone.report.StatsTable, optional
+    stats : sfone.reproduce.StatsTable, optional
         Collector of the figure's numbers; rows as described above.
     segments : mapping, optional
         ``{"baseline": (start, end), "run": (start, end)}`` in s from run end.

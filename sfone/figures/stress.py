@@ -208,7 +208,7 @@ def figure_stress_test(timeseries: pd.DataFrame, endpoints: pd.DataFrame, *,
         Group order.
     vo2_test, rer_test : mapping, optional
         Precomputed group x speed tests of the two panels.
-    stats : sfone.report.StatsTable, optional
+    stats : sfone.reproduce.StatsTable, optional
         Collector of the figure's numbers; rows as described above.
     min_mice : int, default 1
         Speeds reached by fewer mice are not drawn.
@@ -256,7 +256,7 @@ def figure_stress_endpoints(endpoints: pd.DataFrame, *, columns=ENDPOINT_COLUMNS
         Group order.
     tests : mapping, optional
         Column -> precomputed test.
-    stats : sfone.report.StatsTable, optional
+    stats : sfone.reproduce.StatsTable, optional
         Collector of the figure's numbers; rows as described above.
     figure_id : str, default "fig7"
         Figure key of the ``stats`` rows.

@@ -136,7 +136,7 @@ def figure_endurance(table: pd.DataFrame, *, value: str = "distance_m", order=EN
         Precomputed test on the per-mouse gains.
     pairwise : sequence of mapping, optional
         Precomputed pairwise results on the gains (each with ``pair``).
-    stats : sfone.report.StatsTable, optional
+    stats : sfone.reproduce.StatsTable, optional
         Collector of the figure's numbers; rows as described above.
     figure_id : str, default "fig8"
         Figure key of the ``stats`` rows.
@@ -184,7 +184,7 @@ def figure_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, auc_
         Precomputed test on the incremental AUC (mg/dL x min).
     per_time : mapping, optional
         ``{time_min: result}`` between-group tests at each time point.
-    stats : sfone.report.StatsTable, optional
+    stats : sfone.reproduce.StatsTable, optional
         Collector of the figure's numbers; rows as described above.
     figure_id : str, default "fig9"
         Figure key of the ``stats`` rows.

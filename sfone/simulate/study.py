@@ -14,7 +14,7 @@
     cross RER 1.0 at a lower speed and reach exhaustion sooner and at a lower speed.
 ``study.yaml``
     The study file that names all of the above for ``sfone reproduce --study`` (see
-    :mod:`sfone.study`); the sample set is one instance of the general path.
+    :mod:`sfone.reproduce.study`); the sample set is one instance of the general path.
 ``tables/``
     Bdnf cell counts, endurance across training days, post-exercise glucose (CSV), and the CalR
     session file (groups control/treated, masses, lights 07:00-19:00) of
@@ -152,7 +152,7 @@ def _tables(out: Path) -> list[Path]:
 
 STUDY_HEADER = """\
 # The sample study for `sfone reproduce --study data_samples/study.yaml` (`make demo`).
-# Paths are relative to this file; see sfone/study.py for every field.
+# Paths are relative to this file; see sfone/reproduce/study.py for every field.
 """
 
 

@@ -95,7 +95,7 @@ def figure_tracked_transitions(result: dict, *, stats=None):
     result : dict
         Output of :func:`track_cohort` (``pooled``, ``pooled_tests``, ``tests``, ``tables``).
     stats : StatsTable, optional
-        Collector of the figure's statistics (:class:`sfone.report.StatsTable`); one row per
+        Collector of the figure's statistics (:class:`sfone.reproduce.StatsTable`); one row per
         mouse is added.
 
     Returns

@@ -67,7 +67,7 @@ class FigureSpec:
 
 
 def _p(result) -> str:
-    from .figures import format_p
+    from ..figures import format_p
 
     return format_p(result["p_value"])
 
@@ -106,7 +106,7 @@ def _segment_text(data) -> str:
 
 
 def _fig1(data, stats, figure_id):
-    from .figures import figure_class_proportions
+    from ..figures import figure_class_proportions
 
     tests = data.day_tests
     stats.add_test(figure_id, "fisher_activated_vs_not", "_vs_".join(data.days),
@@ -124,7 +124,7 @@ def _fig1(data, stats, figure_id):
 
 
 def _fig2(data, stats, figure_id):
-    from .figures import figure_perirun_heatmaps
+    from ..figures import figure_perirun_heatmaps
 
     fig = figure_perirun_heatmaps(data.traces, data.classes, days=data.days, stats=stats,
                                   segments=data.segments, figure_id=figure_id)
@@ -135,7 +135,7 @@ def _fig2(data, stats, figure_id):
 
 
 def _fig3(data, stats, figure_id):
-    from .figures import figure_class_traces
+    from ..figures import figure_class_traces
 
     tests = data.day_tests
     magnitude = tests["magnitude"]
@@ -156,7 +156,7 @@ def _fig3(data, stats, figure_id):
 
 
 def _fig4(data, stats, figure_id):
-    from .figures import figure_fraction_activated_paired
+    from ..figures import figure_fraction_activated_paired
 
     tests = data.day_tests
     fig = figure_fraction_activated_paired(data.fractions, order=data.days, test=tests["mouse"],
@@ -171,8 +171,8 @@ def _fig4(data, stats, figure_id):
 
 
 def _fig5(data, stats, figure_id):
-    from .figures import figure_bdnf
-    from .stats import pairwise_tests
+    from ..figures import figure_bdnf
+    from ..stats import pairwise_tests
 
     counts = data.bdnf_counts.copy()
     counts["fraction"] = counts["n_bdnf_sf1"] / counts["n_sf1"]
@@ -196,7 +196,7 @@ def _fig5(data, stats, figure_id):
 
 def _holm_family(results: dict, family: str) -> dict:
     """Holm-correct a family of single tests given as {name: result}; keeps raw p as well."""
-    from .stats import holm
+    from ..stats import holm
 
     names = list(results)
     raw = [results[n].get("p_uncorrected", results[n]["p_value"]) for n in names]
@@ -207,8 +207,8 @@ def _holm_family(results: dict, family: str) -> dict:
 
 
 def _fig6(data, stats, figure_id):
-    from .calorimetry.stress import endpoint_tests  # the test `calorimetry stress-test` uses
-    from .figures import figure_stress_test
+    from ..calorimetry.stress import endpoint_tests  # the test `calorimetry stress-test` uses
+    from ..figures import figure_stress_test
 
     order = data.groups
     tests = endpoint_tests(data.endpoints, ("vo2max", "crossover_speed_m_min"), order)
@@ -230,8 +230,8 @@ def _fig6(data, stats, figure_id):
 
 
 def _fig7(data, stats, figure_id):
-    from .calorimetry.stress import endpoint_tests  # the test `calorimetry stress-test` uses
-    from .figures import figure_stress_endpoints
+    from ..calorimetry.stress import endpoint_tests  # the test `calorimetry stress-test` uses
+    from ..figures import figure_stress_endpoints
 
     order = data.groups
     columns = tuple(_ENDPOINT_NAMES)
@@ -250,9 +250,9 @@ def _fig7(data, stats, figure_id):
 
 
 def _fig8(data, stats, figure_id):
-    from .experiment_tables import training_gain
-    from .figures import figure_endurance
-    from .stats import mixed_interaction, one_way_anova, pairwise_tests
+    from ..experiment_tables import training_gain
+    from ..figures import figure_endurance
+    from ..stats import mixed_interaction, one_way_anova, pairwise_tests
 
     table = data.endurance
     gains = training_gain(table)
@@ -276,9 +276,9 @@ def _fig8(data, stats, figure_id):
 
 
 def _fig9(data, stats, figure_id):
-    from .experiment_tables import glucose_iauc
-    from .figures import figure_glucose
-    from .stats import mixed_interaction, pairwise_tests, welch_test
+    from ..experiment_tables import glucose_iauc
+    from ..figures import figure_glucose
+    from ..stats import mixed_interaction, pairwise_tests, welch_test
 
     table = data.glucose
     groups = [g for g in data.glucose_groups if g in set(table["group"])]
@@ -310,7 +310,7 @@ def _clock(hours: float) -> str:
 
 
 def _fig10(data, stats, figure_id):
-    from .figures import figure_metabolic
+    from ..figures import figure_metabolic
 
     fig = figure_metabolic(data.dataset, data.is_dark, data.ancova, stats=stats,
                            figure_id=figure_id)
@@ -327,7 +327,7 @@ def _fig10(data, stats, figure_id):
 
 def _fig11(data, stats, figure_id):
     """Tracked cells' class transitions; None when no mouse could be tracked."""
-    from .tracking.cohort import figure_tracked_transitions, track_cohort
+    from ..tracking.cohort import figure_tracked_transitions, track_cohort
 
     tracked = track_cohort(list(data.sessions), data.classes)
     if tracked is None:

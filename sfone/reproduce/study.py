@@ -33,9 +33,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .exceptions import SfoneError
+from ..exceptions import SfoneError
 
-__all__ = ["Study", "StudyError", "load_study", "check_study", "figures_for"]
+__all__ = ["Study", "StudyError", "load_study", "parse_study", "check_study", "figures_for"]
 
 
 class StudyError(SfoneError, ValueError):
@@ -203,7 +203,27 @@ def _field_path(loc: tuple) -> str:
 
 
 def parse_study(data, *, source="<dict>", root=None) -> Study:
-    """Validate a study given as a mapping (as loaded from YAML)."""
+    """Validate a study given as a mapping (as loaded from YAML; structure only).
+
+    Parameters
+    ----------
+    data : dict
+        The study's fields (``name``, ``imaging``, ``stress_test``, ...).
+    source : str, default "<dict>"
+        Name used in the messages (the study file).
+    root : str or os.PathLike, optional
+        Folder relative paths are resolved against; default the working directory.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    StudyError
+        If ``data`` is not a mapping, sets ``root``, or breaks the study structure (naming the
+        field path).
+    """
     if not isinstance(data, dict):
         raise StudyError(f"{source}: expected a mapping (name, imaging, stress_test, ...), got "
                          f"{type(data).__name__}")
@@ -300,7 +320,7 @@ def _entry_problems(study: Study) -> list[str]:
             problems.append(f"{where}: {what} '{path}' not found (looked for {resolved})")
 
     def protocol(where: str, name) -> None:
-        from .protocols import protocol_path
+        from ..protocols import protocol_path
 
         candidate = study.resolve(name)
         if candidate.exists():

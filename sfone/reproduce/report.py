@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._atomic import atomic_path, write_csv
+from .._atomic import atomic_path, write_csv
 
 __all__ = ["STATS_COLUMNS", "StatsTable", "write_report_html"]
 
@@ -120,7 +120,7 @@ class StatsTable:
         n : int, optional
             Count behind the test.
         """
-        from .figures._style import as_test_result
+        from ..figures._style import as_test_result
 
         result = as_test_result(result)
         if result is None:
@@ -212,7 +212,7 @@ def _readable(value, kind: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
     if kind == "p":
-        from .figures._style import format_p
+        from ..figures._style import format_p
 
         return format_p(value).removeprefix("p = ")
     if kind == "n":

@@ -1,6 +1,6 @@
 """``sfone reproduce``: every figure of the paper's comparisons, from a study file's raw inputs.
 
-Nothing is precomputed or cached: every run reads the raw files a :class:`sfone.study.Study`
+Nothing is precomputed or cached: every run reads the raw files a :class:`sfone.reproduce.Study`
 names (``data_samples/study.yaml`` for the sample set), computes dF/F, labels, statistics and
 calorimetry endpoints, and writes into ``out_dir``:
 
@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import __version__
-from ._atomic import atomic_path, write_csv
-from ._logging import logger, progress
-from .exceptions import SfoneError
+from .. import __version__
+from .._atomic import atomic_path, write_csv
+from .._logging import logger, progress
+from ..exceptions import SfoneError
 
 __all__ = ["reproduce", "ReproduceResult", "ImagingResult", "analyse_imaging", "MARKER"]
 
@@ -85,7 +85,7 @@ class ImagingResult:
     def day_tests(self) -> dict:
         """The day comparison of figures 1, 3 and 4 (:func:`sfone.stats.cohort_day_tests`:
         mouse-level headline and pooled secondary tests), computed once for all three."""
-        from .stats import cohort_day_tests
+        from ..stats import cohort_day_tests
 
         return {**cohort_day_tests(self.classes, days=tuple(self.days)),
                 "n": int(self.classes.sizes["roi"])}
@@ -121,8 +121,8 @@ class ReproduceResult:
 # --- imaging ----------------------------------------------------------------------------------
 
 def _session_epochs(entry, recording):
-    from .events import as_epochs, epochs_from_speed, epochs_from_ttl
-    from .io import read
+    from ..events import as_epochs, epochs_from_speed, epochs_from_ttl
+    from ..io import read
 
     if entry.runs is not None:
         return as_epochs(entry.runs, recording=recording)
@@ -150,12 +150,12 @@ def imaging_session_outputs(entry, protocol_name, window_s):
     the z-score reference is the same pre-run baseline window. Runs on a dask worker with
     ``--scheduler`` (``entry`` paths are absolute).
     """
-    from .classify import label_responses
-    from .events import prerun_window
-    from .imaging import compute_dff, zscore
-    from .io import read
-    from .perievent import compute_perievent
-    from .protocols import load_protocol
+    from ..classify import label_responses
+    from ..events import prerun_window
+    from ..imaging import compute_dff, zscore
+    from ..io import read
+    from ..perievent import compute_perievent
+    from ..protocols import load_protocol
 
     ds = read(entry.path, format=entry.format)
     epochs = _session_epochs(entry, ds)
@@ -185,7 +185,7 @@ def _protocol_ref(study, name):
 def _run_duration_s(study, entry, protocol) -> float:
     if protocol.run_s is not None:
         return float(protocol.run_s[1] - protocol.run_s[0])
-    from .io import read
+    from ..io import read
 
     epochs = _session_epochs(entry, read(entry.path, format=entry.format))
     return float(np.median(epochs["end"].values - epochs["start"].values))
@@ -210,7 +210,7 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
     -------
     ImagingResult
     """
-    from .protocols import load_protocol
+    from ..protocols import load_protocol
 
     entries = [_resolved(study, e) for e in study.imaging.sessions]
     protocols = [_protocol_ref(study, e.protocol or study.imaging.protocol)
@@ -220,7 +220,7 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
     baseline_lag = (main.baseline_s[0] - run_s, main.baseline_s[1] - run_s)
     window = (min(baseline_lag[0], -run_s), float(main.post_run_s[1]))
     if scheduler:
-        from .batch import map_on_cluster
+        from ..batch import map_on_cluster
 
         outputs = map_on_cluster(imaging_session_outputs, entries, protocols,
                                  [window] * len(entries), scheduler=scheduler, workers=workers,
@@ -256,7 +256,7 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
         "peri-run display bin (s)": PERIRUN_BIN_S,
         "days compared": list(study.days),
     }
-    from .cohort import Session
+    from ..cohort import Session
 
     # ROI tracking (figure 11): each mouse's two sessions, footprints from `footprints` or the
     # recording itself; a mouse whose days are not one field is skipped (logged)
@@ -284,9 +284,9 @@ class StressData:
 def analyse_stress_test(study, **_) -> StressData:
     """Endpoints and per-sample VO2/RER of every stress test; subjects and groups are the
     study's (a file whose own group differs is an error naming the entry)."""
-    from .calorimetry import combine_subjects, stress_test_endpoints
-    from .io import read
-    from .protocols import load_protocol
+    from ..calorimetry import combine_subjects, stress_test_endpoints
+    from ..io import read
+    from ..protocols import load_protocol
 
     st = study.stress_test
     per_mouse = []
@@ -370,8 +370,8 @@ def _ancova_for_figure(result) -> dict:
 
 
 def analyse_metabolic(study, **_) -> MetabolicData:
-    from .calorimetry import ancova, is_light, read_many, summarize_periods
-    from .io.calorimetry.calr import read_calr_session
+    from ..calorimetry import ancova, is_light, read_many, summarize_periods
+    from ..io.calorimetry.calr import read_calr_session
 
     cal = study.calorimetry
     session_path = study.resolve(cal.session)
@@ -493,7 +493,7 @@ def _swap_in(build: Path, out_dir: Path) -> None:
 
 def _inner_bars_off():
     """Switch off every progress bar created inside (the stage bar is made before)."""
-    from ._options import set_options
+    from .._options import set_options
 
     return set_options(progress=False)
 
@@ -511,7 +511,7 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
     Parameters
     ----------
     study : Study, path of a study YAML, or a folder holding ``study.yaml``
-        The inputs (see :mod:`sfone.study`); every entry is checked before any computation.
+        The inputs (see :mod:`sfone.reproduce.study`); every entry is checked before any computation.
     out_dir : path
         Output folder; replaced as a whole at the end of a successful run.
     scheduler : str, optional
@@ -533,7 +533,7 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
         computation).
     """
 
-    from .figure_specs import FIGURE_SPECS
+    from .figures import FIGURE_SPECS
     from .report import StatsTable, write_report_html
     from .study import Study, check_study, figures_for, load_study
 
@@ -576,7 +576,7 @@ def _run_stages(study, bar, specs, stats, figures, data, parameters, build, *, s
                 workers, on_stage) -> None:
     import matplotlib.pyplot as plt
 
-    from .figures import save_figure
+    from ..figures import save_figure
 
     total = len(bar)
     for index, stage in enumerate(bar):

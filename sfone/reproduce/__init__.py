@@ -1,0 +1,34 @@
+"""``sfone reproduce``: every figure of the paper's comparisons, from a study file's raw inputs.
+
+The package follows the pipeline, one module per step:
+
+* :mod:`~sfone.reproduce.study`: the study file (``study.yaml``), its pydantic model and the
+  checks made before any computation;
+* :mod:`~sfone.reproduce.pipeline`: :func:`reproduce`, which runs the stages, draws the figures
+  and writes the output folder atomically;
+* :mod:`~sfone.reproduce.figures`: one :class:`FigureSpec` per figure (what it draws, its
+  caption and the numbers it records);
+* :mod:`~sfone.reproduce.report`: :class:`StatsTable` (``stats.csv``) and ``report.html``.
+
+Every public name is importable from ``sfone.reproduce``.
+"""
+
+from __future__ import annotations
+
+from .figures import FIGURE_SPECS, FigureOutput, FigureSpec, spec_for
+from .pipeline import MARKER, STAGES, ImagingResult, ReproduceResult, analyse_imaging, reproduce
+from .report import STATS_COLUMNS, StatsTable, write_report_html
+from .study import Study, StudyError, check_study, figures_for, load_study, parse_study
+
+__all__ = [
+    # the run
+    "reproduce", "ReproduceResult", "MARKER",
+    # study file
+    "Study", "StudyError", "load_study", "parse_study", "check_study", "figures_for",
+    # analyses
+    "STAGES", "ImagingResult", "analyse_imaging",
+    # figures
+    "FigureSpec", "FigureOutput", "FIGURE_SPECS", "spec_for",
+    # outputs
+    "STATS_COLUMNS", "StatsTable", "write_report_html",
+]
