@@ -67,7 +67,7 @@ LAYERS = {
     "sfone.batch": "app",
     "sfone._batch_task": "app",
     "sfone._batch_tasks": "app",
-    "sfone.reproduce": "app",  # the package and its study, analyses and pipeline modules
+    "sfone.reproduce": "app",  # the package; its study, analyses, provenance, pipeline modules
 }
 
 

@@ -4,19 +4,23 @@ The package follows the pipeline, one module per step:
 
 * :mod:`~sfone.reproduce.study`: the study file (``study.yaml``), its pydantic model and the
   checks made before any computation;
-* :mod:`~sfone.reproduce.pipeline`: :func:`reproduce`, which runs the stages, draws the figures
-  and writes the output folder atomically;
+* :mod:`~sfone.reproduce.analyses`: the analysis stages (:data:`STAGES`), raw inputs -> the data
+  each figure draws (labels, traces, endpoints, tables, calorimetry summaries);
 * :mod:`~sfone.reproduce.figures`: one :class:`FigureSpec` per figure (what it draws, its
   caption and the numbers it records);
-* :mod:`~sfone.reproduce.report`: :class:`StatsTable` (``stats.csv``) and ``report.html``.
+* :mod:`~sfone.reproduce.report`: :class:`StatsTable` (``stats.csv``) and ``report.html``;
+* :mod:`~sfone.reproduce.provenance`: every input with its sha256, and the package versions;
+* :mod:`~sfone.reproduce.pipeline`: :func:`reproduce`, which checks the study, runs the stages,
+  draws the figures and swaps the finished output folder in.
 
 Every public name is importable from ``sfone.reproduce``.
 """
 
 from __future__ import annotations
 
+from .analyses import STAGES, ImagingResult, analyse_imaging
 from .figures import FIGURE_SPECS, FigureOutput, FigureSpec, spec_for
-from .pipeline import MARKER, STAGES, ImagingResult, ReproduceResult, analyse_imaging, reproduce
+from .pipeline import MARKER, ReproduceResult, reproduce
 from .report import STATS_COLUMNS, StatsTable, write_report_html
 from .study import Study, StudyError, check_study, figures_for, load_study, parse_study
 
