@@ -46,8 +46,7 @@ LAYERS = {
     # analysis: Datasets in, results out
     "sfone.classify": "analysis",
     "sfone.calorimetry": "analysis",
-    "sfone.stats": "analysis",
-    "sfone._binomial_glmm": "analysis",
+    "sfone.stats": "analysis",  # the package: proportions, magnitude, headline, GLMM, group tests
     "sfone._robust_fit": "analysis",
     "sfone.tracking": "analysis",
     "sfone.imaging": "analysis",

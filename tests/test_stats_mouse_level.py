@@ -8,7 +8,6 @@ import xarray as xr
 from scipy import integrate, stats
 from scipy.special import expit
 
-from sfone._binomial_glmm import _loglik, _nodes, fit_binomial_glmm, glmm_day_test
 from sfone.stats import (
     LowPowerWarning,
     PairingWarning,
@@ -17,6 +16,7 @@ from sfone.stats import (
     rank_sum_min_p,
     signed_rank_min_p,
 )
+from sfone.stats._glmm import _loglik, _nodes, fit_binomial_glmm, glmm_day_test
 
 
 def _result(subject, k, n, *, day=None, session=None, effect=None):

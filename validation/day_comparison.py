@@ -96,7 +96,7 @@ def gee_pvalues(k, n):
 
 def glmm_pvalues(k, n):
     """Maximum-likelihood binomial GLMM LR tests: (1|mouse) and (1|mouse) + (1|mouse:day)."""
-    from sfone._binomial_glmm import glmm_day_test
+    from sfone.stats._glmm import glmm_day_test
 
     mice = k.shape[0]
     mouse = np.repeat(np.arange(mice), 2)

@@ -1,0 +1,150 @@
+"""The response size of two groups, compared mouse by mouse (the paper's second readout)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._cells import _flatten
+from ._rows import PairingWarning, _design, _row, _test_dict, _wide
+
+
+@dataclass
+class MagnitudeComparison:
+    """Result of :func:`compare_magnitude`.
+
+    Parameters
+    ----------
+    per_mouse : pandas.DataFrame
+        One row per (group, mouse): ``group``, ``mouse``, ``n_cells`` and ``mean`` (the mouse's
+        mean ``variable``).
+    tests : pandas.DataFrame
+        One row per test, with the columns of :class:`ProportionComparison`'s ``tests``.
+    groups : tuple of str
+        Names of the two groups.
+    among : str or None
+        Label of the neurons averaged (``None``: all neurons).
+    variable : str
+        Per-neuron variable compared (e.g. ``"effect"``, in baseline SDs).
+    notes : list of str, default []
+        Why tests were skipped or left out.
+    """
+
+    per_mouse: pd.DataFrame
+    tests: pd.DataFrame
+    groups: tuple[str, str]
+    among: str | None
+    variable: str
+    notes: list[str] = field(default_factory=list)
+
+    def p_value(self, test: str) -> float:
+        """p-value of the named test (``"mouse_paired_t"``, ``"pooled_welch_t"``, ...).
+
+        Parameters
+        ----------
+        test : str
+            Row name of :attr:`tests`.
+
+        Returns
+        -------
+        float
+        """
+        return float(self.tests.loc[test, "p_value"])
+
+    def headline(self) -> dict | None:
+        """The mouse-level test, as :meth:`ProportionComparison.headline`.
+
+        Returns
+        -------
+        dict or None
+            ``{"test", "statistic", "p_value", "n_mice", "n_cells"}``; None without a mouse-level test.
+        """
+        names = self.tests.index[self.tests["role"] == "headline"]
+        return _test_dict(self.tests, names[0]) if len(names) else None
+
+
+def compare_magnitude(results_a, results_b, *, among: str | None = "activated",
+                      variable: str = "effect", mice_a=None, mice_b=None,
+                      groups=("day 1", "day 8")) -> MagnitudeComparison:
+    """Compare the response size of two groups mouse by mouse (the paper's second readout).
+
+    Each mouse contributes the mean ``variable`` (the classifier's ``effect``: post-run minus
+    baseline in baseline SDs) of its ``among`` neurons (``None``: all neurons). The headline test
+    is a paired t-test of the per-mouse means (same mice in both groups) or Welch's t (different
+    mice); Welch's t on pooled neurons is kept as a secondary result. ``among="activated"``
+    selects neurons by their effect, so the two days' means are both biased upwards (by less on
+    the day with more activated neurons); ``among=None`` has no selection.
+
+    Parameters
+    ----------
+    results_a, results_b : xarray.Dataset or list of xarray.Dataset
+        Labels Datasets (with ``label`` and ``variable`` over ``roi``), or lists of them, one per
+        mouse; subjects as in :func:`compare_proportions`.
+    among : str or None, default "activated"
+        Label of the neurons averaged; ``None``: all neurons.
+    variable : str, default "effect"
+        Per-neuron variable compared.
+    mice_a, mice_b : array_like or list, optional
+        Subject id of every cell (arrays), or of every list element (lists).
+    groups : tuple of str, default ("day 1", "day 8")
+        Names of the two groups.
+
+    Returns
+    -------
+    MagnitudeComparison
+
+    Raises
+    ------
+    ValueError
+        If a group has no subject ids.
+    """
+    frames, pooled = [], []
+    for results, mice, g in ((results_a, mice_a, groups[0]), (results_b, mice_b, groups[1])):
+        labels, ids = _flatten(results, mice, g)
+        values, _ = _flatten(results, mice, g, variable)
+        if ids is None:
+            raise ValueError(f"{g}: no subject ids; the per-mouse magnitude needs results with a "
+                             "'subject' attr or coordinate, or mice_a/mice_b")
+        keep = np.ones(labels.size, bool) if among is None else labels == among
+        keep &= np.isfinite(values)
+        table = pd.DataFrame({"mouse": ids[keep], "value": values[keep]})
+        per = table.groupby("mouse", sort=True)["value"].agg(["size", "mean"]).reset_index()
+        per.columns = ["mouse", "n_cells", "mean"]
+        empty = sorted(map(str, set(ids) - set(per["mouse"])))
+        if empty:
+            warnings.warn(f"{g}: mice {empty} have no {among or 'finite'} neurons; they have no "
+                          f"mean {variable} and are left out", PairingWarning, stacklevel=2)
+        per.insert(0, "group", g)
+        frames.append(per)
+        pooled.append(values[keep])
+    per_mouse = pd.concat(frames, ignore_index=True)
+    name = f"{groups[0]} vs {groups[1]}"
+    design, shared = _design(per_mouse, groups, name)
+    a, b, _ = _wide(per_mouse, "mean", groups)
+    what = f"per-mouse mean {variable} of {among or 'all'} neurons"
+    rows, notes = {}, []
+    if design == "paired" and len(shared) >= 2:
+        t = stats.ttest_rel(b[shared], a[shared])
+        cells = int(per_mouse[per_mouse.mouse.isin(shared)]["n_cells"].sum())
+        rows["mouse_paired_t"] = _row(f"paired t, {what}", t.statistic, t.pvalue,
+                                      level="mouse", role="headline", n_mice=len(shared),
+                                      n_cells=cells)
+    elif design == "independent" and len(a) >= 2 and len(b) >= 2:
+        t = stats.ttest_ind(b, a, equal_var=False)
+        rows["mouse_welch_t"] = _row(f"Welch t, {what}", t.statistic, t.pvalue,
+                                     level="mouse", role="headline", n_mice=len(a) + len(b),
+                                     n_cells=int(per_mouse["n_cells"].sum()))
+    else:
+        notes.append(f"mouse-level test skipped: {len(a)} and {len(b)} mice with a mean")
+    if all(v.size >= 2 for v in pooled):
+        t = stats.ttest_ind(pooled[1], pooled[0], equal_var=False)
+        rows["pooled_welch_t"] = _row(f"Welch t-test on {variable} of pooled {among or 'all'} "
+                                      "neurons", t.statistic, t.pvalue, level="neuron",
+                                      role="secondary", n_mice=per_mouse["mouse"].nunique(),
+                                      n_cells=sum(v.size for v in pooled))
+    return MagnitudeComparison(per_mouse=per_mouse, tests=pd.DataFrame.from_dict(rows, "index"),
+                               groups=tuple(groups), among=among, variable=variable, notes=notes)
