@@ -290,6 +290,55 @@ def test_parser_reads_numpydoc_sections():
                                 "g: parameters documented out of signature order: b, a"]
 
 
+def test_fill_doc_puts_shared_paragraphs_at_the_docstring_indentation():
+    from sfone._docs import docdict, fill_doc
+
+    @fill_doc
+    def f(ax=None):
+        """Summary.
+
+        Parameters
+        ----------
+        %(ax)s
+        """
+
+    class C:
+        @fill_doc
+        def p_value(self, test):
+            """Summary.
+
+            Parameters
+            ----------
+            %(test_row)s
+
+            Returns
+            -------
+            float
+            """
+
+    assert sections(f.__doc__)["Parameters"] == [("ax", "matplotlib.axes.Axes, optional")]
+    assert inspect.getdoc(f).endswith(docdict["ax"])
+    # a method's docstring is indented deeper: the paragraph follows it
+    assert "Parameters\n----------\ntest : str\n    Row name of :attr:`tests`.\n\nReturns" in (
+        inspect.cleandoc(C.p_value.__doc__))
+    assert not problems("C.p_value", C.p_value)
+
+    def g():
+        """Summary.
+
+        %(no_such_paragraph)s
+        """
+
+    with pytest.raises(KeyError, match="no_such_paragraph"):
+        fill_doc(g)
+
+
+def test_no_public_docstring_keeps_a_placeholder():
+    left = [name for name, obj in public_callables(everything=True).items()
+            if re.search(r"%\(\w+\)s", (obj.__doc__ or ""))]
+    assert not left, f"{left}: decorate with sfone._docs.fill_doc"
+
+
 if __name__ == "__main__":  # pragma: no cover - a report for people writing docstrings
     every = public_callables(everything="--all" in sys.argv)
     bad = {name: problems(name, obj) for name, obj in every.items() if problems(name, obj)}

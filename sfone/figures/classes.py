@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._docs import fill_doc
 from ..stats import wilson_ci
 from ._style import (
     CLASS_COLORS,
@@ -117,6 +118,7 @@ def class_counts(classes, *, by: str = "day", order=None) -> pd.DataFrame:
 
 
 @styled
+@fill_doc
 def plot_class_proportions(classes, *, by: str = "day", order=None, test=None, secondary=None,
                            show_percent: bool = True, ax=None):
     """Stacked bars of the fraction of ROIs per post-run class, one bar per day.
@@ -136,8 +138,7 @@ def plot_class_proportions(classes, *, by: str = "day", order=None, test=None, s
         A pooled-ROI test, written small under the legend as secondary.
     show_percent : bool
         Write the percentage inside segments tall enough to hold it.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -187,6 +188,7 @@ def _mouse_offsets(subjects, spread: float = 0.24) -> dict:
 
 
 @styled
+@fill_doc
 def plot_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", "day8"),
                                    test=None, secondary=None, ax=None):
     """Per-mouse fraction of post-run activated ROIs, paired lines between days.
@@ -204,8 +206,7 @@ def plot_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", "d
         The mouse-level paired test ``{"test", "statistic", "p_value"}``, on the bracket.
     secondary : mapping, optional
         A pooled-ROI test, written small under the legend as secondary.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -252,6 +253,7 @@ def plot_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", "d
     return ax
 
 
+@fill_doc
 def figure_class_proportions(classes, *, by: str = "day", order=("day1", "day8"), test=None,
                              secondary=None, stats=None, figure_id: str = "fig1"):
     """Figure 1: class proportions per day; records fractions (with Wilson 95 % CI) and the tests.
@@ -272,8 +274,7 @@ def figure_class_proportions(classes, *, by: str = "day", order=("day1", "day8")
         Mouse-level test ``{"test", "statistic", "p_value"}``.
     secondary : mapping, optional
         Pooled-ROI test.
-    stats : sfone.reproduce.StatsTable, optional
-        Collector of the figure's numbers; rows as described above.
+    %(stats_table)s
     figure_id : str, default "fig1"
         Figure key of the ``stats`` rows.
 
@@ -300,6 +301,7 @@ def figure_class_proportions(classes, *, by: str = "day", order=("day1", "day8")
     return fig
 
 
+@fill_doc
 def figure_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", "day8"),
                                      test=None, secondary=None, stats=None,
                                      figure_id: str = "fig4"):
@@ -317,8 +319,7 @@ def figure_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", 
         Mouse-level paired test.
     secondary : mapping, optional
         Pooled-ROI test (drawn, not recorded).
-    stats : sfone.reproduce.StatsTable, optional
-        Collector of the figure's numbers; rows as described above.
+    %(stats_table)s
     figure_id : str, default "fig4"
         Figure key of the ``stats`` rows.
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from ._style import (
     annotate_corner,
     annotate_test,
@@ -96,6 +97,7 @@ def ordered_groups(table: pd.DataFrame, group: str, order=None) -> list:
 
 
 @styled
+@fill_doc
 def plot_group_points(table: pd.DataFrame, value: str, *, group: str = "group", order=None,
                       test=None, pairwise=None, ylabel: str | None = None, ax=None):
     """One point per animal per group with the group mean +- SEM.
@@ -118,8 +120,7 @@ def plot_group_points(table: pd.DataFrame, value: str, *, group: str = "group", 
         pair (stacked), labelled with its p-value; ``test`` then goes above them.
     ylabel : str, optional
         Y label; default the column's label with unit.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -192,6 +193,7 @@ def annotate_pairs(ax, pairwise, groups, *, y0: float = 1.03, step: float = 0.08
 
 
 @styled
+@fill_doc
 def plot_group_timecourse(table: pd.DataFrame, value: str, *, x: str, group: str = "group",
                           order=None, xlabel: str = "", ylabel: str | None = None, test=None,
                           test_prefix: str = "", legend_loc: str = "best",
@@ -225,8 +227,7 @@ def plot_group_timecourse(table: pd.DataFrame, value: str, *, x: str, group: str
         Matplotlib legend location.
     legend_room : float, default 0.0
         Extra y range (fraction) on the legend's side.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from .._validate import _check_option
 from ..stats import wilson_ci
 from ._style import (
@@ -70,6 +71,7 @@ def _test_for(tests, region):
 
 
 @styled
+@fill_doc
 def plot_bdnf_fraction(counts: pd.DataFrame, *, regions=None, conditions=CONDITIONS,
                        summary: str = "pooled", tests=None, ax=None):
     """Bars of the Bdnf+ fraction of SF1 neurons per region and condition, mice as points.
@@ -86,8 +88,7 @@ def plot_bdnf_fraction(counts: pd.DataFrame, *, regions=None, conditions=CONDITI
         Bar height: pooled cells (sum Bdnf+ / sum SF1) or mean of the per-mouse fractions.
     tests : mapping region -> result, or one result, optional
         Precomputed ``{"test", "statistic", "p_value"}`` per region (bracket over its bars).
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -130,6 +131,7 @@ def plot_bdnf_fraction(counts: pd.DataFrame, *, regions=None, conditions=CONDITI
     return ax
 
 
+@fill_doc
 def figure_bdnf(counts: pd.DataFrame, *, regions=None, summary: str = "pooled", tests=None,
                 stats=None, figure_id: str = "fig5"):
     """Figure 5; ``stats`` rows ``fraction_bdnf_sf1`` per "<region>/<condition>" and the tests.
@@ -147,8 +149,7 @@ def figure_bdnf(counts: pd.DataFrame, *, regions=None, summary: str = "pooled", 
         Bar height: pooled cells or mean of the per-mouse fractions.
     tests : mapping or result, optional
         Precomputed test per region.
-    stats : sfone.reproduce.StatsTable, optional
-        Collector of the figure's numbers; rows as described above.
+    %(stats_table)s
     figure_id : str, default "fig5"
         Figure key of the ``stats`` rows.
 

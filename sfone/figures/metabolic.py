@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._docs import fill_doc
 from ._style import (
     annotate_corner,
     as_test_result,
@@ -64,6 +65,7 @@ def _groups(ds: xr.Dataset, order) -> list:
 
 
 @styled
+@fill_doc
 def plot_metabolic_timecourse(ds: xr.Dataset, *, variable: str = "ee", is_dark=None,
                               order=None, time_unit: str = "d", ax=None):
     """Mean +- SEM across subjects of ``variable`` over time per group, dark phases shaded.
@@ -80,8 +82,7 @@ def plot_metabolic_timecourse(ds: xr.Dataset, *, variable: str = "ee", is_dark=N
         Group order; default sorted.
     time_unit : {"d", "h"}, default "d"
         Unit of the time axis.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -138,6 +139,7 @@ def subject_means(ds: xr.Dataset, variable: str = "ee", *, mask=None) -> pd.Data
 
 
 @styled
+@fill_doc
 def plot_ancova(data, ancova: dict, *, variable: str = "ee", order=None, ax=None):
     """EE (or ``variable``) against body mass per group, fitted lines and adjusted means.
 
@@ -155,8 +157,7 @@ def plot_ancova(data, ancova: dict, *, variable: str = "ee", order=None, ax=None
         Response variable on the y axis.
     order : sequence of str, optional
         Group order; default sorted.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -195,6 +196,7 @@ def as_test_result_or_none(result):
     return as_test_result(result) if result.get("p_value") is not None else None
 
 
+@fill_doc
 def figure_metabolic(ds: xr.Dataset, is_dark: xr.DataArray, ancova: dict, *,
                      ancova_variable: str = "ee", order=None, time_unit: str = "d", stats=None,
                      figure_id: str = "fig10"):
@@ -218,8 +220,7 @@ def figure_metabolic(ds: xr.Dataset, is_dark: xr.DataArray, ancova: dict, *,
         Group order.
     time_unit : {"d", "h"}, default "d"
         Unit of the time axis.
-    stats : sfone.reproduce.StatsTable, optional
-        Collector of the figure's numbers; rows as described above.
+    %(stats_table)s
     figure_id : str, default "fig10"
         Figure key of the ``stats`` rows.
 

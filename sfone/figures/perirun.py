@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from .._docs import fill_doc
 from ._style import (
     CLASS_COLORS,
     CLASS_ORDER,
@@ -144,6 +145,7 @@ def sort_by_class(classes: xr.Dataset, class_order=HEATMAP_CLASS_ORDER) -> np.nd
 
 
 @styled
+@fill_doc
 def plot_perirun_heatmap(traces: xr.DataArray, classes: xr.Dataset, *, vmin=None, vmax=None,
                          cmap: str = "RdBu_r", time_unit: str = "min", colorbar: bool = True,
                          segments=None, ax=None):
@@ -165,8 +167,7 @@ def plot_perirun_heatmap(traces: xr.DataArray, classes: xr.Dataset, *, vmin=None
         Draw a colour bar.
     segments : mapping, optional
         {"baseline": (start, end), "run": (start, end)} in s from run end, marked above the map.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -218,6 +219,7 @@ def _label_class_blocks(ax, sorted_labels: np.ndarray) -> None:
 
 
 @styled
+@fill_doc
 def plot_class_traces(traces: xr.DataArray, classes: xr.Dataset, *, time_unit: str = "min",
                       legend: bool = True, segments=None, ax=None):
     """Mean +- SEM (across ROIs) of the trial-averaged peri-run z trace for each class.
@@ -237,8 +239,7 @@ def plot_class_traces(traces: xr.DataArray, classes: xr.Dataset, *, time_unit: s
     segments : mapping, optional
         ``{"baseline": (start, end), "run": (start, end)}`` in s from run end.
         Shaded behind the traces.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -276,6 +277,7 @@ def _shared_limit(matrices) -> float:
     return float(np.nanpercentile(values, 99)) if values.size else 1.0
 
 
+@fill_doc
 def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str = "day",
                             clim: float | None = None, time_unit: str = "min", stats=None,
                             segments=None, figure_id: str = "fig2"):
@@ -302,8 +304,7 @@ def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str =
         Symmetric colour limit (z); default the 99th percentile of |z| over all days.
     time_unit : {"min", "s"}, default "min"
         Unit of the time axis.
-    stats : sfone.reproduce.StatsTable, optional
-        Collector of the figure's numbers; rows as described above.
+    %(stats_table)s
     segments : mapping, optional
         ``{"baseline": (start, end), "run": (start, end)}`` in s from run end.
         Marked above each heatmap.
@@ -336,6 +337,7 @@ def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str =
     return fig
 
 
+@fill_doc
 def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "day",
                         post_window_s: tuple[float, float] = (0.0, np.inf),
                         time_unit: str = "min", test=None, stats=None, segments=None,
@@ -366,8 +368,7 @@ def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "da
         Unit of the time axis.
     test : mapping, optional
         Precomputed comparison of the activated ROIs' effect between the days.
-    stats : sfone.reproduce.StatsTable, optional
-        Collector of the figure's numbers; rows as described above.
+    %(stats_table)s
     segments : mapping, optional
         ``{"baseline": (start, end), "run": (start, end)}`` in s from run end.
         Shaded in each panel.

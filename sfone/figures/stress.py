@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from .._docs import fill_doc
 from ._style import (
     annotate_corner,
     color_for,
@@ -67,6 +68,7 @@ def speed_profile(timeseries: pd.DataFrame, column: str, *, min_mice: int = 1) -
 
 
 @styled
+@fill_doc
 def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=None,
                       order=STRESS_GROUPS, test=None, min_mice: int = 1, ax=None):
     """Mean +- SEM of VO2 (``y="vo2"``) or RER (``y="rer"``) against treadmill speed per group.
@@ -96,8 +98,7 @@ def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=Non
         Precomputed group x speed test.
     min_mice : int, default 1
         Speeds reached by fewer mice are not drawn.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -161,6 +162,7 @@ def _mark_endpoints(ax, ends: pd.DataFrame, y: str, group, index: int) -> None:
 
 
 @styled
+@fill_doc
 def plot_stress_endpoint(endpoints: pd.DataFrame, column: str, *, order=STRESS_GROUPS,
                          test=None, ylabel: str | None = None, ax=None):
     """One endpoint per group: mice as points with mean +- SEM (see ``plot_group_points``).
@@ -177,8 +179,7 @@ def plot_stress_endpoint(endpoints: pd.DataFrame, column: str, *, order=STRESS_G
         Precomputed ``{"test", "statistic", "p_value"}``, annotated on the axes.
     ylabel : str, optional
         Y label; default the column's label with unit.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -188,6 +189,7 @@ def plot_stress_endpoint(endpoints: pd.DataFrame, column: str, *, order=STRESS_G
     return plot_group_points(endpoints, column, order=groups, test=test, ylabel=ylabel, ax=ax)
 
 
+@fill_doc
 def figure_stress_test(timeseries: pd.DataFrame, endpoints: pd.DataFrame, *,
                        order=STRESS_GROUPS, vo2_test=None, rer_test=None, stats=None,
                        min_mice: int = 1, figure_id: str = "fig6"):
@@ -208,8 +210,7 @@ def figure_stress_test(timeseries: pd.DataFrame, endpoints: pd.DataFrame, *,
         Group order.
     vo2_test, rer_test : mapping, optional
         Precomputed group x speed tests of the two panels.
-    stats : sfone.reproduce.StatsTable, optional
-        Collector of the figure's numbers; rows as described above.
+    %(stats_table)s
     min_mice : int, default 1
         Speeds reached by fewer mice are not drawn.
     figure_id : str, default "fig6"
@@ -238,6 +239,7 @@ def figure_stress_test(timeseries: pd.DataFrame, endpoints: pd.DataFrame, *,
     return fig
 
 
+@fill_doc
 def figure_stress_endpoints(endpoints: pd.DataFrame, *, columns=ENDPOINT_COLUMNS,
                             order=STRESS_GROUPS, tests=None, stats=None,
                             figure_id: str = "fig7"):
@@ -256,8 +258,7 @@ def figure_stress_endpoints(endpoints: pd.DataFrame, *, columns=ENDPOINT_COLUMNS
         Group order.
     tests : mapping, optional
         Column -> precomputed test.
-    stats : sfone.reproduce.StatsTable, optional
-        Collector of the figure's numbers; rows as described above.
+    %(stats_table)s
     figure_id : str, default "fig7"
         Figure key of the ``stats`` rows.
 

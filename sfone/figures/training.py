@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from ..experiment_tables import glucose_iauc, training_gain
 from ._style import figsize, figure_style
 from ._summary import group_summary, record_summary, record_test
@@ -29,6 +30,7 @@ def _present(table: pd.DataFrame, order) -> list:
                                                  if g not in order]
 
 
+@fill_doc
 def plot_endurance_days(table: pd.DataFrame, *, value: str = "distance_m", order=ENDURANCE_GROUPS,
                         test=None, ax=None):
     """Mean +- SEM of ``value`` (distance_m or time_to_exhaustion_s) per group over training days.
@@ -45,8 +47,7 @@ def plot_endurance_days(table: pd.DataFrame, *, value: str = "distance_m", order
         Group order.
     test : mapping, optional
         Precomputed group x day test (annotated above the axes).
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -61,6 +62,7 @@ def plot_endurance_days(table: pd.DataFrame, *, value: str = "distance_m", order
     return ax
 
 
+@fill_doc
 def plot_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, per_time=None,
                  ax=None):
     """Mean +- SEM blood glucose (mg/dL) per group against time after the run (min).
@@ -78,8 +80,7 @@ def plot_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, per_ti
         Precomputed group x time test.
     per_time : mapping, optional
         ``{time_min: result}`` between-group tests at each time point.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw in; default a new figure of the journal size.
+    %(ax)s
 
     Returns
     -------
@@ -113,6 +114,7 @@ def _record_timecourse(stats, figure_id, table, value, x, group_format):
     record_summary(stats, figure_id, quantity, summary)
 
 
+@fill_doc
 def figure_endurance(table: pd.DataFrame, *, value: str = "distance_m", order=ENDURANCE_GROUPS,
                      test=None, gain_test=None, pairwise=None, stats=None,
                      figure_id: str = "fig8"):
@@ -136,8 +138,7 @@ def figure_endurance(table: pd.DataFrame, *, value: str = "distance_m", order=EN
         Precomputed test on the per-mouse gains.
     pairwise : sequence of mapping, optional
         Precomputed pairwise results on the gains (each with ``pair``).
-    stats : sfone.reproduce.StatsTable, optional
-        Collector of the figure's numbers; rows as described above.
+    %(stats_table)s
     figure_id : str, default "fig8"
         Figure key of the ``stats`` rows.
 
@@ -165,6 +166,7 @@ def figure_endurance(table: pd.DataFrame, *, value: str = "distance_m", order=EN
     return fig
 
 
+@fill_doc
 def figure_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, auc_test=None,
                    per_time=None, stats=None, figure_id: str = "fig9"):
     """Figure 9: (a) glucose time course per group, (b) incremental AUC per mouse.
@@ -184,8 +186,7 @@ def figure_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, auc_
         Precomputed test on the incremental AUC (mg/dL x min).
     per_time : mapping, optional
         ``{time_min: result}`` between-group tests at each time point.
-    stats : sfone.reproduce.StatsTable, optional
-        Collector of the figure's numbers; rows as described above.
+    %(stats_table)s
     figure_id : str, default "fig9"
         Figure key of the ``stats`` rows.
 

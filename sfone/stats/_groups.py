@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._docs import fill_doc
+
 
 def _two_samples(table: pd.DataFrame, value: str, group: str, order) -> list[np.ndarray]:
     samples = []
@@ -24,29 +26,22 @@ def _two_samples(table: pd.DataFrame, value: str, group: str, order) -> list[np.
     return samples
 
 
+@fill_doc
 def welch_test(table: pd.DataFrame, value: str, group: str, order) -> dict:
     """Welch's t-test of ``value`` between the two groups ``order`` (one row per mouse).
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        One row per animal.
-    value : str
-        Column tested.
-    group : str
-        Column naming each row's group.
-    order : sequence of str
-        The two groups compared (statistic of ``order[0]`` minus ``order[1]``).
+    %(animal_table)s
+    %(two_groups_order)s
 
     Returns
     -------
-    dict
-        ``{"test", "statistic", "p_value", "n"}`` (``n``: values used).
+    %(two_sample_returns)s
 
     Raises
     ------
-    ValueError
-        If a group has fewer than 2 values.
+    %(two_sample_raises)s
     """
     a, b = _two_samples(table, value, group, order)
     result = stats.ttest_ind(a, b, equal_var=False)
@@ -54,6 +49,7 @@ def welch_test(table: pd.DataFrame, value: str, group: str, order) -> dict:
             "p_value": float(result.pvalue), "n": int(a.size + b.size)}
 
 
+@fill_doc
 def mann_whitney(table: pd.DataFrame, value: str, group: str, order) -> dict:
     """Two-sided Mann-Whitney U of ``value`` between two groups.
 
@@ -62,24 +58,16 @@ def mann_whitney(table: pd.DataFrame, value: str, group: str, order) -> dict:
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        One row per animal.
-    value : str
-        Column tested.
-    group : str
-        Column naming each row's group.
-    order : sequence of str
-        The two groups compared (statistic of ``order[0]`` minus ``order[1]``).
+    %(animal_table)s
+    %(two_groups_order)s
 
     Returns
     -------
-    dict
-        ``{"test", "statistic", "p_value", "n"}`` (``n``: values used).
+    %(two_sample_returns)s
 
     Raises
     ------
-    ValueError
-        If a group has fewer than 2 values.
+    %(two_sample_raises)s
     """
     a, b = _two_samples(table, value, group, order)
     result = stats.mannwhitneyu(a, b, alternative="two-sided")
@@ -167,18 +155,14 @@ def holm(p_values) -> np.ndarray:
     return adjusted
 
 
+@fill_doc
 def pairwise_tests(table: pd.DataFrame, value: str, group: str, pairs, *, test=welch_test,
                    family: str = "") -> list[dict]:
     """``test`` on each pair of groups, Holm-corrected over the pairs.
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        One row per animal.
-    value : str
-        Column tested.
-    group : str
-        Column naming each row's group.
+    %(animal_table)s
     pairs : iterable of (str, str)
         The pairs of groups compared.
     test : callable, default welch_test

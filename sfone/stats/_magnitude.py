@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._docs import fill_doc
 from ._cells import _flatten
 from ._rows import PairingWarning, _design, _row, _test_dict, _wide
 
@@ -41,13 +42,13 @@ class MagnitudeComparison:
     variable: str
     notes: list[str] = field(default_factory=list)
 
+    @fill_doc
     def p_value(self, test: str) -> float:
         """p-value of the named test (``"mouse_paired_t"``, ``"pooled_welch_t"``, ...).
 
         Parameters
         ----------
-        test : str
-            Row name of :attr:`tests`.
+        %(test_row)s
 
         Returns
         -------
@@ -67,6 +68,7 @@ class MagnitudeComparison:
         return _test_dict(self.tests, names[0]) if len(names) else None
 
 
+@fill_doc
 def compare_magnitude(results_a, results_b, *, among: str | None = "activated",
                       variable: str = "effect", mice_a=None, mice_b=None,
                       groups=("day 1", "day 8")) -> MagnitudeComparison:
@@ -88,10 +90,8 @@ def compare_magnitude(results_a, results_b, *, among: str | None = "activated",
         Label of the neurons averaged; ``None``: all neurons.
     variable : str, default "effect"
         Per-neuron variable compared.
-    mice_a, mice_b : array_like or list, optional
-        Subject id of every cell (arrays), or of every list element (lists).
-    groups : tuple of str, default ("day 1", "day 8")
-        Names of the two groups.
+    %(mice_ab)s
+    %(two_group_names)s
 
     Returns
     -------

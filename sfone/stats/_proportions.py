@@ -15,6 +15,7 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
+from .._docs import fill_doc
 from ._cells import LABELS, _check_labels, _flatten
 from ._headline import _independent_rows, _paired_rows
 from ._rows import _design, _row, _test_dict, _wide
@@ -56,13 +57,13 @@ class ProportionComparison:
     groups: tuple[str, str] = ("a", "b")
     notes: list[str] = field(default_factory=list)
 
+    @fill_doc
     def p_value(self, test: str) -> float:
         """p-value of the named test (e.g. ``"mouse_paired_t"``, ``"fisher"``, ``"mcnemar"``).
 
         Parameters
         ----------
-        test : str
-            Row name of :attr:`tests`.
+        %(test_row)s
 
         Returns
         -------
@@ -168,6 +169,7 @@ def empirical_logit(k, n):
     return np.log((k + 0.5) / (n - k + 0.5))
 
 
+@fill_doc
 def compare_proportions(labels_a, labels_b, *, mice_a=None, mice_b=None,
                         paired_cells: bool = False, groups=("day 1", "day 8"),
                         wilcoxon: bool | None = None, glmm: bool = True,
@@ -188,13 +190,11 @@ def compare_proportions(labels_a, labels_b, *, mice_a=None, mice_b=None,
         mouse of each cell is ``mice_a``/``mice_b`` if given, else the Dataset's ``subject``
         coordinate or ``subject`` attr. Mice are paired by subject id; a list with a result
         lacking a subject, or two results of the same subject, is refused (ValueError).
-    mice_a, mice_b : array_like or list, optional
-        Subject id of every cell (arrays), or of every list element (lists).
+    %(mice_ab)s
     paired_cells : bool, default False
         The i-th cell of a and of b are the same cell (registered across days): adds McNemar's
         test on activated-vs-not.
-    groups : tuple of str, default ("day 1", "day 8")
-        Names of the two groups.
+    %(two_group_names)s
     wilcoxon : bool or None, default None
         Run the rank test (Wilcoxon signed-rank, or Mann-Whitney for different mice). ``None``:
         only when it can reach p < ``alpha`` (with 5 paired mice its smallest p is 0.0625, so it

@@ -22,6 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from ..._atomic import write_csv
+from ..._docs import fill_doc
 from ...calorimetry.timebins import (
     DEFAULT_LIGHT,
     experiment_time,
@@ -65,6 +66,7 @@ def _extras(table: pd.DataFrame, subjects: pd.Series) -> tuple[pd.DataFrame, lis
     return pd.DataFrame(per_subject), varying
 
 
+@fill_doc
 def read_calr(path) -> xr.Dataset:
     """Read a CalR standard CSV into a calorimetry Dataset (masses from ``subject.mass``).
 
@@ -75,12 +77,7 @@ def read_calr(path) -> xr.Dataset:
 
     Returns
     -------
-    xarray.Dataset
-        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
-        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
-        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
-        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
-        (``group``, ``cage``, ...).
+    %(calorimetry_dataset)s
         ``ee`` is the file's (kcal/h) when it has an ``ee`` column; CalR's ``rer`` is kept as
         ``rer_vendor``; extra columns constant per subject become per-subject coordinates.
 

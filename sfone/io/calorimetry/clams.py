@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xarray as xr
 
+from ..._docs import fill_doc
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from .._text import LineNumbers
@@ -106,6 +107,7 @@ def _cage_long(path: Path) -> tuple[pd.DataFrame, dict, dict]:
     return long, info, source_units
 
 
+@fill_doc
 def read_clams(path, *, group: dict[str, str] | None = None) -> xr.Dataset:
     """Read one or several Oxymax/CLAMS per-cage CSV files into one Dataset over ``subject``.
 
@@ -118,12 +120,7 @@ def read_clams(path, *, group: dict[str, str] | None = None) -> xr.Dataset:
 
     Returns
     -------
-    xarray.Dataset
-        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
-        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
-        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
-        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
-        (``group``, ``cage``, ...).
+    %(calorimetry_dataset)s
 
     Raises
     ------
@@ -173,6 +170,7 @@ def _merged_columns(columns) -> tuple[dict[str, str], dict[str, str]]:
     return names, units
 
 
+@fill_doc
 def read_clams_merged(path, *, group: dict[str, str] | None = None,
                       day_first: bool | None = None) -> xr.Dataset:
     """Read a lab-merged long CLAMS table (one row per cage and interval) into one Dataset.
@@ -191,12 +189,7 @@ def read_clams_merged(path, *, group: dict[str, str] | None = None,
 
     Returns
     -------
-    xarray.Dataset
-        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
-        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
-        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
-        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
-        (``group``, ``cage``, ...).
+    %(calorimetry_dataset)s
     """
     path = Path(path)
     table = read_table(read_text(path).split("\n"), path=path, what="merged CLAMS table",

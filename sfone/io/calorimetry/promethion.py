@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._docs import fill_doc
 from ...exceptions import FormatError
 from ._common import long_to_dataset, read_table, read_text, to_number
 from ._dates import parse_datetimes
@@ -55,6 +56,7 @@ def _cage_long(table: pd.DataFrame, n: int, stamps, path) -> pd.DataFrame:
     return long
 
 
+@fill_doc
 def read_promethion(path, *, subjects: dict[int, str] | None = None,
                     body_mass: dict[str, float] | None = None,
                     group: dict[str, str] | None = None) -> xr.Dataset:
@@ -73,12 +75,7 @@ def read_promethion(path, *, subjects: dict[int, str] | None = None,
 
     Returns
     -------
-    xarray.Dataset
-        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
-        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
-        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
-        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
-        (``group``, ``cage``, ...).
+    %(calorimetry_dataset)s
 
     Raises
     ------

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._docs import fill_doc
 from ..._logging import logger, warn
 from ...exceptions import FormatError, QualityWarning
 from ._common import long_to_dataset, read_table, read_text, to_number
@@ -132,6 +133,7 @@ def _long_table(table: pd.DataFrame, lookup: dict, path) -> pd.DataFrame:
     return long
 
 
+@fill_doc
 def read_promethion_oneclick(path, *, body_mass: dict[str, float] | None = None,
                              group: dict[str, str] | None = None) -> xr.Dataset:
     """Read a Promethion One-Click-Macro long summary into a Dataset over ``subject``.
@@ -147,12 +149,7 @@ def read_promethion_oneclick(path, *, body_mass: dict[str, float] | None = None,
 
     Returns
     -------
-    xarray.Dataset
-        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
-        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
-        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
-        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
-        (``group``, ``cage``, ...).
+    %(calorimetry_dataset)s
     """
     path = Path(path)
     table = read_table(read_text(path).split("\n"), path=path,

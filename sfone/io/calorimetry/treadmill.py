@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._docs import fill_doc
 from ...exceptions import FormatError
 from ._common import long_to_dataset, read_table, read_text, to_number
 
@@ -100,6 +101,7 @@ def _check_time(seconds: pd.Series, text: pd.Series, line_numbers: list[int], co
                           f"{back.size} such step(s)", path=path)
 
 
+@fill_doc
 def read_treadmill(path, *, columns: dict[str, str] | None = None, subject: str | None = None,
                    group: str | None = None, body_mass: float | None = None,
                    gas_units: str | None = None, protocol=None) -> xr.Dataset:
@@ -124,12 +126,7 @@ def read_treadmill(path, *, columns: dict[str, str] | None = None, subject: str 
 
     Returns
     -------
-    xarray.Dataset
-        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
-        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
-        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
-        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
-        (``group``, ``cage``, ...).
+    %(calorimetry_dataset)s
         One subject; ``speed`` (m/min), ``incline`` (deg), ``shock`` (s) and ``stage`` when the
         file (or ``protocol``) has them.
     """

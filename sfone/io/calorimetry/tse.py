@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._docs import fill_doc
 from ..._logging import warn
 from ..._validate import _check_option
 from ...exceptions import DataRepairWarning, FormatError
@@ -228,6 +229,7 @@ def _standard_columns(values, units, subjects, mass_by_row) -> tuple[pd.DataFram
     return out, source
 
 
+@fill_doc
 def read_tse(path, *, repair: str | None = None, group_column: str | None = None) -> xr.Dataset:
     """Read a TSE PhenoMaster/LabMaster CSV export (row-wise or column-wise layout).
 
@@ -243,12 +245,7 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
 
     Returns
     -------
-    xarray.Dataset
-        Calorimetry Dataset over ``(subject, time)``: ``vo2``, ``vco2`` (absolute mL/h), ``ee``
-        (kcal/h, Weir), ``rer`` and the file's other standard variables, plus ``qc_flag``; ``time``
-        is seconds from each subject's first reading, ``datetime`` the wall clock of every reading;
-        per-subject coordinates ``body_mass`` (g) and the file's other per-subject fields
-        (``group``, ``cage``, ...).
+    %(calorimetry_dataset)s
 
     Raises
     ------

@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 from scipy import sparse
 
+from ..._docs import fill_doc
 from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
 from ...footprints import add_footprints, chunk_footprints
@@ -111,6 +112,7 @@ def _open(path: Path) -> h5py.File:
         raise FormatError(f"not a readable HDF5 file: {exc}", path=path) from exc
 
 
+@fill_doc
 def read_caiman(path, *, chunks=None) -> xr.Dataset:
     """Read a CaImAn/CNMF-E ``.hdf5`` result into an imaging Dataset.
 
@@ -131,15 +133,11 @@ def read_caiman(path, *, chunks=None) -> xr.Dataset:
     path : str or os.PathLike
         CaImAn ``.hdf5`` saved with ``cnm.save()``.
 
-    chunks : "auto", int, tuple or dict, optional
-        Dask chunks (a tuple is ``(roi, time)``); the traces then stay on disk and are read when
-        computed. ``None`` (default) reads them into memory.
+    %(chunks)s
 
     Returns
     -------
-    xarray.Dataset
-        Imaging Dataset: traces over ``(roi, time)`` (time in s), coordinates ``roi``, ``iscell``,
-        ``y``/``x`` (pixels) where known, attr ``fs`` (Hz).
+    %(imaging_dataset)s
         Variables and footprints as described above.
 
     Raises

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._docs import fill_doc
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from ...footprints import add_footprints, chunk_footprints, masks_from_images
@@ -113,6 +114,7 @@ def _time_axis(path: Path, time: np.ndarray) -> tuple[np.ndarray, dict]:
     return time - time[0], {"session_start": start, "time_ref": "unix"}
 
 
+@fill_doc
 def read_inscopix(path) -> xr.Dataset:
     """Read an IDPS cell-set traces CSV into an imaging Dataset (``F`` over ``(roi, time)``).
 
@@ -131,9 +133,7 @@ def read_inscopix(path) -> xr.Dataset:
 
     Returns
     -------
-    xarray.Dataset
-        Imaging Dataset: traces over ``(roi, time)`` (time in s), coordinates ``roi``, ``iscell``,
-        ``y``/``x`` (pixels) where known, attr ``fs`` (Hz).
+    %(imaging_dataset)s
         ``F`` over ``(roi, time)``, coordinates ``status`` and ``cell_name``.
     """
     path = Path(path)
@@ -186,6 +186,7 @@ def _image_footprints(images) -> tuple[dict, tuple]:
     return {"y": (cy, "pixel"), "x": (cx, "pixel")}, masks
 
 
+@fill_doc
 def read_inscopix_isxd(path, *, chunks=None) -> xr.Dataset:
     """Read an Inscopix ``.isxd`` cell set (no ``isx`` needed) into an imaging Dataset.
 
@@ -202,15 +203,11 @@ def read_inscopix_isxd(path, *, chunks=None) -> xr.Dataset:
     path : str or os.PathLike
         ``.isxd`` cell set.
 
-    chunks : "auto", int, tuple or dict, optional
-        Dask chunks (a tuple is ``(roi, time)``); the traces then stay on disk and are read when
-        computed. ``None`` (default) reads them into memory.
+    %(chunks)s
 
     Returns
     -------
-    xarray.Dataset
-        Imaging Dataset: traces over ``(roi, time)`` (time in s), coordinates ``roi``, ``iscell``,
-        ``y``/``x`` (pixels) where known, attr ``fs`` (Hz).
+    %(imaging_dataset)s
         ``F`` over ``(roi, time)``, ``status``, ``cell_name``, footprints (``mask_*``).
     """
     path = Path(path)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..._docs import fill_doc
 from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events
@@ -296,6 +297,7 @@ def _open(path: Path):
     return NWBHDF5IO(str(path), "r")
 
 
+@fill_doc
 def read_nwb(path, *, chunks=None) -> xr.Dataset:
     """Read the ophys traces of an NWB file into an imaging Dataset (``F`` over ``(roi, time)``).
 
@@ -310,15 +312,11 @@ def read_nwb(path, *, chunks=None) -> xr.Dataset:
     path : str or os.PathLike
         NWB file with ``processing/ophys`` RoiResponseSeries (extra ``nwb``).
 
-    chunks : "auto", int, tuple or dict, optional
-        Dask chunks (a tuple is ``(roi, time)``); the traces then stay on disk and are read when
-        computed. ``None`` (default) reads them into memory.
+    %(chunks)s
 
     Returns
     -------
-    xarray.Dataset
-        Imaging Dataset: traces over ``(roi, time)`` (time in s), coordinates ``roi``, ``iscell``,
-        ``y``/``x`` (pixels) where known, attr ``fs`` (Hz).
+    %(imaging_dataset)s
     """
     path = Path(path)
     with (nwb_errors(path), warnings.catch_warnings(), _open(path) as io):

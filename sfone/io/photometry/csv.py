@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._docs import fill_doc
 from ..._logging import logger, warn
 from ..._validate import _check_option
 from ...exceptions import DataRepairWarning, FormatError
@@ -137,6 +138,7 @@ def _channel_columns(table, clocks, channels) -> tuple[dict[str, str], list[str]
 
 
 @format_reader
+@fill_doc
 def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
                         time_units: str | None = None) -> xr.Dataset:
     """Read a CSV with time column(s) and channel columns into a photometry Dataset.
@@ -154,10 +156,7 @@ def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
 
     Returns
     -------
-    xarray.Dataset
-        Photometry Dataset: one variable per channel (``units`` attr: "a.u."/"V" for light,
-        "1" for digital lines) over ``time``, or over ``time_<clock>`` (float64 s) when
-        channels have separate clocks.
+    %(photometry_dataset)s
         Time columns in ms/us are converted to seconds.
 
     Raises

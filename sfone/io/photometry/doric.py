@@ -20,6 +20,7 @@ import h5py
 import numpy as np
 import xarray as xr
 
+from ..._docs import fill_doc
 from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
 from .._checks import check_declared_size, check_sampling_rate
@@ -143,6 +144,7 @@ def _read_layout(fh: h5py.File, path) -> tuple[str, list[Channel]]:
 
 
 @format_reader
+@fill_doc
 def read_doric(path) -> xr.Dataset:
     """Read a ``.doric`` file (legacy ``Traces/Console`` or v6 ``DataAcquisition``).
 
@@ -153,10 +155,7 @@ def read_doric(path) -> xr.Dataset:
 
     Returns
     -------
-    xarray.Dataset
-        Photometry Dataset: one variable per channel (``units`` attr: "a.u."/"V" for light,
-        "1" for digital lines) over ``time``, or over ``time_<clock>`` (float64 s) when
-        channels have separate clocks.
+    %(photometry_dataset)s
         Attr doric_layout names the layout read.
 
     Raises

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._docs import fill_doc
 from ..._logging import warn
 from ..._validate import _check_option
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
@@ -178,6 +179,7 @@ def _digital_layout(columns) -> tuple[str, ...] | None:
 
 
 @format_reader
+@fill_doc
 def read_npm(path, *, time_column: str | None = None,
              time_origin: float | None = None) -> xr.Dataset:
     """Read a Neurophotometrics photometry or digital-input file (CSV or IBL Parquet).
@@ -193,10 +195,7 @@ def read_npm(path, *, time_column: str | None = None,
 
     Returns
     -------
-    xarray.Dataset
-        Photometry Dataset: one variable per channel (``units`` attr: "a.u."/"V" for light,
-        "1" for digital lines) over ``time``, or over ``time_<clock>`` (float64 s) when
-        channels have separate clocks.
+    %(photometry_dataset)s
         Time is seconds from ``time_origin``; attrs ``time_column``, ``time_origin_s`` and
         ``npm_layout`` ("photometry" or "digital-inputs").
 

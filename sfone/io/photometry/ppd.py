@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..._docs import fill_doc
 from ..._logging import warn
 from ...exceptions import FormatError, QualityWarning
 from .._checks import check_positive_rate, quality_issue
@@ -219,6 +220,7 @@ def _check_rate(header: dict, mode: _Mode, n_samples: int, path) -> None:
 
 
 @format_reader
+@fill_doc
 def read_ppd(path) -> xr.Dataset:
     """Read a pyPhotometry ``.ppd`` file into a photometry Dataset (volts; digital lines 0/1).
 
@@ -229,10 +231,7 @@ def read_ppd(path) -> xr.Dataset:
 
     Returns
     -------
-    xarray.Dataset
-        Photometry Dataset: one variable per channel (``units`` attr: "a.u."/"V" for light,
-        "1" for digital lines) over ``time``, or over ``time_<clock>`` (float64 s) when
-        channels have separate clocks.
+    %(photometry_dataset)s
         Attrs ``fs`` (Hz), ``mode``, ``ppd_version``, ``pulsed`` and ``paired_baseline``.
 
     Raises

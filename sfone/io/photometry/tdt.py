@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..._docs import fill_doc
 from ...exceptions import FormatError
 from ...schema import make_events
 from ._common import Channel, build_dataset, safe_name
@@ -103,6 +104,7 @@ def _signal_file_missing(path: Path, tsq: Path) -> bool:
     return not tsq.with_suffix(".tev").exists() and not any(path.glob("*.sev"))
 
 
+@fill_doc
 def read_tdt(path, *, signals: bool = True, stores: tuple[str, ...] | None = None) -> xr.Dataset:
     """Read a TDT block folder into a photometry Dataset.
 
@@ -118,10 +120,7 @@ def read_tdt(path, *, signals: bool = True, stores: tuple[str, ...] | None = Non
 
     Returns
     -------
-    xarray.Dataset
-        Photometry Dataset: one variable per channel (``units`` attr: "a.u."/"V" for light,
-        "1" for digital lines) over ``time``, or over ``time_<clock>`` (float64 s) when
-        channels have separate clocks.
+    %(photometry_dataset)s
         Each epoc store gives its values (units "1") and a ``<store>_offset`` channel (s; inf
         when no offset was recorded) on the store's onset clock. Attrs ``duration_s``,
         ``signals_read``, ``stores`` and ``session_start`` (UTC).
