@@ -5,7 +5,7 @@
   every command that reads a data file, handed to the command as one ``reading`` dict;
 * :func:`out_option` / :class:`OutPath`: ``--out`` whose parent folder must exist (sfone never
   creates folders above an output);
-* :class:`Option` with ``deprecated=(...)``: old spellings that still work for a release, with
+* :class:`Option` with ``old_spellings=(...)``: old spellings that still work for a release, with
   one line ``warning: --old is deprecated, use --new``, hidden from ``--help``.
 """
 
@@ -47,15 +47,15 @@ class Option(click.Option):
     ----------
     *args
         As :class:`click.Option`; the old spellings are listed among the names too.
-    deprecated : tuple of str
+    old_spellings : tuple of str
         The old spellings among the names.
     **kwargs
         As :class:`click.Option`.
     """
 
-    def __init__(self, *args, deprecated: tuple[str, ...] = (), **kwargs):
+    def __init__(self, *args, old_spellings: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.deprecated = tuple(deprecated)
+        self.old_spellings = tuple(old_spellings)
 
     def get_help_record(self, ctx: click.Context):
         """The help line without the old spellings.
@@ -71,7 +71,7 @@ class Option(click.Option):
             As :meth:`click.Option.get_help_record`.
         """
         opts = self.opts
-        self.opts = [o for o in opts if o not in self.deprecated]
+        self.opts = [o for o in opts if o not in self.old_spellings]
         try:
             return super().get_help_record(ctx)
         finally:
@@ -95,8 +95,8 @@ class Option(click.Option):
             As :meth:`click.Option.handle_parse_result`.
         """
         raw = _raw_args(ctx)
-        new = next(o for o in self.opts if o not in self.deprecated)
-        for old in self.deprecated:
+        new = next(o for o in self.opts if o not in self.old_spellings)
+        for old in self.old_spellings:
             if _typed(raw, old):
                 deprecation(old, new)
         return super().handle_parse_result(ctx, opts, args)
@@ -154,7 +154,7 @@ def out_option(help: str, *, required: bool = True, name: str = "out", flag: str
     callable
         A click decorator.
     """
-    return click.option(flag, *deprecated, name, cls=Option, deprecated=deprecated,
+    return click.option(flag, *deprecated, name, cls=Option, old_spellings=deprecated,
                         required=required, type=OutPath(path_type=Path), help=help)
 
 
@@ -179,7 +179,7 @@ def window_option(flag: str, help: str, *, deprecated: tuple[str, ...] = (),
         A click decorator.
     """
     names = [flag, *deprecated] + ([name] if name else [])
-    return click.option(*names, cls=Option, deprecated=deprecated, nargs=2, type=float,
+    return click.option(*names, cls=Option, old_spellings=deprecated, nargs=2, type=float,
                         default=None, metavar="START END", help=help)
 
 

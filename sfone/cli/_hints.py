@@ -137,6 +137,8 @@ RULES: tuple[Rule, ...] = (
     Rule(r"pass coefficient=", _reading("neuropil_coefficient")),
     Rule(r"pass leds=\(([\d, ]+)\)(.*?)or leds=\(([\d, ]+)\)", _leds),
     Rule(r"reading option '(\w+)' false", lambda m, c: _all_rois(m, c)),
+    Rule(r"(row \d+: )reading option '(\w+)'",
+         lambda m, c: f"{m.group(1)}column `{m.group(2)}`"),
     Rule(r"(?:the )?reading options? ('\w+'(?:, '\w+')*)", _reading_named),
     Rule(r"mask them with sfone\.calorimetry\.mask_flagged\(ds\)", _mask_flagged),
     Rule(r"\(pass names= / --names\)", _flag_or_python("--names", "A,B,...",
