@@ -17,9 +17,36 @@ import click
 
 from ..io._reading_options import READING_OPTIONS
 
+#: how a hint without a command-line form ends: ``(in Python: ...; <this>)``
+PYTHON_ONLY = "there is no command-line option for it"
+
 # commands whose sessions come from a file: where a reading option lives instead of a flag
 _FIELD_COMMANDS = {"reproduce": "field `{name}:` of the session in the study file",
                    "batch": "manifest column `{name}`"}
+
+
+def _study_fields() -> set[str]:
+    """Fields of a study's imaging session (the reading options it takes so far)."""
+    import importlib
+
+    for module in ("sfone.reproduce.study", "sfone.study"):
+        try:
+            study = importlib.import_module(module)
+        except ImportError:
+            continue
+        session = getattr(study, "ImagingSession", None)
+        if session is not None and hasattr(session, "model_fields"):
+            return set(session.model_fields)
+    return set()
+
+
+def _field_hint(command, name: str) -> str | None:
+    """Where a reading option lives for ``batch`` (column) and ``reproduce`` (study field)."""
+    where = getattr(command, "name", "")
+    if where == "reproduce" and name not in _study_fields():
+        return None
+    template = _FIELD_COMMANDS.get(where)
+    return template.format(name=name) if template else None
 
 
 @dataclass(frozen=True)
@@ -68,9 +95,9 @@ def _reading(name: str, value: str | None = None):
         flag = f"{option.flag} {shown}".strip()
         if option.flag in command_flags(command):
             return f"pass {flag}"
-        field = _FIELD_COMMANDS.get(getattr(command, "name", ""))
+        field = _field_hint(command, name)
         if field:
-            return "set the " + field.format(name=name)
+            return "set the " + field
         return (f"convert it first with `sfone convert PATH --out OUT.nc {flag}` and pass "
                 "OUT.nc")
 
@@ -86,7 +113,7 @@ def _reading_named(match: re.Match, command) -> str:
             spelled.append(f"'{name}'")
         elif option.flag in command_flags(command):
             spelled.append(option.flag)
-        elif getattr(command, "name", "") in _FIELD_COMMANDS:
+        elif _field_hint(command, name):
             spelled.append(f"`{name}`")
         else:
             spelled.append(option.flag)
@@ -102,23 +129,24 @@ def _all_rois(match: re.Match, command) -> str:
 def _leds(match: re.Match, command) -> str:
     first = ",".join(p.strip() for p in match.group(1).split(",") if p.strip())
     second = ",".join(p.strip() for p in match.group(3).split(",") if p.strip())
-    return (f"{_reading('leds', first)(match, command)}{match.group(2)}or "
-            f"{READING_OPTIONS['leds'].flag} {second}")
+    hint = _reading("leds", first)(match, command)
+    if READING_OPTIONS["leds"].flag in command_flags(command):
+        return f"{hint}{match.group(2)}or {READING_OPTIONS['leds'].flag} {second}"
+    return f"{hint}{match.group(2).rstrip()} ({second} alone for one LED)"
 
 
 def _flag_or_python(flag: str, metavar: str, python: str):
     def replace(match: re.Match, command) -> str:
         if flag in command_flags(command):
             return f"pass {flag} {metavar}".rstrip()
-        return f"(in Python: {python}; no option of this command sets it)"
+        return f"(in Python: {python}; {PYTHON_ONLY})"
 
     return replace
 
 
 def _python(text: str):
     def replace(match: re.Match, command) -> str:
-        return (f"(in Python: {text.format(*match.groups())}; there is no command-line option "
-                "for it)")
+        return f"(in Python: {text.format(*match.groups())}; {PYTHON_ONLY})"
 
     return replace
 
@@ -129,9 +157,38 @@ def _mask_flagged(match: re.Match, command) -> str:
     return "`sfone calorimetry summary --mask-flagged` sets them to NaN"
 
 
+def _method(match: re.Match, command) -> str:
+    for param in getattr(command, "params", ()):
+        if "--method" in getattr(param, "opts", ()) and "signal-only" in getattr(
+                param.type, "choices", ()):
+            return "--method signal-only"
+    return "the signal-only method"
+
+
+def _flag_named(name: str, value: str = ""):
+    """The flag of reading option ``name`` (with ``value``), or the option's plain name."""
+    option = READING_OPTIONS[name]
+
+    def replace(match: re.Match, command) -> str:
+        if option.flag in command_flags(command):
+            return f"{option.flag} {value}".strip()
+        return f"the reading option {name}" + (f" {value}" if value else "")
+
+    return replace
+
+
 #: every rewrite, applied in order
 RULES: tuple[Rule, ...] = (
     Rule(r"[Pp]ass fs= \(Hz\)", _reading("fs")),
+    Rule(r"argument fs=", _flag_named("fs")),
+    Rule(r"repair='decimal' could not fix", lambda m, c: _flag_named("repair", "decimal")(m, c)
+         + " could not fix"),
+    Rule(r"consider method='signal-only'", lambda m, c: "consider " + _method(m, c)),
+    Rule(r"no light= given", lambda m, c: "no --light given" if "--light" in command_flags(c)
+         else "no light schedule given"),
+    Rule(r"\('# body_mass_g:' line or body_mass=\)",
+         lambda m, c: "(a '# body_mass_g: <g>' line in the file) "
+                      + _python("sfone.read(PATH, body_mass=...)")(m, c)),
     Rule(r"[Pp]ass repair='decimal'", _reading("repair", "decimal")),
     Rule(r"[Pp]ass format=<name>", _reading("format")),
     Rule(r"pass coefficient=", _reading("neuropil_coefficient")),
@@ -147,8 +204,14 @@ RULES: tuple[Rule, ...] = (
     Rule(r"track one plane at a time \(plane=\)",
          lambda m, c: "track one plane at a time (" + _reading("plane")(m, c) + ")"),
     Rule(r"\(cells_only=(\w+), plane=(\w+)\)",
-         lambda m, c: f"(cells only: {m.group(1)}, plane: {m.group(2)}; see --all-rois, "
-                      "--plane)" if "--plane" in command_flags(c) else m.group(0)),
+         lambda m, c: f"(cells only: {m.group(1)}, plane: {m.group(2)}"
+                      + ("; see --all-rois, --plane)" if "--plane" in command_flags(c) else ")")),
+    Rule(r"light=\(on, off\) / --light ON OFF",
+         lambda m, c: "--light ON OFF" if "--light" in command_flags(c)
+         else "the study's calorimetry session file (its light schedule)"),
+    Rule(r"use_light_sensor / --light-sensor",
+         lambda m, c: "--light-sensor" if "--light-sensor" in command_flags(c)
+         else "the light sensor"),
     Rule(r"set sfone\.set_options\(strict=False\) to",
          lambda m, c: "unset the environment variable SFONE_STRICT to"),
     Rule(r"see sfone\.set_options\(max_expansion=\.\.\.\)",
@@ -168,8 +231,9 @@ RULES: tuple[Rule, ...] = (
     Rule(r"\(pass gas_units=\)", _python("sfone.read(PATH, gas_units=...)")),
     Rule(r"pass time_column=(NAME)?", _python("sfone.read(PATH, time_column=NAME)")),
     Rule(r"\(or pass timestamps=<file>\)", _python("sfone.read(PATH, leds=..., timestamps=FILE)")),
-    Rule(r"pass session_start_time= \(",
-         lambda m, c: _python("write_nwb(..., session_start_time=...)")(m, c) + " ("),
+    Rule(r"pass session_start_time= \(tz-aware datetime or ISO 8601 string\) or set "
+         r"ds\.attrs\['session_start'\]",
+         _python("write_nwb(ds, path, session_start_time=...) or ds.attrs['session_start']")),
 )
 
 
