@@ -13,10 +13,10 @@ from ._batch_task import BatchTask
 from .cohort import Session, combine_per_roi
 
 
-def _read(session: Session) -> xr.Dataset:
-    from .io import read
+def _read(session: Session, **defaults) -> xr.Dataset:
+    from .io._reading_options import read_with_options
 
-    return read(session.path, format=session.format)
+    return read_with_options(session.path, **{**defaults, **session.reading_options})
 
 
 def _classify(session: Session) -> xr.Dataset:
@@ -28,7 +28,10 @@ def _classify(session: Session) -> xr.Dataset:
                          "file (start_s,end_s), which classify needs")
     protocol = (load_protocol(session.classification_protocol)
                 if session.classification_protocol else None)
-    return label_responses(_read(session), session.runs, protocol=protocol)
+    from .io._reading_options import CELLS_ONLY_DEFAULT
+
+    return label_responses(_read(session, cells_only=CELLS_ONLY_DEFAULT), session.runs,
+                           protocol=protocol)
 
 
 def _dff(session: Session) -> xr.Dataset:

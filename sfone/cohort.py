@@ -17,6 +17,9 @@ Manifest columns (CSV header or YAML list of mappings under ``sessions:``):
     ``calorimetry-summary``).
 ``format`` (optional)
     Format name, when detection should be skipped.
+``fs``, ``repair``, ``leds``, ``neuropil_coefficient``, ``plane``, ``cells_only`` (optional)
+    Reading options of the session, with the meaning of the command line's ``--fs`` ...
+    ``--cells-only`` (:data:`sfone.io._reading_options.READING_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ import xarray as xr
 import yaml
 
 from .exceptions import FormatError
+from .io._reading_options import READING_OPTIONS, parse_reading_options, read_with_options
 
 __all__ = ["Session", "load_manifest", "open_cohort", "Cohort", "lazy_formats"]
 
 REQUIRED_COLUMNS = ("path", "subject", "session")
-OPTIONAL_COLUMNS = ("group", "day", "runs", "classification_protocol", "calr_session", "format")
+OPTIONAL_COLUMNS = ("group", "day", "runs", "classification_protocol", "calr_session",
+                    *READING_OPTIONS)
 PATH_COLUMNS = ("path", "runs", "classification_protocol", "calr_session")
 # columns of older manifests: what each one became
 RENAMED_COLUMNS = {
@@ -68,6 +73,9 @@ class Session:
         CalR session file of the session (task ``calorimetry-summary``).
     format : str or None, default None
         Format name for :func:`sfone.read`; ``None`` detects the format from the file.
+    fs, repair, leds, neuropil_coefficient, plane, cells_only : optional
+        The other reading options (:data:`sfone.io._reading_options.READING_OPTIONS`); None:
+        not given.
     """
 
     path: Path
@@ -79,6 +87,17 @@ class Session:
     classification_protocol: Path | None = None
     calr_session: Path | None = None
     format: str | None = None
+    fs: float | None = None
+    repair: str | None = None
+    leds: tuple | None = None
+    neuropil_coefficient: float | None = None
+    plane: int | None = None
+    cells_only: bool | None = None
+
+    @property
+    def reading_options(self) -> dict:
+        """The reading options given for this session (keywords of ``read_with_options``)."""
+        return {n: getattr(self, n) for n in READING_OPTIONS if getattr(self, n) is not None}
 
     @property
     def key(self) -> tuple[str, str]:
@@ -171,6 +190,10 @@ def load_manifest(path) -> list[Session]:
         for column in PATH_COLUMNS:
             if values[column] is not None:
                 values[column] = (base / values[column]).resolve()
+        try:
+            values.update(parse_reading_options(values, where=f"row {line}"))
+        except FormatError as exc:
+            raise FormatError(str(exc), path=path) from None
         session = Session(**values)
         if session.key in seen:
             raise FormatError(f"row {line}: subject {session.subject!r} session "
@@ -186,9 +209,7 @@ def load_manifest(path) -> list[Session]:
 def _open_lazily(session: Session, chunks) -> xr.Dataset:
     """The session read with ``chunks`` (see :func:`sfone.read`: lazy formats build dask arrays
     over the file; the others are parsed, then chunked)."""
-    from .io import read
-
-    return read(session.path, format=session.format or None, chunks=chunks)
+    return read_with_options(session.path, chunks=chunks, **session.reading_options)
 
 
 def lazy_formats() -> list[str]:

@@ -235,7 +235,8 @@ def compute_dff(ds: xr.Dataset, *, baseline: str = "maximin", window_s: float = 
     else:
         bad_rois = int((~valid).any([d for d in valid.dims if d == "time"]).sum())
     if bad_rois:
-        warn(f"baseline F0 <= {floor} in {bad_rois} ROI(s); their dF/F is NaN there "
+        warn(f"{ds.attrs.get('source_file', '<dataset>')}: baseline F0 <= {floor} in "
+             f"{bad_rois} ROI(s); their dF/F is NaN there "
              "(dim cells or over-subtracted neuropil)", QualityWarning)
     dff = ((fc - f0) / f0).where(valid)
     dff.attrs = {"units": "1", "long_name": "dF/F", **{k: v for k, v in f0.attrs.items()

@@ -24,8 +24,9 @@ def test_classify_writes_one_row_per_roi(session_files):
     folder, ds = session_files
     out = folder / "labels.csv"
     result = CliRunner().invoke(main, ["classify", str(folder / "session.nc"), "--runs",
-                                       str(folder / "runs.csv"), "--post-run-s", "0", "1800",
-                                       "--method", "test", "--out", str(out)])
+                                       str(folder / "runs.csv"), "--post-run-window", "0",
+                                       "1800", "--method", "test", "--all-rois",
+                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     assert list(table.columns) == ["roi", "label", "effect", "p_value", "q_value", "iscell"]
@@ -39,8 +40,8 @@ def test_cells_only_and_threshold_method(session_files):
     folder, ds = session_files
     out = folder / "cells.csv"
     result = CliRunner().invoke(main, ["classify", str(folder / "session.nc"), "--runs",
-                                       str(folder / "runs.csv"), "--post-run-s", "0", "1800",
-                                       "--method", "threshold", "--cells-only", "--out", str(out)])
+                                       str(folder / "runs.csv"), "--post-run-window", "0",
+                                       "1800", "--method", "threshold", "--cells-only", "--out", str(out)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     assert len(table) == int(ds["iscell"].sum()) and table["iscell"].all()

@@ -11,7 +11,7 @@ from sfone.cli import main
 SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
 # the 200-s imaging samples and 180-s photometry samples: one 40-s "run" from 60 s to 100 s,
 # baseline the 50 s before it, post-run window the 70 s after it
-WINDOWS = ["--baseline-s", "-50", "0", "--post-run-s", "0", "70"]
+WINDOWS = ["--baseline-window", "-50", "0", "--post-run-window", "0", "70", "--all-rois"]
 
 
 @pytest.mark.parametrize("name, n_rows, has_iscell", [

@@ -49,7 +49,7 @@ def test_info_reports_rois_duration_and_rate(runner, imaging_nc):
 def test_convert_netcdf_round_trip_is_identical(runner, imaging_nc, tmp_path):
     path, original = imaging_nc
     out = tmp_path / "copy.nc"
-    result = runner.invoke(main, ["convert", str(path), str(out)])
+    result = runner.invoke(main, ["convert", str(path), "--out", str(out)])
     assert result.exit_code == 0, result.output
     back = sfone.read(out)
     xr.testing.assert_identical(back, original)
@@ -60,7 +60,7 @@ def test_convert_to_zarr_round_trip(runner, tmp_path):
     pytest.importorskip("zarr")
     runs = write_runs_csv(([5.0, 50.0], [20.0, 80.0]), tmp_path / "runs.csv")
     out = tmp_path / "runs.zarr"
-    result = runner.invoke(main, ["convert", str(runs), str(out)])
+    result = runner.invoke(main, ["convert", str(runs), "--out", str(out)])
     assert result.exit_code == 0, result.output
     back = sfone.read(out)
     np.testing.assert_array_equal(back["start"].values, [5.0, 50.0])
@@ -87,7 +87,7 @@ def test_unknown_format_error_exit_code_and_debug_traceback(runner, tmp_path):
 
 def test_convert_rejects_unknown_output_suffix(runner, imaging_nc, tmp_path):
     path, _ = imaging_nc
-    result = runner.invoke(main, ["convert", str(path), str(tmp_path / "out.mat")])
+    result = runner.invoke(main, ["convert", str(path), "--out", str(tmp_path / "out.mat")])
     assert result.exit_code == 2
     assert not (tmp_path / "out.mat").exists()
 
@@ -104,7 +104,7 @@ def test_failed_convert_leaves_no_file_and_keeps_previous(runner, imaging_nc, tm
         raise OSError("disk full")
 
     monkeypatch.setattr(xr.Dataset, "to_netcdf", explode)
-    result = runner.invoke(main, ["convert", str(path), str(out)])
+    result = runner.invoke(main, ["convert", str(path), "--out", str(out)])
     assert result.exit_code == 1 and "disk full" in result.output
     assert out.read_bytes() == b"previous output"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.nc", "session.nc"]

@@ -15,6 +15,7 @@ def test_dff_command_writes_contract_valid_netcdf(tmp_path):
     sim = simulate_photometry(duration_s=300, stagger=0.5, random_state=5)
     src = write_ppd(sim, tmp_path / "rec.ppd")
     out = tmp_path / "out" / "dff.nc"
+    out.parent.mkdir()  # sfone makes no folders above an output
     result = CliRunner().invoke(main, ["photometry", "dff", str(src), "--signal", "analog_1",
                                        "--control", "analog_2", "--lowpass", "3",
                                        "--out", str(out)])

@@ -131,10 +131,16 @@ def read_many(paths, **options) -> xr.Dataset:
     if not paths:
         raise ValueError("read_many() got no files")
     infos = [detect_format(p) for p in paths]
-    not_calorimetry = [str(p) for p, i in zip(paths, infos, strict=True)
-                       if i.modality != "calorimetry"]
+    # sfone's own files (format modality "any", e.g. `sfone convert` output) store theirs
+    stored = {i: read(p, **options) for i, (p, info) in enumerate(zip(paths, infos, strict=True))
+              if info.modality == "any"}
+    modalities = [stored[i].attrs.get("modality") if i in stored else info.modality
+                  for i, info in enumerate(infos)]
+    not_calorimetry = [f"{p} ({m})" for p, m in zip(paths, modalities, strict=True)
+                       if m != "calorimetry"]
     if not_calorimetry:
         raise FormatError(f"not calorimetry file(s): {', '.join(not_calorimetry)}")
     if len(paths) > 1 and all(i.name == "clams" for i in infos):
         return read_clams(paths, **options)
-    return combine_subjects([read(p, **options) for p in paths])
+    return combine_subjects([stored[i] if i in stored else read(p, **options)
+                             for i, p in enumerate(paths)])

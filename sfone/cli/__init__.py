@@ -6,7 +6,8 @@ Sub-commands live in the modules of this package (``sfone/cli/<topic>.py``), eac
 Exit codes (as in the README): 0 success; 1 a problem with the inputs (missing file or folder,
 unreadable content, unknown channel, a missing control naming the file); 2 a malformed command
 line (unknown option, missing required option, invalid choice: click's usage message);
-3 an internal error; 130 interrupted (Ctrl-C). Errors print one line naming the file,
+3 an internal error; 130 interrupted (Ctrl-C); 141 stdout closed by its reader (``| head``),
+quietly. Errors print one line naming the file,
 warnings one line ``warning: <message>``; ``--debug`` shows tracebacks and Python's warning form.
 Hints in library messages that name Python keywords are rewritten to the CLI flag that exists.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
 import re
 import sys
@@ -30,6 +32,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, the status of a Unix tool whose reader went away
 
 
 def _has_option(ctx: click.Context, name: str) -> bool:
@@ -55,26 +58,22 @@ def cli_hint(message: str, ctx: click.Context) -> str:
     Parameters
     ----------
     message : str
-        Error message of the library.
+        Error or warning message of the library.
     ctx : click.Context
         Context of the running command (its options decide the hint).
 
     Returns
     -------
     str
-        The message with ``fs=``/``repair=`` hints turned into ``--fs``/``--repair`` (or into a
-        ``sfone convert`` step when the command lacks the option), and a ``--session`` hint for
-        calorimetry files without groups.
+        The message with every hint of :data:`sfone.cli._hints.RULES` turned into the running
+        command's flag (``pass fs= (Hz)`` -> ``pass --fs HZ``), the study field or manifest
+        column (``reproduce``, ``batch``), a ``sfone convert`` step, or an explicit
+        ``(in Python: ...)`` when no option does it; and a ``--session`` hint for calorimetry
+        files without groups.
     """
-    convert = "convert it first with `sfone convert PATH OUT.nc {flag}` and pass OUT.nc"
-    rules = [
-        (r"[Pp]ass fs= \(Hz\)", "--fs", "pass --fs HZ", "--fs HZ"),
-        (r"[Pp]ass repair='decimal'", "--repair", "pass --repair decimal", "--repair decimal"),
-    ]
-    for pattern, option, direct, flag in rules:
-        if re.search(pattern, message):
-            replacement = direct if _has_option(ctx, option) else convert.format(flag=flag)
-            message = re.sub(pattern, replacement, message)
+    from ._hints import rewrite
+
+    message = rewrite(message, _leaf_command(ctx))
     if re.search(r"got groups \[(''|'nan')?\]", message) and _has_option(ctx, "--session"):
         message += ("; the files carry no group labels: pass --session SESSION.csv (a CalR "
                     "session file that names each subject's group)")
@@ -92,7 +91,35 @@ def _python_warning(message, category, filename, lineno, file=None, line=None) -
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     text = " ".join(str(message).split())
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        text = cli_hint(text, ctx)
     click.echo(f"warning: {text}", err=True)
+
+
+#: warnings that are not the user's business: library deprecations and pynwb's note that a
+#: file's cached NWB schema differs from the installed one (every NeuroConv file has one)
+QUIET_WARNINGS = (
+    {"category": FutureWarning},
+    {"category": DeprecationWarning},
+    {"category": PendingDeprecationWarning},
+    {"message": r"Ignoring the following cached namespace", "category": UserWarning},
+    {"message": r"Ignoring cached namespace", "category": UserWarning},
+)
+
+
+def _quiet_warnings() -> None:
+    for spec in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", **spec)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of stdout went away (``sfone formats | head``): end quietly, as Unix tools."""
+    try:  # later writes (and the flush at exit) go nowhere instead of raising again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 class SfoneGroup(click.Group):
@@ -146,6 +173,9 @@ class SfoneGroup(click.Group):
             ctx.exit(EXIT_ERROR)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except KeyboardInterrupt:
             if debug():  # click would turn it into "Aborted!"; keep the traceback
                 import traceback
@@ -175,6 +205,8 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     warnings.showwarning = _python_warning if debug else _one_line_warning
+    if not debug:
+        _quiet_warnings()
     if verbose:
         set_log_level(logging.DEBUG if verbose > 1 else logging.INFO)
 

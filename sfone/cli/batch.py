@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._grammar import out_option, reading_options
+
 
 def _list_tasks(ctx: click.Context, _param, value: bool) -> None:
     if not value or ctx.resilient_parsing:
@@ -22,18 +24,31 @@ def _list_tasks(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--list-tasks", is_flag=True, expose_value=False, is_eager=True,
               callback=_list_tasks, help="List the tasks and exit.")
 @click.option("--task", required=True, help="Task name (see `sfone batch --list-tasks`).")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Output folder (per-session outputs, combined table, errors.csv).")
+@out_option("Output folder (per-session outputs, combined table, errors.csv); its parent "
+            "must exist.", name="out_dir")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: one per CPU, at most one per session).")
 @click.option("--scheduler", default=None, help="Address of a running dask scheduler.")
 @click.option("--force", is_flag=True, help="Re-run sessions that already have an output.")
+@reading_options(cells_only=None)
 def batch_command(manifest: Path, task: str, out_dir: Path, workers: int | None,
-                  scheduler: str | None, force: bool) -> None:
-    """Run TASK on every session listed in MANIFEST (CSV or YAML)."""
-    from ..batch import run_batch
+                  scheduler: str | None, force: bool, reading: dict) -> None:
+    """Run TASK on every session listed in MANIFEST (CSV or YAML).
 
-    result = run_batch(manifest, task, out_dir, workers=workers, scheduler=scheduler, force=force)
+    Reading options given here apply to every session whose manifest row leaves that column
+    empty (the columns have the same names: fs, format, repair, leds, neuropil_coefficient,
+    plane, cells_only). Task classify labels cells only unless cells_only is false.
+    """
+    import dataclasses
+
+    from ..batch import run_batch
+    from ..cohort import load_manifest
+
+    sessions = [dataclasses.replace(s, **{k: v for k, v in reading.items()
+                                         if getattr(s, k) is None})
+                for s in load_manifest(manifest)]
+    result = run_batch(sessions, task, out_dir, workers=workers, scheduler=scheduler,
+                       force=force)
     click.echo(f"{len(result.done)} done, {len(result.skipped)} skipped (already done), "
                f"{len(result.failed)} failed; outputs in {out_dir}")
     for failure in result.failed:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..classify._methods import METHODS, NULLS
+from ._grammar import out_option, reading_options, window_option
 
 
 @click.command("classify")
@@ -21,28 +22,34 @@ from ..classify._methods import METHODS, NULLS
                    "docs/classification.md for each method's measured error rates.")
 @click.option("--null", "null", type=click.Choice(list(NULLS)), default=None,
               help="Null of the 'test' method (default: the protocol's, 'autocorrelation').")
-@click.option("--baseline-s", nargs=2, type=float, default=None,
-              help="Baseline window START END (s) relative to run start (default -600 0).")
-@click.option("--post-run-s", nargs=2, type=float, default=None,
-              help="Post-run window START END (s) relative to run end (default 0 3600).")
-@click.option("--variable", default=None, help="Trace variable (default F - c*Fneu, c = the file's neuropil coefficient).")
-@click.option("--cells-only", is_flag=True, help="Keep only ROIs with iscell True.")
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help="Output CSV: roi, label, effect, p_value, q_value (+ iscell).")
+@window_option("--baseline-window", "Baseline window START END in s relative to run start "
+               "(default -600 0).", deprecated=("--baseline-s",))
+@window_option("--post-run-window", "Post-run window START END in s relative to run end "
+               "(default 0 3600).", deprecated=("--post-run-s",))
+@click.option("--variable", default=None,
+              help="Trace variable (default F - c*Fneu, c = the file's neuropil coefficient "
+                   "or --neuropil-coefficient).")
+@reading_options()
+@out_option("Output CSV: roi, label, effect, p_value, q_value (+ iscell).")
 def classify_command(path: Path, runs: Path, protocol: str | None, method: str | None,
-                     null: str, baseline_s, post_run_s, variable: str | None, cells_only: bool, out: Path) -> None:
-    """Label each ROI of PATH as post-run activated, inhibited or unchanged."""
+                     null: str, baseline_window, post_run_window, variable: str | None,
+                     reading: dict, out: Path) -> None:
+    """Label each ROI of PATH as post-run activated, inhibited or unchanged.
+
+    By default only the ROIs the segmentation marked as cells are labelled (--all-rois: every
+    ROI).
+    """
     from .._atomic import write_csv
     from ..classify import label_responses
     from ..events import epochs_from_csv
-    from ..io import read
     from ..schema import POST_RUN_LABELS
+    from .core import read_session
 
-    ds = read(path)
+    ds = read_session(path, reading)
     epochs = epochs_from_csv(runs)
     result = label_responses(ds, epochs, protocol=protocol, method=method, null=null,
-                             baseline_s=baseline_s or None, post_run_s=post_run_s or None,
-                             variable=variable, cells_only=cells_only)
+                             baseline_s=baseline_window or None,
+                             post_run_s=post_run_window or None, variable=variable)
     columns = ["label", "effect", "p_value", "q_value"]
     if "iscell" in result.coords:
         columns.append("iscell")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._grammar import OutPath, deprecation, out_option, reading_options
+
 
 @click.command("formats")
 @click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the README).")
@@ -49,45 +51,39 @@ def formats_markdown(infos) -> str:
     return "\n".join(lines)
 
 
-def reader_options(function):
-    """``--fs`` and ``--repair``: the reader keywords that error hints point to.
+def read_session(path: Path, reading: dict):
+    """Read ``path`` with the command's reading options (:mod:`sfone.io._reading_options`).
 
     Parameters
     ----------
-    function : callable
-        A click command callback.
+    path : pathlib.Path
+        File or folder.
+    reading : dict
+        The ``reading`` argument of a command decorated with ``reading_options``.
 
     Returns
     -------
-    callable
-        ``function`` with the two options added.
+    xarray.Dataset
+        The Dataset read and selected.
     """
-    repair = click.option("--repair", type=click.Choice(["decimal"]), default=None,
-                          help="TSE exports whose decimal separators a spreadsheet destroyed: "
-                               "divide the cells that lost them by 1000 (with a warning).")
-    fs = click.option("--fs", "fs", type=click.FloatRange(min=0, min_open=True), default=None,
-                      help="Frame rate (Hz) when the files do not store it (suite2p).")
-    return fs(repair(function))
+    from ..io._reading_options import read_with_options
 
-
-def _read_options(fs: float | None, repair: str | None) -> dict:
-    return {k: v for k, v in {"fs": fs, "repair": repair}.items() if v is not None}
+    return read_with_options(path, **reading)
 
 
 @click.command("info")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", default=None, help="Format name (default: detect).")
-@reader_options
-def info_command(path: Path, fmt: str | None, fs: float | None, repair: str | None) -> None:
+@reading_options(cells_only=None)
+def info_command(path: Path, reading: dict) -> None:
     """Show format, modality, sizes, duration, sampling rate and subjects/ROIs of PATH.
 
     For a file sfone wrote (.nc, .zarr), both that file and the recording it came from.
     """
-    from ..io import detect_format, read
+    from ..io import detect_format
     from ..summary import describe
 
-    given = fmt or detect_format(path).name
-    ds = read(path, format=fmt, **_read_options(fs, repair))
+    given = reading.get("format") or detect_format(path).name
+    ds = read_session(path, reading)
     info = describe(ds)
     source_file, source_format = info.pop("file"), info.pop("format")
     rows = {"file": str(path), "format": given}
@@ -99,28 +95,45 @@ def info_command(path: Path, fmt: str | None, fs: float | None, repair: str | No
 
 @click.command("convert")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.argument("out", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", default=None, help="Input format name (default: detect).")
-@reader_options
-def convert_command(path: Path, out: Path, fmt: str | None, fs: float | None,
-                    repair: str | None) -> None:
-    """Read PATH and write it to OUT (.nc netCDF or .zarr), atomically."""
-    from ..io import read, write_dataset
+@click.argument("old_out", metavar="", required=False, type=OutPath(path_type=Path))
+@out_option("Output: .nc (netCDF) or .zarr, written atomically.", required=False)
+@reading_options(cells_only=None)
+def convert_command(path: Path, old_out: Path | None, out: Path | None, reading: dict) -> None:
+    """Read PATH and write it to --out OUT (.nc netCDF or .zarr), atomically.
 
+    Every ROI is kept unless --cells-only or --plane selects some.
+    """
+    from ..io import write_dataset
+
+    out = _one_out(old_out, out)
     if out.suffix.lower() not in {".nc", ".zarr"}:
         raise click.BadParameter(f"{out}: expected an output ending in .nc or .zarr",
-                                 param_hint="OUT")
-    ds = read(path, format=fmt, **_read_options(fs, repair))
+                                 param_hint="--out")
+    ds = read_session(path, reading)
     write_dataset(ds, out)
     click.echo(f"wrote {out}")
 
 
+def _one_out(positional: Path | None, out: Path | None, *, default: Path | None = None) -> Path:
+    """``--out``, or the old positional OUT (with its deprecation line); both is an error."""
+    if positional is not None and out is not None:
+        raise click.UsageError(f"OUT given twice ({positional} and --out {out}): use --out")
+    if positional is not None:
+        deprecation(f"OUT as a positional argument ({positional})", f"--out {positional}")
+        return positional
+    if out is None and default is None:
+        raise click.UsageError("Missing option '--out'.")
+    return out if out is not None else default
+
+
 @click.command("samples")
-@click.argument("out_dir", type=click.Path(path_type=Path), default=Path("data_samples"))
-def samples_command(out_dir: Path) -> None:
-    """(Re)generate the simulated sample files in OUT_DIR, byte for byte."""
+@click.argument("old_out", metavar="", required=False, type=OutPath(path_type=Path))
+@out_option("Output folder (default data_samples); its parent must exist.", required=False)
+def samples_command(old_out: Path | None, out: Path | None) -> None:
+    """(Re)generate the simulated sample files in --out DIR (data_samples), byte for byte."""
     from ..simulate.samples import write_samples
 
+    out_dir = _one_out(old_out, out, default=Path("data_samples"))
     for path in write_samples(out_dir):
         click.echo(f"wrote {path}")
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from ._grammar import OutPath
+
 
 def _stage_printer(started: float):
     """One line per stage on stderr when it is not a terminal (a terminal gets the tqdm bar)."""
@@ -25,7 +27,7 @@ def _stage_printer(started: float):
 @click.option("--study", "study", type=click.Path(path_type=Path),
               default=Path("data_samples") / "study.yaml", show_default=True,
               help="Study YAML naming every input (or a folder holding study.yaml).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--out", "out_dir", type=OutPath(path_type=Path, file_okay=False),
               required=True, help="Output folder: figures/, stats.csv, labels.csv, report.html "
                                   "(replaced as a whole when the run completes).")
 @click.option("--scheduler", default=None,

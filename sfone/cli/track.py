@@ -6,19 +6,19 @@ from pathlib import Path
 
 import click
 
+from ._grammar import OutPath, out_option, reading_options
+
 
 @click.command("track")
 @click.argument("sessions", nargs=-1, required=True,
                 type=click.Path(path_type=Path, exists=True))
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help="Output CSV: track, one column per session (its ROI or empty), p_same.")
+@out_option("Output CSV: track, one column per session (its ROI or empty), p_same.")
 @click.option("--names", default=None,
               help="Comma-separated session names (default: the folder or file names).")
-@click.option("--transforms", "transforms", default=None, type=click.Path(path_type=Path),
+@click.option("--transforms", "transforms", default=None, type=OutPath(path_type=Path),
               help="JSON of the transform per session and the fitted same-cell models "
                    "(default: <out stem>_transforms.json).")
-@click.option("--all-rois", is_flag=True, help="Track every ROI, not only iscell ones.")
-@click.option("--plane", type=int, default=None, help="Plane to track (multi-plane data).")
+@reading_options()
 @click.option("--image", type=click.Choice(["auto", "mean", "footprints"]), default="auto",
               show_default=True, help="What registration aligns.")
 @click.option("--max-rotation", type=float, default=10.0, show_default=True,
@@ -29,17 +29,26 @@ import click
 @click.option("--p-threshold", type=float, default=0.5, show_default=True,
               help="Smallest P(same cell) of a match.")
 def track_command(sessions, out: Path, names: str | None, transforms: Path | None,
-                  all_rois: bool, plane: int | None, image: str, max_rotation: float,
+                  reading: dict, image: str, max_rotation: float,
                   max_distance: float | None, p_threshold: float) -> None:
-    """Register SESSION... (the first is the reference) and track their ROIs."""
+    """Register SESSION... (the first is the reference) and track their ROIs.
+
+    Every session is read with the same reading options; by default only the ROIs the
+    segmentation marked as cells are tracked (--all-rois: every ROI).
+    """
     from ..tracking import track
+    from ..tracking.track import session_name
+    from .core import read_session
 
     name_list = [n.strip() for n in names.split(",")] if names else None
     if name_list is not None and len(name_list) != len(sessions):
         raise click.BadParameter(f"{len(name_list)} names for {len(sessions)} sessions",
                                  param_hint="--names")
-    result = track(list(sessions), names=name_list, cells_only=not all_rois, plane=plane,
-                   image=image, max_rotation=max_rotation, max_distance=max_distance,
+    if name_list is None:  # the default names of sfone.track: the folder or file names
+        name_list = [session_name(Path(s)) for s in sessions]
+    datasets = [read_session(Path(s), reading) for s in sessions]
+    result = track(datasets, names=name_list, cells_only=False, plane=None, image=image,
+                   max_rotation=max_rotation, max_distance=max_distance,
                    p_threshold=p_threshold)
     csv_path, json_path = result.write(out, transforms_path=transforms)
     table = result.table

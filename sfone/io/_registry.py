@@ -229,7 +229,7 @@ def _closest_text(path: Path, candidates: list[FormatInfo]) -> str:
             if name.endswith(ending):
                 return f"{hint}; see `sfone formats`"
     if candidates:
-        names = ", ".join(f.name for f in candidates[:6]) + (", ..." if len(candidates) > 6 else "")
+        names = ", ".join(f.name for f in candidates)  # every one: the user picks from them
         what = "folder formats" if path.is_dir() else f"formats for {path.suffix or 'this name'}"
         return f"{what}: {names}; pass format=<name> or see `sfone formats`"
     return f"no format reads {path.suffix or 'such'} files; see `sfone formats`"
