@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._nwb import NWB_SUFFIX, check_nwb_options, nwb_options, write_nwb
+
 
 @click.command("formats")
 @click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the README).")
@@ -102,16 +104,24 @@ def info_command(path: Path, fmt: str | None, fs: float | None, repair: str | No
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", default=None, help="Input format name (default: detect).")
 @reader_options
+@nwb_options
 def convert_command(path: Path, out: Path, fmt: str | None, fs: float | None,
-                    repair: str | None) -> None:
-    """Read PATH and write it to OUT (.nc netCDF or .zarr), atomically."""
+                    repair: str | None, metadata, meta, timezone) -> None:
+    """Read PATH and write it to OUT (.nc netCDF, .zarr or .nwb), atomically.
+
+    NWB output takes the lab's metadata from --metadata YAML and --meta KEY=VALUE (docs/nwb.md).
+    """
     from ..io import read, write_dataset
 
-    if out.suffix.lower() not in {".nc", ".zarr"}:
-        raise click.BadParameter(f"{out}: expected an output ending in .nc or .zarr",
+    if out.suffix.lower() not in {".nc", ".zarr", NWB_SUFFIX}:
+        raise click.BadParameter(f"{out}: expected an output ending in .nc, .zarr or .nwb",
                                  param_hint="OUT")
+    check_nwb_options(out, metadata=metadata, meta=meta, timezone=timezone)
     ds = read(path, format=fmt, **_read_options(fs, repair))
-    write_dataset(ds, out)
+    if out.suffix.lower() == NWB_SUFFIX:
+        write_nwb(ds, out, metadata=metadata, meta=meta, timezone=timezone)
+    else:
+        write_dataset(ds, out)
     click.echo(f"wrote {out}")
 
 
