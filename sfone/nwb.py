@@ -7,8 +7,11 @@ Imaging (NeuroConv names, so other tools find the data):
   convention (NeuroConv, suite2p's ``ophys.nwb``): ``x`` = pixel ROW, ``y`` = COLUMN. An input
   without footprints gets a one-pixel mask at its centroid (and the table says so). Small
   fields of view also get ``image_mask`` (``(roi, width, height)`` as roiextractors writes and
-  reads it). Columns ``roi_id``, ``iscell``, ``iscell_prob``, ``centroid_y``, ``centroid_x``,
-  ``plane``.
+  reads it). An input without footprints or centroids (an Inscopix CSV) gets no masks at all:
+  an empty ``image_mask`` ``(roi, 0, 0)``, as NWB allows a table without masks but pynwb
+  cannot read one back. Columns ``roi_id``, ``iscell``, ``iscell_prob`` (where known),
+  ``centroid_y``, ``centroid_x`` (where known), ``plane`` (uint8), ``roi_name`` and
+  ``cell_status`` (where the source names and curates its cells).
 * ``processing/ophys/SegmentationImages/MeanImage`` (stored ``(width, height)``, as NeuroConv).
 * ``processing/ophys/Fluorescence/{RoiResponseSeries,Neuropil,Deconvolved,Denoised,...}`` and
   ``processing/ophys/DfOverF/DfOverF``: RoiResponseSeries ``(time, rois)`` in the Dataset's
@@ -16,9 +19,12 @@ Imaging (NeuroConv names, so other tools find the data):
 
 Photometry: ``ndx-fiber-photometry`` (see :mod:`sfone.io.photometry.nwb`).
 
-Both: run epochs as ``intervals/runs`` (TimeIntervals ``start_time``, ``stop_time``, ``label``);
-metadata (session, experimenter, institution, lab, subject) from keyword options or a
-``metadata`` dict / YAML file, flat or in NeuroConv's ``NWBFile:`` / ``Subject:`` sections.
+Both: run epochs as ``intervals/runs`` (TimeIntervals ``start_time``, ``stop_time``, ``label``,
+``is_run``), with the recording periods before, between and after the runs as rows of their
+own (``is_run`` False; :func:`sfone.io.imaging.nwb.read_nwb_events` returns the runs only);
+metadata (session, experimenter, institution, lab, subject, imaging plane, fibers, the zone of
+a session start stored without one) from keyword options or a ``metadata`` dict / YAML file
+(see :mod:`sfone.io._nwb_metadata` and docs/nwb.md).
 
 pynwb is imported inside the functions only; ``import sfone`` stays light.
 """
@@ -28,7 +34,6 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +41,16 @@ import xarray as xr
 
 from ._logging import logger, progress
 from .exceptions import SchemaError
-from .io._nwb import add_intervals
+from .io._nwb import NO_MASKS, add_runs
+from .io._nwb_metadata import (
+    FILE_FIELDS,
+    SUBJECT_FIELDS,
+    load_metadata,
+    merge_fibers,
+    session_start,
+)
 from .io.imaging._nwb_masks import CENTROID_ONLY, footprints_of
-from .schema import validate
+from .schema import is_time_dim, validate
 
 __all__ = ["to_nwb", "SERIES_NAMES", "FILE_FIELDS", "SUBJECT_FIELDS"]
 
@@ -50,58 +62,20 @@ SERIES_NAMES = {
     "C": ("Fluorescence", "Denoised"),
     "dff": ("DfOverF", "DfOverF"),
 }
-#: NWBFile fields a metadata dict / YAML may set
-FILE_FIELDS = ("session_description", "identifier", "session_start_time", "experimenter",
-               "institution", "lab", "experiment_description", "session_id", "keywords",
-               "related_publications", "notes", "protocol")
-#: Subject fields a metadata dict / YAML may set (under ``subject:`` or ``Subject:``)
-SUBJECT_FIELDS = ("subject_id", "species", "sex", "age", "date_of_birth", "description",
-                  "genotype", "strain", "weight")
 #: largest roi x height x width written as dense ``image_mask`` too (roiextractors reads only it)
 IMAGE_MASK_MAX = 2 ** 24
 
 
-def _load_metadata(metadata) -> tuple[dict, dict]:
-    """(file fields, subject fields) from a dict or YAML path; unknown keys are errors."""
-    if metadata is None:
-        return {}, {}
-    source = metadata
-    if isinstance(metadata, str | os.PathLike):
-        import yaml
-
-        with open(metadata, encoding="utf-8") as fh:
-            metadata = yaml.safe_load(fh) or {}
-    if not isinstance(metadata, dict):
-        raise SchemaError(f"NWB metadata {source}: expected a mapping, got "
-                          f"{type(metadata).__name__}")
-    flat = {**metadata.get("NWBFile", {}), **{k: v for k, v in metadata.items()
-                                              if k not in ("NWBFile", "Subject", "subject")}}
-    subject = dict(metadata.get("Subject") or metadata.get("subject") or {})
-    for keys, known, where in ((flat, FILE_FIELDS, "file"), (subject, SUBJECT_FIELDS, "subject")):
-        unknown = sorted(set(keys) - set(known))
-        if unknown:
-            raise SchemaError(f"NWB metadata {source}: unknown {where} field(s) "
-                              f"{', '.join(unknown)}; expected some of {', '.join(known)}")
-    return flat, subject
-
-
-def _start_time(value) -> datetime:
-    if value is None:
-        raise SchemaError("NWB needs a session start: pass session_start_time= (tz-aware "
-                          "datetime or ISO 8601 string) or set ds.attrs['session_start']")
-    start = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if start.tzinfo is None:
-        raise SchemaError(f"session start {start.isoformat()} has no time zone; NWB needs one")
-    return start
-
-
-def nwb_file(ds: xr.Dataset, *, metadata=None, **options):
-    """A pynwb ``NWBFile`` for ``ds``: options override the metadata, which overrides
-    ``ds.attrs`` (``session_start``, ``subject``)."""
+def nwb_file(ds: xr.Dataset, meta: dict, **options):
+    """A pynwb ``NWBFile`` for ``ds``: options override the metadata (:func:`load_metadata`),
+    which overrides ``ds.attrs`` (``session_start``, ``subject``)."""
     from pynwb import NWBFile
     from pynwb.file import Subject
 
-    fields, subject = _load_metadata(metadata)
+    fields, subject = dict(meta["file"]), dict(meta["subject"])
+    zone = options.pop("timezone", None)
+    zone_origin = "the timezone option" if zone is not None else meta["origin"].get("timezone")
+    zone = zone if zone is not None else meta["options"].get("timezone")
     for key, value in options.items():
         if value is not None:
             (subject if key in SUBJECT_FIELDS else fields)[key] = value
@@ -109,7 +83,11 @@ def nwb_file(ds: xr.Dataset, *, metadata=None, **options):
     subject.setdefault("subject_id", ds.attrs.get("subject"))
     if isinstance(fields.get("experimenter"), str):
         fields["experimenter"] = [fields["experimenter"]]
-    fields["session_start_time"] = _start_time(fields["session_start_time"])
+    if isinstance(fields.get("keywords"), str):
+        fields["keywords"] = [fields["keywords"]]
+    fields["session_start_time"] = session_start(
+        fields["session_start_time"], zone=zone, zone_origin=zone_origin or "",
+        source=str(ds.attrs.get("source_file", "")))
     fields.setdefault("session_description",
                       f"sfone {ds.attrs.get('modality', '')} session read from "
                       f"{ds.attrs.get('source_format', 'unknown')}")
@@ -117,7 +95,8 @@ def nwb_file(ds: xr.Dataset, *, metadata=None, **options):
     subject = {k: v for k, v in subject.items() if v is not None}
     if "subject_id" in subject:
         subject["subject_id"] = str(subject["subject_id"])
-    missing = [f for f in ("experimenter", "institution") if not fields.get(f)] + [
+    missing = [f for f in ("experimenter", "institution", "experiment_description", "keywords")
+               if not fields.get(f)] + [
         f for f in ("subject_id", "species", "sex", "age") if f not in subject]
     if missing:
         logger.info("NWB metadata without %s: DANDI asks for them", ", ".join(missing))
@@ -143,32 +122,43 @@ def write_nwbfile(nwbfile, path) -> Path:
     return Path(path)
 
 
-def _imaging_plane(nwbfile, ds: xr.Dataset, *, indicator: str, location: str,
-                   excitation_lambda: float, device_name: str):
+def _imaging_plane(nwbfile, ds: xr.Dataset, plane: dict):
+    from pynwb.device import DeviceModel
     from pynwb.ophys import OpticalChannel
 
-    device = nwbfile.create_device(name=device_name, description="imaging device")
+    name = plane.get("device_name") or "Microscope"
+    model = None
+    if plane.get("device_manufacturer"):
+        model = DeviceModel(name=f"{name}_model", manufacturer=str(plane["device_manufacturer"]),
+                            description=f"model of {name}")
+        nwbfile.add_device_model(model)
+    device = nwbfile.create_device(name=name, model=model, description=str(
+        plane.get("device_description") or "imaging device"))
     channel = OpticalChannel(name="OpticalChannel", description="functional channel",
-                             emission_lambda=float("nan"))
+                             emission_lambda=float(plane.get("emission_lambda", np.nan)))
     return nwbfile.create_imaging_plane(
         name="ImagingPlane", optical_channel=channel, device=device,
-        description=f"imaging plane read from {ds.attrs.get('source_format', 'unknown')}",
-        imaging_rate=float(ds.attrs["fs"]), indicator=indicator, location=location,
-        excitation_lambda=float(excitation_lambda))
+        description=str(plane.get("imaging_plane_description") or
+                        f"imaging plane read from {ds.attrs.get('source_format', 'unknown')}"),
+        imaging_rate=float(ds.attrs["fs"]), indicator=str(plane.get("indicator", "unknown")),
+        location=str(plane.get("location", "unknown")),
+        excitation_lambda=float(plane.get("excitation_lambda", np.nan)))
 
 
 def _coord(ds: xr.Dataset, name: str, default):
     return np.asarray(ds[name].values) if name in ds.coords else np.full(ds.sizes["roi"], default)
 
 
-def _roi_masks(ds: xr.Dataset, image_masks) -> tuple[list, np.ndarray | None, str]:
-    """Per-ROI pixel masks ``[(row, col, weight), ...]``, dense image masks or None, and a
-    table description."""
+def _roi_masks(ds: xr.Dataset, image_masks) -> tuple[list | None, np.ndarray | None, str]:
+    """Per-ROI pixel masks ``[(row, col, weight), ...]`` (None: no masks), dense image masks or
+    None, and a table description."""
     n = ds.sizes["roi"]
     fp = footprints_of(ds)
     if fp is None:
-        y = np.nan_to_num(_coord(ds, "y", np.nan).astype(float)).round().astype(int)
-        x = np.nan_to_num(_coord(ds, "x", np.nan).astype(float)).round().astype(int)
+        y, x = _coord(ds, "y", np.nan).astype(float), _coord(ds, "x", np.nan).astype(float)
+        if not (np.isfinite(y).all() and np.isfinite(x).all()):  # nothing to place a mask at
+            return None, np.zeros((n, 0, 0), dtype=np.uint8), f"ROIs; {NO_MASKS}"
+        y, x = y.round().astype(int), x.round().astype(int)
         return ([[(int(y[i]), int(x[i]), 1.0)] for i in range(n)], None,
                 f"ROIs; the input had no footprints, so {CENTROID_ONLY[0]} (x = row, "
                 "y = column)")
@@ -185,30 +175,59 @@ def _roi_masks(ds: xr.Dataset, image_masks) -> tuple[list, np.ndarray | None, st
                           + ("; image_mask is (roi, width, height)" if dense is not None else ""))
 
 
-def _plane_segmentation(module, plane, ds: xr.Dataset, image_masks):
-    from pynwb.ophys import ImageSegmentation
-
-    segmentation = ImageSegmentation()
-    module.add(segmentation)
-    masks, dense, description = _roi_masks(ds, image_masks)
-    table = segmentation.create_plane_segmentation(
-        name="PlaneSegmentation", imaging_plane=plane, description=description)
+def _roi_columns(ds: xr.Dataset) -> dict:
+    """name -> (description, values) of the PlaneSegmentation's per-ROI columns; a column
+    whose values are all unknown (NaN) is left out."""
+    plane = _coord(ds, "plane", 0).astype(np.int64)
     columns = {
         "roi_id": ("ROI index in the source", np.asarray(ds["roi"].values).astype(np.int64)),
         "iscell": ("accepted as a cell", _coord(ds, "iscell", True).astype(bool)),
         "iscell_prob": ("classifier probability", _coord(ds, "iscell_prob", np.nan).astype(float)),
         "centroid_y": ("centroid row (pixel)", _coord(ds, "y", np.nan).astype(float)),
         "centroid_x": ("centroid column (pixel)", _coord(ds, "x", np.nan).astype(float)),
-        "plane": ("imaging plane index", _coord(ds, "plane", 0).astype(np.int64)),
+        # a plane index, not a flag: uint8 (the inspector asks 0/1 integers to be booleans)
+        "plane": ("imaging plane index", plane.astype(np.uint8) if plane.size and
+                  0 <= plane.min() and plane.max() < 256 else plane),
     }
-    if np.isnan(columns["iscell_prob"][1]).all():
-        del columns["iscell_prob"]
-    for name, (description, _) in columns.items():
-        table.add_column(name=name, description=description)
-    for i in progress(range(ds.sizes["roi"]), desc="NWB ROIs", unit="roi"):  # row by row in pynwb
-        extra = {"image_mask": dense[i]} if dense is not None else {}
-        table.add_roi(pixel_mask=masks[i], **extra,
-                      **{name: values[i] for name, (_, values) in columns.items()})
+    for name in ("iscell_prob", "centroid_y", "centroid_x"):
+        if np.isnan(columns[name][1]).all():
+            del columns[name]
+    if "cell_name" in ds.coords:  # NeuroConv's names for an Inscopix cell set's columns
+        columns["roi_name"] = ("cell name in the source",
+                               np.asarray(ds["cell_name"].values).astype(str))
+    if "status" in ds.coords:
+        columns["cell_status"] = ("curation status in the source",
+                                  np.asarray(ds["status"].values).astype(str))
+    return columns
+
+
+def _plane_segmentation(module, plane, ds: xr.Dataset, image_masks):
+    from pynwb.ophys import ImageSegmentation, PlaneSegmentation
+
+    segmentation = ImageSegmentation()
+    module.add(segmentation)
+    masks, dense, description = _roi_masks(ds, image_masks)
+    columns = _roi_columns(ds)
+    if masks is None:  # pynwb's add_roi wants a mask: build the columns whole
+        from hdmf.common import VectorData
+
+        table = PlaneSegmentation(
+            name="PlaneSegmentation", imaging_plane=plane, description=description,
+            id=list(range(ds.sizes["roi"])),
+            columns=[VectorData(name="image_mask", data=dense, description=(
+                "empty (0 x 0): the source has no footprints"))] + [
+                VectorData(name=name, description=text, data=values)
+                for name, (text, values) in columns.items()])
+        segmentation.add_plane_segmentation(table)
+    else:
+        table = segmentation.create_plane_segmentation(
+            name="PlaneSegmentation", imaging_plane=plane, description=description)
+        for name, (text, _) in columns.items():
+            table.add_column(name=name, description=text)
+        for i in progress(range(ds.sizes["roi"]), desc="NWB ROIs", unit="roi"):  # pynwb: by row
+            extra = {"image_mask": dense[i]} if dense is not None else {}
+            table.add_roi(pixel_mask=masks[i], **extra,
+                          **{name: values[i] for name, (_, values) in columns.items()})
     if "mean_image" in ds:
         from pynwb.base import Images
         from pynwb.image import GrayscaleImage
@@ -256,24 +275,37 @@ def _add_traces(module, table, ds: xr.Dataset) -> None:
             description=json.dumps({"sfone_variable": var, **attrs}, default=str), **timing))
 
 
-def _imaging_content(nwbfile, ds: xr.Dataset, *, indicator, location, excitation_lambda,
-                     device_name, image_masks) -> None:
-    plane = _imaging_plane(nwbfile, ds, indicator=indicator, location=location,
-                           excitation_lambda=excitation_lambda, device_name=device_name)
+def _imaging_content(nwbfile, ds: xr.Dataset, plane: dict, image_masks) -> None:
+    imaging_plane = _imaging_plane(nwbfile, ds, plane)
     module = nwbfile.create_processing_module(name="ophys", description="optical physiology")
-    table = _plane_segmentation(module, plane, ds, image_masks)
+    table = _plane_segmentation(module, imaging_plane, ds, image_masks)
     _add_traces(module, table, ds)
 
 
+def _recording_span(ds: xr.Dataset) -> tuple[float, float]:
+    """First and last sample time (s) over every time coordinate of ``ds``."""
+    times = [np.asarray(ds[d].values, dtype=float) for d in ds.dims if is_time_dim(d)]
+    times = [t for t in times if t.size]
+    if not times:
+        return 0.0, 0.0
+    return min(float(t[0]) for t in times), max(float(t[-1]) for t in times)
+
+
 def to_nwb(ds: xr.Dataset, path, *, events: xr.Dataset | None = None, metadata=None,
-           session_start_time=None, session_description: str | None = None,
-           identifier: str | None = None, experimenter=None, institution: str | None = None,
-           lab: str | None = None, subject_id: str | None = None, species: str | None = None,
-           sex: str | None = None, age: str | None = None, indicator: str = "unknown",
-           location: str = "unknown", excitation_lambda: float = float("nan"),
+           session_start_time=None, timezone: str | None = None,
+           session_description: str | None = None, identifier: str | None = None,
+           experimenter=None, institution: str | None = None, lab: str | None = None,
+           experiment_description: str | None = None, keywords=None,
+           subject_id: str | None = None, species: str | None = None, sex: str | None = None,
+           age: str | None = None, indicator: str | None = None, location: str | None = None,
+           excitation_lambda: float | None = None, emission_lambda: float | None = None,
            device_name: str | None = None, image_masks: bool | None = None,
            fibers: dict | None = None) -> Path:
     """Write an imaging or photometry Dataset (and optional run epochs) to NWB, atomically.
+
+    Every keyword option below also has a key in the ``metadata`` YAML (docs/nwb.md); the
+    option wins over the metadata, which wins over what the Dataset says (``session_start``,
+    ``subject``, a channel's ``excitation_nm``).
 
     Parameters
     ----------
@@ -282,33 +314,45 @@ def to_nwb(ds: xr.Dataset, path, *, events: xr.Dataset | None = None, metadata=N
     path : str or Path
         Output ``.nwb`` file.
     events : xarray.Dataset, optional
-        Events Dataset (``start``/``end`` in s) written as the ``runs`` TimeIntervals table.
-    metadata : dict or path, optional
-        NWBFile and Subject fields (:data:`FILE_FIELDS`, :data:`SUBJECT_FIELDS`), flat with a
-        ``subject:`` mapping or in NeuroConv's ``NWBFile:`` / ``Subject:`` sections; a path is
-        read as YAML. Keyword options below win over it.
+        Events Dataset (``start``/``end`` in s) written as the ``runs`` TimeIntervals table,
+        with the recording periods around the runs as rows of their own (``is_run`` False).
+    metadata : dict, path or list of them, optional
+        A lab metadata YAML (or mapping): NWBFile and Subject fields (:data:`FILE_FIELDS`,
+        :data:`SUBJECT_FIELDS`) flat with a ``subject:`` mapping or in NeuroConv's ``NWBFile:``
+        / ``Subject:`` / ``Ophys:`` sections, plus ``timezone``, ``fibers`` and the imaging
+        keys named below. Several sources merge, later ones winning.
     session_start_time : datetime or str, optional
-        tz-aware acquisition start; defaults to ``ds.attrs['session_start']``.
+        Acquisition start; defaults to ``ds.attrs['session_start']``.
+    timezone : str, optional
+        Zone of a session start stored without one (Doric v6, pyPhotometry): an IANA name
+        (``"Europe/Berlin"``) or an offset (``"+01:00"``). The zone assumed, and where it came
+        from, is stated in a ``DataRepairWarning``; without one such a start is refused.
     session_description : str, optional
         Default: "sfone <modality> session read from <source format>".
     identifier : str, optional
         Unique file identifier (default: a random UUID).
     experimenter : str or list of str, optional
         File metadata (a single name becomes a one-item list).
-    institution, lab, subject_id, species, sex, age : str, optional
-        File and Subject metadata (``age`` ISO 8601, e.g. ``"P90D"``; ``sex`` M/F/U/O;
-        ``subject_id`` defaults to ``ds.attrs['subject']``). DANDI requires the subject ones.
-    indicator, location : str, default "unknown"
-        Imaging-plane indicator (e.g. ``"GCaMP6f"``) and brain location; imaging only.
-    excitation_lambda : float, default nan
-        Imaging-plane excitation wavelength (nm); imaging only.
+    institution, lab, experiment_description : str, optional
+        File metadata.
+    keywords : str or list of str, optional
+        File keywords.
+    subject_id, species, sex, age : str, optional
+        Subject metadata (``age`` ISO 8601, e.g. ``"P90D"``; ``sex`` M/F/U/O; ``subject_id``
+        defaults to ``ds.attrs['subject']``). DANDI requires them.
+    indicator, location : str, optional
+        Imaging-plane indicator (e.g. ``"GCaMP6f"``) and brain location; imaging only
+        (default "unknown").
+    excitation_lambda, emission_lambda : float, optional
+        Imaging-plane excitation and emission wavelengths (nm); imaging only (default NaN).
     device_name : str, optional
-        Device name (imaging default ``"Microscope"``); for photometry see ``fibers``.
+        Device name (imaging default ``"Microscope"``; photometry: the photodetector).
     image_masks : bool, optional
         Also write dense ``image_mask`` (default: when roi x height x width <= 2**24).
     fibers : dict, optional
-        Photometry: per variable (or ``"*"``) the fiber metadata ``excitation_wavelength_nm``,
-        ``emission_wavelength_nm``, ``indicator``, ``location``, ``fiber`` (name); see
+        Photometry: per variable name or glob pattern (``"*"``, ``"*_470"``) the fiber
+        metadata ``excitation_wavelength_nm``, ``emission_wavelength_nm``, ``indicator``,
+        ``location``, ``fiber`` (name); merged over ``metadata``'s ``fibers``; see
         :func:`sfone.io.photometry.nwb.add_photometry`.
 
     Returns
@@ -320,24 +364,29 @@ def to_nwb(ds: xr.Dataset, path, *, events: xr.Dataset | None = None, metadata=N
     ------
     SchemaError
         If ``ds`` breaks the data contract, is neither imaging nor photometry, has no
-        tz-aware session start, or ``metadata`` has unknown fields.
+        session start (or one without a zone and no ``timezone``), or ``metadata`` has
+        unknown fields.
     """
     validate(ds)
-    nwbfile = nwb_file(ds, metadata=metadata, session_start_time=session_start_time,
+    meta = load_metadata(metadata)
+    nwbfile = nwb_file(ds, meta, session_start_time=session_start_time, timezone=timezone,
                        session_description=session_description, identifier=identifier,
                        experimenter=experimenter, institution=institution, lab=lab,
+                       experiment_description=experiment_description, keywords=keywords,
                        subject_id=subject_id, species=species, sex=sex, age=age)
+    given = {"indicator": indicator, "location": location, "excitation_lambda": excitation_lambda,
+             "emission_lambda": emission_lambda, "device_name": device_name}
+    options = {**meta["options"], **{k: v for k, v in given.items() if v is not None}}
     if ds.attrs.get("modality") == "photometry":
         from .io.photometry.nwb import add_photometry
 
-        add_photometry(nwbfile, ds, fibers=fibers, device_name=device_name)
+        add_photometry(nwbfile, ds, fibers=merge_fibers(options.get("fibers"), fibers),
+                       device_name=device_name)  # Ophys.Device describes the microscope
     elif ds.attrs.get("modality") == "imaging":
-        _imaging_content(nwbfile, ds, indicator=indicator, location=location,
-                         excitation_lambda=excitation_lambda,
-                         device_name=device_name or "Microscope", image_masks=image_masks)
+        _imaging_content(nwbfile, ds, options, image_masks)
     else:
         raise SchemaError(f"to_nwb writes imaging and photometry Datasets, not "
                           f"{ds.attrs.get('modality')!r}")
     if events is not None:
-        add_intervals(nwbfile, events)
+        add_runs(nwbfile, events, span=_recording_span(ds))
     return write_nwbfile(nwbfile, path)

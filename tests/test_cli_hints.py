@@ -109,9 +109,12 @@ HINTS = {
     "consider method='signal-only'": ("/d/r.ppd: the control explains 1% of the signal (r = "
                                       "0.1): the control does not track the signal; consider "
                                       "method='signal-only'", ["photometry dff", "reproduce"]),
-    "pass session_start_time=": ("NWB needs a session start: pass session_start_time= "
-                                 "(tz-aware datetime or ISO 8601 string) or set "
-                                 "ds.attrs['session_start']", ["convert"]),
+    "pass timezone= (e.g.": ("/d/x.doric: session start 2024-01-02T10:00:00 has no time zone and "
+                             "NWB needs one: pass timezone= (e.g. 'Europe/Berlin'; `sfone convert "
+                             "--timezone`) or set 'timezone:' in the metadata YAML", ["convert"]),
+    "pass session_start_time=": ("/d/x.csv: NWB needs a session start: pass "
+                                      "session_start_time= (ISO 8601 with a zone) or set "
+                                      "session_start_time in the metadata", ["convert"]),
 }
 
 #: source text -> why no command prints it as a hint

@@ -193,9 +193,9 @@ def test_inscopix_trace_units_reach_nwb(tmp_path):
         assert series.unit == "dF over F"
     back = sfone.read(path)
     assert back["F"].attrs["units"] == "dF over F"
-    np.testing.assert_array_equal(back["status"].values if "status" in back else
-                                  np.where(back["iscell"].values, "accepted", "other"),
-                                  np.where(src["iscell"].values, "accepted", "other"))
+    # the curation status (accepted / undecided / rejected) goes to cell_status and comes back
+    np.testing.assert_array_equal(back["status"].values, src["status"].values)
+    np.testing.assert_array_equal(back["iscell"].values, src["iscell"].values)
 
 
 def test_metadata_from_yaml_and_unknown_keys(tmp_path):
@@ -328,3 +328,88 @@ def test_pynapple_reads_sfone_nwb_traces_and_ttl(tmp_path):
                                atol=1e-9)
     # the README's TTL onsets of this sample: 23.2, 68.25, 89.15, 124.4, 141.7 s
     np.testing.assert_allclose(ttl.start, [23.2, 68.25, 89.15, 124.4, 141.7], atol=1e-9)
+
+
+# --- what sfone writes: no invented masks, digital lines, runs, every column of a table --------
+
+def test_rois_without_coordinates_get_no_invented_masks(tmp_path):
+    src = sfone.read(fixture_path("imaging", "inscopix_idps_celltraces_canalysis",
+                                  "Animal01_day02_traces.csv"))
+    assert "y" not in src.coords and "mask_roi" not in src  # IDPS CSV: names, status, traces
+    path = sfone.to_nwb(src, tmp_path / "idps.nwb", session_start_time="2026-01-01T00:00:00Z")
+    assert pynwb.validate(path=str(path)) == []
+    with pynwb.NWBHDF5IO(str(path), "r") as io:  # pynwb (and so pynapple, NeuroConv) reads it
+        table = io.read().processing["ophys"]["ImageSegmentation"]["PlaneSegmentation"]
+        assert "pixel_mask" not in table.colnames
+        assert table["image_mask"].data.shape == (src.sizes["roi"], 0, 0)  # empty: no pixels
+        assert not {"centroid_y", "centroid_x"} & set(table.colnames)  # no NaN columns
+    back = sfone.read(path)
+    assert "mask_roi" not in back and "y" not in back.coords and "fov_shape" not in back.attrs
+    np.testing.assert_array_equal(back["F"].values, src["F"].values)
+    for coord in ("cell_name", "status", "iscell"):
+        np.testing.assert_array_equal(back[coord].values, src[coord].values)
+
+
+def test_generic_csv_ttl_is_a_digital_line_not_a_fiber(tmp_path):
+    pytest.importorskip("ndx_fiber_photometry")
+    src = sfone.read(REPO_ROOT / "data_samples" / "photometry_generic.csv")
+    assert src["TTL"].attrs["kind"] == "digital"
+    path = sfone.to_nwb(src, tmp_path / "g.nwb", session_start_time="2026-01-01T00:00:00Z")
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        nwbfile = io.read()
+        assert type(nwbfile.acquisition["TTL"]) is pynwb.TimeSeries
+        assert nwbfile.acquisition["TTL"].unit == "1"
+        fibers = nwbfile.lab_meta_data["fiber_photometry"].fiber_photometry_table
+        assert list(fibers["notes"].data[:]) == ["channel signal", "channel control"]
+    ttl = read_nwb_events(path, name="ttl")
+    time, high = src["time"].values, src["TTL"].values > 0
+    rising = time[np.flatnonzero(np.diff(high.astype(int), prepend=0) == 1)]
+    np.testing.assert_allclose(ttl["start"].values, rising, atol=1e-9)
+    back = sfone.read(path)
+    assert back["TTL"].attrs["kind"] == "digital"
+    np.testing.assert_array_equal(back["TTL"].values, src["TTL"].values)
+
+
+def test_one_run_is_a_table_of_the_recording_periods_and_reads_back_as_one_run(tmp_path):
+    from sfone.schema import make_events
+    from sfone.simulate.imaging import simulate_session
+
+    ds = simulate_session(n_rois=3, n_frames=200, fs=10.0, random_state=2)  # 0 ... 19.9 s
+    runs = make_events([5.0], [12.0], label=["run1"])
+    path = sfone.to_nwb(ds, tmp_path / "r.nwb", events=runs,
+                        session_start_time="2026-01-01T00:00:00Z")
+    with pynwb.NWBHDF5IO(str(path), "r") as io:
+        table = io.read().intervals["runs"].to_dataframe()
+    assert table["label"].tolist() == ["pre-run", "run1", "post-run"]
+    assert table["is_run"].tolist() == [False, True, False]
+    np.testing.assert_allclose(table[["start_time", "stop_time"]].values,
+                               [[0.0, 5.0], [5.0, 12.0], [12.0, 19.9]])
+    back = read_nwb_events(path)
+    assert back.sizes["epoch"] == 1 and back["label"].values.tolist() == ["run1"]
+    assert (back["start"].item(), back["end"].item()) == (5.0, 12.0)
+    assert "is_run" not in back.coords
+
+
+def test_every_column_of_a_trials_table_is_kept(tmp_path):
+    """A NeuroConv-style appended trials table: trial_type, and the built-in tags/timeseries."""
+    from datetime import UTC, datetime
+
+    nwbfile = pynwb.NWBFile(session_description="s", identifier="i",
+                            session_start_time=datetime(2026, 1, 1, tzinfo=UTC))
+    series = pynwb.TimeSeries(name="signal", data=np.arange(100.0), unit="V", rate=10.0)
+    nwbfile.add_acquisition(series)
+    nwbfile.add_trial_column(name="trial_type", description="kind of trial")
+    nwbfile.add_trial_column(name="reward_ml", description="reward volume")
+    for start, kind, reward, tags in ((1.0, "cue", 0.0, ["a"]), (4.0, "reward", 0.01, ["a", "b"]),
+                                      (7.5, "cue", 0.0, [])):
+        nwbfile.add_trial(start_time=start, stop_time=start + 1, trial_type=kind,
+                          reward_ml=reward, tags=tags, timeseries=[series])
+    with pynwb.NWBHDF5IO(str(tmp_path / "t.nwb"), "w") as io:
+        io.write(nwbfile)
+    trials = read_nwb_events(tmp_path / "t.nwb", name="trials")
+    np.testing.assert_array_equal(trials["start"].values, [1.0, 4.0, 7.5])
+    assert trials["trial_type"].values.tolist() == ["cue", "reward", "cue"]
+    np.testing.assert_array_equal(trials["reward_ml"].values, [0.0, 0.01, 0.0])
+    assert trials["tags"].values.tolist() == ["a", "a, b", ""]
+    assert trials["timeseries"].values.tolist() == ["signal"] * 3
+    assert trials["trial_type"].attrs["description"] == "kind of trial"

@@ -177,6 +177,16 @@ def _flag_named(name: str, value: str = ""):
     return replace
 
 
+def _nwb_flag(flag: str, cli: str, python: str):
+    """``cli`` when the command has ``flag`` (``sfone convert`` to NWB), else the Python form."""
+    def replace(match: re.Match, command) -> str:
+        if flag in command_flags(command):
+            return cli.format(*match.groups())
+        return _python(python)(match, command)
+
+    return replace
+
+
 #: every rewrite, applied in order
 RULES: tuple[Rule, ...] = (
     Rule(r"[Pp]ass fs= \(Hz\)", _reading("fs")),
@@ -231,9 +241,13 @@ RULES: tuple[Rule, ...] = (
     Rule(r"\(pass gas_units=\)", _python("sfone.read(PATH, gas_units=...)")),
     Rule(r"pass time_column=(NAME)?", _python("sfone.read(PATH, time_column=NAME)")),
     Rule(r"\(or pass timestamps=<file>\)", _python("sfone.read(PATH, leds=..., timestamps=FILE)")),
-    Rule(r"pass session_start_time= \(tz-aware datetime or ISO 8601 string\) or set "
-         r"ds\.attrs\['session_start'\]",
-         _python("write_nwb(ds, path, session_start_time=...) or ds.attrs['session_start']")),
+    Rule(r"pass timezone= \(e\.g\. '([^']+)'; `sfone convert --timezone`\)",
+         _nwb_flag("--timezone", "pass --timezone ZONE (e.g. '{0}')",
+                   "write_nwb(ds, path, timezone='{0}')")),
+    Rule(r"pass session_start_time= \(ISO 8601 with a zone\)",
+         _nwb_flag("--metadata", "give `session_start_time:` (ISO 8601 with a zone) in the "
+                   "--metadata YAML",
+                   "write_nwb(ds, path, session_start_time=...)")),
 )
 
 

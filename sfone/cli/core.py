@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ._grammar import OutPath, deprecation, out_option, reading_options
+from ._nwb import NWB_SUFFIX, check_nwb_options, nwb_options, write_nwb
 
 
 @click.command("formats")
@@ -96,21 +97,28 @@ def info_command(path: Path, reading: dict) -> None:
 @click.command("convert")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.argument("old_out", metavar="", required=False, type=OutPath(path_type=Path))
-@out_option("Output: .nc (netCDF) or .zarr, written atomically.", required=False)
+@out_option("Output: .nc (netCDF), .zarr or .nwb, written atomically.", required=False)
 @reading_options(cells_only=None)
-def convert_command(path: Path, old_out: Path | None, out: Path | None, reading: dict) -> None:
-    """Read PATH and write it to --out OUT (.nc netCDF or .zarr), atomically.
+@nwb_options
+def convert_command(path: Path, old_out: Path | None, out: Path | None, reading: dict,
+                    metadata, meta, timezone) -> None:
+    """Read PATH and write it to --out OUT (.nc netCDF, .zarr or .nwb), atomically.
 
-    Every ROI is kept unless --cells-only or --plane selects some.
+    Every ROI is kept unless --cells-only or --plane selects some. NWB output takes the lab's
+    metadata from --metadata YAML and --meta KEY=VALUE (docs/nwb.md).
     """
     from ..io import write_dataset
 
     out = _one_out(old_out, out)
-    if out.suffix.lower() not in {".nc", ".zarr"}:
-        raise click.BadParameter(f"{out}: expected an output ending in .nc or .zarr",
+    if out.suffix.lower() not in {".nc", ".zarr", NWB_SUFFIX}:
+        raise click.BadParameter(f"{out}: expected an output ending in .nc, .zarr or .nwb",
                                  param_hint="--out")
+    check_nwb_options(out, metadata=metadata, meta=meta, timezone=timezone)
     ds = read_session(path, reading)
-    write_dataset(ds, out)
+    if out.suffix.lower() == NWB_SUFFIX:
+        write_nwb(ds, out, metadata=metadata, meta=meta, timezone=timezone)
+    else:
+        write_dataset(ds, out)
     click.echo(f"wrote {out}")
 
 

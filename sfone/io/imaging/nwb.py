@@ -15,6 +15,9 @@ Acceptance: ``iscell`` (suite2p, sfone), ``is_accepted`` (NeuroConv CaImAn), ``A
 ``Rejected`` (roiextractors) or ``cell_status`` (NeuroConv Inscopix, kept as ``status``).
 Pixel, voxel and image masks become footprints (see :mod:`._nwb_masks` for the conventions);
 ``y``/``x`` are their weighted centroids (or sfone's own ``centroid_y``/``centroid_x`` columns).
+An empty ``image_mask`` (``(roi, 0, 0)``, what sfone writes for ROIs without footprints or
+centroids) gives no footprints. ``roi_name`` and ``cell_status`` become ``cell_name`` and
+``status``.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events
 from .._lazy import lazy_hdf5
-from .._nwb import is_photometry_nwb, nwb_errors
+from .._nwb import RUN_COLUMN, is_photometry_nwb, nwb_errors
 from ._common import imaging_dataset
 from ._nwb_masks import CENTROID_ONLY, footprint_vars, mask_centroids, read_table_masks
 
@@ -105,30 +108,39 @@ def _acceptance(table, n: int) -> tuple[np.ndarray, np.ndarray, dict]:
         iscell = np.asarray(table["Accepted"].data[:]).astype(bool)
     elif "Rejected" in cols:
         iscell = ~np.asarray(table["Rejected"].data[:]).astype(bool)
-    elif "cell_status" in cols:
+    if "cell_status" in cols:  # NeuroConv's Inscopix column; sfone writes it beside iscell
         status = np.char.strip(np.asarray(table["cell_status"].data[:]).astype(str))
-        iscell, extra["status"] = status == "accepted", (status, None)
+        extra["status"] = (status, None)
+        if not {"iscell", "is_accepted", "Accepted", "Rejected"} & set(cols):
+            iscell = status == "accepted"
     if "iscell_prob" in cols:
         prob = np.asarray(table["iscell_prob"].data[:], float)
     return iscell, prob, extra
+
+
+def _no_masks(table) -> bool:
+    """An empty (0 x 0) ``image_mask`` and no pixel/voxel masks: the ROIs have no footprint."""
+    cols = table.colnames
+    if "image_mask" not in cols or "pixel_mask" in cols or "voxel_mask" in cols:
+        return False
+    shape = table["image_mask"].data.shape
+    return len(shape) >= 3 and 0 in shape[1:]
 
 
 def _table_info(table) -> dict:
     """Per-row metadata and masks of one PlaneSegmentation table."""
     n, cols = len(table), table.colnames
     iscell, prob, coords = _acceptance(table, n)
-    if "roi_id" in cols:
-        ids = np.asarray(table["roi_id"].data[:])
-    else:
-        ids = np.asarray(table.id[:])
-        if "roi_name" in cols:
-            names = np.asarray(table["roi_name"].data[:]).astype(str)
-            parsed = _names_as_ids(names)
-            ids = parsed if parsed is not None else ids
-            if parsed is None or not np.char.isdigit(names).all():
-                coords["cell_name"] = (names, None)
+    ids = np.asarray(table["roi_id"].data[:] if "roi_id" in cols else table.id[:])
+    if "roi_name" in cols:
+        names = np.asarray(table["roi_name"].data[:]).astype(str)
+        parsed = _names_as_ids(names)
+        if "roi_id" not in cols and parsed is not None:
+            ids = parsed
+        if parsed is None or not np.char.isdigit(names).all():
+            coords["cell_name"] = (names, None)
     centroids_only = any(marker in str(table.description) for marker in CENTROID_ONLY)
-    masks = None if centroids_only else read_table_masks(table)
+    masks = None if centroids_only or _no_masks(table) else read_table_masks(table)
     if "centroid_y" in cols:
         coords["y"] = (np.asarray(table["centroid_y"].data[:], float), "pixel")
         coords["x"] = (np.asarray(table["centroid_x"].data[:], float), "pixel")
@@ -375,38 +387,90 @@ def read_nwb_segmentation(path, *, name: str | None = None) -> xr.Dataset:
                       attrs={**fov_attrs, "source_file": str(path), "table": table.name})
 
 
+_RESERVED = ("start", "end", "epoch")
+
+
+def _cell(value):
+    """One cell of a ragged or reference column as text (``tags``, ``timeseries``)."""
+    if hasattr(value, "timeseries"):  # TimeSeriesReference
+        return str(getattr(value.timeseries, "name", value.timeseries))
+    if isinstance(value, list | tuple | np.ndarray):
+        return ", ".join(str(_cell(v)) for v in value)
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _table_columns(table, skip: tuple[str, ...]) -> dict:
+    """Every other column of an intervals/events table as ``name -> (dims, values, attrs)``
+    coordinates over ``epoch`` (ragged and reference columns as text)."""
+    from hdmf.common import VectorIndex
+    from pynwb.base import TimeSeriesReferenceVectorData
+
+    out = {}
+    for name in table.colnames:
+        if name in skip:
+            continue
+        column = table[name]
+        if isinstance(column, VectorIndex | TimeSeriesReferenceVectorData):
+            values = np.array([_cell(column[i]) for i in range(len(table))], dtype=object)
+            values = values.astype(str)
+        else:
+            values = np.asarray(column.data[:])
+            if values.dtype.kind in "OS":
+                values = np.array([_cell(v) for v in values.tolist()]).astype(str)
+        dims = ("epoch",) + tuple(f"{name}_dim{k}" for k in range(1, values.ndim))
+        key = f"{name}_column" if name in _RESERVED else name
+        out[key] = (dims, values, {"description": str(getattr(column, "description", ""))})
+    return out
+
+
 def _events_table(table, path: Path) -> xr.Dataset:
     """A core ``EventsTable`` (NWB >= 2.9, NeuroConv TTLs): one zero-length epoch per event."""
     time = np.asarray(table["timestamp"].data[:], float)
     ds = make_events(time, time, label=np.full(time.size, table.name), source_format="nwb",
                      source_file=path, event_kind="events")
-    for column in table.colnames:
-        if column not in ("timestamp", "duration"):
-            values = np.asarray(table[column].data[:])
-            ds = ds.assign({column: ("epoch", values, {"units": "1"})})
+    ds = ds.assign_coords(_table_columns(table, ("timestamp", "duration")))
     if "duration" in table.colnames:
         ds["end"] = ("epoch", time + np.asarray(table["duration"].data[:], float),
                      {"units": "s"})
     return ds
 
 
+def _intervals_table(table, path: Path) -> xr.Dataset:
+    """A TimeIntervals table with every column; sfone's ``runs`` table: its runs only."""
+    start = np.asarray(table["start_time"].data[:], float)
+    stop = np.asarray(table["stop_time"].data[:], float)
+    label = (np.asarray(table["label"].data[:]).astype(str)
+             if "label" in table.colnames else None)
+    columns = _table_columns(table, ("start_time", "stop_time", "label"))
+    ds = make_events(start, stop, label=label, source_format="nwb", source_file=path)
+    ds = ds.assign_coords(columns)
+    if RUN_COLUMN in columns and ds[RUN_COLUMN].dtype == bool:
+        ds = ds.isel(epoch=ds[RUN_COLUMN].values).drop_vars(RUN_COLUMN)
+        ds = ds.assign_coords(epoch=np.arange(ds.sizes["epoch"]))
+    return ds
+
+
 def read_nwb_events(path, *, name: str = "runs") -> xr.Dataset:
     """Read the TimeIntervals table ``name`` (default ``runs``) as an events Dataset.
 
-    An ``EventsTable`` of that name under ``/events`` (NWB >= 2.9; NeuroConv writes TDT epocs
-    there) is read as zero-length epochs with its columns (e.g. ``strobe``) kept.
+    Every column is kept as a coordinate over ``epoch`` (NeuroConv's ``trial_type``, ``tags``
+    and ``timeseries`` as text). In the ``runs`` table sfone writes, the rows around the runs
+    (``is_run`` False: pre-run, between runs, post-run) are left out. An ``EventsTable`` of
+    that name under ``/events`` (NWB >= 2.9; NeuroConv writes TDT epocs there) is read as
+    zero-length epochs with its columns (e.g. ``strobe``) kept.
 
     Parameters
     ----------
     path : str or os.PathLike
         NWB file.
     name : str, default "runs"
-        Name of the TimeIntervals (or EventsTable) table.
+        Name of the TimeIntervals (or EventsTable) table, e.g. ``"trials"``, ``"epochs"``.
 
     Returns
     -------
     xarray.Dataset
-        Events Dataset: ``start``/``end`` (s) over ``epoch``; ``label`` when the table has one.
+        Events Dataset: ``start``/``end`` (s) over ``epoch``; ``label`` and the table's other
+        columns as coordinates.
 
     Raises
     ------
@@ -423,12 +487,7 @@ def read_nwb_events(path, *, name: str = "runs") -> xr.Dataset:
             known = sorted(list(nwbfile.intervals or {}) + list(events))
             raise FormatError(f"no TimeIntervals or EventsTable {name!r} (found "
                               f"{', '.join(known) or 'none'})", path=path)
-        table = nwbfile.intervals[name]
-        start = np.asarray(table["start_time"].data[:], float)
-        stop = np.asarray(table["stop_time"].data[:], float)
-        label = (np.asarray(table["label"].data[:]).astype(str)
-                 if "label" in table.colnames else None)
-    return make_events(start, stop, label=label, source_format="nwb", source_file=path)
+        return _intervals_table(nwbfile.intervals[name], path)
 
 
 def _sniff(path: Path) -> bool:

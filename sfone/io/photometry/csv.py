@@ -9,9 +9,9 @@
 * ``channels=`` picks columns (list) or renames them (``{"signal": "filt465"}``). Otherwise every
   numeric column except frame counters is a channel; skipped columns are listed in the
   ``ignored_columns`` attr (text columns, frame counters, empty ``Unnamed`` columns left by
-  trailing commas). Columns named like TTL/DIO/digital get units ``"1"``; columns whose name
-  says dF/F (``dff``, ``dF/F``, ``deltaF/F``) units ``"1"`` and a dF/F ``long_name``; others
-  ``"a.u."``.
+  trailing commas). Columns named like TTL/DIO/digital get units ``"1"`` and
+  ``kind="digital"``; columns whose name says dF/F (``dff``, ``dF/F``, ``deltaF/F``) units
+  ``"1"`` and a dF/F ``long_name``; others ``"a.u."``.
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
         keep = np.isfinite(time)  # ragged per-clock columns end with empty cells
         attrs = {"source_column": column, "time_column": tcol}
         if DIGITAL_PATTERN.search(column):
-            units = "1"
+            units, attrs["kind"] = "1", "digital"
         elif DFF_PATTERN.search(column):
             units = "1"
             attrs["long_name"] = f"dF/F (the column name {column!r} says so)"

@@ -7,11 +7,15 @@ Written by :func:`sfone.to_nwb` (read back by :func:`read_nwb_photometry`):
   own rate or timestamps) pointing at one row of the ``FiberPhotometryTable`` (lab metadata
   ``fiber_photometry``) with ``location``, ``excitation_wavelength_in_nm``,
   ``emission_wavelength_in_nm`` (NaN when unknown), ``indicator``, ``optical_fiber``,
-  ``excitation_source`` and ``photodetector``. The wavelength comes from the ``fibers`` option,
-  else the channel's ``excitation_nm`` attr (NPM); the fiber from ``fibers``, else the
-  channel's ``roi`` attr (NPM), else ``optical_fiber_0``.
-* each digital channel (attr ``kind == "digital"``) -> a ``TimeSeries`` (unit "1") in
-  ``acquisition``, and its high periods -> the ``ttl`` TimeIntervals table (``label`` = channel).
+  ``excitation_source`` and ``photodetector``. The wavelength comes from the ``fibers`` option
+  (channel names or glob patterns), else the channel's ``excitation_nm`` attr (NPM); the fiber
+  from ``fibers``, else the channel's ``roi`` attr (NPM), else ``optical_fiber_0``.
+* each digital channel (attr ``kind == "digital"``, :func:`is_digital`; a generic CSV's
+  ``TTL``/``DIO`` columns, Doric ``DIO``, pyPhotometry ``digital_<i>``, NPM inputs) -> a
+  ``TimeSeries`` (unit "1") in ``acquisition``, never a fiber row, and its high periods -> the
+  ``ttl`` TimeIntervals table (``label`` = channel), which pynapple reads as an IntervalSet;
+* a variable in seconds (a file's second clock, e.g. NPM's ``Timestamp``) -> a ``TimeSeries``
+  in its unit, not a fiber row either.
 * the series ``description`` is JSON with ``sfone_variable`` and ``clock``, so channels come
   back with their names and shared clocks.
 
@@ -21,6 +25,7 @@ two-dimensional series gives one channel per column (``<series>_<row>``).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import warnings
@@ -30,13 +35,14 @@ import numpy as np
 import xarray as xr
 
 from ..._hdf5 import is_hdf5
+from ..._logging import logger
 from ..._validate import _check_options
 from ...exceptions import FormatError
 from ...schema import is_time_dim
 from .._nwb import FP_TYPE, add_intervals, is_photometry_nwb, nwb_errors
 from ._common import Channel, build_dataset
 
-__all__ = ["read_nwb_photometry", "add_photometry"]
+__all__ = ["read_nwb_photometry", "add_photometry", "is_digital"]
 
 _FIBER_KEYS = ("excitation_wavelength_nm", "emission_wavelength_nm", "indicator", "location",
                "fiber")
@@ -63,12 +69,34 @@ def _fiber_info(ds: xr.Dataset, var: str, fibers: dict | None) -> dict:
             "indicator": str(attrs.get("indicator", "unknown")),
             "location": str(attrs.get("location", "unknown")),
             "fiber": str(attrs.get("roi", "optical_fiber_0"))}
-    for key in ("*", var):
-        given = (fibers or {}).get(key, {})
+    for key in _matching(var, fibers or {}):
+        given = fibers[key]
         if given:
             _check_options(f"the keys of fibers[{key!r}]", sorted(given), _FIBER_KEYS)
         info.update(given)
     return info
+
+
+def _matching(var: str, fibers: dict) -> list[str]:
+    """Keys of ``fibers`` that apply to channel ``var``, least specific first: ``"*"``, then
+    other glob patterns in their order, then the channel's own name."""
+    patterns = [k for k in fibers if k not in ("*", var) and fnmatch.fnmatchcase(var, k)]
+    return [k for k in ("*",) if k in fibers] + patterns + ([var] if var in fibers else [])
+
+
+def is_digital(da: xr.DataArray) -> bool:
+    """A digital (TTL) line: attr ``kind == "digital"`` (the data contract's marker).
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A photometry channel.
+
+    Returns
+    -------
+    bool
+    """
+    return da.attrs.get("kind") == "digital"
 
 
 def _devices(nwbfile, device_name: str | None):
@@ -141,17 +169,25 @@ def add_photometry(nwbfile, ds: xr.Dataset, *, fibers: dict | None = None,
     ds : xarray.Dataset
         Contract-valid photometry Dataset.
     fibers : dict, optional
-        Per variable (or ``"*"``) the fiber metadata ``excitation_wavelength_nm``,
-        ``emission_wavelength_nm``, ``indicator``, ``location``, ``fiber`` (name); default
-        from the variables' attrs.
+        Per variable name or glob pattern (``"*"``, ``"*AOUT01*"``, ``"*_470"``) the fiber
+        metadata ``excitation_wavelength_nm``, ``emission_wavelength_nm``, ``indicator``,
+        ``location``, ``fiber`` (name); default from the variables' attrs. Several keys may
+        match a channel: ``"*"`` first, then patterns in their order, then the exact name.
     device_name : str, optional
         Name of the excitation source and photodetector devices.
     """
     import ndx_fiber_photometry as fp
     from pynwb import TimeSeries
 
-    analog = [v for v in ds.data_vars if ds[v].attrs.get("kind") != "digital"]
-    digital = [v for v in ds.data_vars if ds[v].attrs.get("kind") == "digital"]
+    digital = [v for v in ds.data_vars if is_digital(ds[v])]
+    # a variable in seconds is a clock reading (NPM's second timestamp column), not light
+    clocks = [v for v in ds.data_vars if v not in digital and ds[v].attrs.get("units") == "s"]
+    analog = [v for v in ds.data_vars if v not in digital and v not in clocks]
+    unused = sorted(k for k in (fibers or {}) if not any(
+        k in _matching(v, fibers) for v in analog))
+    if unused:
+        logger.info("fibers %s match no analog channel (channels: %s)", ", ".join(unused),
+                    ", ".join(analog) or "none")
     table = fp.FiberPhotometryTable(name="fiber_photometry_table",
                                     description="one row per recorded channel (fiber x light)")
     rows, fiber_cache, indicators = {}, {}, {}
@@ -172,7 +208,7 @@ def add_photometry(nwbfile, ds: xr.Dataset, *, fibers: dict | None = None,
             fiber_photometry_indicators=fp.FiberPhotometryIndicators(
                 indicators=list(indicators.values()))))
     ttl = []
-    for var in analog + digital:
+    for var in analog + digital + clocks:
         dim, time = _time_of(ds, var)
         attrs = {k: v for k, v in ds[var].attrs.items() if k != "units"}
         description = json.dumps({"sfone_variable": var, "clock": dim, **attrs}, default=str)
@@ -185,8 +221,10 @@ def add_photometry(nwbfile, ds: xr.Dataset, *, fibers: dict | None = None,
                 unit=str(ds[var].attrs.get("units", "a.u.")),
                 fiber_photometry_table_region=region, **_timing(time)))
         else:
-            nwbfile.add_acquisition(TimeSeries(name=var, description=description, data=data,
-                                               unit="1", **_timing(time)))
+            nwbfile.add_acquisition(TimeSeries(
+                name=var, description=description, data=data, **_timing(time),
+                unit="1" if var in digital else str(ds[var].attrs.get("units"))))
+        if var in digital:
             start, end = _high_periods(time, data)
             ttl += [(s, e, var) for s, e in zip(start, end, strict=True)]
     if ttl:
