@@ -227,3 +227,23 @@ def test_planes_of_unequal_length_truncated_with_warning(tmp_path):
         ds = read_suite2p(tmp_path)
     assert ds.sizes["time"] == 99
     np.testing.assert_array_equal(ds["F"].values, truth["F"].values[:, :99])
+
+
+def test_all_zero_rows_found_from_the_first_frames_then_confirmed(plane_copy):
+    """Rows zero only in the first frames are candidates, not all-zero rows (issue 30: the
+    check reads the first frames of every ROI and the candidates in full, not all of F)."""
+    from sfone.exceptions import QualityWarning
+    from sfone.io.imaging.suite2p import ZERO_ROW_PROBE, _zero_rows
+
+    f = np.load(plane_copy / "F.npy")
+    f[3] = 0.0
+    f[7, :ZERO_ROW_PROBE] = 0.0  # zero at the start only: not an all-zero row
+    f[11, : ZERO_ROW_PROBE + 1] = 0.0
+    f[11, -1] = 0.0
+    np.save(plane_copy / "F.npy", f)
+    np.testing.assert_array_equal(_zero_rows(np.load(plane_copy / "F.npy", mmap_mode="r")), [3])
+    with pytest.warns(QualityWarning, match=r"1 of 23 ROIs have an all-zero F row \(ROI 3\)"):
+        read_suite2p(plane_copy)
+    short = np.zeros((4, ZERO_ROW_PROBE // 2), np.float32)
+    short[1, -1] = 1.0
+    np.testing.assert_array_equal(_zero_rows(short), [0, 2, 3])

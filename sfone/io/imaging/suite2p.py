@@ -212,9 +212,27 @@ class _Plane(NamedTuple):
         return self.traces["F"].shape[0]
 
 
+#: frames read from every ROI to find the candidates for an all-zero F row
+ZERO_ROW_PROBE = 64
+
+
+def _zero_rows(f) -> np.ndarray:
+    """Positions of the all-zero rows of ``f`` (numpy, memmap or dask) without a full pass.
+
+    A row that is not zero in its first :data:`ZERO_ROW_PROBE` frames cannot be all zero, so
+    only the first frames of every ROI are read (one page per row of a C-order memmap); the
+    candidates (rows zero there) are then confirmed over all their frames, row by row.
+    """
+    head = np.asarray(f[:, :ZERO_ROW_PROBE])
+    candidates = np.flatnonzero(~head.any(axis=1))
+    if f.shape[1] <= ZERO_ROW_PROBE:
+        return candidates
+    return np.array([i for i in candidates if not np.asarray(f[i]).any()], dtype=np.int64)
+
+
 def _check_zero_rows(f, plane: Path) -> None:
     """All-zero F rows (ROIs suite2p or its GUI emptied) are kept, with a QualityWarning."""
-    zero = np.flatnonzero(~np.asarray(f).any(axis=1))
+    zero = _zero_rows(f)
     if zero.size:
         shown = ", ".join(str(i) for i in zero[:10]) + (", ..." if zero.size > 10 else "")
         quality_issue(f"{zero.size} of {f.shape[0]} ROIs have an all-zero F row (ROI {shown}); "
