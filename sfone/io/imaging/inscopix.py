@@ -26,7 +26,7 @@ import xarray as xr
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from ...footprints import add_footprints, chunk_footprints, masks_from_images
-from ...schema import finalize_dataset, make_events
+from ...schema import finalize_dataset, make_events, rate_from_times
 from .._lazy import to_dask
 from ._common import finite_columns, imaging_dataset, read_csv_strict
 from ._isxd import (
@@ -119,10 +119,11 @@ def read_inscopix(path) -> xr.Dataset:
     ``iscell`` is True for ``accepted`` cells; the coord ``status`` keeps the IDPS status and
     ``cell_name`` the name (``roi`` is its number). Time is taken from the file (seconds from
     the recording start; unix times are shifted to start at 0 and set ``session_start``) and
-    ``fs`` = 1 / median step, in Hz.
+    ``fs`` (Hz) is inferred from the times by :func:`sfone.schema.rate_from_times` (rounded to
+    the precision the printed times support).
     Values are in the cell set's trace units (IDPS does not write them; attr
-    ``trace_units_note``). An export without the status row has every cell ``iscell`` True and
-    ``status`` "unknown" (attr ``cell_status`` says so).
+    ``trace_units_note``). An export without the status row has ``status`` "unknown" and
+    ``iscell`` False for every cell (unknown is not accepted; attr ``cell_status`` says so).
 
     Parameters
     ----------
@@ -148,9 +149,10 @@ def read_inscopix(path) -> xr.Dataset:
         statuses = np.array(status[1:])
     else:
         statuses = np.full(len(cells), "unknown")
-        time_attrs["cell_status"] = "not in file (no status row): every cell kept as a cell"
-    ds = imaging_dataset({"F": values[:, 1:].T}, fs=1.0 / float(np.median(np.diff(time))),
-                         roi=_roi_ids(cells), iscell=np.isin(statuses, ("accepted", "unknown")),
+        time_attrs["cell_status"] = ("not in file (no status row): status 'unknown', iscell "
+                                     "False (not accepted)")
+    ds = imaging_dataset({"F": values[:, 1:].T}, fs=rate_from_times(time),
+                         roi=_roi_ids(cells), iscell=statuses == "accepted",
                          time=time, coords={"cell_name": (np.array(cells), None),
                                  "status": (statuses, None)})
     session_start = time_attrs.pop("session_start", None)

@@ -29,7 +29,7 @@ import xarray as xr
 
 from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
-from ...schema import finalize_dataset, make_events
+from ...schema import finalize_dataset, make_events, rate_from_times
 from .._lazy import lazy_hdf5
 from .._nwb import is_photometry_nwb, nwb_errors
 from ._common import imaging_dataset
@@ -153,7 +153,7 @@ def _timing(series, n_time: int) -> tuple[float, np.ndarray]:
     """Frame rate (Hz) and frame times (s from session start) of a series."""
     if series.timestamps is not None:
         time = np.asarray(series.timestamps[:n_time], dtype=float)
-        return 1.0 / float(np.median(np.diff(time))), time
+        return rate_from_times(time), time
     rate, start = float(series.rate), float(series.starting_time or 0.0)
     return rate, start + np.arange(n_time) / rate
 
