@@ -36,6 +36,7 @@ import xarray as xr
 
 from ._logging import logger, progress
 from .exceptions import SchemaError
+from .footprints import mask_centroids
 from .io._nwb import add_intervals
 from .io.imaging._nwb_masks import CENTROID_ONLY, footprints_of
 from .schema import validate
@@ -185,6 +186,20 @@ def _roi_masks(ds: xr.Dataset, image_masks) -> tuple[list, np.ndarray | None, st
                           + ("; image_mask is (roi, width, height)" if dense is not None else ""))
 
 
+def _centroid_columns(ds: xr.Dataset) -> dict:
+    """``centroid_y``/``centroid_x``: with footprints, their weighted centroids (the one
+    definition, :func:`sfone.footprints.mask_centroids`, as readers compute from pixel_mask);
+    without, the Dataset's ``y``/``x``."""
+    fp = footprints_of(ds)
+    if fp is None:
+        y, x = _coord(ds, "y", np.nan).astype(float), _coord(ds, "x", np.nan).astype(float)
+        what = "centroid {} (pixel)"
+    else:
+        y, x = mask_centroids(fp["roi"], fp["y"], fp["x"], fp["weight"], ds.sizes["roi"])
+        what = "centroid {} (pixel): weighted mean of the pixel_mask"
+    return {"centroid_y": (what.format("row"), y), "centroid_x": (what.format("column"), x)}
+
+
 def _plane_segmentation(module, plane, ds: xr.Dataset, image_masks):
     from pynwb.ophys import ImageSegmentation
 
@@ -197,8 +212,7 @@ def _plane_segmentation(module, plane, ds: xr.Dataset, image_masks):
         "roi_id": ("ROI index in the source", np.asarray(ds["roi"].values).astype(np.int64)),
         "iscell": ("accepted as a cell", _coord(ds, "iscell", True).astype(bool)),
         "iscell_prob": ("classifier probability", _coord(ds, "iscell_prob", np.nan).astype(float)),
-        "centroid_y": ("centroid row (pixel)", _coord(ds, "y", np.nan).astype(float)),
-        "centroid_x": ("centroid column (pixel)", _coord(ds, "x", np.nan).astype(float)),
+        **_centroid_columns(ds),
         "plane": ("imaging plane index", _coord(ds, "plane", 0).astype(np.int64)),
     }
     if np.isnan(columns["iscell_prob"][1]).all():

@@ -44,8 +44,12 @@ def test_fissa_values_memmapped_and_med_coords():
     assert isinstance(ds["F"].variable._data, np.memmap)
     np.testing.assert_array_equal(ds["F"].values, raw)
     stat = np.load(folder / "stat.npy", allow_pickle=True)
-    assert (ds["y"][0].item(), ds["x"][0].item()) == tuple(stat[0]["med"])
-    assert ds["y"].attrs["units"] == "pixel"
+    # y/x: the lam-weighted centroid of ypix/xpix; stat['med'] (a pixel of the ROI) kept apart
+    lam = stat[0]["lam"] / stat[0]["lam"].sum()
+    assert ds["y"][0].item() == pytest.approx((stat[0]["ypix"] * lam).sum())
+    assert ds["x"][0].item() == pytest.approx((stat[0]["xpix"] * lam).sum())
+    assert (ds["med_y"][0].item(), ds["med_x"][0].item()) == tuple(stat[0]["med"])
+    assert ds["y"].attrs["units"] == ds["med_y"].attrs["units"] == "pixel"
     iscell = np.load(folder / "iscell.npy")
     np.testing.assert_allclose(ds["iscell_prob"].values, iscell[:, 1])
 

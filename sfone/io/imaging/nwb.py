@@ -14,7 +14,8 @@ Traces are the RoiResponseSeries in ``processing/ophys`` (data ``(time, rois)``,
 Acceptance: ``iscell`` (suite2p, sfone), ``is_accepted`` (NeuroConv CaImAn), ``Accepted`` /
 ``Rejected`` (roiextractors) or ``cell_status`` (NeuroConv Inscopix, kept as ``status``).
 Pixel, voxel and image masks become footprints (see :mod:`._nwb_masks` for the conventions);
-``y``/``x`` are their weighted centroids (or sfone's own ``centroid_y``/``centroid_x`` columns).
+``y``/``x`` are their weighted centroids (:func:`sfone.footprints.mask_centroids`), or sfone's
+own ``centroid_y``/``centroid_x`` columns for a file written without footprints.
 """
 
 from __future__ import annotations
@@ -128,12 +129,12 @@ def _table_info(table) -> dict:
                 coords["cell_name"] = (names, None)
     centroids_only = any(marker in str(table.description) for marker in CENTROID_ONLY)
     masks = None if centroids_only else read_table_masks(table)
-    if "centroid_y" in cols:
-        coords["y"] = (np.asarray(table["centroid_y"].data[:], float), "pixel")
-        coords["x"] = (np.asarray(table["centroid_x"].data[:], float), "pixel")
-    elif masks is not None:
+    if masks is not None:  # the one centroid definition, whoever wrote the file
         cy, cx = mask_centroids(masks["roi"], masks["y"], masks["x"], masks["weight"], n)
         coords["y"], coords["x"] = (cy, "pixel"), (cx, "pixel")
+    elif "centroid_y" in cols:  # sfone's columns, for ROIs written without footprints
+        coords["y"] = (np.asarray(table["centroid_y"].data[:], float), "pixel")
+        coords["x"] = (np.asarray(table["centroid_x"].data[:], float), "pixel")
     if "plane" in cols:
         coords["plane"] = (np.asarray(table["plane"].data[:], int), None)
     return {"iscell": iscell, "prob": prob, "ids": ids, "coords": coords, "masks": masks}

@@ -22,7 +22,7 @@ import xarray as xr
 
 from ..._logging import logger, warn
 from ...exceptions import DataRepairWarning, FormatError
-from ...footprints import add_footprints, chunk_footprints
+from ...footprints import add_footprints, chunk_footprints, mask_centroids
 from ...schema import finalize_dataset
 from .._checks import check_positive_rate, check_sampling_rate, quality_issue
 from ._common import imaging_dataset, maybe_chunk
@@ -176,15 +176,22 @@ def _load_stat(plane: Path, n_rois: int) -> tuple[dict, tuple | None]:
         raise FormatError(f"stat.npy holds {len(stat)} entries but F.npy has {n_rois} ROIs "
                           "(expected one dict per ROI)", path=path)
     out: dict = {}
+    masks = _stat_masks(stat, path)
     if n_rois and all("med" in s for s in stat):
         med = np.array([s["med"] for s in stat], dtype=float).reshape(n_rois, 2)
-        out["y"], out["x"] = (med[:, 0], "pixel"), (med[:, 1], "pixel")
+        out["med_y"], out["med_x"] = (med[:, 0], "pixel"), (med[:, 1], "pixel")
+    if masks is not None:  # the centroid: lam-weighted mean of ypix/xpix (mask_centroids)
+        cy, cx = mask_centroids(*masks, n_rois)
+        out["y"], out["x"] = (cy, "pixel"), (cx, "pixel")
+    elif "med_y" in out:  # no ypix/xpix/lam: suite2p's med is all there is (logged)
+        logger.info("%s: no footprints in stat; centroids y/x are stat['med']", path)
+        out["y"], out["x"] = out["med_y"], out["med_x"]
     for key, units in (("npix", "pixel"), ("radius", "pixel")):
         if n_rois and all(key in s for s in stat):
             out[key] = (np.array([s[key] for s in stat], dtype=float), units)
     if n_rois and all("iplane" in s for s in stat):
         out["plane"] = (np.array([s["iplane"] for s in stat], dtype=int), None)
-    return out, _stat_masks(stat, path)
+    return out, masks
 
 
 def _load_redcell(plane: Path, n_rois: int) -> dict:
@@ -428,7 +435,10 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     xarray.Dataset
         ROIs of all planes concatenated along ``roi`` (a running index in plane order, the
         order of suite2p's ``combined/``), coords ``plane``, ``plane_roi``, ``iscell``,
-        ``iscell_prob``, ``y``/``x`` (``stat['med']``, pixels), ``npix``, ``radius``, and
+        ``iscell_prob``, ``y``/``x`` (the centroid: ``lam``-weighted mean of ``ypix``/``xpix``,
+        :func:`sfone.footprints.mask_centroids`; ``stat['med']`` only when stat has no
+        pixels), ``med_y``/``med_x`` (``stat['med']``: the ROI pixel nearest the unweighted
+        median row and column), ``npix``, ``radius``, and
         ``file`` over ``time`` (input file / trial index from ``frames_per_file``); attrs
         ``fs`` (Hz), ``neuropil_coefficient``, ``frames_per_file``, ``file_list``. The
         footprints of ``stat`` (``ypix``/``xpix``/``lam``, plane-local pixels) are the
