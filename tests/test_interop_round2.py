@@ -8,6 +8,7 @@ import pytest
 from shared_fixtures import fixture_path
 
 import sfone
+from sfone.exceptions import DataRepairWarning, FormatError
 
 FPA = ("imaging", "inscopix_csv_no_status_fpa")
 
@@ -118,3 +119,43 @@ def test_nwb_written_with_centroid_only_masks_in_the_old_x_column_convention(tmp
     ds = sfone.read(path)
     np.testing.assert_array_equal(_centroids(ds), np.column_stack([rows, cols]))
     assert "mask_roi" not in ds
+
+
+# -- TSE LabMaster 6.9.5 with a duplicated first data row -------------------------------------
+
+TSE_695 = ("calorimetry", "tse_labmaster_v6.9.5_dako_duplicated_row.csv")
+
+
+def test_tse_695_exact_duplicate_rows_dropped_with_a_warning_naming_subject_and_count():
+    path = fixture_path(*TSE_695)
+    with pytest.raises(FormatError, match="decimal separators look destroyed"):
+        sfone.read(path)
+    with pytest.warns(DataRepairWarning) as caught:
+        ds = sfone.read(path, repair="decimal")
+    messages = [str(w.message) for w in caught]
+    dropped = [m for m in messages if "exact duplicate" in m]
+    assert dropped == [f"{path}: dropped 2 exact duplicate row(s), each equal cell for cell to an "
+                       "earlier row: subject '120632': 2 (lines 20, 26)"]
+    assert ds.sizes["subject"] == 12
+    first = ds["datetime"].sel(subject="120632").values
+    assert str(first[0])[:16] == "2020-01-20T18:23" and str(first[1])[:16] == "2020-01-20T19:02"
+    # line 19 (the kept copy): VO2(3) 86 ml/h, VCO2(3) 75 ml/h
+    assert ds["vo2"].sel(subject="120632").values[0] == 86.0
+    assert ds["vco2"].sel(subject="120632").values[0] == 75.0
+    import re
+
+    text = open(path, encoding="latin-1").read()
+    n_rows = len(re.findall(r"^\d\d\.\d\d\.\d{4};", text, flags=re.M))
+    assert n_rows == 4836 and int(ds["datetime"].notnull().sum()) == n_rows - 2
+
+
+def test_tse_rows_with_the_same_time_but_other_values_stay_an_error(tmp_path):
+    lines = open(fixture_path(*TSE_695), encoding="latin-1").read().split("\n")
+    assert lines[19] == lines[18]  # the duplicated first data row (file lines 19 and 20)
+    lines[19] = lines[19].replace(";86;", ";87;", 1)  # same time, VO2(3) differs
+    path = tmp_path / "same_time.csv"
+    path.write_text("\n".join(lines), encoding="latin-1")
+    with pytest.warns(DataRepairWarning, match="repaired spreadsheet-damaged decimals"), \
+            pytest.raises(FormatError, match=r"subject '120632', line 20: timestamp 2020-01-20 "
+                                             r"18:23:00 does not come after"):
+        sfone.read(path, repair="decimal")
