@@ -4,11 +4,13 @@ shared fixtures have one, else on a faithful generated copy of the layout with i
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from shared_fixtures import fixture_path
 
 import sfone
-from sfone.exceptions import DataRepairWarning, FormatError
+from sfone.exceptions import DataRepairWarning, FormatError, SfoneWarning
+from sfone.io import detect_format
 
 FPA = ("imaging", "inscopix_csv_no_status_fpa")
 
@@ -159,3 +161,179 @@ def test_tse_rows_with_the_same_time_but_other_values_stay_an_error(tmp_path):
             pytest.raises(FormatError, match=r"subject '120632', line 20: timestamp 2020-01-20 "
                                              r"18:23:00 does not come after"):
         sfone.read(path, repair="decimal")
+
+
+# -- Sable Promethion One-Click-Macro, the layout of a real export -----------------------------
+
+# The header of a real One-Click-Macro export (16 mice, May 2023; jlwaldeck/mice_indirect_calorimetry
+# @ ad4400e, data/202305_DATBFX_Females_RC_AL_Sable_n16.csv; not copied: no licence), with its
+# quirks: UTF-8 BOM, EndTime without EndDate, M/D/YY dates, hours without a leading zero,
+# "." for missing values, "EvniroLightLux" (sic) holding the fraction of the interval lit,
+# lower-case "uptakeW", BodyMass_g 0 when the animal was not weighed, no final newline.
+SABLE_HEADER = (
+    "StartDate,StartTime,EndTime,Cycle,Animal,Age_months,Genotype,id_code,Sex,InitMass_g,BP_kPa,"
+    "EvniroLightLux,TempC,RH_pct,AC2_TempC,Avg_EE,Tot_EE,Avg_VO2,Avg_VCO2,Avg_RQ,Avg_VH2O,"
+    "R_EE_30,R_RER_30,QR_EE_30,QR_RER_30,A_EE_15,A_RER_15,QA_EE_15,QA_RER_15,UptakeA_g,UptakeA_N,"
+    "UptakeA_Sum,UptakeA_min,InterUptakeA_min,uptakeW_g,uptakeW_N,uptakeW_Sum,uptakeW_min,"
+    "InteruptakeW_min,BodyMass_g,BodyMass_SD,YBreaks,XBreaks,ZBreaks,AllMeters,PedMeters,"
+    "PedSpeed,Walk_pct,Still_pct,Sleep_pct,Sleep_hrs").split(",")
+SABLE_READ = {"StartDate", "StartTime", "EndTime", "Animal", "Genotype", "InitMass_g",
+              "EvniroLightLux", "Avg_EE", "Tot_EE", "Avg_VO2", "Avg_VCO2", "Avg_RQ", "UptakeA_g",
+              "UptakeA_N", "UptakeA_Sum", "uptakeW_g", "uptakeW_N", "uptakeW_Sum", "BodyMass_g",
+              "YBreaks", "XBreaks", "ZBreaks", "AllMeters", "PedMeters"}
+
+
+def _g7(value) -> str:
+    """A number as R's write.csv prints it (7 significant digits), "." when missing."""
+    return "." if value is None or not np.isfinite(value) else f"{value:.7g}"
+
+
+def write_sable_oneclick_copy(path, *, n_animals=4, n_bins=96, random_state=0, metadata=False):
+    """A generated file in the real export's layout (30-min bins from 5/22/23 17:30, lights on
+    05:00-17:00); returns the values written, per row."""
+    rng = np.random.default_rng(random_state)
+    start = pd.Timestamp("2023-05-22 17:30:00")
+    rows, truth = [], []
+    for k in range(n_bins):
+        begin = start + pd.Timedelta(minutes=30 * k)
+        end = begin + pd.Timedelta(minutes=30)
+        minutes = begin.hour * 60 + begin.minute
+        lit = 1.0 if 300 <= minutes < 1020 else 0.0
+        if minutes == 1020:
+            lit = 0.002221  # lights off at 17:00:04: a sliver of the interval lit
+        if minutes == 300:
+            lit = 0.998334
+        cycle = (minutes - 300) // 30 % 48 + 1
+        for animal in range(1, n_animals + 1):
+            vo2, vco2 = rng.uniform(1.2, 2.2), 0.0
+            vco2 = vo2 * rng.uniform(0.7, 0.95)
+            ee = 60 * (3.941 * vo2 + 1.106 * vco2) / 1000
+            bouts = int(rng.integers(0, 4))
+            bout_g = rng.uniform(0.005, 0.15) if bouts else 0.0
+            sips = int(rng.integers(0, 3))
+            sip_g = rng.uniform(0.002, 0.06) if sips else 0.0
+            weighed = rng.random() > 0.1
+            mass = 20.0 + animal + rng.normal(0, 0.3) if weighed else 0.0
+            if weighed and rng.random() < 0.03:  # a partial weighing: low, with a large SD
+                mass = rng.uniform(2.5, 10.0)
+            x, y, z = (int(v) for v in rng.integers(0, 2500, 3))
+            ped = rng.uniform(0, 60)
+            sleep = rng.uniform(0, 100)
+            row = {"StartDate": f"{begin.month}/{begin.day}/{begin.year % 100}",
+                   "StartTime": f"{begin.hour}:{begin:%M:%S}",
+                   "EndTime": f"{end.hour}:{end:%M:%S}", "Cycle": cycle, "Animal": animal,
+                   "BP_kPa": rng.uniform(99.3, 100.6), "EvniroLightLux": lit,
+                   **({"Age_months": 4, "Genotype": "BKO" if animal % 2 else "Ctrl",
+                       "Sex": "F", "InitMass_g": 20.5 + animal} if metadata else {}),
+                   "TempC": rng.uniform(25.4, 25.7) if animal in (3, 9) else None,
+                   "RH_pct": rng.uniform(39, 42) if animal in (3, 9) else None,
+                   "AC2_TempC": rng.uniform(23.2, 25.7), "Avg_EE": ee, "Tot_EE": ee / 2,
+                   "Avg_VO2": vo2, "Avg_VCO2": vco2, "Avg_RQ": vco2 / vo2,
+                   "Avg_VH2O": rng.uniform(0.03, 0.47)}
+            for column in ("R_EE_30", "QR_EE_30", "A_EE_15", "QA_EE_15"):
+                row[column] = ee * rng.uniform(0.95, 1.05)
+            for column in ("R_RER_30", "QR_RER_30", "A_RER_15", "QA_RER_15"):
+                row[column] = vco2 / vo2 * rng.uniform(0.97, 1.03)
+            row.update({"UptakeA_g": bout_g, "UptakeA_N": bouts, "UptakeA_Sum": bout_g * bouts,
+                        "UptakeA_min": rng.uniform(0, 30) if bouts else 0.0,
+                        "InterUptakeA_min": rng.uniform(0, 10) if bouts > 1 else 0.0,
+                        "uptakeW_g": sip_g, "uptakeW_N": sips, "uptakeW_Sum": sip_g * sips,
+                        "uptakeW_min": rng.uniform(0, 3) if sips else 0.0,
+                        "InteruptakeW_min": rng.uniform(0, 20) if sips > 1 else 0.0,
+                        "BodyMass_g": mass,
+                        "BodyMass_SD": rng.uniform(0.005, 0.06) if mass > 10 else
+                        (rng.uniform(5, 11) if mass else 0.0),
+                        "YBreaks": y, "XBreaks": x, "ZBreaks": z, "AllMeters": ped * 1.08,
+                        "PedMeters": ped, "PedSpeed": rng.uniform(0.02, 0.06) if ped > 1 else None,
+                        "Walk_pct": rng.uniform(0, 90), "Still_pct": rng.uniform(0, 100),
+                        "Sleep_pct": sleep, "Sleep_hrs": sleep / 200})
+            rows.append(",".join(_g7(row.get(c)) if not isinstance(row.get(c), str)
+                                 else row[c] for c in SABLE_HEADER))
+            truth.append({**row, "datetime": begin})
+    path.write_text("\ufeff" + ",".join(SABLE_HEADER) + "\n" + "\n".join(rows), encoding="utf-8")
+    written = pd.read_csv(path, na_values=["."], encoding="utf-8-sig")  # the values as printed
+    written["datetime"] = [t["datetime"] for t in truth]
+    return written
+
+
+def test_sable_oneclick_real_layout_reads_food_water_activity_mass_and_light(tmp_path):
+    path = tmp_path / "oneclick_real_layout.csv"
+    raw = write_sable_oneclick_copy(path)
+    assert detect_format(path).name == "promethion-oneclick"
+    with pytest.warns(SfoneWarning) as caught:
+        ds = sfone.read(path)
+    unread = [str(w.message) for w in caught if "not read" in str(w.message)]
+    expected_unread = [c for c in SABLE_HEADER if c not in SABLE_READ]
+    assert unread == [f"{path}: {len(expected_unread)} column(s) not read (not part of the sfone "
+                      f"calorimetry variables): {', '.join(expected_unread)}"]
+    assert ds.attrs["unread_columns"] == expected_unread
+    assert ds.attrs["interval_s"] == 1800.0  # EndTime - StartTime, across midnight too
+    assert ds["subject"].values.tolist() == ["1", "2", "3", "4"]
+    one = raw[raw["Animal"] == 2].reset_index(drop=True)
+    sel = ds.sel(subject="2")
+    np.testing.assert_array_equal(sel["datetime"].values, one["datetime"].to_numpy())
+    np.testing.assert_allclose(sel["vo2"].values, one["Avg_VO2"] * 60)
+    np.testing.assert_allclose(sel["feed"].values, one["UptakeA_Sum"])  # g per interval
+    np.testing.assert_allclose(sel["feed_acc"].values, one["UptakeA_Sum"].cumsum())
+    np.testing.assert_allclose(sel["drink"].values, one["uptakeW_Sum"])
+    np.testing.assert_allclose(sel["xytot"].values, one["XBreaks"] + one["YBreaks"])
+    np.testing.assert_allclose(sel["ztot"].values, one["ZBreaks"])
+    np.testing.assert_allclose(sel["allmeter"].values, one["AllMeters"])
+    np.testing.assert_allclose(sel["pedmeter"].values, one["PedMeters"])
+    mass = one["BodyMass_g"].where(one["BodyMass_g"] > 0)  # 0: not weighed
+    np.testing.assert_allclose(sel["body_mass_series"].values, mass)
+    assert float(sel["body_mass"]) == pytest.approx(mass.median())
+    np.testing.assert_array_equal(sel["light"].values, (one["EvniroLightLux"] > 0.5) * 1.0)
+    assert ds["feed"].attrs["units"] == "g" and ds["drink"].attrs["units"] == "mL"
+    # the light sensor reaches the light/dark summary (--light-sensor found none before)
+    from sfone.calorimetry import summarize_periods
+
+    table = summarize_periods(ds, use_light_sensor=True).set_index(["subject", "period"])
+    lit = one["EvniroLightLux"] > 0.5
+    assert table.loc[("2", "light"), "vo2_ml_h"] == pytest.approx(
+        one.loc[lit, "Avg_VO2"].mean() * 60, rel=1e-12)
+
+
+@pytest.mark.parametrize("column, change, message", [
+    ("UptakeA_Sum", lambda v: v * 1000, r"'UptakeA_Sum': the file's values are 1000 x "
+                                        r"UptakeA_g x UptakeA_N"),
+    ("Tot_EE", lambda v: v * 2, r"'Tot_EE': the file's values are 2 x Avg_EE x the interval"),
+])
+def test_sable_oneclick_columns_whose_values_do_not_fit_their_units_are_refused(
+        tmp_path, column, change, message):
+    path = tmp_path / "oneclick_real_layout.csv"
+    raw = write_sable_oneclick_copy(path, n_bins=8)
+    text = path.read_text(encoding="utf-8-sig").split("\n")
+    position = SABLE_HEADER.index(column)
+    for i, row in enumerate(text[1:], start=1):
+        cells = row.split(",")
+        cells[position] = _g7(change(float(raw[column].iloc[i - 1])))
+        text[i] = ",".join(cells)
+    path.write_text("\n".join(text), encoding="utf-8")
+    with pytest.raises(FormatError, match=message) as err:
+        sfone.read(path)
+    assert str(path) in str(err.value)
+
+
+def test_sable_oneclick_per_animal_metadata_columns(tmp_path):
+    path = tmp_path / "oneclick_with_metadata.csv"
+    write_sable_oneclick_copy(path, metadata=True, n_bins=12)
+    with pytest.warns(SfoneWarning, match="not read"):
+        ds = sfone.read(path)
+    np.testing.assert_array_equal(ds["body_mass"].values, [21.5, 22.5, 23.5, 24.5])  # InitMass_g
+    assert ds["group"].values.tolist() == ["BKO", "Ctrl", "BKO", "Ctrl"]  # Genotype
+    text = path.read_text(encoding="utf-8-sig").split("\n")
+    position = SABLE_HEADER.index("InitMass_g")
+    for i, row in enumerate(text[1:], start=1):
+        cells = row.split(",")
+        if cells[4] == "2":
+            cells[position] = "2.25"  # kg, say: against the weighings of about 22 g
+        text[i] = ",".join(cells)
+    path.write_text("\n".join(text), encoding="utf-8")
+    with pytest.warns(SfoneWarning) as caught:
+        sfone.read(path)
+    import re
+
+    assert any(re.search(r"animal '2': InitMass_g 2.25 g but its cage weighings have a median "
+                         r"of 2\d\.\d g; body_mass is InitMass_g", str(w.message))
+               for w in caught)
