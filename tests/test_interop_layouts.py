@@ -183,7 +183,8 @@ def test_npm_headerless_bonsai_file_equals_the_headed_export(tmp_path):
         assert ds[var].attrs["excitation_nm"] == src[var].attrs["excitation_nm"]
     with pytest.raises(FormatError, match="does not say which LEDs are interleaved"):
         sfone.read(data, format="npm-headerless")
-    with pytest.raises(FormatError, match="n_fibers=4 but the file has 5 value column"):
+    with pytest.raises(FormatError, match=r"n_fibers=4 but the file has 5 fiber column\(s\) "
+                                          r"after the clock \(column 1\)"):
         sfone.read(data, format="npm-headerless", leds=leds, n_fibers=4)
     stamps.write_text("1.0\n2.0\n")
     with pytest.raises(FormatError, match="has 2 rows x 1 columns; expected one column and"):

@@ -337,3 +337,96 @@ def test_sable_oneclick_per_animal_metadata_columns(tmp_path):
     assert any(re.search(r"animal '2': InitMass_g 2.25 g but its cage weighings have a median "
                          r"of 2\d\.\d g; body_mass is InitMass_g", str(w.message))
                for w in caught)
+
+
+# -- Neurophotometrics, headerless (a lab's own Bonsai workflow) -------------------------------
+
+LEDS = ("415", "470", "560")
+LEVEL = {"415": 0.012, "470": 0.021, "560": 0.008}  # each LED lights the fibers differently
+
+
+def write_bonsai_headerless_copy(folder, *, n_frames=11866, drop=(5000,), start_ms=57887085.8496,
+                                 random_state=1):
+    """The layout of the real Bonsai workflow (issue 30): space-separated, no header, CRLF (Bonsai
+    on Windows): system clock in ms since midnight printed with 4 decimals (57887085.8496,
+    57887107.8144, ...: a frame every ~22 ms with jitter), the hardware frame counter (673702795,
+    ...), then 4 fiber ROIs, LEDs 415/470/560 interleaved by frame; plus a one-column companion
+    timestamp file (ms). ``drop``: frames the PC lost (the counter jumps there)."""
+    rng = np.random.default_rng(random_state)
+    counter = 673702795 + np.arange(n_frames + len(drop))
+    keep = np.ones(counter.size, bool)
+    keep[list(drop)] = False
+    counter = counter[keep]
+    clock = start_ms + (counter - counter[0]) * 21.9648 + rng.normal(0, 0.4, counter.size)
+    clock = np.array([float(f"{c:.4f}") for c in clock])  # the values as printed
+    led = np.array(LEDS)[(counter - counter[0]) % 3]
+    level = np.array([LEVEL[x] for x in led])
+    fibers = level[:, None] * (1 + 0.05 * np.arange(4)) + rng.normal(0, 1e-4, (counter.size, 4))
+    fibers = np.vectorize(lambda v: float(f"{v:.6f}"))(fibers)
+    lines = [f"{c:.4f} {n} " + " ".join(f"{v:.6f}" for v in row)
+             for c, n, row in zip(clock, counter, fibers, strict=True)]
+    data = folder / "photometry_data.csv"
+    data.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    stamps = folder / "photometry_timestamps.csv"
+    stamps.write_bytes(("\r\n".join(f"{c:.4f}" for c in clock) + "\r\n").encode())
+    return data, stamps, {"clock_ms": clock, "counter": counter, "led": led, "fibers": fibers}
+
+
+def test_npm_headerless_bonsai_layout_detected_and_read(tmp_path):
+    data, stamps, truth = write_bonsai_headerless_copy(tmp_path)
+    assert detect_format(data).name == "npm-headerless"  # was "unrecognised"
+    with pytest.raises(FormatError, match="does not say which LEDs are interleaved"):
+        sfone.read(data)
+    with pytest.warns(sfone.QualityWarning, match=r"frame counter jumps at 1 place\(s\) \(first "
+                                                  r"after line 5000, by 2\)"):
+        ds = sfone.read(data, leds=(415, 470, 560), n_fibers=4)  # through sfone.read
+    assert ds.attrs["source_format"] == "npm-headerless"
+    assert ds.attrs["n_fibers"] == 4 and ds.attrs["time_unit"] == "ms"
+    assert sorted(ds.data_vars) == sorted(f"G{k}_{led}" for k in range(4) for led in LEDS)
+    clock_s = truth["clock_ms"] / 1000.0
+    assert ds.attrs["time_origin_s"] == clock_s[0]
+    span = max(float(ds[f"time_{led}"].values[-1]) for led in LEDS)
+    assert span == pytest.approx(clock_s[-1] - clock_s[0]) and 260.0 < span < 261.0  # s, not ks
+    for led in LEDS:
+        rows = truth["led"] == led
+        np.testing.assert_array_equal(ds[f"raw_time_{led}"].values, clock_s[rows])  # raw clock
+        np.testing.assert_allclose(ds[f"time_{led}"].values, clock_s[rows] - clock_s[0],
+                                   rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(ds[f"frame_{led}"].values, truth["counter"][rows])
+        for k in range(4):  # the counter, not the row, assigns the LED after the dropped frame
+            np.testing.assert_array_equal(ds[f"G{k}_{led}"].values, truth["fibers"][rows, k])
+        assert ds[f"G0_{led}"].attrs["excitation_nm"] == led
+    assert np.median(np.diff(ds["time_470"].values)) == pytest.approx(3 * 0.0219648, rel=0.01)
+    with pytest.raises(FormatError, match=r"n_fibers=5 but the file has 4 fiber column\(s\) "
+                                          r"after the clock and the frame counter \(columns 1-2\)"):
+        sfone.read(data, leds=LEDS, n_fibers=5)
+
+
+def test_npm_headerless_companion_timestamps_and_a_seconds_clock(tmp_path):
+    data, stamps, truth = write_bonsai_headerless_copy(tmp_path, n_frames=3000, drop=())
+    ds = sfone.read(data, leds="415,470,560", timestamps=stamps)
+    np.testing.assert_array_equal(ds["raw_time_470"].values,
+                                  truth["clock_ms"][truth["led"] == "470"] / 1000.0)
+    np.testing.assert_array_equal(ds["file_clock_470"].values,
+                                  truth["clock_ms"][truth["led"] == "470"])  # kept, as written
+    assert ds.attrs["clock_source"] == "timestamp file photometry_timestamps.csv (ms)"
+    seconds = tmp_path / "seconds.csv"  # the same frames with the clock in s
+    seconds.write_text("\n".join(" ".join([f"{c / 1000:.7f}", *row.split()[1:]]) for c, row in
+                                 zip(truth["clock_ms"], data.read_text().splitlines(),
+                                     strict=True)))
+    other = sfone.read(seconds, leds=LEDS)
+    assert other.attrs["time_unit"] == "s"
+    np.testing.assert_allclose(other["time_560"].values, ds["time_560"].values, atol=1e-6)
+
+
+def test_npm_headerless_clock_passing_midnight_is_unwrapped(tmp_path):
+    data, _, truth = write_bonsai_headerless_copy(tmp_path, n_frames=600, drop=(),
+                                                  start_ms=86_400_000 - 6000.0)
+    lines = data.read_text().splitlines()
+    wrapped = [" ".join([f"{float(line.split()[0]) % 86_400_000:.4f}", *line.split()[1:]])
+               for line in lines]
+    data.write_text("\n".join(wrapped) + "\n")
+    with pytest.warns(DataRepairWarning, match="the clock passes midnight after line 274"):
+        ds = sfone.read(data, leds=LEDS)
+    np.testing.assert_allclose(ds["raw_time_415"].values,
+                               truth["clock_ms"][truth["led"] == "415"] / 1000.0, atol=1e-9)
