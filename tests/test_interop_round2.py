@@ -430,3 +430,26 @@ def test_npm_headerless_clock_passing_midnight_is_unwrapped(tmp_path):
         ds = sfone.read(data, leds=LEDS)
     np.testing.assert_allclose(ds["raw_time_415"].values,
                                truth["clock_ms"][truth["led"] == "415"] / 1000.0, atol=1e-9)
+
+
+def test_npm_raw_clock_kept_for_alignment_with_other_devices():
+    """sfone re-bases time to the first frame; the FP3002 hardware clock (what NeuroConv keeps as
+    the timestamps) stays in raw_time_<clock>, FrameCounter in frame_<clock>."""
+    path = fixture_path("photometry", "neurophotometrics", "ibl_fp3002", "raw_photometry.csv")
+    table = pd.read_csv(path)
+    with pytest.warns(DataRepairWarning, match="all LEDs lit"):
+        ds = sfone.read(path)
+    assert ds.attrs["time_origin_s"] == table["SystemTimestamp"].iloc[0]
+    for led, code in (("415", 1), ("470", 2)):
+        rows = table["LedState"] == code
+        np.testing.assert_array_equal(ds[f"raw_time_{led}"].values,
+                                      table.loc[rows, "SystemTimestamp"].to_numpy())
+        np.testing.assert_array_equal(ds[f"frame_{led}"].values,
+                                      table.loc[rows, "FrameCounter"].to_numpy())
+        np.testing.assert_allclose(ds[f"raw_time_{led}"].values - ds.attrs["time_origin_s"],
+                                   ds[f"time_{led}"].values, rtol=0, atol=1e-12)
+        assert ds[f"raw_time_{led}"].attrs["units"] == "s"
+    digital = fixture_path("photometry", "neurophotometrics", "ibl_versions",
+                           "version_1__neurophotometrics_fpData.digitalInputs.pqt")
+    dig = sfone.read(digital)
+    np.testing.assert_array_equal(dig["raw_time"].values, pd.read_parquet(digital)["Timestamp"])
