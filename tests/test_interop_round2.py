@@ -130,11 +130,15 @@ TSE_695 = ("calorimetry", "tse_labmaster_v6.9.5_dako_duplicated_row.csv")
 
 def test_tse_695_exact_duplicate_rows_dropped_with_a_warning_naming_subject_and_count():
     path = fixture_path(*TSE_695)
-    with pytest.raises(FormatError, match="decimal separators look destroyed"):
+    with pytest.warns(DataRepairWarning, match="exact duplicate"), \
+            pytest.raises(FormatError, match="decimal separators look destroyed"):
         sfone.read(path)
-    with pytest.warns(DataRepairWarning) as caught:
+    with pytest.warns(SfoneWarning) as caught:
         ds = sfone.read(path, repair="decimal")
     messages = [str(w.message) for w in caught]
+    # what is left after the drop: the real file has no reading of 120632 between 18:23 and 19:02
+    assert any("subject '120632': readings are not evenly spaced: intervals from 780 s to "
+               "2340 s" in m for m in messages)
     dropped = [m for m in messages if "exact duplicate" in m]
     assert dropped == [f"{path}: dropped 2 exact duplicate row(s), each equal cell for cell to an "
                        "earlier row: subject '120632': 2 (lines 20, 26)"]
@@ -157,10 +161,13 @@ def test_tse_rows_with_the_same_time_but_other_values_stay_an_error(tmp_path):
     lines[19] = lines[19].replace(";86;", ";87;", 1)  # same time, VO2(3) differs
     path = tmp_path / "same_time.csv"
     path.write_text("\n".join(lines), encoding="latin-1")
-    with pytest.warns(DataRepairWarning, match="repaired spreadsheet-damaged decimals"), \
+    with pytest.warns(DataRepairWarning) as caught, \
             pytest.raises(FormatError, match=r"subject '120632', line 20: timestamp 2020-01-20 "
                                              r"18:23:00 does not come after"):
         sfone.read(path, repair="decimal")
+    # the row written twice later in the file (line 26) is still dropped
+    assert any("dropped 1 exact duplicate row(s)" in str(w.message) and "(line 26)" in
+               str(w.message) for w in caught)
 
 
 # -- Sable Promethion One-Click-Macro, the layout of a real export -----------------------------
@@ -453,3 +460,139 @@ def test_npm_raw_clock_kept_for_alignment_with_other_devices():
                            "version_1__neurophotometrics_fpData.digitalInputs.pqt")
     dig = sfone.read(digital)
     np.testing.assert_array_equal(dig["raw_time"].values, pd.read_parquet(digital)["Timestamp"])
+
+
+# -- Bruker PrairieView ------------------------------------------------------------------------
+
+SERIES = "TSeries-08212023-1221-003"
+VOLT = 20.0 / 65536  # the DAQ's 16-bit step over +-10 V
+
+
+def write_voltage_recording_copy(folder, *, seconds=30.0, rate_hz=1000.0, random_state=2):
+    """``<series>_Cycle00001_VoltageRecording_001.csv`` as PrairieView writes it (CRLF, header
+    ``Time(ms), Input 0, ...`` with a space after each comma, ms from the start, volts on the
+    16-bit grid): Input 0 a treadmill speed signal, Input 1 a 5 V TTL line, Input 2 unconnected."""
+    rng = np.random.default_rng(random_state)
+    t_ms = np.arange(int(seconds * rate_hz)) * (1000.0 / rate_hz)
+    running = ((t_ms > 5000) & (t_ms < 12000)) | (t_ms > 20000)
+    pace = 1.5 + 0.5 * np.sin(2 * np.pi * t_ms / 1700.0)  # a mouse speeds up and slows down
+    speed = np.where(running, pace, 0.02) + rng.normal(0, 0.03, t_ms.size)
+    pulses = [(2000.0, 2500.0), (10000.0, 10500.0), (18000.0, 18500.0), (29500.0, 30000.0)]
+    ttl = np.zeros(t_ms.size)
+    for a, b in pulses:
+        ttl[(t_ms >= a) & (t_ms < b)] = 5.0
+    ttl += rng.normal(0, 0.005, t_ms.size)
+    floor = rng.normal(0, 0.002, t_ms.size)
+    values = np.round(np.column_stack([speed, ttl, floor]) / VOLT) * VOLT
+    lines = ["Time(ms), Input 0, Input 1, Input 2"] + [
+        ",".join([f"{t:g}", *(repr(float(v)) for v in row)]) for t, row in zip(t_ms, values,
+                                                                             strict=True)]
+    path = folder / f"{SERIES}_Cycle00001_VoltageRecording_001.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    return path, t_ms / 1000.0, values, [(a / 1000.0, b / 1000.0) for a, b in pulses]
+
+
+def test_bruker_voltage_recording_is_daq_inputs_and_ttl_epochs_not_photometry(tmp_path):
+    path, time, values, pulses = write_voltage_recording_copy(tmp_path)
+    assert detect_format(path).name == "bruker-voltage"  # was photometry-csv ("Input 1", 29 Hz)
+    ds = sfone.read(path)
+    assert ds.attrs["modality"] == "events" and ds.attrs["source_format"] == "bruker-voltage"
+    assert ds.attrs["fs"] == 1000.0
+    np.testing.assert_array_equal(ds["time"].values, time)
+    for j, name in enumerate(("Input 0", "Input 1", "Input 2")):
+        np.testing.assert_array_equal(ds[name].values, values[:, j])
+        assert ds[name].attrs["units"] == "V"
+    assert ds.attrs["digital_inputs"] == ["Input 1"]
+    assert ds.attrs["analog_inputs"] == ["Input 0", "Input 2"]
+    assert ds["Input 0"].attrs["kind"] == "analog"  # the treadmill stays a trace
+    assert set(ds["label"].values) == {"Input 1"}
+    # the last pulse is still high at the end: it ends at the last sample
+    np.testing.assert_allclose(ds["start"].values, [a for a, _ in pulses], atol=1e-9)
+    np.testing.assert_allclose(ds["end"].values, [b for _, b in pulses[:-1]] + [time[-1]],
+                               atol=1e-9)
+    from sfone.events import epochs_from_speed
+
+    with pytest.warns(DataRepairWarning, match="still active at the last sample"):
+        runs = epochs_from_speed(ds["time"].values, ds["Input 0"].values, threshold=0.8,
+                                 min_duration_s=2.0)
+    np.testing.assert_allclose(runs["start"].values, [5.001, 20.001], atol=0.01)
+
+
+def test_bruker_voltage_recording_bad_cell_names_line_and_column(tmp_path):
+    path, *_ = write_voltage_recording_copy(tmp_path, seconds=1.0)
+    lines = path.read_text().splitlines()
+    lines[5] = lines[5].split(",")[0] + ",0.1,n/a,0.0"
+    path.write_text("\n".join(lines))
+    with pytest.raises(FormatError, match=r"line 6, column 'Input 1': found 'n/a', expected a "
+                                          r"number"):
+        sfone.read(path)
+
+
+def _prairie_xml(n_frames, period, *, jitter=0.0, random_state=3, frame_period_key=None):
+    """``<series>.xml`` as PrairieView writes it: PVScan, a PVStateShard with framePeriod (it
+    over-states the interval here, as roiextractors warns), one Sequence of Frames with
+    relativeTime/absoluteTime and a File per channel."""
+    rng = np.random.default_rng(random_state)
+    times = np.arange(n_frames) * period + rng.normal(0, jitter, n_frames)
+    stated = frame_period_key if frame_period_key is not None else period * 1.004
+    frames = "\n".join(
+        f'    <Frame relativeTime="{t:.14g}" absoluteTime="{t + 2.957:.14g}" index="{i + 1}" '
+        f'parameterSet="CurrentSettings">\n'
+        f'      <File channel="2" channelName="Ch2" page="1" '
+        f'filename="{SERIES}_Cycle00001_Ch2_{i + 1:06d}.ome.tif" />\n'
+        f'      <ExtraParameters lastGoodFrame="0" />\n    </Frame>' for i, t in enumerate(times))
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n<PVScan version="5.7.64.300" '
+            f'date="8/21/2023 12:21:33 PM" notes="">\n  <PVStateShard>\n'
+            f'    <PVStateValue key="activeMode" value="ResonantGalvo" />\n'
+            f'    <PVStateValue key="framePeriod" value="{stated:.9g}" />\n'
+            f'    <PVStateValue key="linesPerFrame" value="512" />\n'
+            f'    <PVStateValue key="micronsPerPixel">\n'
+            f'      <IndexedValue index="XAxis" value="1.1825" />\n'
+            f'      <IndexedValue index="YAxis" value="1.1825" />\n'
+            f'    </PVStateValue>\n  </PVStateShard>\n'
+            f'  <Sequence type="TSeries Timed Element" cycle="1" time="12:21:36.4" '
+            f'bidirectionalZ="False" xYStageGridDefined="False">\n{frames}\n  </Sequence>\n'
+            f'</PVScan>\n')
+
+
+def _suite2p_in_tseries(tmp_path, n_frames=400):
+    series = tmp_path / SERIES
+    plane = series / "suite2p" / "plane0"
+    plane.mkdir(parents=True)
+    f = np.random.default_rng(0).normal(200, 5, (3, n_frames)).astype(np.float32)
+    for name in ("F", "Fneu", "spks"):
+        np.save(plane / f"{name}.npy", f)
+    np.save(plane / "iscell.npy", np.array([[1, 0.9], [0, 0.2], [1, 0.8]]))
+    return series
+
+
+def test_bruker_suite2p_without_ops_takes_fs_from_the_prairieview_xml(tmp_path):
+    series = _suite2p_in_tseries(tmp_path)
+    period = 1 / 29.873  # ~29.87 Hz resonant scanning
+    (series / f"{SERIES}.xml").write_text(_prairie_xml(400, period, jitter=2e-6))
+    ds = sfone.read(series / "suite2p")
+    assert ds.attrs["fs"] == pytest.approx(29.873, rel=1e-4)  # the frame times, not framePeriod
+    assert ds.attrs["fs_source"] == f"{SERIES}.xml: absoluteTime of 400 frames"
+    assert ds.attrs["bruker_frame_period_s"] == pytest.approx(period * 1.004, rel=1e-8)
+    assert ds["time"].values[-1] == pytest.approx(399 / ds.attrs["fs"])
+    # an explicit fs= still wins
+    assert sfone.read(series / "suite2p", fs=30.0).attrs["fs_source"] == "fs="
+
+
+def test_bruker_suite2p_env_only_and_refusals(tmp_path):
+    series = _suite2p_in_tseries(tmp_path)
+    env = series / f"{SERIES}.env"
+    env.write_text('<?xml version="1.0" encoding="utf-8"?>\n<Environment version="5.7.64.300">\n'
+                   '  <PVStateShard>\n    <PVStateValue key="framePeriod" value="0.066949456" />\n'
+                   '  </PVStateShard>\n</Environment>\n')
+    ds = sfone.read(series)
+    assert ds.attrs["fs"] == pytest.approx(1 / 0.066949456)
+    assert ds.attrs["fs_source"] == f"{SERIES}.env: 1 / framePeriod (0.0669495 s)"
+    env.write_text('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaa">]>\n'
+                   '<Environment>&a;</Environment>\n')
+    with pytest.raises(FormatError, match="declares a DTD or entities") as err:
+        sfone.read(series)
+    assert str(env) in str(err.value)
+    env.unlink()
+    with pytest.raises(FormatError, match="no Bruker PrairieView .xml/.env beside it; pass fs="):
+        sfone.read(series)

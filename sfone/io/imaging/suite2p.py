@@ -274,17 +274,35 @@ def _concat(arrays: list):
     return np.concatenate([np.asarray(a) for a in arrays], axis=0)
 
 
-def _sampling_rate(meta: dict, fs: float | None, folder: Path) -> float:
+def _bruker_rate(folder: Path) -> tuple[float, dict] | None:
+    """The rate of the Bruker PrairieView T-series the outputs sit in (its .xml / .env)."""
+    from ._bruker import prairie_frame_rate
+
+    root = folder.parent if _PLANE.match(folder.name) or folder.name == "combined" else folder
+    n_planes = max(1, len(_plane_dirs(root))) if root.is_dir() else 1
+    return prairie_frame_rate([folder, root, root.parent], n_planes=n_planes)
+
+
+def _sampling_rate(meta: dict, fs: float | None, folder: Path) -> tuple[float, dict]:
+    """Frame rate per plane (Hz) and where it came from: ``fs=``, ops/settings, or the Bruker
+    PrairieView metadata beside the outputs."""
     if fs is not None:
-        return check_positive_rate(fs, what="argument fs=", path=folder)
+        return check_positive_rate(fs, what="argument fs=", path=folder), {"fs_source": "fs="}
+    if "fs" in meta:
+        return check_positive_rate(meta["fs"], what="ops/settings 'fs'", path=folder), {
+            "fs_source": ", ".join(meta["metadata_files"])}
+    bruker = _bruker_rate(folder)
+    if bruker is not None:
+        rate, attrs = bruker
+        return check_positive_rate(rate, what=attrs["fs_source"], path=folder), attrs
     if not meta.get("metadata_files"):
         raise FormatError("no frame rate: the folder has no ops.npy, settings.npy or db.npy "
-                          "(outputs copied without them?); pass fs= (Hz)", path=folder)
-    if "fs" not in meta:
-        raise FormatError(f"no frame rate: {', '.join(meta['metadata_files'])} ha"
-                          f"{'s' if len(meta['metadata_files']) == 1 else 've'} no 'fs'; "
-                          "pass fs= (Hz)", path=folder)
-    return check_positive_rate(meta["fs"], what="ops/settings 'fs'", path=folder)
+                          "(outputs copied without them?) and no Bruker PrairieView .xml/.env "
+                          "beside it; pass fs= (Hz)", path=folder)
+    raise FormatError(f"no frame rate: {', '.join(meta['metadata_files'])} ha"
+                      f"{'s' if len(meta['metadata_files']) == 1 else 've'} no 'fs' and no "
+                      "Bruker PrairieView .xml/.env is beside the outputs; pass fs= (Hz)",
+                      path=folder)
 
 
 def _plane_attrs(meta: dict) -> dict:
@@ -418,7 +436,9 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
         A ``planeN/`` folder, the ``suite2p/`` folder, or the folder that contains ``suite2p/``.
     fs : float, optional
         Frame rate per plane in Hz; overrides ``ops['fs']`` / ``settings['fs']`` (needed when
-        the file holds a placeholder).
+        the file holds a placeholder). Without either, the rate of the Bruker PrairieView
+        T-series the outputs sit in (its ``<folder>.xml`` frame times, else the ``.env``
+        ``framePeriod``; see :mod:`sfone.io.imaging._bruker`); attr ``fs_source`` says which.
     timestamps : array-like, optional
         Acquisition time of every frame in s from session start (suite2p stores none); must
         have one value per frame. Default ``arange(n_frames) / fs``.
@@ -449,7 +469,8 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     path = Path(path)
     folders = find_plane_folders(path, combined=combined)
     planes = [_read_plane(folder, mmap, chunks) for folder in folders]
-    rates = {_sampling_rate(p.meta, fs, p.folder) for p in planes}
+    sources = [_sampling_rate(p.meta, fs, p.folder) for p in planes]
+    rates = {rate for rate, _ in sources}
     if len(rates) > 1:
         raise FormatError(f"planes disagree on the frame rate: {sorted(rates)} Hz", path=path)
     rate = rates.pop()
@@ -461,7 +482,7 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     ds = imaging_dataset(traces, fs=rate, roi=np.arange(len(iscell)), iscell=iscell,
                          iscell_prob=prob, coords=coords, time=time)
     attrs = _plane_attrs(planes[0].meta)
-    attrs.update(n_planes_read=len(folders), planes=[f.name for f in folders])
+    attrs.update(n_planes_read=len(folders), planes=[f.name for f in folders], **sources[0][1])
     ds = _with_file_index(ds, attrs.get("frames_per_file"), planes[0].traces["F"].shape[1], path)
     ds = chunk_footprints(_with_footprints(ds, planes), chunks)
     return finalize_dataset(ds, modality="imaging", source_format="suite2p", source_file=path,

@@ -62,8 +62,7 @@ def _read_rows(path: Path, what: str) -> np.ndarray:
     head = read_head(path, 4096).decode("utf-8-sig", errors="replace")
     sep = "," if "," in head.split("\n", 1)[0] else r"\s+"
     try:
-        table = pd.read_csv(path, sep=sep, header=None, dtype=float, skip_blank_lines=True,
-                            float_precision="round_trip")  # the numbers exactly as printed
+        table = pd.read_csv(path, sep=sep, header=None, dtype=float, skip_blank_lines=True)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise FormatError(f"{what}: expected rows of numbers separated by spaces (no header): "
                           f"{exc}", path=path) from exc
