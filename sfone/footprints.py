@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 __all__ = ["MASK_VARIABLES", "add_footprints", "chunk_footprints", "has_footprints", "fov_shape", "footprint_matrix",
-           "footprint_centroids", "footprint_image", "mean_image", "select_rois",
+           "footprint_centroids", "mask_centroids", "footprint_image", "mean_image", "select_rois",
            "masks_from_images", "check_footprints"]
 
 MASK_VARIABLES = ("mask_roi", "mask_y", "mask_x", "mask_weight")
@@ -288,8 +288,48 @@ def footprint_matrix(ds: xr.Dataset, *, normalize: str | None = None) -> sparse.
     return sparse.diags(inverse) @ matrix
 
 
+def mask_centroids(roi, y, x, weight, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The centroid of each of ``n`` ROIs from its footprint pixels: sfone's one definition.
+
+    The weighted mean row and column of the ROI's pixels, weights below 0 counted as 0 (the
+    negative lobes of an ICA filter are not part of the cell): what NWB tools compute from a
+    ``pixel_mask``, and within about a pixel of isx's centre of a cell's largest component. Every
+    reader's ``y``/``x`` (suite2p, CaImAn, Inscopix ``.isxd``, NWB) is this function of the
+    footprint it returns; suite2p's own ``stat['med']`` (the ROI pixel nearest the unweighted
+    median row and column) is kept as ``med_y``/``med_x``.
+
+    Parameters
+    ----------
+    roi : array_like of int
+        Position along ``roi`` (0 .. n - 1) of each footprint pixel.
+    y, x : array_like
+        Row and column of each pixel (pixels).
+    weight : array_like of float
+        Weight of each pixel (suite2p ``lam``, CaImAn ``A``, a cell image's value).
+    n : int
+        Number of ROIs.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(row, column)`` float arrays of length ``n`` (pixels); NaN for an ROI without a
+        pixel of positive weight.
+    """
+    roi = np.asarray(roi, dtype=np.int64).ravel()
+    w = np.clip(np.asarray(weight, dtype=np.float64).ravel(), 0, None)
+    total = np.bincount(roi, w, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cy = np.bincount(roi, w * np.asarray(y, dtype=np.float64).ravel(), minlength=n) / total
+        cx = np.bincount(roi, w * np.asarray(x, dtype=np.float64).ravel(), minlength=n) / total
+    cy[total == 0] = np.nan
+    cx[total == 0] = np.nan
+    return cy, cx
+
+
 def footprint_centroids(ds: xr.Dataset) -> np.ndarray:
     """Weighted centroid ``(n_roi, 2)`` (row, column; pixels) of each footprint; NaN if empty.
+
+    The same definition as every reader's ``y``/``x`` (:func:`mask_centroids`).
 
     Parameters
     ----------
@@ -308,12 +348,10 @@ def footprint_centroids(ds: xr.Dataset) -> np.ndarray:
     ValueError
         If ``ds`` has no footprints.
     """
-    matrix = footprint_matrix(ds, normalize="sum")
-    rows, cols = fov_shape(ds)
-    pixel = np.arange(rows * cols)
-    out = np.column_stack([matrix @ (pixel // cols), matrix @ (pixel % cols)]).astype(float)
-    out[np.asarray(matrix.sum(axis=1)).ravel() == 0] = np.nan
-    return out
+    _require(ds)
+    cy, cx = mask_centroids(*(np.asarray(ds[name].values) for name in MASK_VARIABLES),
+                            ds.sizes["roi"])
+    return np.column_stack([cy, cx])
 
 
 def footprint_image(ds: xr.Dataset) -> np.ndarray:

@@ -22,6 +22,7 @@ from scipy import ndimage
 from ._logging import warn
 from ._validate import _check_option, _check_positive, _must_be
 from .exceptions import QualityWarning, SchemaError
+from .schema import rate_from_times
 
 __all__ = ["neuropil_correct", "baseline_maximin", "baseline_percentile", "compute_dff",
            "zscore"]
@@ -39,7 +40,7 @@ def _fs(da: xr.DataArray, fs: float | None) -> float:
     time = np.asarray(da["time"].values, dtype=float)
     if time.size < 2:
         raise SchemaError("cannot infer fs: pass fs= (Hz)")
-    return 1.0 / float(np.median(np.diff(time)))
+    return rate_from_times(time)
 
 
 def _apply_along_time(func, da: xr.DataArray, **kwargs) -> xr.DataArray:

@@ -41,6 +41,7 @@ import xarray as xr
 
 from ._logging import logger, progress
 from .exceptions import SchemaError
+from .footprints import mask_centroids
 from .io._nwb import NO_MASKS, add_runs
 from .io._nwb_metadata import (
     FILE_FIELDS,
@@ -175,6 +176,20 @@ def _roi_masks(ds: xr.Dataset, image_masks) -> tuple[list | None, np.ndarray | N
                           + ("; image_mask is (roi, width, height)" if dense is not None else ""))
 
 
+def _centroid_columns(ds: xr.Dataset) -> dict:
+    """``centroid_y``/``centroid_x``: with footprints, their weighted centroids (the one
+    definition, :func:`sfone.footprints.mask_centroids`, as readers compute from pixel_mask);
+    without, the Dataset's ``y``/``x``."""
+    fp = footprints_of(ds)
+    if fp is None:
+        y, x = _coord(ds, "y", np.nan).astype(float), _coord(ds, "x", np.nan).astype(float)
+        what = "centroid {} (pixel)"
+    else:
+        y, x = mask_centroids(fp["roi"], fp["y"], fp["x"], fp["weight"], ds.sizes["roi"])
+        what = "centroid {} (pixel): weighted mean of the pixel_mask"
+    return {"centroid_y": (what.format("row"), y), "centroid_x": (what.format("column"), x)}
+
+
 def _roi_columns(ds: xr.Dataset) -> dict:
     """name -> (description, values) of the PlaneSegmentation's per-ROI columns; a column
     whose values are all unknown (NaN) is left out."""
@@ -183,8 +198,7 @@ def _roi_columns(ds: xr.Dataset) -> dict:
         "roi_id": ("ROI index in the source", np.asarray(ds["roi"].values).astype(np.int64)),
         "iscell": ("accepted as a cell", _coord(ds, "iscell", True).astype(bool)),
         "iscell_prob": ("classifier probability", _coord(ds, "iscell_prob", np.nan).astype(float)),
-        "centroid_y": ("centroid row (pixel)", _coord(ds, "y", np.nan).astype(float)),
-        "centroid_x": ("centroid column (pixel)", _coord(ds, "x", np.nan).astype(float)),
+        **_centroid_columns(ds),
         # a plane index, not a flag: uint8 (the inspector asks 0/1 integers to be booleans)
         "plane": ("imaging plane index", plane.astype(np.uint8) if plane.size and
                   0 <= plane.min() and plane.max() < 256 else plane),

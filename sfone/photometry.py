@@ -28,7 +28,7 @@ from ._logging import warn
 from ._robust_fit import DEFAULT_TUNING, fit_line
 from ._validate import _check_option, _must_be
 from .exceptions import QualityWarning
-from .schema import finalize_dataset, is_time_dim, make_events
+from .schema import finalize_dataset, is_time_dim, make_events, rate_from_times
 
 __all__ = ["compute_dff", "dff_dataset", "align_to", "lowpass", "fit_bleaching", "robust_zscore",
            "window_zscore", "ttl_to_events", "auc"]
@@ -109,7 +109,7 @@ def lowpass(da: xr.DataArray, cutoff_hz: float, *, order: int = 2) -> xr.DataArr
         If ``cutoff_hz`` is not between 0 and Nyquist.
     """
     t = _times(da)
-    fs = 1.0 / np.median(np.diff(t))
+    fs = rate_from_times(t)
     if not 0 < cutoff_hz < fs / 2:
         raise ValueError(_must_be("cutoff_hz", f"between 0 and Nyquist ({fs / 2:.4g} Hz)",
                                   cutoff_hz))

@@ -17,6 +17,12 @@ Imaging
     * ``neuropil_coefficient`` (attr, optional, unitless): the c of ``F - c * Fneu`` the file
       states (suite2p ``ops['neucoeff']``); one name for readers, simulator, alignment
       (:func:`sfone.perievent.trace_array`) and classifier.
+    * ``status`` (coord over ``roi``, optional): the source's curation, one of
+      :data:`CELL_STATUSES`; ``"unknown"`` when the source stores none, and then ``iscell`` is
+      False (unknown is not accepted).
+    * ``y``/``x``: the centroid, :data:`CENTROID_DEFINITION`.
+
+A rate inferred from timestamps (rather than read from a header) is :func:`rate_from_times`.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ import xarray as xr
 from .exceptions import SchemaError
 
 __all__ = ["POST_RUN_LABELS", "MODALITIES", "SCHEMA_VERSION", "ModalitySpec", "validate", "finalize_dataset",
-           "make_events", "is_time_dim"]
+           "make_events", "is_time_dim", "rate_from_times", "CELL_STATUSES",
+           "CENTROID_DEFINITION"]
 
 SCHEMA_VERSION = "1"
 _PASSED: ContextVar[list | None] = ContextVar("sfone_validated", default=None)
@@ -40,6 +47,11 @@ OPTIONAL_ATTRS = ("subject", "session_start")
 NEUROPIL_ATTR = "neuropil_coefficient"
 #: the post-run (and run) labels of a classification result, in display order
 POST_RUN_LABELS = ("activated", "inhibited", "unchanged")
+#: values of the imaging coord ``status``: a source's curation; "unknown" = the source has none
+CELL_STATUSES = ("accepted", "undecided", "rejected", "unknown")
+#: what the imaging coords ``y``/``x`` are, from every source (suite2p, CaImAn, Inscopix, NWB)
+CENTROID_DEFINITION = ("weighted mean row/column of the ROI's footprint pixels (weights below 0 "
+                       "count as 0), pixels")
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,8 @@ def _check_spec(ds: xr.Dataset, spec: ModalitySpec, problems: list[str]) -> None
             problems.append(f"{name!r} has units {ds[name].attrs.get('units')!r}, expected {unit!r}")
     if spec.name == "imaging" and "iscell" in ds.coords and ds.coords["iscell"].dtype != bool:
         problems.append(f"coordinate 'iscell' has dtype {ds.coords['iscell'].dtype}, expected bool")
+    if spec.name == "imaging" and "status" in ds.coords:
+        _check_status(ds, problems)
     if spec.name == "imaging" and "fs" in ds.attrs:
         fs = ds.attrs["fs"]
         if not (isinstance(fs, int | float | np.number) and np.isfinite(fs) and fs > 0):
@@ -167,6 +181,73 @@ def _check_spec(ds: xr.Dataset, spec: ModalitySpec, problems: list[str]) -> None
             if len(dims) != 1 or not is_time_dim(dims[0]):
                 problems.append(f"photometry variable {var!r} has dims {dims}, expected one time "
                                 "dimension ('time' or 'time_<clock>')")
+
+
+def _check_status(ds: xr.Dataset, problems: list[str]) -> None:
+    status = np.asarray(ds.coords["status"].values).astype(str)
+    unknown = sorted({str(s) for s in np.unique(status)} - set(CELL_STATUSES))
+    if unknown:
+        problems.append(f"coordinate 'status' holds {unknown}, expected values of "
+                        f"{', '.join(CELL_STATUSES)}")
+    if "iscell" in ds.coords and ds.coords["iscell"].dtype == bool:
+        accepted_unknown = int(np.sum((status == "unknown") & ds.coords["iscell"].values))
+        if accepted_unknown:
+            problems.append(f"{accepted_unknown} ROI(s) have status 'unknown' but iscell True; "
+                            "a ROI without curation is not accepted (iscell False)")
+
+
+def rate_from_times(time) -> float:
+    """The sampling rate (Hz) of timestamps (s), to the precision the timestamps support.
+
+    The interval is the mean of the regular intervals (within 50 % of the median: gaps and
+    repeated stamps left out), so a 30 Hz clock printed to 0.01 s gives 30 Hz, not 1/0.03. The
+    timestamps' resolution ``q`` is the coarsest power of ten of which every time is a
+    multiple (the precision they were printed with; never finer than the float resolution of
+    the largest time). Each unbroken run of regular intervals is known to ``2 q``, so the rate
+    is rounded to the significant digits of ``regular span / (2 q * runs)``: times printed to
+    0.01 s over 200 s at 0.05 s give 20.0 Hz, not 20.000000000001137.
+
+    Parameters
+    ----------
+    time : array_like of float
+        Strictly increasing timestamps, s (at least two).
+
+    Returns
+    -------
+    float
+        Rate in Hz.
+
+    Raises
+    ------
+    ValueError
+        With fewer than two finite timestamps, or no positive interval.
+    """
+    time = np.asarray(time, dtype=np.float64).ravel()
+    time = time[np.isfinite(time)]
+    step = np.diff(time)
+    if step.size == 0 or not np.any(step > 0):
+        raise ValueError(f"cannot infer a rate from {time.size} timestamp(s) without a positive "
+                         "interval")
+    median = float(np.median(step))
+    regular = (step > 0) & (np.abs(step - median) <= 0.5 * median)
+    runs = 1 + int(np.count_nonzero(np.diff(regular.astype(np.int8)) == 1)) - int(not regular[0])
+    span = float(step[regular].sum())
+    rate = regular.sum() / span
+    quantum = _resolution(time)
+    digits = int(np.clip(np.floor(np.log10(span / (2.0 * quantum * max(runs, 1)))), 1, 15))
+    return float(f"{rate:.{digits}g}")
+
+
+def _resolution(time: np.ndarray) -> float:
+    """Coarsest power of ten (s) of which every time is a multiple, within float precision."""
+    floor = 4.0 * np.finfo(np.float64).eps * max(float(np.max(np.abs(time))), 1.0)
+    for decimals in range(0, 16):
+        quantum = 10.0 ** -decimals
+        if quantum <= floor:
+            break
+        if np.all(np.abs(time - np.round(time, decimals)) <= floor):
+            return quantum
+    return floor
 
 
 def validate(ds: xr.Dataset) -> xr.Dataset:

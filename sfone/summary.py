@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .schema import is_time_dim
+from .schema import is_time_dim, rate_from_times
 
 __all__ = ["describe", "read_all", "sample_entries"]
 
@@ -29,8 +29,9 @@ def _rates(ds: xr.Dataset) -> str:
     rates = []
     for dim in ds.dims:
         if is_time_dim(str(dim)) and ds.sizes[dim] > 1:
-            dt = np.median(np.diff(ds[dim].values))
-            rates.append(f"{dim}: {1 / dt:.4g} Hz" if dt < 60 else f"{dim}: every {dt:g} s")
+            rate = rate_from_times(ds[dim].values)
+            rates.append(f"{dim}: {rate:.4g} Hz" if rate > 1 / 60 else
+                         f"{dim}: every {1 / rate:g} s")
     return "; ".join(rates) or "n/a"
 
 
@@ -61,6 +62,11 @@ def describe(ds: xr.Dataset) -> dict[str, str]:
     if "roi" in ds.dims:
         n_cells = int(ds["iscell"].sum()) if "iscell" in ds.coords else ds.sizes["roi"]
         out["rois"] = f"{ds.sizes['roi']} ({n_cells} accepted as cells)"
+        if "status" in ds.coords:
+            n_unknown = int((np.asarray(ds["status"].values).astype(str) == "unknown").sum())
+            if n_unknown:
+                out["rois"] = (f"{ds.sizes['roi']} ({n_cells} accepted as cells, {n_unknown} "
+                               "without curation in the file)")
     if "subject" in ds.dims:
         out["subjects"] = ", ".join(map(str, ds["subject"].values[:12])) + (
             " ..." if ds.sizes["subject"] > 12 else "")

@@ -27,6 +27,7 @@ HARDENED = {"registry", "ppd", "doric", "npm", "photometry-csv", "tdt", "runs-cs
             # imaging
             "suite2p", "caiman", "inscopix", "inscopix-events", "gpio-table", "inscopix-isxd",
             "inscopix-isxd-events", "nwb", "nwb-photometry", "npm-headerless", "pycontrol",
+            "bruker-voltage",
             # calorimetry
             "clams", "clams-merged", "tse", "promethion", "promethion-oneclick", "calr", "treadmill"}
 

@@ -43,7 +43,8 @@ def test_layout_detected_and_read_in_contract_units(oneclick):
                                first["Sum_XBreak"] + first["Sum_YBreak"])
     assert float(ds["body_mass"].sel(subject="2")) == first["Avg_BodyMass"].iloc[0]
     assert np.all(np.diff(ds["time"].values) == 1800.0)  # fixed 30-min bins
-    assert ds.attrs["unread_columns"] == ["EndDate", "EndTime"]
+    assert "unread_columns" not in ds.attrs  # EndDate/EndTime give the interval
+    assert ds.attrs["interval_s"] == 1800.0
 
 
 def test_summary_matches_the_file_columns(oneclick):
@@ -79,7 +80,7 @@ def test_a_few_avg_ee_rows_off_weir_warn(oneclick):
     raw = pd.read_csv(oneclick)
     raw.loc[[3, 10], "Avg_EE"] *= 1.02
     raw.to_csv(oneclick, index=False)
-    with pytest.warns(QualityWarning, match=r"2 row\(s\) have Avg_EE differing from Weir"):
+    with pytest.warns(QualityWarning, match=r"column 'Avg_EE': 2 row\(s\) differ from Weir"):
         ds = sfone.read(oneclick)
     weir = (3.941 * raw["Avg_VO2"] + 1.106 * raw["Avg_VCO2"]) * 60 / 1000
     assert float(ds["ee"].sel(subject=str(raw.loc[3, "Animal"])).values[0]) == pytest.approx(

@@ -44,8 +44,12 @@ def test_fissa_values_memmapped_and_med_coords():
     assert isinstance(ds["F"].variable._data, np.memmap)
     np.testing.assert_array_equal(ds["F"].values, raw)
     stat = np.load(folder / "stat.npy", allow_pickle=True)
-    assert (ds["y"][0].item(), ds["x"][0].item()) == tuple(stat[0]["med"])
-    assert ds["y"].attrs["units"] == "pixel"
+    # y/x: the lam-weighted centroid of ypix/xpix; stat['med'] (a pixel of the ROI) kept apart
+    lam = stat[0]["lam"] / stat[0]["lam"].sum()
+    assert ds["y"][0].item() == pytest.approx((stat[0]["ypix"] * lam).sum())
+    assert ds["x"][0].item() == pytest.approx((stat[0]["xpix"] * lam).sum())
+    assert (ds["med_y"][0].item(), ds["med_x"][0].item()) == tuple(stat[0]["med"])
+    assert ds["y"].attrs["units"] == ds["med_y"].attrs["units"] == "pixel"
     iscell = np.load(folder / "iscell.npy")
     np.testing.assert_allclose(ds["iscell_prob"].values, iscell[:, 1])
 
@@ -227,3 +231,23 @@ def test_planes_of_unequal_length_truncated_with_warning(tmp_path):
         ds = read_suite2p(tmp_path)
     assert ds.sizes["time"] == 99
     np.testing.assert_array_equal(ds["F"].values, truth["F"].values[:, :99])
+
+
+def test_all_zero_rows_found_from_the_first_frames_then_confirmed(plane_copy):
+    """Rows zero only in the first frames are candidates, not all-zero rows (issue 30: the
+    check reads the first frames of every ROI and the candidates in full, not all of F)."""
+    from sfone.exceptions import QualityWarning
+    from sfone.io.imaging.suite2p import ZERO_ROW_PROBE, _zero_rows
+
+    f = np.load(plane_copy / "F.npy")
+    f[3] = 0.0
+    f[7, :ZERO_ROW_PROBE] = 0.0  # zero at the start only: not an all-zero row
+    f[11, : ZERO_ROW_PROBE + 1] = 0.0
+    f[11, -1] = 0.0
+    np.save(plane_copy / "F.npy", f)
+    np.testing.assert_array_equal(_zero_rows(np.load(plane_copy / "F.npy", mmap_mode="r")), [3])
+    with pytest.warns(QualityWarning, match=r"1 of 23 ROIs have an all-zero F row \(ROI 3\)"):
+        read_suite2p(plane_copy)
+    short = np.zeros((4, ZERO_ROW_PROBE // 2), np.float32)
+    short[1, -1] = 1.0
+    np.testing.assert_array_equal(_zero_rows(short), [0, 2, 3])

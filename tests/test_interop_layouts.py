@@ -19,10 +19,16 @@ def test_inscopix_csv_without_status_row_is_cells_not_photometry():
     ds = sfone.read(path)
     assert ds.attrs["source_format"] == "inscopix"
     assert ds.sizes["roi"] == 51 and ds.sizes["time"] == 4001
-    assert ds.attrs["fs"] == pytest.approx(20.0)
+    # 1 / median step is 20.000000000001137; the times (printed to 0.05 s) support 20.0
+    assert 1.0 / np.median(np.diff(ds["time"].values)) != 20.0
+    assert ds.attrs["fs"] == 20.0
     np.testing.assert_array_equal(ds["roi"].values, np.arange(50, 101))  # C050 ... C100
-    assert (ds["status"].values == "unknown").all() and ds["iscell"].values.all()
+    # no curation in the file: unknown, and unknown is not accepted (issue 30)
+    assert (ds["status"].values == "unknown").all() and not ds["iscell"].values.any()
     assert "no status row" in ds.attrs["cell_status"]
+    from sfone.summary import describe
+
+    assert describe(ds)["rois"] == "51 (0 accepted as cells, 51 without curation in the file)"
     # the values are the file's (first data row, first and last cell)
     with open(path) as fh:
         fh.readline()
@@ -177,7 +183,8 @@ def test_npm_headerless_bonsai_file_equals_the_headed_export(tmp_path):
         assert ds[var].attrs["excitation_nm"] == src[var].attrs["excitation_nm"]
     with pytest.raises(FormatError, match="does not say which LEDs are interleaved"):
         sfone.read(data, format="npm-headerless")
-    with pytest.raises(FormatError, match="n_fibers=4 but the file has 5 value column"):
+    with pytest.raises(FormatError, match=r"n_fibers=4 but the file has 5 fiber column\(s\) "
+                                          r"after the clock \(column 1\)"):
         sfone.read(data, format="npm-headerless", leds=leds, n_fibers=4)
     stamps.write_text("1.0\n2.0\n")
     with pytest.raises(FormatError, match="has 2 rows x 1 columns; expected one column and"):

@@ -5,7 +5,7 @@ import pytest
 import xarray as xr
 
 from sfone.exceptions import SchemaError
-from sfone.schema import finalize_dataset, make_events, validate
+from sfone.schema import finalize_dataset, make_events, rate_from_times, validate
 
 
 def _imaging(n_roi=3, n_t=50, fs=10.0):
@@ -36,6 +36,10 @@ def test_valid_imaging_dataset_passes_and_gets_provenance():
     (lambda ds: ds.drop_attrs(), "missing attr 'modality'"),
     (lambda ds: ds.assign(G=(("roi", "time"), np.zeros((3, 50)))), "'G' has no 'units'"),
     (lambda ds: ds.transpose("time", "roi"), "expected ('roi', 'time')"),
+    (lambda ds: ds.assign_coords(status=("roi", ["accepted", "maybe", "rejected"])),
+     "'status' holds ['maybe']"),
+    (lambda ds: ds.assign_coords(status=("roi", ["unknown"] * 3)),
+     "3 ROI(s) have status 'unknown' but iscell True"),
 ])
 def test_validator_names_each_problem(breakage, message):
     ds = breakage(_imaging())
@@ -77,3 +81,20 @@ def test_make_events_checks_lengths():
     assert ev.sizes["epoch"] == 2 and ev["end"].attrs["units"] == "s"
     with pytest.raises(SchemaError, match="2 epoch starts but 1 ends"):
         make_events([1.0, 5.0], [2.0])
+
+
+@pytest.mark.parametrize("time, rate", [
+    (np.round(np.arange(4001) * 0.05, 2), 20.0),  # 1 / median step: 20.000000000001137
+    (np.round(np.arange(3000) / 30.0, 2), 30.0),  # 0.03/0.04 s steps: the mean, not 1/0.03
+    (np.arange(5000) / 30.0, 30.0),  # float noise of i / fs
+    (np.delete(np.arange(2000) / 20.0, [10, 11, 500]), 20.0),  # dropped frames left out
+    (57887.0858496 + np.arange(1000) * 0.0222, 45.045045),  # 7 printed decimals
+    (np.round(np.arange(1000) * 0.0588, 4), 17.007),  # 5 digits: 58.7 s known to 0.0002 s
+])
+def test_rate_from_times_rounds_to_what_the_timestamps_support(time, rate):
+    assert rate_from_times(time) == rate
+
+
+def test_rate_from_times_needs_an_interval():
+    with pytest.raises(ValueError, match="cannot infer a rate from 1 timestamp"):
+        rate_from_times([3.0])

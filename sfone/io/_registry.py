@@ -77,6 +77,11 @@ class FormatInfo:
     multi_file : bool
         The reader takes a list of files of this format and returns one Dataset (CLAMS per-cage
         exports); :func:`sfone.read` then accepts a list of paths.
+    options : dict or str
+        Reader keywords worth offering on a command line, name -> one-line help (with units),
+        e.g. ``{"leds": "LEDs interleaved ... (nm)"}``; or its ``"module:NAME"`` (imported on
+        first use; see :meth:`reader_options`). Every keyword of the reader is accepted by
+        :func:`sfone.read` whether listed here or not.
     """
 
     name: str
@@ -92,6 +97,7 @@ class FormatInfo:
     hints: dict = field(default_factory=dict)
     lazy: bool = False
     multi_file: bool = False
+    options: dict | str = field(default_factory=dict)
 
     def read_function(self) -> Callable:
         """The reader (imports its module the first time).
@@ -102,6 +108,16 @@ class FormatInfo:
             ``read_<name>(path, *, ...) -> xarray.Dataset``.
         """
         return _resolve(self.reader)
+
+    def reader_options(self) -> dict:
+        """The documented reader keywords of :attr:`options` (imports their module if named).
+
+        Returns
+        -------
+        dict
+            Keyword name -> one-line help.
+        """
+        return dict(_resolve(self.options))
 
     @property
     def available(self) -> bool:

@@ -19,10 +19,11 @@ import xarray as xr
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from ...schema import finalize_dataset
-from .._text import parse_table
+from .._text import LineNumbers, parse_table
 from ._plausibility import check_physiology, check_reading_intervals
 
 __all__ = ["VARIABLE_UNITS", "long_to_dataset", "grids_to_dataset", "read_text", "read_table", "to_number",
+           "drop_duplicate_rows",
            "MISSING_CELLS", "QC_IMPLAUSIBLE_RER", "QC_ANIMAL_REMOVED"]
 
 #: cells that are a missing value (NaN), not damage: read without a warning by :func:`to_number`
@@ -104,6 +105,31 @@ def to_number(values: pd.Series, *, decimal_comma: bool = False, path=None) -> p
         warn(f"{path}: column {values.name!r}: {int(damaged.sum())} cell(s) are not numbers "
              f"(first at {where}: {text.iloc[i]!r}); read as missing", DataRepairWarning)
     return numbers
+
+
+def drop_duplicate_rows(raw: pd.DataFrame, *, subject_column: str, path) -> pd.DataFrame:
+    """``raw`` (text cells; ``attrs["line_numbers"]``) without the rows that repeat an earlier
+    row cell for cell (a reading the export wrote twice), with a :class:`DataRepairWarning`
+    naming the file, each subject and its count. Rows that share a time but differ in any cell
+    are kept (the clock check refuses them).
+    """
+    cells = raw.apply(lambda column: column.astype("string").str.strip())
+    repeated = cells.duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return raw
+    lines = list(raw.attrs.get("line_numbers") or range(1, len(raw) + 1))
+    parts = []
+    for subject, rows in pd.Series(np.flatnonzero(repeated)).groupby(
+            cells[subject_column].to_numpy()[repeated], sort=False):
+        shown = ", ".join(str(lines[i]) for i in rows.iloc[:5])
+        parts.append(f"subject {subject!r}: {rows.size} (line{'s' if rows.size > 1 else ''} "
+                     f"{shown}{' ...' if rows.size > 5 else ''})")
+    warn(f"{path}: dropped {int(repeated.sum())} exact duplicate row(s), each equal cell for cell "
+         f"to an earlier row: {'; '.join(parts)}", DataRepairWarning)
+    kept = raw.loc[~repeated].reset_index(drop=True)
+    kept.attrs["line_numbers"] = LineNumbers(n for n, r in zip(lines, repeated, strict=True)
+                                             if not r)
+    return kept
 
 
 def _check_clock(long: pd.DataFrame, path) -> None:

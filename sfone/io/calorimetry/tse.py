@@ -10,7 +10,9 @@ below -0.001 g): then ``feed`` is the difference (first value 0) and ``feed_acc`
 
 Files whose decimals a spreadsheet destroyed (RER 901, H(3) 422) are refused with an error naming
 the columns and lines; ``repair="decimal"`` divides the comma-less cells of those columns by 1000
-and warns.
+and warns. A data row written twice (every cell equal to an earlier row, as in the V6.9.5 DAKO
+export) is dropped with a warning naming the subject and count; rows that share a time but
+differ stay an error.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ..._docs import fill_doc
 from ..._logging import warn
 from ..._validate import _check_option
 from ...exceptions import DataRepairWarning, FormatError
-from ._common import long_to_dataset, read_table, read_text, to_number
+from ._common import drop_duplicate_rows, long_to_dataset, read_table, read_text, to_number
 from ._dates import parse_datetimes
 
 __all__ = ["read_tse", "PLAUSIBLE_RANGES"]
@@ -150,7 +152,9 @@ def _damaged_cells(raw: pd.DataFrame, values: pd.DataFrame, first_line: int):
         bad = (values[column] < low) | (values[column] > high)
         if bad.any():
             where = int(np.flatnonzero(bad.to_numpy())[0])
-            report[column] = (int(bad.sum()), first_line + where, raw[column].iloc[where])
+            lines = raw.attrs.get("line_numbers")
+            line = lines[where] if lines else first_line + where
+            report[column] = (int(bad.sum()), line, raw[column].iloc[where])
     return report
 
 
@@ -269,6 +273,7 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
     if "Animal No." not in header:
         raise FormatError(f"the data header (line {data + 1}) has no 'Animal No.' column; found "
                           f"{', '.join(header[:8])}", path=path)
+    raw = drop_duplicate_rows(raw, subject_column="Animal No.", path=path)
     ids = raw["Animal No."].astype("string").str.strip()
     numeric = [c for c in header if c not in ("Date", "Time", "Animal No.", "Box", "Date Time")]
     values = pd.DataFrame({c: to_number(raw[c], decimal_comma=decimal == ",", path=path)
@@ -295,6 +300,8 @@ def read_tse(path, *, repair: str | None = None, group_column: str | None = None
     stamp = (raw["Date"].str.strip() + " " + raw["Time"].str.strip()) if "Date" in raw \
         else raw["Date Time"]
     long.insert(0, "subject", ids.to_numpy())
+    if raw.attrs.get("line_numbers"):
+        long["_line"] = list(raw.attrs["line_numbers"])
     long["datetime"] = parse_datetimes(stamp, path=path, column="Date/Time",
                                        line_numbers=raw.attrs.get("line_numbers")).to_numpy()
     meta = meta.loc[[s for s in meta.index if s in set(ids)]]

@@ -33,6 +33,15 @@ FORMATS = [
         description="run epochs: CSV with start_s,end_s in seconds",
     ),
     FormatInfo(
+        name="bruker-voltage",
+        modality="events",
+        reader="sfone.io.events.bruker_voltage:read_bruker_voltage",
+        sniff="sfone.io.events.bruker_voltage:_sniff",
+        suffixes=(".csv",),
+        description="Bruker PrairieView VoltageRecording CSV (Time(ms), inputs in V): inputs "
+        "over time, TTL high periods as epochs",
+    ),
+    FormatInfo(
         name="pycontrol",
         modality="events",
         reader="sfone.io.events.pycontrol:read_pycontrol",

@@ -6,7 +6,11 @@ sfone reads and writes them):
 * ``pixel_mask`` rows ``(x, y, weight)``: ``x`` is the pixel's ROW (first array axis), ``y`` its
   COLUMN. ``voxel_mask`` rows ``(x, y, z, weight)`` likewise, ``z`` the plane.
 * ``image_mask`` is ``(roi, width, height)``: ``image_mask[k, col, row]`` (roiextractors writes
-  the ``(height, width)`` mask transposed); summary images (``SegmentationImages``) too.
+  the ``(height, width)`` mask transposed); summary images (``SegmentationImages``) too. A file
+  with only image masks (NeuroConv's Inscopix cell sets) holds dense cell images: the
+  footprint is their pixels above ``IMAGE_MASK_THRESHOLD`` x peak, as for ``.isxd``.
+* Centroids (``y``/``x``) are :func:`sfone.footprints.mask_centroids` of the footprint, from
+  every file; a file's own centroid columns are read only when it has no masks.
 
 The sfone layout: ``mask_roi`` (position along ``roi``), ``mask_y`` (row), ``mask_x`` (column),
 ``mask_weight``, sorted by ``mask_roi``; attr ``fov_shape = [n_rows, n_cols]``; optional
@@ -17,8 +21,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...footprints import mask_centroids, masks_from_images
+
 __all__ = ["read_table_masks", "footprint_vars", "footprints_of", "mask_centroids",
            "CENTROID_ONLY"]
+
+#: an ``image_mask`` is a dense cell image (NeuroConv writes isx's PCA-ICA / CNMF-E images, with
+#: noise and negative lobes): its footprint is the pixels above this fraction of its peak, the
+#: rule of the ``.isxd`` reader (``sfone.io.imaging.inscopix.ISXD_MASK_THRESHOLD``), so both
+#: give the same footprint and centroid; a 0/1 mask keeps all its pixels
+IMAGE_MASK_THRESHOLD = 0.1
 
 #: in a PlaneSegmentation description: its pixel masks are centroids, not footprints (sfone
 #: writes this when the input had no footprints; the second is what sfone < 0.2 wrote)
@@ -59,22 +71,11 @@ def read_table_masks(table) -> dict | None:
         masks = np.asarray(table["image_mask"].data[:], dtype=float)  # (roi, width, height)
         if masks.ndim != 3:
             return None
-        roi, col, row = np.nonzero(masks)
-        order = np.lexsort((col, row, roi))
-        roi, col, row = roi[order], col[order], row[order]
+        images = masks.transpose(0, 2, 1)  # (roi, rows, cols)
+        roi, row, col, weight = masks_from_images(images, threshold=IMAGE_MASK_THRESHOLD)
         return {"roi": roi, "y": row.astype(float), "x": col.astype(float),
-                "weight": masks[roi, col, row], "shape": (masks.shape[2], masks.shape[1])}
+                "weight": weight.astype(float), "shape": images.shape[1:]}
     return None
-
-
-def mask_centroids(roi: np.ndarray, y: np.ndarray, x: np.ndarray, weight: np.ndarray,
-                   n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Weight-averaged row and column of each of ``n`` ROIs (NaN for an ROI without pixels)."""
-    w = np.clip(weight, 0, None)
-    total = np.bincount(roi, w, minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.bincount(roi, w * y, minlength=n) / total,
-                np.bincount(roi, w * x, minlength=n) / total)
 
 
 def footprint_vars(roi, y, x, weight, *, fov_shape, mean_image=None) -> tuple[dict, dict]:

@@ -219,7 +219,9 @@ def write_inscopix_csv(ds: xr.Dataset, path) -> Path:
     """Write ``F`` as an IDPS cell-set traces CSV (``", "`` separators, status row).
 
     Cell names are ``C`` + the ROI id zero-padded to the width of the largest id; the status is
-    the ``status`` coord when present, else ``accepted``/``rejected`` from ``iscell``. Times are
+    the ``status`` coord when present, else ``accepted``/``rejected`` from ``iscell``; when
+    every status is ``unknown`` (no curation) the status row is left out, as in IDPS exports
+    without it. Times are
     written with 16 and values with 7 significant digits, as isxcore does. The ``", "``
     separators are IDPS's, so this CSV is not written by :func:`sfone._atomic.write_csv`: its
     body is numbers only and its status texts get the same formula neutralising.
@@ -246,7 +248,9 @@ def write_inscopix_csv(ds: xr.Dataset, path) -> Path:
         status = np.where(_roi_values(ds, "iscell", True).astype(bool), "accepted",
                           "rejected").tolist()
     table = np.column_stack([ds["time"].values, np.asarray(ds["F"].values, float).T])
-    header = " , " + ", ".join(names) + "\nTime(s)/Cell Status, " + ", ".join(status)
+    header = " , " + ", ".join(names)
+    if set(status) != {"unknown"}:  # no curation at all: the export without the status row
+        header += "\nTime(s)/Cell Status, " + ", ".join(status)
     with atomic_path(path) as tmp:
         np.savetxt(tmp, table, fmt=["%.16g"] + ["%.7g"] * len(names), delimiter=", ",
                    header=header, comments="", newline="\n")

@@ -18,7 +18,7 @@ from scipy import sparse
 from ..._docs import fill_doc
 from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
-from ...footprints import add_footprints, chunk_footprints
+from ...footprints import add_footprints, chunk_footprints, mask_centroids
 from ...schema import finalize_dataset
 from .._checks import check_positive_rate
 from .._lazy import lazy_hdf5
@@ -70,15 +70,11 @@ def _footprint_coords(estimates, dims, n_components: int, path: Path) -> tuple[d
     if shape != (rows * cols, n_components):
         raise FormatError(f"estimates/A has shape {shape}, expected ({rows}*{cols}, "
                           f"{n_components}) for dims {rows}x{cols}", path=path)
-    pixel = np.arange(rows * cols)
-    y, x = pixel % rows, pixel // rows  # Fortran order: A[:, k].reshape(dims, order="F")
-    weights = np.asarray(matrix.sum(axis=0)).ravel()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cy = np.asarray(matrix.T @ y).ravel() / weights
-        cx = np.asarray(matrix.T @ x).ravel() / weights
     npix = np.diff(matrix.indptr)
+    # Fortran order: A[:, k].reshape(dims, order="F"), so pixel p is row p % rows
     masks = {"roi": np.repeat(np.arange(n_components), npix), "y": matrix.indices % rows,
              "x": matrix.indices // rows, "weight": matrix.data, "shape": (rows, cols)}
+    cy, cx = mask_centroids(masks["roi"], masks["y"], masks["x"], masks["weight"], n_components)
     coords = {"y": (cy, "pixel"), "x": (cx, "pixel"), "npix": (npix.astype(float), "pixel")}
     return coords, masks
 

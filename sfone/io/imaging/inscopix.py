@@ -26,8 +26,8 @@ import xarray as xr
 from ..._docs import fill_doc
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
-from ...footprints import add_footprints, chunk_footprints, masks_from_images
-from ...schema import finalize_dataset, make_events
+from ...footprints import add_footprints, chunk_footprints, mask_centroids, masks_from_images
+from ...schema import finalize_dataset, make_events, rate_from_times
 from .._lazy import to_dask
 from ._common import finite_columns, imaging_dataset, read_csv_strict
 from ._isxd import (
@@ -121,10 +121,11 @@ def read_inscopix(path) -> xr.Dataset:
     ``iscell`` is True for ``accepted`` cells; the coord ``status`` keeps the IDPS status and
     ``cell_name`` the name (``roi`` is its number). Time is taken from the file (seconds from
     the recording start; unix times are shifted to start at 0 and set ``session_start``) and
-    ``fs`` = 1 / median step, in Hz.
+    ``fs`` (Hz) is inferred from the times by :func:`sfone.schema.rate_from_times` (rounded to
+    the precision the printed times support).
     Values are in the cell set's trace units (IDPS does not write them; attr
-    ``trace_units_note``). An export without the status row has every cell ``iscell`` True and
-    ``status`` "unknown" (attr ``cell_status`` says so).
+    ``trace_units_note``). An export without the status row has ``status`` "unknown" and
+    ``iscell`` False for every cell (unknown is not accepted; attr ``cell_status`` says so).
 
     Parameters
     ----------
@@ -148,9 +149,10 @@ def read_inscopix(path) -> xr.Dataset:
         statuses = np.array(status[1:])
     else:
         statuses = np.full(len(cells), "unknown")
-        time_attrs["cell_status"] = "not in file (no status row): every cell kept as a cell"
-    ds = imaging_dataset({"F": values[:, 1:].T}, fs=1.0 / float(np.median(np.diff(time))),
-                         roi=_roi_ids(cells), iscell=np.isin(statuses, ("accepted", "unknown")),
+        time_attrs["cell_status"] = ("not in file (no status row): status 'unknown', iscell "
+                                     "False (not accepted)")
+    ds = imaging_dataset({"F": values[:, 1:].T}, fs=rate_from_times(time),
+                         roi=_roi_ids(cells), iscell=statuses == "accepted",
                          time=time, coords={"cell_name": (np.array(cells), None),
                                  "status": (statuses, None)})
     session_start = time_attrs.pop("session_start", None)
@@ -166,23 +168,16 @@ ISXD_MASK_THRESHOLD = 0.1
 
 
 def _image_footprints(images) -> tuple[dict, tuple]:
-    """Centroids of the positive part of each cell image (pixels) and the footprint pixels.
+    """The footprint pixels of each cell image (above ``ISXD_MASK_THRESHOLD`` x its peak) and
+    their centroids (:func:`sfone.footprints.mask_centroids`, pixels).
 
     Images are taken one at a time, so only one dense image is in memory besides the file map.
     """
-    n, rows, cols = images.shape
-    yy, xx = np.mgrid[:rows, :cols]
-    cy, cx = np.full(n, np.nan), np.full(n, np.nan)
-    parts = []
-    for i in range(n):
-        image = np.asarray(images[i], dtype=float)
-        weights = np.clip(image, 0, None)
-        total = weights.sum()
-        if total > 0:
-            cy[i], cx[i] = (weights * yy).sum() / total, (weights * xx).sum() / total
-        roi, y, x, weight = masks_from_images(image[None], threshold=ISXD_MASK_THRESHOLD)
-        parts.append((roi + i, y, x, weight))
+    parts = [masks_from_images(np.asarray(images[i], dtype=float)[None],
+                               threshold=ISXD_MASK_THRESHOLD) for i in range(images.shape[0])]
+    parts = [(roi + i, y, x, weight) for i, (roi, y, x, weight) in enumerate(parts)]
     masks = tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+    cy, cx = mask_centroids(*masks, images.shape[0])
     return {"y": (cy, "pixel"), "x": (cx, "pixel")}, masks
 
 
@@ -190,10 +185,11 @@ def _image_footprints(images) -> tuple[dict, tuple]:
 def read_inscopix_isxd(path, *, chunks=None) -> xr.Dataset:
     """Read an Inscopix ``.isxd`` cell set (no ``isx`` needed) into an imaging Dataset.
 
-    Same layout as :func:`read_inscopix` (``F``, ``status``, ``cell_name``); ``y``/``x`` are
-    centroids of the positive part of each cell image (pixels); the footprints (``mask_*``
-    over ``mask_pixel``, see :mod:`sfone.footprints`) are the pixels of each cell image above
-    ``ISXD_MASK_THRESHOLD`` (0.1) times its peak, weighted by the image; ``session_start`` is the
+    Same layout as :func:`read_inscopix` (``F``, ``status``, ``cell_name``); the footprints
+    (``mask_*`` over ``mask_pixel``, see :mod:`sfone.footprints`) are the pixels of each cell
+    image above ``ISXD_MASK_THRESHOLD`` (0.1) times its peak, weighted by the image, and
+    ``y``/``x`` their weighted centroids (pixels; within about a pixel of the largest-component
+    centres isx stores in the file's ``cellMetrics``); ``session_start`` is the
     recording start; the trace units are in the attr ``trace_units`` (e.g. "dF over F").
     ``chunks`` (``"auto"``, int, tuple or dict over ``roi``/``time``) returns ``F`` as a dask
     array that reads the file when computed.

@@ -14,7 +14,8 @@ Traces are the RoiResponseSeries in ``processing/ophys`` (data ``(time, rois)``,
 Acceptance: ``iscell`` (suite2p, sfone), ``is_accepted`` (NeuroConv CaImAn), ``Accepted`` /
 ``Rejected`` (roiextractors) or ``cell_status`` (NeuroConv Inscopix, kept as ``status``).
 Pixel, voxel and image masks become footprints (see :mod:`._nwb_masks` for the conventions);
-``y``/``x`` are their weighted centroids (or sfone's own ``centroid_y``/``centroid_x`` columns).
+``y``/``x`` are their weighted centroids (:func:`sfone.footprints.mask_centroids`), or sfone's
+own ``centroid_y``/``centroid_x`` columns for a file written without footprints.
 An empty ``image_mask`` (``(roi, 0, 0)``, what sfone writes for ROIs without footprints or
 centroids) gives no footprints. ``roi_name`` and ``cell_status`` become ``cell_name`` and
 ``status``.
@@ -33,7 +34,7 @@ import xarray as xr
 from ..._docs import fill_doc
 from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
-from ...schema import finalize_dataset, make_events
+from ...schema import finalize_dataset, make_events, rate_from_times
 from .._lazy import lazy_hdf5
 from .._nwb import RUN_COLUMN, is_photometry_nwb, nwb_errors
 from ._common import imaging_dataset
@@ -141,12 +142,12 @@ def _table_info(table) -> dict:
             coords["cell_name"] = (names, None)
     centroids_only = any(marker in str(table.description) for marker in CENTROID_ONLY)
     masks = None if centroids_only or _no_masks(table) else read_table_masks(table)
-    if "centroid_y" in cols:
-        coords["y"] = (np.asarray(table["centroid_y"].data[:], float), "pixel")
-        coords["x"] = (np.asarray(table["centroid_x"].data[:], float), "pixel")
-    elif masks is not None:
+    if masks is not None:  # the one centroid definition, whoever wrote the file
         cy, cx = mask_centroids(masks["roi"], masks["y"], masks["x"], masks["weight"], n)
         coords["y"], coords["x"] = (cy, "pixel"), (cx, "pixel")
+    elif "centroid_y" in cols:  # sfone's columns, for ROIs written without footprints
+        coords["y"] = (np.asarray(table["centroid_y"].data[:], float), "pixel")
+        coords["x"] = (np.asarray(table["centroid_x"].data[:], float), "pixel")
     if "plane" in cols:
         coords["plane"] = (np.asarray(table["plane"].data[:], int), None)
     return {"iscell": iscell, "prob": prob, "ids": ids, "coords": coords, "masks": masks}
@@ -166,7 +167,7 @@ def _timing(series, n_time: int) -> tuple[float, np.ndarray]:
     """Frame rate (Hz) and frame times (s from session start) of a series."""
     if series.timestamps is not None:
         time = np.asarray(series.timestamps[:n_time], dtype=float)
-        return 1.0 / float(np.median(np.diff(time))), time
+        return rate_from_times(time), time
     rate, start = float(series.rate), float(series.starting_time or 0.0)
     return rate, start + np.arange(n_time) / rate
 

@@ -22,7 +22,7 @@ import xarray as xr
 
 from ..._logging import logger, warn
 from ...exceptions import DataRepairWarning, FormatError
-from ...footprints import add_footprints, chunk_footprints
+from ...footprints import add_footprints, chunk_footprints, mask_centroids
 from ...schema import finalize_dataset
 from .._checks import check_positive_rate, check_sampling_rate, quality_issue
 from ._common import imaging_dataset, maybe_chunk
@@ -176,15 +176,22 @@ def _load_stat(plane: Path, n_rois: int) -> tuple[dict, tuple | None]:
         raise FormatError(f"stat.npy holds {len(stat)} entries but F.npy has {n_rois} ROIs "
                           "(expected one dict per ROI)", path=path)
     out: dict = {}
+    masks = _stat_masks(stat, path)
     if n_rois and all("med" in s for s in stat):
         med = np.array([s["med"] for s in stat], dtype=float).reshape(n_rois, 2)
-        out["y"], out["x"] = (med[:, 0], "pixel"), (med[:, 1], "pixel")
+        out["med_y"], out["med_x"] = (med[:, 0], "pixel"), (med[:, 1], "pixel")
+    if masks is not None:  # the centroid: lam-weighted mean of ypix/xpix (mask_centroids)
+        cy, cx = mask_centroids(*masks, n_rois)
+        out["y"], out["x"] = (cy, "pixel"), (cx, "pixel")
+    elif "med_y" in out:  # no ypix/xpix/lam: suite2p's med is all there is (logged)
+        logger.info("%s: no footprints in stat; centroids y/x are stat['med']", path)
+        out["y"], out["x"] = out["med_y"], out["med_x"]
     for key, units in (("npix", "pixel"), ("radius", "pixel")):
         if n_rois and all(key in s for s in stat):
             out[key] = (np.array([s[key] for s in stat], dtype=float), units)
     if n_rois and all("iplane" in s for s in stat):
         out["plane"] = (np.array([s["iplane"] for s in stat], dtype=int), None)
-    return out, _stat_masks(stat, path)
+    return out, masks
 
 
 def _load_redcell(plane: Path, n_rois: int) -> dict:
@@ -212,9 +219,27 @@ class _Plane(NamedTuple):
         return self.traces["F"].shape[0]
 
 
+#: frames read from every ROI to find the candidates for an all-zero F row
+ZERO_ROW_PROBE = 64
+
+
+def _zero_rows(f) -> np.ndarray:
+    """Positions of the all-zero rows of ``f`` (numpy, memmap or dask) without a full pass.
+
+    A row that is not zero in its first :data:`ZERO_ROW_PROBE` frames cannot be all zero, so
+    only the first frames of every ROI are read (one page per row of a C-order memmap); the
+    candidates (rows zero there) are then confirmed over all their frames, row by row.
+    """
+    head = np.asarray(f[:, :ZERO_ROW_PROBE])
+    candidates = np.flatnonzero(~head.any(axis=1))
+    if f.shape[1] <= ZERO_ROW_PROBE:
+        return candidates
+    return np.array([i for i in candidates if not np.asarray(f[i]).any()], dtype=np.int64)
+
+
 def _check_zero_rows(f, plane: Path) -> None:
     """All-zero F rows (ROIs suite2p or its GUI emptied) are kept, with a QualityWarning."""
-    zero = np.flatnonzero(~np.asarray(f).any(axis=1))
+    zero = _zero_rows(f)
     if zero.size:
         shown = ", ".join(str(i) for i in zero[:10]) + (", ..." if zero.size > 10 else "")
         quality_issue(f"{zero.size} of {f.shape[0]} ROIs have an all-zero F row (ROI {shown}); "
@@ -249,17 +274,35 @@ def _concat(arrays: list):
     return np.concatenate([np.asarray(a) for a in arrays], axis=0)
 
 
-def _sampling_rate(meta: dict, fs: float | None, folder: Path) -> float:
+def _bruker_rate(folder: Path) -> tuple[float, dict] | None:
+    """The rate of the Bruker PrairieView T-series the outputs sit in (its .xml / .env)."""
+    from ._bruker import prairie_frame_rate
+
+    root = folder.parent if _PLANE.match(folder.name) or folder.name == "combined" else folder
+    n_planes = max(1, len(_plane_dirs(root))) if root.is_dir() else 1
+    return prairie_frame_rate([folder, root, root.parent], n_planes=n_planes)
+
+
+def _sampling_rate(meta: dict, fs: float | None, folder: Path) -> tuple[float, dict]:
+    """Frame rate per plane (Hz) and where it came from: ``fs=``, ops/settings, or the Bruker
+    PrairieView metadata beside the outputs."""
     if fs is not None:
-        return check_positive_rate(fs, what="argument fs=", path=folder)
+        return check_positive_rate(fs, what="argument fs=", path=folder), {"fs_source": "fs="}
+    if "fs" in meta:
+        return check_positive_rate(meta["fs"], what="ops/settings 'fs'", path=folder), {
+            "fs_source": ", ".join(meta["metadata_files"])}
+    bruker = _bruker_rate(folder)
+    if bruker is not None:
+        rate, attrs = bruker
+        return check_positive_rate(rate, what=attrs["fs_source"], path=folder), attrs
     if not meta.get("metadata_files"):
         raise FormatError("no frame rate: the folder has no ops.npy, settings.npy or db.npy "
-                          "(outputs copied without them?); pass fs= (Hz)", path=folder)
-    if "fs" not in meta:
-        raise FormatError(f"no frame rate: {', '.join(meta['metadata_files'])} ha"
-                          f"{'s' if len(meta['metadata_files']) == 1 else 've'} no 'fs'; "
-                          "pass fs= (Hz)", path=folder)
-    return check_positive_rate(meta["fs"], what="ops/settings 'fs'", path=folder)
+                          "(outputs copied without them?) and no Bruker PrairieView .xml/.env "
+                          "beside it; pass fs= (Hz)", path=folder)
+    raise FormatError(f"no frame rate: {', '.join(meta['metadata_files'])} ha"
+                      f"{'s' if len(meta['metadata_files']) == 1 else 've'} no 'fs' and no "
+                      "Bruker PrairieView .xml/.env is beside the outputs; pass fs= (Hz)",
+                      path=folder)
 
 
 def _plane_attrs(meta: dict) -> dict:
@@ -393,7 +436,9 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
         A ``planeN/`` folder, the ``suite2p/`` folder, or the folder that contains ``suite2p/``.
     fs : float, optional
         Frame rate per plane in Hz; overrides ``ops['fs']`` / ``settings['fs']`` (needed when
-        the file holds a placeholder).
+        the file holds a placeholder). Without either, the rate of the Bruker PrairieView
+        T-series the outputs sit in (its ``<folder>.xml`` frame times, else the ``.env``
+        ``framePeriod``; see :mod:`sfone.io.imaging._bruker`); attr ``fs_source`` says which.
     timestamps : array-like, optional
         Acquisition time of every frame in s from session start (suite2p stores none); must
         have one value per frame. Default ``arange(n_frames) / fs``.
@@ -410,7 +455,10 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     xarray.Dataset
         ROIs of all planes concatenated along ``roi`` (a running index in plane order, the
         order of suite2p's ``combined/``), coords ``plane``, ``plane_roi``, ``iscell``,
-        ``iscell_prob``, ``y``/``x`` (``stat['med']``, pixels), ``npix``, ``radius``, and
+        ``iscell_prob``, ``y``/``x`` (the centroid: ``lam``-weighted mean of ``ypix``/``xpix``,
+        :func:`sfone.footprints.mask_centroids`; ``stat['med']`` only when stat has no
+        pixels), ``med_y``/``med_x`` (``stat['med']``: the ROI pixel nearest the unweighted
+        median row and column), ``npix``, ``radius``, and
         ``file`` over ``time`` (input file / trial index from ``frames_per_file``); attrs
         ``fs`` (Hz), ``neuropil_coefficient``, ``frames_per_file``, ``file_list``. The
         footprints of ``stat`` (``ypix``/``xpix``/``lam``, plane-local pixels) are the
@@ -421,7 +469,8 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     path = Path(path)
     folders = find_plane_folders(path, combined=combined)
     planes = [_read_plane(folder, mmap, chunks) for folder in folders]
-    rates = {_sampling_rate(p.meta, fs, p.folder) for p in planes}
+    sources = [_sampling_rate(p.meta, fs, p.folder) for p in planes]
+    rates = {rate for rate, _ in sources}
     if len(rates) > 1:
         raise FormatError(f"planes disagree on the frame rate: {sorted(rates)} Hz", path=path)
     rate = rates.pop()
@@ -433,7 +482,7 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     ds = imaging_dataset(traces, fs=rate, roi=np.arange(len(iscell)), iscell=iscell,
                          iscell_prob=prob, coords=coords, time=time)
     attrs = _plane_attrs(planes[0].meta)
-    attrs.update(n_planes_read=len(folders), planes=[f.name for f in folders])
+    attrs.update(n_planes_read=len(folders), planes=[f.name for f in folders], **sources[0][1])
     ds = _with_file_index(ds, attrs.get("frames_per_file"), planes[0].traces["F"].shape[1], path)
     ds = chunk_footprints(_with_footprints(ds, planes), chunks)
     return finalize_dataset(ds, modality="imaging", source_format="suite2p", source_file=path,

@@ -54,11 +54,12 @@ FORMATS = [
     FormatInfo(
         name="npm-headerless",
         modality="photometry",
-        reader="sfone.io.photometry.npm:read_npm_headerless",
-        sniff="sfone.io.photometry.npm:_sniff_headerless",  # bare numbers: never detected
+        reader="sfone.io.photometry.npm_headerless:read_npm_headerless",
+        sniff="sfone.io.photometry.npm_headerless:_sniff_headerless",
         suffixes=(".csv", ".txt"),
-        description="Neurophotometrics Bonsai file without a header (format='npm-headerless', "
-        "leds=...)",
+        description="Neurophotometrics Bonsai file without a header: clock (ms or s), frame "
+        "counter, one column per fiber; needs leds=(415, 470, ...)",
+        options="sfone.io.photometry.npm_headerless:OPTIONS",
     ),
     FormatInfo(
         name="nwb-photometry",

@@ -58,11 +58,13 @@ def _drop_empty(channels: list[Channel], path) -> list[Channel]:
 
 def build_dataset(channels: list[Channel], *, path, source_format: str,
                   subject: str | None = None, session_start: str | None = None,
-                  **attrs) -> xr.Dataset:
+                  clock_coords: dict | None = None, **attrs) -> xr.Dataset:
     """Assemble channels into a photometry Dataset, one time coordinate per clock.
 
     All-NaN channels are dropped with a :class:`DataRepairWarning`; NaNs inside a channel (for
-    example demodulator warm-up) are kept.
+    example demodulator warm-up) are kept. ``clock_coords`` maps a clock to further
+    coordinates along its time dimension, ``{clock: {base name: (values, attrs)}}``; each is
+    named like the dimension (``raw_time`` on ``time``, ``raw_time_470`` on ``time_470``).
     """
     channels = _drop_empty(channels, path)
     if not channels:
@@ -87,6 +89,16 @@ def build_dataset(channels: list[Channel], *, path, source_format: str,
         if name != channel.name:
             var_attrs["source_name"] = channel.name
         data_vars[name] = (dim, np.asarray(channel.values), var_attrs)
+    for clock, extra in (clock_coords or {}).items():
+        if clock not in dims:
+            continue  # every channel of that clock was dropped
+        dim = dims[clock]
+        for base, (values, attrs_) in extra.items():
+            name = base if dim == "time" else f"{base}_{dim[len('time_'):]}"
+            if np.shape(values) != coords[dim][1].shape:
+                raise FormatError(f"{name} has {np.size(values)} values but its clock {clock!r} "
+                                  f"has {coords[dim][1].size} samples", path=path)
+            coords[name] = (dim, np.asarray(values), dict(attrs_))
     ds = xr.Dataset(data_vars, coords=coords)
     return finalize_dataset(ds, modality="photometry", source_format=source_format,
                             source_file=Path(path), subject=subject,

@@ -13,14 +13,15 @@ Digital-input files in three layouts are read too: ``Timestamp,Value``;
 repeats within a Bonsai buffer); ``ChannelName,Channel,AlwaysTrue,SystemTimestamp,
 ComputerTimestamp`` (one variable per ``ChannelName``, one sample per event).
 
-Files saved by the older Bonsai workflows without a header row (space-separated: a timestamp
-then one value per fiber, LED frames interleaved; optionally a separate timestamp file) are read
-by :func:`read_npm_headerless` (``format="npm-headerless"``), told which LEDs are interleaved.
+Files a lab's own Bonsai workflow writes without a header (space-separated: clock, frame counter,
+one value per fiber) are read by :mod:`sfone.io.photometry.npm_headerless`.
 
 Time is seconds from the first timestamp of the file unless ``time_origin`` (in the file's clock,
 seconds) is given, e.g. to put a digital-input file on its photometry file's time base; the origin
-used is kept in the ``time_origin_s`` attr. ``ComputerTimestamp`` (ms since midnight) is converted
-to seconds.
+used is kept in the ``time_origin_s`` attr, and the file's clock itself (s) in the coordinate
+``raw_time`` (``raw_time_<clock>``) along each clock, so the file can be aligned with other
+devices (NeuroConv keeps that clock as the timestamps). ``ComputerTimestamp`` (ms since midnight)
+is converted to seconds. ``FrameCounter`` is the coordinate ``frame`` (``frame_<clock>``).
 """
 
 from __future__ import annotations
@@ -34,13 +35,12 @@ import xarray as xr
 
 from ..._docs import fill_doc
 from ..._logging import warn
-from ..._validate import _check_option
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from .._reading import format_reader
 from .._text import csv_parse_error
 from ._common import Channel, build_dataset, read_head
 
-__all__ = ["read_npm", "read_npm_headerless"]
+__all__ = ["read_npm"]
 
 LED_NAMES = {1: "415", 2: "470", 4: "560"}
 ROI_PATTERN = re.compile(r"^(Region\d+[A-Z]|[GR]\d+)$")
@@ -52,7 +52,6 @@ DIGITAL_LAYOUTS = (
     ("ChannelName", "Channel", "AlwaysTrue", "SystemTimestamp", "ComputerTimestamp"),
 )
 PARQUET_SUFFIXES = (".pqt", ".parquet")
-UNIT_SECONDS = {"s": 1.0, "ms": 1e-3}
 
 
 def _load_table(path: Path) -> pd.DataFrame:
@@ -126,7 +125,8 @@ def _check_frame_counter(table: pd.DataFrame, path) -> None:
                           "number (columns swapped or renamed?)", path=path)
 
 
-def _photometry_channels(table, time, path) -> list[Channel]:
+def _photometry_channels(table, time, path) -> tuple[list[Channel], dict]:
+    """The ROI channels per LED (and old files' flag bits) and each clock's rows."""
     _check_frame_counter(table, path)
     _warn_frame_gaps(table, path)
     state_col = "LedState" if "LedState" in table.columns else "Flags"
@@ -141,27 +141,30 @@ def _photometry_channels(table, time, path) -> list[Channel]:
     if not rois:
         raise FormatError(f"no ROI column (Region<n><colour> or G<n>/R<n>); found "
                           f"{', '.join(map(str, table.columns))}", path=path)
-    channels = []
+    channels, clock_rows = [], {}
     for code in np.unique(led[~bad]):
         rows = (led == code) & ~bad
         clock = _led_name(int(code))
+        clock_rows[clock] = np.flatnonzero(rows)
         for roi in rois:
             values = pd.to_numeric(table[roi], errors="coerce").to_numpy(dtype=float)[rows]
             channels.append(Channel(f"{roi}_{clock}", values, time[rows], clock, "a.u.",
                                     {"roi": roi, "excitation_nm": clock, "led_code": int(code)}))
     if state_col == "Flags":
         channels += _flag_channels(flags, time)
-    return channels
+        clock_rows["frame"] = np.arange(len(time))
+    return channels, clock_rows
 
 
-def _digital_channels(table, layout, time, used) -> list[Channel]:
+def _digital_channels(table, layout, time, used) -> tuple[list[Channel], dict]:
     if layout[0] == "ChannelName":
-        channels = []
+        channels, clock_rows = [], {}
         for name, rows in table.groupby("ChannelName", sort=True).indices.items():
             values = table["AlwaysTrue"].to_numpy()[rows].astype(np.int8)
             channels.append(Channel(str(name), values, time[rows], str(name), "1",
                                     {"kind": "digital", "note": "one sample per input event"}))
-        return channels
+            clock_rows[str(name)] = rows
+        return channels, clock_rows
     value_col = "Value" if "Value" in table.columns else "Value.Value"
     channels = [Channel(value_col, table[value_col].to_numpy().astype(np.int8), time,
                         "digital_input", "1", {"kind": "digital",
@@ -170,7 +173,22 @@ def _digital_channels(table, layout, time, used) -> list[Channel]:
         channels.append(Channel(other, table[other].to_numpy(dtype=float), time,
                                 "digital_input", "s", {"note": "the file's other timestamp, "
                                                        "raw (not re-based)"}))
-    return channels
+    return channels, {"digital_input": np.arange(len(time))}
+
+
+def _clock_coords(table: pd.DataFrame, raw: np.ndarray, used: str, clock_rows: dict) -> dict:
+    """Per clock: ``raw_time`` (the file's clock, s) and ``frame`` (FrameCounter) coordinates."""
+    frames = (pd.to_numeric(table["FrameCounter"], errors="coerce").to_numpy()
+              if "FrameCounter" in table.columns else None)
+    out = {}
+    for clock, rows in clock_rows.items():
+        out[clock] = {"raw_time": (raw[rows], {
+            "units": "s", "long_name": "the file's clock, s (time + time_origin_s)",
+            "source": used + (" (ms)" if used in MS_COLUMNS else "")})}
+        if frames is not None and clock != "frame":  # the flag bits' clock is every frame
+            out[clock]["frame"] = (frames[rows].astype(np.int64), {
+                "long_name": "hardware frame counter", "source": "FrameCounter"})
+    return out
 
 
 def _digital_layout(columns) -> tuple[str, ...] | None:
@@ -195,9 +213,14 @@ def read_npm(path, *, time_column: str | None = None,
 
     Returns
     -------
-    %(photometry_dataset)s
-        Time is seconds from ``time_origin``; attrs ``time_column``, ``time_origin_s`` and
-        ``npm_layout`` ("photometry" or "digital-inputs").
+    xarray.Dataset
+        Photometry Dataset: one variable per channel (``units`` attr: "a.u."/"V" for light,
+        "1" for digital lines) over ``time``, or over ``time_<clock>`` (float64 s) when
+        channels have separate clocks.
+        Time is seconds from ``time_origin``; the file's own clock (s) is kept per clock as
+        the coordinate ``raw_time`` (``raw_time_<clock>``) and ``FrameCounter`` as ``frame``
+        (``frame_<clock>``); attrs ``time_column``, ``time_origin_s`` and ``npm_layout``
+        ("photometry" or "digital-inputs").
 
     Raises
     ------
@@ -219,106 +242,17 @@ def read_npm(path, *, time_column: str | None = None,
     if table.empty:
         raise FormatError("the table has a header but no data rows; expected one row per frame",
                           path=path)
-    time, used = _time_seconds(table, time_column, path)
-    origin = float(time[0]) if time_origin is None else float(time_origin)
-    time = time - origin
+    raw, used = _time_seconds(table, time_column, path)
+    origin = float(raw[0]) if time_origin is None else float(time_origin)
+    time = raw - origin
     if layout is not None:
-        channels = _digital_channels(table, layout, time, used)
+        channels, clock_rows = _digital_channels(table, layout, time, used)
     else:
-        channels = _photometry_channels(table, time, path)
+        channels, clock_rows = _photometry_channels(table, time, path)
     return build_dataset(channels, path=path, source_format="npm", time_column=used,
+                         clock_coords=_clock_coords(table, raw, used, clock_rows),
                          time_origin_s=origin,
                          npm_layout="digital-inputs" if layout else "photometry")
-
-
-def _numeric_rows(path: Path, what: str) -> np.ndarray:
-    """A headerless whitespace- or comma-separated numeric file as a 2-D float array."""
-    try:
-        table = pd.read_csv(path, sep=r"[\s,]+", header=None, engine="python", dtype=float)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise FormatError(f"{what}: expected rows of numbers separated by spaces (no header): "
-                          f"{exc}", path=path) from exc
-    values = table.to_numpy(dtype=float)
-    bad = np.argwhere(~np.isfinite(values))
-    if bad.size:
-        raise FormatError(f"{what}: line {bad[0][0] + 1}, column {bad[0][1] + 1} is not a "
-                          "finite number", path=path)
-    return values
-
-
-@format_reader
-def read_npm_headerless(path, *, leds: tuple | None = None, n_fibers: int | None = None,
-                        timestamps=None, time_unit: str = "s") -> xr.Dataset:
-    """Read a headerless Neurophotometrics Bonsai file: ``timestamp v_fiber0 v_fiber1 ...``.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Whitespace- or comma-separated numbers, one row per frame.
-    leds : tuple of int or str
-        The LEDs interleaved frame by frame, in the order of the file's first frames, e.g.
-        ``(415, 470)``; ``(470,)`` for a single LED. Required: the file does not say.
-    n_fibers : int, optional
-        Fibers (value columns); default: the columns after the timestamp, checked when given.
-    timestamps : path, optional
-        A separate timestamp file (one number per frame, same row count); then every column of
-        ``path`` is a fiber value.
-    time_unit : {"s", "ms"}
-        Unit of the timestamps.
-
-    Returns
-    -------
-    xarray.Dataset
-        Variables ``G<k>_<nm>`` (``k`` = fiber, ``nm`` = LED) on clocks ``time_<nm>``, seconds from
-        the first timestamp; attrs ``excitation_nm`` and ``roi`` per variable.
-
-    Raises
-    ------
-    FormatError
-        Without ``leds``, with a timestamp file whose rows do not match, or when ``n_fibers``
-        disagrees with the file's columns.
-    ValueError
-        If ``time_unit`` is not "s" or "ms".
-    """
-    path = Path(path)
-    if not leds:
-        raise FormatError("a headerless NPM file does not say which LEDs are interleaved: pass "
-                          "leds=(415, 470) (the first frame's LED first) or leds=(470,)",
-                          path=path)
-    _check_option("time_unit", time_unit, UNIT_SECONDS)
-    values = _numeric_rows(path, "headerless NPM file")
-    if timestamps is not None:
-        stamps = _numeric_rows(Path(timestamps), "NPM timestamp file")
-        if stamps.shape[1] != 1 or stamps.shape[0] != values.shape[0]:
-            raise FormatError(f"timestamp file {timestamps} has {stamps.shape[0]} rows x "
-                              f"{stamps.shape[1]} columns; expected one column and "
-                              f"{values.shape[0]} rows (one per frame of the data file)",
-                              path=path)
-        time, data = stamps[:, 0], values
-    else:
-        if values.shape[1] < 2:
-            raise FormatError("only one column: expected a timestamp then one value per fiber "
-                              "(or pass timestamps=<file>)", path=path)
-        time, data = values[:, 0], values[:, 1:]
-    if n_fibers is not None and int(n_fibers) != data.shape[1]:
-        raise FormatError(f"n_fibers={n_fibers} but the file has {data.shape[1]} value "
-                          "column(s) per frame" + ("" if timestamps is not None else
-                                                   " after the timestamp"), path=path)
-    time = time * UNIT_SECONDS[time_unit]
-    if np.any(np.diff(time) <= 0):
-        row = int(np.argmax(np.diff(time) <= 0)) + 2
-        raise FormatError(f"line {row}: the timestamp does not increase", path=path)
-    time = time - time[0]
-    channels = []
-    for j, led in enumerate(map(str, leds)):
-        frames = slice(j, None, len(leds))
-        for k in range(data.shape[1]):
-            channels.append(Channel(name=f"G{k}_{led}", values=data[frames, k], time=time[frames],
-                                    clock=led, units="a.u.",
-                                    attrs={"roi": f"G{k}", "excitation_nm": led}))
-    return build_dataset(channels, path=path, source_format="npm-headerless",
-                         npm_layout="headerless Bonsai", leds=[str(x) for x in leds],
-                         n_fibers=int(data.shape[1]))
 
 
 def _columns(path: Path) -> list[str]:
@@ -336,8 +270,3 @@ def _sniff(path: Path) -> bool:
         return True
     has_state = "LedState" in columns or "Flags" in columns
     return has_state and any(ROI_PATTERN.match(c) for c in columns)
-
-
-def _sniff_headerless(path: Path) -> bool:
-    """Never: a file of bare numbers cannot be told apart; read it with format='npm-headerless'."""
-    return False
