@@ -216,6 +216,8 @@ def standardised_rows(z: np.ndarray) -> np.ndarray:
 
 TAU_GRID_S = (30.0, 60.0, 120.0, 300.0, 600.0, 1200.0)
 SHARE_GRID = (0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.99)
+#: the session model's pooled choice (one for all ROIs, so a finer grid costs no selection)
+POOLED_SHARE_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
 def noise_models(centre: np.ndarray, taus=TAU_GRID_S, shares=SHARE_GRID):
