@@ -204,7 +204,9 @@ class ClassificationProtocol(_Model):
         Null of the ``test`` method (:data:`sfone.classify.NULLS`), default
         ``"autocorrelation"``.
     trend_degree : int
-        ``glm``: Legendre degree of the slow trend, 0-6, default 1.
+        ``glm``: Legendre degree of an extra slow trend, 0-6, default 0 (none: slow drift is
+        modelled as correlated noise and bleaching divided out; a trend competes with a
+        sustained post-run step, docs/classification.md).
     transient_tau_s : float
         ``glm``: time constant of the transient post-run term in s (> 0, default 60).
     statistic : {"mean", "median"}
@@ -224,6 +226,9 @@ class ClassificationProtocol(_Model):
         ``test``: from this many runs on, a Wilcoxon test across runs (>= 2, default 6).
     bin_s : float, optional
         ``glm`` bin length in s (> 0; default none, which the glm takes as 30).
+    min_baseline_s : float
+        ``glm``: shortest pre-run baseline accepted, s (>= 0, default 300; shorter baselines
+        labelled 3-6.5 % of null ROIs).
     random_state : int, optional
         Seed of the circular shifts and of the ``cluster`` mixture model, default 0.
     """
@@ -235,7 +240,7 @@ class ClassificationProtocol(_Model):
     post_run_s: tuple[float, float]
     method: Literal["glm", "test", "threshold", "cluster"] = "glm"  # = classify.METHODS
     null: Literal["autocorrelation", "shift"] = "autocorrelation"  # = classify.NULLS (test)
-    trend_degree: Annotated[int, Field(ge=0, le=6)] = 1
+    trend_degree: Annotated[int, Field(ge=0, le=6)] = 0
     transient_tau_s: PositiveFloat = 60.0
     statistic: Literal["mean", "median"] = "mean"
     threshold: PositiveFloat = 1.64
@@ -245,6 +250,7 @@ class ClassificationProtocol(_Model):
     min_shift_s: NonNegativeFloat = 60.0
     min_runs_for_wilcoxon: Annotated[int, Field(ge=2)] = 6
     bin_s: PositiveFloat | None = None
+    min_baseline_s: NonNegativeFloat = 300.0
     random_state: int | None = 0
 
     @model_validator(mode="after")

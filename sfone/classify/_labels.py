@@ -30,6 +30,8 @@ from ._windows import WindowMeans, window_ranges
 __all__ = ["label_responses", "default_protocol", "cross_table", "LABELS"]
 
 LABELS = POST_RUN_LABELS
+#: label of a ROI the data cannot test (too few bins with data)
+INSUFFICIENT_DATA = "insufficient data"
 BLOCK_ROIS = 256
 
 
@@ -366,32 +368,49 @@ def _label_glm(ds, epochs, params, variable, run_labels):
         arrays.append(da)
         evidence.append(group["evidence"])
         extra = {**group["windows"], "bin_s": group["bin_s"], "n_bins": group["n_bins"],
-                 "separability": [float(v) for v in group["separability"]],
-                 "residual_df": int(group["stats"]["df"])}
+                 "separability": group["separability"],
+                 "dropped_bins": group["dropped_bins"]}
+        if "noise_tau_s" in group:
+            extra.update(noise_tau_s=group["noise_tau_s"], noise_share=group["noise_share"])
         if neuropil is not None:
             extra["neuropil_coefficient"] = float(coefficient)
-        if np.isfinite(group["bleaching_tau_s"]):  # the population bleaching term was fitted
-            extra["bleaching_tau_s"] = group["bleaching_tau_s"]
-    stats = {k: np.concatenate([r[k] for r in results]) for k in ("effect", "p")
-             if k in results[0]}
-    p = stats["p"]
-    q = bh_qvalues(p) if params["fdr"] else p
-    out = {"label": _decide(stats["effect"], p, q, params["alpha"], params["fdr"]),
-           "effect": stats["effect"], "p_value": p, "q_value": q,
-           "trend_degree": np.concatenate([r["trend_degree"] for r in results])}
-    if run_labels and "run_p" in results[0]:
-        run_p = np.concatenate([r["run_p"] for r in results])
-        run_effect = np.concatenate([r["run_effect"] for r in results])
-        run_q = bh_qvalues(run_p) if params["fdr"] else run_p
-        out.update(run_label=_decide(run_effect, run_p, run_q, params["alpha"], params["fdr"]),
-                   run_effect=run_effect, run_p_value=run_p, run_q_value=run_q)
-    null_used = "GLS, REML noise model (white + exponential), Wald F"
-    logger.info("labelled %d ROIs with method glm", p.size)
-    result = _result(arrays, out, params, n_runs, null_used, variable, ds)
+        for key, value in (group.get("bleaching") or {}).items():
+            extra[f"bleaching_{key}"] = value
+    stats = {k: np.concatenate([r[k] for r in results])
+             for k in ("effect", "p", "run_effect", "run_p", "tested")}
+    tested = stats["tested"]
+    p = np.where(tested, stats["p"], np.nan)
+    q = np.full(p.shape, np.nan)
+    q[tested] = bh_qvalues(p[tested]) if params["fdr"] else p[tested]
+    label = _decide(stats["effect"], np.nan_to_num(p, nan=1.0), np.nan_to_num(q, nan=1.0),
+                    params["alpha"], params["fdr"]).astype(object)
+    label[~tested] = INSUFFICIENT_DATA
+    out = {"label": label.astype(str), "effect": stats["effect"], "p_value": p, "q_value": q}
+    if run_labels:
+        run_p = np.where(tested, stats["run_p"], np.nan)
+        run_q = np.full(p.shape, np.nan)
+        ok = tested & np.isfinite(run_p)
+        run_q[ok] = bh_qvalues(run_p[ok]) if params["fdr"] else run_p[ok]
+        run_label = _decide(stats["run_effect"], np.nan_to_num(run_p, nan=1.0),
+                            np.nan_to_num(run_q, nan=1.0), params["alpha"],
+                            params["fdr"]).astype(object)
+        run_label[~ok] = INSUFFICIENT_DATA
+        out.update(run_label=run_label.astype(str), run_effect=stats["run_effect"],
+                   run_p_value=run_p, run_q_value=run_q)
+    logger.info("labelled %d ROIs with method glm (%d not tested)", p.size, int((~tested).sum()))
+    result = _result(arrays, out, params, n_runs, GLM_MODEL, variable, ds)
     result.attrs.update(extra)
     if len(results) == 1:  # one clock: the binned traces and fits behind every label
         result = result.assign(_evidence(evidence[0], results[0], arrays[0]))
     return result
+
+
+#: what the glm fits and tests, recorded in every result (attr ``null``; the labels CSV header)
+GLM_MODEL = ("session GLS on binned traces: level, one level per run, neuropil, post-run "
+             "sustained (+ transient with >= 3 runs) terms; each ROI's bleaching divided out "
+             "(its neuropil's relative decay x the population's); one white + OU noise "
+             "correlation pooled over ROIs, variances per segment; Satterthwaite t/F, the "
+             "larger of the linear and log-scale contrasts (exact joint null); BH across ROIs")
 
 
 def _evidence(evidence: dict, stats: dict, da) -> dict:

@@ -256,3 +256,209 @@ def _fit_rows(y, common, test, zs, index, variances, S, n_groups, corr, curve) -
         F = np.einsum("rk,rkl,rl->r", bt, np.linalg.pinv(cov_t, hermitian=True), bt) / len(test)
     p = _glm.f_sf(F, len(test), df)
     return {"beta": beta, "cov": cov, "t": t, "F": F, "df": df, "p": p}
+
+
+# --- the log-scale contrast and the combined test ------------------------------------------
+
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(96)
+
+
+def max_abs_p(p1, p2, rho) -> np.ndarray:
+    """``P(max(|Z1|, |Z2|) > c)`` for a standard bivariate normal pair with correlation ``rho``,
+    ``c`` the larger of the z-equivalents of the two-sided p-values ``p1`` and ``p2``: the exact
+    p-value of the larger of two correlated tests (no Bonferroni factor: under the null the
+    linear and log contrasts nearly agree, so the max costs little)."""
+    from scipy.special import ndtr, ndtri
+
+    c = np.maximum(-ndtri(np.clip(p1, 1e-300, 1.0) / 2), -ndtri(np.clip(p2, 1e-300, 1.0) / 2))
+    rho = np.clip(np.nan_to_num(rho, nan=0.0), -0.999999, 0.999999)
+    s = np.sqrt(1.0 - rho**2)[:, None]
+    x = c[:, None] * _NODES[None, :]
+    inner = (ndtr(-(c[:, None] - rho[:, None] * x) / s)
+             + ndtr((-c[:, None] - rho[:, None] * x) / s))
+    phi = np.exp(-0.5 * x**2) / np.sqrt(2.0 * np.pi)
+    return np.clip(2.0 * ndtr(-c) + c * (phi * inner * _WEIGHTS).sum(axis=1), 0.0, 1.0)
+
+
+def log_contrast(out, response, segments, test, level0) -> tuple:
+    """The post-run response on the log scale of activity above the zero level ``level0``:
+    ``L = log((m_pre + b - level0) / (m_pre - level0))`` with ``m_pre`` the fitted pre-run level
+    and ``b`` the mean fitted response over the post-run bins; its z (delta method with the
+    fit's covariance), two-sided p (t with the fit's df), the correlation with the linear
+    contrast ``b``, and where it is defined (both levels above ``level0``)."""
+    beta, cov, X = out["beta"], out["cov"], out["X"]
+    k = beta.shape[1]
+    w = np.zeros(k)
+    w[test] = response[segments == 2].mean(axis=0)
+    pre_rows = X[:, segments == 0, :].mean(axis=1)
+    pre_rows[:, test] = 0.0
+    m_pre = np.einsum("rk,rk->r", pre_rows, beta)
+    b = beta @ w
+    a = m_pre - level0
+    after = a + b
+    defined = np.isfinite(a) & (a > 0) & (after > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        L = np.log(after / a)
+        grad = pre_rows * (1.0 / after - 1.0 / a)[:, None] + w[None, :] / after[:, None]
+        var_log = np.einsum("rk,rkl,rl->r", grad, cov, grad)
+        var_lin = np.einsum("k,rkl,l->r", w, cov, w)
+        z = L / np.sqrt(var_log)
+        rho = np.einsum("k,rkl,rl->r", w, cov, grad) / np.sqrt(var_lin * var_log)
+    defined &= np.isfinite(z) & np.isfinite(rho)
+    p = _glm.t_two_sided(np.nan_to_num(z), out["df"])
+    return z, p, rho, defined
+
+
+# --- one session's bins -> per-ROI statistics ----------------------------------------------
+
+def _subset(bins, keep):
+    return _glm.Bins(bins.lo[keep], bins.hi[keep], bins.centre[keep], bins.run[keep])
+
+
+def _fit_group(y, z, bins, span, n_runs, response, segments, level0, params, source) -> dict:
+    """Statistics of ROIs that share their usable bins (see :func:`classify_bins`)."""
+    from ._bleaching import normalise_bleaching
+
+    pre = segments == 0
+    curves, curve, bleach = np.ones_like(y), None, {}
+    if z is not None:
+        y, z, info = normalise_bleaching(y, z, bins, span, n_runs, response, pre)
+        curves = info["curves"]
+        # the curves' error reaches the trace and, through z / curves, the neuropil regressor
+        # too; counting it once left ROIs whose variance it dominates 1.5x too often below .05
+        curve = (info["basis"], CURVE_VARIANCE_FACTOR * info["curve_cov"], info["level"])
+        bleach = {"population_loss": info["loss"], "relative_curves": info["n_relative"]}
+    nuisance = _glm.nuisance_design(bins, span, n_runs, int(params.get("trend_degree") or 0))
+    frac = _glm.separability(nuisance, response)
+    _glm.check_separable(frac, source=source)
+    common = np.concatenate([nuisance, response], axis=1)
+    test = np.arange(nuisance.shape[1], common.shape[1])
+    out = session_test(y, common, test, z, segments, bins.centre, curve=curve)
+    z_log, p_log, rho, defined = log_contrast(out, response, segments, test, level0)
+    p = out["p"].copy()
+    p[defined] = max_abs_p(out["p"][defined], p_log[defined], rho[defined])
+    beta, cov, X = out["beta"], out["cov"], out["X"]
+    post = segments == 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        contribution = beta[:, test] * response[post].mean(axis=0)[None, :]
+        dominant = np.argmax(np.abs(np.nan_to_num(out["t"])), axis=1)
+        effect = np.take_along_axis(contribution, dominant[:, None], axis=1)[:, 0]
+        effect = effect / out["resid_sd"]
+        # direction: the linear response's sign, or the log contrast's where it decided
+        log_decides = defined & (p_log < out["p"])
+        effect = np.where(log_decides & (np.sign(z_log) != np.sign(effect)),
+                          np.sign(z_log) * np.abs(effect), effect)
+    run_cols = np.arange(nuisance.shape[1])[(nuisance[bins.run >= 0] != 0).any(axis=0)
+                                             & (nuisance[bins.run < 0] == 0).all(axis=0)]
+    stats = {"effect": effect, "p": p, "p_linear": out["p"], "p_log": np.where(defined, p_log,
+                                                                                np.nan),
+             "df": out["df"]}
+    if run_cols.size:
+        c = np.zeros(beta.shape[1])
+        c[run_cols] = 1.0 / run_cols.size
+        est = beta @ c
+        se = np.sqrt(np.einsum("k,rkl,l->r", c, cov, c))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stats["run_effect"] = est / out["resid_sd"]
+            stats["run_p"] = _glm.t_two_sided(np.nan_to_num(est / se), out["df"])
+    fitted = np.einsum("rnk,rk->rn", X, beta)
+    nuisance_beta = beta.copy()
+    nuisance_beta[:, test] = 0.0
+    stats["fitted"] = fitted * curves
+    stats["fitted_nuisance"] = np.einsum("rnk,rk->rn", X, nuisance_beta) * curves
+    return {"stats": stats, "separability": frac, "noise": (out["tau"], out["share"]),
+            "bleaching": bleach}
+
+
+#: how many times the bleaching curves' estimated error variance the test counts (see
+#: :func:`_fit_group`)
+CURVE_VARIANCE_FACTOR = 2.0
+
+
+def classify_bins(y, z, bins, span, n_runs, response, segments, level0, params, *,
+                  source="<dataset>") -> tuple[dict, dict]:
+    """Per-ROI post-run statistics of one session's binned traces.
+
+    Bins without data in any ROI (dropped frames stored as NaN) are dropped with a warning;
+    ROIs missing further bins are fitted on the bins they have (each set of usable bins on its
+    own); a ROI left with fewer than :data:`MIN_USABLE_PRE` pre-run or post-run bins, or
+    without data, is not tested (``tested`` False, p NaN).
+
+    Parameters
+    ----------
+    y, z : numpy.ndarray
+        (roi, bin) binned trace and neuropil (z None without neuropil).
+    bins, span, n_runs, response, segments
+        The session's bins, analysed span (s), number of runs, post-run regressors (bin, m)
+        and segment of each bin.
+    level0 : numpy.ndarray
+        (roi,) zero-activity level of every ROI (the log contrast's origin).
+    params : dict
+        The classification parameters (``trend_degree``).
+    source : str
+        Named in messages.
+
+    Returns
+    -------
+    (dict, dict)
+        Per-ROI arrays (``effect``, ``p``, ``p_linear``, ``p_log``, ``df``, ``run_effect``,
+        ``run_p``, ``tested``, ``fitted``, ``fitted_nuisance``) and session facts
+        (``separability``, ``noise_tau_s``, ``noise_share``, ``bleaching``, ``dropped_bins``).
+    """
+    from .._logging import warn
+    from ..exceptions import DataRepairWarning
+
+    n_roi, n = y.shape
+    finite = np.isfinite(y) & (np.isfinite(z) if z is not None else True)
+    empty = ~finite.any(axis=0)
+    if empty.any():
+        warn(f"{source}: {int(empty.sum())} of {n} bins hold no data in any ROI (dropped "
+             f"frames, NaN); bins centred at {', '.join(f'{c:.0f}' for c in bins.centre[empty][:5])}"
+             f"{' ...' if empty.sum() > 5 else ''} s are left out", DataRepairWarning)
+    stats = {key: np.full(n_roi, np.nan) for key in ("effect", "p", "p_linear", "p_log", "df",
+                                                      "run_effect", "run_p")}
+    stats["fitted"] = np.full((n_roi, n), np.nan)
+    stats["fitted_nuisance"] = np.full((n_roi, n), np.nan)
+    stats["tested"] = np.zeros(n_roi, bool)
+    facts = {"dropped_bins": int(empty.sum())}
+    patterns, group = np.unique(finite & ~empty, axis=0, return_inverse=True)
+    group = np.asarray(group).reshape(-1)
+    order = np.argsort([-np.sum(group == g) for g in range(len(patterns))])
+    partial = 0
+    for g in order:
+        keep, rows = patterns[g], np.flatnonzero(group == g)
+        seg = segments[keep]
+        if (seg == 0).sum() < MIN_USABLE_PRE or (seg == 2).sum() < MIN_USABLE_PRE or \
+                keep.sum() < 20:
+            continue  # too little left to test: "insufficient data"
+        if keep.sum() < (~empty).sum():
+            partial += rows.size
+        part = _fit_group(y[np.ix_(rows, keep)], None if z is None else z[np.ix_(rows, keep)],
+                          _subset(bins, keep), span, n_runs, response[keep], seg,
+                          level0[rows], params, source)
+        for key, value in part["stats"].items():
+            if value.ndim == 2:
+                stats[key][np.ix_(rows, keep)] = value
+            else:
+                stats[key][rows] = value
+        stats["tested"][rows] = True
+        if "separability" not in facts:  # the largest group's session facts
+            facts.update(separability=[float(v) for v in part["separability"]],
+                         noise_tau_s=float(part["noise"][0]),
+                         noise_share=float(np.median(part["noise"][1])),
+                         bleaching=part["bleaching"])
+    if partial:
+        warn(f"{source}: {partial} ROI(s) miss some bins (NaN) and were fitted on the bins they "
+             "have", DataRepairWarning)
+    untested = int((~stats["tested"]).sum())
+    if untested:
+        warn(f"{source}: {untested} ROI(s) hold too little data to test (fewer than "
+             f"{MIN_USABLE_PRE} pre-run or post-run bins): labelled 'insufficient data'",
+             DataRepairWarning)
+    if "separability" not in facts:
+        facts["separability"] = []
+    return stats, facts
+
+
+#: fewest usable pre-run (and post-run) bins a ROI is tested on
+MIN_USABLE_PRE = 3
