@@ -22,9 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._hdf5 import is_hdf5
 from .._logging import logger
 from .._options import set_options
 from ..exceptions import FormatError
+from ._hdf5_probe import probe_hdf5
 from ._registry import FormatInfo, check_reader_options, list_formats
 
 if TYPE_CHECKING:
@@ -100,6 +102,9 @@ def read_as(info: FormatInfo, path, *, strict: bool | None = None, chunks=None,
     if chunks is not None and info.lazy:
         options["chunks"] = chunks
     check_reader_options(info, options)
+    for one in paths:
+        if one.is_file() and is_hdf5(one):
+            probe_hdf5(one)  # a corrupted file can crash the HDF5 library: refuse it first
     logger.info("reading %s as %s", ", ".join(map(str, paths)), info.name)
     given = {} if strict is None else {"strict": strict}
     with contextlib.ExitStack() as guards:

@@ -23,8 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._hdf5 import is_hdf5
 from .._logging import logger, warn
 from ..exceptions import FormatError, SfoneWarning
+from ._hdf5_probe import probe_hdf5
 
 __all__ = ["FormatInfo", "register_format", "get_format", "list_formats", "detect_format"]
 
@@ -275,6 +277,8 @@ def detect_format(path) -> FormatInfo:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No such file or directory: '{path}'")
+    if path.is_file() and is_hdf5(path):
+        probe_hdf5(path)  # the sniffers open HDF5 files: a corrupted one can crash the library
     formats = [f for f in list_formats() if f.directory == path.is_dir()]
     by_suffix = [f for f in formats if f.matches_suffix(path)]
     no_suffix = [f for f in formats if not f.suffixes]
