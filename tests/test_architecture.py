@@ -35,9 +35,6 @@ LAYERS = {
     "sfone.schema": "contract",
     "sfone.footprints": "contract",
     "sfone.protocols": "contract",
-    "sfone.calorimetry.timebins": "contract",  # CalR time and light conventions
-    "sfone.calorimetry.derived": "contract",  # EE (Weir), RER, fuel: what `ee` means
-    "sfone.calorimetry._schedule": "contract",  # speed/incline of a stress-test protocol
     # io: files in and out
     "sfone.io": "io",
     "sfone.nwb": "io",

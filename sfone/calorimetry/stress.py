@@ -45,8 +45,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._schedule import protocol_schedule
-from .derived import FUEL_EQUATIONS, fuel_oxidation
+from ..io.calorimetry.derived import FUEL_EQUATIONS, fuel_oxidation
+from ..protocols import protocol_schedule
 
 __all__ = ["protocol_schedule", "stage_summary", "stress_test_endpoints", "compare_groups",
            "endpoint_tests", "brooks_mercier_rer", "STRESS_COLUMNS", "GROUP_TEST"]

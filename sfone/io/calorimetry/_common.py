@@ -255,7 +255,7 @@ def grids_to_dataset(arrays: dict[str, np.ndarray], stamps: np.ndarray, meta: pd
     subject's readings left-aligned and strictly increasing; ``extra`` holds ``exp_hour`` /
     ``exp_day`` grids. EE is recomputed by Weir unless ``ee_from_file`` and ``arrays`` has ``ee``.
     """
-    from ...calorimetry.derived import energy_expenditure
+    from .derived import energy_expenditure
 
     arrays = dict(arrays)
     subjects = [str(s) for s in meta.index]
