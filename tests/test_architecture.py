@@ -35,6 +35,7 @@ LAYERS = {
     "sfone.schema": "contract",
     "sfone.footprints": "contract",
     "sfone.protocols": "contract",
+    "sfone.sampling": "contract",  # plausible sampling rates per modality, the one rate check
     # io: files in and out
     "sfone.io": "io",
     "sfone.nwb": "io",

@@ -190,6 +190,7 @@ def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
         attrs = {"source_column": column, "time_column": tcol}
         if DIGITAL_PATTERN.search(column):
             units = "1"
+            attrs["kind"] = "digital"
         elif DFF_PATTERN.search(column):
             units = "1"
             attrs["long_name"] = f"dF/F (the column name {column!r} says so)"
