@@ -17,7 +17,7 @@ import xarray as xr
 
 from .exceptions import FormatError
 
-__all__ = ["RATE_LIMITS_HZ", "check_rate", "check_dataset_rates"]
+__all__ = ["RATE_LIMITS_HZ", "EVENT_KINDS", "check_rate", "check_dataset_rates"]
 
 #: modality -> (lowest, highest) plausible sampling rate in Hz, and why
 RATE_LIMITS_HZ: dict[str, tuple[float, float, str]] = {
@@ -85,7 +85,7 @@ def check_rate(fs, *, what: str, path, modality: str | None = None) -> float:
         if not low <= value <= high:
             raise FormatError(f"{what}: sampling rate {value:.6g} Hz is outside the plausible "
                               f"range of {modality} data, {low:g} to {high:g} Hz ({reason}); "
-                              "the field is damaged or in another unit", path=path)
+                              f"damaged, in another unit, or not {modality} data", path=path)
     return value
 
 

@@ -50,6 +50,7 @@ LAYERS = {
     "sfone.tracking": "analysis",
     "sfone.imaging": "analysis",
     "sfone.photometry": "analysis",
+    "sfone._dff_checks": "analysis",  # dF/F input and orientation checks
     "sfone.perievent": "analysis",
     "sfone.events": "analysis",
     "sfone.experiment_tables": "analysis",
