@@ -35,7 +35,7 @@ __all__ = ["check_channels", "check_missing_rows", "impossible_samples", "ABSOLU
 ABSOLUTE_LIMIT = {"V": 1e3, "mV": 1e6, "1": 1e3}
 DEFAULT_LIMIT = 1e12
 #: a sample this many 0.5-99.5 % spreads from the channel's median is not a measurement
-OUTLIER_FACTOR = 1e6
+OUTLIER_FACTOR = 1e4
 #: more missing samples (or dropped rows) than this fraction of a channel: refused
 MAX_MISSING_FRACTION = 0.25
 
