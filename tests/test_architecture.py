@@ -36,9 +36,7 @@ LAYERS = {
     "sfone.schema": "contract",
     "sfone.footprints": "contract",
     "sfone.protocols": "contract",
-    "sfone.calorimetry.timebins": "contract",  # CalR time and light conventions
-    "sfone.calorimetry.derived": "contract",  # EE (Weir), RER, fuel: what `ee` means
-    "sfone.calorimetry._schedule": "contract",  # speed/incline of a stress-test protocol
+    "sfone.sampling": "contract",  # plausible sampling rates per modality, the one rate check
     # io: files in and out
     "sfone.io": "io",
     "sfone.nwb": "io",
@@ -52,6 +50,7 @@ LAYERS = {
     "sfone.tracking": "analysis",
     "sfone.imaging": "analysis",
     "sfone.photometry": "analysis",
+    "sfone._dff_checks": "analysis",  # dF/F input and orientation checks
     "sfone.perievent": "analysis",
     "sfone.events": "analysis",
     "sfone.experiment_tables": "analysis",

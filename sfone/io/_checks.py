@@ -21,6 +21,7 @@ import numpy as np
 from .._logging import warn
 from .._options import get_option
 from ..exceptions import FormatError, QualityWarning
+from ..sampling import check_rate
 from ._reading import footprint
 
 __all__ = ["quality_issue", "check_positive_rate", "check_monotonic", "check_sampling_rate",
@@ -44,16 +45,11 @@ def quality_issue(message: str, *, path, strict: bool | None = None) -> None:
     warn(f"{path}: {message}", QualityWarning, stacklevel=4)
 
 
-def check_positive_rate(fs, *, what: str, path) -> float:
-    """``fs`` as a finite positive float (Hz), else :class:`FormatError`."""
-    try:
-        value = float(fs)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not np.isfinite(value) or value <= 0:
-        raise FormatError(f"{what}: sampling rate {fs!r}; expected a positive number of Hz",
-                          path=path)
-    return value
+def check_positive_rate(fs, *, what: str, path, modality: str | None = None) -> float:
+    """``fs`` as a finite positive float (Hz), else :class:`FormatError`: a boolean, text or
+    several values are refused, and with ``modality`` the plausible range of
+    :data:`sfone.sampling.RATE_LIMITS_HZ` (see :func:`sfone.sampling.check_rate`)."""
+    return check_rate(fs, what=what, path=path, modality=modality)
 
 
 def check_monotonic(time, *, what: str, path) -> None:

@@ -167,7 +167,7 @@ def read_caiman(path, *, chunks=None) -> xr.Dataset:
         iscell, evaluated = _accepted(estimates, C.shape[0], path)
         data_attrs = f["params/data"].attrs if "params/data" in f else {}
         version = data_attrs.get("caiman_version")
-    fs = check_positive_rate(fr, what="params/data/fr", path=path)
+    fs = check_positive_rate(fr, what="params/data/fr", path=path, modality="imaging")
     ds = imaging_dataset(traces, fs=fs, roi=np.arange(C.shape[0]), iscell=iscell,
                          coords=coords, trace_units={"dff": "1"})
     if masks:

@@ -26,6 +26,7 @@ from ...footprints import add_footprints, chunk_footprints, mask_centroids
 from ...schema import finalize_dataset
 from .._checks import check_positive_rate, check_sampling_rate, quality_issue
 from ._common import imaging_dataset, maybe_chunk
+from ._frame_rate import check_frame_rate_sources
 from ._npy import load_array, load_dict, load_pickled
 
 __all__ = ["read_suite2p", "find_plane_folders", "load_suite2p_metadata"]
@@ -287,22 +288,27 @@ def _sampling_rate(meta: dict, fs: float | None, folder: Path) -> tuple[float, d
     """Frame rate per plane (Hz) and where it came from: ``fs=``, ops/settings, or the Bruker
     PrairieView metadata beside the outputs."""
     if fs is not None:
-        return check_positive_rate(fs, what="argument fs=", path=folder), {"fs_source": "fs="}
+        return check_positive_rate(fs, what="argument fs=", path=folder,
+                                   modality="imaging"), {"fs_source": "fs="}
     if "fs" in meta:
-        return check_positive_rate(meta["fs"], what="ops/settings 'fs'", path=folder), {
+        return check_positive_rate(meta["fs"], what="ops/settings 'fs'", path=folder,
+                                   modality="imaging"), {
             "fs_source": ", ".join(meta["metadata_files"])}
     bruker = _bruker_rate(folder)
     if bruker is not None:
         rate, attrs = bruker
-        return check_positive_rate(rate, what=attrs["fs_source"], path=folder), attrs
+        return check_positive_rate(rate, what=attrs["fs_source"], path=folder,
+                                   modality="imaging"), attrs
     if not meta.get("metadata_files"):
         raise FormatError("no frame rate: the folder has no ops.npy, settings.npy or db.npy "
                           "(outputs copied without them?) and no Bruker PrairieView .xml/.env "
-                          "beside it; pass fs= (Hz)", path=folder)
+                          "beside it; pass fs= (Hz)", path=folder,
+                                   modality="imaging")
     raise FormatError(f"no frame rate: {', '.join(meta['metadata_files'])} ha"
                       f"{'s' if len(meta['metadata_files']) == 1 else 've'} no 'fs' and no "
                       "Bruker PrairieView .xml/.env is beside the outputs; pass fs= (Hz)",
-                      path=folder)
+                      path=folder,
+                                   modality="imaging")
 
 
 def _plane_attrs(meta: dict) -> dict:
@@ -474,6 +480,8 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     if len(rates) > 1:
         raise FormatError(f"planes disagree on the frame rate: {sorted(rates)} Hz", path=path)
     rate = rates.pop()
+    check_frame_rate_sources(rate, folders, planes[0].meta, path=path,
+                             what="argument fs=" if fs is not None else "ops/settings 'fs'")
     for plane in planes:
         _check_zero_rows(plane.traces["F"], plane.folder)
     traces, coords, iscell, prob = _merge_planes(planes)

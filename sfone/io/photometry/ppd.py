@@ -106,7 +106,8 @@ def _field_error(key: str, value, expected: str, path) -> FormatError:
 def _checked_header(header: dict, path) -> dict:
     """Validate the types of the header fields the reader uses (before anything is allocated)."""
     header["sampling_rate"] = check_positive_rate(header["sampling_rate"],
-                                                  what="header field 'sampling_rate'", path=path)
+                                                  what="header field 'sampling_rate'", path=path,
+                                                  modality="photometry")
     mode = header.get("mode")
     if mode is not None and not isinstance(mode, str):
         raise _field_error("mode", mode, "a mode name (text)", path)
