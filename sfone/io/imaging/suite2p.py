@@ -302,13 +302,11 @@ def _sampling_rate(meta: dict, fs: float | None, folder: Path) -> tuple[float, d
     if not meta.get("metadata_files"):
         raise FormatError("no frame rate: the folder has no ops.npy, settings.npy or db.npy "
                           "(outputs copied without them?) and no Bruker PrairieView .xml/.env "
-                          "beside it; pass fs= (Hz)", path=folder,
-                                   modality="imaging")
+                          "beside it; pass fs= (Hz)", path=folder)
     raise FormatError(f"no frame rate: {', '.join(meta['metadata_files'])} ha"
                       f"{'s' if len(meta['metadata_files']) == 1 else 've'} no 'fs' and no "
                       "Bruker PrairieView .xml/.env is beside the outputs; pass fs= (Hz)",
-                      path=folder,
-                                   modality="imaging")
+                      path=folder)
 
 
 def _plane_attrs(meta: dict) -> dict:
