@@ -17,12 +17,12 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from ._atomic import read_csv, write_csv
-from ._batch_task import BatchTask
-from ._logging import logger, progress, warn
-from ._validate import _check_option, _validate_type
-from .cohort import OPTIONAL_COLUMNS, Session, load_manifest
-from .exceptions import SfoneWarning
+from .._atomic import read_csv, write_csv
+from .task import BatchTask
+from .._logging import logger, progress, warn
+from .._validate import _check_option, _validate_type
+from ..cohort import OPTIONAL_COLUMNS, Session, load_manifest
+from ..exceptions import SfoneWarning
 
 __all__ = ["BatchTask", "register_task", "batch_tasks", "run_batch", "BatchResult",
            "default_workers", "map_on_cluster"]
@@ -58,8 +58,8 @@ def _discover() -> None:
     if _DISCOVERED:
         return
     _DISCOVERED = True
-    from ._batch_tasks import BUILTIN_TASKS
-    from ._plugins import load_entry_points
+    from .builtin import BUILTIN_TASKS
+    from .._plugins import load_entry_points
 
     for task in BUILTIN_TASKS:
         _TASKS.setdefault(task.name, task)
@@ -138,7 +138,7 @@ def _existing_output(stem: Path) -> Path | None:
 
 
 def _write_output(result, stem: Path) -> Path:
-    from .io import write_dataset
+    from ..io import write_dataset
 
     if isinstance(result, xr.Dataset):
         return write_dataset(result, stem.with_suffix(".nc"))
@@ -155,7 +155,7 @@ def _summary(task: BatchTask, path: Path, output=None):
     (:func:`sfone.io.netcdf_safe`) instead of being read back (0.1 s a session), unless it is
     lazy (dask); a table is always read back (its text is what the combined table must
     hold)."""
-    from .io import netcdf_safe
+    from ..io import netcdf_safe
 
     if task.combine is None:
         return None
@@ -298,7 +298,7 @@ def _with_manifest_columns(table: pd.DataFrame, sessions: list[Session]) -> pd.D
 
 def _combine(task: BatchTask, out_dir: Path, summaries: dict,
              sessions: list[Session] = ()) -> list[Path]:
-    from .io import write_dataset
+    from ..io import write_dataset
 
     if task.combine is None or not summaries:
         return []
