@@ -64,9 +64,7 @@ LAYERS = {
     # app: command line, batch runs, studies
     "sfone.cli": "app",
     "sfone.__main__": "app",
-    "sfone.batch": "app",
-    "sfone._batch_task": "app",
-    "sfone._batch_tasks": "app",
+    "sfone.batch": "app",  # manifest -> tasks -> run -> combine (sfone/batch/)
     "sfone.reproduce": "app",
     "sfone.study": "app",
 }
@@ -188,8 +186,8 @@ def graph():
 
 def test_the_parser_sees_top_level_lazy_and_relative_imports(graph):
     _, edges, _ = graph
-    assert "sfone.cohort" in edges["sfone.batch"]  # top level, relative
-    assert "sfone._batch_tasks" in edges["sfone.batch"]  # inside a function
+    assert "sfone.cohort" in edges["sfone.batch.run"]  # top level, relative (`from ..cohort`)
+    assert "sfone.batch.builtin" in edges["sfone.batch.registry"]  # inside a function
     assert "sfone.io.calorimetry._common" in edges["sfone.io.calorimetry.calr"]  # `from ._x`
     assert "sfone.cli" in edges["sfone.__main__"]
 

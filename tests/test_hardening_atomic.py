@@ -20,7 +20,8 @@ import xarray as xr
 from click.testing import CliRunner
 
 import sfone
-from sfone import batch, report
+from sfone import report
+from sfone.batch import failures, outputs
 from sfone.cli import main
 from sfone.figures import save_figure
 from sfone.io.events.runs_csv import write_runs_csv
@@ -172,13 +173,13 @@ def test_batch_session_errors_and_combined_outputs(tmp_path, netcdf_dies, csv_di
     folder = tmp_path / "sessions"
     dests = _previous(folder, "m1_d1.nc", "m1_d2.csv")
     with pytest.raises(DiskFull):
-        batch._write_output(_photometry(), folder / "m1_d1")
+        outputs.write_output(_photometry(), folder / "m1_d1")
     with pytest.raises(DiskFull):
-        batch._write_output(pd.DataFrame({"a": [1]}), folder / "m1_d2")
+        outputs.write_output(pd.DataFrame({"a": [1]}), folder / "m1_d2")
     _assert_previous_intact(folder, dests)
     top = _previous(tmp_path / "out", "errors.csv")
     with pytest.raises(DiskFull):
-        batch._write_errors(tmp_path / "out", [])
+        failures.write_errors(tmp_path / "out", [])
     _assert_previous_intact(tmp_path / "out", top)
 
 
