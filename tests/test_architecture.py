@@ -27,6 +27,7 @@ LAYERS = {
     "sfone.exceptions": "core",
     "sfone._logging": "core",
     "sfone._atomic": "core",
+    "sfone._output_dir": "core",  # output folders sfone may replace (marker file)
     "sfone._validate": "core",
     "sfone._plugins": "core",
     "sfone._options": "core",
