@@ -7,7 +7,8 @@ batch the patterns of its outputs). A folder may then be
 
 * **replaced** as a whole (``reproduce``): when it is new or empty, or holds the marker of the
   same command and no file the marker does not list; anything else is refused with an error
-  naming the files that would be lost;
+  naming the files that would be lost. A reproduce output from before the marker counts by its
+  ``provenance.json``, which lists the figures it drew;
 * **written into** (``batch``): when it is new or empty, or holds the marker of the same
   command (files added there by hand are left alone: a batch never deletes).
 
@@ -119,6 +120,27 @@ def _listing(names: list[str]) -> str:
     return shown + (f" and {len(names) - _LISTED} more" if len(names) > _LISTED else "")
 
 
+def _legacy_reproduce_marker(folder: Path) -> dict | None:
+    """The marker of a ``sfone reproduce`` output written before markers existed, from its own
+    ``provenance.json`` (sfone's version and the figures it drew): those figures in their three
+    formats, ``stats.csv``, ``labels.csv``, ``report.html`` and ``provenance.json`` count as
+    sfone's; anything else in the folder is still refused."""
+    try:
+        provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not (isinstance(provenance, dict) and isinstance(provenance.get("versions"), dict)
+            and "sfone" in provenance["versions"]
+            and isinstance(provenance.get("figures"), list)):
+        return None
+    files = {"provenance.json", "report.html", "stats.csv", "labels.csv"}
+    for figure in provenance["figures"]:
+        name = figure.get("file") if isinstance(figure, dict) else None
+        if isinstance(name, str) and re.fullmatch(r"figures/[^/]+\.png", name):
+            files |= {name[:-4] + suffix for suffix in (".png", ".svg", ".pdf")}
+    return {"sfone_output": 1, "kind": "reproduce", "files": sorted(files)}
+
+
 def check_output_dir(folder, *, kind: str, replace: bool) -> None:
     """Refuse an output folder that sfone did not write (see the module docstring).
 
@@ -148,6 +170,8 @@ def check_output_dir(folder, *, kind: str, replace: bool) -> None:
     if not any(folder.iterdir()):
         return
     marker = read_marker(folder)
+    if marker is None and kind == "reproduce":
+        marker = _legacy_reproduce_marker(folder)
     if marker is None:
         entries = _foreign(folder, None)
         raise SfoneError(f"{folder}: is not an earlier `sfone {kind}` output (no {MARKER_NAME}); "

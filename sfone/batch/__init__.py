@@ -14,7 +14,8 @@ The package follows the run, one module per step:
 2. **tasks**: :class:`BatchTask` (:mod:`~sfone.batch.task`), the registry
    (:mod:`~sfone.batch.registry`) and the built-in tasks (:mod:`~sfone.batch.builtin`).
 3. **run**: :func:`run_batch` (:mod:`~sfone.batch.run`) plans and submits the sessions;
-   :mod:`~sfone.batch.worker` runs one session on a worker.
+   each runs in a process of its own, started and timed by its dask worker
+   (:mod:`~sfone.batch.isolation`), which executes :mod:`~sfone.batch.worker`.
 4. **failures**: :mod:`~sfone.batch.failures`, every way a session can fail and how it is
    reported.
 5. **combine**: :mod:`~sfone.batch.combine`, the per-session summaries and the cohort tables.
@@ -23,8 +24,8 @@ The package follows the run, one module per step:
 from __future__ import annotations
 
 from .registry import batch_tasks, register_task
-from .run import BatchResult, default_workers, map_on_cluster, run_batch
+from .run import DEFAULT_TIME_LIMIT_S, BatchResult, default_workers, map_on_cluster, run_batch
 from .task import BatchTask
 
 __all__ = ["BatchTask", "register_task", "batch_tasks", "run_batch", "BatchResult",
-           "default_workers", "map_on_cluster"]
+           "default_workers", "map_on_cluster", "DEFAULT_TIME_LIMIT_S"]

@@ -61,7 +61,8 @@ def _with_manifest_columns(table: pd.DataFrame, sessions: list[Session]) -> pd.D
     (group, day, path, runs, ...), placed right after the session column."""
     if not {"subject", "session"} <= set(table.columns):
         return table
-    order = ("group", "day", "path") + tuple(c for c in OPTIONAL_COLUMNS if c not in ("group", "day"))
+    order = ("group", "day", "path") + tuple(c for c in OPTIONAL_COLUMNS
+                                             if c not in ("group", "day", "time_limit_s"))
     fields = [f for f in order
               if f not in table.columns and any(getattr(s, f) is not None for s in sessions)]
     if not fields:

@@ -6,6 +6,7 @@ inside ``out_dir``; a Dataset is written as ``.nc``, a table as ``.csv``, both a
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -15,16 +16,45 @@ import xarray as xr
 from .._atomic import read_csv, write_csv
 from ..cohort import Session
 
-__all__ = ["output_stem", "check_distinct_stems", "existing_output", "write_output",
+__all__ = ["MAX_NAME", "output_stem", "shortened", "check_distinct_stems", "existing_output", "write_output",
            "read_output"]
+
+
+#: longest output file name (without suffix) used as it is, in characters (ASCII slugs)
+MAX_NAME = 120
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
 
 
+def _name(session: Session) -> str:
+    return f"{_slug(session.subject)}__{_slug(session.session)}"
+
+
+def shortened(session: Session) -> bool:
+    """True when the session's names are too long for its output file name as they are.
+
+    Parameters
+    ----------
+    session : Session
+        The session.
+
+    Returns
+    -------
+    bool
+        Whether :func:`output_stem` shortened the name.
+    """
+    return len(_name(session)) > MAX_NAME
+
+
 def output_stem(out_dir: Path, session: Session) -> Path:
     """``out_dir/sessions/<subject>__<session>``: the slugs keep it inside ``out_dir``.
+
+    A name longer than :data:`MAX_NAME` characters (a file name has at most 255 bytes, and
+    the temporary file of an atomic write adds the host name and more) keeps its first 100
+    characters and gets a hash of the full names instead of the rest, so that it stays unique
+    and the same in every run.
 
     Parameters
     ----------
@@ -38,7 +68,11 @@ def output_stem(out_dir: Path, session: Session) -> Path:
     pathlib.Path
         The output path without its suffix.
     """
-    return out_dir / "sessions" / f"{_slug(session.subject)}__{_slug(session.session)}"
+    name = _name(session)
+    if len(name) > MAX_NAME:
+        digest = hashlib.sha256(f"{session.subject}\0{session.session}".encode()).hexdigest()
+        name = f"{name[:100].rstrip('-_.')}-{digest[:16]}"
+    return out_dir / "sessions" / name
 
 
 def check_distinct_stems(stems: dict[tuple[str, str], Path]) -> None:

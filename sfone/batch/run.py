@@ -8,21 +8,27 @@ submits one task per session (:mod:`sfone.batch.worker`), collects the reports (
 
 from __future__ import annotations
 
+import collections
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._logging import logger, progress
+from .._logging import logger, progress, warn
+from .._output_dir import claim_output_dir
 from .._validate import _check_option
 from ..cohort import load_manifest
+from ..exceptions import SfoneError, SfoneWarning
 from .combine import combine_outputs
-from .failures import write_errors
-from .outputs import check_distinct_stems, existing_output, output_stem
+from .failures import cluster_failure_report, not_run_report, stops_the_batch, write_errors
+from .isolation import run_isolated
+from .outputs import check_distinct_stems, existing_output, output_stem, shortened
 from .registry import batch_tasks
 from .task import BatchTask
 from .worker import run_session, summarize_existing
 
-__all__ = ["run_batch", "BatchResult", "default_workers", "map_on_cluster"]
+__all__ = ["run_batch", "BatchResult", "default_workers", "map_on_cluster",
+           "DEFAULT_TIME_LIMIT_S"]
 
 
 @dataclass
@@ -38,16 +44,24 @@ class BatchResult:
     skipped : list of (str, str), default []
         Sessions whose output existed (not re-run).
     failed : list of dict, default []
-        One ``{"subject", "session", "path", "error"}`` per failed session (also in
-        ``out_dir/errors.csv``).
+        One ``{"subject", "session", "path", "reason", "error"}`` per failed session, in
+        manifest order (also in ``out_dir/errors.csv``); ``reason`` is one of
+        :data:`sfone.batch.failures.REASONS`.
     combined : list of pathlib.Path, default []
         Combined outputs written (``combined.nc``, ``combined.csv``).
+    warnings : list of str, default []
+        The warnings the sessions raised, each with the session's name in front (they were
+        also issued as warnings).
+    errors_written : bool, default True
+        False when ``errors.csv`` could not be written (a full disk).
     """
     out_dir: Path
     done: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
     combined: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors_written: bool = True
 
     @property
     def ok(self) -> bool:
@@ -72,12 +86,19 @@ def default_workers(n_sessions: int) -> int:
 
 
 def _client(workers: int, scheduler: str | None):
-    from distributed import Client, LocalCluster
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # a core dependency: only a damaged or partial installation
+        raise SfoneError(f"sfone batch needs dask.distributed, which is not importable ({exc}); "
+                         "install it with `pip install 'distributed>=2024.6'` (or reinstall "
+                         "sfone, which depends on it)") from None
 
     if scheduler:
         return Client(scheduler, timeout="30s"), None
+    # sfone reports what goes wrong itself: dask's own log lines only for errors; the
+    # scheduler's HTTP server on a free local port (on 8787 a second batch got a warning)
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
@@ -128,9 +149,32 @@ def map_on_cluster(function, *iterables, scheduler: str | None = None,
             cluster.close()
 
 
+DEFAULT_TIME_LIMIT_S = 3600.0
+#: what a batch writes in its folder (the marker of :mod:`sfone._output_dir` lists these)
+OUTPUT_PATTERNS = ["sessions/*.nc", "sessions/*.csv", "errors.csv", "combined.nc",
+                   "combined.csv"]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One dask task: a session to run (``run``) or an earlier output to summarise."""
+    kind: str
+    key: tuple[str, str]
+    path: Path
+    function: object
+    args: tuple
+    time_limit_s: float | None
+
+
 def run_batch(manifest, task: str | BatchTask, out_dir, *, workers: int | None = None,
-              scheduler: str | None = None, force: bool = False) -> BatchResult:
+              scheduler: str | None = None, force: bool = False,
+              time_limit_s: float | None = DEFAULT_TIME_LIMIT_S) -> BatchResult:
     """Run ``task`` on every session of ``manifest`` as dask tasks; see :mod:`sfone.batch`.
+
+    Every session runs in a process of its own (:mod:`sfone.batch.isolation`): one that
+    fails, dies, runs out of time or finds the disk full is recorded in ``errors.csv``
+    (:mod:`sfone.batch.failures`) and the others finish. Warnings raised by a session are
+    re-issued here, after the run, with the session's name in front.
 
     Parameters
     ----------
@@ -140,7 +184,8 @@ def run_batch(manifest, task: str | BatchTask, out_dir, *, workers: int | None =
         A registered task's name or a :class:`BatchTask`; it is sent to the workers as an object
         (its functions must be importable there).
     out_dir : str or os.PathLike
-        Output folder (``sessions/``, ``errors.csv``, ``combined.nc``/``combined.csv``).
+        Output folder (``sessions/``, ``errors.csv``, ``combined.nc``/``combined.csv``). It
+        must be new, empty or an earlier ``sfone batch`` output (its marker file says so).
     workers : int, optional
         Local worker processes (default: one per CPU, at most one per session to run).
     scheduler : str, optional
@@ -148,6 +193,9 @@ def run_batch(manifest, task: str | BatchTask, out_dir, *, workers: int | None =
         workers must see the manifest's paths and import the task's module).
     force : bool, default False
         Re-run sessions whose output exists.
+    time_limit_s : float or None, default 3600
+        Time limit of each session in s (its process is killed after it); the manifest column
+        ``time_limit_s`` overrides it per session; None: no limit.
 
     Returns
     -------
@@ -157,60 +205,145 @@ def run_batch(manifest, task: str | BatchTask, out_dir, *, workers: int | None =
     ------
     ValueError
         For an unknown task name.
+    SfoneError
+        If ``out_dir`` holds files that sfone did not write (they are named).
     """
     if not isinstance(task, BatchTask):
         tasks = batch_tasks()
         task = tasks[_check_option("task", task, sorted(tasks))]
+    if time_limit_s is not None and not time_limit_s > 0:
+        raise ValueError(f"time_limit_s must be a number of seconds > 0, got {time_limit_s!r}")
     sessions = manifest if isinstance(manifest, list) else load_manifest(manifest)
     out_dir = Path(out_dir)
-    (out_dir / "sessions").mkdir(parents=True, exist_ok=True)
-    result = BatchResult(out_dir=out_dir)
-    done_before, pending = {}, []
     stems = {s.key: output_stem(out_dir, s) for s in sessions}
     check_distinct_stems(stems)
+    claim_output_dir(out_dir, kind="batch", patterns=OUTPUT_PATTERNS)
+    (out_dir / "sessions").mkdir(exist_ok=True)
+    result = BatchResult(out_dir=out_dir)
+    earlier, runs = [], []
     for session in sessions:
         stem = stems[session.key]
+        if shortened(session):
+            warn(f"{session.subject}/{session.session}: subject and session names too long for "
+                 f"a file name; its output is {stem.name} (the combined table keeps the full "
+                 "names)", SfoneWarning)
+        limit = session.time_limit_s or time_limit_s
         existing = existing_output(stem)
         if existing is not None and not force:
-            done_before[session.key] = existing
+            earlier.append(_Job("summary", session.key, existing, summarize_existing,
+                                (task, session.key, existing), limit))
         else:
-            pending.append((session, stem))
-    logger.info("batch %s: %d sessions to run, %d already done", task.name, len(pending),
-                len(done_before))
+            runs.append(_Job("run", session.key, session.path, run_session,
+                             (task, session, stem), limit))
+    logger.info("batch %s: %d sessions to run, %d already done", task.name, len(runs),
+                len(earlier))
+    if runs:
+        reports = _run_on_cluster(task, earlier + runs, workers, scheduler)
+    else:  # nothing to run: the earlier outputs are summarised here, without a cluster
+        reports = [job.function(*job.args) for job in earlier]
     paths = {s.key: s.path for s in sessions}
-    reports = _run_on_cluster(task, pending, done_before, workers, scheduler) if pending else \
-        [summarize_existing(task, key, path) for key, path in done_before.items()]
-    summaries = {}
+    summaries, warnings_seen = {}, []
     for report in reports:
         key = tuple(report["key"])
+        warnings_seen += [(key, w) for w in report.get("warnings", ())]
         if report["status"] == "failed":
-            logger.warning("batch %s: %s/%s failed: %s", task.name, *key, report["error"])
+            logger.warning("batch %s: %s/%s failed (%s): %s", task.name, *key,
+                           report["reason"], report["error"])
             result.failed.append({"subject": key[0], "session": key[1],
-                                  "path": str(paths[key]), "error": report["error"]})
+                                  "path": str(paths[key]), "reason": report["reason"],
+                                  "error": report["error"]})
             continue
         (result.done if report["status"] == "done" else result.skipped).append(key)
         if report["summary"] is not None:
             summaries[key] = report["summary"]
-    write_errors(out_dir, result.failed)
+    order = {s.key: i for i, s in enumerate(sessions)}
+    result.failed.sort(key=lambda f: order[(f["subject"], f["session"])])
+    try:
+        write_errors(out_dir, result.failed)
+    except OSError as exc:  # a full disk: the failures are still in the result (and on stderr)
+        logger.error("batch %s: could not write errors.csv: %s", task.name, exc)
+        result.errors_written = False
     result.combined = combine_outputs(task, out_dir, summaries, sessions)
+    for key, (module, category, message) in sorted(warnings_seen, key=lambda w: order[w[0]]):
+        result.warnings.append(_reissue(key, module, category, message))
     return result
 
 
-def _run_on_cluster(task: BatchTask, pending: list, done_before: dict, workers: int | None,
-                    scheduler: str | None) -> list[dict]:
-    """Reports of the pending sessions (run) and of the ones done before (summarised), each a
-    dask task; the progress bar counts the sessions run."""
-    from distributed import as_completed
+def _category(module: str, name: str) -> type[Warning]:
+    """The warning class ``module.name``, or UserWarning when it cannot be imported here."""
+    import importlib
 
-    client, cluster = _client(workers or default_workers(len(pending)), scheduler)
     try:
-        runs = [client.submit(run_session, task, s, stem, pure=False) for s, stem in pending]
-        earlier = [client.submit(summarize_existing, task, key, path, pure=False)
-                   for key, path in done_before.items()]
-        reports = [future.result() for future in progress(
-            as_completed(runs), desc=f"batch {task.name}", total=len(runs), unit="session")]
-        return reports + client.gather(earlier)
+        found = importlib.import_module(module)
+        for part in name.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        return UserWarning
+    return found if isinstance(found, type) and issubclass(found, Warning) else UserWarning
+
+
+def _reissue(key: tuple[str, str], module: str, name: str, message: str) -> str:
+    """Warn, with the session's name in front, about what a session warned; the text."""
+    category = _category(module, name)
+    text = message if issubclass(category, SfoneWarning) else f"{name}: {message}"
+    text = f"{key[0]}/{key[1]}: {text}"
+    warn(text, category)
+    return text
+
+
+def _threads(client) -> int:
+    try:
+        return sum(client.nthreads().values())
+    except Exception:  # the scheduler is busy or gone: the futures will say so
+        return 1
+
+
+def _run_on_cluster(task: BatchTask, jobs: list[_Job], workers: int | None,
+                    scheduler: str | None) -> list[dict]:
+    """The reports of ``jobs``, each a dask task; the progress bar counts the sessions run.
+
+    At most two jobs per worker thread are submitted at a time, so that after a session finds
+    the disk full (:func:`~sfone.batch.failures.stops_the_batch`) no further one starts."""
+    n_runs = sum(job.kind == "run" for job in jobs)
+    client, cluster = _client(workers or default_workers(n_runs), scheduler)
+    waiting = collections.deque(jobs)
+    submitted: dict = {}
+
+    def submit():
+        job = waiting.popleft()
+        future = client.submit(run_isolated, job.function, job.key, job.path, job.args,
+                               job.time_limit_s, pure=False)
+        submitted[future] = job
+        return future
+
+    reports, stopped_by = [], None
+    bar = progress(None, desc=f"batch {task.name}", total=n_runs, unit="session")
+    try:
+        from distributed import as_completed
+
+        running = as_completed([submit() for _ in range(min(len(waiting),
+                                                            max(2, 2 * _threads(client))))])
+        for future in running:
+            job = submitted.pop(future)
+            try:
+                report = future.result()
+            except Exception as exc:  # the dask worker died, the scheduler went away
+                report = cluster_failure_report(job.key, job.path, exc)
+            future.release()
+            reports.append(report)
+            if job.kind == "run":
+                bar.update(1)
+            if stopped_by is None and stops_the_batch(report):
+                stopped_by = report
+                logger.error("batch %s: %s/%s found the disk full; no further session starts",
+                             task.name, *job.key)
+            slots = max(2, 2 * _threads(client)) if waiting and stopped_by is None else 0
+            while waiting and len(submitted) < slots:
+                running.add(submit())
+        reports += [not_run_report(job.key, job.path, stopped_by) for job in waiting]
+        return reports
     finally:
+        bar.close()
         client.close()
         if cluster is not None:
             cluster.close()

@@ -1,5 +1,6 @@
-"""What runs on a dask worker: one session (task, output, summary), as a report that never
-raises, so that one bad session never stops the batch (see :mod:`sfone.batch.failures`)."""
+"""What runs for one session (task, output, summary), in the session process of a dask worker
+(:mod:`sfone.batch.isolation`): a report that never raises, so that one bad session never
+stops the batch (see :mod:`sfone.batch.failures`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from ..cohort import Session
 from .combine import session_summary
-from .failures import exception_report
+from .failures import error_report, exception_report
 from .outputs import write_output
 from .task import BatchTask
 
@@ -61,6 +62,5 @@ def summarize_existing(task: BatchTask, key: tuple[str, str], path: Path) -> dic
     try:
         return {"key": key, "status": "skipped", "summary": session_summary(task, path)}
     except Exception as exc:  # an unreadable earlier output: the session counts as failed
-        return {"key": key, "status": "failed", "path": str(path),
-                "error": f"earlier output {path.name} unreadable ({type(exc).__name__}: {exc});"
-                         " re-run with --force"}
+        return error_report(key, path, f"earlier output {path.name} unreadable "
+                                       f"({type(exc).__name__}: {exc}); re-run with --force")

@@ -28,17 +28,30 @@ def _list_tasks(ctx: click.Context, _param, value: bool) -> None:
               help="Local worker processes (default: one per CPU, at most one per session).")
 @click.option("--scheduler", default=None, help="Address of a running dask scheduler.")
 @click.option("--force", is_flag=True, help="Re-run sessions that already have an output.")
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
+              default=3600.0, show_default=True, metavar="SECONDS",
+              help="Stop a session still running after this long and record it in errors.csv "
+                   "(the manifest column time_limit_s sets it per session).")
 def batch_command(manifest: Path, task: str, out_dir: Path, workers: int | None,
-                  scheduler: str | None, force: bool) -> None:
-    """Run TASK on every session listed in MANIFEST (CSV or YAML)."""
+                  scheduler: str | None, force: bool, time_limit: float) -> None:
+    """Run TASK on every session listed in MANIFEST (CSV or YAML).
+
+    A session that fails, kills its process (out of memory), runs past its time limit or
+    finds the disk full is named in OUT/errors.csv with the reason; the others finish, and
+    the exit status is 1. A rerun skips the sessions done.
+    """
     from ..batch import run_batch
 
-    result = run_batch(manifest, task, out_dir, workers=workers, scheduler=scheduler, force=force)
+    result = run_batch(manifest, task, out_dir, workers=workers, scheduler=scheduler,
+                       force=force, time_limit_s=time_limit)
     click.echo(f"{len(result.done)} done, {len(result.skipped)} skipped (already done), "
                f"{len(result.failed)} failed; outputs in {out_dir}")
     for failure in result.failed:
-        click.echo(f"failed: {failure['subject']}/{failure['session']}: {failure['error']}",
-                   err=True)
+        click.echo(f"failed: {failure['subject']}/{failure['session']} ({failure['reason']}): "
+                   f"{failure['error']}", err=True)
+    if not result.errors_written:
+        click.echo(f"warning: {out_dir / 'errors.csv'} could not be written (is the disk full?); "
+                   "the failures are listed above", err=True)
     if not result.ok:
         raise click.exceptions.Exit(1)
 
