@@ -27,6 +27,7 @@ LAYERS = {
     "sfone.exceptions": "core",
     "sfone._logging": "core",
     "sfone._atomic": "core",
+    "sfone._output_dir": "core",  # output folders sfone may replace (marker file)
     "sfone._validate": "core",
     "sfone._plugins": "core",
     "sfone._options": "core",
@@ -63,9 +64,7 @@ LAYERS = {
     # app: command line, batch runs, studies
     "sfone.cli": "app",
     "sfone.__main__": "app",
-    "sfone.batch": "app",
-    "sfone._batch_task": "app",
-    "sfone._batch_tasks": "app",
+    "sfone.batch": "app",  # manifest -> tasks -> run -> combine (sfone/batch/)
     "sfone.reproduce": "app",  # the package; its study, analyses, provenance, pipeline modules
 }
 
@@ -186,8 +185,8 @@ def graph():
 
 def test_the_parser_sees_top_level_lazy_and_relative_imports(graph):
     _, edges, _ = graph
-    assert "sfone.cohort" in edges["sfone.batch"]  # top level, relative
-    assert "sfone._batch_tasks" in edges["sfone.batch"]  # inside a function
+    assert "sfone.cohort" in edges["sfone.batch.run"]  # top level, relative (`from ..cohort`)
+    assert "sfone.batch.builtin" in edges["sfone.batch.registry"]  # inside a function
     assert "sfone.io.calorimetry._common" in edges["sfone.io.calorimetry.calr"]  # `from ._x`
     assert "sfone.cli" in edges["sfone.__main__"]
 

@@ -15,8 +15,6 @@ The output is built in a temporary folder beside ``out_dir`` and swapped in at t
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +25,7 @@ import xarray as xr
 from .. import __version__
 from .._atomic import atomic_path, write_csv
 from .._logging import logger, progress
-from ..exceptions import SfoneError
+from .._output_dir import check_output_dir, replacing_output_dir
 from .analyses import STAGES
 from .provenance import package_versions, study_inputs
 
@@ -63,30 +61,6 @@ class ReproduceResult:
     provenance: Path | None = None
 
 
-def _earlier_output(folder: Path) -> bool:
-    """An earlier run's folder: provenance.json, or (older sfone) report.html and stats.csv."""
-    return (folder / MARKER).is_file() or all((folder / n).is_file()
-                                              for n in ("report.html", "stats.csv"))
-
-
-def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and (not out_dir.is_dir() or (
-            any(out_dir.iterdir()) and not _earlier_output(out_dir))):
-        raise SfoneError(f"{out_dir}: exists and is not an earlier `sfone reproduce` output "
-                         f"(no {MARKER}); give a new or empty folder so nothing else is replaced")
-
-
-def _swap_in(build: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` by the finished ``build`` folder (two renames on one file system)."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        out_dir.rename(old)
-    build.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _inner_bars_off():
     """Switch off every progress bar created inside (the stage bar is made before)."""
     from .._options import set_options
@@ -109,7 +83,9 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
     study : Study, path of a study YAML, or a folder holding ``study.yaml``
         The inputs (see :mod:`sfone.reproduce.study`); every entry is checked before any computation.
     out_dir : path
-        Output folder; replaced as a whole at the end of a successful run.
+        Output folder; replaced as a whole at the end of a successful run. It must be new,
+        empty, or an earlier ``sfone reproduce`` output holding only the files that run wrote
+        (see :mod:`sfone._output_dir`); anything else is refused, naming the files.
     scheduler : str, optional
         Address of a dask scheduler: the imaging sessions run there (see :mod:`sfone.batch`).
     workers : int, optional
@@ -127,6 +103,9 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
     StudyError
         If the study lists no inputs or an entry is inconsistent or missing a file (before any
         computation).
+    SfoneError
+        If ``out_dir`` holds files an earlier ``sfone reproduce`` did not write (before any
+        computation; the message names them).
     """
 
     from .figures import FIGURE_SPECS
@@ -138,17 +117,13 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
         study = load_study(path / "study.yaml" if path.is_dir() else path)
     check_study(study, source=study.name)
     out_dir = Path(out_dir).absolute()
-    _check_out_dir(out_dir)
+    check_output_dir(out_dir, kind="reproduce", replace=True)  # before hashing the inputs
     started = time.time()
     inputs = study_inputs(study)
     wanted = figures_for(study)
     specs = [s for s in FIGURE_SPECS if s.number in wanted]
     stages = list(dict.fromkeys(s.stage for s in specs))
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    build = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
-    shutil.rmtree(build, ignore_errors=True)
-    build.mkdir()
-    try:
+    with replacing_output_dir(out_dir, kind="reproduce") as build:  # only a folder sfone wrote
         stats, figures, data = StatsTable(), [], {}
         parameters: dict = {}
         bar = progress(stages, desc="reproduce", unit="stage")
@@ -157,10 +132,6 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
                         scheduler=scheduler, workers=workers, on_stage=on_stage)
         result = _write_outputs(build, study, stats, figures, data, parameters, inputs,
                                 started, write_report_html)
-        _swap_in(build, out_dir)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
     result = ReproduceResult(out_dir, {spec.stem: [out_dir / p.relative_to(build) for p in paths]
                                        for spec, _, paths in figures},
                              *(None if p is None else out_dir / p.relative_to(build)
