@@ -117,7 +117,8 @@ HINTS = {
                                            "(cells_only=False, plane=None)",
                                            ["track", "reproduce"]),
     "consider method='signal-only'": ("/d/r.ppd: the control explains 1% of the signal (r = "
-                                      "0.1): the control does not track the signal; consider "
+                                      "0.1): the control does not track the signal (swapped or unrelated "
+                                      "channels?); consider "
                                       "method='signal-only'", ["photometry dff", "reproduce"]),
     "pass timezone= (e.g.": ("/d/x.doric: session start 2024-01-02T10:00:00 has no time zone and "
                              "NWB needs one: pass timezone= (e.g. 'Europe/Berlin'; `sfone convert "
