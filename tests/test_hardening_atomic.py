@@ -20,7 +20,7 @@ import xarray as xr
 from click.testing import CliRunner
 
 import sfone
-from sfone import report
+from sfone.reproduce import report
 from sfone.batch import failures, outputs
 from sfone.cli import main
 from sfone.figures import save_figure
