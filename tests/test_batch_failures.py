@@ -249,7 +249,7 @@ def test_the_time_limit_is_documented_with_its_default():
     from sfone.batch import DEFAULT_TIME_LIMIT_S
     from sfone.cli import main
 
-    help_text = CliRunner().invoke(main, ["batch", "--help"]).output
+    help_text = " ".join(CliRunner().invoke(main, ["batch", "--help"]).output.split())
     assert "--time-limit SECONDS" in help_text and "default: 3600" in help_text
     assert DEFAULT_TIME_LIMIT_S == 3600.0
     text = (ROOT / "docs" / "hardening.md").read_text()
