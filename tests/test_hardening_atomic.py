@@ -20,11 +20,11 @@ import xarray as xr
 from click.testing import CliRunner
 
 import sfone
-from sfone.reproduce import report
 from sfone.batch import failures, outputs
 from sfone.cli import main
 from sfone.figures import save_figure
 from sfone.io.events.runs_csv import write_runs_csv
+from sfone.reproduce import report
 from tests.cli_subprocess import run_sfone, sfone_env, suite2p_plane
 
 matplotlib.use("Agg")
