@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ._guard import load_yaml
 from ._logging import logger, progress
 from .exceptions import SchemaError
 from .io._nwb import add_intervals
@@ -67,10 +68,7 @@ def _load_metadata(metadata) -> tuple[dict, dict]:
         return {}, {}
     source = metadata
     if isinstance(metadata, str | os.PathLike):
-        import yaml
-
-        with open(metadata, encoding="utf-8") as fh:
-            metadata = yaml.safe_load(fh) or {}
+        metadata = load_yaml(metadata, error=SchemaError, what="NWB metadata file") or {}
     if not isinstance(metadata, dict):
         raise SchemaError(f"NWB metadata {source}: expected a mapping, got "
                           f"{type(metadata).__name__}")

@@ -31,6 +31,7 @@ LAYERS = {
     "sfone._plugins": "core",
     "sfone._options": "core",
     "sfone._hdf5": "core",
+    "sfone._guard": "core",
     # contract: what a Dataset, a footprint, a protocol and a calorimetry variable are
     "sfone.schema": "contract",
     "sfone.footprints": "contract",

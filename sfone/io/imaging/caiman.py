@@ -17,7 +17,7 @@ from scipy import sparse
 
 from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
-from ...footprints import add_footprints, chunk_footprints
+from ...footprints import MAX_FOV_PIXELS, add_footprints, chunk_footprints
 from ...schema import finalize_dataset
 from .._checks import check_positive_rate
 from .._lazy import lazy_hdf5
@@ -66,18 +66,22 @@ def _footprint_coords(estimates, dims, n_components: int, path: Path) -> tuple[d
         raise FormatError(f"estimates/A is not a readable CSC sparse matrix: {exc}",
                           path=path) from exc
     rows, cols = int(dims[0]), int(dims[1])
+    if rows <= 0 or cols <= 0 or rows * cols > MAX_FOV_PIXELS:
+        raise FormatError(f"estimates/dims is {rows} x {cols} pixels; expected a field of view "
+                          f"of at most {MAX_FOV_PIXELS} pixels", path=path)
     if shape != (rows * cols, n_components):
         raise FormatError(f"estimates/A has shape {shape}, expected ({rows}*{cols}, "
                           f"{n_components}) for dims {rows}x{cols}", path=path)
-    pixel = np.arange(rows * cols)
-    y, x = pixel % rows, pixel // rows  # Fortran order: A[:, k].reshape(dims, order="F")
-    weights = np.asarray(matrix.sum(axis=0)).ravel()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cy = np.asarray(matrix.T @ y).ravel() / weights
-        cx = np.asarray(matrix.T @ x).ravel() / weights
     npix = np.diff(matrix.indptr)
-    masks = {"roi": np.repeat(np.arange(n_components), npix), "y": matrix.indices % rows,
-             "x": matrix.indices // rows, "weight": matrix.data, "shape": (rows, cols)}
+    roi = np.repeat(np.arange(n_components), npix)
+    # Fortran order: A[:, k].reshape(dims, order="F"); sums over the stored pixels only (a
+    # dense per-pixel array would cost 8 bytes per pixel of the field of view)
+    y, x = matrix.indices % rows, matrix.indices // rows
+    weights = np.bincount(roi, matrix.data, minlength=n_components)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cy = np.bincount(roi, matrix.data * y, minlength=n_components) / weights
+        cx = np.bincount(roi, matrix.data * x, minlength=n_components) / weights
+    masks = {"roi": roi, "y": y, "x": x, "weight": matrix.data, "shape": (rows, cols)}
     coords = {"y": (cy, "pixel"), "x": (cx, "pixel"), "npix": (npix.astype(float), "pixel")}
     return coords, masks
 

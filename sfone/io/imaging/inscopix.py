@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._guard import head_lines
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from ...footprints import add_footprints, chunk_footprints, masks_from_images
@@ -452,8 +453,7 @@ def read_gpio_table(path) -> xr.Dataset:
 
 
 def _first_lines(path: Path, n: int) -> list[str]:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        return [fh.readline() for _ in range(n)]
+    return head_lines(path, n, max_bytes=4 * 2**20)  # a header row of 100,000 cells fits
 
 
 def _sniff_traces(path: Path) -> bool:
