@@ -160,6 +160,28 @@ def check_zarr_store(store: Path) -> None:
         _check_zarr_meta(meta_path, Path(root), total)
 
 
+def _check_dimension_lists(path: Path) -> None:
+    """Refuse a netCDF-4 variable whose ``DIMENSION_LIST`` names more or fewer dimensions than
+    it has (an edited file: the HDF5 dimension-scale code then writes past its buffers)."""
+    import h5py
+
+    def check(name, obj):
+        if isinstance(obj, h5py.Dataset) and "DIMENSION_LIST" in obj.attrs:
+            n = len(obj.attrs["DIMENSION_LIST"])
+            if n != obj.ndim:
+                raise FormatError(f"variable {name!r} has {obj.ndim} dimension(s) but its "
+                                  f"DIMENSION_LIST names {n}; edited or damaged file", path=path)
+
+    try:
+        with h5py.File(path, "r", locking=False) as h5:
+            h5.visititems(check)
+    except FormatError:
+        raise
+    except Exception as exc:  # h5py raises many types for a damaged file
+        raise FormatError(f"cannot open as netCDF: {type(exc).__name__}: {exc}",
+                          path=path) from exc
+
+
 def _restore(ds: xr.Dataset, path: Path) -> xr.Dataset:
     for key in ("iscell",):
         if key in ds.coords and ds.coords[key].dtype != bool:
@@ -205,6 +227,7 @@ def read_sfone_netcdf(path, *, chunks: dict | None = None) -> xr.Dataset:
     """
     path = Path(path)
     check_hdf5_contained(path)  # sfone.read has run it; a direct call may not
+    _check_dimension_lists(path)
     try:
         ds = xr.open_dataset(path, engine="h5netcdf", chunks=chunks, phony_dims="access",
                              driver_kwds={"locking": False})

@@ -36,6 +36,9 @@ def load_array(path: Path, *, mmap: bool = True) -> np.ndarray:
                               path=path) from None
         raise FormatError(f"cannot read {path.name}: {exc} (truncated or not a .npy array?)",
                           path=path) from exc
+    if isinstance(array, np.ndarray) and array.dtype.kind not in "biuf":
+        raise FormatError(f"{path.name} holds {array.dtype} values; expected numbers (integer, "
+                          "float or bool)", path=path)
     if not isinstance(array, np.ndarray):  # np.load gives an NpzFile for a zip archive
         array.close()
         raise FormatError(f"{path.name} is an .npz archive (a zip file), "
