@@ -27,7 +27,7 @@ from pathlib import Path
 from ._options import get_option
 from .exceptions import FormatError
 
-__all__ = ["MAX_DEPTH", "MAX_TEXT_BYTES", "MIN_NODES", "MIN_YAML_NODES", "check_input_kind",
+__all__ = ["MAX_DEPTH", "MAX_TEXT_BYTES", "MIN_NODES", "MIN_YAML_NODES", "special_kind", "check_input_kind",
            "check_folder_members", "read_head", "head_lines", "footprint", "declared_limit",
            "check_declared_size", "node_budget", "check_expansion", "loads_json", "load_yaml"]
 
@@ -56,16 +56,21 @@ def _refuse_kind(path, kind: str, where: str = "") -> None:
                       "and folders (a pipe or device can block forever or never end)", path=path)
 
 
+def special_kind(path) -> str | None:
+    """What ``path`` is when it is neither a regular file nor a folder ("FIFO (named pipe)",
+    "character device", ...; symbolic links followed), else None (also for a missing path)."""
+    try:
+        return _kind(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
 def check_input_kind(path) -> None:
     """Refuse ``path`` unless it is a regular file or a folder (symbolic links followed).
 
     A missing path is left to the caller (it reports it in its own words).
     """
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return
-    kind = _kind(mode)
+    kind = special_kind(path)
     if kind:
         _refuse_kind(path, kind)
 

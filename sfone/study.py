@@ -32,7 +32,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ._guard import load_yaml
+from ._guard import load_yaml, special_kind
 from .exceptions import SfoneError
 
 __all__ = ["Study", "StudyError", "load_study", "check_study", "figures_for"]
@@ -293,6 +293,8 @@ def _entry_problems(study: Study) -> list[str]:
         resolved = study.resolve(path)
         if not resolved.exists() or (not folder_ok and resolved.is_dir()):
             problems.append(f"{where}: {what} '{path}' not found (looked for {resolved})")
+        elif special_kind(resolved):  # a FIFO would block the run, a device never end
+            problems.append(f"{where}: {what} '{path}' is a {special_kind(resolved)}, not a file")
 
     def protocol(where: str, name) -> None:
         from .protocols import protocol_path
