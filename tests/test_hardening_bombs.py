@@ -199,6 +199,13 @@ def test_netcdf_attribute_of_deeply_nested_json(tmp_path):
     assert_refused(sfone_capped("info", path), path, "attr 'extra_json'", "nested too deeply")
 
 
+def test_ppd_header_of_deeply_nested_json(tmp_path):
+    header = b"[" * 30_000 + b"]" * 30_000
+    path = tmp_path / "deep.ppd"
+    path.write_bytes(len(header).to_bytes(2, "little") + header + bytes(400))
+    assert_refused(sfone_capped("info", "--format", "ppd", path), path, "nested too deeply")
+
+
 def test_zarr_attributes_of_deeply_nested_json(tmp_path):
     pytest.importorskip("zarr")
     import sfone
