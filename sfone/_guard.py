@@ -19,6 +19,7 @@ block, run for minutes or allocate gigabytes, and every refusal is a one-line
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import stat
@@ -144,13 +145,15 @@ def node_budget(file_size: int, minimum: int = MIN_NODES) -> int:
 
 
 def _children(obj):
+    """An iterator over what ``obj`` contains (dict keys and values, sequence and set items, the
+    elements of an object array), or None for a leaf."""
     if isinstance(obj, dict):
-        return [*obj.keys(), *obj.values()]
+        return itertools.chain(obj.keys(), obj.values()) if obj else None
     if isinstance(obj, list | tuple | set | frozenset):
-        return obj
-    if getattr(obj, "dtype", None) is not None and getattr(obj.dtype, "hasobject", False):
-        return obj.ravel().tolist() if getattr(obj, "ndim", 0) else [obj.item()]
-    return ()
+        return iter(obj) if obj else None
+    if getattr(getattr(obj, "dtype", None), "hasobject", False) and getattr(obj, "size", 0):
+        return iter(obj.flat)
+    return None
 
 
 def check_expansion(obj, *, what: str, path, max_nodes: int, max_depth: int = MAX_DEPTH,
@@ -158,30 +161,44 @@ def check_expansion(obj, *, what: str, path, max_nodes: int, max_depth: int = MA
     """Refuse an object tree that expands beyond ``max_nodes`` objects (each shared reference
     counted every time it is reached), ``max_bytes`` of text and array data, or ``max_depth``.
 
-    The walk is iterative and stops at the first budget exceeded, so checking a hostile tree
-    costs at most ``max_nodes`` steps.
+    The walk is depth-first over iterators (memory proportional to the depth) and stops at the
+    first budget exceeded, so checking a hostile tree costs at most ``max_nodes`` steps.
     """
     max_bytes = declared_limit(0) if max_bytes is None else max_bytes
     nodes = size = 0
-    stack = [(obj, 1)]
+    stack = [iter((obj,))]
     while stack:
-        item, depth = stack.pop()
-        nodes += 1
-        if isinstance(item, str | bytes | bytearray):
-            size += len(item)
+        for item in stack[-1]:
+            nodes += 1
+            kind = type(item)
+            if kind in _TEXT:
+                size += len(item)
+            elif kind in _SCALARS:
+                size += 8
+            else:
+                size += int(getattr(item, "nbytes", 8) or 8)
+            if nodes > max_nodes or size > max_bytes:
+                found = (f"more than {max_nodes} objects" if nodes > max_nodes
+                         else f"more than {max_bytes} bytes of text and arrays")
+                raise FormatError(f"{what} expands to {found} once its shared references are "
+                                  "followed (a small file built to exhaust memory or time); "
+                                  "refused", path=path)
+            if kind in _TEXT or kind in _SCALARS:
+                continue
+            children = _children(item)
+            if children is not None:
+                if len(stack) > max_depth:
+                    raise FormatError(f"{what} is nested more than {max_depth} levels deep; "
+                                      "refused (no file sfone reads nests that deeply)",
+                                      path=path)
+                stack.append(children)
+                break  # descend first; this level's iterator resumes afterwards
         else:
-            size += int(getattr(item, "nbytes", 8) or 8)
-        if nodes > max_nodes or size > max_bytes:
-            found = (f"more than {max_nodes} objects" if nodes > max_nodes
-                     else f"more than {max_bytes} bytes of text and arrays")
-            raise FormatError(f"{what} expands to {found} once its shared references are "
-                              "followed (a small file built to exhaust memory or time); "
-                              "refused", path=path)
-        children = _children(item)
-        if children and depth >= max_depth:
-            raise FormatError(f"{what} is nested more than {max_depth} levels deep; refused "
-                              "(no file sfone reads nests that deeply)", path=path)
-        stack.extend((child, depth + 1) for child in children)
+            stack.pop()
+
+
+_TEXT = frozenset({str, bytes, bytearray})
+_SCALARS = frozenset({int, float, bool, complex, type(None)})
 
 
 def loads_json(text, *, what: str, path, max_depth: int = MAX_DEPTH):
