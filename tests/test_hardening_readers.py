@@ -16,6 +16,7 @@ naming the file, flagged ``unexpected``; these tests require the readers' own me
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pytest
 from bad_inputs.corruptions import corruptions
@@ -28,6 +29,7 @@ from sfone.exceptions import FormatError, SfoneError
 from sfone.io import get_format, list_formats
 
 FORMATS = [info.name for info in list_formats()]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +130,10 @@ def test_recursion_and_memory_errors_of_a_reader_name_the_file(tmp_path, monkeyp
         monkeypatch.setattr(type(info), "read_function", lambda self, f=broken: f)
         with pytest.raises(FormatError, match=f"x.ppd: cannot read as ppd.*{text}"):
             sfone.read(path, format="ppd")
+
+
+def test_an_option_the_caller_got_wrong_is_not_reported_as_a_damaged_file():
+    path = ROOT / "data_samples" / "photometry_generic.csv"
+    with pytest.raises(ValueError, match="^time_units must be one of") as caught:
+        sfone.read(path, format="photometry-csv", time_units="fortnights")
+    assert not isinstance(caught.value, FormatError)

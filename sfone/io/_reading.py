@@ -88,6 +88,14 @@ def check_input(path: Path) -> None:
         check_hdf5_contained(path)
 
 
+def _raised_by(exc: BaseException, module: str) -> bool:
+    """Whether the innermost frame of ``exc``'s traceback is in ``module``."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_globals.get("__name__") == module
+
+
 def reader_failure(exc: Exception, info: FormatInfo, path) -> FormatError:
     """A :class:`FormatError` naming ``path`` for an exception a reader did not turn into one
     itself (attribute ``unexpected`` True)."""
@@ -139,6 +147,10 @@ def read_as(info: FormatInfo, path, *, strict: bool | None = None, chunks=None,
             ds = getattr(function, _RAW, function)(paths if several else paths[0], **options)
         except SfoneError:
             raise
+        except (ValueError, TypeError) as exc:
+            if _raised_by(exc, "sfone._validate"):
+                raise  # an option the caller passed (repair=, time_units=...): their error
+            raise reader_failure(exc, info, ", ".join(map(str, paths))) from exc
         except OSError as exc:
             if exc.filename is None:  # h5py's "file signature not found" names no file
                 raise reader_failure(exc, info, paths[0]) from exc
