@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -98,12 +99,15 @@ def read_head(path, max_bytes: int = 4096) -> bytes:
         return fh.read(max_bytes)
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # universal newlines, as readline()
+
+
 def head_lines(path, n_lines: int, *, max_bytes: int = 65536,
                encoding: str = "utf-8-sig") -> list[str]:
     """The first ``n_lines`` lines of a text file (with their line ends, ``""`` past the end, as
     ``readline()`` gives), from at most ``max_bytes``; a longer line is cut there."""
     text = read_head(path, max_bytes).decode(encoding, errors="replace")
-    lines = text.splitlines(keepends=True)[:n_lines]
+    lines = [line for line in _LINE.findall(text) if line][:n_lines]
     return lines + [""] * (n_lines - len(lines))
 
 

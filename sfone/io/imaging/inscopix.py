@@ -50,9 +50,8 @@ _UNIX_SECONDS = 1e8  # times beyond ~3 years are unix epoch seconds (time_ref='u
 
 
 def _header(path: Path) -> tuple[list[str], list[str]]:
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        names = [c.strip() for c in fh.readline().rstrip("\r\n").split(",")]
-        status = [c.strip() for c in fh.readline().rstrip("\r\n").split(",")]
+    names, status = ([c.strip() for c in line.rstrip("\r\n").split(",")]
+                     for line in _first_lines(path, 2))
     return names, status
 
 
