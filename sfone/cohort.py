@@ -34,8 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 import xarray as xr
-import yaml
 
+from ._guard import check_input_kind, load_yaml
 from .exceptions import FormatError
 from .io._reading_options import READING_OPTIONS, parse_reading_options, read_with_options
 
@@ -114,10 +114,9 @@ class Session:
 
 def _read_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() in {".yaml", ".yml"}:
-        try:  # safe_load builds only plain data: a !!python/... tag is an error, never run
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise FormatError(f"not a valid YAML manifest: {exc}", path=path) from None
+        # plain data only (a !!python/... tag is an error, never run), within size, depth and
+        # alias budgets
+        data = load_yaml(path, what="YAML manifest")
         rows = data.get("sessions") if isinstance(data, dict) else data
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise FormatError("expected a YAML list of sessions (or a mapping with 'sessions:')",
@@ -182,6 +181,7 @@ def load_manifest(path) -> list[Session]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No such file or directory: '{path}'")
+    check_input_kind(path)  # a FIFO or /dev/zero would block or never end
     table = _read_table(path)
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from ._guard import load_yaml
 from .exceptions import ProtocolError
 
 __all__ = ["TrainingProtocol", "StressTestProtocol", "OptogeneticsProtocol",
@@ -395,8 +395,5 @@ def load_protocol(path_or_name):
         For invalid YAML or an invalid protocol, naming the file and every field path.
     """
     path = protocol_path(path_or_name)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ProtocolError(f"{path}: not valid YAML: {exc}") from exc
+    data = load_yaml(path, error=ProtocolError, what="protocol file")
     return parse_protocol(data, source=path)

@@ -33,6 +33,7 @@ LAYERS = {
     "sfone._options": "core",
     "sfone._hdf5": "core",
     "sfone._docs": "core",  # shared docstring paragraphs (fill_doc)
+    "sfone._guard": "core",
     # contract: what a Dataset, a footprint, a protocol and a calorimetry variable are
     "sfone.schema": "contract",
     "sfone.footprints": "contract",

@@ -14,15 +14,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
+from .._guard import check_declared_size
 from .._logging import warn
 from .._options import get_option
 from ..exceptions import FormatError, QualityWarning
 from ..sampling import check_rate
-from ._reading import footprint
 
 __all__ = ["quality_issue", "check_positive_rate", "check_monotonic", "check_sampling_rate",
            "outside_range", "describe_outside", "check_range",
@@ -130,16 +128,3 @@ def uneven_intervals(time, *, what: str, tolerance: float = 0.5) -> str | None:
         return None
     return (f"{what}: readings are not evenly spaced: intervals from {step.min():.6g} s to "
             f"{step.max():.6g} s (median {median:.6g} s) at row(s) {_rows(uneven)}")
-
-
-def check_declared_size(n_bytes: int, *, what: str, path) -> None:
-    """Refuse to allocate ``n_bytes`` declared by a header that the file cannot hold.
-
-    Accepted below ``min_declared_bytes`` or up to ``max_expansion`` times the file size.
-    """
-    file_size = footprint(Path(path))[0]
-    limit = max(get_option("min_declared_bytes"), get_option("max_expansion") * file_size)
-    if n_bytes > limit:
-        raise FormatError(f"{what} declares {n_bytes} bytes of data but the file is {file_size} "
-                          f"bytes; refused before allocating (limit {int(limit)} bytes, see "
-                          "sfone.set_options(max_expansion=...))", path=path)

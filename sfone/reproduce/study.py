@@ -30,9 +30,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .._guard import load_yaml, special_kind
 from ..exceptions import SfoneError
 
 __all__ = ["Study", "StudyError", "load_study", "parse_study", "check_study", "figures_for"]
@@ -264,10 +264,7 @@ def load_study(path) -> Study:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No such study file: '{path}'")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise StudyError(f"{path}: not valid YAML: {exc}") from None
+    data = load_yaml(path, error=StudyError, what="study file")
     return parse_study(data, source=path, root=path.parent.resolve())
 
 
@@ -302,11 +299,9 @@ def figures_for(study: Study) -> list[int]:
 
 
 def _csv_header(path: Path) -> list[str]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        line = fh.readline()
-    import csv
+    from .io._text import csv_header
 
-    return [c.strip() for c in next(csv.reader([line]), [])]
+    return csv_header(path) or []  # a line that is no CSV header is never quoted back
 
 
 def _entry_problems(study: Study) -> list[str]:
@@ -318,6 +313,8 @@ def _entry_problems(study: Study) -> list[str]:
         resolved = study.resolve(path)
         if not resolved.exists() or (not folder_ok and resolved.is_dir()):
             problems.append(f"{where}: {what} '{path}' not found (looked for {resolved})")
+        elif special_kind(resolved):  # a FIFO would block the run, a device never end
+            problems.append(f"{where}: {what} '{path}' is a {special_kind(resolved)}, not a file")
 
     def protocol(where: str, name) -> None:
         from ..protocols import protocol_path

@@ -258,11 +258,24 @@ def _read_plane(plane: Path, mmap: bool, chunks) -> _Plane:
     return _Plane(plane, traces, coords, iscell, prob, load_suite2p_metadata(plane), masks)
 
 
+def _meta_int(meta: dict, key: str, folder: Path) -> int:
+    """``meta[key]`` as a whole number; FormatError naming the plane folder and the key."""
+    value = meta[key]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not np.isfinite(number) or number != int(number):
+        raise FormatError(f"ops/db/settings '{key}' is {value!r}; expected a whole number",
+                          path=folder)
+    return int(number)
+
+
 def _plane_index(folder: Path, meta: dict) -> int:
     match = _PLANE.match(folder.name)
     if match:
         return int(match.group(1))
-    return int(meta.get("iplane", 0))
+    return _meta_int(meta, "iplane", folder) if "iplane" in meta else 0
 
 
 def _concat(arrays: list):
@@ -360,7 +373,7 @@ def _merge_planes(planes: list[_Plane]) -> tuple[dict, dict, np.ndarray, np.ndar
 
 def _plane_fov(plane: _Plane) -> tuple[int, int] | None:
     if all(np.isscalar(plane.meta.get(k)) for k in ("Ly", "Lx")):
-        return int(plane.meta["Ly"]), int(plane.meta["Lx"])
+        return _meta_int(plane.meta, "Ly", plane.folder), _meta_int(plane.meta, "Lx", plane.folder)
     return None
 
 

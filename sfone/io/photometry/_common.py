@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..._guard import read_head
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from ...schema import finalize_dataset
@@ -37,12 +38,6 @@ class Channel:
 def safe_name(name: str) -> str:
     """A netCDF-safe version of a channel or clock name (``/`` is not allowed)."""
     return re.sub(r"/+", "_", str(name).strip()) or "unnamed"
-
-
-def read_head(path, n_bytes: int = 4096) -> bytes:
-    """The first ``n_bytes`` of a file (for sniffers)."""
-    with open(path, "rb") as fh:
-        return fh.read(n_bytes)
 
 
 def _drop_empty(channels: list[Channel], path) -> list[Channel]:

@@ -84,6 +84,9 @@ def _split_header(raw: bytes, path) -> tuple[dict, bytes]:
     header_bytes = raw[2:2 + n_header]
     try:
         header = json.loads(header_bytes.decode("utf-8"))
+    except RecursionError:
+        raise FormatError(f"header ({n_header} bytes) is JSON nested too deeply to parse; "
+                          "refused", path=path) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         if n_header != LEGACY_HEADER_BYTES:
             raise FormatError(f"header ({n_header} bytes) is neither JSON ({exc}) nor the "
