@@ -299,7 +299,7 @@ def figures_for(study: Study) -> list[int]:
 
 
 def _csv_header(path: Path) -> list[str]:
-    from .io._text import csv_header
+    from ..io._text import csv_header
 
     return csv_header(path) or []  # a line that is no CSV header is never quoted back
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..._logging import logger
+from ...exceptions import FormatError
 from .._checks import quality_issue
 
 __all__ = ["stated_frame_rates", "check_frame_rate_sources", "RTOL"]
@@ -132,7 +133,12 @@ def stated_frame_rates(folders: list[Path], meta: dict) -> list[tuple[Path, floa
     list of (pathlib.Path, float, str)
         File, per-plane rate (Hz) and how it was found; empty when no acquisition file is found.
     """
-    nplanes = int(meta.get("nplanes", 1) or 1) if np.isscalar(meta.get("nplanes", 1)) else 1
+    given = meta.get("nplanes", 1)
+    try:
+        nplanes = max(int(float(given)), 1) if np.isscalar(given) else 1
+    except (TypeError, ValueError):
+        raise FormatError(f"ops/db/settings 'nplanes' is {given!r}; expected a whole number",
+                          path=folders[0] if folders else None) from None
     found = []
     for folder in _data_folders(folders, meta):
         xml = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".xml", ".env")
