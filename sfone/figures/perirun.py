@@ -78,6 +78,10 @@ def _aligned_classes(traces: xr.DataArray, classes: xr.Dataset) -> xr.Dataset:
 
 
 ZSCORE_LABEL = "z-score vs pre-run baseline"
+#: the segment strip above a peri-run axes: from, to (points above the axes' top); its labels
+#: sit 1.5 pt above it, and the title of an axes with a strip clears them at TITLE_PAD_PT
+STRIP_PT = (1.5, 6.0)
+TITLE_PAD_PT = 18.0
 
 
 def mark_segments(ax, segments, *, time_unit: str = "min", strip: bool = False,
@@ -104,22 +108,28 @@ def mark_segments(ax, segments, *, time_unit: str = "min", strip: bool = False,
     """
     if not segments:
         return
-    from matplotlib.transforms import blended_transform_factory
+    from matplotlib.transforms import Affine2D, ScaledTranslation, blended_transform_factory
 
     scale = _TIME_SCALE[time_unit]
     style = {"run": {"facecolor": "#BBBBBB", "edgecolor": "none", "alpha": 0.5},
              "baseline": {"facecolor": "none", "edgecolor": "#999999", "hatch": "////",
                           "lw": 0.0}}
     transform = blended_transform_factory(ax.transData, ax.transAxes)
+    # the strip: x in data, y in points above the top of the axes (its height and the labels'
+    # place do not change with the axes' height, so titles clear them at a fixed pad)
+    above = blended_transform_factory(ax.transData, Affine2D().scale(1 / 72)
+                                      + ax.figure.dpi_scale_trans
+                                      + ScaledTranslation(0, 1, ax.transAxes))
     for name, (start, end) in segments.items():
         x0, x1 = start / scale, end / scale
         if strip:
-            patch = plt.Rectangle((x0, 1.01), x1 - x0, 0.05, transform=transform,
-                                  clip_on=False, **{**style[name], "alpha": 1.0})
+            patch = plt.Rectangle((x0, STRIP_PT[0]), x1 - x0, STRIP_PT[1] - STRIP_PT[0],
+                                  transform=above, clip_on=False,
+                                  **{**style[name], "alpha": 1.0})
             ax.add_patch(patch)
             if labels:
-                ax.text((x0 + x1) / 2, 1.075, name, transform=transform, ha="center",
-                        va="bottom", fontsize=MIN_FONT_PT)
+                ax.text((x0 + x1) / 2, STRIP_PT[1] + 1.5, name, transform=above,
+                        ha="center", va="bottom", fontsize=MIN_FONT_PT)
         else:
             patch = ax.axvspan(x0, x1, zorder=0, **style[name])
             if labels:
@@ -336,7 +346,7 @@ def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str =
         for ax, day, (mean, cls) in zip(axes[0], days, per_day, strict=True):
             plot_perirun_heatmap(mean, cls, vmin=-clim, vmax=clim, time_unit=time_unit,
                                  colorbar=False, segments=segments, ax=ax)
-            ax.set_title(display_name(day), pad=14 if segments else 6)
+            ax.set_title(display_name(day), pad=TITLE_PAD_PT if segments else 6)
         for ax in axes[0, 1:]:
             ax.set_ylabel("")
         fig.colorbar(axes[0, 0].images[0], ax=axes[0].tolist(), label=ZSCORE_LABEL, shrink=0.8,
@@ -410,7 +420,7 @@ def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "da
         for i, (ax, day) in enumerate(zip(axes[0], days, strict=True)):
             plot_class_traces(select_group(traces, day, by), select_group(classes, day, by),
                               time_unit=time_unit, segments=segments, ax=ax)
-            ax.set_title(display_name(day), pad=14 if segments else 6)
+            ax.set_title(display_name(day), pad=TITLE_PAD_PT if segments else 6)
             if i > 0:
                 ax.set_ylabel("")
         if len(days) > 1:

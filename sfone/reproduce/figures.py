@@ -250,7 +250,7 @@ def _fig6(data, stats, figure_id):
                "is hidden by it). Where fewer than all mice "
                "remain, the rows of numbers at the bottom of each panel (\"n =\", in the "
                "group's colour) give how many, under each speed; speeds reached by fewer than "
-               f"{data.min_mice} mice of a group are not drawn. Right of (a): each group's "
+               f"{data.min_mice} of a group's mice are not drawn. Right of (a): each group's "
                "VO2max, mean ± SEM across mice (maximum speeds per mouse in figure 7); dashed "
                f"lines in (b): mean RER-crossover speed. Tests: {_test_text(vo2)}; "
                f"{_test_text(rer)}.")
