@@ -1,9 +1,11 @@
 """Every figure of ``sfone reproduce`` as a journal reviewer reads it, checked on the drawn figure.
 
-One module-scoped run draws every figure of :data:`sfone.reproduce.FIGURE_SPECS` from the
-analysis stages of ``data_samples/study.yaml`` (the demo study) and records each text matplotlib
-actually draws (titles, axis and tick labels, legend texts, annotations) with its window extent.
-The checks are general, so a new spec gets them without a line here:
+One module-scoped run per study draws every figure of :data:`sfone.reproduce.FIGURE_SPECS` from
+the analysis stages of ``data_samples/study.yaml`` (the demo study; every spec must draw from it)
+and of the second study of ``test_reproduce_study.py`` (other mice, days, groups and sizes: the
+figures it lists), and records each text matplotlib actually draws (titles, axis and tick labels,
+legend texts, annotations) with its window extent. The checks are general, so a new spec gets
+them without a line here:
 
 * no two texts overlap (1 px tolerance), no text leaves the figure canvas, no text is smaller
   than the style's minimum (6 pt at print size);
@@ -107,10 +109,19 @@ def _tracked_cells(sessions, classes, **_):
             "tracks": {}, "pooled": pooled, "pooled_tests": transition_tests(pooled)}
 
 
-@pytest.fixture(scope="module")
-def drawn():
-    """Every spec's figure, drawn once: number -> Drawn, or the reason it could not be drawn."""
-    study = load_study(SAMPLES / "study.yaml")
+def _study_path(name: str, tmp_path_factory) -> Path:
+    if name == "demo":
+        return SAMPLES / "study.yaml"
+    from test_reproduce_study import write_second_study
+
+    return write_second_study(tmp_path_factory.mktemp("second_study"))
+
+
+@pytest.fixture(scope="module", params=["demo", "second"])
+def drawn(request, tmp_path_factory):
+    """Every spec's figure, drawn once per study: number -> Drawn, or the reason it was not
+    drawn (a failure for the demo study, a skip for a figure the second study does not list)."""
+    study = load_study(_study_path(request.param, tmp_path_factory))
     check_study(study, source=study.name)
     wanted = figures_for(study)
     stages = dict.fromkeys(s.stage for s in FIGURE_SPECS if s.number in wanted)
@@ -119,6 +130,10 @@ def drawn():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("sfone.tracking.cohort.track_cohort", _tracked_cells)
         for spec in FIGURE_SPECS:
+            if request.param != "demo" and spec.number not in wanted:
+                out[spec.number] = pytest.skip.Exception(
+                    f"the {request.param} study lists no input for figure {spec.number}")
+                continue
             if spec.stage not in data:
                 out[spec.number] = (f"figure {spec.number}: data_samples/study.yaml has no "
                                     f"{spec.stage!r} input; add one so its layout is checked")
@@ -138,6 +153,8 @@ def drawn():
 
 def _figure(drawn, number) -> Drawn:
     item = drawn[number]
+    if isinstance(item, pytest.skip.Exception):
+        raise item
     if not isinstance(item, Drawn):
         pytest.fail(item)
     return item
