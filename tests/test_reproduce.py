@@ -174,7 +174,7 @@ def test_report_captions_state_n_the_test_and_the_error_bars(outputs):
     assert [c[0] for c in captions] == [f"Figure {i}" for i in range(1, 11)]
     caption = dict(captions)
     n_day1 = int((labels.day == "day1").sum())
-    assert f"day1: n = {n_day1} neurons from 5 mice" in caption["Figure 1"]
+    assert f"Day 1: n = {n_day1} neurons from 5 mice" in caption["Figure 1"]
     assert "pre-run baseline" in caption["Figure 2"] and "is the run itself" in caption["Figure 2"]
     assert "SEM across neurons" in caption["Figure 3"]
     assert "Holm-corrected over the 3 regions" in caption["Figure 5"]

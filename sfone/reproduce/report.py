@@ -299,7 +299,9 @@ def _provenance_html(provenance: Mapping) -> str:
 _CSS = """body{font-family:Arial,Helvetica,sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.4}figure{margin:1.5em 0 2.5em}
 img{max-width:100%;height:auto;display:block}figcaption{font-size:90%;color:#333;
-max-width:720px;margin-top:.5em}nav ol{columns:2}h3{margin-top:1.6em}
+max-width:720px;margin-top:.5em}nav ul.toc-figures{list-style:none;padding-left:1em;
+columns:2 22em;column-gap:3em;margin:.3em 0 .6em}nav ul.toc-figures li{break-inside:avoid;
+padding:.1em 0}h3{margin-top:1.6em}
 table{border-collapse:collapse;font-size:85%;max-width:100%}td,th{padding:2px 8px;
 border-bottom:1px solid #ddd;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 td.hash{font-family:monospace;font-size:90%;word-break:break-all}
@@ -345,8 +347,10 @@ def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters
     items = [tuple(item) + ("",) * (4 - len(item)) for item in items]
     items = [(t, p, c, a or f"figure-{i + 1}") for i, (t, p, c, a) in enumerate(items)]
     titles = {a: t for t, _, _, a in items}
-    toc = ['<li><a href="#figures">Figures</a><ol>'] + [
-        f'<li><a href="#{_esc(a)}">{_esc(t)}</a></li>' for t, _, _, a in items] + ["</ol></li>"]
+    # the figure entries carry their own "Figure N." (no list numbers beside them) in a
+    # two-column list whose entries never break or run into the next column
+    toc = ['<li><a href="#figures">Figures</a><ul class="toc-figures">'] + [
+        f'<li><a href="#{_esc(a)}">{_esc(t)}</a></li>' for t, _, _, a in items] + ["</ul></li>"]
     toc += ['<li><a href="#statistics">Statistics</a></li>',
             '<li><a href="#provenance">Provenance</a></li>',
             '<li><a href="#parameters">Parameters</a></li>']
