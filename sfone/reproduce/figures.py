@@ -75,6 +75,8 @@ def _p(result) -> str:
 def _test_text(result) -> str:
     if result is None:
         return "no test (too few mice or neurons for it)"
+    if not np.isfinite(result["p_value"]) and "not computed" in result["test"]:
+        return result["test"]
     return f"{result['test']}, {_p(result)}"
 
 
@@ -93,7 +95,8 @@ def _day_counts(data) -> str:
     for day in data.days:
         mask = np.asarray(classes["day"].values, dtype=str) == day
         mice = len(set(np.asarray(classes["subject"].values)[mask]))
-        parts.append(f"{day}: n = {int(mask.sum())} neurons from {mice} mice")
+        parts.append(f"{day}: n = {int(mask.sum())} neurons from {mice} "
+                     f"{'mouse' if mice == 1 else 'mice'}")
     return "; ".join(parts)
 
 
