@@ -14,9 +14,9 @@ from .cohort import Session, combine_per_roi
 
 
 def _read(session: Session) -> xr.Dataset:
-    from .io import read
+    from .io._session_reading import read_session
 
-    return read(session.path, format=session.format)
+    return read_session(session.path, session, where=f"{session.subject}/{session.session}")
 
 
 def _classify(session: Session) -> xr.Dataset:

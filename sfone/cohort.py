@@ -15,8 +15,14 @@ Manifest columns (CSV header or YAML list of mappings under ``sessions:``):
 ``calr_session`` (optional)
     CalR session file (groups, diets, window, light schedule; batch task
     ``calorimetry-summary``).
-``format`` (optional)
-    Format name, when detection should be skipped.
+``format``, ``fs``, ``repair``, ``leds``, ``neuropil_coefficient``, ``plane``, ``cells_only``
+    (optional)
+    The session's reading options, with the meanings of a study session's fields
+    (:class:`sfone.io._session_reading.SessionReading`): format name (default: detected),
+    frame rate in Hz for files that do not store it, ``decimal`` repair of spreadsheet-damaged
+    TSE exports, LED wavelengths of a headerless Neurophotometrics file (``415;470``), the
+    neuropil coefficient ``c`` (default: the file's, else 0.7 with a warning), one plane only,
+    and ``true`` to keep only the ROIs marked as cells.
 """
 
 from __future__ import annotations
@@ -30,11 +36,13 @@ import xarray as xr
 import yaml
 
 from .exceptions import FormatError
+from .io._session_reading import READING_FIELDS, SessionReading
 
 __all__ = ["Session", "load_manifest", "open_cohort", "Cohort", "lazy_formats"]
 
 REQUIRED_COLUMNS = ("path", "subject", "session")
-OPTIONAL_COLUMNS = ("group", "day", "runs", "classification_protocol", "calr_session", "format")
+OPTIONAL_COLUMNS = ("group", "day", "runs", "classification_protocol", "calr_session"
+                    ) + READING_FIELDS
 PATH_COLUMNS = ("path", "runs", "classification_protocol", "calr_session")
 # columns of older manifests: what each one became
 RENAMED_COLUMNS = {
@@ -68,6 +76,18 @@ class Session:
         CalR session file of the session (task ``calorimetry-summary``).
     format : str or None, default None
         Format name for :func:`sfone.read`; ``None`` detects the format from the file.
+    fs : float or None, default None
+        Frame or sampling rate (Hz) for files that do not store it; overrides the file's.
+    repair : str or None, default None
+        ``"decimal"``: repair a TSE export whose decimals a spreadsheet destroyed.
+    leds : tuple or None, default None
+        Excitation wavelengths (nm) of a headerless Neurophotometrics file, in frame order.
+    neuropil_coefficient : float or None, default None
+        ``c`` of ``Fc = F - c * Fneu``; overrides the file's.
+    plane : int or None, default None
+        Keep the ROIs of this plane only.
+    cells_only : bool, default False
+        Keep only the ROIs marked as cells (``iscell``).
     """
 
     path: Path
@@ -79,6 +99,12 @@ class Session:
     classification_protocol: Path | None = None
     calr_session: Path | None = None
     format: str | None = None
+    fs: float | None = None
+    repair: str | None = None
+    leds: tuple | None = None
+    neuropil_coefficient: float | None = None
+    plane: int | None = None
+    cells_only: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -117,6 +143,21 @@ def _check_name(value: str, column: str, line: int, path: Path) -> None:
         raise FormatError(f"row {line}: {column} {value!r} contains {found}; subject and "
                           "session names become output file names and must not contain path "
                           "separators or control characters, nor be '.' or '..'", path=path)
+
+
+def _reading_options(values: dict, line: int, path: Path) -> dict:
+    """The row's reading options checked as a study session's (one meaning everywhere)."""
+    from pydantic import ValidationError
+
+    given = {k: values[k] for k in READING_FIELDS if values.get(k) is not None}
+    try:
+        options = SessionReading.model_validate(given)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        column = err["loc"][0] if err["loc"] else "?"
+        raise FormatError(f"row {line}: column {column!r}: {err['msg']} (found "
+                          f"{given.get(column)!r})", path=path) from None
+    return {k: getattr(options, k) for k in READING_FIELDS}
 
 
 def load_manifest(path) -> list[Session]:
@@ -171,6 +212,7 @@ def load_manifest(path) -> list[Session]:
         for column in PATH_COLUMNS:
             if values[column] is not None:
                 values[column] = (base / values[column]).resolve()
+        values.update(_reading_options(values, line, path))
         session = Session(**values)
         if session.key in seen:
             raise FormatError(f"row {line}: subject {session.subject!r} session "
@@ -186,9 +228,10 @@ def load_manifest(path) -> list[Session]:
 def _open_lazily(session: Session, chunks) -> xr.Dataset:
     """The session read with ``chunks`` (see :func:`sfone.read`: lazy formats build dask arrays
     over the file; the others are parsed, then chunked)."""
-    from .io import read
+    from .io._session_reading import read_session
 
-    return read(session.path, format=session.format or None, chunks=chunks)
+    return read_session(session.path, session, where=f"{session.subject}/{session.session}",
+                        chunks=chunks)
 
 
 def lazy_formats() -> list[str]:
