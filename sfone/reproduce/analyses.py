@@ -1,7 +1,9 @@
 """The analysis stages of ``sfone reproduce``: a study's raw inputs -> the data its figures draw.
 
 One function per stage (:data:`STAGES`): :func:`analyse_imaging` reads every imaging session,
-computes dF/F and post-run labels and collects the peri-run traces; :func:`analyse_stress_test`
+computes dF/F and post-run labels and collects the peri-run traces; :func:`analyse_photometry`
+does the same for every photometry session's signal (one labelled channel per session);
+:func:`analyse_stress_test`
 gives the stress-test endpoints and per-sample VO2/RER; :func:`read_table` reads an experiment
 table; :func:`analyse_metabolic` summarises the metabolic cages with their ANCOVA. Nothing is
 drawn here (see :mod:`sfone.reproduce.figures`).
@@ -18,15 +20,21 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._logging import logger
 from ..exceptions import SfoneError
+from .sessions import (
+    protocol_ref,
+    read_recording,
+    resolved,
+    run_sessions,
+    session_epochs,
+    windows,
+    with_session_coords,
+)
 
 __all__ = ["STAGES", "ImagingResult", "analyse_imaging", "PhotometryResult",
            "analyse_photometry"]
 
 PERIRUN_BIN_S = 10.0  # display bins of the peri-run traces (classification uses every frame)
-#: per-ROI coordinates every session gets from its study entry
-SESSION_COORDS = ("subject", "day", "group", "roi_in_session")
 
 
 # --- imaging ----------------------------------------------------------------------------------
@@ -82,89 +90,6 @@ class ImagingResult:
                 "n": int(self.classes.sizes["roi"])}
 
 
-def read_recording(entry, where: str):
-    """One session's recording, read with its reading options (:mod:`sfone.io._session_reading`).
-
-    Errors name the study entry (``where``); a hint to pass a reader keyword names the
-    session field instead.
-    """
-    import re
-
-    from ..io._session_reading import READ_KEYWORDS, read_session
-
-    try:
-        return read_session(entry.path, entry, where=where)
-    except (SfoneError, TypeError) as exc:
-        fields = {keyword: field for field, keyword in READ_KEYWORDS.items()}
-        text = re.sub(r"pass (\w+)=", lambda m: f"set the session field {fields.get(m[1], m[1])}: "
-                      if m[1] in fields else m[0], str(exc))
-        raise SfoneError(f"{where}: {text}") from None
-
-
-def combine_sessions(parts, where, *, what: str = "sessions") -> list:
-    """``parts`` (one per session, over ``roi``) reduced to the per-ROI coordinates they share.
-
-    Sessions of one study may come from different acquisition systems (suite2p's ``plane`` and
-    ``iscell_prob``, Inscopix's ``cell_name`` and ``status``, centroids only where the file has
-    footprints): the coordinates over ``roi`` that not every session has are dropped, with a
-    :class:`~sfone.exceptions.DataRepairWarning` naming the sessions and the coordinates.
-
-    Parameters
-    ----------
-    parts : list of list of xarray.Dataset or xarray.DataArray
-        Per session, the objects to concatenate (e.g. its labels and its traces), each with a
-        ``roi`` dimension.
-    where : list of str
-        The sessions' names, for the warning.
-    what : str, default "sessions"
-        What the sessions are (``"imaging sessions"``), for the warning.
-
-    Returns
-    -------
-    list of list
-        ``parts`` without the coordinates that are not shared.
-    """
-    from .._logging import warn
-    from ..exceptions import DataRepairWarning
-
-    def per_roi(obj):
-        return {str(n) for n, c in obj.coords.items() if c.dims == ("roi",) and n != "roi"}
-
-    names = [set.union(*(per_roi(o) for o in objs)) for objs in parts]
-    shared = set.intersection(*names) if names else set()
-    dropped = {w: sorted(n - shared) for w, n in zip(where, names, strict=True) if n - shared}
-    if dropped:
-        kept = sorted(shared - set(SESSION_COORDS))
-        warn(f"{what} come from different file formats: their per-ROI coordinates differ, so "
-             f"only the shared ones ({', '.join(kept) or 'none'}) are kept; dropped: "
-             + "; ".join(f"{w}: {', '.join(n)}" for w, n in dropped.items()), DataRepairWarning)
-    return [[o.drop_vars([n for n in per_roi(o) if n not in shared]) for o in objs]
-            for objs in parts]
-
-
-def _session_epochs(entry, recording):
-    from ..events import as_epochs, epochs_from_speed, epochs_from_ttl
-    from ..io import read
-
-    if entry.runs is not None:
-        return as_epochs(entry.runs, recording=recording)
-    name = "ttl" if entry.ttl is not None else "speed"
-    source = getattr(entry, name)
-    ds = read(source.path)
-    if source.variable not in ds.variables:
-        raise SfoneError(f"{entry.label}: {name} file {source.path} has no variable "
-                         f"{source.variable!r}; it has {', '.join(map(str, ds.data_vars))}")
-    trace = ds[source.variable]
-    time_s = trace[trace.dims[-1]].values
-    if name == "ttl":
-        epochs = epochs_from_ttl(time_s, trace.values, threshold=source.threshold,
-                                 min_duration_s=source.min_duration_s, source=source.path)
-    else:
-        epochs = epochs_from_speed(time_s, trace.values, threshold=source.threshold or 1.0,
-                                   min_duration_s=source.min_duration_s, source=source.path)
-    return as_epochs(epochs, recording=recording)
-
-
 def imaging_session_outputs(entry, protocol_name, window_s, where=""):
     """Labels and z-scored peri-run traces (``window_s`` from run end) of one imaging session.
 
@@ -179,7 +104,7 @@ def imaging_session_outputs(entry, protocol_name, window_s, where=""):
     from ..protocols import load_protocol
 
     ds = read_recording(entry, where or entry.label)
-    epochs = _session_epochs(entry, ds)
+    epochs = session_epochs(entry, ds)
     protocol = load_protocol(protocol_name)
     baseline = prerun_window(epochs, protocol.baseline_s)
     dff = compute_dff(ds, baseline="window", baseline_window=baseline)
@@ -187,73 +112,6 @@ def imaging_session_outputs(entry, protocol_name, window_s, where=""):
     traces = compute_perievent(zscore(dff, baseline=baseline), epochs, align="end",
                                window=window_s, bin_s=PERIRUN_BIN_S)
     return labels, traces
-
-
-def _resolved(study, entry):
-    update = {"path": study.resolve(entry.path), "runs": study.resolve(entry.runs)}
-    for name in ("ttl", "speed"):
-        source = getattr(entry, name)
-        if source is not None:
-            update[name] = source.model_copy(update={"path": study.resolve(source.path)})
-    return entry.model_copy(update=update)
-
-
-def _protocol_ref(study, name):
-    candidate = study.resolve(name)
-    return candidate if candidate.exists() else name
-
-
-def _run_duration_s(study, entry, protocol, where) -> float:
-    if protocol.run_s is not None:
-        return float(protocol.run_s[1] - protocol.run_s[0])
-    epochs = _session_epochs(entry, read_recording(entry, where))
-    return float(np.median(epochs["end"].values - epochs["start"].values))
-
-
-def _windows(study, entries, protocols, where):
-    """The run (s), the baseline and the peri-run window (s from run end) of the main protocol."""
-    from ..protocols import load_protocol
-
-    main = load_protocol(protocols[0])
-    run_s = _run_duration_s(study, entries[0], main, where[0])
-    baseline_lag = (main.baseline_s[0] - run_s, main.baseline_s[1] - run_s)
-    window = (min(baseline_lag[0], -run_s), float(main.post_run_s[1]))
-    return main, run_s, baseline_lag, window
-
-
-def _run_sessions(function, entries, protocols, window, where, *, scheduler, workers, what):
-    if scheduler:
-        from ..batch import map_on_cluster
-
-        return map_on_cluster(function, entries, protocols, [window] * len(entries), where,
-                              scheduler=scheduler, workers=workers, desc=what)
-    outputs = []
-    for i, (entry, protocol, name) in enumerate(zip(entries, protocols, where, strict=True)):
-        logger.info("reproduce: %s %d/%d (%s)", what, i + 1, len(entries), name)
-        outputs.append(function(entry, protocol, window, name))
-    return outputs
-
-
-def _with_session_coords(entries, outputs, where, what):
-    """Labels and traces of every session, with subject/day/group coordinates over ``roi``,
-    concatenated over ``roi`` (numbered 0..n-1) on the per-ROI coordinates they share."""
-    parts = []
-    for entry, (lab, tr) in zip(entries, outputs, strict=True):
-        n = lab.sizes["roi"]
-        extra = {"subject": ("roi", [entry.subject] * n), "day": ("roi", [entry.day] * n),
-                 "group": ("roi", [entry.group or ""] * n),
-                 "roi_in_session": ("roi", lab["roi"].values)}
-        parts.append([lab.assign_coords(extra).drop_vars("roi"),
-                      tr.assign_coords(extra).drop_vars("roi")])
-    parts = combine_sessions(parts, where, what=what)
-    # sessions differ in their runs (trial) and run times: padded with NaN (join="outer"),
-    # run times kept per ROI (coords="different")
-    concat = {"dim": "roi", "combine_attrs": "drop_conflicts", "coords": "different",
-              "data_vars": "all", "compat": "equals", "join": "outer"}
-    classes = xr.concat([p[0] for p in parts], **concat)
-    classes = classes.assign_coords(roi=np.arange(classes.sizes["roi"]))
-    trace = xr.concat([p[1] for p in parts], **concat)
-    return classes, trace.assign_coords(roi=classes["roi"].values)
 
 
 def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None = None
@@ -277,12 +135,12 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
     """
     from ..protocols import load_protocol
 
-    entries = [_resolved(study, e) for e in study.imaging.sessions]
+    entries = [resolved(study, e) for e in study.imaging.sessions]
     where = [f"imaging.sessions[{i}] ({e.label})" for i, e in enumerate(entries)]
-    protocols = [_protocol_ref(study, e.protocol or study.imaging.protocol)
+    protocols = [protocol_ref(study, e.protocol or study.imaging.protocol)
                  for e in study.imaging.sessions]
-    main, run_s, baseline_lag, window = _windows(study, entries, protocols, where)
-    outputs = _run_sessions(imaging_session_outputs, entries, protocols, window, where,
+    main, run_s, baseline_lag, window = windows(study, entries, protocols, where)
+    outputs = run_sessions(imaging_session_outputs, entries, protocols, window, where,
                             scheduler=scheduler, workers=workers, what="imaging sessions")
     rows = []
     for entry, (lab, _) in zip(entries, outputs, strict=True):
@@ -290,7 +148,7 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
         n_act = int((lab["label"].values == "activated").sum())
         rows.append({"subject": entry.subject, "day": entry.day, "n_rois": n,
                      "n_activated": n_act, "fraction": n_act / n})
-    classes, trace = _with_session_coords(entries, outputs, where, "imaging sessions")
+    classes, trace = with_session_coords(entries, outputs, where, "imaging sessions")
     parameters = {
         "classification protocol": {str(p): load_protocol(p).model_dump(mode="json")
                                     for p in dict.fromkeys(protocols)},
@@ -413,7 +271,7 @@ def photometry_session_outputs(entry, protocol_name, window_s, where=""):
                          f"control); its channels are {', '.join(map(str, ds.data_vars))}")
     signal = ds[entry.signal]
     time_s = np.asarray(signal[signal.dims[0]].values, dtype=float)
-    epochs = _session_epochs(entry, (time_s[0], time_s[-1]))  # runs checked on the signal's clock
+    epochs = session_epochs(entry, (time_s[0], time_s[-1]))  # runs checked on the signal's clock
     protocol = load_protocol(protocol_name)
     baseline = prerun_window(epochs, protocol.baseline_s)
     dff = dff_dataset(ds, compute_dff(ds, signal=entry.signal, control=entry.control,
@@ -444,13 +302,13 @@ def analyse_photometry(study, *, scheduler: str | None = None, workers: int | No
     """
 
     ph = study.photometry
-    entries = [_resolved(study, e) for e in ph.sessions]
+    entries = [resolved(study, e) for e in ph.sessions]
     where = [f"photometry.sessions[{i}] ({e.label})" for i, e in enumerate(entries)]
-    protocols = [_protocol_ref(study, ph.protocol)] * len(entries)
-    main, run_s, baseline_lag, window = _windows(study, entries, protocols, where)
-    outputs = _run_sessions(photometry_session_outputs, entries, protocols, window, where,
+    protocols = [protocol_ref(study, ph.protocol)] * len(entries)
+    main, run_s, baseline_lag, window = windows(study, entries, protocols, where)
+    outputs = run_sessions(photometry_session_outputs, entries, protocols, window, where,
                             scheduler=scheduler, workers=workers, what="photometry sessions")
-    classes, traces = _with_session_coords(entries, outputs, where, "photometry sessions")
+    classes, traces = with_session_coords(entries, outputs, where, "photometry sessions")
     parameters = {
         "photometry classification protocol": main.model_dump(mode="json"),
         "photometry dF/F": "sfone.photometry.compute_dff (as `sfone photometry dff`): "
@@ -497,7 +355,7 @@ def analyse_stress_test(study, **_) -> StressData:
                              f"says {found!r}")
         per_mouse.append(ds.assign_coords(subject=[s.subject], group=("subject", [s.group])))
     ds = combine_subjects(per_mouse)
-    protocol = load_protocol(_protocol_ref(study, st.protocol))
+    protocol = load_protocol(protocol_ref(study, st.protocol))
     endpoints = stress_test_endpoints(ds, protocol)
     endpoints["vo2max"] = endpoints["vo2max_ml_kg_h"] / 60.0  # mL/kg/min, as plotted
     mass_kg = ds["body_mass"] / 1000.0
