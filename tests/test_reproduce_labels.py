@@ -158,3 +158,58 @@ def test_welch_without_variation_is_not_computed_but_with_variation_matches_scip
     varied = compare_magnitude(a, b).headline()
     assert varied["p_value"] == pytest.approx(stats.ttest_ind([2.0, 3.0], [1.0, 1.5],
                                                               equal_var=False).pvalue)
+
+
+def _photometry_result(sessions, seed=1):
+    """sessions: (subject, group, label) per recording."""
+    from sfone.reproduce.analyses import PhotometryResult
+
+    rng = np.random.default_rng(seed)
+    n = len(sessions)
+    subjects, groups, labels = (list(x) for x in zip(*sessions, strict=True))
+    classes = xr.Dataset(
+        {"label": ("roi", np.array(labels)), "effect": ("roi", rng.normal(size=n)),
+         "p_value": ("roi", np.full(n, 0.5)), "q_value": ("roi", np.full(n, 0.5))},
+        coords={"roi": np.arange(n), "subject": ("roi", subjects), "group": ("roi", groups),
+                "day": ("roi", ["d1"] * n), "roi_in_session": ("roi", ["dff"] * n)})
+    lag = np.arange(-90.0, 60.0, 10.0)
+    traces = xr.DataArray(rng.normal(size=(n, 3, lag.size)), dims=("roi", "trial", "lag"),
+                          coords={"roi": np.arange(n), "lag": lag, "subject": ("roi", subjects),
+                                  "group": ("roi", groups)})
+    return PhotometryResult(classes, traces, "group", tuple(dict.fromkeys(groups)),
+                            (-30.0, 0.0), (-90.0, -30.0), (0.0, 60.0), {})
+
+
+@pytest.mark.parametrize("sessions, reason", [
+    ([("m1", "ctrl", U), ("m2", "ctrl", A)], "one group only (ctrl)"),
+    ([("m1", "ctrl", U), ("m2", "run", U)], "1 and 1 mice with a recording in ctrl and run"),
+])
+def test_photometry_panels_without_a_test_say_why(sessions, reason):
+    from sfone.reproduce.figures import spec_for
+
+    data = _photometry_result(sessions)
+    stats_table = StatsTable()
+    for number in (12, 13):
+        spec = spec_for(number)
+        output = spec.build(data, stats_table, spec.figure_id)
+        plt.close(output.figure)
+    assert reason in output.caption and "not computed" in output.caption
+    table = stats_table.to_frame()
+    per_mouse = table[(table["quantity"] == "postrun_effect") & table["group"].str.contains("/")]
+    assert sorted(per_mouse["group"]) == sorted(f"{g}/{s}" for s, g, _ in sessions)
+    effects = dict(zip(data.classes["subject"].values, data.classes["effect"].values,
+                       strict=True))
+    for row in per_mouse.itertuples():
+        assert row.value == pytest.approx(effects[row.group.split("/")[1]])
+
+
+def test_photometry_test_pairs_mice_by_subject_across_days():
+    data = _photometry_result([("m1", "d1", U), ("m2", "d1", A), ("m3", "d1", U),
+                               ("m1", "d8", A), ("m2", "d8", A), ("m3", "d8", U)])
+    effect = dict(zip(zip(data.classes["subject"].values, data.classes["group"].values,
+                          strict=True), data.classes["effect"].values, strict=True))
+    result = data.response_test
+    expected = stats.ttest_rel([effect[m, "d8"] for m in ("m1", "m2", "m3")],
+                               [effect[m, "d1"] for m in ("m1", "m2", "m3")])
+    assert result["p_value"] == pytest.approx(expected.pvalue)
+    assert result["test"].startswith("paired t, per-mouse mean post-run effect (n = 3 mice")

@@ -122,7 +122,7 @@ def read_keywords(entry) -> tuple[dict, dict]:
     return read, post
 
 
-def apply_post_read(ds, *, where: str = "", neuropil_coefficient: float | None = None,
+def apply_post_read(ds, *, where: str = "", path=None, neuropil_coefficient: float | None = None,
                     plane: int | None = None, cells_only: bool = False):
     """Apply a session's post-read options to the Dataset read from its file.
 
@@ -132,6 +132,9 @@ def apply_post_read(ds, *, where: str = "", neuropil_coefficient: float | None =
         The Dataset :func:`sfone.read` returned.
     where : str, default ""
         Where the session is listed (e.g. ``"imaging.sessions[3] (m3/day1)"``), for messages.
+    path : str or os.PathLike, optional
+        The file read, named in messages (default the Dataset's ``source_file``; both are named
+        when they differ, as for a netCDF file ``sfone convert`` wrote).
     neuropil_coefficient : float, optional
         Sets the ``neuropil_coefficient`` attr (``Fc = F - c * Fneu``). Without it, a Dataset
         with ``Fneu`` and no coefficient of its own gets
@@ -155,7 +158,9 @@ def apply_post_read(ds, *, where: str = "", neuropil_coefficient: float | None =
     """
     from ..footprints import select_rois
 
-    source = ds.attrs.get("source_file", "<dataset>")
+    source = str(ds.attrs.get("source_file", "<dataset>"))
+    if path is not None and str(path) != source:
+        source = f"{path} (from {source})" if "source_file" in ds.attrs else str(path)
     at = f" ({where})" if where else ""
     if neuropil_coefficient is not None:
         if "Fneu" not in ds:
@@ -214,4 +219,4 @@ def read_session(path, entry=None, *, where: str = "", chunks=None):
 
     keywords, post = read_keywords(entry or {})
     ds = read(path, chunks=chunks, **keywords)
-    return apply_post_read(ds, where=where, **post)
+    return apply_post_read(ds, where=where, path=path, **post)

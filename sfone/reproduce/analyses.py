@@ -241,10 +241,13 @@ class PhotometryResult:
         a, b = (self.classes.isel(roi=np.flatnonzero(values == level))
                 for level in self.compared)
         result = compare_magnitude(a, b, among=None, groups=self.compared).headline()
-        if "reason" not in result:  # name the unit: recordings, not neurons
-            kind = "paired t" if result["test"].startswith("paired") else "Welch t"
-            result["test"] = (f"{kind}, per-mouse mean post-run effect (n = {result['n_mice']} "
-                              f"mice, {result['n_cells']} recordings)")
+        if "reason" in result:  # name the unit: recordings, not neurons
+            return _not_computed("mouse-level test of the post-run response",
+                                 result["reason"].replace("finite neurons", "a recording"),
+                                 n_mice=result["n_mice"], n_cells=result["n_cells"])
+        kind = "paired t" if result["test"].startswith("paired") else "Welch t"
+        result["test"] = (f"{kind}, per-mouse mean post-run effect (n = {result['n_mice']} "
+                          f"mice, {result['n_cells']} recordings)")
         return result
 
 

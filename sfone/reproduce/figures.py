@@ -330,9 +330,15 @@ def _fig10(data, stats, figure_id):
 
 def _fig11(data, stats, figure_id):
     """Tracked cells' class transitions; None when no mouse could be tracked."""
+    import warnings
+
+    from ..exceptions import DataRepairWarning, QualityWarning
     from ..tracking.cohort import figure_tracked_transitions, track_cohort
 
-    tracked = track_cohort(list(data.sessions), data.classes)
+    with warnings.catch_warnings():  # the files were read, and their warnings shown, for the
+        warnings.simplefilter("ignore", QualityWarning)  # labels; track_cohort still turns a
+        warnings.simplefilter("ignore", DataRepairWarning)  # tracking QualityWarning into a skip
+        tracked = track_cohort(list(data.sessions), data.classes)
     if tracked is None:
         return None
     fig = figure_tracked_transitions(tracked, stats=stats)
