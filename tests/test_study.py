@@ -274,3 +274,18 @@ def test_a_photometry_only_study_is_an_input_and_needs_runs(tmp_path):
         parse_study({"photometry": {"sessions": [{**session, "runs": None}]}})
     with pytest.raises(StudyError, match="method 'irls' fits a control channel"):
         parse_study({"photometry": {"sessions": [{**session, "control": None}]}})
+
+
+def test_an_internal_key_error_exits_3(tmp_path, monkeypatch):
+    import sfone.reproduce.pipeline
+
+    def broken(*args, **kwargs):
+        raise KeyError("role")
+
+    monkeypatch.setattr(sfone.reproduce.pipeline, "STAGES",
+                        {k: broken for k in sfone.reproduce.pipeline.STAGES})
+    result = CliRunner().invoke(main, ["reproduce", "--study", str(_tables_study(tmp_path)),
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3
+    assert "Internal error (KeyError): 'role'" in result.output
+    assert "--debug" in result.output and not (tmp_path / "out").exists()
