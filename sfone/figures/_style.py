@@ -219,8 +219,13 @@ def as_test_result(result) -> dict | None:
 
 
 def test_label(result: dict, sep: str = ", ") -> str:
-    """``"Fisher exact test, p = 0.004"`` from a normalised test result."""
+    """``"Fisher exact test, p = 0.004"`` from a normalised test result (a test that was not
+    computed shows its name and reason only)."""
     name = result["test"]
+    if "not computed" in name and not np.isfinite(result["p_value"]):
+        import textwrap
+
+        return textwrap.fill(name, 40)
     return f"{name}{sep}{format_p(result['p_value'])}" if name else format_p(result["p_value"])
 
 
@@ -232,6 +237,8 @@ def short_test_label(result: dict) -> str:
     its first comma or parenthesis; the caption gives them) and the p-value, short enough for
     the bracket over a narrow panel."""
     name = result["test"].split(" (")[0].split(", ")[0].strip()
+    if "not computed" in result["test"] and not np.isfinite(result["p_value"]):
+        return f"{name.split(':')[0]}: not computed"
     return f"{name}, {format_p(result['p_value'])}" if name else format_p(result["p_value"])
 
 

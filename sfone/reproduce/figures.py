@@ -75,6 +75,8 @@ def _p(result) -> str:
 def _test_text(result) -> str:
     if result is None:
         return "no test (too few mice or neurons for it)"
+    if not np.isfinite(result["p_value"]) and "not computed" in result["test"]:
+        return result["test"]
     return f"{result['test']}, {_p(result)}"
 
 
@@ -109,15 +111,16 @@ def _day_counts(data) -> str:
     for day in data.days:
         mask = np.asarray(classes["day"].values, dtype=str) == day
         mice = len(set(np.asarray(classes["subject"].values)[mask]))
-        parts.append(f"{_name(day)}: n = {int(mask.sum())} neurons from {mice} mice")
+        parts.append(f"{_name(day)}: n = {int(mask.sum())} neurons from {mice} "
+                     f"{'mouse' if mice == 1 else 'mice'}")
     return "; ".join(parts)
 
 
-def _segment_text(data) -> str:
+def _segment_text(data, unit: str = "neuron") -> str:
     run, base = data.run_lag_s, data.baseline_lag_s
     return (f"Time 0 is the end of the run; the grey band ({run[0] / 60:g} to {run[1] / 60:g} min) "
             f"is the run itself and the hatched band ({base[0] / 60:g} to {base[1] / 60:g} min) "
-            "the pre-run baseline. Values are z-scores of dF/F relative to each neuron's pre-run "
+            f"the pre-run baseline. Values are z-scores of dF/F relative to each {unit}'s pre-run "
             "baseline (mean and SD over the baseline window), averaged over runs")
 
 
@@ -364,19 +367,72 @@ def _fig10(data, stats, figure_id):
 
 def _fig11(data, stats, figure_id):
     """Tracked cells' class transitions; None when no mouse could be tracked."""
+    import warnings
+
+    from ..exceptions import DataRepairWarning, QualityWarning
     from ..figures import figure_tracked_transitions
     from ..tracking.cohort import track_cohort
 
-    tracked = track_cohort(list(data.sessions), data.classes)
+    with warnings.catch_warnings():  # the files were read, and their warnings shown, for the
+        warnings.simplefilter("ignore", QualityWarning)  # labels; track_cohort still turns a
+        warnings.simplefilter("ignore", DataRepairWarning)  # tracking QualityWarning into a skip
+        tracked = track_cohort(list(data.sessions), data.classes)
     if tracked is None:
         return None
     fig = figure_tracked_transitions(tracked, days=data.days, stats=stats, figure_id=figure_id)
     n_cells = int(np.asarray(tracked["pooled"]).sum())
     caption = (f"Post-run class on {_name(data.days[0])} (rows) against {_name(data.days[1])} "
                f"(columns) of the same neurons, tracked across days (n = {n_cells} tracked "
-               f"neurons from {len(tracked['tables'])} mice, pooled). Cells: number of neurons "
+               f"neurons from {len(tracked['tables'])} "
+               f"{'mouse' if len(tracked['tables']) == 1 else 'mice'}, pooled). Cells: number of neurons "
                "and share of the row. Tests per mouse: McNemar on "
                "'activated' (primary; pooling neurons across mice is pseudo-replication).")
+    return FigureOutput(fig, caption)
+
+
+def _photometry_counts(data) -> str:
+    classes = data.classes
+    values = np.asarray(classes[data.by].values, dtype=str)
+    parts = []
+    for level in data.levels:
+        mask = values == level
+        mice = len(set(np.asarray(classes["subject"].values)[mask]))
+        parts.append(f"{level}: n = {mice} {'mouse' if mice == 1 else 'mice'}, "
+                     f"{int(mask.sum())} recording{'s' if mask.sum() != 1 else ''}")
+    return "; ".join(parts)
+
+
+def _fig12(data, stats, figure_id):
+    from ..figures.photometry import figure_photometry_traces
+
+    fig = figure_photometry_traces(data.traces, by=data.by, order=data.levels,
+                                   segments=data.segments, post_window_s=data.post_window_s,
+                                   stats=stats, figure_id=figure_id)
+    caption = (f"Fiber photometry around the run, per {data.by} ({_photometry_counts(data)}). "
+               "Each recording's signal is dF/F (control fitted as `sfone photometry dff`); a "
+               f"mouse's recordings of one {data.by} are averaged, then lines show the mean and "
+               "bands the SEM across mice (no band for one mouse). "
+               f"{_segment_text(data, 'recording')}.")
+    return FigureOutput(fig, caption)
+
+
+def _fig13(data, stats, figure_id):
+    from ..figures.photometry import figure_photometry_responses
+
+    test = data.response_test
+    fig = figure_photometry_responses(data.responses, by=data.by, order=data.levels,
+                                      test=test, stats=stats, figure_id=figure_id)
+    responses = data.responses
+    activated = ", ".join(
+        f"{level}: {int((part['label'] == 'activated').sum())} of {len(part)}"
+        for level, part in responses.groupby(data.by, observed=True, sort=False))
+    compared = " vs ".join(data.compared)
+    caption = (f"Each mouse's post-run photometry response per {data.by} "
+               f"({_photometry_counts(data)}): the classifier's effect (post-run vs pre-run "
+               "baseline, in baseline SDs), averaged over a mouse's recordings; colour: its "
+               "post-run label (mice labelled activated: " + activated + "). Black markers: "
+               f"mean ± SEM across mice. Test ({compared}, mice as the unit): "
+               f"{_test_text(test)}.")
     return FigureOutput(fig, caption)
 
 
@@ -395,6 +451,10 @@ FIGURE_SPECS = (
     FigureSpec(10, "fig10_metabolic_cage", "metabolic cage", "Metabolic cages", _fig10),
     FigureSpec(11, "fig11_tracked_transitions", "imaging", "Tracked neurons' class transitions",
                _fig11),
+    FigureSpec(12, "fig12_photometry_traces", "photometry",
+               "Photometry: post-run traces per group", _fig12),
+    FigureSpec(13, "fig13_photometry_responses", "photometry",
+               "Photometry: per-mouse post-run responses", _fig13),
 )
 
 

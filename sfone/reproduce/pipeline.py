@@ -27,7 +27,7 @@ from .._atomic import atomic_path, write_csv
 from .._logging import logger, progress
 from .._output_dir import check_output_dir, replacing_output_dir
 from .analyses import STAGES
-from .provenance import package_versions, study_inputs
+from .provenance import duplicate_recordings, package_versions, study_inputs
 
 __all__ = ["reproduce", "ReproduceResult", "MARKER"]
 
@@ -110,7 +110,7 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
 
     from .figures import FIGURE_SPECS
     from .report import StatsTable, write_report_html
-    from .study import Study, check_study, figures_for, load_study
+    from .study import Study, StudyError, check_study, figures_for, load_study
 
     if not isinstance(study, Study):
         path = Path(study)
@@ -120,6 +120,10 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
     check_output_dir(out_dir, kind="reproduce", replace=True)  # before hashing the inputs
     started = time.time()
     inputs = study_inputs(study)
+    duplicates = duplicate_recordings(study, inputs)
+    if duplicates:
+        raise StudyError(f"{study.name}: {len(duplicates)} recording(s) listed twice:\n  - "
+                         + "\n  - ".join(duplicates))
     wanted = figures_for(study)
     specs = [s for s in FIGURE_SPECS if s.number in wanted]
     stages = list(dict.fromkeys(s.stage for s in specs))
@@ -162,32 +166,65 @@ def _run_stages(study, bar, specs, stats, figures, data, parameters, build, *, s
             figures.append((spec, output.caption, paths))
 
 
+def numbered_figures(figures) -> list[tuple]:
+    """The figures made, in :data:`FIGURE_SPECS` order, numbered 1..N for the report.
+
+    A study that makes only some of the figures gets consecutive numbers; where a number differs
+    from the figure's number in the paper reproduction (the sample study, which makes every
+    figure), the caption ends with that number and the file stem, so the report maps to it.
+
+    Parameters
+    ----------
+    figures : list of (FigureSpec, str, list of pathlib.Path)
+        The figures made: spec, caption, files.
+
+    Returns
+    -------
+    list of (int, FigureSpec, str, list of pathlib.Path)
+        Report number, spec, caption, files.
+    """
+    from .figures import FIGURE_SPECS
+
+    order = {spec.number: i for i, spec in enumerate(FIGURE_SPECS)}
+    out = []
+    for k, (spec, caption, paths) in enumerate(sorted(figures, key=lambda f: order[f[0].number]),
+                                               start=1):
+        if k != spec.number:
+            caption = (f"{caption} (Figure {spec.number} of the paper reproduction; files "
+                       f"figures/{spec.stem}.*, {spec.figure_id} in stats.csv.)")
+        out.append((k, spec, caption, paths))
+    return out
+
+
 def _write_outputs(build, study, stats, figures, data, parameters, inputs, started,
                    write_report_html):
     import json
     from datetime import UTC, datetime
 
     logger.info("reproduce: writing stats.csv, labels.csv, provenance.json and report.html")
+    figures = numbered_figures(figures)
     stats_csv = stats.write(build / "stats.csv")
     labels_csv = None
     tables = {}
     if "imaging" in data:
         labels_csv = _write_labels(data["imaging"].classes, build / "labels.csv")
         tables["Per-mouse fraction activated"] = data["imaging"].fractions
+    if "photometry" in data:
+        tables["Photometry: per-mouse post-run response"] = data["photometry"].responses
     provenance = {
         "study": study.name, "description": study.description,
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "runtime_s": round(time.time() - started, 1),
         "versions": package_versions(), "parameters": parameters, "inputs": inputs,
-        "figures": [{"number": s.number, "file": f"figures/{s.stem}.png", "caption": c}
-                    for s, c, _ in figures],
+        "figures": [{"number": k, "reproduction_figure": s.number,
+                     "file": f"figures/{s.stem}.png", "caption": c} for k, s, c, _ in figures],
     }
     marker = build / MARKER
     with atomic_path(marker) as tmp:
         tmp.write_text(json.dumps(provenance, indent=2, default=str) + "\n", encoding="utf-8")
     report = write_report_html(
-        build, [(f"Figure {s.number}. {s.title}", next(p for p in paths if p.suffix == ".png"),
-                 caption, s.figure_id) for s, caption, paths in figures],
+        build, [(f"Figure {k}. {s.title}", next(p for p in paths if p.suffix == ".png"),
+                 caption, s.figure_id) for k, s, caption, paths in figures],
         {"stats": stats.to_frame(), **tables}, parameters, __version__, provenance=provenance,
         title=f"sfone reproduction report: {study.name}")
     return stats_csv, labels_csv, report, marker

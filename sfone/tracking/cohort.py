@@ -50,7 +50,7 @@ def track_cohort(sessions, classes, **track_options) -> dict | None:
         None when no mouse could be tracked (the reason is logged).
     """
     from ..footprints import has_footprints
-    from ..io import read
+    from ..io._session_reading import read_session
     from .track import track
 
     by_subject: dict[str, list] = {}
@@ -61,7 +61,8 @@ def track_cohort(sessions, classes, **track_options) -> dict | None:
         if len(rows) != 2:
             logger.info("tracking: %s has %d sessions (needs 2); skipped", subject, len(rows))
             continue
-        datasets = [read(row.path) for row in rows]
+        datasets = [read_session(row.path, row, where=f"{row.subject}/{row.session}")
+                    for row in rows]
         if not all(has_footprints(ds) for ds in datasets):
             logger.info("tracking: %s: sessions without footprints; skipped", subject)
             continue
