@@ -167,8 +167,13 @@ def method_variants(*, default_only: bool = False) -> list[tuple[str, dict]]:
             variants += [(f"null={c}", {"null": c, "run_labels": False})
                          for c in choices if c != param.default]
     # the default without its linear trend: more power under bursty spiking, less protection
-    # against slow drift (docs/classification.md)
-    variants.append(("trend_degree=0", {"trend_degree": 0, "run_labels": False}))
+    # against slow drift (docs/classification.md); only while the classifier has the option
+    import inspect
+
+    from sfone.classify import label_responses
+
+    if "trend_degree" in inspect.signature(label_responses).parameters:
+        variants.append(("trend_degree=0", {"trend_degree": 0, "run_labels": False}))
     return variants
 
 

@@ -448,7 +448,8 @@ def render_table(table: dict) -> str:
     note = (f"\n(`python -m validation.oracle`, {table['date']}: mixed sessions of 200 ROIs, "
             f"seeds {table['seeds']}, 10 Hz; nulls simulated with {table['n_per_rate']} count "
             f"vectors at each of {len(table['rate_grid_hz'])} rates 0.2-1 Hz; calibration on "
-            f"{table['n_calibration']} all-null cells per design and activity.)\n")
+            f"{table['n_calibration']} all-null cells per design and activity, the generator's "
+            "own spike trains on its 10 Hz frame clock.)\n")
     return "\n".join(lines) + "\n" + note
 
 
