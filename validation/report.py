@@ -94,7 +94,7 @@ def _power(row, key: str) -> str:
     if oracle is None or not value:
         return value
     ratio = row["ratio"][key]
-    return f"{value} ({oracle:.2f}, {'' if _nan(ratio) else f'{ratio:.2f}'})"
+    return f"{value} ({oracle:.2f}, {'' if _nan(ratio) else f'{ratio:.3f}'})"
 
 
 def calibration_table(rows: list[dict]) -> str:
