@@ -53,6 +53,9 @@ class ImagingResult:
         Analysis parameters, as shown in the report.
     sessions : tuple of sfone.cohort.Session, default ()
         One per imaging session (ROI tracking, figure 11).
+    evidence : tuple of (str, xarray.Dataset), default ()
+        Per imaging session, its label (``subject/day``) and the data of its per-ROI evidence
+        page (:func:`sfone.figures.evidence.prepare_evidence`).
     """
     classes: xr.Dataset      # per ROI: label, effect, p/q values; coords day, subject, session
     traces: xr.DataArray     # (roi, trial, lag) z-scored dF/F around run end
@@ -63,6 +66,7 @@ class ImagingResult:
     post_window_s: tuple[float, float]
     parameters: dict
     sessions: tuple = ()  # sfone.cohort.Session per imaging session (ROI tracking, figure 11)
+    evidence: tuple = ()  # (label, prepare_evidence Dataset) per session: the evidence pages
 
     @property
     def segments(self) -> dict:
@@ -103,7 +107,8 @@ def _session_epochs(entry, recording):
 
 
 def imaging_session_outputs(entry, protocol_name, window_s):
-    """Labels and z-scored peri-run traces (``window_s`` from run end) of one imaging session.
+    """Labels, z-scored peri-run traces (``window_s`` from run end) and the evidence-page data
+    (:func:`sfone.figures.evidence.prepare_evidence`) of one imaging session.
 
     dF/F uses a fixed pre-run F0 (rolling baselines would absorb sustained post-run activity);
     the z-score reference is the same pre-run baseline window. Runs on a dask worker with
@@ -121,10 +126,14 @@ def imaging_session_outputs(entry, protocol_name, window_s):
     protocol = load_protocol(protocol_name)
     baseline = prerun_window(epochs, protocol.baseline_s)
     dff = compute_dff(ds, baseline="window", baseline_window=baseline)
+    from ..figures.evidence import prepare_evidence
+    from ..perievent import trace_array
+
     labels = label_responses(ds.assign(dff=dff), epochs, protocol=protocol, variable="dff")
     traces = compute_perievent(zscore(dff, baseline=baseline), epochs, align="end",
                                window=window_s, bin_s=PERIRUN_BIN_S)
-    return labels, traces
+    evidence = prepare_evidence(labels, trace_array(dff), runs=epochs)
+    return labels.drop_dims("bin", errors="ignore"), traces, evidence
 
 
 def _resolved(study, entry):
@@ -190,8 +199,9 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
             logger.info("reproduce: imaging session %d/%d (%s)", i + 1, len(entries),
                         entry.label)
             outputs.append(imaging_session_outputs(entry, protocol, window))
-    labels, traces, rows = [], [], []
-    for entry, (lab, tr) in zip(entries, outputs, strict=True):
+    labels, traces, rows, evidence = [], [], [], []
+    for entry, (lab, tr, ev) in zip(entries, outputs, strict=True):
+        evidence.append((entry.label, ev))
         n = lab.sizes["roi"]
         extra = {"subject": ("roi", [entry.subject] * n), "day": ("roi", [entry.day] * n),
                  "group": ("roi", [entry.group or ""] * n),
@@ -226,7 +236,7 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
                               "have footprints and show one field of view")
     return ImagingResult(classes, trace, pd.DataFrame(rows), tuple(study.days),
                          (-run_s, 0.0), baseline_lag, (0.0, float(main.post_run_s[1])),
-                         parameters, sessions)
+                         parameters, sessions, tuple(evidence))
 
 
 # --- stress test, tables, metabolic cages ------------------------------------------------------
