@@ -315,3 +315,35 @@ def test_classify_plots_failure_leaves_no_folder(files, tmp_path, monkeypatch):
     assert result.exit_code == 1 and "no space left" in result.output
     assert not (tmp_path / "evidence").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".evidence")]
+
+
+def test_photometry_channels_on_their_own_clocks_are_drawn_without_the_fit(tmp_path):
+    """Channels on several clocks carry no (roi, bin) variables: each is drawn from its own
+    clock's trace, with the windows, and the page lists both."""
+    import xarray as xr
+
+    from sfone.classify._labels import trace_groups
+
+    rng = np.random.default_rng(3)
+    variables, coords = {}, {}
+    for name, fs, step in (("G470", 20.0, 2.0), ("I415", 13.0, 0.0)):
+        time = np.arange(0, 2400, 1 / fs) + 0.01
+        values = rng.standard_normal(time.size) + step * (time >= 900)
+        variables[name] = (f"time_{name}", values, {"units": "1", "long_name": f"dF/F of {name}"})
+        coords[f"time_{name}"] = (f"time_{name}", time, {"units": "s"})
+    ds = xr.Dataset(variables, coords=coords)
+    result = label_responses(ds, [[600.0, 900.0]], post_run_s=(0, 1400))
+    assert "binned" not in result
+    groups = trace_groups(ds)
+    ax = plot_roi_evidence(result, "I415", trace=groups)
+    (band,) = _gid(ax, "trace", "patches")
+    clock = ds["time_I415"].values
+    y = band.get_xy()[:, 1]
+    assert y.max() == pytest.approx(ds["I415"].values.max())
+    assert band.get_xy()[:, 0].max() * 60 <= clock[-1] + 1e-9
+    assert all(line.get_xdata().size == 0 for name in EVIDENCE_VARIABLES
+               for line in _gid(ax, name))
+    assert len(_gid(ax, "run", "patches")) == 1 and len(_gid(ax, "post_run", "patches")) == 1
+    assert ax._left_title.get_text() == "ROI I415: No change"
+    page = write_evidence_page(result, tmp_path / "page", trace=groups)
+    assert re.findall(r'data-label="(\w+)"', page.read_text()) == ["activated", "unchanged"]

@@ -138,6 +138,8 @@ def render_figures(session: _Session, folder, names, *, time_unit: str = "min") 
         Unit of the time axis.
     """
     folder = Path(folder)
+    if not len(names):
+        return
     with figure_style():
         sizes = ((THUMB_SIZE_IN, _THUMB_MARGINS, THUMB_DPI, True, folder / "thumbs"),
                  (FULL_SIZE_IN, _FULL_MARGINS, FULL_DPI, False, folder / "figures"))
