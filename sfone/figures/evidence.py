@@ -364,7 +364,7 @@ class EvidencePanel:
             ax.xaxis.set_major_locator(MaxNLocator(5))
         else:
             ax.set_xlabel(f"Time from recording start ({time_unit})")
-            units = f" ({session.units})" if session.units else ""
+            units = f" ({session.units})" if session.units not in ("", "1") else ""
             ax.set_ylabel(f"{_SIGNAL_NAMES.get(session.signal, session.signal)}{units}")
         if legend and not compact:
             handles = [h for h, present in ((self.trace, np.isfinite(session.trace).any()),
