@@ -335,7 +335,8 @@ def glm_test(y: np.ndarray, nuisance: np.ndarray, response: np.ndarray,
     # parameters)
     bic = -2.0 * best["ml"] + (k + 2) * np.log(n)
     out = {"effect": effect, "p": p, "F": stat, "df": df, "tau": best["tau"],
-           "share": best["share"], "bic": bic}
+           "share": best["share"], "bic": bic,
+           **fitted_curves(X, beta, y0, test, finite)}
     if run_cols is not None and len(run_cols):
         contrast = np.zeros(beta.shape[1])
         contrast[run_cols] = 1.0 / len(run_cols)
@@ -345,6 +346,20 @@ def glm_test(y: np.ndarray, nuisance: np.ndarray, response: np.ndarray,
             out["run_effect"] = np.where(finite, estimate / resid_sd, np.nan)
             out["run_p"] = np.where(finite, t_two_sided(estimate / se, df), np.nan)
     return out
+
+
+def fitted_curves(X, beta, y, test, finite) -> dict:
+    """(roi, bin) fitted trace of the whole model (``fitted``) and of its nuisance part alone
+    (``fitted_nuisance``: the response terms set to 0), in the units of the binned trace ``y``
+    (the normal equations centre ``y``: its mean is added back); NaN for ROIs not fitted."""
+    level = y.mean(axis=1, keepdims=True)
+    full = np.einsum("rnk,rk->rn", X, beta) + level
+    nuisance_beta = beta.copy()
+    nuisance_beta[:, test] = 0.0
+    nuisance = np.einsum("rnk,rk->rn", X, nuisance_beta) + level
+    full[~finite] = np.nan
+    nuisance[~finite] = np.nan
+    return {"fitted": full, "fitted_nuisance": nuisance}
 
 
 def check_separable(frac: np.ndarray, *, source: str, minimum: float = 0.01) -> None:

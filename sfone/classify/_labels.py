@@ -357,13 +357,14 @@ def _imaging_inputs(ds, variable):
 
 def _label_glm(ds, epochs, params, variable, run_labels):
     source = str(ds.attrs.get("source_file", "<dataset>")) if hasattr(ds, "attrs") else "<dataset>"
-    results, arrays, extra = [], [], {}
+    results, arrays, extra, evidence = [], [], {}, []
     for da, neuropil, coefficient in _imaging_inputs(ds, variable):
         _, time, n_runs, starts, ends, _ = _setup(da, epochs, params)
         group = glm_group(da, time, starts, ends, params, neuropil=neuropil,
                           coefficient=coefficient, source=source)
         results.append(group["stats"])
         arrays.append(da)
+        evidence.append(group["evidence"])
         extra = {**group["windows"], "bin_s": group["bin_s"], "n_bins": group["n_bins"],
                  "separability": [float(v) for v in group["separability"]],
                  "residual_df": int(group["stats"]["df"])}
@@ -388,7 +389,26 @@ def _label_glm(ds, epochs, params, variable, run_labels):
     logger.info("labelled %d ROIs with method glm", p.size)
     result = _result(arrays, out, params, n_runs, null_used, variable, ds)
     result.attrs.update(extra)
+    if len(results) == 1:  # one clock: the binned traces and fits behind every label
+        result = result.assign(_evidence(evidence[0], results[0], arrays[0]))
     return result
+
+
+def _evidence(evidence: dict, stats: dict, da) -> dict:
+    """(roi, bin) variables of the glm: ``binned`` trace, ``fitted`` model and
+    ``fitted_nuisance`` (the model without its post-run response terms), over coordinate
+    ``bin_time`` (s, bin centres) with ``bin_segment`` (pre / run / post / other)."""
+    units = str(da.attrs.get("units", "a.u."))
+    coords = {"bin_time": ("bin", evidence["bin_time"], {"units": "s",
+                                                          "long_name": "bin centre"}),
+              "bin_segment": ("bin", evidence["bin_segment"].astype(str))}
+    return {name: xr.DataArray(np.asarray(values, dtype=np.float32), dims=("roi", "bin"),
+                               coords=coords, attrs={"units": units, "long_name": text})
+            for name, values, text in (
+                ("binned", evidence["binned"], "binned trace"),
+                ("fitted", stats["fitted"], "fitted session model"),
+                ("fitted_nuisance", stats["fitted_nuisance"],
+                 "fitted session model without the post-run response terms"))}
 
 
 _UNITS = {"label": "1", "effect": "z", "p_value": "1", "q_value": "1", "trend_degree": "1"}

@@ -67,6 +67,10 @@ def _binned_blocks(da, neuropil, coefficient, bins):
     return np.concatenate(y_parts), (np.concatenate(z_parts) if z_parts else None)
 
 
+#: names of the segments of :func:`bin_segments`
+SEGMENT_NAMES = ("pre", "run", "post", "other")
+
+
 def bin_segments(bins, response) -> np.ndarray:
     """Segment of every bin for the per-segment noise variance: 0 before the first run, 1 in a
     run, 2 in a post-run window, 3 elsewhere."""
@@ -217,4 +221,6 @@ def glm_group(da, time, starts, ends, params, *, neuropil=None, coefficient=0.0,
                       bleaching)
     windows = schedule_windows(starts, ends, span, params)
     return {"stats": out, "windows": windows, "separability": frac, "n_bins": bins.lo.size,
-            "bin_s": float(bin_s), "bleaching_tau_s": bleaching_tau}
+            "bin_s": float(bin_s), "bleaching_tau_s": bleaching_tau,
+            "evidence": {"binned": y, "bin_time": bins.centre,
+                         "bin_segment": np.asarray(SEGMENT_NAMES)[segments]}}

@@ -23,6 +23,8 @@ from .classes import (
     plot_class_proportions,
     plot_fraction_activated_paired,
 )
+from .evidence import plot_roi_evidence, prepare_evidence
+from .evidence_page import write_evidence_page
 from .groups import plot_group_points, plot_group_timecourse
 from .histology import bdnf_fractions, figure_bdnf, plot_bdnf_fraction
 from .metabolic import (
@@ -60,4 +62,5 @@ __all__ = [
     "figure_glucose", "dark_intervals", "subject_means", "plot_metabolic_timecourse",
     "plot_ancova", "figure_metabolic", "plot_group_points", "plot_group_timecourse",
     "figure_tracked_transitions",
+    "plot_roi_evidence", "prepare_evidence", "write_evidence_page",
 ]

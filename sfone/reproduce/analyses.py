@@ -64,6 +64,9 @@ class ImagingResult:
         Analysis parameters, as shown in the report.
     sessions : tuple of sfone.cohort.Session, default ()
         One per imaging session (ROI tracking, figure 11).
+    evidence : tuple of (str, xarray.Dataset), default ()
+        Per imaging session, its label (``subject/day``) and the data of its per-ROI evidence
+        page (:func:`sfone.figures.evidence.prepare_evidence`).
     """
     classes: xr.Dataset      # per ROI: label, effect, p/q values; coords day, subject, session
     traces: xr.DataArray     # (roi, trial, lag) z-scored dF/F around run end
@@ -74,6 +77,7 @@ class ImagingResult:
     post_window_s: tuple[float, float]
     parameters: dict
     sessions: tuple = ()  # sfone.cohort.Session per imaging session (ROI tracking, figure 11)
+    evidence: tuple = ()  # (label, prepare_evidence Dataset) per session: the evidence pages
 
     @property
     def segments(self) -> dict:
@@ -91,7 +95,8 @@ class ImagingResult:
 
 
 def imaging_session_outputs(entry, protocol_name, window_s, where=""):
-    """Labels and z-scored peri-run traces (``window_s`` from run end) of one imaging session.
+    """Labels, z-scored peri-run traces (``window_s`` from run end) and the evidence-page data
+    (:func:`sfone.figures.evidence.prepare_evidence`) of one imaging session.
 
     dF/F uses a fixed pre-run F0 (rolling baselines would absorb sustained post-run activity);
     the z-score reference is the same pre-run baseline window. Runs on a dask worker with
@@ -108,10 +113,14 @@ def imaging_session_outputs(entry, protocol_name, window_s, where=""):
     protocol = load_protocol(protocol_name)
     baseline = prerun_window(epochs, protocol.baseline_s)
     dff = compute_dff(ds, baseline="window", baseline_window=baseline)
+    from ..figures.evidence import prepare_evidence
+    from ..perievent import trace_array
+
     labels = label_responses(ds.assign(dff=dff), epochs, protocol=protocol, variable="dff")
     traces = compute_perievent(zscore(dff, baseline=baseline), epochs, align="end",
                                window=window_s, bin_s=PERIRUN_BIN_S)
-    return labels, traces
+    evidence = prepare_evidence(labels, trace_array(dff), runs=epochs)
+    return labels.drop_dims("bin", errors="ignore"), traces, evidence
 
 
 def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None = None
@@ -142,6 +151,8 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
     main, run_s, baseline_lag, window = windows(study, entries, protocols, where)
     outputs = run_sessions(imaging_session_outputs, entries, protocols, window, where,
                             scheduler=scheduler, workers=workers, what="imaging sessions")
+    evidence = tuple((e.label, ev) for e, (_, _, ev) in zip(entries, outputs, strict=True))
+    outputs = [(lab, tr) for lab, tr, _ in outputs]
     rows = []
     for entry, (lab, _) in zip(entries, outputs, strict=True):
         n = lab.sizes["roi"]
@@ -175,7 +186,7 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
                               "have footprints and show one field of view")
     return ImagingResult(classes, trace, pd.DataFrame(rows), tuple(study.days),
                          (-run_s, 0.0), baseline_lag, (0.0, float(main.post_run_s[1])),
-                         parameters, sessions)
+                         parameters, sessions, evidence)
 
 
 # --- photometry -------------------------------------------------------------------------------
@@ -283,7 +294,7 @@ def photometry_session_outputs(entry, protocol_name, window_s, where=""):
     trace = trace_array(dff, variable="dff").assign_coords(roi=[entry.signal])
     traces = compute_perievent(zscore(trace, baseline=baseline), epochs, align="end",
                                window=window_s, bin_s=PERIRUN_BIN_S)
-    return labels.assign_coords(roi=[entry.signal]), traces
+    return labels.drop_dims("bin", errors="ignore").assign_coords(roi=[entry.signal]), traces
 
 
 def analyse_photometry(study, *, scheduler: str | None = None, workers: int | None = None

@@ -7,7 +7,9 @@ endpoints), draws the figures (:mod:`sfone.reproduce.figures`) and writes into `
 
 * ``figures/figN_*.png|svg|pdf`` (300 dpi), ``stats.csv`` (every number a figure shows),
   ``labels.csv`` (one row per ROI, with imaging), ``provenance.json`` and ``report.html``
-  (self-contained: figures, captions, statistics, inputs with sha256, versions, parameters).
+  (self-contained: figures, captions, statistics, inputs with sha256, versions, parameters);
+* with imaging, ``evidence/<subject>_<day>/index.html``: each session's per-ROI evidence page
+  (:mod:`sfone.figures.evidence_page`), linked from the report.
 
 The output is built in a temporary folder beside ``out_dir`` and swapped in at the end, so
 ``out_dir`` always holds one complete run (an interrupted run leaves the previous one intact).
@@ -71,6 +73,27 @@ def _inner_bars_off():
 def _write_labels(classes: xr.Dataset, path: Path) -> Path:
     table = classes.reset_coords().to_dataframe().reset_index()
     return write_csv(table, path)
+
+
+def _write_evidence_pages(evidence, folder: Path) -> list[tuple[str, str]]:
+    """Each imaging session's evidence page under ``folder/<subject>_<day>/``; returns
+    (session label, link relative to the output folder) for the report."""
+    import re
+
+    from ..figures.evidence_page import write_evidence_page
+
+    links, used = [], set()
+    if evidence:
+        folder.mkdir()
+    for label, ev in progress(evidence, desc="evidence pages", unit="session"):
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._") or "session"
+        stem, k = name, 2
+        while name in used:  # two labels that differ only in characters a path cannot hold
+            name, k = f"{stem}_{k}", k + 1
+        used.add(name)
+        write_evidence_page(ev, folder / name, title=label)
+        links.append((label, f"{folder.name}/{name}/index.html"))
+    return links
 
 
 def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
@@ -205,10 +228,11 @@ def _write_outputs(build, study, stats, figures, data, parameters, inputs, start
     figures = numbered_figures(figures)
     stats_csv = stats.write(build / "stats.csv")
     labels_csv = None
-    tables = {}
+    tables, pages = {}, []
     if "imaging" in data:
         labels_csv = _write_labels(data["imaging"].classes, build / "labels.csv")
         tables["Per-mouse fraction activated"] = data["imaging"].fractions
+        pages = _write_evidence_pages(data["imaging"].evidence, build / "evidence")
     if "photometry" in data:
         tables["Photometry: per-mouse post-run response"] = data["photometry"].responses
     provenance = {
@@ -226,5 +250,5 @@ def _write_outputs(build, study, stats, figures, data, parameters, inputs, start
         build, [(f"Figure {k}. {s.title}", next(p for p in paths if p.suffix == ".png"),
                  caption, s.figure_id) for k, s, caption, paths in figures],
         {"stats": stats.to_frame(), **tables}, parameters, __version__, provenance=provenance,
-        title=f"sfone reproduction report: {study.name}")
+        title=f"sfone reproduction report: {study.name}", evidence_pages=pages)
     return stats_csv, labels_csv, report, marker
