@@ -58,8 +58,10 @@ clean:
 readme: venv-core
 	$(BIN)/python docs/update_readme_formats.py
 
-# Calibration and power of the post-run classifier on the independent generator (issue 14):
-# writes docs/validation.md (about 15 min on 2 cores; VALIDATE_ARGS=--quick for a few minutes).
+# Calibration and power of the post-run classifier on the independent generator (issues 14, 26):
+# writes docs/validation.md (full grid with all-null sessions: under an hour on 2 free cores;
+# VALIDATE_ARGS=--quick for a few minutes). The count oracle is read from
+# validation/results/oracle.json (VALIDATE_ARGS=--recompute-oracle recomputes it, ~5-10 min).
 VALIDATE_ARGS ?=
 validate: venv
 	$(BIN)/python -m validation $(VALIDATE_ARGS)

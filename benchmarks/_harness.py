@@ -32,6 +32,7 @@ class Benchmark:
     target_speedup: float
     target_rss_ratio: float | None = None  # sfone peak RSS <= ratio x baseline's
     target_rss_mb: float | None = None  # sfone peak RSS <= this many MB
+    target_max_s: float | None = None  # sfone median time <= this many s (an absolute target)
     repeats: int = 5
     # run_baseline does 1/baseline_scale of the work (for baselines whose cost is exactly linear
     # in it, e.g. a per-ROI loop on a subset of ROIs); its time is multiplied by this factor
@@ -110,10 +111,12 @@ def run_benchmark(bench: Benchmark) -> dict:
         met = met and sfone_rss <= bench.target_rss_ratio * baseline_rss
     if bench.target_rss_mb is not None:
         met = met and sfone_rss <= bench.target_rss_mb
+    if bench.target_max_s is not None:
+        met = met and sfone_s <= bench.target_max_s
     return {"name": bench.name, "work": bench.work, "sfone_s": sfone_s,
             "baseline": bench.baseline, "baseline_s": baseline_s, "speedup": speedup,
             "peak_rss_mb": sfone_rss, "baseline_peak_rss_mb": baseline_rss,
             "target_speedup": bench.target_speedup, "target_rss_ratio": bench.target_rss_ratio,
-            "target_rss_mb": bench.target_rss_mb,
+            "target_rss_mb": bench.target_rss_mb, "target_max_s": bench.target_max_s,
             "repeats": bench.repeats, "warmup": bench.warmup, "baseline_scale": bench.baseline_scale,
             "notes": list(bench.notes), "target_met": bool(met)}

@@ -67,10 +67,19 @@ def _write_manifest(folder) -> Path:
     return folder / "manifest.csv"
 
 
+def _fresh(out: Path) -> Path:
+    """The benchmark's own output folder, emptied: `sfone batch` writes only into a new folder
+    or one it marked, and the folders of runs before the marker existed have none."""
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
+    return out
+
+
 def _setup(work_dir):
     folder = work_dir / f"cohort_{N_SESSIONS}x{N_ROIS}x{N_FRAMES}"
     build_once(folder, lambda f: (f / "runs.csv").exists(), _write_cohort)
-    return {"manifest": _write_manifest(folder), "out": work_dir / "batch_out"}
+    return {"manifest": _write_manifest(folder), "out": _fresh(work_dir / "batch_out")}
 
 
 def _run(data, workers):
@@ -112,7 +121,7 @@ def _setup_cohort(work_dir):
     folder.parent.mkdir(parents=True, exist_ok=True)
     build_once(folder, lambda f: (f / "runs.csv").exists(),
                lambda f: _write_cohort(f, COHORT_FRAMES, COHORT_FS_HZ))
-    return {"manifest": _write_manifest(folder), "out": work_dir / "batch_cohort_out",
+    return {"manifest": _write_manifest(folder), "out": _fresh(work_dir / "batch_cohort_out"),
             "f_files": sorted(folder.glob("*/suite2p/plane0/F.npy"))}
 
 

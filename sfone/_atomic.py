@@ -1,5 +1,10 @@
 """Atomic outputs: write to a temporary sibling, then rename; a failure leaves no partial file.
 
+A write that fails because the disk is full (or a quota or file-size limit is reached) raises
+an :class:`OSError` naming the destination and the reason (:func:`no_space_reason`); a Ctrl-C
+during a write always ends it with :class:`KeyboardInterrupt` and nothing written, even when
+the interrupt lands in code that would swallow it (a weakref callback, a ``__del__``).
+
 :func:`write_csv` is sfone's one CSV writer: atomic, one float policy (shortest text that reads
 back to the same float, unless a format is asked for), and text cells that a spreadsheet would
 run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) written
@@ -9,22 +14,38 @@ with a leading ``'`` so that they show as text.
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import re
 import shutil
+import signal
 import socket
+import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_csv", "read_csv", "neutralize_formula", "restore_formula"]
+__all__ = ["atomic_path", "write_csv", "read_csv", "neutralize_formula", "restore_formula",
+           "no_space_reason"]
+
+#: errno -> what it means for an output; HDF5 reports the errno only in its message text
+NO_SPACE = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded",
+            errno.EFBIG: "file size limit reached"}
+_NO_SPACE_TEXT = {"no space left on device": errno.ENOSPC,
+                  "disk quota exceeded": errno.EDQUOT, "file too large": errno.EFBIG}
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
+        for attempt in range(10):  # a writer's last threads may still be creating files in it
+            shutil.rmtree(path, ignore_errors=True)
+            if not path.exists():
+                return
+            time.sleep(0.02 * (attempt + 1))
     elif path.exists() or path.is_symlink():
         path.unlink()
 
@@ -52,25 +73,135 @@ def _remove_stale_parts(dest: Path) -> None:
             _remove(part)
 
 
+def no_space_reason(exc: BaseException) -> tuple[int, str] | None:
+    """``(errno, reason)`` when ``exc`` (or an exception it was raised from) says the disk is
+    full, a quota or the file-size limit (``ulimit -f``) is reached; None otherwise.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception of a failed write (an :class:`OSError`, or h5py's ``RuntimeError``
+        whose message holds ``errno = 28``).
+
+    Returns
+    -------
+    (int, str) or None
+        The errno (``ENOSPC``, ``EDQUOT`` or ``EFBIG``) and its meaning, e.g.
+        ``(28, "disk full")``.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        code = getattr(exc, "errno", None)
+        if code in NO_SPACE:
+            return code, NO_SPACE[code]
+        text = str(exc).lower()
+        for number in NO_SPACE:
+            if f"errno = {number}," in text or f"errno = {number})" in text:
+                return number, NO_SPACE[number]
+        for phrase, number in _NO_SPACE_TEXT.items():
+            if phrase in text:
+                return number, NO_SPACE[number]
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _no_space_error(exc: BaseException, dest: Path) -> OSError | None:
+    """A one-line :class:`OSError` naming ``dest`` for a write that ran out of space."""
+    found = no_space_reason(exc)
+    if found is None:
+        return None
+    code, reason = found
+    message = (f"{dest}: cannot write it: {reason} ({os.strerror(code)}); nothing was written "
+               f"and an earlier {dest.name}, if any, is unchanged")
+    cls = type(exc) if isinstance(exc, OSError) else OSError
+    try:
+        return cls(code, message)
+    except TypeError:  # an OSError subclass with another constructor
+        return OSError(code, message)
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    """Hold SIGINT back (this thread) for the block; it is delivered right after."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def _interrupt_seen():
+    """Yield a callable telling whether Ctrl-C (SIGINT) arrived inside the block.
+
+    The interrupt is raised as usual; the flag catches the case where the library being run
+    swallowed it (a KeyboardInterrupt raised inside a weakref callback or a ``__del__`` is
+    only printed), so that the write can still end as interrupted. Only in the main thread
+    and only over Python's own (or another callable) SIGINT handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):  # SIG_IGN or SIG_DFL: nothing is raised, nothing to catch
+        yield lambda: False
+        return
+    hits = []
+    unraisable = sys.unraisablehook
+
+    def handler(signum, frame):
+        hits.append(signum)
+        previous(signum, frame)
+
+    def quiet(info):  # the swallowed interrupt and its fallout: not worth a traceback
+        if not hits and not issubclass(info.exc_type, KeyboardInterrupt):
+            unraisable(info)
+
+    signal.signal(signal.SIGINT, handler)
+    sys.unraisablehook = quiet
+    try:
+        yield lambda: bool(hits)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = unraisable
+
+
 @contextlib.contextmanager
 def atomic_path(dest):
     """Yield a temporary path next to ``dest``; on success it replaces ``dest`` atomically.
 
     Works for files and folders (zarr stores). On any exception the temporary output is removed
-    and an existing ``dest`` is left untouched. A writer killed outright (SIGKILL, power loss)
-    leaves only a hidden ``.<name>.<host>-<pid>.*.part`` next to ``dest``, which the next
-    write of ``dest`` on this host removes.
+    and an existing ``dest`` is left untouched; a disk-full, quota or file-size failure is
+    raised as an :class:`OSError` naming ``dest``. A Ctrl-C during the write ends it with
+    :class:`KeyboardInterrupt` and no output, even if the writer swallowed the interrupt. A
+    writer killed outright (SIGKILL, power loss) leaves only a hidden
+    ``.<name>.<host>-<pid>.*.part`` next to ``dest``, which the next write of ``dest`` on this
+    host removes.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_parts(dest)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.{_owner_tag()}.", suffix=".part",
-                                    dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # the writer creates it (as a file or a folder)
+    with _sigint_blocked():  # no Ctrl-C between creating the name and owning it
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.{_owner_tag()}.", suffix=".part",
+                                        dir=dest.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.unlink()  # the writer creates it (as a file or a folder)
     try:
-        yield tmp
+        with _interrupt_seen() as interrupted:
+            try:
+                yield tmp
+            except Exception as exc:
+                clear = _no_space_error(exc, dest)
+                if clear is None:
+                    raise
+                raise clear from exc
+            if interrupted():  # the writer swallowed the KeyboardInterrupt: end as interrupted
+                raise KeyboardInterrupt
         if not tmp.exists():
             raise RuntimeError(f"the writer produced no output for {dest}")
         if tmp.is_dir() and dest.exists():

@@ -2,7 +2,11 @@
 library versions that wrote the bytes.
 
 :func:`is_hdf5` tells an HDF5 file (netCDF-4, NWB, ``.doric``, CaImAn ``.hdf5``) by its
-8-byte signature without opening it with h5py.
+8-byte signature without opening it with h5py. :func:`check_hdf5_contained` is the one check
+every HDF5 input passes before a reader opens it (:func:`sfone.read` runs it for every HDF5
+file): no external link, external raw storage or virtual dataset (each makes the file read
+*other* files of this machine, whose bytes would then land in sfone's outputs), and no dataset
+declaring more bytes than the file can hold (unwritten chunks read as fill values).
 
 Two HDF5 files written from the same data by different h5py/HDF5 releases differ byte for byte
 (object headers, free-space layout, version fields), and floating-point values computed by
@@ -18,17 +22,89 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["HDF5_MAGIC", "HDF5_SUFFIXES", "is_hdf5", "hdf5_content", "same_hdf5_content",
-           "hdf5_differences"]
+from ._guard import check_declared_size, declared_limit, read_head
+from .exceptions import FormatError
+
+__all__ = ["HDF5_MAGIC", "HDF5_SUFFIXES", "is_hdf5", "check_hdf5_contained", "hdf5_content",
+           "same_hdf5_content", "hdf5_differences"]
 
 HDF5_SUFFIXES = (".h5", ".hdf5", ".doric", ".nwb")
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"  # the HDF5 format signature, at the start of the file
 
 
 def is_hdf5(path) -> bool:
-    """True when the file at ``path`` starts with the HDF5 signature (reads 8 bytes)."""
-    with open(path, "rb") as fh:
-        return fh.read(len(HDF5_MAGIC)) == HDF5_MAGIC
+    """True when the file at ``path`` starts with the HDF5 signature (reads 8 bytes; a FIFO or
+    device is a ``FormatError``)."""
+    return read_head(path, len(HDF5_MAGIC)) == HDF5_MAGIC
+
+
+def _declared_bytes(dataset) -> int:
+    return int(np.prod(dataset.shape or (), dtype=float)) * dataset.dtype.itemsize
+
+
+def _problems(h5, limit: int):
+    """(object path, what is wrong, declared bytes or None) for every object of an open file
+    that reads other files or declares more than ``limit`` bytes; soft links are not followed,
+    groups visited once."""
+    import h5py
+
+    seen, groups = set(), [h5]
+    while groups:
+        group = groups.pop()
+        for name in group:
+            link = group.get(name, getlink=True)
+            where = f"{group.name.rstrip('/')}/{name}"
+            if isinstance(link, h5py.ExternalLink):
+                yield where, f"an external link to {link.filename}:{link.path}", None
+                continue
+            if isinstance(link, h5py.SoftLink):
+                continue  # resolves inside this file, to an object visited by its hard link
+            obj = group[name]
+            if isinstance(obj, h5py.Dataset):
+                if obj.external:
+                    yield where, f"external raw storage in {obj.external[0][0]}", None
+                elif obj.is_virtual:
+                    yield where, "a virtual dataset (mapped from other files)", None
+                elif _declared_bytes(obj) > limit:
+                    yield where, f"{obj.shape} {obj.dtype}", _declared_bytes(obj)
+            elif isinstance(obj, h5py.Group) and obj.id not in seen:
+                seen.add(obj.id)
+                groups.append(obj)
+
+
+def check_hdf5_contained(path) -> None:
+    """Refuse an HDF5 file whose objects read other files or declare impossible sizes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        HDF5 file (netCDF-4, NWB, ``.doric``, CaImAn ``.hdf5``).
+
+    Raises
+    ------
+    FormatError
+        Naming the object that is an external link, uses external raw storage, is a virtual
+        dataset, or declares more than :func:`sfone._guard.declared_limit` bytes for the file
+        size (unwritten chunks); or the file cannot be opened as HDF5.
+    """
+    import h5py
+
+    path = Path(path)
+    size = path.stat().st_size
+    try:
+        with h5py.File(path, "r", locking=False) as h5:
+            problem = next(_problems(h5, declared_limit(size)), None)
+    except Exception as exc:  # h5py raises many types for a damaged file
+        raise FormatError(f"cannot open as HDF5: {type(exc).__name__}: {exc}",
+                          path=path) from exc
+    if problem is None:
+        return
+    where, what, n_bytes = problem
+    if n_bytes is not None:
+        check_declared_size(n_bytes, what=f"{where}, declared as {what},", path=path,
+                            file_size=size)
+    raise FormatError(f"{where} is {what}; sfone does not follow these (they read other files "
+                      "on this machine into the outputs)", path=path)
 
 
 def _decoded(value) -> np.ndarray:

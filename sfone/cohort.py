@@ -20,18 +20,22 @@ Manifest columns (CSV header or YAML list of mappings under ``sessions:``):
 ``fs``, ``repair``, ``leds``, ``neuropil_coefficient``, ``plane``, ``cells_only`` (optional)
     Reading options of the session, with the meaning of the command line's ``--fs`` ...
     ``--cells-only`` (:data:`sfone.io._reading_options.READING_OPTIONS`).
+``time_limit_s`` (optional)
+    Time limit of the session in a batch run, in s (a number > 0); without it the batch's
+    limit applies (``sfone batch --time-limit``, default 3600 s).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import xarray as xr
-import yaml
 
+from ._guard import check_input_kind, load_yaml
 from .exceptions import FormatError
 from .io._reading_options import READING_OPTIONS, parse_reading_options, read_with_options
 
@@ -39,7 +43,7 @@ __all__ = ["Session", "load_manifest", "open_cohort", "Cohort", "lazy_formats"]
 
 REQUIRED_COLUMNS = ("path", "subject", "session")
 OPTIONAL_COLUMNS = ("group", "day", "runs", "classification_protocol", "calr_session",
-                    *READING_OPTIONS)
+                    *READING_OPTIONS, "time_limit_s")
 PATH_COLUMNS = ("path", "runs", "classification_protocol", "calr_session")
 # columns of older manifests: what each one became
 RENAMED_COLUMNS = {
@@ -76,6 +80,8 @@ class Session:
     fs, repair, leds, neuropil_coefficient, plane, cells_only : optional
         The other reading options (:data:`sfone.io._reading_options.READING_OPTIONS`); None:
         not given.
+    time_limit_s : float or None, default None
+        Time limit of the session in a batch run, in s; ``None``: the batch's limit.
     """
 
     path: Path
@@ -98,6 +104,7 @@ class Session:
     def reading_options(self) -> dict:
         """The reading options given for this session (keywords of ``read_with_options``)."""
         return {n: getattr(self, n) for n in READING_OPTIONS if getattr(self, n) is not None}
+    time_limit_s: float | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -107,10 +114,9 @@ class Session:
 
 def _read_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() in {".yaml", ".yml"}:
-        try:  # safe_load builds only plain data: a !!python/... tag is an error, never run
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise FormatError(f"not a valid YAML manifest: {exc}", path=path) from None
+        # plain data only (a !!python/... tag is an error, never run), within size, depth and
+        # alias budgets
+        data = load_yaml(path, what="YAML manifest")
         rows = data.get("sessions") if isinstance(data, dict) else data
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise FormatError("expected a YAML list of sessions (or a mapping with 'sessions:')",
@@ -136,6 +142,17 @@ def _check_name(value: str, column: str, line: int, path: Path) -> None:
         raise FormatError(f"row {line}: {column} {value!r} contains {found}; subject and "
                           "session names become output file names and must not contain path "
                           "separators or control characters, nor be '.' or '..'", path=path)
+
+
+def _time_limit(text: str, line: int, path: Path) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value <= 0:
+        raise FormatError(f"row {line}: time_limit_s {text!r} is not a number of seconds "
+                          "greater than 0", path=path)
+    return value
 
 
 def load_manifest(path) -> list[Session]:
@@ -164,6 +181,7 @@ def load_manifest(path) -> list[Session]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No such file or directory: '{path}'")
+    check_input_kind(path)  # a FIFO or /dev/zero would block or never end
     table = _read_table(path)
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
@@ -187,6 +205,8 @@ def load_manifest(path) -> list[Session]:
                 raise FormatError(f"row {line}: empty {column!r}", path=path)
         for column in ("subject", "session"):
             _check_name(values[column], column, line, path)
+        if values["time_limit_s"] is not None:
+            values["time_limit_s"] = _time_limit(values["time_limit_s"], line, path)
         for column in PATH_COLUMNS:
             if values[column] is not None:
                 values[column] = (base / values[column]).resolve()
@@ -275,8 +295,8 @@ class Cohort(Mapping):
         Returns
         -------
         pandas.DataFrame
-            Columns ``path, subject, session, group, day, runs, protocol, format`` (the
-            :class:`Session` fields); one row per session.
+            One column per :class:`Session` field (``path``, ``subject``, ``session``,
+            ``group``, ...); one row per session.
         """
         return pd.DataFrame([s.__dict__ for s in self.sessions.values()])
 

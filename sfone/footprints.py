@@ -27,11 +27,13 @@ from ._validate import _check_option
 if TYPE_CHECKING:
     from scipy import sparse
 
-__all__ = ["MASK_VARIABLES", "add_footprints", "chunk_footprints", "has_footprints", "fov_shape", "footprint_matrix",
+__all__ = ["MASK_VARIABLES", "MAX_FOV_PIXELS", "add_footprints", "chunk_footprints", "has_footprints", "fov_shape", "footprint_matrix",
            "footprint_centroids", "mask_centroids", "footprint_image", "mean_image", "select_rois",
            "masks_from_images", "check_footprints"]
 
 MASK_VARIABLES = ("mask_roi", "mask_y", "mask_x", "mask_weight")
+#: largest field of view (pixels) a footprint may live in: 8192 x 8192, beyond any microscope
+MAX_FOV_PIXELS = 2 ** 26
 _DTYPES = {"mask_roi": np.int64, "mask_y": np.int32, "mask_x": np.int32,
            "mask_weight": np.float32}
 _ATTRS = {
@@ -209,9 +211,9 @@ def check_footprints(ds: xr.Dataset, *, values: bool = True) -> list[str]:
             problems.append(f"{name!r} has dtype {var.dtype}, expected "
                             f"{np.dtype(_DTYPES[name]).name}")
     shape = np.asarray(ds.attrs.get("fov_shape", [])).ravel()
-    if shape.size != 2 or not np.all(shape > 0):
+    if shape.size != 2 or not np.all(shape > 0) or np.prod(shape, dtype=float) > MAX_FOV_PIXELS:
         problems.append(f"attr 'fov_shape' is {ds.attrs.get('fov_shape')!r}, expected "
-                        "[n_rows, n_cols] in pixels")
+                        f"[n_rows, n_cols] in pixels, at most {MAX_FOV_PIXELS} pixels")
         return problems
     if "mean_image" in ds.variables:
         image = ds["mean_image"]

@@ -15,12 +15,12 @@ import xarray as xr
 from ._logging import warn
 from ._validate import _check_option, _must_be
 from .exceptions import QualityWarning, SchemaError
+
+# suite2p's default ``neucoeff``, used (with a warning) when a file does not state its own
+from .io._session_reading import DEFAULT_NEUROPIL_COEFFICIENT
 from .schema import is_time_dim
 
 __all__ = ["compute_perievent", "align_times", "trace_array", "neuropil_coefficient"]
-
-#: suite2p's default ``neucoeff``, used (with a warning) when a file does not state its own
-DEFAULT_NEUROPIL_COEFFICIENT = 0.7
 
 
 def neuropil_coefficient(ds: xr.Dataset) -> float:

@@ -24,6 +24,7 @@ import xarray as xr
 from scipy.optimize import curve_fit
 from scipy.signal import butter, sosfiltfilt
 
+from ._dff_checks import check_inputs, check_orientation
 from ._logging import warn
 from ._robust_fit import DEFAULT_TUNING, fit_line
 from ._validate import _check_option, _must_be
@@ -188,10 +189,8 @@ def _window_mask(t: np.ndarray, window) -> np.ndarray:
 
 
 def _fit_control(s, c, mask, fit: str, robust: str, tuning) -> tuple[np.ndarray, float, float]:
+    """The control fitted to the signal (a slope <= 0 is reported by compute_dff)."""
     intercept, slope = fit_line(c[mask], s[mask], method=fit, norm=robust, tuning=tuning)
-    if slope <= 0:
-        warn(f"control-to-signal fit has a non-positive slope ({slope:.4g}): the control does not "
-             "track the signal; consider method='signal-only'", QualityWarning)
     return intercept + slope * c, intercept, slope
 
 
@@ -264,12 +263,21 @@ def compute_dff(ds: xr.Dataset, *, signal: str, control: str | None = None,
     Raises
     ------
     ValueError
-        For an unknown ``method``, or ``"irls"``/``"ols"`` without a ``control``.
+        For an unknown ``method``, ``"irls"``/``"ols"`` without a ``control``, or a channel
+        holding impossible samples (inf, 1e308: the readers set them to NaN).
+
+    Warns
+    -----
+    QualityWarning
+        When the channels look swapped: a control slope <= 0, the signal named like an
+        isosbestic channel and the control like a sensor, or a dF/F moving mostly downward
+        (:mod:`sfone._dff_checks`).
     """
     _check_option("method", method, METHODS)
     if method != "signal-only" and control is None:
         raise ValueError(f"method {method!r} needs a control channel (or use 'signal-only')")
     sig = ds[signal].astype(float)
+    check_inputs({signal: sig, control: None if control is None else ds[control]})
     ctl = None if control is None else align_to(ds[control].astype(float), sig)
     if lowpass_hz:
         sig = lowpass(sig, lowpass_hz)
@@ -285,6 +293,8 @@ def compute_dff(ds: xr.Dataset, *, signal: str, control: str | None = None,
         attrs.update(control=control, control_interpolated=int("interpolated_from" in ctl.attrs))
     if baseline_window is not None:
         attrs["baseline_window"] = [float(baseline_window[0]), float(baseline_window[1])]
+    check_orientation(dff, signal=signal, control=control, slope=attrs.get("fit_slope"),
+                      source=ds.attrs.get("source_file"))
     return xr.DataArray(dff, dims=sig.dims, coords={sig.dims[0]: sig[sig.dims[0]]}, name="dff",
                         attrs=attrs)
 

@@ -25,14 +25,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from ._guard import load_yaml
 from .exceptions import ProtocolError
 
 __all__ = ["TrainingProtocol", "StressTestProtocol", "OptogeneticsProtocol",
            "ClassificationProtocol", "load_protocol", "packaged_protocols", "protocol_path",
-           "Protocol"]
+           "Protocol", "protocol_schedule"]
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
@@ -135,6 +136,43 @@ class StressTestProtocol(_Model):
     exhaustion: ExhaustionRule = ExhaustionRule()
     vo2max_window_s: PositiveFloat = 60.0
     rer_crossover: PositiveFloat = 1.0
+
+
+def protocol_schedule(protocol, elapsed_s) -> dict[str, np.ndarray]:
+    """Speed (m/min), incline (deg) and stage index at each elapsed time (s) of a protocol.
+
+    Stages run back to back; after them the ramp adds ``increment_m_min`` every ``step_s``
+    (stage indices continue), capped at ``max_speed_m_min``. Without a ramp the last stage holds.
+
+    Parameters
+    ----------
+    protocol : sfone.protocols.StressTestProtocol
+        Stress-test protocol (stages, ramp, exhaustion rule).
+    elapsed_s : array_like of float
+        Time since the test start (s).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``speed`` (m/min), ``incline`` (deg) and ``stage`` (int), shaped like ``elapsed_s``.
+    """
+    t = np.asarray(elapsed_s, dtype=float)
+    bounds = np.cumsum([0.0] + [s.duration_s for s in protocol.stages])
+    speeds = np.array([s.speed_m_min for s in protocol.stages])
+    inclines = np.array([s.incline_deg for s in protocol.stages])
+    stage = np.clip(np.searchsorted(bounds, t, side="right") - 1, 0, len(speeds) - 1)
+    speed, incline = speeds[stage].astype(float), inclines[stage].astype(float)
+    after = t >= bounds[-1]
+    if protocol.ramp is not None and after.any():
+        ramp = protocol.ramp
+        step = np.floor((t[after] - bounds[-1]) / ramp.step_s)
+        ramp_speed = speeds[-1] + ramp.increment_m_min * (step + 1)
+        if ramp.max_speed_m_min is not None:
+            ramp_speed = np.minimum(ramp_speed, ramp.max_speed_m_min)
+        speed[after], incline[after] = ramp_speed, ramp.incline_deg
+        stage = stage.copy()
+        stage[after] = len(speeds) + step.astype(int)
+    return {"speed": speed, "incline": incline, "stage": stage.astype(int)}
 
 
 class OptogeneticsProtocol(_Model):
@@ -363,8 +401,5 @@ def load_protocol(path_or_name):
         For invalid YAML or an invalid protocol, naming the file and every field path.
     """
     path = protocol_path(path_or_name)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ProtocolError(f"{path}: not valid YAML: {exc}") from exc
+    data = load_yaml(path, error=ProtocolError, what="protocol file")
     return parse_protocol(data, source=path)

@@ -346,6 +346,9 @@ def finalize_dataset(ds: xr.Dataset, *, modality: str, source_format: str, sourc
     ------
     SchemaError
         If the result breaks the data contract.
+    FormatError
+        If a sampling rate is implausible for the modality (:mod:`sfone.sampling`), naming
+        ``source_file``.
     """
     from . import __version__
 
@@ -357,6 +360,9 @@ def finalize_dataset(ds: xr.Dataset, *, modality: str, source_format: str, sourc
     if session_start is not None:
         ds.attrs["session_start"] = str(session_start)
     ds.attrs.update(attrs)
+    from .sampling import check_dataset_rates
+
+    check_dataset_rates(ds, path=source_file)
     return validate(ds)
 
 

@@ -27,18 +27,18 @@ LAYERS = {
     "sfone.exceptions": "core",
     "sfone._logging": "core",
     "sfone._atomic": "core",
+    "sfone._output_dir": "core",  # output folders sfone may replace (marker file)
     "sfone._validate": "core",
     "sfone._plugins": "core",
     "sfone._options": "core",
     "sfone._hdf5": "core",
     "sfone._docs": "core",  # shared docstring paragraphs (fill_doc)
+    "sfone._guard": "core",
     # contract: what a Dataset, a footprint, a protocol and a calorimetry variable are
     "sfone.schema": "contract",
     "sfone.footprints": "contract",
     "sfone.protocols": "contract",
-    "sfone.calorimetry.timebins": "contract",  # CalR time and light conventions
-    "sfone.calorimetry.derived": "contract",  # EE (Weir), RER, fuel: what `ee` means
-    "sfone.calorimetry._schedule": "contract",  # speed/incline of a stress-test protocol
+    "sfone.sampling": "contract",  # plausible sampling rates per modality, the one rate check
     # io: files in and out
     "sfone.io": "io",
     "sfone.nwb": "io",
@@ -52,6 +52,7 @@ LAYERS = {
     "sfone.tracking": "analysis",
     "sfone.imaging": "analysis",
     "sfone.photometry": "analysis",
+    "sfone._dff_checks": "analysis",  # dF/F input and orientation checks
     "sfone.perievent": "analysis",
     "sfone.events": "analysis",
     "sfone.experiment_tables": "analysis",
@@ -64,9 +65,7 @@ LAYERS = {
     # app: command line, batch runs, studies
     "sfone.cli": "app",
     "sfone.__main__": "app",
-    "sfone.batch": "app",
-    "sfone._batch_task": "app",
-    "sfone._batch_tasks": "app",
+    "sfone.batch": "app",  # manifest -> tasks -> run -> combine (sfone/batch/)
     "sfone.reproduce": "app",  # the package; its study, analyses, provenance, pipeline modules
 }
 
@@ -187,8 +186,8 @@ def graph():
 
 def test_the_parser_sees_top_level_lazy_and_relative_imports(graph):
     _, edges, _ = graph
-    assert "sfone.cohort" in edges["sfone.batch"]  # top level, relative
-    assert "sfone._batch_tasks" in edges["sfone.batch"]  # inside a function
+    assert "sfone.cohort" in edges["sfone.batch.run"]  # top level, relative (`from ..cohort`)
+    assert "sfone.batch.builtin" in edges["sfone.batch.registry"]  # inside a function
     assert "sfone.io.calorimetry._common" in edges["sfone.io.calorimetry.calr"]  # `from ._x`
     assert "sfone.cli" in edges["sfone.__main__"]
 

@@ -206,10 +206,10 @@ def test_custom_task_runs_on_a_real_scheduler(cohort_dir, dask_cluster, monkeypa
     reference to its module), whether given directly or registered by name."""
     from lab_tasks import N_EPOCHS
 
-    import sfone.batch as batch
+    import sfone.batch.registry as registry
     from sfone.batch import register_task
 
-    monkeypatch.setattr(batch, "_TASKS", dict(batch.batch_tasks()))  # registered for this test
+    monkeypatch.setattr(registry, "_TASKS", dict(registry.batch_tasks()))  # registered for this test
 
     direct = run_batch(cohort_dir / "manifest.csv", N_EPOCHS, cohort_dir / "direct",
                        scheduler=dask_cluster)
@@ -224,29 +224,30 @@ def test_custom_task_runs_on_a_real_scheduler(cohort_dir, dask_cluster, monkeypa
 
 
 def test_third_party_tasks_come_from_the_entry_point_group(tmp_path, plugin_dir, monkeypatch):
-    import sfone.batch as batch
+    import sfone.batch.registry as registry
 
     dist = plugin_dir / "lab_tasks-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lab-tasks\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[sfone.batch_tasks]\nn-epochs = lab_tasks:N_EPOCHS\n"
                                            "broken = lab_tasks:NO_SUCH_TASK\n")
-    monkeypatch.setattr(batch, "_TASKS", {})
-    monkeypatch.setattr(batch, "_DISCOVERED", False)
+    monkeypatch.setattr(registry, "_TASKS", {})
+    monkeypatch.setattr(registry, "_DISCOVERED", False)
     with pytest.warns(sfone.SfoneWarning, match="broken"):
-        tasks = batch.batch_tasks()
+        tasks = registry.batch_tasks()
     assert "n-epochs" in tasks and {"convert", "classify", "dff"} <= set(tasks)
     assert tasks["n-epochs"].description == "epochs per session (a test plugin)"
 
 
-def test_builtin_tasks_module_does_not_import_the_runner():
-    """``_batch_tasks`` and ``batch`` no longer import each other."""
+def test_builtin_tasks_module_does_not_import_the_registry_or_the_runner():
+    """``batch.builtin`` takes :class:`BatchTask` from ``batch.task`` only (the registry imports
+    the built-in tasks, so an import back would be a cycle)."""
     import ast
 
-    source = (Path(sfone.__file__).parent / "_batch_tasks.py").read_text()
+    source = (Path(sfone.__file__).parent / "batch" / "builtin.py").read_text()
     imported = {node.module for node in ast.walk(ast.parse(source))
-                if isinstance(node, ast.ImportFrom) and node.module}
-    assert "batch" not in imported and "_batch_task" in imported
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 1}
+    assert imported == {"task"}
 
 
 def test_classify_batch_combines_per_roi_labels_equal_to_direct_calls(tmp_path):
@@ -396,7 +397,9 @@ def test_fresh_output_summary_equals_its_read_back_and_lazy_outputs_are_read_bac
     # the file back; it must be what a skipped session's read-back gives, and a lazy (dask)
     # output must not travel to the client as a graph
     pytest.importorskip("dask")
-    from sfone.batch import BatchTask, _summary, _write_output
+    from sfone.batch import BatchTask
+    from sfone.batch.combine import session_summary as _summary
+    from sfone.batch.outputs import write_output as _write_output
 
     output = xr.Dataset(
         {"label": ("roi", np.array(["activated", "unchanged"])),

@@ -13,9 +13,9 @@ from shared_fixtures import fixture_path
 
 import sfone
 from sfone.calorimetry import is_light, summarize_periods
-from sfone.calorimetry.timebins import light_from_calr_session, light_to_calr_session
 from sfone.cli import main
 from sfone.io.calorimetry.calr import CalRSession, read_calr_session, write_calr_session
+from sfone.io.calorimetry.timebins import light_from_calr_session, light_to_calr_session
 from sfone.simulate.calorimetry import simulate_metabolic_cages
 
 STAMPS = pd.to_datetime(format="ISO8601", arg=["2026-03-02 06:50", "2026-03-02 06:59:59", "2026-03-02 07:00",

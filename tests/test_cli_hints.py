@@ -35,7 +35,16 @@ PHOTOMETRY = ["info", "convert", "classify", "batch", "photometry dff", "reprodu
 
 #: source text -> (a full message as the library prints it, commands that can print it)
 HINTS = {
-    "pass fs= (Hz)": ("/d/plane0: no frame rate: ops.npy has no 'fs'; pass fs= (Hz)", IMAGING),
+    "pass fs= (Hz)": ("/d/plane0: no frame rate: ops.npy has no 'fs' and no Bruker PrairieView "
+                      ".xml/.env is beside the outputs; pass fs= (Hz)", IMAGING),
+    "pass it as fs= (Hz;": ("/d/plane0: ops fs 10 Hz, /d/x.xml 20 Hz); the time of every "
+                            "frame, decay times and responses depend on it: check which is right "
+                            "and pass it as fs= (Hz; --fs on the command line)", IMAGING),
+    "(pass body_mass= to set it)": ("/d/x.csv: animal 'm1': body-mass readings spread from 20 to "
+                                    "31 g (10th-90th percentile); body_mass is their median 25 g "
+                                    "(pass body_mass= to set it)", CALORIMETRY),
+    "pass time_unit=": ("/d/x.csv: 3 per frame (median): neither ms (a frame every 5-100 ms) nor s "
+                        "(0.005-0.1 s); pass time_unit='s' or 'ms'", ["info", "convert"]),
     "cannot infer fs: pass fs= (Hz)": ("cannot infer fs: pass fs= (Hz)",
                                        ["classify", "batch", "reproduce"]),
     "argument fs=": ("/d/plane0: argument fs= must be a finite number > 0 Hz; got nan",
@@ -55,8 +64,9 @@ HINTS = {
     "pass leds=(415, 470)": ("/d/b.csv: a headerless NPM file does not say which LEDs are "
                              "interleaved: pass leds=(415, 470) (the first frame's LED first) "
                              "or leds=(470,)", PHOTOMETRY),
-    "(or pass timestamps=<file>)": ("/d/b.csv: only one column: expected a timestamp then one "
-                                    "value per fiber (or pass timestamps=<file>)", PHOTOMETRY),
+    "(or pass timestamps=<file>)": ("/d/b.csv: the first column does not increase, so it is not "
+                                    "a clock: expected a timestamp then one value per fiber (or "
+                                    "pass timestamps=<file>)", PHOTOMETRY),
     "mask_flagged(ds)": ("/d/c.csv: 3 reading(s) with RER outside (0.5, 1.5) flagged (qc_flag "
                          "bit 1). They are kept; mask them with "
                          "sfone.calorimetry.mask_flagged(ds).", CALORIMETRY),
@@ -107,7 +117,8 @@ HINTS = {
                                            "(cells_only=False, plane=None)",
                                            ["track", "reproduce"]),
     "consider method='signal-only'": ("/d/r.ppd: the control explains 1% of the signal (r = "
-                                      "0.1): the control does not track the signal; consider "
+                                      "0.1): the control does not track the signal (swapped or unrelated "
+                                      "channels?); consider "
                                       "method='signal-only'", ["photometry dff", "reproduce"]),
     "pass timezone= (e.g.": ("/d/x.doric: session start 2024-01-02T10:00:00 has no time zone and "
                              "NWB needs one: pass timezone= (e.g. 'Europe/Berlin'; `sfone convert "
@@ -129,6 +140,8 @@ NOT_SHOWN = {
     "allow_pickle=True": "advice not to run np.load, not an instruction",
     "signals=False: epocs only": "format description in the README's formats table",
     "(format='npm-headerless', leds=...)": "format description in the README's formats table",
+    "needs leds=(415, 470, ...)": "format description in `sfone formats`",
+    "import h5py": "code the HDF5 probe runs in a child process, not a message",
 }
 
 

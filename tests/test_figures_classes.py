@@ -18,6 +18,7 @@ from sfone.figures import (
     plot_class_proportions,
     plot_fraction_activated_paired,
 )
+from sfone.figures._style import MIN_FONT_PT
 from sfone.reproduce import StatsTable
 
 TEST = {"test": "Chi-square test", "statistic": 8.1, "p_value": 0.0171}
@@ -115,7 +116,26 @@ def test_legend_markers_match_the_plotted_artists():
              for line in legend.findobj(Line2D) if line.get_marker() not in ("None", None, "")}
     assert (mouse.get_marker(), str(mouse.get_markerfacecolor()), str(mouse.get_color())) in drawn
     assert (mean.get_marker(), str(mean.get_markerfacecolor()), str(mean.get_color())) in drawn
-    assert mean.get_marker() == "s" and mouse.get_marker() == "o"
+    assert mean.get_marker() == "_" and mouse.get_marker() == "o"
+
+
+def test_figure4_sem_whiskers_are_not_hidden_under_the_mean_marker():
+    # a filled square of 4 pt hid SEMs of a few hundredths (issue 29): the mean is now a thin
+    # line, thinner than the whisker it sits on, and the caps are drawn at mean +- SEM
+    fractions = make_fractions()
+    ax = plot_fraction_activated_paired(fractions)
+    ax.figure.canvas.draw()
+    container = next(c for c in ax.containers if c.lines[0].get_gid() == "mean")
+    mean_line, caps, _ = container.lines
+    points_per_unit = ax.transData.transform([(0, 1)])[0, 1] - ax.transData.transform(
+        [(0, 0)])[0, 1]
+    points_per_unit *= 72 / ax.figure.dpi
+    sem = fractions[fractions.day == "day1"].fraction.sem()
+    assert mean_line.get_marker() == "_"
+    assert mean_line.get_markeredgewidth() / 2 < sem * points_per_unit  # whisker shows
+    ys = sorted(cap.get_ydata()[0] for cap in caps)
+    mean = fractions[fractions.day == "day1"].fraction.mean()
+    assert ys[:2] == [pytest.approx(mean - sem), pytest.approx(mean + sem)]
 
 
 def test_mouse_level_test_on_bracket_and_pooled_test_as_secondary_text():
@@ -130,7 +150,9 @@ def test_mouse_level_test_on_bracket_and_pooled_test_as_secondary_text():
         assert "paired t, per-mouse fractions (n = 5 mice, 219 neurons), p = 0.0099" in texts
         secondary = [t for t in ax.texts if t.get_text().startswith("Secondary")]
         assert len(secondary) == 1 and "p = 0.0017" in secondary[0].get_text()
-        assert secondary[0].get_fontsize() < max(t.get_fontsize() for t in ax.texts)
+        # de-emphasised in grey, at the smallest size the style allows (no smaller: 6 pt)
+        assert secondary[0].get_color() == "#555555"
+        assert secondary[0].get_fontsize() == MIN_FONT_PT
 
 
 def test_figure4_stats_mean_and_t_interval():
@@ -138,11 +160,19 @@ def test_figure4_stats_mean_and_t_interval():
 
     stats = StatsTable()
     figure_fraction_activated_paired(make_fractions(), stats=stats)
-    row = stats.to_frame().set_index("group").loc["day8"]
+    frame = stats.to_frame()
+    row = frame[(frame.quantity == "fraction_activated_per_mouse_mean")
+                & (frame.group == "day8")].iloc[0]
     values = np.array([.55, .48, .60, .50])
     low, high = st.t.interval(0.95, 3, loc=values.mean(), scale=st.sem(values))
     assert (row["value"], row["n"]) == (pytest.approx(values.mean()), 4)
     assert (row["ci_low"], row["ci_high"]) == (pytest.approx(low), pytest.approx(high))
+    counts = frame[frame.quantity.isin(["n_mice", "n_rois"])].set_index(["quantity", "group"])
+    # the counts the tick labels state: 5 mice on day 1, 4 on day 8 (m5 misses it), 40 ROIs each
+    assert counts.loc[("n_mice", "day1"), "value"] == 5
+    assert counts.loc[("n_mice", "day8"), "value"] == 4
+    assert counts.loc[("n_rois", "day8"), "value"] == 160
+    assert counts.loc[("n_mice", "all"), "value"] == 5
 
 
 def test_missing_day_is_named():

@@ -70,10 +70,20 @@ def test_stress_curves_average_mice_per_speed_and_mark_endpoints():
     expected = part.groupby("speed_m_min")["vo2_ml_kg_min"].mean()  # one sample per mouse/stage
     np.testing.assert_allclose(line.get_xdata(), expected.index)
     np.testing.assert_allclose(line.get_ydata(), expected.to_numpy())
-    star = next(line for line in ax.lines if line.get_gid() == "vo2max:control")
+    mark = next(line for line in ax.lines if line.get_gid() == "vo2max:control")
     ends = endpoints[endpoints["group"] == "control"]
-    assert star.get_xdata()[0] == pytest.approx(ends["max_speed_m_min"].mean())
-    assert star.get_ydata()[0] == pytest.approx(ends["vo2max"].mean())
+    assert mark.get_ydata()[0] == pytest.approx(ends["vo2max"].mean())
+    # right of every drawn speed (at the last speed it covered the curve's end), at the
+    # x tick "VO2max"
+    drawn = max(line.get_xdata().max() for line in ax.lines if line.get_gid() in
+                ("control", "silenced"))
+    assert mark.get_xdata()[0] > drawn
+    ticks = list(zip(ax.get_xticks(), (t.get_text() for t in ax.get_xticklabels()),
+                     strict=True))
+    marks = [line.get_xdata()[0] for line in ax.lines
+             if str(line.get_gid()).startswith("vo2max:")]
+    assert [v for v, t in ticks if t == "VO$_2$max"] == [pytest.approx(np.mean(marks))]
+    assert all(float(v) <= drawn for v, t in ticks if t != "VO$_2$max")
     assert ax.get_ylabel() == "VO$_2$ (mL/kg/min)"
     rer_ax = plot_stress_curve(timeseries, y="rer", endpoints=endpoints)
     cross = next(line for line in rer_ax.lines if line.get_gid() == "crossover:silenced")
@@ -199,6 +209,11 @@ def test_glucose_asterisks_mark_the_significant_time_points():
     fig = figure_glucose(table, per_time=per_time, stats=stats)
     stars = [t for t in fig.axes[0].texts if t.get_gid() == "per_time"]
     assert [(t.get_position()[0], t.get_text()) for t in stars] == [(times[2], "***")]
+    # above the highest error bar at that time (it sat on the control cap), with a key
+    at = table[table["time_min"] == times[2]].groupby("group")["glucose_mg_dl"]
+    assert stars[0].get_position()[1] == pytest.approx((at.mean() + at.sem()).max())
+    key = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "per_time_key"]
+    assert key == ["* p < 0.05\n** p < 0.01\n*** p < 0.001"]
     frame = stats.to_frame().set_index(["quantity", "group"])
     assert frame.loc[("glucose_mg_dl", f"{times[2]:g}min/control_vs_inhibit"),
                      "p_value"] == 0.0005

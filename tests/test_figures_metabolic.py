@@ -85,9 +85,12 @@ def test_figure10_of_the_samples_shades_the_data_light_switch():
                                     workers=None)
     fig = spec_for(10).build(data, stats, "fig10").figure
     spans = [p for p in fig.axes[0].patches if p.get_gid() == "dark"]
-    hours = [(round(p.get_x() * 24, 6), round((p.get_x() + p.get_width()) * 24, 6)) for p in spans]
+    # zeitgeber time (h from lights on, 07:00 in the CalR session; the recording starts then)
+    hours = [(round(p.get_x(), 6), round(p.get_x() + p.get_width(), 6)) for p in spans]
+    xlabels = [ax.get_xlabel() for ax in fig.axes]
     plt.close(fig)
     assert hours == [(12.0, 24.0), (36.0, 48.0)]
+    assert "Zeitgeber time (h; ZT0 = lights on)" in xlabels
     ds = sfone.read(samples / "calorimetry_promethion_macro.csv")
     stamps = pd.DatetimeIndex(ds["datetime"].values[0])
     lit = (stamps.hour >= 7) & (stamps.hour < 19)
@@ -95,3 +98,25 @@ def test_figure10_of_the_samples_shades_the_data_light_switch():
     expected = ds["ee"].sel(subject=control).values[:, lit].mean(axis=1).mean()
     frame = stats.to_frame().set_index(["quantity", "group"])
     assert frame.loc[("ee_kcal_h", "control/light"), "value"] == pytest.approx(expected)
+
+
+def test_zeitgeber_time_counts_hours_from_lights_on_not_from_the_start():
+    ds, is_dark = make_calorimetry()  # 3 days from 07:00, 20-min samples
+    start = pd.Timestamp("2026-01-05 10:20")  # the same readings, started at 10:20 instead
+    stamps = start + pd.to_timedelta(ds["time"].values, unit="s")
+    ds = ds.assign(datetime=(("subject", "time"), np.tile(stamps.values, (ds.sizes["subject"], 1))))
+    clock = (stamps.hour + stamps.minute / 60) % 24
+    dark = xr.DataArray((clock >= 19) | (clock < 7), dims="time", coords={"time": ds["time"]})
+    ax = plot_metabolic_timecourse(ds, variable="ee", is_dark=dark, time_unit="zt", lights_on=7)
+    line = next(line for line in ax.lines if line.get_gid() == "control")
+    zt0 = 3 + 20 / 60  # 10:20 is ZT 3:20
+    np.testing.assert_allclose(line.get_xdata(), zt0 + ds["time"].values / 3600)
+    spans = [p for p in ax.patches if p.get_gid() == "dark"]
+    assert spans[0].get_x() == pytest.approx(12.0)  # 19:00, lights off = ZT12
+    assert spans[1].get_x() == pytest.approx(36.0)
+    assert ax.get_xlabel() == "Zeitgeber time (h; ZT0 = lights on)"
+    assert list(ax.get_xticks()[:3]) == [0.0, 12.0, 24.0]
+    with pytest.raises(ValueError, match="lights_on"):
+        plot_metabolic_timecourse(ds, time_unit="zt")
+    with pytest.raises(ValueError, match="'datetime' variable"):
+        plot_metabolic_timecourse(ds.drop_vars("datetime"), time_unit="zt", lights_on=7)

@@ -20,10 +20,12 @@ import xarray as xr
 from click.testing import CliRunner
 
 import sfone
-from sfone import batch, report
+from sfone.batch import failures, outputs
 from sfone.cli import main
 from sfone.figures import save_figure
 from sfone.io.events.runs_csv import write_runs_csv
+from sfone.reproduce import report
+from tests.cli_subprocess import run_sfone, sfone_env, suite2p_plane
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -108,7 +110,7 @@ def test_write_dataset_zarr_folder(tmp_path, monkeypatch):
 
 def test_cli_convert(tmp_path, netcdf_dies):
     dests = _previous(tmp_path / "out", "session.nc")
-    result = CliRunner().invoke(main, ["convert", str(DORIC), str(dests[0])])
+    result = CliRunner().invoke(main, ["convert", str(DORIC), "--out", str(dests[0])])
     assert result.exit_code != 0 and "No space left" in result.output
     _assert_previous_intact(tmp_path / "out", dests)
 
@@ -172,13 +174,13 @@ def test_batch_session_errors_and_combined_outputs(tmp_path, netcdf_dies, csv_di
     folder = tmp_path / "sessions"
     dests = _previous(folder, "m1_d1.nc", "m1_d2.csv")
     with pytest.raises(DiskFull):
-        batch._write_output(_photometry(), folder / "m1_d1")
+        outputs.write_output(_photometry(), folder / "m1_d1")
     with pytest.raises(DiskFull):
-        batch._write_output(pd.DataFrame({"a": [1]}), folder / "m1_d2")
+        outputs.write_output(pd.DataFrame({"a": [1]}), folder / "m1_d2")
     _assert_previous_intact(folder, dests)
     top = _previous(tmp_path / "out", "errors.csv")
     with pytest.raises(DiskFull):
-        batch._write_errors(tmp_path / "out", [])
+        failures.write_errors(tmp_path / "out", [])
     _assert_previous_intact(tmp_path / "out", top)
 
 
@@ -252,3 +254,120 @@ def test_cli_classify(tmp_path, csv_dies):
                                        "--post-run-s", "0", "20", "--out", str(dests[0])])
     assert result.exit_code != 0 and "No space left" in result.output, result.output
     _assert_previous_intact(tmp_path / "out", dests)
+
+
+# -- a full disk, Ctrl-C and kill -9 through the real command line (issue 28) ---------------
+
+@pytest.mark.parametrize("suffix", [".nc", ".zarr"])
+def test_cli_convert_on_a_full_disk_exits_1_naming_the_output(tmp_path, suffix):
+    """RLIMIT_FSIZE makes every write past 100 kB in a file fail (EFBIG) as a full disk does
+    (ENOSPC); before, HDF5's half-closed file crashed the interpreter after the error (exit
+    139)."""
+    import resource
+
+    if suffix == ".zarr":
+        pytest.importorskip("zarr")
+    big = suite2p_plane(tmp_path / "big", 50, 20_000)  # about 8 MB of traces
+    out = tmp_path / "out"
+    out.mkdir()
+    dest = out / f"session{suffix}"
+    previous = run_sfone(["convert", ROOT / "data_samples" / "photometry_doric_v6.doric", "--out", dest],
+                      tmp_path)
+    assert previous.returncode == 0, previous.stderr
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    run = run_sfone(["convert", big, "--out", dest], tmp_path, preexec_fn=limit)
+    assert run.returncode == 1, (run.returncode, run.stderr)
+    assert run.stderr.startswith(f"Error: [Errno 27] {dest}: cannot write it: file size limit "
+                                 "reached"), run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before  # no .part, old intact
+    assert "AIN01xAOUT01-LockIn" in sfone.read(dest)
+
+
+def test_ctrl_c_at_any_moment_of_a_netcdf_write_exits_130_with_nothing_half_written(tmp_path):
+    """SIGINT as soon as the temporary file appears, then a little later each time: a
+    KeyboardInterrupt that h5py swallows (raised inside a weakref callback) used to let the
+    write finish and the command exit 0."""
+    big = suite2p_plane(tmp_path / "big", 200, 20_000)  # about 32 MB: the write takes a while
+    env = sfone_env()
+    for delay in (0.0, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.08):
+        out = tmp_path / f"out{delay}"
+        out.mkdir()
+        proc = subprocess.Popen([sys.executable, "-m", "sfone", "convert", str(big), "--out",
+                                 str(out / "s.nc")], env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not list(out.glob(".s.nc.*.part")) and proc.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+        assert not list(out.glob(".*.part")), delay
+        if proc.returncode == -signal.SIGINT:
+            # the signal came while the interpreter shut down, after the write: the shell shows
+            # this as status 130 too; the output must then be whole
+            assert "F" in sfone.read(out / "s.nc"), delay
+            continue
+        assert proc.returncode == 130, (delay, proc.returncode, stderr)
+        assert stderr.strip().splitlines()[-1] == "Interrupted.", stderr
+        assert not (out / "s.nc").exists() or "F" in sfone.read(out / "s.nc"), delay
+
+
+STUDY = "name: tables only\ntables: {bdnf_counts: %s}\n"
+
+
+def test_cli_reproduce_and_batch_refuse_a_folder_they_did_not_write(tmp_path):
+    """A folder holding an earlier run's report.html and stats.csv and the user's own files:
+    neither command touches it, and the error names what would be lost."""
+    (tmp_path / "study.yaml").write_text(STUDY % (ROOT / "data_samples" / "tables" /
+                                                  "bdnf_counts.csv"))
+    thesis = tmp_path / "thesis"
+    (thesis / "raw_data").mkdir(parents=True)
+    (thesis / "raw_data" / "mouse1.csv").write_text("t,x\n0,1\n")
+    (thesis / "thesis_chapter3.docx").write_bytes(b"PK my chapter")
+    (thesis / "report.html").write_text("<html>earlier</html>")
+    (thesis / "stats.csv").write_text("figure,quantity\n")
+    before = {p: p.read_bytes() for p in thesis.rglob("*") if p.is_file()}
+    manifest = tmp_path / "manifest.csv"
+    write_runs_csv(([1.0], [2.0]), tmp_path / "runs.csv")
+    manifest.write_text("path,subject,session\nruns.csv,m1,d1\n")
+    for args in (["reproduce", "--study", tmp_path / "study.yaml", "--out", thesis],
+                 ["batch", manifest, "--task", "convert", "--out", thesis]):
+        result = CliRunner().invoke(main, [str(a) for a in args])
+        assert result.exit_code == 1, result.output
+        line = result.output.strip()
+        assert line.startswith("Error: ") and len(line.splitlines()) == 1
+        assert "thesis_chapter3.docx" in line and "raw_data/" in line
+        assert {p: p.read_bytes() for p in thesis.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.csv", "runs.csv",
+                                                          "study.yaml", "thesis"]
+
+
+@pytest.mark.slow
+def test_kill_9_during_reproduce_leaves_a_build_folder_the_next_run_removes(tmp_path):
+    (tmp_path / "study.yaml").write_text(STUDY % (ROOT / "data_samples" / "tables" /
+                                                  "bdnf_counts.csv"))
+    out = tmp_path / "out"
+    first = run_sfone(["reproduce", "--study", "study.yaml", "--out", out], tmp_path)
+    assert first.returncode == 0, first.stderr
+    report = (out / "report.html").read_bytes()
+    env = sfone_env()
+    proc = subprocess.Popen([sys.executable, "-m", "sfone", "reproduce", "--study", "study.yaml",
+                             "--out", str(out)], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".out.partial-*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = list(tmp_path.glob(".out.partial-*"))
+    assert len(left) == 1 and left[0].name.endswith(f"-{proc.pid}")
+    assert (out / "report.html").read_bytes() == report  # the earlier output is intact
+    again = run_sfone(["reproduce", "--study", "study.yaml", "--out", out], tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "study.yaml"]
+    assert (out / "report.html").exists() and (out / ".sfone-output.json").exists()

@@ -67,10 +67,11 @@ def test_readings_flagged_by_qc_are_not_reported_again():
 
 
 def test_vo2_per_gram_names_a_wrong_body_mass():
-    with pytest.warns(QualityWarning, match=r"VO2 per gram of body mass: 12 value\(s\) outside "
+    with pytest.warns(QualityWarning, match="900 g is outside a mouse's plausible"), \
+            pytest.warns(QualityWarning, match=r"VO2 per gram of body mass: 12 value\(s\) outside "
                       r"the plausible range \[0.1, 20\] mL/h/g at row\(s\) 0, 1, 2, 3, 4 and 7 "
-                      r"more \(first 0.03\).*EE per gram of body mass"):
-        _read(_long(np.full(N, 75.0)), body_mass=2500.0)  # 25.00 g typed as 2500
+                      r"more \(first 0.0833333\).*EE per gram of body mass"):
+        _read(_long(np.full(N, 75.0)), body_mass=900.0)  # 30 g typed as 900: a rodent's mass
 
 
 def test_strict_mode_makes_the_range_check_an_error():

@@ -83,6 +83,24 @@ def test_report_html_is_self_contained(tmp_path):
     assert "sfone version <code>0.1.0</code>" in text
 
 
+def test_contents_list_figures_by_their_own_numbers_without_list_numbers(tmp_path):
+    # "Figure 8. Endurance training" ran into the "10." of the next column: the figure entries
+    # were an ordered list (numbers beside "Figure N.") split into CSS columns, whose markers
+    # sit in the column gap; now an unnumbered list whose entries do not break
+    png = _png(tmp_path)
+    figures = [(f"Figure {n}. Title {n}", png, "", f"fig{n}") for n in range(1, 12)]
+    text = write_report_html(tmp_path / "out", figures, {}, {}, "0.1.0").read_text()
+    nav = re.search(r"<nav>(.*)</nav>", text, re.S).group(1)
+    entries = re.search(r'<ul class="toc-figures">(.*?)</ul>', nav, re.S).group(1)
+    assert re.findall(r'<li><a href="#(fig\d+)">([^<]*)</a></li>', entries) == [
+        (f"fig{n}", f"Figure {n}. Title {n}") for n in range(1, 12)]
+    css = re.search(r"<style>(.*)</style>", text, re.S).group(1)
+    rule = re.search(r"nav ul\.toc-figures\{([^}]*)\}", css).group(1)
+    assert "list-style:none" in rule
+    assert re.search(r"nav ul\.toc-figures li\{[^}]*break-inside:avoid", css)
+    assert not re.search(r"nav ol\{[^}]*columns", css)  # the numbered list is one column
+
+
 def test_figures_are_shown_at_their_print_size(tmp_path):
     from PIL import Image
 

@@ -120,8 +120,24 @@ def test_every_figure_in_three_formats_and_a_self_contained_report(outputs):
         assert round(Image.open(png).info["dpi"][0]) == 300
     html = (out / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') == 10
-    assert not re.search(r'(src|href)="(?!data:|#)', html)
+    # the only links to files: each imaging session's evidence page, inside the output folder
+    assert not re.search(r'src="(?!data:)|href="(?!#|evidence/[\w.-]+/index\.html")', html)
     assert "0.1.0" in html or "sfone" in html
+
+
+def test_report_links_each_imaging_sessions_evidence_page(outputs):
+    out, _, labels = outputs
+    html = (out / "report.html").read_text()
+    links = re.findall(r'href="(evidence/[^"]+)">([^<]+)</a>', html)
+    sessions = labels[["subject", "day"]].drop_duplicates()
+    assert sorted(name for _, name in links) == sorted(
+        f"{r.subject}/{r.day}" for r in sessions.itertuples())
+    for href, name in links:
+        page = (out / href).read_text()
+        subject, day = name.split("/")
+        n = int(((labels.subject == subject) & (labels.day == day)).sum())
+        assert page.count('<tr id="roi-') == n
+        assert len(list((out / href).parent.joinpath("figures").glob("*.png"))) == n
 
 
 def test_training_and_glucose_interactions_recomputed_from_the_tables(outputs):
@@ -174,7 +190,7 @@ def test_report_captions_state_n_the_test_and_the_error_bars(outputs):
     assert [c[0] for c in captions] == [f"Figure {i}" for i in range(1, 11)]
     caption = dict(captions)
     n_day1 = int((labels.day == "day1").sum())
-    assert f"day1: n = {n_day1} neurons from 5 mice" in caption["Figure 1"]
+    assert f"Day 1: n = {n_day1} neurons from 5 mice" in caption["Figure 1"]
     assert "pre-run baseline" in caption["Figure 2"] and "is the run itself" in caption["Figure 2"]
     assert "SEM across neurons" in caption["Figure 3"]
     assert "Holm-corrected over the 3 regions" in caption["Figure 5"]

@@ -12,19 +12,25 @@ from sfone.stats import holm, mann_whitney, one_way_anova, pairwise_tests, welch
 
 def test_one_spec_per_figure_with_its_number_in_one_place():
     numbers = [s.number for s in FIGURE_SPECS]
-    assert numbers == list(range(1, 12))  # 11: tracked transitions, when a mouse is tracked
-    assert len({s.stem for s in FIGURE_SPECS}) == 11
+    # 11: tracked transitions, when a mouse is tracked; 12-13: photometry
+    assert numbers == list(range(1, 14))
+    assert len({s.stem for s in FIGURE_SPECS}) == 13
     for spec in FIGURE_SPECS:
         assert spec.stem.startswith(f"{spec.figure_id}_") and spec.stage in STAGES
     assert spec_for(6).stem == "fig6_stress_test"
-    with pytest.raises(KeyError, match="no figure 12"):
-        spec_for(12)
+    assert {spec_for(n).stage for n in (12, 13)} == {"photometry"}
+    with pytest.raises(KeyError, match="no figure 14"):
+        spec_for(14)
 
 
 def test_figures_follow_from_the_sections_present(tmp_path):
     assert figures_for(parse_study({"tables": {"glucose": "g.csv"}})) == [9]
     assert figures_for(parse_study({"calorimetry": {"files": ["a.csv"], "session": "s.csv"},
                                     "tables": {"bdnf_counts": "b.csv"}})) == [5, 10]
+    photometry = {"sessions": [{"path": "m1.ppd", "subject": "m1", "day": "d1",
+                                "signal": "analog_1", "method": "signal-only",
+                                "runs": "r.csv"}]}
+    assert figures_for(parse_study({"photometry": photometry})) == [12, 13]
 
 
 def test_holm_equals_statsmodels_and_is_monotone():

@@ -202,14 +202,20 @@ def test_calr_writers_neutralise_subject_and_group_names_read_from_files(tmp_pat
     assert "'" + AT in _column(rows, "group_names")
 
 
-def test_inscopix_writer_neutralises_the_status_row(tmp_path):
+def test_inscopix_writer_refuses_a_formula_in_the_status_row(tmp_path):
+    """The data contract allows only accepted / undecided / rejected / unknown as a status, so
+    a formula never reaches the status row (the writer also neutralises text it writes)."""
+    from sfone.exceptions import SchemaError
     from sfone.simulate.imaging import simulate_session, write_inscopix_csv
 
     ds = simulate_session(n_rois=3, n_frames=20, n_noncells=0, shape=(32, 32), random_state=1)
     ds = ds.assign_coords(status=("roi", [AT, "accepted", "rejected"]))
-    path = write_inscopix_csv(ds, tmp_path / "cells.csv")
-    lines = path.read_text().splitlines()
-    assert lines[1].split(", ") == ["Time(s)/Cell Status", "'" + AT, "accepted", "rejected"]
+    with pytest.raises(SchemaError, match="coordinate 'status' holds"):
+        write_inscopix_csv(ds, tmp_path / "cells.csv")
+    assert not (tmp_path / "cells.csv").exists()
+    ds = ds.assign_coords(status=("roi", ["undecided", "accepted", "rejected"]))
+    lines = write_inscopix_csv(ds, tmp_path / "cells.csv").read_text().splitlines()
+    assert lines[1].split(", ") == ["Time(s)/Cell Status", "undecided", "accepted", "rejected"]
     assert [float(v) for v in lines[2].split(", ")][0] == 0.0  # the body is numbers
 
 

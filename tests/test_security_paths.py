@@ -43,7 +43,7 @@ def test_yaml_manifest_python_tag_runs_nothing(tmp_path):
     sentinel = tmp_path / "PWNED"
     (tmp_path / "manifest.yaml").write_text(
         f"sessions: !!python/object/apply:os.system ['touch {sentinel}']\n")
-    with pytest.raises(FormatError, match="manifest.yaml: not a valid YAML manifest.*python"):
+    with pytest.raises(FormatError, match="manifest.yaml: not valid YAML.*python"):
         load_manifest(tmp_path / "manifest.yaml")
     assert not sentinel.exists()
 

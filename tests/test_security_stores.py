@@ -17,7 +17,7 @@ from shared_fixtures import fixture_path
 
 import sfone
 from sfone.exceptions import FormatError
-from sfone.io.netcdf import ZARR_CODECS, check_zarr_codecs
+from sfone.io.netcdf import ZARR_CODECS, check_zarr_store
 from sfone.simulate.imaging import simulate_session
 
 
@@ -42,7 +42,7 @@ def zarr_store(tmp_path, session):
 
 
 def test_sfone_written_zarr_passes_the_codec_check(zarr_store, session):
-    check_zarr_codecs(zarr_store)
+    check_zarr_store(zarr_store)
     back = sfone.read(zarr_store)
     np.testing.assert_array_equal(back["F"].values, session["F"].values)
     assert list(back["label"].values) == ["a", "bb", "c"]
@@ -101,13 +101,13 @@ def test_codec_nested_in_a_shard_is_refused(zarr_store):
 
     _edit_zarr_json(zarr_store, "F", shard)
     with pytest.raises(FormatError, match="my_plugin.exec"):
-        check_zarr_codecs(zarr_store)
+        check_zarr_store(zarr_store)
 
 
 def test_user_attributes_named_like_codecs_are_not_codecs(zarr_store):
     _edit_zarr_json(zarr_store, "F", lambda m: m["attributes"].update(
         filters=["465/30 nm", "pickle"], codecs=["x"]))
-    check_zarr_codecs(zarr_store)  # no error: attributes are data, not codecs
+    check_zarr_store(zarr_store)  # no error: attributes are data, not codecs
 
 
 def test_consolidated_metadata_is_checked_too(zarr_store):

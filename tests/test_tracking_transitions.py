@@ -89,9 +89,10 @@ def _classes(rows):
 
 def test_track_cohort_tabulates_each_mouse_and_the_figure_shows_them(tmp_path):
     from sfone.cohort import Session
+    from sfone.figures import figure_tracked_transitions
     from sfone.simulate.imaging import simulate_session, write_caiman_hdf5
     from sfone.tracking import RigidTransform
-    from sfone.tracking.cohort import figure_tracked_transitions, track_cohort
+    from sfone.tracking.cohort import track_cohort
 
     sessions, rows = [], []
     rng = np.random.default_rng(0)

@@ -23,7 +23,7 @@ DOCUMENTED = (
     "sfone/io/_reading.py",
     "sfone/io/_write.py", "sfone/io/__init__.py", "sfone/io/_text.py", "sfone/io/imaging/*.py",
     "sfone/io/calorimetry/*.py", "sfone/calorimetry/*.py", "sfone/imaging.py", "sfone/io/_lazy.py",
-    "sfone/io/_safe_pickle.py",
+    "sfone/io/_safe_pickle.py", "sfone/sampling.py", "sfone/_guard.py",
 )
 MESSAGE_CALLS = {"FormatError", "SchemaError", "ProtocolError", "quality_issue"}
 MIN_FRAGMENT = 8

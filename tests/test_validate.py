@@ -64,7 +64,7 @@ def test_validate_type():
 
 def test_call_sites_use_the_wording():
     from sfone._robust_fit import fit_line
-    from sfone.calorimetry.derived import energy_expenditure
+    from sfone.calorimetry import energy_expenditure
     from sfone.footprints import footprint_matrix
 
     x = np.arange(10.0)

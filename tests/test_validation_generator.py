@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -230,3 +232,71 @@ def test_photometry_channels_read_back_on_the_frame_clock(tmp_path):
                 - np.convolve(x, np.ones(slow) / slow, "same"))[slow:-slow]
 
     assert np.corrcoef(band(sig), band(iso))[0, 1] > 0.5
+
+
+@pytest.mark.parametrize("nuisance", ["clean", "all"])
+def test_keep_spikes_changes_no_draw(nuisance):
+    plain = simulate_session("five_short", nuisance, fs=5.0, n_rois=30, seed=13)
+    kept = simulate_session("five_short", nuisance, fs=5.0, n_rois=30, seed=13, keep_spikes=True)
+    for name in ("F", "Fneu", "spks", "calcium", "frame_times"):
+        np.testing.assert_array_equal(getattr(plain, name), getattr(kept, name))
+    pd.testing.assert_frame_equal(plain.truth, kept.truth)
+    assert "spike_times" not in plain.extra
+    trains = kept.extra["spike_times"]
+    np.testing.assert_array_equal([t.size for t in trains], kept.truth["n_spikes"])
+    # they are the trains behind the calcium: the kernels of these spikes give it back
+    tr = kept.truth
+    rebuilt = tr["amplitude_dff"].to_numpy()[:, None] * calcium_at(
+        trains, kept.frame_times, tr["rise_s"].to_numpy(), tr["decay_s"].to_numpy())
+    np.testing.assert_allclose(rebuilt, kept.calcium, rtol=1e-5, atol=1e-6)
+
+
+def test_keep_spikes_session_still_writes(tmp_path):
+    s = simulate_session(SHORT, "clean", fs=5.0, n_rois=4, seed=14, keep_spikes=True)
+    write_session(s, tmp_path)
+    meta = json.loads((tmp_path / "session.json").read_text())
+    assert "spike_times" not in meta and meta["clock"] == 1.0
+
+
+def _dff(tmp_path, nuisance, name, n_channels=30):
+    s = simulate_session(SHORT, nuisance, fs=5.0, n_rois=40, seed=15)
+    return pd.read_csv(write_photometry(s, tmp_path / f"{name}.csv", n_channels=n_channels))
+
+
+def test_photometry_residual_bleaching_falls_by_two_percent(tmp_path):
+    clean = _dff(tmp_path, "clean", "clean")
+    bleached = _dff(tmp_path, "residual_bleaching", "bleached")
+    t = clean["Time(s)"].to_numpy()
+    # only the dF/F channels change, and the same spikes and noise are underneath
+    for raw in ("signal", "isosbestic"):
+        np.testing.assert_array_equal(clean[raw], bleached[raw])
+    taus = []
+    for i in range(30):
+        extra = (bleached[f"dff_{i}"] - clean[f"dff_{i}"]).to_numpy()
+        assert extra[0] == pytest.approx(0.0, abs=1e-5)
+        assert extra[-1] == pytest.approx(-0.02, abs=1e-5)
+        (tau,), _ = curve_fit(lambda x, tau: -0.02 * np.expm1(-x / tau) / np.expm1(-t[-1] / tau),
+                              t, extra, p0=(2000.0,))
+        taus.append(tau)
+    assert 20 * 60 <= min(taus) and max(taus) <= 60 * 60 and np.ptp(taus) > 600
+
+
+def test_photometry_dff_drift_is_a_one_percent_ou(tmp_path):
+    clean = _dff(tmp_path, "clean", "clean", n_channels=60)
+    drifting = _dff(tmp_path, "dff_drift", "drift", n_channels=60)
+    extra = np.stack([(drifting[f"dff_{i}"] - clean[f"dff_{i}"]).to_numpy() for i in range(60)])
+    assert np.sqrt(np.mean(extra**2)) == pytest.approx(0.01, rel=0.15)
+    for lag_s in (60, 300):  # the OU has mean 0: correlation without demeaning
+        lag = lag_s * 5
+        r = np.mean(extra[:, lag:] * extra[:, :-lag]) / np.mean(extra**2)
+        assert r == pytest.approx(np.exp(-lag_s / 300), abs=0.1)
+
+
+def test_photometry_channel_kinds_chosen(tmp_path):
+    s = simulate_session(SHORT, "clean", fs=5.0, n_rois=10, fractions={"null": 1.0}, seed=16)
+    path = write_photometry(s, tmp_path / "one.csv", n_channels=1, kinds=["null"])
+    truth = pd.read_csv(path.with_suffix(".truth.csv"), keep_default_na=False)
+    assert truth["channel"].tolist() == ["dff_0", "signal", "isosbestic"]
+    assert truth["kind"].tolist()[0] == "null"
+    with pytest.raises(ValueError, match="no 'activated' cell"):
+        write_photometry(s, tmp_path / "two.csv", n_channels=1, kinds=["activated"])

@@ -26,7 +26,10 @@ Model (all times in s, fluorescence in a.u.):
   1 % of F0), a shared neuropil with fast (tau 1 s) and slow (tau 120 s) fluctuations while
   the true contamination is drawn in 0.4-1.0 (the file's ``ops['neucoeff']`` keeps its own
   value), a 5-10 % neuropil step at the first run end, frame-time jitter (SD 10 % of the frame
-  period, plus a clock 0-0.05 % off the nominal ``fs`` stored in ``ops``).
+  period, plus a clock 0-0.05 % off the nominal ``fs`` stored in ``ops``);
+* photometry dF/F channels (:func:`write_photometry`, issue 26): a residual bleaching
+  exponential falling by 0.02 dF/F (2 % of F0) over the session, tau 20-60 min, and a slow
+  drift (OU, SD 0.01 dF/F, tau 300 s), each drawn per channel.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import pandas as pd
 
 __all__ = ["Design", "Nuisance", "DESIGNS", "NUISANCES", "KINDS", "EXPECTED_LABEL",
            "double_exponential", "calcium_at", "spike_times", "ou_process", "simulate_session",
-           "write_session", "write_photometry", "Session"]
+           "write_session", "write_photometry", "Session", "draw_spike_trains"]
 
 #: truth kinds and the post-run label a correct classifier gives them
 KINDS = ("null", "activated", "inhibited", "transient")
@@ -48,6 +51,10 @@ EXPECTED_LABEL = {"null": "unchanged", "activated": "activated", "inhibited": "i
                   "transient": "activated"}
 GAIN = {"null": 1.0, "activated": 2.0, "inhibited": 0.25, "transient": 2.0}
 TRANSIENT_TAU_S = 60.0
+#: slow log-rate modulation (OU) of the ``rate_modulation`` nuisance
+LOG_RATE_SD, LOG_RATE_TAU_S = 0.5, 60.0
+#: bursty spiking: burst onsets at rate / BURST_MEAN_SIZE, 1 + geometric(0.5) extra spikes
+BURST_MEAN_SIZE = 3.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,11 @@ class Nuisance:
     #: range of the neuropil step (fraction of its level) and of the bleaching loss
     step_fraction: tuple = (0.05, 0.10)
     bleach_loss: tuple = (0.10, 0.20)
+    #: photometry dF/F channels only (:func:`write_photometry`; the imaging data ignore them):
+    #: a residual bleaching exponential left in the dF/F (falls by RESIDUAL_BLEACH over the
+    #: session, tau 20-60 min) and a slow OU drift (SD DFF_DRIFT_SD in dF/F units, tau 300 s)
+    residual_bleaching: bool = False
+    dff_drift: bool = False
 
     def on(self) -> list[str]:
         return [k for k, v in asdict(self).items() if v is True]
@@ -117,7 +129,15 @@ NUISANCES = {
     # the issue's all-null case: ops says neucoeff 1.0 and the neuropil rises after the run
     "neucoeff_1": Nuisance(neuropil=True, neuropil_step=True, ops_neucoeff=1.0,
                            step_fraction=(0.10, 0.10)),
+    # photometry (issue 26): what an imperfect bleaching correction or a slow baseline wander
+    # leaves in a dF/F channel
+    "residual_bleaching": Nuisance(residual_bleaching=True),
+    "dff_drift": Nuisance(dff_drift=True),
 }
+#: residual bleaching of a dF/F channel: the fall over the session (0.02 dF/F = 2 % of F0)
+RESIDUAL_BLEACH = 0.02
+#: OU drift of a dF/F channel: SD 0.01 dF/F (1 % of F0, the imaging drift's 1 % of F0), tau 300 s
+DFF_DRIFT_SD, DFF_DRIFT_TAU_S = 0.01, 300.0
 
 
 @dataclass
@@ -165,7 +185,7 @@ def spike_times(rate, frame_times, rng, *, bursty: bool = False) -> np.ndarray:
     """
     edges = np.r_[frame_times[0] - np.median(np.diff(frame_times)), frame_times]
     widths = np.diff(edges)
-    mean_size = 3.0 if bursty else 1.0
+    mean_size = BURST_MEAN_SIZE if bursty else 1.0
     counts = rng.poisson(np.asarray(rate) * widths / mean_size)
     idx = np.repeat(np.arange(len(widths)), counts)
     onsets = edges[idx] + rng.random(idx.size) * widths[idx]
@@ -268,11 +288,33 @@ def _frame_times(design: Design, fs: float, jitter: bool, rng) -> tuple[np.ndarr
     return np.maximum.accumulate(times + np.arange(n) * 1e-9), clock
 
 
+def draw_spike_trains(design: Design, nuisance: Nuisance, rate0, kinds, frame_times, dt: float,
+                      rng) -> list[np.ndarray]:
+    """Spike times (s) of every cell: baseline rate ``rate0`` (Hz) x the response of its kind
+    (``gain ** h(t)``) x the slow log-rate modulation (OU, SD 0.5, tau 60 s, sampled every
+    ``dt`` s, mean-rate preserving) when ``nuisance.rate_modulation``; Poisson or bursty
+    (:func:`spike_times`). The draws :func:`simulate_session` makes, in its order."""
+    n_rois, n = len(rate0), len(frame_times)
+    modulation = (ou_process(n, dt, LOG_RATE_TAU_S, LOG_RATE_SD, rng, n_rois)
+                  - 0.5 * LOG_RATE_SD**2
+                  if nuisance.rate_modulation else np.zeros((n_rois, n)))
+    profiles = {shape: _response_profile(design, shape, frame_times)
+                for shape in {design.response, "decaying"}}
+    trains = []
+    for i in range(n_rois):
+        h = profiles["decaying" if kinds[i] == "transient" else design.response]
+        rate = rate0[i] * np.exp(np.log(GAIN[kinds[i]]) * h + modulation[i])
+        trains.append(spike_times(rate, frame_times, rng, bursty=nuisance.bursty))
+    return trains
+
+
 def simulate_session(design: Design | str = "single", nuisance: Nuisance | str = "clean", *,
                      fs: float = 10.0, n_rois: int = 200, fractions=None, seed: int = 0,
-                     rate_hz=(0.2, 1.0)) -> Session:
+                     rate_hz=(0.2, 1.0), keep_spikes: bool = False) -> Session:
     """Draw one session; ``fractions`` maps kind -> fraction (default 50 % null, 20 %
-    activated, 15 % inhibited, 15 % transient); baseline rates log-uniform in ``rate_hz``."""
+    activated, 15 % inhibited, 15 % transient); baseline rates log-uniform in ``rate_hz``.
+    ``keep_spikes``: also store every cell's spike times (s) as ``extra["spike_times"]`` (a
+    list of arrays; no random draw changes, so F, Fneu and the truth are the same)."""
     design = DESIGNS[design] if isinstance(design, str) else design
     nuisance = NUISANCES[nuisance] if isinstance(nuisance, str) else nuisance
     rng = np.random.default_rng(seed)
@@ -292,15 +334,7 @@ def simulate_session(design: Design | str = "single", nuisance: Nuisance | str =
     f0 = np.exp(rng.uniform(np.log(200), np.log(1000), n_rois))
     noise_ratio = rng.uniform(0.3, 1.2, n_rois)
 
-    modulation = (ou_process(n, dt, 60.0, 0.5, rng, n_rois) - 0.5 * 0.5**2
-                  if nuisance.rate_modulation else np.zeros((n_rois, n)))
-    profiles = {shape: _response_profile(design, shape, frame_times)
-                for shape in {design.response, "decaying"}}
-    trains = []
-    for i in range(n_rois):
-        h = profiles["decaying" if kinds[i] == "transient" else design.response]
-        rate = rate0[i] * np.exp(np.log(GAIN[kinds[i]]) * h + modulation[i])
-        trains.append(spike_times(rate, frame_times, rng, bursty=nuisance.bursty))
+    trains = draw_spike_trains(design, nuisance, rate0, kinds, frame_times, dt, rng)
     n_spikes = np.array([t.size for t in trains])
     calcium = amplitude[:, None] * calcium_at(trains, frame_times, rise, decay)
 
@@ -349,10 +383,12 @@ def simulate_session(design: Design | str = "single", nuisance: Nuisance | str =
         "noise_ratio": noise_ratio, "contamination": contamination, "neuropil_local": local,
         "bleach_loss": loss, "bleach_tau_s": tau_b,
     })
+    extra = {"neuropil_step": step, "clock": clock, "neuropil_level": n0}
+    if keep_spikes:
+        extra["spike_times"] = trains
     return Session(design, nuisance, float(fs), int(seed), frame_times,
                    F.astype(np.float32), Fneu.astype(np.float32), spks.astype(np.float32),
-                   calcium.astype(np.float32), truth, neuropil, bleach,
-                   extra={"neuropil_step": step, "clock": clock, "neuropil_level": n0})
+                   calcium.astype(np.float32), truth, neuropil, bleach, extra=extra)
 
 
 def _stat(n_rois: int, rng, shape=(512, 512)) -> np.ndarray:
@@ -394,23 +430,34 @@ def write_session(session: Session, folder) -> Path:
     np.save(folder / "frame_times.npy", session.frame_times)
     meta = {"design": asdict(session.design), "nuisance": asdict(session.nuisance),
             "fs": session.fs, "seed": session.seed, "n_rois": n_rois, "n_frames": n,
-            **{k: float(v) for k, v in session.extra.items()}}
+            **{k: float(v) for k, v in session.extra.items() if np.isscalar(v)}}
     (folder / "session.json").write_text(json.dumps(meta, indent=1))
     return plane
 
 
-def write_photometry(session: Session, path, *, n_channels: int = 20) -> Path:
+def write_photometry(session: Session, path, *, n_channels: int = 20, kinds=None) -> Path:
     """Photometry-like CSV from ``session``: ``Time(s)``, ``dff_<i>`` (bulk dF/F of groups of
-    the session's cells of one kind, with bleaching/drift folded out) and a raw ``signal`` /
+    the session's cells of one kind, bleaching folded out) and a raw ``signal`` /
     ``isosbestic`` pair (bleaching, shared motion, the bulk response of the first group only in
-    the signal); the group kinds are in ``<path>.truth.csv``."""
+    the signal); the group kinds are in ``<path>.truth.csv``.
+
+    ``kinds``: the kind of each dF/F channel (default ``KINDS`` in turn). The session's
+    photometry nuisances enter every dF/F channel (not the raw pair), each with its own draw:
+    ``residual_bleaching`` adds ``-RESIDUAL_BLEACH (1 - exp(-t / tau)) / (1 - exp(-T / tau))``
+    (tau uniform 20-60 min, T the session length: it falls by exactly 0.02 dF/F), ``dff_drift``
+    an OU of SD ``DFF_DRIFT_SD`` dF/F and tau ``DFF_DRIFT_TAU_S``. They are drawn from a
+    generator of their own, so the channels of a session without them are unchanged."""
     rng = np.random.default_rng(session.seed + 104729)
     truth = session.truth
-    kinds = truth["kind"].to_numpy()
+    cell_kinds = truth["kind"].to_numpy()
+    kinds = [KINDS[i % len(KINDS)] for i in range(n_channels)] if kinds is None else list(kinds)
+    if len(kinds) != n_channels:
+        raise ValueError(f"kinds has {len(kinds)} entries for {n_channels} channels")
     rows, groups = [], []
-    for i in range(n_channels):
-        kind = KINDS[i % len(KINDS)]
-        pool = np.flatnonzero(kinds == kind)
+    for kind in kinds:
+        pool = np.flatnonzero(cell_kinds == kind)
+        if pool.size == 0:
+            raise ValueError(f"the session has no {kind!r} cell for a photometry channel")
         pick = rng.choice(pool, size=min(10, pool.size), replace=False)
         groups.append(kind)
         bulk = session.calcium[pick].mean(axis=0)
@@ -421,6 +468,7 @@ def write_photometry(session: Session, path, *, n_channels: int = 20) -> Path:
     bleach_i = 1 - 0.10 * -np.expm1(-t / 2400)
     signal = 2.0 * bleach_s * (1 + rows[0] + motion) + 0.002 * rng.standard_normal(t.size)
     iso = 1.5 * bleach_i * (1 + motion) + 0.002 * rng.standard_normal(t.size)
+    rows = _dff_nuisances(session, rows)
     table = {"Time(s)": t}
     table.update({f"dff_{i}": r for i, r in enumerate(rows)})
     table.update(signal=signal, isosbestic=iso)
@@ -432,6 +480,24 @@ def write_photometry(session: Session, path, *, n_channels: int = 20) -> Path:
                   + [EXPECTED_LABEL[groups[0]], "none"]}).to_csv(
         path.with_suffix(".truth.csv"), index=False)
     return path
+
+
+def _dff_nuisances(session: Session, rows: list) -> list:
+    """The photometry nuisances of ``session.nuisance`` added to each dF/F channel."""
+    nuisance = session.nuisance
+    if not (nuisance.residual_bleaching or nuisance.dff_drift):
+        return rows
+    rng = np.random.default_rng(session.seed + 15485863)
+    t = session.frame_times - session.frame_times[0]
+    out = []
+    for row in rows:
+        if nuisance.residual_bleaching:
+            tau = rng.uniform(20 * 60, 60 * 60)
+            row = row - RESIDUAL_BLEACH * np.expm1(-t / tau) / np.expm1(-t[-1] / tau)
+        if nuisance.dff_drift:
+            row = row + ou_process(t.size, 1 / session.fs, DFF_DRIFT_TAU_S, DFF_DRIFT_SD, rng)[0]
+        out.append(row)
+    return out
 
 
 def with_nuisance(base: Nuisance | str, **switches) -> Nuisance:

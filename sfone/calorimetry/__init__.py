@@ -1,7 +1,7 @@
 """Indirect calorimetry analysis: derived quantities, CalR-exact period summaries, ANCOVA and
 treadmill stress-test endpoints."""
 
-from .derived import (
+from ..io.calorimetry.derived import (
     EE_EQUATIONS,
     FUEL_EQUATIONS,
     add_derived,
@@ -13,9 +13,9 @@ from .derived import (
 
 __all__ = ["EE_EQUATIONS", "FUEL_EQUATIONS", "add_derived", "energy_expenditure",
            "fuel_oxidation", "mask_flagged", "respiratory_exchange_ratio"]
+from ..io.calorimetry.timebins import experiment_time, is_light, to_long  # noqa: E402
 from .combine import combine_subjects, read_many  # noqa: E402
 from .periods import PERIODS, SUMMARY_COLUMNS, hourly_table, summarize_periods  # noqa: E402
-from .timebins import experiment_time, is_light, to_long  # noqa: E402
 
 __all__ += ["combine_subjects", "read_many", "PERIODS", "SUMMARY_COLUMNS", "summarize_periods", "hourly_table",
             "experiment_time", "is_light", "to_long"]

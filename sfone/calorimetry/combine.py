@@ -8,8 +8,8 @@ import numpy as np
 import xarray as xr
 
 from ..exceptions import FormatError
+from ..io.calorimetry.timebins import experiment_time
 from ..schema import validate
-from .timebins import experiment_time
 
 __all__ = ["read_many", "combine_subjects"]
 

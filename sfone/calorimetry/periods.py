@@ -24,7 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from .._logging import logger
-from .timebins import DEFAULT_LIGHT, describe_light, is_light, to_long
+from ..io.calorimetry.timebins import DEFAULT_LIGHT, describe_light, is_light, to_long
 
 __all__ = ["summarize_periods", "hourly_table", "SUMMARY_COLUMNS", "PERIODS"]
 

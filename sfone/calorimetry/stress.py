@@ -45,8 +45,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._schedule import protocol_schedule
-from .derived import FUEL_EQUATIONS, fuel_oxidation
+from ..io.calorimetry.derived import FUEL_EQUATIONS, fuel_oxidation
+from ..protocols import protocol_schedule
+from ._stress_input import check_stress_recording
 
 __all__ = ["protocol_schedule", "stage_summary", "stress_test_endpoints", "compare_groups",
            "endpoint_tests", "brooks_mercier_rer", "STRESS_COLUMNS", "GROUP_TEST"]
@@ -90,7 +91,9 @@ def brooks_mercier_rer(equation: str = "frayn", kj_per_g=None) -> float:
 
 
 def _with_schedule(ds: xr.Dataset, protocol) -> xr.Dataset:
-    """Add speed/incline/stage from the protocol where the file lacks them."""
+    """Add speed/incline/stage from the protocol where the file lacks them (after checking
+    that ``ds`` can be a stress test at all: :func:`check_stress_recording`)."""
+    check_stress_recording(ds, protocol)
     schedule = protocol_schedule(protocol, ds["time"].values)
     out = ds
     for name, units in (("speed", "m/min"), ("incline", "deg"), ("stage", "1")):

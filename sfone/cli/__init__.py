@@ -146,9 +146,9 @@ class SfoneGroup(click.Group):
     def invoke(self, ctx: click.Context):
         """Run the subcommand; turn its exceptions into one line on stderr and an exit code.
 
-        A missing input path and sfone, OS, value, type and key errors exit with 1 ("Error: ..."),
-        other exceptions with 3 ("Internal error ..."), Ctrl-C with 130; with ``--debug`` errors
-        are re-raised and an interrupt prints its traceback.
+        A missing input path and sfone, OS, value and type errors exit with 1 ("Error: ..."),
+        other exceptions (a KeyError too) with 3 ("Internal error ..."), Ctrl-C with 130; with
+        ``--debug`` errors are re-raised and an interrupt prints its traceback.
 
         Parameters
         ----------
@@ -186,7 +186,9 @@ class SfoneGroup(click.Group):
         except Exception as exc:
             if debug():
                 raise
-            user_error = isinstance(exc, SfoneError | OSError | ValueError | TypeError | KeyError)
+            # a KeyError escaping a command is a bug (a missing key in sfone's own tables),
+            # not a problem with the user's input: exit 3 with "Internal error"
+            user_error = isinstance(exc, SfoneError | OSError | ValueError | TypeError)
             prefix = "Error" if user_error else f"Internal error ({type(exc).__name__})"
             message = cli_hint(str(exc).strip() or type(exc).__name__, ctx)
             click.echo(f"{prefix}: {message}", err=True)

@@ -190,6 +190,10 @@ def _nwb_flag(flag: str, cli: str, python: str):
 #: every rewrite, applied in order
 RULES: tuple[Rule, ...] = (
     Rule(r"[Pp]ass fs= \(Hz\)", _reading("fs")),
+    Rule(r"pass it as fs= \(Hz; --fs on the command line\)", _reading("fs")),
+    Rule(r"\(pass body_mass= to set it\)",
+         _python("sfone.read(PATH, body_mass={{'m1': 25.0}}) sets it, in g")),
+    Rule(r"pass time_unit='s' or 'ms'", _python("sfone.read(PATH, leds=..., time_unit='s')")),
     Rule(r"argument fs=", _flag_named("fs")),
     Rule(r"repair='decimal' could not fix", lambda m, c: _flag_named("repair", "decimal")(m, c)
          + " could not fix"),

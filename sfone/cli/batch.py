@@ -31,13 +31,21 @@ def _list_tasks(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--scheduler", default=None, help="Address of a running dask scheduler.")
 @click.option("--force", is_flag=True, help="Re-run sessions that already have an output.")
 @reading_options(cells_only=None)
+@click.option("--time-limit", "time_limit", type=click.FloatRange(min=0, min_open=True),
+              default=3600.0, show_default=True, metavar="SECONDS",
+              help="Stop a session still running after this long and record it in errors.csv "
+                   "(the manifest column time_limit_s sets it per session).")
 def batch_command(manifest: Path, task: str, out_dir: Path, workers: int | None,
-                  scheduler: str | None, force: bool, reading: dict) -> None:
+                  scheduler: str | None, force: bool, reading: dict, time_limit: float) -> None:
     """Run TASK on every session listed in MANIFEST (CSV or YAML).
 
     Reading options given here apply to every session whose manifest row leaves that column
     empty (the columns have the same names: fs, format, repair, leds, neuropil_coefficient,
     plane, cells_only). Task classify labels cells only unless cells_only is false.
+
+    A session that fails, kills its process (out of memory), runs past its time limit or
+    finds the disk full is named in OUT/errors.csv with the reason; the others finish, and
+    the exit status is 1. A rerun skips the sessions done.
     """
     import dataclasses
 
@@ -48,12 +56,15 @@ def batch_command(manifest: Path, task: str, out_dir: Path, workers: int | None,
                                          if getattr(s, k) is None})
                 for s in load_manifest(manifest)]
     result = run_batch(sessions, task, out_dir, workers=workers, scheduler=scheduler,
-                       force=force)
+                       force=force, time_limit_s=time_limit)
     click.echo(f"{len(result.done)} done, {len(result.skipped)} skipped (already done), "
                f"{len(result.failed)} failed; outputs in {out_dir}")
     for failure in result.failed:
-        click.echo(f"failed: {failure['subject']}/{failure['session']}: {failure['error']}",
-                   err=True)
+        click.echo(f"failed: {failure['subject']}/{failure['session']} ({failure['reason']}): "
+                   f"{failure['error']}", err=True)
+    if not result.errors_written:
+        click.echo(f"warning: {out_dir / 'errors.csv'} could not be written (is the disk full?); "
+                   "the failures are listed above", err=True)
     if not result.ok:
         raise click.exceptions.Exit(1)
 

@@ -31,9 +31,15 @@ from ._grammar import out_option, reading_options, window_option
                    "or --neuropil-coefficient).")
 @reading_options()
 @out_option("Output CSV: roi, label, effect, p_value, q_value (+ iscell).")
+@out_option("Also write the evidence page: a folder with index.html (sortable table of ROIs, "
+            "label filter) and each ROI's figure (trace, runs, windows, binned means, fitted "
+            "model). Replaces only an earlier evidence page.", required=False, name="plots",
+            flag="--plots")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes drawing the --plots figures.")
 def classify_command(path: Path, runs: Path, protocol: str | None, method: str | None,
                      null: str, baseline_window, post_run_window, variable: str | None,
-                     reading: dict, out: Path) -> None:
+                     reading: dict, out: Path, plots: Path | None, workers: int) -> None:
     """Label each ROI of PATH as post-run activated, inhibited or unchanged.
 
     By default only the ROIs the segmentation marked as cells are labelled (--all-rois: every
@@ -45,6 +51,10 @@ def classify_command(path: Path, runs: Path, protocol: str | None, method: str |
     from ..schema import POST_RUN_LABELS
     from .core import read_session
 
+    if plots is not None:  # refused before any work, not after it
+        from ..figures.evidence_page import check_folder
+
+        check_folder(plots)
     ds = read_session(path, reading)
     epochs = epochs_from_csv(runs)
     result = label_responses(ds, epochs, protocol=protocol, method=method, null=null,
@@ -58,6 +68,24 @@ def classify_command(path: Path, runs: Path, protocol: str | None, method: str |
     counts = table["label"].value_counts()
     click.echo(f"wrote {out}: {len(table)} ROIs, " + ", ".join(
         f"{counts.get(k, 0)} {k}" for k in POST_RUN_LABELS))
+    if plots is not None:
+        page = _write_plots(ds, result, epochs, variable, plots, workers, title=path.name)
+        click.echo(f"wrote {page}: the evidence of {len(table)} ROIs")
+
+
+def _write_plots(ds, result, epochs, variable, folder: Path, workers: int, *, title: str):
+    """The evidence page of ``result``, with the frame-level trace that was classified."""
+    import warnings
+
+    from ..classify._labels import trace_groups
+    from ..exceptions import QualityWarning
+    from ..figures.evidence_page import write_evidence_page
+
+    with warnings.catch_warnings():  # the classification has reported them already
+        warnings.simplefilter("ignore", QualityWarning)
+        trace = trace_groups(ds, variable)
+    return write_evidence_page(result, folder, trace=trace, runs=epochs, title=title,
+                               jobs=workers)
 
 
 commands = [classify_command]

@@ -1,4 +1,4 @@
-"""Publication figures: ``plot_*`` panels (return Axes) and the composite figures 1-10.
+"""Publication figures: ``plot_*`` panels (return Axes) and the composite figures 1-11.
 
 Every composite ``figure_*`` function returns a Figure and, given a
 :class:`sfone.reproduce.StatsTable` as ``stats=``, records every number it shows. Statistical tests
@@ -23,6 +23,8 @@ from .classes import (
     plot_class_proportions,
     plot_fraction_activated_paired,
 )
+from .evidence import plot_roi_evidence, prepare_evidence
+from .evidence_page import write_evidence_page
 from .groups import plot_group_points, plot_group_timecourse
 from .histology import bdnf_fractions, figure_bdnf, plot_bdnf_fraction
 from .metabolic import (
@@ -46,6 +48,7 @@ from .stress import (
     plot_stress_endpoint,
     speed_profile,
 )
+from .tracked import figure_tracked_transitions
 from .training import figure_endurance, figure_glucose, plot_endurance_days, plot_glucose
 
 __all__ = [
@@ -58,4 +61,6 @@ __all__ = [
     "plot_endurance_days", "training_gain", "plot_glucose", "glucose_iauc", "figure_endurance",
     "figure_glucose", "dark_intervals", "subject_means", "plot_metabolic_timecourse",
     "plot_ancova", "figure_metabolic", "plot_group_points", "plot_group_timecourse",
+    "figure_tracked_transitions",
+    "plot_roi_evidence", "prepare_evidence", "write_evidence_page",
 ]

@@ -19,8 +19,9 @@ from ..schema import POST_RUN_LABELS
 
 __all__ = [
     "OKABE_ITO", "CLASS_COLORS", "CLASS_ORDER", "CLASS_NAMES", "figure_style", "figsize",
-    "save_figure", "color_for", "format_p", "annotate_test", "annotate_corner", "as_test_result", "label_with_n",
-    "COLUMN_WIDTH_MM",
+    "save_figure", "color_for", "format_p", "annotate_test", "annotate_corner", "as_test_result",
+    "label_with_n", "label_panels", "significance_stars", "STARS_KEY", "COLUMN_WIDTH_MM",
+    "MIN_FONT_PT",
 ]
 
 OKABE_ITO = {
@@ -57,6 +58,10 @@ SHORT_NAMES = {"inhibit_15min": "Inhibit\n15 min", "stimulate_60min": "Stimulate
                "inhibit": "Post-run\ninhibition"}
 
 COLUMN_WIDTH_MM = {"single": 85.0, "1.5": 114.0, "double": 174.0}
+#: Smallest font size (pt at print size) of any text in a figure; journals ask for 6-8 pt.
+MIN_FONT_PT = 6.0
+#: Panel letters: bold, 8 pt (the size journals ask for).
+PANEL_LETTER_PT = 8.0
 _MM_PER_INCH = 25.4
 
 _RC = {
@@ -214,8 +219,13 @@ def as_test_result(result) -> dict | None:
 
 
 def test_label(result: dict, sep: str = ", ") -> str:
-    """``"Fisher exact test, p = 0.004"`` from a normalised test result."""
+    """``"Fisher exact test, p = 0.004"`` from a normalised test result (a test that was not
+    computed shows its name and reason only)."""
     name = result["test"]
+    if "not computed" in name and not np.isfinite(result["p_value"]):
+        import textwrap
+
+        return textwrap.fill(name, 40)
     return f"{name}{sep}{format_p(result['p_value'])}" if name else format_p(result["p_value"])
 
 
@@ -227,7 +237,60 @@ def short_test_label(result: dict) -> str:
     its first comma or parenthesis; the caption gives them) and the p-value, short enough for
     the bracket over a narrow panel."""
     name = result["test"].split(" (")[0].split(", ")[0].strip()
+    if "not computed" in result["test"] and not np.isfinite(result["p_value"]):
+        return f"{name.split(':')[0]}: not computed"
     return f"{name}, {format_p(result['p_value'])}" if name else format_p(result["p_value"])
+
+
+#: What the asterisks of a per-time-point comparison mean (thresholds of
+#: :func:`significance_stars`).
+STARS_KEY = "* p < 0.05, ** p < 0.01, *** p < 0.001"
+
+
+def significance_stars(p: float) -> str:
+    """``"***"`` (p < 0.001), ``"**"`` (< 0.01), ``"*"`` (< 0.05) or ``""`` (see :data:`STARS_KEY`).
+
+    Parameters
+    ----------
+    p : float
+        p-value (as corrected by the caller).
+
+    Returns
+    -------
+    str
+    """
+    p = float(p)
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def label_panels(axes, letters: str = "abcdefghijklmnop", *, x_pt: float = -26.0,
+                 y_pt: float = 6.0) -> list:
+    """Write the panel letter (bold, 8 pt) above the top-left corner of each axes.
+
+    The letter sits ``x_pt`` points right of (negative: left of) the axes' left edge, over the
+    y tick labels, and ``y_pt`` points above its top, so captions can refer to "(a)", "(b)".
+
+    Parameters
+    ----------
+    axes : sequence of matplotlib.axes.Axes
+        The panels, in letter order.
+    letters : str, default "abcdefghijklmnop"
+        Letters in order.
+    x_pt, y_pt : float
+        Offset of the letter from the axes' top-left corner (points).
+
+    Returns
+    -------
+    list of matplotlib.text.Annotation
+        The letters (gid "panel:<letter>").
+    """
+    out = []
+    for ax, letter in zip(axes, letters, strict=False):
+        out.append(ax.annotate(letter, (0.0, 1.0), xycoords="axes fraction",
+                               xytext=(x_pt, y_pt), textcoords="offset points", ha="left",
+                               va="bottom", fontsize=PANEL_LETTER_PT, fontweight="bold",
+                               gid=f"panel:{letter}", annotation_clip=False))
+    return out
 
 
 def annotate_test(ax, result, *, x0: float = 0.0, x1: float = 1.0, y: float = 1.02,

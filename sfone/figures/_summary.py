@@ -12,7 +12,7 @@ from scipy import stats as _stats
 
 from ._style import as_test_result, mean_sem
 
-__all__ = ["group_summary", "record_summary", "record_test"]
+__all__ = ["group_summary", "record_summary", "record_test", "record_counts"]
 
 
 def group_summary(table: pd.DataFrame, value: str, by: str | list[str],
@@ -50,3 +50,34 @@ def record_test(stats, figure: str, quantity: str, group: str, result) -> None:
     """Add a test row (test, statistic, p) when both ``stats`` and ``result`` are given."""
     if stats is not None and as_test_result(result) is not None:
         stats.add_test(figure, quantity, group, result)
+
+
+def record_counts(stats, figure: str, table: pd.DataFrame, by: str, *,
+                  per_class: bool = False) -> None:
+    """Add the counts a figure states: ``n_rois`` and ``n_mice`` per ``by`` group and over all.
+
+    Parameters
+    ----------
+    stats : StatsTable or None
+        Collector (nothing is added when None).
+    figure : str
+        Figure id.
+    table : pandas.DataFrame
+        One row per ROI with column ``by`` and, when known, ``subject`` (mice) and ``label``.
+    by : str
+        Column of the groups (e.g. ``"day"``).
+    per_class : bool, default False
+        Also ``n_rois_<class>`` per group (needs ``label``).
+    """
+    if stats is None:
+        return
+    subjects = "subject" in table and table["subject"].notna().all()
+    parts = [(str(g), part) for g, part in table.groupby(by, sort=False)] + [("all", table)]
+    for group, part in parts:
+        stats.add(figure, "n_rois", group, len(part), n=len(part))
+        if subjects:
+            mice = part["subject"].nunique()
+            stats.add(figure, "n_mice", group, mice, n=mice)
+        if per_class and group != "all":
+            for label, count in part["label"].value_counts(sort=False).items():
+                stats.add(figure, f"n_rois_{label}", group, int(count), n=int(count))

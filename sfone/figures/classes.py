@@ -24,6 +24,7 @@ from ..stats import wilson_ci
 from ._style import (
     CLASS_COLORS,
     CLASS_ORDER,
+    MIN_FONT_PT,
     annotate_test,
     as_test_result,
     display_name,
@@ -33,7 +34,7 @@ from ._style import (
     styled,
     test_label,
 )
-from ._summary import group_summary, record_summary, record_test
+from ._summary import group_summary, record_counts, record_summary, record_test
 
 __all__ = ["class_counts", "plot_class_proportions", "plot_fraction_activated_paired",
            "figure_class_proportions", "figure_fraction_activated_paired"]
@@ -61,21 +62,27 @@ def _labels_by_group(classes, by: str) -> pd.DataFrame:
                          "subject": _subjects(classes)})
 
 
-def _wrapped(result, width: int = 40) -> str | None:
+def _wrapped(result, width: int = 40, *, break_after_colon: bool = False) -> str | None:
     """``test_label`` of a test result wrapped to lines of ``width`` characters."""
     result = as_test_result(result)
     if result is None:
         return None
-    lines = test_label(result).replace(" (n = ", "\n(n = ").split("\n")
-    return "\n".join(part for line in lines for part in textwrap.wrap(line, width))
+    # a line break before the n (and after a leading "Secondary, pooled neurons:"); no breaks
+    # inside hyphenated words ("chi-square")
+    text = test_label(result)
+    if break_after_colon:
+        text = text.replace(": ", ":\n", 1)
+    lines = text.replace(" (n = ", "\n(n = ").split("\n")
+    return "\n".join(part for line in lines
+                     for part in textwrap.wrap(line, width, break_on_hyphens=False))
 
 
 def _secondary_text(ax, secondary, *, x: float, y: float, ha: str = "left") -> None:
     """The pooled-ROI test as small grey text, labelled secondary (nothing if None)."""
     if as_test_result(secondary) is None:
         return
-    ax.text(x, y, _wrapped(secondary, 30), transform=ax.transAxes, ha=ha, va="top", fontsize=5,
-            color="#555555", clip_on=False)
+    ax.text(x, y, _wrapped(secondary, 32, break_after_colon=True), transform=ax.transAxes,
+            ha=ha, va="top", fontsize=MIN_FONT_PT, color="#555555", clip_on=False)
 
 
 def class_counts(classes, *, by: str = "day", order=None) -> pd.DataFrame:
@@ -159,7 +166,7 @@ def plot_class_proportions(classes, *, by: str = "day", order=None, test=None, s
         if show_percent:
             labels = [f"{h:.1%}" if h >= 0.07 else "" for h in heights]
             text_color = "black" if cls == "unchanged" else "white"
-            ax.bar_label(bars, labels=labels, label_type="center", fontsize=5,
+            ax.bar_label(bars, labels=labels, label_type="center", fontsize=MIN_FONT_PT,
                          color=text_color)
         bottom += heights
     ticks = []
@@ -229,8 +236,11 @@ def plot_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", "d
     side = np.where(x < (len(order) - 1) / 2, -0.3, 0.3)
     mean_handle = None
     for i, (_, row) in enumerate(summary.iterrows()):
-        container = ax.errorbar(i + side[i], row["mean"], yerr=row["sem"], fmt="s", ms=4,
-                                capsize=2, color="black", lw=1.0, zorder=3, label="_mean")
+        # the mean is a thin horizontal line, not a filled marker: a small SEM stays visible
+        # as the whisker and caps above and below it instead of hiding under the marker
+        container = ax.errorbar(i + side[i], row["mean"], yerr=row["sem"], fmt="_", ms=9,
+                                mew=0.8, capsize=3, capthick=0.6, elinewidth=0.6,
+                                color="black", zorder=3, label="_mean")
         container.lines[0].set_gid("mean")
         mean_handle = mean_handle or container
     n_mice = wide.notna().sum()
@@ -241,7 +251,10 @@ def plot_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", "d
         ticks.append(f"{display_name(d)}\n{n_mice[d]} mice{extra}")
     ax.set_xticks(x, ticks)
     ax.set_xlim(-0.55, len(order) - 0.45)
-    ax.set_ylim(0, max(1.0, float(np.nanmax(wide.to_numpy()))) if wide.size else 1.0)
+    # from 0 to the next tenth 0.1 above the highest mouse (at most 1), so the SEM is drawn
+    # on as tall a scale as the data allow
+    top = float(np.nanmax(wide.to_numpy())) if wide.notna().any().any() else 0.9
+    ax.set_ylim(0, min(1.0, np.ceil(10 * (top + 0.1) - 1e-9) / 10))
     ax.set_ylabel("Fraction of ROIs activated\nafter the run")
     subject_lines = [line for line in ax.lines if line.get_gid() == "subject"]
     handles = subject_lines[:1] + ([mean_handle] if mean_handle is not None else [])
@@ -260,7 +273,8 @@ def figure_class_proportions(classes, *, by: str = "day", order=("day1", "day8")
 
     ``test`` is the mouse-level test, ``secondary`` a pooled-ROI one (both optional).
     ``stats`` rows: ``fraction_<class>`` per day (n = ROIs), ``fraction_activated_mouse_level``
-    with ``test`` and ``class_proportions`` with ``secondary`` (the pooled 2 x 3 chi-square).
+    with ``test`` and ``class_proportions`` with ``secondary`` (the pooled 2 x 3 chi-square);
+    ``n_rois`` and ``n_mice`` per group and over all (the counts the ticks state).
 
     Parameters
     ----------
@@ -298,6 +312,7 @@ def figure_class_proportions(classes, *, by: str = "day", order=("day1", "day8")
         group = "_vs_".join(counts.index)
         record_test(stats, figure_id, "fraction_activated_mouse_level", group, test)
         record_test(stats, figure_id, "class_proportions", group, secondary)
+        record_counts(stats, figure_id, _labels_by_group(classes, by), by)
     return fig
 
 
@@ -307,7 +322,9 @@ def figure_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", 
                                      figure_id: str = "fig4"):
     """Figure 4: per-mouse fraction activated; records the mean per day (n = mice) and the test.
 
-    ``secondary`` (a pooled-ROI test) is drawn as secondary text and not recorded again.
+    ``secondary`` (a pooled-ROI test) is drawn as secondary text and not recorded again (figure
+    1 records it); ``n_mice`` and ``n_rois`` rows per day and over all days give the counts the
+    panel states.
 
     Parameters
     ----------
@@ -334,4 +351,18 @@ def figure_fraction_activated_paired(fractions: pd.DataFrame, *, order=("day1", 
     summary = group_summary(fractions, "fraction", "day", order=order)
     record_summary(stats, figure_id, "fraction_activated_per_mouse_mean", summary)
     record_test(stats, figure_id, "fraction_activated_per_mouse", "_vs_".join(order), test)
+    _record_session_counts(stats, figure_id, fractions, order)
     return fig
+
+
+def _record_session_counts(stats, figure_id, fractions: pd.DataFrame, order) -> None:
+    """``n_mice`` (and ``n_rois`` with an ``n_rois`` column) per day and over all days."""
+    if stats is None:
+        return
+    days = [(str(d), fractions[fractions["day"] == d]) for d in order] + [("all", fractions)]
+    for day, part in days:
+        stats.add(figure_id, "n_mice", day, part["subject"].nunique(),
+                  n=part["subject"].nunique())
+        if "n_rois" in part:
+            stats.add(figure_id, "n_rois", day, int(part["n_rois"].sum()),
+                      n=int(part["n_rois"].sum()))

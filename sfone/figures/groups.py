@@ -35,7 +35,7 @@ COLUMN_INFO = {
     "vo2max": ("vo2max_ml_kg_min", 1.0, "VO$_2$max (mL/kg/min)"),
     "crossover_speed_m_min": ("crossover_speed_m_min", 1.0, "RER-crossover speed (m/min)"),
     "distance_gain_m": ("distance_gain_m", 1.0, "Distance gain, last - first day (m)"),
-    "glucose_iauc": ("glucose_iauc_mg_dl_min", 1.0, "Glucose iAUC (mg/dL x min)"),
+    "glucose_iauc": ("glucose_iauc_mg_dl_min", 1.0, "Glucose iAUC (mg/dL × min)"),
     "glucose_mg_dl": ("glucose_mg_dl", 1.0, "Blood glucose (mg/dL)"),
 }
 
@@ -149,8 +149,14 @@ def plot_group_points(table: pd.DataFrame, value: str, *, group: str = "group", 
     ax.set_xlim(-0.6, len(groups) - 0.4)
     ax.set_ylabel(ylabel or column_label(value))
     if pairwise:
-        top = annotate_pairs(ax, pairwise, groups)
-        annotate_corner(ax, test, y=top + 0.07)
+        # the brackets go inside the axes, over the data (room made on the y axis), so the
+        # panel keeps the height of its neighbours; the omnibus test sits above, as theirs
+        step = 0.08
+        low, high = ax.get_ylim()
+        room = step * len(pairwise) + 0.04
+        ax.set_ylim(low, low + (high - low) / (1 - room))
+        annotate_pairs(ax, pairwise, groups, y0=1 - room + 0.03, step=step)
+        annotate_corner(ax, test, y=1.08)
     elif len(groups) == 2 and (result := as_test_result(test)) is not None:
         # the test's short name: its qualifiers ("two-sided (normal approximation, ...)") ran
         # across the neighbouring panels; the caption names the test in full

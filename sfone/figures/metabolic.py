@@ -13,12 +13,14 @@ import pandas as pd
 import xarray as xr
 
 from .._docs import fill_doc
+from .._validate import _check_option
 from ._style import (
     annotate_corner,
     as_test_result,
     color_for,
     figsize,
     figure_style,
+    label_panels,
     label_with_n,
     mean_sem,
     new_axes,
@@ -64,24 +66,52 @@ def _groups(ds: xr.Dataset, order) -> list:
         if order is not None else present
 
 
+def _time_axis(ds: xr.Dataset, time_unit: str, lights_on) -> tuple[float, float, str]:
+    """``(offset, scale, label)``: the axis value of time t (s) is ``offset + t / scale``.
+
+    ``"zt"`` is zeitgeber time, hours from lights on (ZT0 = lights on, ZT12 = lights off on a
+    12:12 schedule; continuing past 24 on later days), from the clock time of the first sample
+    (``datetime``) and the lights-on hour.
+    """
+    _check_option("time_unit", time_unit, ("zt", "d", "h"))
+    if time_unit != "zt":
+        return 0.0, _TIME_SCALE[time_unit], f"Time ({_TIME_NAME[time_unit]})"
+    if lights_on is None:
+        raise ValueError("time_unit='zt' (zeitgeber time) needs lights_on=, the lights-on "
+                         "clock hour (e.g. 7.0 for 07:00)")
+    if "datetime" not in ds.variables:
+        raise ValueError("time_unit='zt' needs the clock time of the readings (a 'datetime' "
+                         "variable); this Dataset has none: use time_unit='h' or 'd'")
+    first = pd.Timestamp(np.asarray(ds["datetime"].values).ravel()[0])
+    clock = first.hour + first.minute / 60 + first.second / 3600
+    t0 = float(np.asarray(ds["time"].values, dtype=float)[0])
+    offset = (clock - float(lights_on)) % 24.0 - t0 / 3600.0
+    return offset, 3600.0, "Zeitgeber time (h; ZT0 = lights on)"
+
+
 @styled
 @fill_doc
 def plot_metabolic_timecourse(ds: xr.Dataset, *, variable: str = "ee", is_dark=None,
-                              order=None, time_unit: str = "d", ax=None):
+                              order=None, time_unit: str = "d", lights_on: float | None = None,
+                              ax=None):
     """Mean +- SEM across subjects of ``variable`` over time per group, dark phases shaded.
 
     Parameters
     ----------
     ds : xarray.Dataset
-        Calorimetry Dataset over ``(subject, time)`` with a ``group`` coordinate.
+        Calorimetry Dataset over ``(subject, time)`` with a ``group`` coordinate (and, for
+        zeitgeber time, the clock time of each reading, ``datetime``).
     variable : str, default "ee"
         Variable plotted (its units).
     is_dark : xarray.DataArray, optional
         Boolean over ``time``; its dark phases are shaded.
     order : sequence of str, optional
         Group order; default sorted.
-    time_unit : {"d", "h"}, default "d"
-        Unit of the time axis.
+    time_unit : {"d", "h", "zt"}, default "d"
+        Time axis: days or hours from the first sample, or zeitgeber time (h from lights on,
+        ZT0 = lights on; ticks every 12 h on recordings of 36 h or more, else every 6 h).
+    lights_on : float, optional
+        Lights-on clock hour (7.0 = 07:00); needed for ``time_unit="zt"``.
     %(ax)s
 
     Returns
@@ -89,14 +119,20 @@ def plot_metabolic_timecourse(ds: xr.Dataset, *, variable: str = "ee", is_dark=N
     matplotlib.axes.Axes
         One line per group (gid the group, label with n mice), an SEM band per group, and one
         grey span per dark phase (gid "dark").
+
+    Raises
+    ------
+    ValueError
+        For ``time_unit="zt"`` without ``lights_on`` or without a ``datetime`` variable.
     """
-    time = np.asarray(ds["time"].values, dtype=float) / _TIME_SCALE[time_unit]
+    offset, scale, xlabel = _time_axis(ds, time_unit, lights_on)
+    time = offset + np.asarray(ds["time"].values, dtype=float) / scale
     groups_of = np.asarray(ds["group"].values, dtype=str)
     ax = new_axes(ax, figsize(100, 45))
     if is_dark is not None:
         for start, end in dark_intervals(is_dark):
-            span = ax.axvspan(start / _TIME_SCALE[time_unit], end / _TIME_SCALE[time_unit],
-                              color="#DDDDDD", lw=0, zorder=0)
+            span = ax.axvspan(offset + start / scale, offset + end / scale, color="#DDDDDD",
+                              lw=0, zorder=0)
             span.set_gid("dark")
     values = ds[variable].transpose("subject", "time").values
     for i, group in enumerate(_groups(ds, order)):
@@ -107,7 +143,11 @@ def plot_metabolic_timecourse(ds: xr.Dataset, *, variable: str = "ee", is_dark=N
         ax.fill_between(time, avg - np.nan_to_num(sem), avg + np.nan_to_num(sem), color=color,
                         alpha=0.25, lw=0)
     ax.set_xlim(time[0], time[-1])
-    ax.set_xlabel(f"Time ({_TIME_NAME[time_unit]})")
+    if time_unit == "zt":
+        from matplotlib.ticker import MultipleLocator
+
+        ax.xaxis.set_major_locator(MultipleLocator(12 if time[-1] - time[0] >= 36 else 6))
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(VARIABLE_LABELS.get(variable, f"{variable} ({ds[variable].attrs.get('units')})"))
     return ax
 
@@ -179,16 +219,26 @@ def plot_ancova(data, ancova: dict, *, variable: str = "ee", order=None, ax=None
         mass = np.array([part["body_mass_g"].min(), part["body_mass_g"].max()])
         line, = ax.plot(mass, fit["intercept"] + fit["slope"] * mass, color=color, lw=1.0)
         line.set_gid(f"fit:{group}")
+        # a line with whiskers: a filled marker hid an SE smaller than itself
         mark = ax.errorbar(mean_mass, fit["adjusted_mean"], yerr=fit.get("adjusted_sem"),
-                           marker="D", ms=4, color=color, mec="black", mew=0.5, capsize=2,
-                           zorder=4)
+                           fmt="_", ms=10, mew=1.2, color=color, capsize=2.5, capthick=0.7,
+                           elinewidth=0.7, zorder=4)
         mark.lines[0].set_gid(f"adjusted:{group}")
     ax.axvline(mean_mass, color="#999999", ls=":", lw=0.6)
     ax.set_xlabel("Body mass (g)")
     ax.set_ylabel(VARIABLE_LABELS.get(variable, variable))
-    ax.legend(loc="upper left", title="◆ adjusted mean at mean mass")
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(_adjusted_handle(ax))
+    labels.append("Adjusted mean ± SE\n(at the mean body mass)")
+    ax.legend(handles, labels, loc="lower right")  # EE rises with mass: lower right is empty
     annotate_corner(ax, as_test_result_or_none(ancova), prefix="Group effect: ", y=1.08)
     return ax
+
+
+def _adjusted_handle(ax):
+    """Legend handle of the adjusted-mean marks of :func:`plot_ancova` in ``ax``: the first
+    mark itself (line, whisker and caps), so it reads as a mark."""
+    return next(c for c in ax.containers if str(c.lines[0].get_gid()).startswith("adjusted:"))
 
 
 def as_test_result_or_none(result):
@@ -198,9 +248,9 @@ def as_test_result_or_none(result):
 
 @fill_doc
 def figure_metabolic(ds: xr.Dataset, is_dark: xr.DataArray, ancova: dict, *,
-                     ancova_variable: str = "ee", order=None, time_unit: str = "d", stats=None,
-                     figure_id: str = "fig10"):
-    """Figure 10: EE and RER over days with dark shading (left), ANCOVA of EE on mass (right).
+                     ancova_variable: str = "ee", order=None, time_unit: str = "d",
+                     lights_on: float | None = None, stats=None, figure_id: str = "fig10"):
+    """Figure 10: (a) EE and (b) RER over time with dark shading, (c) ANCOVA of EE on mass.
 
     ``stats`` rows: per-subject means of ee and rer averaged over mice per "<group>/light|dark",
     the ANCOVA slope and adjusted mean per group, and the group test.
@@ -218,8 +268,10 @@ def figure_metabolic(ds: xr.Dataset, is_dark: xr.DataArray, ancova: dict, *,
         Response of the ANCOVA panel.
     order : sequence of str, optional
         Group order.
-    time_unit : {"d", "h"}, default "d"
-        Unit of the time axis.
+    time_unit : {"d", "h", "zt"}, default "d"
+        Time axis (see :func:`plot_metabolic_timecourse`; ``"zt"``: zeitgeber time).
+    lights_on : float, optional
+        Lights-on clock hour; needed for ``time_unit="zt"``.
     %(stats_table)s
     figure_id : str, default "fig10"
         Figure key of the ``stats`` rows.
@@ -232,12 +284,22 @@ def figure_metabolic(ds: xr.Dataset, is_dark: xr.DataArray, ancova: dict, *,
         fig, axes = plt.subplot_mosaic([["ee", "ancova"], ["rer", "ancova"]],
                                        figsize=figsize("double", 80), layout="constrained",
                                        width_ratios=(2.1, 1))
+        axes["ee"].sharex(axes["rer"])
         for variable in ("ee", "rer"):
             plot_metabolic_timecourse(ds, variable=variable, is_dark=is_dark, order=order,
-                                      time_unit=time_unit, ax=axes[variable])
+                                      time_unit=time_unit, lights_on=lights_on,
+                                      ax=axes[variable])
         axes["ee"].set_xlabel("")
-        axes["ee"].legend(loc="upper left", bbox_to_anchor=(0.0, 1.22), ncol=3)
+        axes["ee"].tick_params(labelbottom=False)  # the time axis is (b)'s, shared
         plot_ancova(ds, ancova, variable=ancova_variable, order=order, ax=axes["ancova"])
+        # one legend above the panels (groups with n, dark phase, adjusted mean): in (c) it
+        # covered the fitted lines
+        axes["ancova"].get_legend().remove()
+        handles, labels = axes["ee"].get_legend_handles_labels()
+        handles += [plt.Rectangle((0, 0), 1, 1, color="#DDDDDD", lw=0), _adjusted_handle(axes["ancova"])]
+        labels += ["Dark phase", "Adjusted mean ± SE at the mean body mass (c)"]
+        fig.legend(handles, labels, loc="outside upper center", ncol=len(labels))
+        label_panels([axes["ee"], axes["rer"], axes["ancova"]])
     _record_metabolic(stats, figure_id, ds, is_dark, ancova, ancova_variable)
     return fig
 

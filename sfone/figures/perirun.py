@@ -18,6 +18,7 @@ from .._docs import fill_doc
 from ._style import (
     CLASS_COLORS,
     CLASS_ORDER,
+    MIN_FONT_PT,
     annotate_corner,
     display_name,
     figsize,
@@ -27,7 +28,7 @@ from ._style import (
     new_axes,
     styled,
 )
-from ._summary import group_summary, record_test
+from ._summary import group_summary, record_counts, record_test
 
 __all__ = ["HEATMAP_CLASS_ORDER", "ZSCORE_LABEL", "mark_segments", "sort_by_class", "plot_perirun_heatmap", "plot_class_traces",
            "figure_perirun_heatmaps", "figure_class_traces", "select_group"]
@@ -77,9 +78,14 @@ def _aligned_classes(traces: xr.DataArray, classes: xr.Dataset) -> xr.Dataset:
 
 
 ZSCORE_LABEL = "z-score vs pre-run baseline"
+#: the segment strip above a peri-run axes: from, to (points above the axes' top); its labels
+#: sit 1.5 pt above it, and the title of an axes with a strip clears them at TITLE_PAD_PT
+STRIP_PT = (1.5, 6.0)
+TITLE_PAD_PT = 18.0
 
 
-def mark_segments(ax, segments, *, time_unit: str = "min", strip: bool = False) -> None:
+def mark_segments(ax, segments, *, time_unit: str = "min", strip: bool = False,
+                  labels: bool = True) -> None:
     """Mark the pre-run baseline (hatched) and the run (grey) on a peri-run time axis.
 
     ``strip=True`` draws them as a labelled band just above the axes (for heatmaps, where
@@ -97,28 +103,38 @@ def mark_segments(ax, segments, *, time_unit: str = "min", strip: bool = False) 
         Unit of the time axis.
     strip : bool, default False
         Draw a band above the axes instead of spans.
+    labels : bool, default True
+        Name each segment ("baseline", "run").
     """
     if not segments:
         return
-    from matplotlib.transforms import blended_transform_factory
+    from matplotlib.transforms import Affine2D, ScaledTranslation, blended_transform_factory
 
     scale = _TIME_SCALE[time_unit]
     style = {"run": {"facecolor": "#BBBBBB", "edgecolor": "none", "alpha": 0.5},
              "baseline": {"facecolor": "none", "edgecolor": "#999999", "hatch": "////",
                           "lw": 0.0}}
     transform = blended_transform_factory(ax.transData, ax.transAxes)
+    # the strip: x in data, y in points above the top of the axes (its height and the labels'
+    # place do not change with the axes' height, so titles clear them at a fixed pad)
+    above = blended_transform_factory(ax.transData, Affine2D().scale(1 / 72)
+                                      + ax.figure.dpi_scale_trans
+                                      + ScaledTranslation(0, 1, ax.transAxes))
     for name, (start, end) in segments.items():
         x0, x1 = start / scale, end / scale
         if strip:
-            patch = plt.Rectangle((x0, 1.01), x1 - x0, 0.05, transform=transform,
-                                  clip_on=False, **{**style[name], "alpha": 1.0})
+            patch = plt.Rectangle((x0, STRIP_PT[0]), x1 - x0, STRIP_PT[1] - STRIP_PT[0],
+                                  transform=above, clip_on=False,
+                                  **{**style[name], "alpha": 1.0})
             ax.add_patch(patch)
-            ax.text((x0 + x1) / 2, 1.075, name, transform=transform, ha="center",
-                    va="bottom", fontsize=5.5)
+            if labels:
+                ax.text((x0 + x1) / 2, STRIP_PT[1] + 1.5, name, transform=above,
+                        ha="center", va="bottom", fontsize=MIN_FONT_PT)
         else:
             patch = ax.axvspan(x0, x1, zorder=0, **style[name])
-            ax.text((x0 + x1) / 2, 0.99, name, transform=transform, ha="center", va="top",
-                    fontsize=5.5, color="#555555")
+            if labels:
+                ax.text((x0 + x1) / 2, 0.99, name, transform=transform, ha="center",
+                        va="top", fontsize=MIN_FONT_PT, color="#555555")
         patch.set_gid(f"segment:{name}")
 
 
@@ -224,7 +240,8 @@ def plot_class_traces(traces: xr.DataArray, classes: xr.Dataset, *, time_unit: s
                       legend: bool = True, segments=None, ax=None):
     """Mean +- SEM (across ROIs) of the trial-averaged peri-run z trace for each class.
 
-    ``segments``: {"baseline": (start, end), "run": (start, end)} in s from run end, shaded.
+    ``segments``: {"baseline": (start, end), "run": (start, end)} in s from run end, shaded
+    and named in a band above the axes.
 
     Parameters
     ----------
@@ -264,7 +281,10 @@ def plot_class_traces(traces: xr.DataArray, classes: xr.Dataset, *, time_unit: s
         band.set_gid(cls)
     ax.axvline(0, color="black", ls="--", lw=0.6)
     ax.axhline(0, color="#BBBBBB", lw=0.5, zorder=0)
-    mark_segments(ax, segments, time_unit=time_unit)
+    # shaded behind the traces, named in a band above the axes (inside, "baseline" ran into
+    # "run" over the hatching)
+    mark_segments(ax, segments, time_unit=time_unit, labels=False)
+    mark_segments(ax, segments, time_unit=time_unit, strip=True)
     ax.set_xlabel(f"Time from run end ({time_unit})")
     ax.set_ylabel(f"{ZSCORE_LABEL}\n(mean ± SEM across ROIs)")
     if legend:
@@ -286,7 +306,8 @@ def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str =
     ``segments`` marks the baseline and the run (s from run end) above each heatmap.
 
     ``traces`` and ``classes`` are mappings ``{day: ...}`` or objects with a ``by`` coordinate.
-    ``stats`` rows: ``n_rois`` per day and ``colour_limit_z``.
+    ``stats`` rows: ``n_rois``, ``n_mice`` and ``n_rois_<class>`` per day (and over all),
+    and ``colour_limit_z``.
 
     Parameters
     ----------
@@ -325,16 +346,29 @@ def figure_perirun_heatmaps(traces, classes, *, days=("day1", "day8"), by: str =
         for ax, day, (mean, cls) in zip(axes[0], days, per_day, strict=True):
             plot_perirun_heatmap(mean, cls, vmin=-clim, vmax=clim, time_unit=time_unit,
                                  colorbar=False, segments=segments, ax=ax)
-            ax.set_title(display_name(day), pad=14 if segments else 6)
+            ax.set_title(display_name(day), pad=TITLE_PAD_PT if segments else 6)
         for ax in axes[0, 1:]:
             ax.set_ylabel("")
         fig.colorbar(axes[0, 0].images[0], ax=axes[0].tolist(), label=ZSCORE_LABEL, shrink=0.8,
                      aspect=25)
+    record_counts(stats, figure_id, _roi_table(classes, days, by), by, per_class=True)
     if stats is not None:
-        for day, (mean, _) in zip(days, per_day, strict=True):
-            stats.add(figure_id, "n_rois", day, mean.sizes["roi"], n=mean.sizes["roi"])
         stats.add(figure_id, "colour_limit_z", "all", clim)
     return fig
+
+
+def _roi_table(classes, days, by: str):
+    """One row per ROI of ``days``: the day (column ``by``), ``label`` and ``subject``."""
+    import pandas as pd
+
+    frames = []
+    for day in days:
+        cls = select_group(classes, day, by)
+        subject = (np.asarray(cls["subject"].values, dtype=str) if "subject" in cls.variables
+                   else None)
+        frames.append(pd.DataFrame({by: str(day), "subject": subject,
+                                    "label": np.asarray(cls["label"].values, dtype=str)}))
+    return pd.concat(frames, ignore_index=True)
 
 
 @fill_doc
@@ -348,7 +382,8 @@ def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "da
 
     ``test``: optional precomputed comparison of the activated ROIs' effect between the days.
     ``stats`` rows: ``mean_postrun_z_<class>`` per day = mean over ROIs of each ROI's trial-mean z
-    averaged over lags in ``post_window_s`` (n = ROIs, 95 % t CI); and the test.
+    averaged over lags in ``post_window_s`` (n = ROIs, 95 % t CI); the test; ``n_rois`` and
+    ``n_mice`` per day and over all.
 
     Parameters
     ----------
@@ -385,7 +420,7 @@ def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "da
         for i, (ax, day) in enumerate(zip(axes[0], days, strict=True)):
             plot_class_traces(select_group(traces, day, by), select_group(classes, day, by),
                               time_unit=time_unit, segments=segments, ax=ax)
-            ax.set_title(display_name(day))
+            ax.set_title(display_name(day), pad=TITLE_PAD_PT if segments else 6)
             if i > 0:
                 ax.set_ylabel("")
         if len(days) > 1:
@@ -393,6 +428,7 @@ def figure_class_traces(traces, classes, *, days=("day1", "day8"), by: str = "da
                             prefix=f"Activated,\n{display_name(days[-1])} vs {display_name(days[0])}:\n")
     _record_postrun_means(stats, figure_id, traces, classes, days, by, post_window_s)
     record_test(stats, figure_id, "mean_postrun_z_activated", "_vs_".join(days), test)
+    record_counts(stats, figure_id, _roi_table(classes, days, by), by)
     return fig
 
 

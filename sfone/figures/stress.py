@@ -12,10 +12,12 @@ import pandas as pd
 
 from .._docs import fill_doc
 from ._style import (
+    MIN_FONT_PT,
     annotate_corner,
     color_for,
     figsize,
     figure_style,
+    label_panels,
     label_with_n,
     new_axes,
     styled,
@@ -70,18 +72,21 @@ def speed_profile(timeseries: pd.DataFrame, column: str, *, min_mice: int = 1) -
 @styled
 @fill_doc
 def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=None,
-                      order=STRESS_GROUPS, test=None, min_mice: int = 1, ax=None):
+                      order=STRESS_GROUPS, test=None, min_mice: int = 1, legend: bool = True,
+                      ax=None):
     """Mean +- SEM of VO2 (``y="vo2"``) or RER (``y="rer"``) against treadmill speed per group.
 
-    Each point averages the mice still running at that speed: where fewer than all of the
-    group's mice remain, their number is written beside the point (text gid "n:<group>");
+    Each point averages the mice still running at that speed. Where fewer than all of a group's
+    mice remain, their number is written under that speed in a row along the bottom of the axes
+    (one row per group, in its colour, after "n ="; text gid "n:<group>"), away from the points;
     speeds reached by fewer than ``min_mice`` mice are not drawn. The legend gives the group's
     mice at the start.
 
-    With ``endpoints``, VO2 panels mark each group's mean VO2max at its mean maximum speed
-    (star, +- SEM both ways; gid "vo2max:<group>") and RER panels mark each group's mean
-    crossover speed (vertical dashed line, gid "crossover:<group>") with RER = 1 dotted.
-    ``test``: optional precomputed group x speed test (annotated above the axes).
+    With ``endpoints``, VO2 panels show each group's mean VO2max (+- SEM across mice; a line
+    with whiskers) to the right of the curves, at the x tick "VO2max" (gid "vo2max:<group>"),
+    where it covers no point; RER panels mark each group's mean crossover speed (vertical dashed line, gid
+    "crossover:<group>") with RER = 1 dotted. ``test``: optional precomputed group x speed test
+    (annotated above the axes).
 
     Parameters
     ----------
@@ -98,6 +103,8 @@ def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=Non
         Precomputed group x speed test.
     min_mice : int, default 1
         Speeds reached by fewer mice are not drawn.
+    legend : bool, default True
+        Draw the legend in the axes (figure 6 draws one for both panels instead).
     %(ax)s
 
     Returns
@@ -109,6 +116,7 @@ def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=Non
     groups = ordered_groups(timeseries, "group", [g for g in order if g in set(timeseries["group"])]
                             or None)
     ax = new_axes(ax, figsize(60, 50))
+    fewer = {}
     for i, group in enumerate(groups):
         part = profile.loc[group]
         n_mice = timeseries.loc[timeseries["group"] == group, "subject"].nunique()
@@ -117,48 +125,85 @@ def plot_stress_curve(timeseries: pd.DataFrame, *, y: str = "vo2", endpoints=Non
                           color=color_for(group, i), marker="o", ms=2.5, capsize=1.5,
                           label=f"{label_with_n(group, n_mice, 'mice')}, mean ± SEM")
         bar.lines[0].set_gid(str(group))
-        for speed, row in part.iterrows():
-            if row["n"] < n_mice:
-                text = ax.annotate(f"{int(row['n'])}", (float(speed), row["mean"]),
-                                   xytext=(3, 5 if i == 0 else -8), textcoords="offset points",
-                                   fontsize=5, color=color_for(group, i))
-                text.set_gid(f"n:{group}")
-        if endpoints is not None:
-            _mark_endpoints(ax, endpoints[endpoints["group"] == group], y, group, i)
+        fewer[group] = part["n"][part["n"] < n_mice]
+    rows_top = _n_rows(ax, groups, fewer)
+    if endpoints is not None:
+        if y == "vo2":
+            _mark_vo2max(ax, endpoints, groups, float(profile.index.get_level_values(1).max()))
+        elif y == "rer":
+            for i, group in enumerate(groups):
+                ends = endpoints[endpoints["group"] == group]
+                crossover = group_summary(ends, "crossover_speed_m_min", "group").iloc[0]
+                # from above the rows of n, so the line does not cross their numbers
+                line = ax.axvline(crossover["mean"], ymin=rows_top, color=color_for(group, i),
+                                  ls="--", lw=0.8)
+                line.set_gid(f"crossover:{group}")
     if y == "rer":
         ax.axhline(1.0, color="#777777", ls=":", lw=0.7)
     ax.set_xlabel("Treadmill speed (m/min)")
     ax.set_ylabel(label)
-    handles, labels = ax.get_legend_handles_labels()
-    if endpoints is not None:
-        handles.append(_MARK_HANDLES[y]())
-        labels.append(_MARK_LABELS[y])
-    ax.legend(handles, labels, loc="upper left")
+    if legend:
+        handles, labels = ax.get_legend_handles_labels()
+        mark = _mark_handle(ax, y) if endpoints is not None else None
+        if mark is not None:
+            handles.append(mark)
+            labels.append(_MARK_LABELS[y])
+        ax.legend(handles, labels, loc="upper left")
     annotate_corner(ax, test, prefix="", y=1.08)  # the test names what it compares
     return ax
 
 
-_MARK_LABELS = {"vo2": "VO$_2$max at max speed (mean ± SEM)",
-                "rer": "RER-crossover speed (mean)"}
-_MARK_HANDLES = {
-    "vo2": lambda: plt.Line2D([], [], marker="*", ms=7, color="#555555", ls="none"),
-    "rer": lambda: plt.Line2D([], [], color="#555555", ls="--", lw=0.8),
-}
+_MARK_LABELS = {"vo2": "VO$_2$max (mean ± SEM)", "rer": "RER-crossover speed (mean)"}
 
 
-def _mark_endpoints(ax, ends: pd.DataFrame, y: str, group, index: int) -> None:
-    color = color_for(group, index)
-    speed = group_summary(ends, "max_speed_m_min", "group").iloc[0]
-    if y == "vo2":
-        vo2max = group_summary(ends, "vo2max", "group").iloc[0]
-        mark = ax.errorbar(speed["mean"], vo2max["mean"], xerr=speed["sem"], yerr=vo2max["sem"],
-                           marker="*", ms=7, color=color, mec="white", mew=0.4, capsize=1.5,
-                           lw=0.8, zorder=4)
+def _mark_handle(ax, y: str):
+    """Legend handle of the endpoint marks: the first VO2max mark itself (line, whisker and
+    caps, so it reads as a mark) or a dashed line for the crossover speeds."""
+    if y == "rer":
+        return plt.Line2D([], [], color="#555555", ls="--", lw=0.8)
+    marks = [c for c in ax.containers if str(c.lines[0].get_gid()).startswith("vo2max:")]
+    return marks[0] if marks else None
+#: rows of "mice still running" numbers, from the bottom of the axes (axes fraction)
+_N_ROW_Y0, _N_ROW_STEP = 0.03, 0.08
+
+
+def _n_rows(ax, groups, fewer: dict) -> float:
+    """One row of "n = k k k" under the speeds where fewer than all of a group's mice remain.
+
+    Returns the height (axes fraction) above the rows (0 when there is none).
+    """
+    rows = [g for g in groups if len(fewer[g])]
+    for r, group in enumerate(rows):
+        color = color_for(group, list(groups).index(group))
+        y = _N_ROW_Y0 + _N_ROW_STEP * (len(rows) - 1 - r)
+        for k, (speed, n) in enumerate(fewer[group].items()):
+            text = ax.annotate(f"{int(n)}", (float(speed), y), xycoords=("data", "axes fraction"),
+                               ha="center", va="bottom", fontsize=MIN_FONT_PT, color=color)
+            text.set_gid(f"n:{group}")
+            if k == 0:
+                ax.annotate("n =", (float(speed), y), xycoords=("data", "axes fraction"),
+                            xytext=(-5, 0), textcoords="offset points", ha="right",
+                            va="bottom", fontsize=MIN_FONT_PT, color=color, gid="n-row")
+    return _N_ROW_Y0 + _N_ROW_STEP * len(rows) if rows else 0.0
+
+
+def _mark_vo2max(ax, endpoints: pd.DataFrame, groups, last_speed: float) -> None:
+    """Each group's mean VO2max +- SEM right of the curves, at the x tick "VO2max"."""
+    ax.autoscale_view()
+    speed_ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= last_speed + 1e-9]
+    gap = 0.1 * max(last_speed, 1.0)
+    xs = [last_speed + gap * (1.6 + 0.55 * i) for i in range(len(groups))]
+    for i, (group, x) in enumerate(zip(groups, xs, strict=True)):
+        vo2max = group_summary(endpoints[endpoints["group"] == group], "vo2max", "group").iloc[0]
+        # a thin line with whiskers, as the means of figure 7: a filled marker hid the SEM
+        mark = ax.errorbar(x, vo2max["mean"], yerr=vo2max["sem"], fmt="_", ms=8, mew=1.0,
+                           color=color_for(group, i), capsize=2.5, capthick=0.7,
+                           elinewidth=0.7, zorder=4)
         mark.lines[0].set_gid(f"vo2max:{group}")
-    elif y == "rer":
-        crossover = group_summary(ends, "crossover_speed_m_min", "group").iloc[0]
-        line = ax.axvline(crossover["mean"], color=color, ls="--", lw=0.8)
-        line.set_gid(f"crossover:{group}")
+    ax.axvline(last_speed + gap * 0.8, color="#BBBBBB", lw=0.5, zorder=0)
+    center = sum(xs) / len(xs)
+    ax.set_xticks(speed_ticks + [center], [f"{t:g}" for t in speed_ticks] + ["VO$_2$max"])
+    ax.set_xlim(right=xs[-1] + gap * 0.7)
 
 
 @styled
@@ -196,8 +241,8 @@ def figure_stress_test(timeseries: pd.DataFrame, endpoints: pd.DataFrame, *,
     """Figure 6: (a) VO2 vs speed with VO2max marks, (b) RER vs speed with crossover marks.
 
     ``stats`` rows: mean VO2 and RER per "<group>/<speed>m_min" (n = mice at that speed; the
-    speeds drawn, i.e. reached by at least ``min_mice`` mice), the marked VO2max, max speed
-    and crossover speed per group, and the tests.
+    speeds drawn, i.e. reached by at least ``min_mice`` mice), the marked VO2max and
+    crossover speed per group, and the tests.
 
     Parameters
     ----------
@@ -221,11 +266,22 @@ def figure_stress_test(timeseries: pd.DataFrame, endpoints: pd.DataFrame, *,
     matplotlib.figure.Figure
     """
     with figure_style():
-        fig, axes = plt.subplots(1, 2, figsize=figsize("double", 60), layout="constrained")
+        fig, axes = plt.subplots(1, 2, figsize=figsize("double", 66), layout="constrained")
         plot_stress_curve(timeseries, y="vo2", endpoints=endpoints, order=order, test=vo2_test,
-                          min_mice=min_mice, ax=axes[0])
+                          min_mice=min_mice, legend=False, ax=axes[0])
         plot_stress_curve(timeseries, y="rer", endpoints=endpoints, order=order, test=rer_test,
-                          min_mice=min_mice, ax=axes[1])
+                          min_mice=min_mice, legend=False, ax=axes[1])
+        # one legend for both panels, above them: in a panel it covered the rising curves
+        handles, labels = axes[0].get_legend_handles_labels()
+        for ax, y in zip(axes, ("vo2", "rer"), strict=True):
+            mark = _mark_handle(ax, y)
+            if mark is not None:
+                handles.append(mark)
+                labels.append(_MARK_LABELS[y])
+        handles.append(plt.Line2D([], [], color="#777777", ls=":", lw=0.7))
+        labels.append("RER = 1")
+        fig.legend(handles, labels, loc="outside upper center", ncol=3)
+        label_panels(axes)
     if stats is not None:
         for y, result in (("vo2", vo2_test), ("rer", rer_test)):
             column, _ = _y_column(timeseries, y)
@@ -233,7 +289,7 @@ def figure_stress_test(timeseries: pd.DataFrame, endpoints: pd.DataFrame, *,
             profile.index = [f"{g}/{s:g}m_min" for g, s in profile.index]
             record_summary(stats, figure_id, column, profile)
             record_test(stats, figure_id, f"{y}_panel_test", "all", result)  # as the caller named it
-        for column in ("vo2max", "max_speed_m_min", "crossover_speed_m_min"):
+        for column in ("vo2max", "crossover_speed_m_min"):
             data, quantity = scaled_column(endpoints, column)
             record_summary(stats, figure_id, quantity, group_summary(data, quantity, "group"))
     return fig

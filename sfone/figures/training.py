@@ -13,7 +13,14 @@ import pandas as pd
 
 from .._docs import fill_doc
 from ..experiment_tables import glucose_iauc, training_gain
-from ._style import figsize, figure_style
+from ._style import (
+    MIN_FONT_PT,
+    STARS_KEY,
+    figsize,
+    figure_style,
+    label_panels,
+    significance_stars,
+)
 from ._summary import group_summary, record_summary, record_test
 from .groups import ordered_groups, plot_group_points, plot_group_timecourse, scaled_column
 
@@ -68,7 +75,9 @@ def plot_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, per_ti
     """Mean +- SEM blood glucose (mg/dL) per group against time after the run (min).
 
     ``per_time``: optional {time_min: result} of a between-group test at each time point;
-    asterisks (* p < 0.05, ** < 0.01, *** < 0.001; text gid "per_time") mark the significant ones.
+    asterisks (* p < 0.05, ** < 0.01, *** < 0.001; text gid "per_time") mark the significant
+    ones just above the highest error bar at that time, with their key (the thresholds; text
+    gid "per_time_key") in the upper right corner.
 
     Parameters
     ----------
@@ -86,22 +95,28 @@ def plot_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, per_ti
     -------
     matplotlib.axes.Axes
     """
-    ax = plot_group_timecourse(table, "glucose_mg_dl", x="time_min",
-                               order=_present(table, order),
+    groups = _present(table, order)
+    ax = plot_group_timecourse(table, "glucose_mg_dl", x="time_min", order=groups,
                                xlabel="Time after run (min)", test=test,
                                test_prefix="", legend_loc="lower right",
                                legend_room=0.3, ax=ax)
-    if per_time:
-        top = table.groupby("time_min")["glucose_mg_dl"].mean()
-        spread = float(np.ptp(table["glucose_mg_dl"])) or 1.0
-        for t, result in per_time.items():
-            p = result["p_value"]
-            stars = "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
-            if stars:
-                high = table.loc[table["time_min"] == t, "glucose_mg_dl"]
-                y = max(float(top.get(t, np.nan)), float(high.mean() + high.std() / 2))
-                ax.text(float(t), y + 0.08 * spread, stars, ha="center", va="bottom",
-                        fontsize=7, gid="per_time")
+    marked = {t: significance_stars(r["p_value"]) for t, r in (per_time or {}).items()}
+    marked = {t: stars for t, stars in marked.items() if stars}
+    if marked:
+        summary = group_summary(table, "glucose_mg_dl", ["group", "time_min"])
+        tops = (summary["mean"] + summary["sem"].fillna(0)).groupby(level=1).max()
+        from matplotlib.transforms import ScaledTranslation
+
+        above = ax.transData + ScaledTranslation(0, 1 / 72, ax.figure.dpi_scale_trans)  # 1 pt
+        for t, stars in marked.items():
+            ax.text(float(t), float(tops[t]), stars, transform=above, ha="center",
+                    va="bottom", fontsize=7, gid="per_time")
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, max(high, float(tops.max()) + 0.12 * (high - low)))
+        # the key in the upper right, where glucose is back near baseline; the caption names
+        # the test and its correction
+        ax.text(0.99, 0.99, STARS_KEY.replace(", ", "\n"), transform=ax.transAxes, ha="right",
+                va="top", fontsize=MIN_FONT_PT, gid="per_time_key", linespacing=1.3)
     return ax
 
 
@@ -155,6 +170,7 @@ def figure_endurance(table: pd.DataFrame, *, value: str = "distance_m", order=EN
         plot_endurance_days(table, value=value, order=groups, test=test, ax=axes[0])
         plot_group_points(gains, gain_column, order=groups, test=gain_test, pairwise=pairwise,
                           ax=axes[1])
+        label_panels(axes)
     _record_timecourse(stats, figure_id, table, value, "day", "{group}/day{x:g}")
     data, quantity = scaled_column(gains, gain_column)
     record_summary(stats, figure_id, quantity, group_summary(data, quantity, "group",
@@ -201,6 +217,7 @@ def figure_glucose(table: pd.DataFrame, *, order=GLUCOSE_GROUPS, test=None, auc_
                                  width_ratios=(1.6, 1))
         plot_glucose(table, order=groups, test=test, per_time=per_time, ax=axes[0])
         plot_group_points(auc, "glucose_iauc", order=groups, test=auc_test, ax=axes[1])
+        label_panels(axes)
     _record_timecourse(stats, figure_id, table, "glucose_mg_dl", "time_min",
                        "{group}/{x:g}min")
     data, quantity = scaled_column(auc, "glucose_iauc")

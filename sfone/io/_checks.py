@@ -14,14 +14,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
+from .._guard import check_declared_size
 from .._logging import warn
 from .._options import get_option
 from ..exceptions import FormatError, QualityWarning
-from ._reading import footprint
+from ..sampling import check_rate
 
 __all__ = ["quality_issue", "check_positive_rate", "check_monotonic", "check_sampling_rate",
            "outside_range", "describe_outside", "check_range",
@@ -44,16 +43,11 @@ def quality_issue(message: str, *, path, strict: bool | None = None) -> None:
     warn(f"{path}: {message}", QualityWarning, stacklevel=4)
 
 
-def check_positive_rate(fs, *, what: str, path) -> float:
-    """``fs`` as a finite positive float (Hz), else :class:`FormatError`."""
-    try:
-        value = float(fs)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not np.isfinite(value) or value <= 0:
-        raise FormatError(f"{what}: sampling rate {fs!r}; expected a positive number of Hz",
-                          path=path)
-    return value
+def check_positive_rate(fs, *, what: str, path, modality: str | None = None) -> float:
+    """``fs`` as a finite positive float (Hz), else :class:`FormatError`: a boolean, text or
+    several values are refused, and with ``modality`` the plausible range of
+    :data:`sfone.sampling.RATE_LIMITS_HZ` (see :func:`sfone.sampling.check_rate`)."""
+    return check_rate(fs, what=what, path=path, modality=modality)
 
 
 def check_monotonic(time, *, what: str, path) -> None:
@@ -134,16 +128,3 @@ def uneven_intervals(time, *, what: str, tolerance: float = 0.5) -> str | None:
         return None
     return (f"{what}: readings are not evenly spaced: intervals from {step.min():.6g} s to "
             f"{step.max():.6g} s (median {median:.6g} s) at row(s) {_rows(uneven)}")
-
-
-def check_declared_size(n_bytes: int, *, what: str, path) -> None:
-    """Refuse to allocate ``n_bytes`` declared by a header that the file cannot hold.
-
-    Accepted below ``min_declared_bytes`` or up to ``max_expansion`` times the file size.
-    """
-    file_size = footprint(Path(path))[0]
-    limit = max(get_option("min_declared_bytes"), get_option("max_expansion") * file_size)
-    if n_bytes > limit:
-        raise FormatError(f"{what} declares {n_bytes} bytes of data but the file is {file_size} "
-                          f"bytes; refused before allocating (limit {int(limit)} bytes, see "
-                          "sfone.set_options(max_expansion=...))", path=path)

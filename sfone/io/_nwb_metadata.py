@@ -48,13 +48,9 @@ _WAVELENGTHS = ("excitation_lambda", "emission_lambda")
 
 def _read(source) -> dict:
     if isinstance(source, str | os.PathLike):
-        import yaml
+        from .._guard import load_yaml
 
-        try:
-            with open(source, encoding="utf-8") as fh:
-                loaded = yaml.safe_load(fh)
-        except yaml.YAMLError as exc:
-            raise SchemaError(f"NWB metadata {source}: not valid YAML ({exc})") from exc
+        loaded = load_yaml(source, error=SchemaError, what="NWB metadata file")
         source, metadata = str(source), {} if loaded is None else loaded
     else:
         metadata, source = source, "the metadata mapping"

@@ -23,8 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._guard import check_input_kind
+from .._hdf5 import is_hdf5
 from .._logging import logger, warn
 from ..exceptions import FormatError, SfoneWarning
+from ._hdf5_probe import probe_hdf5
 
 __all__ = ["FormatInfo", "register_format", "get_format", "list_formats", "detect_format"]
 
@@ -270,11 +273,14 @@ def detect_format(path) -> FormatInfo:
         If ``path`` does not exist.
     FormatError
         When no format, or more than one, claims it (naming the file, the candidate formats and a
-        hint).
+        hint), or ``path`` is a FIFO, device or socket.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No such file or directory: '{path}'")
+    check_input_kind(path)  # a FIFO or device would block or never end in the sniffers
+    if path.is_file() and is_hdf5(path):
+        probe_hdf5(path)  # the sniffers open HDF5 files: a corrupted one can crash the library
     formats = [f for f in list_formats() if f.directory == path.is_dir()]
     by_suffix = [f for f in formats if f.matches_suffix(path)]
     no_suffix = [f for f in formats if not f.suffixes]

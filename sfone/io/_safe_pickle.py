@@ -8,6 +8,13 @@ suite2p's files hold: numpy arrays, dtypes and scalars (spelled ``numpy.core`` b
 and ``slice``, and the ``datetime`` types of ``ops['date_proc']``. Any other global is refused
 *before* it is looked up, so nothing named in the file is imported or called; the error names
 the file and the refused ``module.name``.
+
+A pickle can also refer to one object many times (memo references): a 23 kB file can describe
+a list of a list of ... that a consumer (``str()``, ``np.asarray``) expands to gigabytes. The
+unpickled value is therefore walked with :func:`sfone._guard.check_expansion` before it is
+returned: at most ``MIN_NODES + file size`` objects reached (shared ones counted every time),
+at most :func:`~sfone._guard.declared_limit` bytes of text and arrays, and ``MAX_DEPTH``
+levels of nesting.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy_format
 
+from .._guard import check_expansion, declared_limit, node_budget
 from ..exceptions import FormatError
 
 __all__ = ["ALLOWED_GLOBALS", "load_object_npy", "RefusedGlobal"]
@@ -112,9 +120,16 @@ def load_object_npy(path) -> np.ndarray:
                 "suite2p writes (numpy arrays, numbers, strings, lists, dicts, dates); refused "
                 "without running it. Do not open this file with np.load(allow_pickle=True) "
                 "unless you trust its author (see docs/security.md)", path=path) from None
+        except MemoryError:
+            raise FormatError(f"cannot unpickle {path.name}: it declares an object larger "
+                              "than the memory available (corrupted or hostile)",
+                              path=path) from None
         except Exception as exc:  # unpickling damaged data raises nearly anything
             raise FormatError(f"cannot unpickle {path.name}: {type(exc).__name__}: {exc} "
                               "(truncated or corrupted)", path=path) from exc
+    size = path.stat().st_size
+    check_expansion(value, what=f"the pickled payload of {path.name}", path=path,
+                    max_nodes=node_budget(size), max_bytes=declared_limit(size))
     if not isinstance(value, np.ndarray) or value.shape != shape or value.dtype != dtype:
         found = (f"an array of shape {value.shape}, dtype {value.dtype}"
                  if isinstance(value, np.ndarray) else type(value).__name__)

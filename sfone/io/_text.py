@@ -8,15 +8,17 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 
 import pandas as pd
 
+from .._guard import read_head
 from .._logging import warn
 from ..exceptions import DataRepairWarning, FormatError
 
-__all__ = ["parse_table", "LineNumbers", "text_encoding", "csv_parse_error"]
+__all__ = ["parse_table", "LineNumbers", "text_encoding", "csv_parse_error", "csv_header"]
 
 
 class LineNumbers(tuple):
@@ -140,3 +142,21 @@ def csv_parse_error(exc: Exception, *, path, what: str = "CSV") -> FormatError:
     elif "No columns to parse" in text:
         hint = "; the file is empty"
     return FormatError(f"cannot parse as {what}: {text}{hint}", path=path)
+
+
+def csv_header(path, *, max_bytes: int = 65536) -> list[str] | None:
+    """The column names on the first line of a comma-separated text file (at most ``max_bytes``
+    read), or None when that line is not a CSV header: fewer than two names, binary or
+    unprintable text, or no line end within ``max_bytes``. Callers must not quote the line
+    then: the file may be anything (a study entry pointing at ``/etc/passwd``)."""
+    head = read_head(path, max_bytes)
+    if b"\x00" in head:
+        return None
+    text = head.decode(text_encoding(head), errors="replace").lstrip("\ufeff")
+    line, newline, _ = text.partition("\n")
+    if not newline and len(head) == max_bytes:
+        return None
+    names = [c.strip() for c in next(csv.reader([line.rstrip("\r")]), [])]
+    if len(names) < 2 or not all(n.isprintable() for n in names):
+        return None
+    return names

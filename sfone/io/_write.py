@@ -40,6 +40,53 @@ def netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
+def _abandon_h5netcdf(path: Path) -> None:
+    """Mark the h5netcdf files left open on ``path`` by a failed write as closed.
+
+    When HDF5 fails mid-write (disk full), h5netcdf's own close fails half-way and leaves its
+    File object open over HDF5 handles that are no longer valid; its ``__del__`` would then
+    touch them and crash the interpreter (a segfault, exit 139, after the error was printed).
+    The objects are found among the live ones and made inert, without touching HDF5 (also a
+    File that a Ctrl-C interrupted inside its constructor, whose ``__del__`` would fail).
+    """
+    import gc
+    import sys
+
+    h5netcdf = sys.modules.get("h5netcdf")
+    if h5netcdf is None:
+        return
+    for obj in gc.get_objects():
+        if isinstance(obj, h5netcdf.File):
+            state = vars(obj)
+            half_built = "_closed" not in state  # interrupted inside File.__init__
+            if half_built or (not state["_closed"] and state.get("_filename") == str(path)):
+                state.pop("_File__h5file", None)
+                state["_closed"] = True
+
+
+def _settle(folder: Path, *, quiet_s: float = 0.2, at_most_s: float = 10.0) -> None:
+    """Wait until nothing changes in ``folder`` for ``quiet_s`` (at most ``at_most_s``).
+
+    zarr writes chunks from threads of its own; when one write fails (a full disk) the others
+    still run for a moment and would recreate parts of the folder after it is removed.
+    """
+    import os
+    import time
+
+    def state():
+        return sorted((root, tuple(sorted(dirs)), tuple(sorted(files)))
+                      for root, dirs, files in os.walk(folder))
+
+    deadline = time.monotonic() + at_most_s
+    before = state()
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = state()
+        if now == before:
+            return
+        before = now
+
+
 def write_dataset(ds: xr.Dataset, path) -> Path:
     """Write ``ds`` to ``path`` (``.nc`` or ``.zarr``) atomically and return the path."""
     path = Path(path)
@@ -50,12 +97,20 @@ def write_dataset(ds: xr.Dataset, path) -> Path:
     safe = netcdf_safe(ds)
     with atomic_path(path) as tmp:
         if suffix == ".nc":
-            safe.to_netcdf(tmp, engine="h5netcdf")
+            try:
+                safe.to_netcdf(tmp, engine="h5netcdf")
+            except BaseException:
+                _abandon_h5netcdf(tmp)
+                raise
         else:
             try:
                 import zarr  # noqa: F401
             except ImportError:
                 raise FormatError("writing zarr needs the zarr package "
                                   "(pip install 'sfone[dask]')", path=path) from None
-            safe.to_zarr(tmp, mode="w", consolidated=False)
+            try:
+                safe.to_zarr(tmp, mode="w", consolidated=False)
+            except BaseException:
+                _settle(tmp)
+                raise
     return path

@@ -13,18 +13,20 @@ Both are read as untrusted input (see ``docs/security.md``). Before xarray opens
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
-from .._hdf5 import is_hdf5
+from .._guard import check_folder_members, declared_limit, loads_json, read_head
+from .._hdf5 import check_hdf5_contained, is_hdf5
 from ..exceptions import FormatError, SchemaError
 from ..schema import validate
 from ._checks import check_declared_size
 from ._reading import format_reader
 
-__all__ = ["read_sfone_netcdf", "read_sfone_zarr", "check_zarr_codecs", "check_hdf5_contained",
+__all__ = ["read_sfone_netcdf", "read_sfone_zarr", "check_zarr_store", "check_hdf5_contained",
            "ZARR_CODECS"]
 
 #: Codec names (zarr 3 ``codecs``) and ids (zarr 2 ``compressor``/``filters``) accepted on read.
@@ -57,83 +59,127 @@ def _codec_names(meta) -> list[str]:
     return names
 
 
-def check_zarr_codecs(store: Path) -> None:
-    """Refuse a zarr store naming a codec outside :data:`ZARR_CODECS`.
+_ZARR_META = (".zarray", ".zgroup", ".zattrs", ".zmetadata", "zarr.json")
+#: largest zarr metadata file read (bytes); sfone's are a few kB
+MAX_ZARR_META_BYTES = 16 * 2**20
+
+
+def _itemsize(meta: dict) -> int:
+    """Bytes per element of a zarr array's ``dtype`` (v2) or ``data_type`` (v3); 8 if unknown
+    (object and variable-length types hold a reference per element)."""
+    spec = meta.get("dtype", meta.get("data_type"))
+    try:
+        spec = [tuple(f) for f in spec] if isinstance(spec, list) else spec
+        dtype = np.dtype(spec)
+    except (TypeError, ValueError):
+        return 8
+    return max(dtype.itemsize, 8) if dtype.hasobject else dtype.itemsize
+
+
+def _array_sizes(meta: dict) -> tuple[int, int]:
+    """(declared bytes of the array, of one chunk) from zarr v2 or v3 array metadata."""
+    chunk = meta.get("chunks")
+    if chunk is None:
+        chunk = (meta.get("chunk_grid") or {}).get("configuration", {}).get("chunk_shape")
+    itemsize = _itemsize(meta)
+
+    def size(shape) -> int:
+        try:
+            return int(np.prod([float(n) for n in shape or ()])) * itemsize
+        except (TypeError, ValueError):
+            return 0  # zarr reports malformed metadata itself
+
+    return size(meta.get("shape")), size(chunk)
+
+
+def _inside(target: str, root: str) -> bool:
+    return target == root or target.startswith(root + os.sep)
+
+
+def _check_zarr_meta(meta_path: Path, store: Path, total: int) -> None:
+    where = meta_path.relative_to(store)
+    if meta_path.stat().st_size > MAX_ZARR_META_BYTES:
+        raise FormatError(f"{where} is {meta_path.stat().st_size} bytes; zarr metadata of at "
+                          f"most {MAX_ZARR_META_BYTES} bytes is read", path=store)
+    meta = loads_json(meta_path.read_bytes(), what=str(where), path=store)
+    if meta_path.name == ".zattrs":
+        return  # user attributes: data, not codecs
+    refused = sorted({n for n in _codec_names(meta) if n not in ZARR_CODECS})
+    if refused:
+        raise FormatError(
+            f"{where} uses the codec(s) {', '.join(refused)}; sfone reads only "
+            f"{', '.join(sorted(ZARR_CODECS))} (a pickle or plugin codec could run code on "
+            "read, see docs/security.md)", path=store)
+    if meta_path.name == ".zarray" or (isinstance(meta, dict) and meta.get("node_type") == "array"):
+        limit = declared_limit(total)
+        for what, n_bytes in zip(("the array", "one chunk"), _array_sizes(meta), strict=True):
+            if n_bytes > limit:
+                raise FormatError(f"{where}: {what} declares {n_bytes} bytes but the whole store "
+                                  f"is {total} bytes; refused before allocating (limit {limit} "
+                                  "bytes, see sfone.set_options(max_expansion=...))", path=store)
+
+
+def check_zarr_store(store: Path) -> None:
+    """Refuse a zarr store that could run code, read other files or exhaust memory.
+
+    Every metadata file anywhere under the store (``.zarray``, ``.zgroup``, ``.zattrs``,
+    ``.zmetadata``, ``zarr.json``) is parsed as JSON (at most :data:`MAX_ZARR_META_BYTES`,
+    nested at most ``MAX_DEPTH`` levels); every codec, filter and compressor must be on
+    :data:`ZARR_CODECS`; no array or chunk may declare more bytes than the store can hold
+    (:func:`~sfone._guard.declared_limit`); and no entry may be a symbolic link leaving the store
+    (a chunk linked to a private file would be copied into the outputs) or a special file.
 
     Parameters
     ----------
     store : pathlib.Path
-        Root folder of the zarr store (v2 or v3 metadata); every group and array is checked.
+        Root folder of the zarr store (v2 or v3 metadata).
 
     Raises
     ------
     FormatError
-        Naming the metadata file and the codec, or a metadata file that is not valid JSON.
+        Naming the store and the metadata file, codec, size or link.
     """
-    folders = [store]
-    while folders:
-        folder = folders.pop()
-        is_array = False
-        for name in (".zarray", "zarr.json", ".zmetadata"):
-            meta_path = folder / name
-            if not meta_path.is_file():
-                continue
-            try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise FormatError(f"{meta_path.relative_to(store)} is not valid JSON: {exc}",
-                                  path=store) from exc
-            refused = sorted({n for n in _codec_names(meta) if n not in ZARR_CODECS})
-            if refused:
-                raise FormatError(
-                    f"{meta_path.relative_to(store)} uses the codec(s) {', '.join(refused)}; "
-                    f"sfone reads only {', '.join(sorted(ZARR_CODECS))} (a pickle or plugin "
-                    "codec could run code on read, see docs/security.md)", path=store)
-            is_array |= name == ".zarray" or (isinstance(meta, dict)
-                                              and meta.get("node_type") == "array")
-        if not is_array:  # a group: its sub-folders are arrays or groups (not chunks)
-            folders += [p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()]
+    store = Path(store)
+    root = os.path.realpath(store)
+    metas, total = [], 0
+    for folder, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            entry = Path(folder) / name
+            if entry.is_symlink() and not _inside(os.path.realpath(entry), root):
+                raise FormatError(f"{entry.relative_to(root)} is a symbolic link to "
+                                  f"{os.path.realpath(entry)}, outside the store; refused (its "
+                                  "bytes would be read into the outputs)", path=store)
+        for name in files:
+            entry = Path(folder) / name
+            if not entry.is_symlink():
+                total += entry.stat().st_size
+            if name in _ZARR_META:
+                metas.append(entry)
+    check_folder_members(store)
+    for meta_path in sorted(metas):
+        _check_zarr_meta(meta_path, Path(root), total)
 
 
-def check_hdf5_contained(path: Path) -> None:
-    """Refuse an HDF5 file whose objects read other files.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        HDF5 (or netCDF-4) file.
-
-    Raises
-    ------
-    FormatError
-        Naming the object that is an external link, uses external raw storage or is a virtual
-        dataset.
-    """
+def _check_dimension_lists(path: Path) -> None:
+    """Refuse a netCDF-4 variable whose ``DIMENSION_LIST`` names more or fewer dimensions than
+    it has (an edited file: the HDF5 dimension-scale code then writes past its buffers)."""
     import h5py
 
-    def walk(group, seen):
-        for name in group:
-            link = group.get(name, getlink=True)
-            where = f"{group.name.rstrip('/')}/{name}"
-            if isinstance(link, h5py.ExternalLink):
-                yield where, f"an external link to {link.filename}:{link.path}"
-                continue
-            if isinstance(link, h5py.SoftLink):
-                continue  # resolves inside this file, to an object visited by its hard link
-            obj = group[name]
-            if isinstance(obj, h5py.Dataset):
-                if obj.external:
-                    yield where, f"external raw storage in {obj.external[0][0]}"
-                elif obj.is_virtual:
-                    yield where, "a virtual dataset (mapped from other files)"
-            elif isinstance(obj, h5py.Group) and obj.id not in seen:
-                seen.add(obj.id)
-                yield from walk(obj, seen)
+    def check(name, obj):
+        if isinstance(obj, h5py.Dataset) and "DIMENSION_LIST" in obj.attrs:
+            n = len(obj.attrs["DIMENSION_LIST"])
+            if n != obj.ndim:
+                raise FormatError(f"variable {name!r} has {obj.ndim} dimension(s) but its "
+                                  f"DIMENSION_LIST names {n}; edited or damaged file", path=path)
 
-    with h5py.File(path, "r", locking=False) as h5:
-        for where, what in walk(h5, set()):
-            raise FormatError(f"{where} is {what}; sfone never writes these and does not follow "
-                              "them (they read other files on this machine)", path=path)
+    try:
+        with h5py.File(path, "r", locking=False) as h5:
+            h5.visititems(check)
+    except FormatError:
+        raise
+    except Exception as exc:  # h5py raises many types for a damaged file
+        raise FormatError(f"cannot open as netCDF: {type(exc).__name__}: {exc}",
+                          path=path) from exc
 
 
 def _restore(ds: xr.Dataset, path: Path) -> xr.Dataset:
@@ -142,11 +188,7 @@ def _restore(ds: xr.Dataset, path: Path) -> xr.Dataset:
             ds = ds.assign_coords({key: ds.coords[key].astype(bool)})
     for key, value in list(ds.attrs.items()):
         if isinstance(value, str) and value[:1] in "{[" and key.endswith(("_json", "kwargs")):
-            try:
-                ds.attrs[key] = json.loads(value)
-            except ValueError as exc:
-                raise FormatError(f"attr {key!r} is not valid JSON ({exc}): {value[:80]!r}",
-                                  path=path) from None
+            ds.attrs[key] = loads_json(value, what=f"attr {key!r}", path=path)
     if "sfone_version" not in ds.attrs:
         raise FormatError("not written by sfone: the attr 'sfone_version' is missing "
                           "(read other netCDF files with xarray.open_dataset)", path=path)
@@ -184,13 +226,8 @@ def read_sfone_netcdf(path, *, chunks: dict | None = None) -> xr.Dataset:
         than its size allows.
     """
     path = Path(path)
-    try:
-        check_hdf5_contained(path)
-    except FormatError:
-        raise
-    except Exception as exc:  # h5py raises many types for a damaged file
-        raise FormatError(f"cannot open as netCDF: {type(exc).__name__}: {exc}",
-                          path=path) from exc
+    check_hdf5_contained(path)  # sfone.read has run it; a direct call may not
+    _check_dimension_lists(path)
     try:
         ds = xr.open_dataset(path, engine="h5netcdf", chunks=chunks, phony_dims="access",
                              driver_kwds={"locking": False})
@@ -237,7 +274,7 @@ def read_sfone_zarr(path, *, chunks: dict | None = None) -> xr.Dataset:
         its size allows.
     """
     path = Path(path)
-    check_zarr_codecs(path)
+    check_zarr_store(path)
     try:
         ds = xr.open_zarr(path, chunks=chunks, consolidated=False)
         check_declared_size(int(ds.nbytes), what="the zarr arrays", path=path)
@@ -262,6 +299,6 @@ def _sniff_netcdf(path: Path) -> bool:
 def _sniff_zarr(path: Path) -> bool:
     for meta in (".zattrs", "zarr.json"):
         candidate = path / meta
-        if candidate.is_file() and b"sfone_version" in candidate.read_bytes()[:1_000_000]:
+        if candidate.is_file() and b"sfone_version" in read_head(candidate, 1_000_000):
             return True
     return False

@@ -1,7 +1,9 @@
 """The analysis stages of ``sfone reproduce``: a study's raw inputs -> the data its figures draw.
 
 One function per stage (:data:`STAGES`): :func:`analyse_imaging` reads every imaging session,
-computes dF/F and post-run labels and collects the peri-run traces; :func:`analyse_stress_test`
+computes dF/F and post-run labels and collects the peri-run traces; :func:`analyse_photometry`
+does the same for every photometry session's signal (one labelled channel per session);
+:func:`analyse_stress_test`
 gives the stress-test endpoints and per-sample VO2/RER; :func:`read_table` reads an experiment
 table; :func:`analyse_metabolic` summarises the metabolic cages with their ANCOVA. Nothing is
 drawn here (see :mod:`sfone.reproduce.figures`).
@@ -18,10 +20,19 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._logging import logger
 from ..exceptions import SfoneError
+from .sessions import (
+    protocol_ref,
+    read_recording,
+    resolved,
+    run_sessions,
+    session_epochs,
+    windows,
+    with_session_coords,
+)
 
-__all__ = ["STAGES", "ImagingResult", "analyse_imaging"]
+__all__ = ["STAGES", "ImagingResult", "analyse_imaging", "PhotometryResult",
+           "analyse_photometry"]
 
 PERIRUN_BIN_S = 10.0  # display bins of the peri-run traces (classification uses every frame)
 
@@ -53,6 +64,9 @@ class ImagingResult:
         Analysis parameters, as shown in the report.
     sessions : tuple of sfone.cohort.Session, default ()
         One per imaging session (ROI tracking, figure 11).
+    evidence : tuple of (str, xarray.Dataset), default ()
+        Per imaging session, its label (``subject/day``) and the data of its per-ROI evidence
+        page (:func:`sfone.figures.evidence.prepare_evidence`).
     """
     classes: xr.Dataset      # per ROI: label, effect, p/q values; coords day, subject, session
     traces: xr.DataArray     # (roi, trial, lag) z-scored dF/F around run end
@@ -63,6 +77,7 @@ class ImagingResult:
     post_window_s: tuple[float, float]
     parameters: dict
     sessions: tuple = ()  # sfone.cohort.Session per imaging session (ROI tracking, figure 11)
+    evidence: tuple = ()  # (label, prepare_evidence Dataset) per session: the evidence pages
 
     @property
     def segments(self) -> dict:
@@ -79,31 +94,9 @@ class ImagingResult:
                 "n": int(self.classes.sizes["roi"])}
 
 
-def _session_epochs(entry, recording):
-    from ..events import as_epochs, epochs_from_speed, epochs_from_ttl
-    from ..io import read
-
-    if entry.runs is not None:
-        return as_epochs(entry.runs, recording=recording)
-    name = "ttl" if entry.ttl is not None else "speed"
-    source = getattr(entry, name)
-    ds = read(source.path)
-    if source.variable not in ds.variables:
-        raise SfoneError(f"{entry.label}: {name} file {source.path} has no variable "
-                         f"{source.variable!r}; it has {', '.join(map(str, ds.data_vars))}")
-    trace = ds[source.variable]
-    time_s = trace[trace.dims[-1]].values
-    if name == "ttl":
-        epochs = epochs_from_ttl(time_s, trace.values, threshold=source.threshold,
-                                 min_duration_s=source.min_duration_s, source=source.path)
-    else:
-        epochs = epochs_from_speed(time_s, trace.values, threshold=source.threshold or 1.0,
-                                   min_duration_s=source.min_duration_s, source=source.path)
-    return as_epochs(epochs, recording=recording)
-
-
-def imaging_session_outputs(entry, protocol_name, window_s):
-    """Labels and z-scored peri-run traces (``window_s`` from run end) of one imaging session.
+def imaging_session_outputs(entry, protocol_name, window_s, where=""):
+    """Labels, z-scored peri-run traces (``window_s`` from run end) and the evidence-page data
+    (:func:`sfone.figures.evidence.prepare_evidence`) of one imaging session.
 
     dF/F uses a fixed pre-run F0 (rolling baselines would absorb sustained post-run activity);
     the z-score reference is the same pre-run baseline window. Runs on a dask worker with
@@ -112,42 +105,22 @@ def imaging_session_outputs(entry, protocol_name, window_s):
     from ..classify import label_responses
     from ..events import prerun_window
     from ..imaging import compute_dff, zscore
-    from ..io import read
     from ..perievent import compute_perievent
     from ..protocols import load_protocol
 
-    ds = read(entry.path, format=entry.format)
-    epochs = _session_epochs(entry, ds)
+    ds = read_recording(entry, where or entry.label)
+    epochs = session_epochs(entry, ds)
     protocol = load_protocol(protocol_name)
     baseline = prerun_window(epochs, protocol.baseline_s)
     dff = compute_dff(ds, baseline="window", baseline_window=baseline)
+    from ..figures.evidence import prepare_evidence
+    from ..perievent import trace_array
+
     labels = label_responses(ds.assign(dff=dff), epochs, protocol=protocol, variable="dff")
     traces = compute_perievent(zscore(dff, baseline=baseline), epochs, align="end",
                                window=window_s, bin_s=PERIRUN_BIN_S)
-    return labels, traces
-
-
-def _resolved(study, entry):
-    update = {"path": study.resolve(entry.path), "runs": study.resolve(entry.runs)}
-    for name in ("ttl", "speed"):
-        source = getattr(entry, name)
-        if source is not None:
-            update[name] = source.model_copy(update={"path": study.resolve(source.path)})
-    return entry.model_copy(update=update)
-
-
-def _protocol_ref(study, name):
-    candidate = study.resolve(name)
-    return candidate if candidate.exists() else name
-
-
-def _run_duration_s(study, entry, protocol) -> float:
-    if protocol.run_s is not None:
-        return float(protocol.run_s[1] - protocol.run_s[0])
-    from ..io import read
-
-    epochs = _session_epochs(entry, read(entry.path, format=entry.format))
-    return float(np.median(epochs["end"].values - epochs["start"].values))
+    evidence = prepare_evidence(labels, trace_array(dff), runs=epochs)
+    return labels.drop_dims("bin", errors="ignore"), traces, evidence
 
 
 def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None = None
@@ -171,40 +144,22 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
     """
     from ..protocols import load_protocol
 
-    entries = [_resolved(study, e) for e in study.imaging.sessions]
-    protocols = [_protocol_ref(study, e.protocol or study.imaging.protocol)
+    entries = [resolved(study, e) for e in study.imaging.sessions]
+    where = [f"imaging.sessions[{i}] ({e.label})" for i, e in enumerate(entries)]
+    protocols = [protocol_ref(study, e.protocol or study.imaging.protocol)
                  for e in study.imaging.sessions]
-    main = load_protocol(protocols[0])
-    run_s = _run_duration_s(study, entries[0], main)
-    baseline_lag = (main.baseline_s[0] - run_s, main.baseline_s[1] - run_s)
-    window = (min(baseline_lag[0], -run_s), float(main.post_run_s[1]))
-    if scheduler:
-        from ..batch import map_on_cluster
-
-        outputs = map_on_cluster(imaging_session_outputs, entries, protocols,
-                                 [window] * len(entries), scheduler=scheduler, workers=workers,
-                                 desc="imaging sessions")
-    else:
-        outputs = []
-        for i, (entry, protocol) in enumerate(zip(entries, protocols, strict=True)):
-            logger.info("reproduce: imaging session %d/%d (%s)", i + 1, len(entries),
-                        entry.label)
-            outputs.append(imaging_session_outputs(entry, protocol, window))
-    labels, traces, rows = [], [], []
-    for entry, (lab, tr) in zip(entries, outputs, strict=True):
+    main, run_s, baseline_lag, window = windows(study, entries, protocols, where)
+    outputs = run_sessions(imaging_session_outputs, entries, protocols, window, where,
+                            scheduler=scheduler, workers=workers, what="imaging sessions")
+    evidence = tuple((e.label, ev) for e, (_, _, ev) in zip(entries, outputs, strict=True))
+    outputs = [(lab, tr) for lab, tr, _ in outputs]
+    rows = []
+    for entry, (lab, _) in zip(entries, outputs, strict=True):
         n = lab.sizes["roi"]
-        extra = {"subject": ("roi", [entry.subject] * n), "day": ("roi", [entry.day] * n),
-                 "group": ("roi", [entry.group or ""] * n),
-                 "roi_in_session": ("roi", lab["roi"].values)}
-        labels.append(lab.assign_coords(extra).drop_vars("roi"))
-        traces.append(tr.assign_coords(extra).drop_vars("roi"))
         n_act = int((lab["label"].values == "activated").sum())
         rows.append({"subject": entry.subject, "day": entry.day, "n_rois": n,
                      "n_activated": n_act, "fraction": n_act / n})
-    classes = xr.concat(labels, dim="roi", combine_attrs="drop_conflicts")
-    classes = classes.assign_coords(roi=np.arange(classes.sizes["roi"]))
-    trace = xr.concat(traces, dim="roi", combine_attrs="drop_conflicts")
-    trace = trace.assign_coords(roi=classes["roi"].values)
+    classes, trace = with_session_coords(entries, outputs, where, "imaging sessions")
     parameters = {
         "classification protocol": {str(p): load_protocol(p).model_dump(mode="json")
                                     for p in dict.fromkeys(protocols)},
@@ -216,17 +171,171 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
         "days compared": list(study.days),
     }
     from ..cohort import Session
+    from ..io._session_reading import READING_FIELDS
 
     # ROI tracking (figure 11): each mouse's two sessions, footprints from `footprints` or the
     # recording itself; a mouse whose days are not one field is skipped (logged)
-    sessions = tuple(Session(path=Path(study.resolve(e.footprints) if e.footprints else e.path),
-                             subject=e.subject, session=e.day) for e in entries)
+    sessions = tuple(
+        Session(path=Path(study.resolve(e.footprints)), subject=e.subject, session=e.day)
+        if e.footprints else  # the recording itself, read as for its labels
+        Session(path=Path(e.path), subject=e.subject, session=e.day,
+                **{k: getattr(e, k) for k in READING_FIELDS})
+        for e in entries)
     parameters["tracking"] = ("each mouse's two sessions tracked (rigid registration, same-cell "
                               "mixture model, P(same) >= 0.5; sfone.track defaults) where both "
                               "have footprints and show one field of view")
     return ImagingResult(classes, trace, pd.DataFrame(rows), tuple(study.days),
                          (-run_s, 0.0), baseline_lag, (0.0, float(main.post_run_s[1])),
-                         parameters, sessions)
+                         parameters, sessions, evidence)
+
+
+# --- photometry -------------------------------------------------------------------------------
+
+@dataclass
+class PhotometryResult:
+    """The photometry stage: one labelled "ROI" per session (its signal's dF/F) and the traces.
+
+    Parameters
+    ----------
+    classes : xarray.Dataset
+        Per channel: ``label``, ``effect`` (z), p/q values; coordinates ``subject``, ``day``,
+        ``group``, ``roi_in_session`` (the channel).
+    traces : xarray.DataArray
+        ``(roi, trial, lag)`` z-scored dF/F around the run end (lag in s).
+    by : str
+        The coordinate compared (``"group"`` or ``"day"``).
+    levels : tuple of str
+        Its values, the two compared first.
+    run_lag_s, baseline_lag_s, post_window_s : tuple of float
+        The run, the pre-run baseline and the post-run window, in s from the run end.
+    parameters : dict
+        Analysis parameters, as shown in the report.
+    """
+    classes: xr.Dataset
+    traces: xr.DataArray
+    by: str
+    levels: tuple
+    run_lag_s: tuple[float, float]
+    baseline_lag_s: tuple[float, float]
+    post_window_s: tuple[float, float]
+    parameters: dict
+
+    @property
+    def segments(self) -> dict:
+        """``{"baseline": ..., "run": ...}`` (s from the run end), for the figures."""
+        return {"baseline": self.baseline_lag_s, "run": self.run_lag_s}
+
+    @property
+    def compared(self) -> tuple:
+        """The two values of :attr:`by` the test compares (fewer when there are fewer)."""
+        return tuple(self.levels[:2])
+
+    @functools.cached_property
+    def responses(self) -> pd.DataFrame:
+        """Each mouse's post-run response per level (:func:`sfone.figures.photometry.mouse_responses`)."""
+        from ..figures.photometry import mouse_responses
+
+        return mouse_responses(self.classes, by=self.by, order=self.levels)
+
+    @functools.cached_property
+    def response_test(self) -> dict:
+        """The two levels' per-mouse mean effect compared (:func:`sfone.stats.compare_magnitude`
+        over all channels: paired t for the same mice, Welch's t for different mice)."""
+        from ..stats import compare_magnitude
+        from ..stats._rows import _not_computed
+
+        if len(self.compared) < 2:
+            return _not_computed("mouse-level test of the post-run response",
+                                 f"one {self.by} only ({self.levels[0]})",
+                                 n_mice=len(set(self.classes["subject"].values)))
+        values = np.asarray(self.classes[self.by].values, dtype=str)
+        a, b = (self.classes.isel(roi=np.flatnonzero(values == level))
+                for level in self.compared)
+        result = compare_magnitude(a, b, among=None, groups=self.compared).headline()
+        if "reason" in result:  # name the unit: recordings, not neurons
+            return _not_computed("mouse-level test of the post-run response",
+                                 result["reason"].replace("finite neurons", "a recording"),
+                                 n_mice=result["n_mice"], n_cells=result["n_cells"])
+        kind = "paired t" if result["test"].startswith("paired") else "Welch t"
+        result["test"] = (f"{kind}, per-mouse mean post-run effect (n = {result['n_mice']} "
+                          f"mice, {result['n_cells']} recordings)")
+        return result
+
+
+def photometry_session_outputs(entry, protocol_name, window_s, where=""):
+    """Label and z-scored peri-run trace of one photometry session's signal (dF/F).
+
+    dF/F is :func:`sfone.photometry.compute_dff` of ``entry.signal`` with ``entry.control`` and
+    ``entry.method`` (as ``sfone photometry dff``); the label is
+    :func:`sfone.classify.label_responses` on that dF/F; the z-score reference is the pre-run
+    baseline window.
+    """
+    from ..classify import label_responses
+    from ..events import prerun_window
+    from ..imaging import zscore
+    from ..perievent import compute_perievent, trace_array
+    from ..photometry import compute_dff, dff_dataset
+    from ..protocols import load_protocol
+
+    where = where or entry.label
+    ds = read_recording(entry, where)
+    missing = [n for n in (entry.signal, entry.control) if n is not None and n not in ds]
+    if missing:
+        raise SfoneError(f"{where}: {entry.path} has no channel {', '.join(missing)} (signal/"
+                         f"control); its channels are {', '.join(map(str, ds.data_vars))}")
+    signal = ds[entry.signal]
+    time_s = np.asarray(signal[signal.dims[0]].values, dtype=float)
+    epochs = session_epochs(entry, (time_s[0], time_s[-1]))  # runs checked on the signal's clock
+    protocol = load_protocol(protocol_name)
+    baseline = prerun_window(epochs, protocol.baseline_s)
+    dff = dff_dataset(ds, compute_dff(ds, signal=entry.signal, control=entry.control,
+                                      method=entry.method))
+    labels = label_responses(dff, epochs, protocol=protocol, variable="dff")
+    trace = trace_array(dff, variable="dff").assign_coords(roi=[entry.signal])
+    traces = compute_perievent(zscore(trace, baseline=baseline), epochs, align="end",
+                               window=window_s, bin_s=PERIRUN_BIN_S)
+    return labels.drop_dims("bin", errors="ignore").assign_coords(roi=[entry.signal]), traces
+
+
+def analyse_photometry(study, *, scheduler: str | None = None, workers: int | None = None
+                       ) -> PhotometryResult:
+    """dF/F, post-run label and peri-run trace of every photometry session of ``study``.
+
+    Parameters
+    ----------
+    study : Study
+        A checked study with a ``photometry`` section.
+    scheduler : str, optional
+        Address of a dask scheduler; default: in this process.
+    workers : int, optional
+        Local worker processes for :func:`sfone.batch.map_on_cluster`.
+
+    Returns
+    -------
+    PhotometryResult
+    """
+
+    ph = study.photometry
+    entries = [resolved(study, e) for e in ph.sessions]
+    where = [f"photometry.sessions[{i}] ({e.label})" for i, e in enumerate(entries)]
+    protocols = [protocol_ref(study, ph.protocol)] * len(entries)
+    main, run_s, baseline_lag, window = windows(study, entries, protocols, where)
+    outputs = run_sessions(photometry_session_outputs, entries, protocols, window, where,
+                            scheduler=scheduler, workers=workers, what="photometry sessions")
+    classes, traces = with_session_coords(entries, outputs, where, "photometry sessions")
+    parameters = {
+        "photometry classification protocol": main.model_dump(mode="json"),
+        "photometry dF/F": "sfone.photometry.compute_dff (as `sfone photometry dff`): "
+                           + "; ".join(f"{w}: {e.signal}" + (f" vs {e.control}" if e.control
+                                                             else "") + f", {e.method}"
+                                       for w, e in zip(where, entries, strict=True)),
+        "photometry z-score reference": "each channel's dF/F mean and SD over the pre-run "
+                                        "baseline window",
+        "photometry peri-run window (s from run end)": list(window),
+        "photometry compared by": ph.grouping,
+    }
+    return PhotometryResult(classes, traces, ph.grouping, ph.levels, (-run_s, 0.0),
+                            baseline_lag, (0.0, float(main.post_run_s[1])), parameters)
 
 
 # --- stress test, tables, metabolic cages ------------------------------------------------------
@@ -244,14 +353,13 @@ def analyse_stress_test(study, **_) -> StressData:
     """Endpoints and per-sample VO2/RER of every stress test; subjects and groups are the
     study's (a file whose own group differs is an error naming the entry)."""
     from ..calorimetry import combine_subjects, stress_test_endpoints
-    from ..io import read
     from ..protocols import load_protocol
 
     st = study.stress_test
     per_mouse = []
     for i, s in enumerate(st.sessions):
-        ds = read(study.resolve(s.path), format=s.format)
         where = f"stress_test.sessions[{i}] ({s.subject})"
+        ds = read_recording(s.model_copy(update={"path": study.resolve(s.path)}), where)
         if ds.sizes.get("subject", 1) != 1:
             raise SfoneError(f"{where}: {s.path} holds {ds.sizes['subject']} subjects; the "
                              "study lists one file per mouse")
@@ -261,7 +369,7 @@ def analyse_stress_test(study, **_) -> StressData:
                              f"says {found!r}")
         per_mouse.append(ds.assign_coords(subject=[s.subject], group=("subject", [s.group])))
     ds = combine_subjects(per_mouse)
-    protocol = load_protocol(_protocol_ref(study, st.protocol))
+    protocol = load_protocol(protocol_ref(study, st.protocol))
     endpoints = stress_test_endpoints(ds, protocol)
     endpoints["vo2max"] = endpoints["vo2max_ml_kg_h"] / 60.0  # mL/kg/min, as plotted
     mass_kg = ds["body_mass"] / 1000.0
@@ -334,7 +442,8 @@ def analyse_metabolic(study, **_) -> MetabolicData:
 
     cal = study.calorimetry
     session_path = study.resolve(cal.session)
-    ds = read_many([study.resolve(p) for p in cal.files])
+    ds = read_many([study.resolve(p) for p in cal.files],
+                   **({"repair": cal.repair} if cal.repair else {}))
     summary = summarize_periods(ds, session_path)
     groups = summary.drop_duplicates("subject").set_index("subject")["group"]
     ds = ds.assign_coords(group=("subject", groups.reindex(ds["subject"].values).to_numpy()))
@@ -352,6 +461,7 @@ def analyse_metabolic(study, **_) -> MetabolicData:
 #: stage -> function(study, scheduler=..., workers=...) -> the data its figures draw
 STAGES: dict[str, Callable] = {
     "imaging": analyse_imaging,
+    "photometry": analyse_photometry,
     "bdnf": lambda study, **kw: read_table(study, "bdnf_counts"),
     "stress test": analyse_stress_test,
     "endurance": lambda study, **kw: read_table(study, "endurance"),

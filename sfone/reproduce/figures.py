@@ -75,7 +75,25 @@ def _p(result) -> str:
 def _test_text(result) -> str:
     if result is None:
         return "no test (too few mice or neurons for it)"
+    if not np.isfinite(result["p_value"]) and "not computed" in result["test"]:
+        return result["test"]
     return f"{result['test']}, {_p(result)}"
+
+
+def _secondary_text(result) -> str:
+    """:func:`_test_text` of a pooled-neuron test without its "Secondary, pooled neurons:"
+    prefix (the caption already says it is secondary and why)."""
+    if result is None:
+        return _test_text(result)
+    name = result["test"].removeprefix("Secondary, ").removeprefix("pooled neurons: ")
+    return _test_text({**result, "test": name})
+
+
+def _name(group) -> str:
+    """A group or day as the figures name it ("Day 1", "Post-run inhibition (15 min)")."""
+    from ..figures._style import display_name
+
+    return display_name(group)
 
 
 #: figure 7's endpoint columns (panel order) and their names in the caption
@@ -93,15 +111,16 @@ def _day_counts(data) -> str:
     for day in data.days:
         mask = np.asarray(classes["day"].values, dtype=str) == day
         mice = len(set(np.asarray(classes["subject"].values)[mask]))
-        parts.append(f"{day}: n = {int(mask.sum())} neurons from {mice} mice")
+        parts.append(f"{_name(day)}: n = {int(mask.sum())} neurons from {mice} "
+                     f"{'mouse' if mice == 1 else 'mice'}")
     return "; ".join(parts)
 
 
-def _segment_text(data) -> str:
+def _segment_text(data, unit: str = "neuron") -> str:
     run, base = data.run_lag_s, data.baseline_lag_s
     return (f"Time 0 is the end of the run; the grey band ({run[0] / 60:g} to {run[1] / 60:g} min) "
             f"is the run itself and the hatched band ({base[0] / 60:g} to {base[1] / 60:g} min) "
-            "the pre-run baseline. Values are z-scores of dF/F relative to each neuron's pre-run "
+            f"the pre-run baseline. Values are z-scores of dF/F relative to each {unit}'s pre-run "
             "baseline (mean and SD over the baseline window), averaged over runs")
 
 
@@ -115,11 +134,12 @@ def _fig1(data, stats, figure_id):
                                    secondary=tests["pooled_chi2"], stats=stats,
                                    figure_id=figure_id)
     caption = (f"Fraction of neurons labelled post-run activated, inhibited or unchanged on "
-               f"{data.days[0]} and {data.days[1]} ({_day_counts(data)}). Stacked bars are "
-               f"pooled neuron fractions (95 % Wilson intervals in stats.csv). Test (mice as the "
-               f"unit): {_test_text(tests['mouse'])}. Secondary, pooling neurons across mice "
-               f"(pseudo-replication, shown for comparison only): "
-               f"{_test_text(tests['pooled_chi2'])}; {_test_text(tests['pooled_fisher'])}.")
+               f"{_name(data.days[0])} and {_name(data.days[1])} ({_day_counts(data)}). Stacked "
+               f"bars are pooled neuron fractions (95 % Wilson intervals in stats.csv). Test "
+               f"(mice as the unit): {_test_text(tests['mouse'])}. Secondary tests, pooling "
+               f"neurons across mice (pseudo-replication, shown for comparison only): "
+               f"{_secondary_text(tests['pooled_chi2'])}; "
+               f"{_secondary_text(tests['pooled_fisher'])}.")
     return FigureOutput(fig, caption)
 
 
@@ -148,9 +168,10 @@ def _fig3(data, stats, figure_id):
     secondary = tests.get("magnitude_pooled")
     caption = (f"Mean peri-run trace of each post-run class ({_day_counts(data)}). Lines: mean "
                f"across neurons; shaded error bands: SEM across neurons. {_segment_text(data)}. "
-               f"Activated neurons' effect, {data.days[1]} vs {data.days[0]} (mouse means): "
-               f"{_test_text(magnitude) if magnitude else 'no test across mice'}"
-               + (f"; secondary (neurons pooled): {_test_text(secondary)}" if secondary else "")
+               f"Activated neurons' effect, {_name(data.days[1])} vs {_name(data.days[0])} "
+               f"(mouse means): {_test_text(magnitude) if magnitude else 'no test across mice'}"
+               + (f"; secondary test, pooling neurons across mice (pseudo-replication): "
+                  f"{_secondary_text(secondary)}" if secondary else "")
                + ".")
     return FigureOutput(fig, caption)
 
@@ -162,11 +183,17 @@ def _fig4(data, stats, figure_id):
     fig = figure_fraction_activated_paired(data.fractions, order=data.days, test=tests["mouse"],
                                            secondary=tests["pooled_fisher"], stats=stats,
                                            figure_id=figure_id)
+    from ..figures._summary import group_summary
+
     n = _n_mice(data.fractions)
     test = f"Test: {_test_text(tests['mouse'])}." if tests["mouse"] else "No test across mice."
-    caption = (f"Fraction of each mouse's neurons labelled post-run activated on {data.days[0]} "
-               f"and {data.days[1]} (n = {n} mice; lines join a mouse's days). Black markers: "
-               f"mean ± SEM across mice. {test}")
+    sem = group_summary(data.fractions, "fraction", "day", order=data.days)["sem"]
+    sem_text = "; ".join(f"{_name(d)}: {sem[d]:.2g}" for d in data.days if d in sem.index)
+    caption = (f"Fraction of each mouse's neurons labelled post-run activated on "
+               f"{_name(data.days[0])} and {_name(data.days[1])} (n = {n} mice; open circles: "
+               f"mice, lines join a mouse's days). Black horizontal lines: mean across mice; "
+               f"whiskers: SEM ({sem_text}; a whisker shorter than the line's width does not "
+               f"show). {test}")
     return FigureOutput(fig, caption)
 
 
@@ -219,13 +246,17 @@ def _fig6(data, stats, figure_id):
                              rer_test=rer, stats=stats, min_mice=data.min_mice,
                              figure_id=figure_id)
     n = {g: _n_mice(data.endpoints[data.endpoints["group"] == g]) for g in order}
-    caption = (f"Graded treadmill stress test, {order[0]} (n = {n[order[0]]} mice) vs {order[1]} "
-               f"(n = {n[order[1]]} mice). (a) VO2 and (b) RER against treadmill speed: points "
-               "are mean ± SEM across the mice still running at that speed (each mouse's mean at "
-               "that stage first); a number beside a point gives n where fewer than all mice "
-               f"remain, and speeds reached by fewer than {data.min_mice} mice of a group are not "
-               "drawn. Stars: mean VO2max at mean maximum speed (± SEM both ways); dashed lines: "
-               f"mean RER-crossover speed. Tests: {_test_text(vo2)}; {_test_text(rer)}.")
+    caption = (f"Graded treadmill stress test, {_name(order[0])} (n = {n[order[0]]} mice) vs "
+               f"{_name(order[1])} (n = {n[order[1]]} mice). (a) VO2 and (b) RER against "
+               "treadmill speed: points are mean ± SEM across the mice still running at that "
+               "speed (each mouse's mean at that stage first; an SEM smaller than its point "
+               "is hidden by it). Where fewer than all mice "
+               "remain, the rows of numbers at the bottom of each panel (\"n =\", in the "
+               "group's colour) give how many, under each speed; speeds reached by fewer than "
+               f"{data.min_mice} of a group's mice are not drawn. Right of (a): each group's "
+               "VO2max, mean ± SEM across mice (maximum speeds per mouse in figure 7); dashed "
+               f"lines in (b): mean RER-crossover speed. Tests: {_test_text(vo2)}; "
+               f"{_test_text(rer)}.")
     return FigureOutput(fig, caption)
 
 
@@ -239,8 +270,9 @@ def _fig7(data, stats, figure_id):
     fig = figure_stress_endpoints(data.endpoints, columns=columns, order=order, tests=tests,
                                   stats=stats, figure_id=figure_id)
     n = {g: _n_mice(data.endpoints[data.endpoints["group"] == g]) for g in order}
-    caption = (f"Stress-test endpoints per mouse, {order[0]} (n = {n[order[0]]}) vs {order[1]} "
-               f"(n = {n[order[1]]}): {', '.join(list(_ENDPOINT_NAMES.values())[:-1])} and "
+    caption = (f"Stress-test endpoints per mouse, {_name(order[0])} (n = {n[order[0]]} mice) "
+               f"vs {_name(order[1])} (n = {n[order[1]]} mice): "
+               f"{', '.join(list(_ENDPOINT_NAMES.values())[:-1])} and "
                f"{list(_ENDPOINT_NAMES.values())[-1]}. "
                "Points: mice; black bars: mean ± SEM across mice. Tests (the same as `sfone "
                "calorimetry stress-test --compare`): "
@@ -265,12 +297,14 @@ def _fig8(data, stats, figure_id):
                            pairwise=pairwise, stats=stats, figure_id=figure_id)
     n = {g: _n_mice(gains[gains["group"] == g]) for g in groups}
     caption = ("Endurance training. (a) Distance run to exhaustion on each training day, mean ± "
-               "SEM across mice per group (" + ", ".join(f"{g}: n = {k}" for g, k in n.items())
+               "SEM across mice per group (an SEM smaller than its point is hidden by it; "
+               + ", ".join(f"{_name(g)}: n = {k}"
+                                                           for g, k in n.items())
                + f" mice); {_test_text(interaction)} (linear mixed model with a random intercept "
                "per mouse). (b) Each mouse's gain from its first to its last day; points: mice, "
-               f"black bars: mean ± SEM. {_test_text(anova)}; pairwise Welch t-tests, Holm-"
+               f"black bars: mean ± SEM; {_test_text(anova)}; pairwise Welch t-tests, Holm-"
                f"corrected over {len(pairs)} pairs: "
-               + "; ".join(f"{a} vs {b} {_p(t)}" for (a, b), t in
+               + "; ".join(f"{_name(a)} vs {_name(b)} {_p(t)}" for (a, b), t in
                            zip(pairs, pairwise, strict=True)) + ".")
     return FigureOutput(fig, caption)
 
@@ -278,6 +312,7 @@ def _fig8(data, stats, figure_id):
 def _fig9(data, stats, figure_id):
     from ..experiment_tables import glucose_iauc
     from ..figures import figure_glucose
+    from ..figures._style import STARS_KEY
     from ..stats import mixed_interaction, pairwise_tests, welch_test
 
     table = data.glucose
@@ -293,12 +328,14 @@ def _fig9(data, stats, figure_id):
                          per_time=per_time, stats=stats, figure_id=figure_id)
     n = {g: _n_mice(auc[auc["group"] == g]) for g in groups}
     significant = [f"{t:g} min ({_p(r)})" for t, r in per_time.items() if r["p_value"] < 0.05]
-    caption = ("Blood glucose after the run. (a) Mean ± SEM across mice per group ("
-               + ", ".join(f"{g}: n = {k} mice" for g, k in n.items())
+    caption = ("Blood glucose after the run. (a) Mean ± SEM across mice per group (an SEM "
+               "smaller than its point is hidden by it; "
+               + ", ".join(f"{_name(g)}: n = {k} mice" for g, k in n.items())
                + f"); {_test_text(interaction)} (linear mixed model, random intercept per "
-               f"mouse). Asterisks: time points where the groups differ (Welch t-test at each "
-               f"time point, Holm-corrected over {len(times)} time points; p < 0.05 at "
-               + (", ".join(significant) or "none") + "). (b) Incremental area under each "
+               f"mouse). Asterisks: time points where the groups differ, by a Welch t-test at "
+               f"each time point, Holm-corrected over {len(times)} time points; {STARS_KEY} "
+               "(corrected p; key in the panel). p < 0.05 at "
+               + (", ".join(significant) or "none") + ". (b) Incremental area under each "
                "mouse's curve above its first sample; points: mice, black bars: mean ± SEM; "
                f"{_test_text(auc_test)}.")
     return FigureOutput(fig, caption)
@@ -312,32 +349,90 @@ def _clock(hours: float) -> str:
 def _fig10(data, stats, figure_id):
     from ..figures import figure_metabolic
 
-    fig = figure_metabolic(data.dataset, data.is_dark, data.ancova, stats=stats,
-                           figure_id=figure_id)
+    fig = figure_metabolic(data.dataset, data.is_dark, data.ancova, time_unit="zt",
+                           lights_on=data.light[0], stats=stats, figure_id=figure_id)
     groups = data.dataset["group"].values
     n = pd.Series(groups).value_counts()
     caption = ("Indirect calorimetry in metabolic cages (" + ", ".join(
-        f"{g}: n = {k} mice" for g, k in n.items()) + "). Left: energy expenditure and RER "
-        "over the recording, mean across mice per group with SEM bands; shading marks the dark "
-        f"phase (lights on {_clock(data.light[0])}-{_clock(data.light[1])}). Right: ANCOVA of "
-        "full-day energy expenditure on body mass; lines through each group's adjusted mean "
-        f"(error bars: SE of the adjusted mean); {_test_text(data.ancova)}.")
+        f"{_name(g)}: n = {k} mice" for g, k in n.items()) + "). (a) Energy expenditure and "
+        "(b) RER over the recording, mean across mice per group with SEM bands, against "
+        f"zeitgeber time (hours from lights on: ZT0 = {_clock(data.light[0])}); grey shading "
+        f"marks the dark phase (lights on {_clock(data.light[0])}-{_clock(data.light[1])}). "
+        "(c) ANCOVA of full-day energy expenditure on body mass; points: each mouse's mean "
+        "energy expenditure over the recording; lines through each group's adjusted mean at "
+        "the mean body mass (dotted line; error bars: SE of the adjusted mean); "
+        f"{_test_text(data.ancova)}.")
     return FigureOutput(fig, caption)
 
 
 def _fig11(data, stats, figure_id):
     """Tracked cells' class transitions; None when no mouse could be tracked."""
-    from ..tracking.cohort import figure_tracked_transitions, track_cohort
+    import warnings
 
-    tracked = track_cohort(list(data.sessions), data.classes)
+    from ..exceptions import DataRepairWarning, QualityWarning
+    from ..figures import figure_tracked_transitions
+    from ..tracking.cohort import track_cohort
+
+    with warnings.catch_warnings():  # the files were read, and their warnings shown, for the
+        warnings.simplefilter("ignore", QualityWarning)  # labels; track_cohort still turns a
+        warnings.simplefilter("ignore", DataRepairWarning)  # tracking QualityWarning into a skip
+        tracked = track_cohort(list(data.sessions), data.classes)
     if tracked is None:
         return None
-    fig = figure_tracked_transitions(tracked, stats=stats)
+    fig = figure_tracked_transitions(tracked, days=data.days, stats=stats, figure_id=figure_id)
     n_cells = int(np.asarray(tracked["pooled"]).sum())
-    caption = (f"Post-run class on {data.days[0]} (rows) against {data.days[1]} (columns) of the "
-               f"same neurons, tracked across days ({n_cells} tracked neurons from "
-               f"{len(tracked['tables'])} mice, pooled). Tests per mouse: McNemar on "
+    caption = (f"Post-run class on {_name(data.days[0])} (rows) against {_name(data.days[1])} "
+               f"(columns) of the same neurons, tracked across days (n = {n_cells} tracked "
+               f"neurons from {len(tracked['tables'])} "
+               f"{'mouse' if len(tracked['tables']) == 1 else 'mice'}, pooled). Cells: number of neurons "
+               "and share of the row. Tests per mouse: McNemar on "
                "'activated' (primary; pooling neurons across mice is pseudo-replication).")
+    return FigureOutput(fig, caption)
+
+
+def _photometry_counts(data) -> str:
+    classes = data.classes
+    values = np.asarray(classes[data.by].values, dtype=str)
+    parts = []
+    for level in data.levels:
+        mask = values == level
+        mice = len(set(np.asarray(classes["subject"].values)[mask]))
+        parts.append(f"{level}: n = {mice} {'mouse' if mice == 1 else 'mice'}, "
+                     f"{int(mask.sum())} recording{'s' if mask.sum() != 1 else ''}")
+    return "; ".join(parts)
+
+
+def _fig12(data, stats, figure_id):
+    from ..figures.photometry import figure_photometry_traces
+
+    fig = figure_photometry_traces(data.traces, by=data.by, order=data.levels,
+                                   segments=data.segments, post_window_s=data.post_window_s,
+                                   stats=stats, figure_id=figure_id)
+    caption = (f"Fiber photometry around the run, per {data.by} ({_photometry_counts(data)}). "
+               "Each recording's signal is dF/F (control fitted as `sfone photometry dff`); a "
+               f"mouse's recordings of one {data.by} are averaged, then lines show the mean and "
+               "bands the SEM across mice (no band for one mouse). "
+               f"{_segment_text(data, 'recording')}.")
+    return FigureOutput(fig, caption)
+
+
+def _fig13(data, stats, figure_id):
+    from ..figures.photometry import figure_photometry_responses
+
+    test = data.response_test
+    fig = figure_photometry_responses(data.responses, by=data.by, order=data.levels,
+                                      test=test, stats=stats, figure_id=figure_id)
+    responses = data.responses
+    activated = ", ".join(
+        f"{level}: {int((part['label'] == 'activated').sum())} of {len(part)}"
+        for level, part in responses.groupby(data.by, observed=True, sort=False))
+    compared = " vs ".join(data.compared)
+    caption = (f"Each mouse's post-run photometry response per {data.by} "
+               f"({_photometry_counts(data)}): the classifier's effect (post-run vs pre-run "
+               "baseline, in baseline SDs), averaged over a mouse's recordings; colour: its "
+               "post-run label (mice labelled activated: " + activated + "). Black markers: "
+               f"mean ± SEM across mice. Test ({compared}, mice as the unit): "
+               f"{_test_text(test)}.")
     return FigureOutput(fig, caption)
 
 
@@ -356,6 +451,10 @@ FIGURE_SPECS = (
     FigureSpec(10, "fig10_metabolic_cage", "metabolic cage", "Metabolic cages", _fig10),
     FigureSpec(11, "fig11_tracked_transitions", "imaging", "Tracked neurons' class transitions",
                _fig11),
+    FigureSpec(12, "fig12_photometry_traces", "photometry",
+               "Photometry: post-run traces per group", _fig12),
+    FigureSpec(13, "fig13_photometry_responses", "photometry",
+               "Photometry: per-mouse post-run responses", _fig13),
 )
 
 

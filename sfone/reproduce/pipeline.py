@@ -7,7 +7,9 @@ endpoints), draws the figures (:mod:`sfone.reproduce.figures`) and writes into `
 
 * ``figures/figN_*.png|svg|pdf`` (300 dpi), ``stats.csv`` (every number a figure shows),
   ``labels.csv`` (one row per ROI, with imaging), ``provenance.json`` and ``report.html``
-  (self-contained: figures, captions, statistics, inputs with sha256, versions, parameters).
+  (self-contained: figures, captions, statistics, inputs with sha256, versions, parameters);
+* with imaging, ``evidence/<subject>_<day>/index.html``: each session's per-ROI evidence page
+  (:mod:`sfone.figures.evidence_page`), linked from the report.
 
 The output is built in a temporary folder beside ``out_dir`` and swapped in at the end, so
 ``out_dir`` always holds one complete run (an interrupted run leaves the previous one intact).
@@ -15,8 +17,6 @@ The output is built in a temporary folder beside ``out_dir`` and swapped in at t
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,9 +27,9 @@ import xarray as xr
 from .. import __version__
 from .._atomic import atomic_path, write_csv
 from .._logging import logger, progress
-from ..exceptions import SfoneError
+from .._output_dir import check_output_dir, replacing_output_dir
 from .analyses import STAGES
-from .provenance import package_versions, study_inputs
+from .provenance import duplicate_recordings, package_versions, study_inputs
 
 __all__ = ["reproduce", "ReproduceResult", "MARKER"]
 
@@ -63,30 +63,6 @@ class ReproduceResult:
     provenance: Path | None = None
 
 
-def _earlier_output(folder: Path) -> bool:
-    """An earlier run's folder: provenance.json, or (older sfone) report.html and stats.csv."""
-    return (folder / MARKER).is_file() or all((folder / n).is_file()
-                                              for n in ("report.html", "stats.csv"))
-
-
-def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and (not out_dir.is_dir() or (
-            any(out_dir.iterdir()) and not _earlier_output(out_dir))):
-        raise SfoneError(f"{out_dir}: exists and is not an earlier `sfone reproduce` output "
-                         f"(no {MARKER}); give a new or empty folder so nothing else is replaced")
-
-
-def _swap_in(build: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` by the finished ``build`` folder (two renames on one file system)."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        out_dir.rename(old)
-    build.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _inner_bars_off():
     """Switch off every progress bar created inside (the stage bar is made before)."""
     from .._options import set_options
@@ -99,6 +75,27 @@ def _write_labels(classes: xr.Dataset, path: Path) -> Path:
     return write_csv(table, path)
 
 
+def _write_evidence_pages(evidence, folder: Path) -> list[tuple[str, str]]:
+    """Each imaging session's evidence page under ``folder/<subject>_<day>/``; returns
+    (session label, link relative to the output folder) for the report."""
+    import re
+
+    from ..figures.evidence_page import write_evidence_page
+
+    links, used = [], set()
+    if evidence:
+        folder.mkdir()
+    for label, ev in progress(evidence, desc="evidence pages", unit="session"):
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._") or "session"
+        stem, k = name, 2
+        while name in used:  # two labels that differ only in characters a path cannot hold
+            name, k = f"{stem}_{k}", k + 1
+        used.add(name)
+        write_evidence_page(ev, folder / name, title=label)
+        links.append((label, f"{folder.name}/{name}/index.html"))
+    return links
+
+
 def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
               workers: int | None = None, on_stage: Callable[[int, int, str], None] | None = None
               ) -> ReproduceResult:
@@ -109,7 +106,9 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
     study : Study, path of a study YAML, or a folder holding ``study.yaml``
         The inputs (see :mod:`sfone.reproduce.study`); every entry is checked before any computation.
     out_dir : path
-        Output folder; replaced as a whole at the end of a successful run.
+        Output folder; replaced as a whole at the end of a successful run. It must be new,
+        empty, or an earlier ``sfone reproduce`` output holding only the files that run wrote
+        (see :mod:`sfone._output_dir`); anything else is refused, naming the files.
     scheduler : str, optional
         Address of a dask scheduler: the imaging sessions run there (see :mod:`sfone.batch`).
     workers : int, optional
@@ -127,28 +126,31 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
     StudyError
         If the study lists no inputs or an entry is inconsistent or missing a file (before any
         computation).
+    SfoneError
+        If ``out_dir`` holds files an earlier ``sfone reproduce`` did not write (before any
+        computation; the message names them).
     """
 
     from .figures import FIGURE_SPECS
     from .report import StatsTable, write_report_html
-    from .study import Study, check_study, figures_for, load_study
+    from .study import Study, StudyError, check_study, figures_for, load_study
 
     if not isinstance(study, Study):
         path = Path(study)
         study = load_study(path / "study.yaml" if path.is_dir() else path)
     check_study(study, source=study.name)
     out_dir = Path(out_dir).absolute()
-    _check_out_dir(out_dir)
+    check_output_dir(out_dir, kind="reproduce", replace=True)  # before hashing the inputs
     started = time.time()
     inputs = study_inputs(study)
+    duplicates = duplicate_recordings(study, inputs)
+    if duplicates:
+        raise StudyError(f"{study.name}: {len(duplicates)} recording(s) listed twice:\n  - "
+                         + "\n  - ".join(duplicates))
     wanted = figures_for(study)
     specs = [s for s in FIGURE_SPECS if s.number in wanted]
     stages = list(dict.fromkeys(s.stage for s in specs))
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    build = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
-    shutil.rmtree(build, ignore_errors=True)
-    build.mkdir()
-    try:
+    with replacing_output_dir(out_dir, kind="reproduce") as build:  # only a folder sfone wrote
         stats, figures, data = StatsTable(), [], {}
         parameters: dict = {}
         bar = progress(stages, desc="reproduce", unit="stage")
@@ -157,10 +159,6 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
                         scheduler=scheduler, workers=workers, on_stage=on_stage)
         result = _write_outputs(build, study, stats, figures, data, parameters, inputs,
                                 started, write_report_html)
-        _swap_in(build, out_dir)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
     result = ReproduceResult(out_dir, {spec.stem: [out_dir / p.relative_to(build) for p in paths]
                                        for spec, _, paths in figures},
                              *(None if p is None else out_dir / p.relative_to(build)
@@ -191,32 +189,66 @@ def _run_stages(study, bar, specs, stats, figures, data, parameters, build, *, s
             figures.append((spec, output.caption, paths))
 
 
+def numbered_figures(figures) -> list[tuple]:
+    """The figures made, in :data:`FIGURE_SPECS` order, numbered 1..N for the report.
+
+    A study that makes only some of the figures gets consecutive numbers; where a number differs
+    from the figure's number in the paper reproduction (the sample study, which makes every
+    figure), the caption ends with that number and the file stem, so the report maps to it.
+
+    Parameters
+    ----------
+    figures : list of (FigureSpec, str, list of pathlib.Path)
+        The figures made: spec, caption, files.
+
+    Returns
+    -------
+    list of (int, FigureSpec, str, list of pathlib.Path)
+        Report number, spec, caption, files.
+    """
+    from .figures import FIGURE_SPECS
+
+    order = {spec.number: i for i, spec in enumerate(FIGURE_SPECS)}
+    out = []
+    for k, (spec, caption, paths) in enumerate(sorted(figures, key=lambda f: order[f[0].number]),
+                                               start=1):
+        if k != spec.number:
+            caption = (f"{caption} (Figure {spec.number} of the paper reproduction; files "
+                       f"figures/{spec.stem}.*, {spec.figure_id} in stats.csv.)")
+        out.append((k, spec, caption, paths))
+    return out
+
+
 def _write_outputs(build, study, stats, figures, data, parameters, inputs, started,
                    write_report_html):
     import json
     from datetime import UTC, datetime
 
     logger.info("reproduce: writing stats.csv, labels.csv, provenance.json and report.html")
+    figures = numbered_figures(figures)
     stats_csv = stats.write(build / "stats.csv")
     labels_csv = None
-    tables = {}
+    tables, pages = {}, []
     if "imaging" in data:
         labels_csv = _write_labels(data["imaging"].classes, build / "labels.csv")
         tables["Per-mouse fraction activated"] = data["imaging"].fractions
+        pages = _write_evidence_pages(data["imaging"].evidence, build / "evidence")
+    if "photometry" in data:
+        tables["Photometry: per-mouse post-run response"] = data["photometry"].responses
     provenance = {
         "study": study.name, "description": study.description,
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "runtime_s": round(time.time() - started, 1),
         "versions": package_versions(), "parameters": parameters, "inputs": inputs,
-        "figures": [{"number": s.number, "file": f"figures/{s.stem}.png", "caption": c}
-                    for s, c, _ in figures],
+        "figures": [{"number": k, "reproduction_figure": s.number,
+                     "file": f"figures/{s.stem}.png", "caption": c} for k, s, c, _ in figures],
     }
     marker = build / MARKER
     with atomic_path(marker) as tmp:
         tmp.write_text(json.dumps(provenance, indent=2, default=str) + "\n", encoding="utf-8")
     report = write_report_html(
-        build, [(f"Figure {s.number}. {s.title}", next(p for p in paths if p.suffix == ".png"),
-                 caption, s.figure_id) for s, caption, paths in figures],
+        build, [(f"Figure {k}. {s.title}", next(p for p in paths if p.suffix == ".png"),
+                 caption, s.figure_id) for k, s, caption, paths in figures],
         {"stats": stats.to_frame(), **tables}, parameters, __version__, provenance=provenance,
-        title=f"sfone reproduction report: {study.name}")
+        title=f"sfone reproduction report: {study.name}", evidence_pages=pages)
     return stats_csv, labels_csv, report, marker

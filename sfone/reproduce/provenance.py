@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import __version__
 
-__all__ = ["study_inputs", "package_versions"]
+__all__ = ["study_inputs", "package_versions", "duplicate_recordings"]
 
 _DEPENDENCIES = ("numpy", "scipy", "pandas", "xarray", "matplotlib", "statsmodels", "pydantic",
                  "h5py", "pyarrow", "dask", "distributed", "pyyaml")
@@ -79,6 +79,63 @@ def study_inputs(study) -> list[dict]:
             rows.append({"entry": where, "file": shown.as_posix(), "bytes": file.stat().st_size,
                          "sha256": _sha256(file)})
     return rows
+
+
+def _recording_entries(study) -> dict[str, tuple]:
+    """Study field -> (entry or None, path as written) of every recording (imaging, photometry,
+    stress test, calorimetry files)."""
+    entries = {}
+    for section in ("imaging", "photometry", "stress_test"):
+        part = getattr(study, section)
+        if part is not None:
+            entries.update({f"{section}.sessions[{i}]": (s, s.path)
+                            for i, s in enumerate(part.sessions)})
+    if study.calorimetry is not None:
+        entries.update({f"calorimetry.files[{i}]": (None, p)
+                        for i, p in enumerate(study.calorimetry.files)})
+    return entries
+
+
+def duplicate_recordings(study, inputs: list[dict]) -> list[str]:
+    """Recordings listed twice: entries whose files have the same sha256 (folders: all files).
+
+    The same file for two mice (or days) gives a zero-width confidence interval and no warning,
+    so it is refused unless every later entry of the group sets ``duplicate_ok: true``.
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    inputs : list of dict
+        :func:`study_inputs` rows (``entry``, ``sha256``).
+
+    Returns
+    -------
+    list of str
+        One problem per unmarked duplicate, naming both entries and their paths.
+    """
+    entries = _recording_entries(study)
+    content: dict[str, list] = {}
+    for row in inputs:
+        if row["entry"] in entries:
+            content.setdefault(row["entry"], []).append(row["sha256"])
+    first: dict[tuple, str] = {}
+    problems = []
+    for where, digests in content.items():
+        key = tuple(sorted(digests))
+        if key not in first:
+            first[key] = where
+            continue
+        entry, path = entries[where]
+        if getattr(entry, "duplicate_ok", False):
+            continue
+        who = getattr(entry, "label", None) or getattr(entry, "subject", None)
+        problems.append(f"{where}{f' ({who})' if who else ''}: '{Path(path).as_posix()}' has "
+                        f"the same content (sha256) as {first[key]} "
+                        f"('{Path(entries[first[key]][1]).as_posix()}'): one recording listed "
+                        "twice counts one mouse as two; fix the path, or set duplicate_ok: true "
+                        "on this entry if it is meant")
+    return problems
 
 
 def package_versions() -> dict[str, str]:

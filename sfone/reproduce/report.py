@@ -299,7 +299,9 @@ def _provenance_html(provenance: Mapping) -> str:
 _CSS = """body{font-family:Arial,Helvetica,sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.4}figure{margin:1.5em 0 2.5em}
 img{max-width:100%;height:auto;display:block}figcaption{font-size:90%;color:#333;
-max-width:720px;margin-top:.5em}nav ol{columns:2}h3{margin-top:1.6em}
+max-width:720px;margin-top:.5em}nav ul.toc-figures{list-style:none;padding-left:1em;
+columns:2 22em;column-gap:3em;margin:.3em 0 .6em}nav ul.toc-figures li{break-inside:avoid;
+padding:.1em 0}h3{margin-top:1.6em}
 table{border-collapse:collapse;font-size:85%;max-width:100%}td,th{padding:2px 8px;
 border-bottom:1px solid #ddd;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 td.hash{font-family:monospace;font-size:90%;word-break:break-all}
@@ -309,10 +311,11 @@ pre{background:#f6f6f6;padding:1em;font-size:85%;white-space:pre-wrap;overflow-w
 def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters: Mapping,
                       version: str, *, provenance: Mapping | None = None,
                       title: str = "sfone reproduction report",
-                      filename: str = "report.html") -> Path:
+                      filename: str = "report.html", evidence_pages=()) -> Path:
     """Write ONE self-contained HTML page into ``out_dir`` and return its path.
 
-    The page references no external file, stylesheet or script.
+    The page references no external file, stylesheet or script; its only links to other files
+    are those of ``evidence_pages``.
 
     Parameters
     ----------
@@ -335,6 +338,9 @@ def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters
         Page heading and title.
     filename : str, default "report.html"
         File name inside ``out_dir``.
+    evidence_pages : sequence of (str, str), default ()
+        (session, link relative to ``out_dir``) of each session's per-ROI evidence page,
+        listed in a section of their own.
 
     Returns
     -------
@@ -345,8 +351,11 @@ def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters
     items = [tuple(item) + ("",) * (4 - len(item)) for item in items]
     items = [(t, p, c, a or f"figure-{i + 1}") for i, (t, p, c, a) in enumerate(items)]
     titles = {a: t for t, _, _, a in items}
-    toc = ['<li><a href="#figures">Figures</a><ol>'] + [
-        f'<li><a href="#{_esc(a)}">{_esc(t)}</a></li>' for t, _, _, a in items] + ["</ol></li>"]
+    # the figure entries carry their own "Figure N." (no list numbers beside them) in a
+    # two-column list whose entries never break or run into the next column
+    toc = ['<li><a href="#figures">Figures</a><ul class="toc-figures">'] + [
+        f'<li><a href="#{_esc(a)}">{_esc(t)}</a></li>' for t, _, _, a in items] + ["</ul></li>"]
+    toc += ['<li><a href="#evidence">Per-neuron evidence</a></li>'] if evidence_pages else []
     toc += ['<li><a href="#statistics">Statistics</a></li>',
             '<li><a href="#provenance">Provenance</a></li>',
             '<li><a href="#parameters">Parameters</a></li>']
@@ -357,6 +366,12 @@ def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters
              '<nav><h2>Contents</h2><ol>' + "".join(toc) + "</ol></nav>",
              '<h2 id="figures">Figures</h2>']
     parts += [_figure_html(t, p, c, a) for t, p, c, a in items]
+    if evidence_pages:
+        parts.append('<h2 id="evidence">Per-neuron evidence</h2><p>Each session\'s ROIs with '
+                     "their label, effect, p and q and the figure behind each label (sortable, "
+                     "filter by label):</p><ul>" + "".join(
+                         f'<li><a href="{_esc(href)}">{_esc(name)}</a></li>'
+                         for name, href in evidence_pages) + "</ul>")
     parts.append('<h2 id="statistics">Statistics</h2>')
     for name, table in tables.items():
         frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)

@@ -1,8 +1,10 @@
 """A study file (``study.yaml``): every input of ``sfone reproduce`` named in one place.
 
 A lab describes its own recordings in one YAML file; paths are relative to the file's folder.
-Which figures are made follows from the sections present (imaging -> figures 1-4, Bdnf counts
--> 5, stress test -> 6-7, endurance -> 8, glucose -> 9, calorimetry -> 10)::
+Which figures are made follows from the sections present (imaging -> figures 1-4 and 11, Bdnf
+counts -> 5, stress test -> 6-7, endurance -> 8, glucose -> 9, calorimetry -> 10, photometry ->
+12-13); the report numbers the figures made 1..N and names each one's number in the full
+reproduction (the sample study, which makes them all)::
 
     name: my study
     imaging:
@@ -11,29 +13,48 @@ Which figures are made follows from the sections present (imaging -> figures 1-4
       sessions:
         - {path: m1_d1/suite2p, subject: m1, day: day1, group: trained, runs: m1_d1_runs.csv}
         - {path: m1_d8.nwb, subject: m1, day: day8, ttl: {path: m1_d8_ttl.csv, variable: ttl}}
+        - {path: m2_d1/suite2p, subject: m2, day: day1, runs: m2_d1_runs.csv, fs: 15.0,
+           cells_only: true, neuropil_coefficient: 0.7}
     photometry:
-      sessions: [{path: m1.doric, subject: m1, day: day1, signal: gcamp, control: isosbestic}]
+      protocol: classification            # windows and rule of the post-run label
+      by: group                           # compare groups (default) or days
+      compare: [control, trained]
+      sessions:
+        - {path: m1.ppd, subject: m1, day: day1, group: control, signal: analog_1,
+           control: analog_2, method: signal-only, runs: m1_runs.csv}
     stress_test:
       protocol: stress_test
       groups: [control, silenced]
       sessions: [{path: c1.csv, subject: c1, group: control}]
-    calorimetry: {files: [cages.csv], session: calr_session.csv}
+    calorimetry: {files: [cages.csv], session: calr_session.csv, repair: decimal}
     tables: {bdnf_counts: bdnf.csv, endurance: endurance.csv, glucose: glucose.csv}
+
+Every session (imaging, photometry, stress test) takes the reading options of a manifest row
+and of the command line, with one meaning everywhere
+(:class:`sfone.io._session_reading.SessionReading`): ``format``, ``fs`` (Hz, for files that do
+not store it, e.g. suite2p without ``ops.npy``), ``repair``, ``leds``, ``neuropil_coefficient``
+(default: the file's; a file with neuropil traces and none gets 0.7 with a warning naming it),
+``plane`` and ``cells_only``. A reading option the file's reader does not take is an error
+before any computation. The same recording (same sha256) listed twice is refused unless the
+later entry sets ``duplicate_ok: true``. Sessions of different acquisition systems are combined
+on the per-ROI coordinates they share (a warning names what is dropped).
 
 :func:`load_study` validates the structure with pydantic (errors give the field path, e.g.
 ``imaging.sessions[3].day``) and :func:`check_study` checks, before any computation, that every
 file exists, that entries are consistent (one session per subject and day, groups known, table
-columns present) and names the entry that is not.
+columns present, reading options the readers take) and names the entry that is not.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .._guard import load_yaml, special_kind
 from ..exceptions import SfoneError
+from ..io._session_reading import SessionReading
 
 __all__ = ["Study", "StudyError", "load_study", "parse_study", "check_study", "figures_for"]
 
@@ -55,12 +76,16 @@ class SignalRuns(_Model):
     min_duration_s: float = Field(default=10.0, ge=0.0)
 
 
-class _Recording(_Model):
+class _Recording(SessionReading):
+    """A recording of one mouse on one day, with its reading options (:class:`SessionReading`:
+    ``format``, ``fs``, ``repair``, ``leds``, ``neuropil_coefficient``, ``plane``,
+    ``cells_only``) and ``duplicate_ok`` (the same file is listed elsewhere on purpose)."""
+
     path: Path
     subject: str = Field(min_length=1)
     day: str = Field(min_length=1)
     group: str | None = None
-    format: str | None = None
+    duplicate_ok: bool = False
     runs: Path | None = None
     ttl: SignalRuns | None = None
     speed: SignalRuns | None = None
@@ -90,12 +115,20 @@ class ImagingSession(_Recording):
 
 
 class PhotometrySession(_Recording):
+    """One photometry session: ``signal`` and ``control`` name the file's channels; ``method``
+    is the dF/F control fit of ``sfone photometry dff`` (``signal-only`` for a control that is
+    not isosbestic, such as tdTomato)."""
+
     signal: str = Field(min_length=1)
     control: str | None = None
+    method: Literal["irls", "ols", "signal-only"] = "irls"
 
     @model_validator(mode="after")
     def _runs(self):
-        return self._one_runs_source(required=False)
+        if self.control is None and self.method != "signal-only":
+            raise ValueError(f"method {self.method!r} fits a control channel: give control "
+                             "(the channel's name) or method: signal-only")
+        return self._one_runs_source(required=True)
 
 
 class Imaging(_Model):
@@ -105,14 +138,36 @@ class Imaging(_Model):
 
 
 class Photometry(_Model):
+    """Photometry sessions, classified like imaging ROIs (one per session's signal channel),
+    compared between two values of ``by`` (default ``group`` when the sessions name two or
+    more groups, else ``day``)."""
+
+    protocol: str = "classification"
+    by: Literal["group", "day"] | None = None
+    compare: tuple[str, str] | None = None
     sessions: list[PhotometrySession] = Field(min_length=1)
 
+    @property
+    def grouping(self) -> str:
+        """The session field the figures compare: ``by``, else ``group`` or ``day``."""
+        if self.by is not None:
+            return self.by
+        groups = {s.group for s in self.sessions}
+        return "group" if None not in groups and len(groups) >= 2 else "day"
 
-class StressSession(_Model):
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """The values of :attr:`grouping` shown, in order: ``compare`` first, then the rest."""
+        present = list(dict.fromkeys(str(getattr(s, self.grouping)) for s in self.sessions))
+        first = [c for c in (self.compare or ()) if c in present]
+        return tuple(first + [p for p in present if p not in first])
+
+
+class StressSession(SessionReading):
     path: Path
     subject: str = Field(min_length=1)
     group: str = Field(min_length=1)
-    format: str | None = None
+    duplicate_ok: bool = False
 
 
 class StressTest(_Model):
@@ -124,6 +179,7 @@ class StressTest(_Model):
 class Calorimetry(_Model):
     files: list[Path] = Field(min_length=1)
     session: Path
+    repair: Literal["decimal"] | None = None
 
 
 class Tables(_Model):
@@ -146,7 +202,7 @@ class Study(_Model):
     imaging : Imaging, optional
         Imaging sessions and their classification protocol (figures 1-4, 11).
     photometry : Photometry, optional
-        Photometry sessions.
+        Photometry sessions, their classification protocol and the comparison (figures 12-13).
     stress_test : StressTest, optional
         Treadmill stress-test sessions and protocol (figures 6-7).
     calorimetry : Calorimetry, optional
@@ -264,10 +320,7 @@ def load_study(path) -> Study:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No such study file: '{path}'")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise StudyError(f"{path}: not valid YAML: {exc}") from None
+    data = load_yaml(path, error=StudyError, what="study file")
     return parse_study(data, source=path, root=path.parent.resolve())
 
 
@@ -283,11 +336,13 @@ def figures_for(study: Study) -> list[int]:
     -------
     list of int
         Imaging -> 1-4 and 11, Bdnf counts -> 5, stress test -> 6-7, endurance -> 8, glucose
-        -> 9, calorimetry -> 10.
+        -> 9, calorimetry -> 10, photometry -> 12-13.
     """
     numbers = []
     if study.imaging is not None:
         numbers += [1, 2, 3, 4, 11]  # 11 only when a mouse can be tracked (footprints)
+    if study.photometry is not None:
+        numbers += [12, 13]
     if study.tables.bdnf_counts is not None:
         numbers.append(5)
     if study.stress_test is not None:
@@ -302,11 +357,35 @@ def figures_for(study: Study) -> list[int]:
 
 
 def _csv_header(path: Path) -> list[str]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        line = fh.readline()
-    import csv
+    from ..io._text import csv_header
 
-    return [c.strip() for c in next(csv.reader([line]), [])]
+    return csv_header(path) or []  # a line that is no CSV header is never quoted back
+
+
+def _reading_problems(study: Study, where: str, entry) -> list[str]:
+    """A session's reading options against its file's reader (format detected, not read)."""
+    from ..exceptions import FormatError
+    from ..io import detect_format, get_format
+    from ..io._registry import check_reader_options
+    from ..io._session_reading import READ_KEYWORDS, read_keywords
+
+    keywords, _ = read_keywords(entry)
+    name = keywords.pop("format", None)
+    path = study.resolve(entry.path)
+    if not path.exists():
+        return []  # reported as a missing file
+    try:
+        info = get_format(name) if name else detect_format(path)
+    except FormatError as exc:
+        return [f"{where}: {exc}" + ("" if name else "; set format: for the session")]
+    try:
+        check_reader_options(info, keywords)
+    except TypeError:
+        fields = {kw: field for field, kw in READ_KEYWORDS.items()}
+        given = ", ".join(fields.get(k, k) for k in keywords)
+        return [f"{where}: {given} given, but {path.name} is read as format {info.name!r}, "
+                "whose reader does not take it; remove the field or set format:"]
+    return []
 
 
 def _entry_problems(study: Study) -> list[str]:
@@ -318,6 +397,8 @@ def _entry_problems(study: Study) -> list[str]:
         resolved = study.resolve(path)
         if not resolved.exists() or (not folder_ok and resolved.is_dir()):
             problems.append(f"{where}: {what} '{path}' not found (looked for {resolved})")
+        elif special_kind(resolved):  # a FIFO would block the run, a device never end
+            problems.append(f"{where}: {what} '{path}' is a {special_kind(resolved)}, not a file")
 
     def protocol(where: str, name) -> None:
         from ..protocols import protocol_path
@@ -336,6 +417,7 @@ def _entry_problems(study: Study) -> list[str]:
         for i, s in enumerate(study.imaging.sessions):
             where = f"imaging.sessions[{i}] ({s.label})"
             need(where, s.path, "recording")
+            problems += _reading_problems(study, where, s)
             need(where, s.runs, "runs file", folder_ok=False)
             need(where, s.footprints, "footprints file")
             for name in ("ttl", "speed"):
@@ -358,10 +440,29 @@ def _entry_problems(study: Study) -> list[str]:
                 problems.append(f"imaging.compare: no session on day {day!r}; session days are "
                                 f"{', '.join(days)}")
     if study.photometry is not None:
-        for i, s in enumerate(study.photometry.sessions):
+        ph = study.photometry
+        protocol("photometry.protocol", ph.protocol)
+        seen = {}
+        for i, s in enumerate(ph.sessions):
             where = f"photometry.sessions[{i}] ({s.label})"
             need(where, s.path, "recording")
             need(where, s.runs, "runs file", folder_ok=False)
+            for name in ("ttl", "speed"):
+                source = getattr(s, name)
+                if source is not None:
+                    need(f"{where}.{name}", source.path, f"{name} file", folder_ok=False)
+            problems += _reading_problems(study, where, s)
+            if (s.subject, s.day) in seen:
+                problems.append(f"{where}: subject {s.subject!r} day {s.day!r} is already "
+                                f"listed at photometry.sessions[{seen[s.subject, s.day]}]")
+            seen.setdefault((s.subject, s.day), i)
+            if ph.grouping == "group" and s.group is None:
+                problems.append(f"{where}: no group, but photometry.by is 'group'")
+        present = {str(getattr(s, ph.grouping)) for s in ph.sessions}
+        for value in ph.compare or ():
+            if value not in present:
+                problems.append(f"photometry.compare: no session with {ph.grouping} {value!r}; "
+                                f"the sessions have {', '.join(sorted(present))}")
     if study.stress_test is not None:
         st = study.stress_test
         protocol("stress_test.protocol", st.protocol)
@@ -370,6 +471,7 @@ def _entry_problems(study: Study) -> list[str]:
         for i, s in enumerate(st.sessions):
             where = f"stress_test.sessions[{i}] ({s.subject})"
             need(where, s.path, "stress-test file", folder_ok=False)
+            problems += _reading_problems(study, where, s)
             if st.groups is not None and s.group not in st.groups:
                 problems.append(f"{where}: group {s.group!r} is not in stress_test.groups "
                                 f"{list(st.groups)}")
@@ -425,8 +527,8 @@ def check_study(study: Study, *, source="study") -> Study:
         Listing every problem, each naming its entry (or when the study lists no inputs).
     """
     if not figures_for(study):
-        raise StudyError(f"{source}: the study lists no inputs (imaging, stress_test, "
-                         "calorimetry or tables)")
+        raise StudyError(f"{source}: the study lists no inputs (imaging, photometry, "
+                         "stress_test, calorimetry or tables)")
     problems = _entry_problems(study)
     if problems:
         raise StudyError(f"{source}: {len(problems)} problem(s) before any computation:\n  - "

@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from .._atomic import atomic_path, neutralize_formula, write_csv
-from ..calorimetry.derived import energy_expenditure
+from ..io.calorimetry.derived import energy_expenditure
 from ..schema import finalize_dataset
 
 __all__ = ["simulate_metabolic_cages", "simulate_stress_test", "stress_truth",
@@ -105,7 +105,7 @@ def simulate_metabolic_cages(*, groups=("control", "treated"), n_per_group: int 
 
 
 def _stress_series(protocol, truth: dict, mass_g: float, dt: float, rng):
-    from ..calorimetry.stress import protocol_schedule
+    from ..protocols import protocol_schedule
 
     exhaustion = truth["exhaustion_speed_m_min"]
     t = np.arange(0, 3600, dt, dtype=float)

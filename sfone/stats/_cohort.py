@@ -31,7 +31,9 @@ def cohort_day_tests(classes: xr.Dataset, *, days=("day1", "day8"), by: str = "d
         (secondary), ``"magnitude"`` (per-mouse mean effect of activated neurons; short label for a
         figure corner), ``"magnitude_pooled"`` (secondary, when computed); and the
         ``"comparison"`` (:class:`ProportionComparison`) and ``"magnitude_comparison"``
-        (:class:`MagnitudeComparison`) objects.
+        (:class:`MagnitudeComparison`) objects. A test the labels do not allow (no activated
+        neuron on a day, one mouse, a single class) has NaN statistic and p-value and a
+        ``reason``; it is never left out.
 
     Raises
     ------
@@ -49,7 +51,7 @@ def cohort_day_tests(classes: xr.Dataset, *, days=("day1", "day8"), by: str = "d
            "mouse": comparison.headline(), "pooled_chi2": comparison.secondary("chi2"),
            "pooled_fisher": comparison.secondary("fisher")}
     head = magnitude.headline()
-    if head is not None:
+    if "reason" not in head:
         kind = "paired t" if "paired" in head["test"] else "Welch t"
         head["test"] = f"{kind}, mouse means ({head['n_mice']} mice, {head['n_cells']} ROIs)"
     out["magnitude"] = head

@@ -17,6 +17,45 @@ from scipy import stats
 from ._rows import LowPowerWarning, _row, _wide
 
 
+def _t_test_or_reason(b, a, *, paired: bool):
+    """Paired or Welch t of ``b`` vs ``a``, or ``(None, reason)`` when t is undefined.
+
+    With no variation (every paired difference equal, or every value of both groups equal
+    within its group) the t statistic is 0/0 or +-inf and its p-value means nothing: the test
+    is not run and the reason says so.
+
+    Parameters
+    ----------
+    b, a : array_like of float
+        Per-mouse values of the second and the first group (paired: the same mice in order).
+    paired : bool
+        Paired t (``scipy.stats.ttest_rel``) or Welch's t (``scipy.stats.ttest_ind``).
+
+    Returns
+    -------
+    (scipy result or None, str or None)
+        The test result and None, or None and why the test was not run.
+    """
+    b, a = np.asarray(b, float), np.asarray(a, float)
+    if paired:
+        diff = b - a
+        if diff.size and np.ptp(diff) == 0:
+            return None, f"no variation: every mouse's difference is {diff[0]:.3g}"
+        return stats.ttest_rel(b, a), None
+    if a.size and b.size and np.ptp(a) == 0 and np.ptp(b) == 0:
+        return None, "no variation: the per-mouse values are equal within each group"
+    return stats.ttest_ind(b, a, equal_var=False), None
+
+
+def _t_row(test, b, a, *, paired, role, n_mice, n_cells):
+    result, reason = _t_test_or_reason(b, a, paired=paired)
+    if result is None:
+        return _row(test, np.nan, np.nan, level="mouse", role=role, n_mice=n_mice,
+                    n_cells=n_cells, reason=reason)
+    return _row(test, result.statistic, result.pvalue, level="mouse", role=role,
+                n_mice=n_mice, n_cells=n_cells)
+
+
 def signed_rank_min_p(n_pairs: int) -> float:
     """Smallest two-sided p the exact Wilcoxon signed-rank test can give with ``n_pairs``.
 
@@ -67,16 +106,15 @@ def _paired_rows(per_mouse, groups, shared, *, wilcoxon, glmm, alpha, name):
     m = len(shared)
     rows, notes = {}, []
     if m >= 2:
-        t = stats.ttest_rel(b[shared], a[shared])
-        rows["mouse_paired_t"] = _row("paired t, per-mouse activated fractions", t.statistic,
-                                      t.pvalue, level="mouse", role="headline", n_mice=m,
-                                      n_cells=cells)
-        t = stats.ttest_rel(lb[shared], la[shared])
-        rows["mouse_paired_t_logit"] = _row("paired t, per-mouse activated logit fractions",
-                                            t.statistic, t.pvalue, level="mouse",
-                                            role="alternative", n_mice=m, n_cells=cells)
+        rows["mouse_paired_t"] = _t_row("paired t, per-mouse activated fractions", b[shared],
+                                        a[shared], paired=True, role="headline", n_mice=m,
+                                        n_cells=cells)
+        rows["mouse_paired_t_logit"] = _t_row("paired t, per-mouse activated logit fractions",
+                                              lb[shared], la[shared], paired=True,
+                                              role="alternative", n_mice=m, n_cells=cells)
     else:
-        notes.append(f"mouse-level tests skipped: {m} mouse with cells in both groups")
+        notes.append(f"mouse-level tests skipped: {m} mouse with cells in both groups (a "
+                     "paired test needs 2)")
     diff = (b[shared] - a[shared]).to_numpy()
     n_nonzero = int(np.sum(diff != 0))
     min_p = signed_rank_min_p(n_nonzero)
@@ -101,15 +139,14 @@ def _independent_rows(per_mouse, groups, *, wilcoxon, glmm, alpha, name):
     m, cells = len(a) + len(b), int(per_mouse["n_cells"].sum())
     rows, notes = {}, []
     if len(a) < 2 or len(b) < 2:
-        notes.append(f"mouse-level tests skipped: {len(a)} and {len(b)} mice")
+        notes.append(f"mouse-level tests skipped: {len(a)} and {len(b)} mice (Welch's t needs "
+                     "2 per group)")
         return rows, notes
-    t = stats.ttest_ind(b, a, equal_var=False)
-    rows["mouse_welch_t"] = _row("Welch t, per-mouse activated fractions", t.statistic, t.pvalue,
-                                 level="mouse", role="headline", n_mice=m, n_cells=cells)
-    t = stats.ttest_ind(lb, la, equal_var=False)
-    rows["mouse_welch_t_logit"] = _row("Welch t, per-mouse activated logit fractions", t.statistic,
-                                       t.pvalue, level="mouse", role="alternative", n_mice=m,
-                                       n_cells=cells)
+    rows["mouse_welch_t"] = _t_row("Welch t, per-mouse activated fractions", b, a, paired=False,
+                                   role="headline", n_mice=m, n_cells=cells)
+    rows["mouse_welch_t_logit"] = _t_row("Welch t, per-mouse activated logit fractions", lb, la,
+                                         paired=False, role="alternative", n_mice=m,
+                                         n_cells=cells)
     min_p = rank_sum_min_p(len(a), len(b))
     if _rank_test_allowed(wilcoxon, min_p, alpha, name, "the Mann-Whitney U test",
                           f"{len(a)} and {len(b)} mice"):

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._docs import fill_doc
 from ._cells import _flatten
-from ._rows import PairingWarning, _design, _row, _test_dict, _wide
+from ._headline import _t_row, _t_test_or_reason
+from ._rows import PairingWarning, _design, _not_computed, _row, _test_dict, _tests_frame, _wide
 
 
 @dataclass
@@ -61,11 +61,19 @@ class MagnitudeComparison:
 
         Returns
         -------
-        dict or None
-            ``{"test", "statistic", "p_value", "n_mice", "n_cells"}``; None without a mouse-level test.
+        dict
+            ``{"test", "statistic", "p_value", "n_mice", "n_cells"}``; when the mice do not
+            allow the test (e.g. no mouse has an activated neuron on one day) the statistic and
+            p-value are NaN and ``test`` and ``reason`` say why.
         """
         names = self.tests.index[self.tests["role"] == "headline"]
-        return _test_dict(self.tests, names[0]) if len(names) else None
+        if len(names):
+            return _test_dict(self.tests, names[0])
+        return _not_computed(f"mouse-level test of the per-mouse mean {self.variable}",
+                             "; ".join(n.split(": ", 1)[-1] for n in self.notes
+                                       if n.startswith("mouse-level")) or "too few mice",
+                             n_mice=self.per_mouse["mouse"].nunique(),
+                             n_cells=int(self.per_mouse["n_cells"].sum()))
 
 
 @fill_doc
@@ -128,23 +136,29 @@ def compare_magnitude(results_a, results_b, *, among: str | None = "activated",
     what = f"per-mouse mean {variable} of {among or 'all'} neurons"
     rows, notes = {}, []
     if design == "paired" and len(shared) >= 2:
-        t = stats.ttest_rel(b[shared], a[shared])
         cells = int(per_mouse[per_mouse.mouse.isin(shared)]["n_cells"].sum())
-        rows["mouse_paired_t"] = _row(f"paired t, {what}", t.statistic, t.pvalue,
-                                      level="mouse", role="headline", n_mice=len(shared),
-                                      n_cells=cells)
+        rows["mouse_paired_t"] = _t_row(f"paired t, {what}", b[shared], a[shared], paired=True,
+                                        role="headline", n_mice=len(shared), n_cells=cells)
     elif design == "independent" and len(a) >= 2 and len(b) >= 2:
-        t = stats.ttest_ind(b, a, equal_var=False)
-        rows["mouse_welch_t"] = _row(f"Welch t, {what}", t.statistic, t.pvalue,
-                                     level="mouse", role="headline", n_mice=len(a) + len(b),
-                                     n_cells=int(per_mouse["n_cells"].sum()))
+        rows["mouse_welch_t"] = _t_row(f"Welch t, {what}", b, a, paired=False, role="headline",
+                                       n_mice=len(a) + len(b),
+                                       n_cells=int(per_mouse["n_cells"].sum()))
+    elif design == "paired":
+        notes.append(f"mouse-level test skipped: {len(shared)} mouse with {among or 'finite'} "
+                     f"neurons in both groups (a paired test needs 2)")
     else:
-        notes.append(f"mouse-level test skipped: {len(a)} and {len(b)} mice with a mean")
+        notes.append(f"mouse-level test skipped: {len(a)} and {len(b)} mice with "
+                     f"{among or 'finite'} neurons in {groups[0]} and {groups[1]} (Welch's t "
+                     "needs 2 per group)")
     if all(v.size >= 2 for v in pooled):
-        t = stats.ttest_ind(pooled[1], pooled[0], equal_var=False)
+        t, reason = _t_test_or_reason(pooled[1], pooled[0], paired=False)
         rows["pooled_welch_t"] = _row(f"Welch t-test on {variable} of pooled {among or 'all'} "
-                                      "neurons", t.statistic, t.pvalue, level="neuron",
+                                      "neurons", np.nan if t is None else t.statistic,
+                                      np.nan if t is None else t.pvalue, level="neuron",
                                       role="secondary", n_mice=per_mouse["mouse"].nunique(),
-                                      n_cells=sum(v.size for v in pooled))
-    return MagnitudeComparison(per_mouse=per_mouse, tests=pd.DataFrame.from_dict(rows, "index"),
+                                      n_cells=sum(v.size for v in pooled), reason=reason or "")
+    if not all(v.size >= 2 for v in pooled):
+        notes.append(f"pooled Welch t skipped: {pooled[0].size} and {pooled[1].size} "
+                     f"{among or 'finite'} neurons (needs 2 per group)")
+    return MagnitudeComparison(per_mouse=per_mouse, tests=_tests_frame(rows),
                                groups=tuple(groups), among=among, variable=variable, notes=notes)

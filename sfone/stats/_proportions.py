@@ -18,7 +18,7 @@ from statsmodels.stats.proportion import proportion_confint
 from .._docs import fill_doc
 from ._cells import LABELS, _check_labels, _flatten
 from ._headline import _independent_rows, _paired_rows
-from ._rows import _design, _row, _test_dict, _wide
+from ._rows import _design, _not_computed, _row, _test_dict, _tests_frame, _wide
 
 
 @dataclass
@@ -35,7 +35,8 @@ class ProportionComparison:
     tests : pandas.DataFrame
         One row per test, columns: test (description), statistic, p_value, level ("mouse" or
         "neuron"), role ("headline", "alternative" or "secondary"), n_mice, n_cells, min_p
-        (smallest p the test can give; 0 for continuous tests).
+        (smallest p the test can give; 0 for continuous tests) and reason (why a test that
+        the data do not allow was not computed: its statistic and p_value are NaN; "" else).
     effect_sizes : dict
         ``activated_difference`` (b minus a, pooled), ``odds_ratio_a_vs_b``, ``cohens_h``,
         ``cramers_v`` and, with subject ids, ``mouse_mean_difference``.
@@ -78,10 +79,20 @@ class ProportionComparison:
         -------
         dict or None
             ``{"test", "statistic", "p_value", "n_mice", "n_cells"}`` (the label names n mice and n
-            neurons); None without subject ids.
+            neurons); None without subject ids. When the mice do not allow the test (fewer than
+            two per group or pair, or no variation) the statistic and p-value are NaN and
+            ``test`` and ``reason`` say why.
         """
         names = self.tests.index[self.tests["role"] == "headline"]
-        return _test_dict(self.tests, names[0]) if len(names) else None
+        if len(names):
+            return _test_dict(self.tests, names[0])
+        if self.per_mouse is None:
+            return None
+        reasons = [n for n in self.notes if n.startswith("mouse-level")]
+        return _not_computed("mouse-level test of the activated share",
+                             "; ".join(r.split(": ", 1)[-1] for r in reasons) or "too few mice",
+                             n_mice=self.per_mouse["mouse"].nunique(),
+                             n_cells=int(self.table.values.sum()))
 
     def secondary(self, name: str = "fisher") -> dict:
         """A pooled-cell test, labelled as secondary.
@@ -94,8 +105,17 @@ class ProportionComparison:
         Returns
         -------
         dict
-            As :meth:`headline`, with ``test`` starting "Secondary, pooled neurons".
+            As :meth:`headline`, with ``test`` starting "Secondary, pooled neurons"; NaN with
+            the reason when the test was not run (the chi-square with one class present).
         """
+        if name not in self.tests.index:
+            what = {"chi2": "chi-square"}.get(name, name)
+            reasons = [n.removeprefix(f"{what} skipped: ") for n in self.notes
+                       if n.startswith(f"{what} skipped: ")]
+            n_mice = 0 if self.per_mouse is None else self.per_mouse["mouse"].nunique()
+            return _not_computed(f"Secondary, pooled neurons: {what}",
+                                 "; ".join(reasons) or "not run", n_mice=n_mice,
+                                 n_cells=int(self.table.values.sum()))
         result = _test_dict(self.tests, name, with_n=False)
         test = result["test"].replace(", pooled neurons", "")
         result["test"] = f"Secondary, pooled neurons: {test} (n = {result['n_cells']} neurons)"
@@ -247,7 +267,9 @@ def compare_proportions(labels_a, labels_b, *, mice_a=None, mice_b=None,
                              chi2, p, **pooled)
         cramer_v = float(np.sqrt(chi2 / (n_cells * (min(nonzero.shape) - 1))))
     else:
-        notes.append("chi-square skipped: only one class present")
+        present = [c for c in LABELS if table[c].sum() > 0]
+        notes.append(f"chi-square skipped: only one class present ({', '.join(present)}); a "
+                     "contingency test needs two")
         cramer_v = float("nan")
     act = np.array([[table.loc[g, "activated"], table.loc[g].sum() - table.loc[g, "activated"]]
                     for g in groups])
@@ -275,7 +297,7 @@ def compare_proportions(labels_a, labels_b, *, mice_a=None, mice_b=None,
         tests["mcnemar"] = _row("McNemar exact (same cells, activated vs not)", result.statistic,
                                 result.pvalue, level="neuron", role="secondary", n_mice=n_mice,
                                 n_cells=lab_a.size)
-    frame = pd.DataFrame.from_dict(tests, orient="index")
+    frame = _tests_frame(tests)
     return ProportionComparison(table=table, proportions=_proportions(table, groups, alpha),
                                 tests=frame, effect_sizes=effects, per_mouse=per_mouse,
                                 groups=tuple(groups), notes=notes)

@@ -1,7 +1,8 @@
 """Transitions of tracked cells in a cohort: track each mouse's two sessions, tabulate classes.
 
-Used by ``sfone reproduce`` (figure "tracked transitions") when the cohort's sessions carry
-footprints of one field of view per mouse.
+Used by ``sfone reproduce`` (figure 11, drawn by
+:func:`sfone.figures.figure_tracked_transitions`) when the cohort's sessions carry footprints of
+one field of view per mouse.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import pandas as pd
 
 from .._logging import logger
 from ..exceptions import QualityWarning
-from .transitions import CLASSES, plot_transitions, transition_table, transition_tests
+from .transitions import CLASSES, transition_table, transition_tests
 
-__all__ = ["track_cohort", "figure_tracked_transitions"]
+__all__ = ["track_cohort"]
 
 
 def _labels_of(classes, subject: str, session: str) -> pd.Series:
@@ -49,7 +50,7 @@ def track_cohort(sessions, classes, **track_options) -> dict | None:
         None when no mouse could be tracked (the reason is logged).
     """
     from ..footprints import has_footprints
-    from ..io import read
+    from ..io._session_reading import read_session
     from .track import track
 
     by_subject: dict[str, list] = {}
@@ -60,7 +61,8 @@ def track_cohort(sessions, classes, **track_options) -> dict | None:
         if len(rows) != 2:
             logger.info("tracking: %s has %d sessions (needs 2); skipped", subject, len(rows))
             continue
-        datasets = [read(row.path) for row in rows]
+        datasets = [read_session(row.path, row, where=f"{row.subject}/{row.session}")
+                    for row in rows]
         if not all(has_footprints(ds) for ds in datasets):
             logger.info("tracking: %s: sessions without footprints; skipped", subject)
             continue
@@ -82,41 +84,3 @@ def track_cohort(sessions, classes, **track_options) -> dict | None:
     pooled = sum(tables.values())
     return {"tables": tables, "tests": tests, "tracks": tracks, "pooled": pooled,
             "pooled_tests": transition_tests(pooled)}
-
-
-def figure_tracked_transitions(result: dict, *, stats=None):
-    """Transition matrix of tracked cells pooled over mice.
-
-    The per-mouse McNemar tests of "activated" go in the caption-like subtitle (and in ``stats``
-    when given).
-
-    Parameters
-    ----------
-    result : dict
-        Output of :func:`track_cohort` (``pooled``, ``pooled_tests``, ``tests``, ``tables``).
-    stats : StatsTable, optional
-        Collector of the figure's statistics (:class:`sfone.reproduce.StatsTable`); one row per
-        mouse is added.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.2, 3.8))
-    plot_transitions(result["pooled"], ax=ax, tests=result["pooled_tests"])
-    per_mouse = [f"{s}: p = {t['mcnemar']['activated']['p_value']:.2g}"
-                 for s, t in result["tests"].items()]
-    ax.set_title(ax.get_title() + f" (pooled over {len(result['tables'])} mice)\n"
-                 "McNemar, activated, per mouse: " + "; ".join(per_mouse), fontsize=7)
-    if stats is not None:
-        for subject, test in result["tests"].items():
-            sm, mc = test["stuart_maxwell"], test["mcnemar"]["activated"]
-            stats.add("tracked transitions", "fraction activated, tracked cells, day b",
-                      subject, test["fraction_b"]["activated"], n=test["n_tracked"],
-                      test=f"Stuart-Maxwell chi2({sm['df']}); McNemar exact p = "
-                           f"{mc['p_value']:.3g}",
-                      statistic=sm["statistic"], p_value=sm["p_value"])
-    fig.tight_layout()
-    return fig

@@ -15,7 +15,17 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["RigidTransform", "register_images", "prepare_image"]
+__all__ = ["RigidTransform", "register_images", "prepare_image", "registration_problem",
+           "MIN_CORRELATION", "MIN_OVERLAP"]
+
+#: smallest Pearson r of the registered images that supports tracking, per image kind. Measured
+#: on the shared fixtures (every ordered pair of 9 sessions, docs/tracking.md): same-field pairs
+#: reach r 0.99 with mean images (the two suite2p planes and their NeuroConv NWB copies) and 0.74
+#: with footprint projections (the two CaImAn msr sessions); unrelated pairs at most 0.26 with
+#: mean images and 0.52 with footprints
+MIN_CORRELATION = {"mean": 0.5, "footprints": 0.65}
+#: smallest fraction of the reference field covered by the registered moving field
+MIN_OVERLAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,40 @@ class RigidTransform:
         dict
         """
         return asdict(self)
+
+
+def registration_problem(transform: RigidTransform, kind: str, moving_shape,
+                         reference_shape) -> tuple[float, str | None]:
+    """The overlap of a registration and why it does not support tracking (None if it does).
+
+    Parameters
+    ----------
+    transform : RigidTransform
+        The registration (its ``correlation`` is the Pearson r of the registered images).
+    kind : {"mean", "footprints"}
+        The images registered (selects :data:`MIN_CORRELATION`).
+    moving_shape, reference_shape : (int, int)
+        Field-of-view shapes (pixels).
+
+    Returns
+    -------
+    overlap : float
+        Fraction of the reference field covered by the registered moving field (0-1).
+    problem : str or None
+        The reason (low correlation, small overlap), or None.
+    """
+    covered = np.isfinite(transform.warp(np.ones(tuple(moving_shape)), reference_shape))
+    overlap = float(covered.mean())
+    reasons = []
+    low = MIN_CORRELATION.get(kind, MIN_CORRELATION["mean"])
+    if not transform.correlation >= low:
+        reasons.append(f"r = {transform.correlation:.3f} (below {low:g} for {kind} images: "
+                       "same-field pairs of the fixtures reach 0.74-0.99, unrelated ones at most "
+                       f"{0.26 if kind == 'mean' else 0.52:g})")
+    if overlap < MIN_OVERLAP:
+        reasons.append(f"the registered fields overlap by {100 * overlap:.0f} % (below "
+                       f"{100 * MIN_OVERLAP:g} %)")
+    return overlap, "; ".join(reasons) or None
 
 
 def prepare_image(image: np.ndarray, *, highpass_sigma: float | None) -> np.ndarray:

@@ -22,7 +22,7 @@ from ..footprints import (
     select_rois,
 )
 from .match import SameCellModel, candidate_pairs, match_pairs, warp_footprints
-from .register import RigidTransform, prepare_image, register_images
+from .register import RigidTransform, prepare_image, register_images, registration_problem
 
 __all__ = ["track", "Tracks", "session_name"]
 
@@ -173,6 +173,23 @@ def _image(session: _Session, kind: str, highpass_sigma: float) -> np.ndarray:
                          highpass_sigma=None)
 
 
+def _check_registration(session: _Session, reference: _Session, transform: RigidTransform,
+                        kind: str) -> tuple[float, bool]:
+    """(overlap, supported); a QualityWarning naming both sessions when the registration does not
+    support tracking (their matches and p_same would be chance overlaps)."""
+    from ..io._checks import quality_issue
+
+    overlap, problem = registration_problem(transform, kind, session.shape, reference.shape)
+    if problem:
+        quality_issue(f"session {session.name!r} registered to {reference.name!r} (rotation "
+                      f"{transform.angle_deg:+.2f} deg, shift ({transform.shift_y:+.1f}, "
+                      f"{transform.shift_x:+.1f}) px): {problem}. The registration does not "
+                      "support tracking: the sessions may not show the same field, and the "
+                      "matches and p_same of this session are chance overlaps",
+                      path=session.ds.attrs.get("source_file", session.name))
+    return overlap, problem is None
+
+
 def _diameter(sessions: list[_Session]) -> float:
     npix = np.concatenate([np.diff(s.matrix.indptr) for s in sessions])
     return float(2 * np.sqrt(np.median(npix) / np.pi))
@@ -247,6 +264,7 @@ def track(sessions, *, names=None, cells_only: bool = True, plane=None, image: s
     ref_image = _image(reference, kind, highpass_sigma)
     centre = ((reference.shape[0] - 1) / 2, (reference.shape[1] - 1) / 2)
     transforms = {reference.name: RigidTransform(0.0, 0.0, 0.0, *centre, correlation=1.0)}
+    support = {reference.name: (1.0, True)}
     # tracks: the latest footprint (reference frame) and centroid of each track
     members = [{reference.name: roi} for roi in reference.roi]
     link_p = [np.inf] * len(members)
@@ -256,6 +274,7 @@ def track(sessions, *, names=None, cells_only: bool = True, plane=None, image: s
         transform = register_images(ref_image, _image(session, kind, highpass_sigma),
                                     max_rotation=max_rotation)
         transforms[session.name] = transform
+        support[session.name] = _check_registration(session, reference, transform, kind)
         logger.info("%s -> %s: rotation %.2f deg, shift (%.2f, %.2f) px, r = %.3f",
                     session.name, reference.name, transform.angle_deg, transform.shift_y,
                     transform.shift_x, transform.correlation)
@@ -294,7 +313,8 @@ def track(sessions, *, names=None, cells_only: bool = True, plane=None, image: s
     for session in opened:
         table[session.name] = pd.array([m.get(session.name) for m in members], dtype="Int64")
     table["p_same"] = [p if np.isfinite(p) else np.nan for p in link_p]
-    rows = [{"session": n, "image": kind, **t.as_dict()} for n, t in transforms.items()]
+    rows = [{"session": n, "image": kind, **t.as_dict(), "overlap": support[n][0],
+             "registration_ok": support[n][1]} for n, t in transforms.items()]
     return Tracks(table=table, transforms=pd.DataFrame(rows),
                   pairs=pd.concat(pair_tables, ignore_index=True), models=models,
                   sessions=[s.name for s in opened])

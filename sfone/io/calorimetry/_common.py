@@ -20,7 +20,7 @@ from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError, QualityWarning
 from ...schema import finalize_dataset
 from .._text import LineNumbers, parse_table
-from ._plausibility import check_physiology, check_reading_intervals
+from ._plausibility import check_body_mass, check_physiology, check_reading_intervals
 
 __all__ = ["VARIABLE_UNITS", "long_to_dataset", "grids_to_dataset", "read_text", "read_table", "to_number",
            "drop_duplicate_rows",
@@ -281,7 +281,7 @@ def grids_to_dataset(arrays: dict[str, np.ndarray], stamps: np.ndarray, meta: pd
     subject's readings left-aligned and strictly increasing; ``extra`` holds ``exp_hour`` /
     ``exp_day`` grids. EE is recomputed by Weir unless ``ee_from_file`` and ``arrays`` has ``ee``.
     """
-    from ...calorimetry.derived import energy_expenditure
+    from .derived import energy_expenditure
 
     arrays = dict(arrays)
     subjects = [str(s) for s in meta.index]
@@ -291,6 +291,7 @@ def grids_to_dataset(arrays: dict[str, np.ndarray], stamps: np.ndarray, meta: pd
     with np.errstate(divide="ignore", invalid="ignore"):
         arrays["rer"] = np.where(np.asarray(arrays["vo2"]) != 0,
                                  np.asarray(arrays["vco2"]) / np.asarray(arrays["vo2"]), np.nan)
+    check_body_mass(_body_mass(meta), subjects, path=path)
     flags = quality_flags(arrays["vo2"], arrays["rer"])
     _warn_quality(flags, subjects, path)
     check_physiology(arrays, flags, subjects, _body_mass(meta), source_format=source_format,

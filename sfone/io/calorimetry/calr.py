@@ -8,7 +8,7 @@ extra columns are allowed. Its ``ee`` is kept as the dataset's EE (CalR computed
 
 A session file is positional (see :class:`CalRSession`). Its ``light`` pair is converted to
 sfone's clock convention on reading (CalR's stored 6/18 means lights on 07:00, off 19:00; see
-:func:`sfone.calorimetry.timebins.light_from_calr_session`) and back on writing.
+:func:`sfone.io.calorimetry.timebins.light_from_calr_session`) and back on writing.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ import xarray as xr
 
 from ..._atomic import write_csv
 from ..._docs import fill_doc
-from ...calorimetry.timebins import (
+from ...exceptions import FormatError
+from ._common import long_to_dataset, read_table, read_text, to_number
+from ._dates import parse_datetimes
+from .timebins import (
     DEFAULT_LIGHT,
     experiment_time,
     light_from_calr_session,
     light_to_calr_session,
 )
-from ...exceptions import FormatError
-from ._common import long_to_dataset, read_table, read_text, to_number
-from ._dates import parse_datetimes
 
 __all__ = ["read_calr", "write_calr", "to_calr_frame", "CalRSession", "read_calr_session",
            "write_calr_session"]
@@ -143,7 +143,7 @@ def to_calr_frame(ds: xr.Dataset, *, vendor_values: bool = False) -> pd.DataFram
         ``subject.mass`` g, ``cage``, ``Date.Time``, ``vo2``/``vco2`` mL/h, ``ee`` kcal/h, ...,
         ``exp.hour``, ``ee.acc`` kcal).
     """
-    from ...calorimetry.timebins import to_long
+    from .timebins import to_long
 
     long = to_long(ds)
     out = pd.DataFrame({"subject.id": long["subject"],
@@ -212,7 +212,7 @@ class CalRSession:
     light : tuple
         (on, off): lights on and off on the clock (light when on <= clock time < off). Read
         from the file's ``light`` column, converted from CalR's convention (stored 6/18 ->
-        (7, 19)); :data:`~sfone.calorimetry.timebins.DEFAULT_LIGHT` when the file has none.
+        (7, 19)); :data:`~sfone.io.calorimetry.timebins.DEFAULT_LIGHT` when the file has none.
     light_in_file : bool
         Whether ``light`` came from the file (False: the default was used).
     subjects : DataFrame

@@ -163,8 +163,7 @@ def read_treadmill(path, *, columns: dict[str, str] | None = None, subject: str 
                           "(YYYY-MM-DD HH:MM:SS)", path=path) from None
     long["datetime"] = start + pd.to_timedelta(elapsed, unit="s")
     if protocol is not None:
-        from ...calorimetry._schedule import protocol_schedule
-        from ...protocols import load_protocol
+        from ...protocols import load_protocol, protocol_schedule
 
         protocol = load_protocol(protocol) if isinstance(protocol, str | Path) else protocol
         schedule = protocol_schedule(protocol, elapsed - elapsed[0])

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._guard import head_lines
 from ...exceptions import FormatError
 from ...schema import make_events
 from .._text import csv_parse_error
@@ -166,6 +167,5 @@ def _events(starts, ends, labels, path: Path, *, layout: str) -> xr.Dataset:
 
 
 def _sniff(path: Path) -> bool:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        lines = [fh.readline() for _ in range(_MAX_PREAMBLE)]
+    lines = head_lines(path, _MAX_PREAMBLE, max_bytes=256 * 1024)
     return _header_index(lines) is not None

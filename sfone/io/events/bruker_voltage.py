@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._guard import head_lines
 from ...exceptions import FormatError
 from ...schema import make_events, rate_from_times
 from .._checks import check_monotonic
@@ -42,8 +43,8 @@ _DEFAULT_NAME = re.compile(r"Input \d+")
 
 
 def _header(path: Path) -> list[str]:
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        return [c.strip() for c in fh.readline().rstrip("\r\n").split(",")]
+    line = head_lines(path, 1)[0]  # bounded: a file without a line end is not read whole
+    return [c.strip() for c in line.rstrip("\r\n").split(",")]
 
 
 def _read(path: Path, names: list[str]) -> pd.DataFrame:

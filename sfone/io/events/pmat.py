@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._guard import head_lines
 from ...exceptions import FormatError
 from ...schema import make_events
 
@@ -69,6 +70,5 @@ def read_pmat_events(path) -> xr.Dataset:
 
 
 def _sniff(path: Path) -> bool:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        header = [c.strip() for c in fh.readline().split(",")]
+    header = [c.strip() for c in head_lines(path, 1)[0].split(",")]
     return tuple(header[:3]) == _COLUMNS

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._guard import head_lines
 from ..._validate import _check_options
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events
@@ -127,6 +128,5 @@ def read_pycontrol(path, *, include: tuple[str, ...] = _KINDS) -> xr.Dataset:
 
 
 def _sniff(path: Path) -> bool:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        header = fh.readline().rstrip("\r\n").split("\t")
+    header = head_lines(path, 1)[0].rstrip("\r\n").split("\t")
     return [c.strip() for c in header] == list(_COLUMNS)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._guard import head_lines
 from ...exceptions import FormatError
 from ...schema import make_events
 from .._text import csv_parse_error
@@ -97,6 +98,5 @@ def write_runs_csv(events, path) -> Path:
 
 
 def _sniff(path: Path) -> bool:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        header = [c.strip() for c in fh.readline().split(",")]
+    header = [c.strip() for c in head_lines(path, 1)[0].split(",")]
     return all(c in header for c in REQUIRED)

@@ -125,7 +125,8 @@ def hdf5_errors(path, what: str):
         # h5py's errors on damaged files, and hdmf's (pynwb's) ConstructError on NWB tables
         # whose columns do not fit; the latter carries a dump of the whole builder tree: keep
         # its last part, which names the column
-        if not (isinstance(exc, OSError | RuntimeError | KeyError | ValueError | TypeError)
+        if not (isinstance(exc, OSError | RuntimeError | KeyError | ValueError | TypeError
+                           | IndexError)
                 or type(exc).__module__.startswith("hdmf")):
             raise
         text = str(exc)

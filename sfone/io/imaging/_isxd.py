@@ -38,6 +38,8 @@ EVENTSET_TYPE = 5
 #: verified; the amplitude metrics do not match the stored amplitudes' units, so they are not used.
 EVENT_METRICS = ("snr", "mad", "event_rate", "event_amp_median", "event_amp_sd", "rise_median",
                  "rise_sd", "decay_median", "decay_sd")
+#: largest JSON header read (bytes): 100,000 cells' names and statuses take about 3 MB
+MAX_HEADER_BYTES = 64 * 2**20
 _PACKET = np.dtype([("offset_us", "<u8"), ("cell", "<u8"), ("value", "<f4")])
 
 
@@ -51,11 +53,14 @@ def read_isxd_header(path: Path) -> tuple[dict, int]:
         n = int(np.frombuffer(fh.read(8), dtype="<u8")[0])
         if n + 9 > size:
             raise FormatError(f"header size {n} bytes exceeds the file size {size}", path=path)
+        if n > MAX_HEADER_BYTES:
+            raise FormatError(f"header size {n} bytes; .isxd JSON headers are read up to "
+                              f"{MAX_HEADER_BYTES} bytes", path=path)
         fh.seek(size - 8 - n - 1)
         raw = fh.read(n + 1)
     try:
         header = json.loads(raw.rstrip(b"\x00").decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise FormatError(f"unreadable .isxd JSON header: {exc}", path=path) from exc
     return header, size - 8 - n - 1
 

@@ -21,18 +21,29 @@ __all__ = ["load_array", "load_pickled", "load_dict"]
 
 
 def load_array(path: Path, *, mmap: bool = True) -> np.ndarray:
-    """Load a numeric ``.npy`` file, memory-mapped; FormatError if truncated or not numeric."""
+    """Load a numeric ``.npy`` file, memory-mapped; FormatError if truncated or not numeric.
+
+    The file is always mapped first, so a header declaring more data than the file holds is an
+    error before anything is allocated (``mmap=False`` then copies it into memory)."""
     try:
-        array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError:
         raise FormatError(f"missing file {path.name} (expected a suite2p output array)",
                           path=path) from None
     except (ValueError, OSError, EOFError) as exc:
+        if "Python objects" in str(exc):
+            raise FormatError(f"{path.name} holds Python objects, expected a numeric array",
+                              path=path) from None
         raise FormatError(f"cannot read {path.name}: {exc} (truncated or not a .npy array?)",
                           path=path) from exc
-    if array.dtype == object:
-        raise FormatError(f"{path.name} holds Python objects, expected a numeric array", path=path)
-    return array
+    if isinstance(array, np.ndarray) and array.dtype.kind not in "biuf":
+        raise FormatError(f"{path.name} holds {array.dtype} values; expected numbers (integer, "
+                          "float or bool)", path=path)
+    if not isinstance(array, np.ndarray):  # np.load gives an NpzFile for a zip archive
+        array.close()
+        raise FormatError(f"{path.name} is an .npz archive (a zip file), "
+                          "expected a .npy array", path=path)
+    return array if mmap else np.array(array)
 
 
 def load_pickled(path: Path):

@@ -18,7 +18,7 @@ from scipy import sparse
 from ..._docs import fill_doc
 from ..._hdf5 import is_hdf5
 from ...exceptions import FormatError
-from ...footprints import add_footprints, chunk_footprints, mask_centroids
+from ...footprints import MAX_FOV_PIXELS, add_footprints, chunk_footprints, mask_centroids
 from ...schema import finalize_dataset
 from .._checks import check_positive_rate
 from .._lazy import lazy_hdf5
@@ -52,6 +52,19 @@ def _trace(estimates, name: str, path: Path, shape=None, chunks=None):
     return value
 
 
+def _fov_dims(value, path: Path) -> tuple[int, int]:
+    """``dims`` as (rows, cols): whole positive numbers, at most ``MAX_FOV_PIXELS`` pixels."""
+    dims = np.asarray(value).ravel()
+    if dims.size < 2 or dims.dtype.kind not in "iuf" or not np.all(np.isfinite(dims[:2])):
+        raise FormatError(f"estimates/dims is {dims.tolist()!r}; expected (rows, cols) in pixels",
+                          path=path)
+    rows, cols = int(dims[0]), int(dims[1])
+    if rows <= 0 or cols <= 0 or rows * cols > MAX_FOV_PIXELS:
+        raise FormatError(f"estimates/dims is {rows} x {cols} pixels; expected a field of view "
+                          f"of at most {MAX_FOV_PIXELS} pixels", path=path)
+    return rows, cols
+
+
 def _footprint_coords(estimates, dims, n_components: int, path: Path) -> tuple[dict, dict]:
     """Centroid coords and the footprint pixels of ``estimates/A`` (empty dicts if absent)."""
     group = estimates.get("A")
@@ -66,7 +79,7 @@ def _footprint_coords(estimates, dims, n_components: int, path: Path) -> tuple[d
     except (KeyError, ValueError, TypeError, OSError) as exc:
         raise FormatError(f"estimates/A is not a readable CSC sparse matrix: {exc}",
                           path=path) from exc
-    rows, cols = int(dims[0]), int(dims[1])
+    rows, cols = dims
     if shape != (rows * cols, n_components):
         raise FormatError(f"estimates/A has shape {shape}, expected ({rows}*{cols}, "
                           f"{n_components}) for dims {rows}x{cols}", path=path)
@@ -162,12 +175,13 @@ def read_caiman(path, *, chunks=None) -> xr.Dataset:
             raise FormatError("params/data/fr (frame rate) is missing", path=path)
         dims = _value(estimates.get("dims"))
         dims = _value(f.get("dims")) if dims is None else dims
+        dims = None if dims is None else _fov_dims(dims, path)
         coords, masks = _footprint_coords(estimates, dims, C.shape[0], path)
         coords.update(_quality_coords(estimates, C.shape[0]))
         iscell, evaluated = _accepted(estimates, C.shape[0], path)
         data_attrs = f["params/data"].attrs if "params/data" in f else {}
         version = data_attrs.get("caiman_version")
-    fs = check_positive_rate(fr, what="params/data/fr", path=path)
+    fs = check_positive_rate(fr, what="params/data/fr", path=path, modality="imaging")
     ds = imaging_dataset(traces, fs=fs, roi=np.arange(C.shape[0]), iscell=iscell,
                          coords=coords, trace_units={"dff": "1"})
     if masks:
@@ -175,7 +189,7 @@ def read_caiman(path, *, chunks=None) -> xr.Dataset:
             ds, **masks, source="CaImAn estimates/A (Fortran pixel order)"), chunks)
     attrs = {"pipeline": "caiman", "components_evaluated": int(evaluated)}
     if dims is not None:
-        attrs["Ly"], attrs["Lx"] = int(dims[0]), int(dims[1])
+        attrs["Ly"], attrs["Lx"] = dims
     if version is not None:
         attrs["caiman_version"] = version.decode() if isinstance(version, bytes) else str(version)
     return finalize_dataset(ds, modality="imaging", source_format="caiman", source_file=path,

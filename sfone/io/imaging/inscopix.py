@@ -24,6 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from ..._docs import fill_doc
+from ..._guard import head_lines
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from ...footprints import add_footprints, chunk_footprints, mask_centroids, masks_from_images
@@ -50,9 +51,8 @@ _UNIX_SECONDS = 1e8  # times beyond ~3 years are unix epoch seconds (time_ref='u
 
 
 def _header(path: Path) -> tuple[list[str], list[str]]:
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        names = [c.strip() for c in fh.readline().rstrip("\r\n").split(",")]
-        status = [c.strip() for c in fh.readline().rstrip("\r\n").split(",")]
+    names, status = ([c.strip() for c in line.rstrip("\r\n").split(",")]
+                     for line in _first_lines(path, 2))
     return names, status
 
 
@@ -445,8 +445,7 @@ def read_gpio_table(path) -> xr.Dataset:
 
 
 def _first_lines(path: Path, n: int) -> list[str]:
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        return [fh.readline() for _ in range(n)]
+    return head_lines(path, n, max_bytes=4 * 2**20)  # a header row of 100,000 cells fits
 
 
 def _sniff_traces(path: Path) -> bool:

@@ -32,7 +32,7 @@ import numpy as np
 import xarray as xr
 
 from ..._docs import fill_doc
-from ..._hdf5 import is_hdf5
+from ..._hdf5 import check_hdf5_contained, is_hdf5
 from ...exceptions import FormatError
 from ...schema import finalize_dataset, make_events, rate_from_times
 from .._lazy import lazy_hdf5
@@ -305,8 +305,11 @@ def _build(nwbfile, path: Path, chunks=None) -> xr.Dataset:
 
 
 def _open(path: Path):
+    """pynwb's reader over ``path``, once the file passed the HDF5 containment check (also for
+    ``read_nwb_segmentation``/``read_nwb_events``, which :func:`sfone.read` does not call)."""
     from pynwb import NWBHDF5IO
 
+    check_hdf5_contained(path)
     return NWBHDF5IO(str(path), "r")
 
 

@@ -26,6 +26,7 @@ from ...footprints import add_footprints, chunk_footprints, mask_centroids
 from ...schema import finalize_dataset
 from .._checks import check_positive_rate, check_sampling_rate, quality_issue
 from ._common import imaging_dataset, maybe_chunk
+from ._frame_rate import check_frame_rate_sources
 from ._npy import load_array, load_dict, load_pickled
 
 __all__ = ["read_suite2p", "find_plane_folders", "load_suite2p_metadata"]
@@ -257,11 +258,24 @@ def _read_plane(plane: Path, mmap: bool, chunks) -> _Plane:
     return _Plane(plane, traces, coords, iscell, prob, load_suite2p_metadata(plane), masks)
 
 
+def _meta_int(meta: dict, key: str, folder: Path) -> int:
+    """``meta[key]`` as a whole number; FormatError naming the plane folder and the key."""
+    value = meta[key]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not np.isfinite(number) or number != int(number):
+        raise FormatError(f"ops/db/settings '{key}' is {value!r}; expected a whole number",
+                          path=folder)
+    return int(number)
+
+
 def _plane_index(folder: Path, meta: dict) -> int:
     match = _PLANE.match(folder.name)
     if match:
         return int(match.group(1))
-    return int(meta.get("iplane", 0))
+    return _meta_int(meta, "iplane", folder) if "iplane" in meta else 0
 
 
 def _concat(arrays: list):
@@ -287,14 +301,17 @@ def _sampling_rate(meta: dict, fs: float | None, folder: Path) -> tuple[float, d
     """Frame rate per plane (Hz) and where it came from: ``fs=``, ops/settings, or the Bruker
     PrairieView metadata beside the outputs."""
     if fs is not None:
-        return check_positive_rate(fs, what="argument fs=", path=folder), {"fs_source": "fs="}
+        return check_positive_rate(fs, what="argument fs=", path=folder,
+                                   modality="imaging"), {"fs_source": "fs="}
     if "fs" in meta:
-        return check_positive_rate(meta["fs"], what="ops/settings 'fs'", path=folder), {
+        return check_positive_rate(meta["fs"], what="ops/settings 'fs'", path=folder,
+                                   modality="imaging"), {
             "fs_source": ", ".join(meta["metadata_files"])}
     bruker = _bruker_rate(folder)
     if bruker is not None:
         rate, attrs = bruker
-        return check_positive_rate(rate, what=attrs["fs_source"], path=folder), attrs
+        return check_positive_rate(rate, what=attrs["fs_source"], path=folder,
+                                   modality="imaging"), attrs
     if not meta.get("metadata_files"):
         raise FormatError("no frame rate: the folder has no ops.npy, settings.npy or db.npy "
                           "(outputs copied without them?) and no Bruker PrairieView .xml/.env "
@@ -356,7 +373,7 @@ def _merge_planes(planes: list[_Plane]) -> tuple[dict, dict, np.ndarray, np.ndar
 
 def _plane_fov(plane: _Plane) -> tuple[int, int] | None:
     if all(np.isscalar(plane.meta.get(k)) for k in ("Ly", "Lx")):
-        return int(plane.meta["Ly"]), int(plane.meta["Lx"])
+        return _meta_int(plane.meta, "Ly", plane.folder), _meta_int(plane.meta, "Lx", plane.folder)
     return None
 
 
@@ -474,6 +491,8 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     if len(rates) > 1:
         raise FormatError(f"planes disagree on the frame rate: {sorted(rates)} Hz", path=path)
     rate = rates.pop()
+    check_frame_rate_sources(rate, folders, planes[0].meta, path=path,
+                             what="argument fs=" if fs is not None else "ops/settings 'fs'")
     for plane in planes:
         _check_zero_rows(plane.traces["F"], plane.folder)
     traces, coords, iscell, prob = _merge_planes(planes)

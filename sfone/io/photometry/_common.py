@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..._guard import read_head
 from ..._logging import warn
 from ...exceptions import DataRepairWarning, FormatError
 from ...schema import finalize_dataset
 from .._checks import check_monotonic
+from ._plausibility import check_channels
 
 __all__ = ["Channel", "build_dataset", "safe_name", "read_head"]
 
@@ -38,12 +40,6 @@ def safe_name(name: str) -> str:
     return re.sub(r"/+", "_", str(name).strip()) or "unnamed"
 
 
-def read_head(path, n_bytes: int = 4096) -> bytes:
-    """The first ``n_bytes`` of a file (for sniffers)."""
-    with open(path, "rb") as fh:
-        return fh.read(n_bytes)
-
-
 def _drop_empty(channels: list[Channel], path) -> list[Channel]:
     kept = []
     for channel in channels:
@@ -61,11 +57,15 @@ def build_dataset(channels: list[Channel], *, path, source_format: str,
                   clock_coords: dict | None = None, **attrs) -> xr.Dataset:
     """Assemble channels into a photometry Dataset, one time coordinate per clock.
 
-    All-NaN channels are dropped with a :class:`DataRepairWarning`; NaNs inside a channel (for
-    example demodulator warm-up) are kept. ``clock_coords`` maps a clock to further
+    Impossible samples (inf, 1e308) become NaN with a :class:`DataRepairWarning`, missing
+    samples inside a light channel are reported and a channel mostly missing is refused
+    (:func:`~sfone.io.photometry._plausibility.check_channels`); all-NaN channels are then
+    dropped with a :class:`DataRepairWarning`. Leading/trailing NaNs (demodulator warm-up) are
+    kept. ``clock_coords`` maps a clock to further
     coordinates along its time dimension, ``{clock: {base name: (values, attrs)}}``; each is
     named like the dimension (``raw_time`` on ``time``, ``raw_time_470`` on ``time_470``).
     """
+    check_channels(channels, path=path)
     channels = _drop_empty(channels, path)
     if not channels:
         raise FormatError("no channel with data found", path=path)

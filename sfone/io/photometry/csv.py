@@ -30,6 +30,7 @@ from ...exceptions import DataRepairWarning, FormatError
 from .._reading import format_reader
 from .._text import csv_parse_error, text_encoding
 from ._common import Channel, build_dataset, read_head
+from ._plausibility import check_missing_rows
 
 __all__ = ["read_photometry_csv"]
 
@@ -137,6 +138,22 @@ def _channel_columns(table, clocks, channels) -> tuple[dict[str, str], list[str]
     return mapping, ignored
 
 
+def _readable_time(time: np.ndarray, cells: pd.Series, path, checked: set) -> np.ndarray:
+    """Rows with a time; rows without one are dropped, reported once per time column (except the
+    empty cells that end a shorter per-clock column: ragged clocks are not damage)."""
+    keep = np.isfinite(time)
+    if cells.name not in checked and keep.any():
+        checked.add(cells.name)
+        last = int(np.flatnonzero(keep)[-1])
+        lost = np.flatnonzero(~keep[:last + 1])
+        if lost.size:
+            text = str(cells.iloc[int(lost[0])])
+            check_missing_rows(int(lost.size), last + 1, path=path,
+                               what=f"rows have no readable time in column {cells.name!r}",
+                               first=f"data row {int(lost[0]) + 1}: {text[:20]!r}")
+    return keep
+
+
 @format_reader
 @fill_doc
 def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
@@ -173,7 +190,7 @@ def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
     table = _load(path)
     clocks = _clocks(table, time_column, time_units, path)
     mapping, ignored = _channel_columns(table, clocks, channels)
-    out = []
+    out, checked = [], set()
     for name, column in mapping.items():
         if column not in table.columns:
             raise FormatError(f"channel column {column!r} not found; columns are "
@@ -185,7 +202,7 @@ def read_photometry_csv(path, *, time_column: str | None = None, channels=None,
         tcol, unit = clocks[suffix]
         time = pd.to_numeric(table[tcol], errors="coerce").to_numpy(dtype=float)
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
-        keep = np.isfinite(time)  # ragged per-clock columns end with empty cells
+        keep = _readable_time(time, table[tcol], path, checked)
         attrs = {"source_column": column, "time_column": tcol}
         if DIGITAL_PATTERN.search(column):
             units, attrs["kind"] = "1", "digital"

@@ -274,6 +274,10 @@ def _channels(nwbfile, path: Path) -> list[Channel]:
         if not (is_fp or described):
             continue
         data = np.asarray(series.data[:])
+        if data.dtype.kind not in "biuf" or data.ndim not in (1, 2):
+            raise FormatError(f"acquisition/{name}/data holds {data.dtype} values of shape "
+                              f"{data.shape}; expected numbers over (time,) or (time, "
+                              "channel)", path=path)
         time = _series_time(series, data.shape[0])
         columns = [data] if data.ndim == 1 else [data[:, j] for j in range(data.shape[1])]
         for j, values in enumerate(columns):

@@ -84,6 +84,9 @@ def _split_header(raw: bytes, path) -> tuple[dict, bytes]:
     header_bytes = raw[2:2 + n_header]
     try:
         header = json.loads(header_bytes.decode("utf-8"))
+    except RecursionError:
+        raise FormatError(f"header ({n_header} bytes) is JSON nested too deeply to parse; "
+                          "refused", path=path) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         if n_header != LEGACY_HEADER_BYTES:
             raise FormatError(f"header ({n_header} bytes) is neither JSON ({exc}) nor the "
@@ -106,7 +109,8 @@ def _field_error(key: str, value, expected: str, path) -> FormatError:
 def _checked_header(header: dict, path) -> dict:
     """Validate the types of the header fields the reader uses (before anything is allocated)."""
     header["sampling_rate"] = check_positive_rate(header["sampling_rate"],
-                                                  what="header field 'sampling_rate'", path=path)
+                                                  what="header field 'sampling_rate'", path=path,
+                                                  modality="photometry")
     mode = header.get("mode")
     if mode is not None and not isinstance(mode, str):
         raise _field_error("mode", mode, "a mode name (text)", path)

@@ -1,7 +1,8 @@
 """Built-in batch tasks (see :mod:`sfone.batch`): convert, classify, dff, calorimetry-summary.
 
-:data:`BUILTIN_TASKS` is read by :func:`sfone.batch.batch_tasks`; this module does not import
-:mod:`sfone.batch`.
+:data:`BUILTIN_TASKS` is read by :func:`sfone.batch.batch_tasks`
+(:mod:`sfone.batch.registry`); this module imports only :mod:`sfone.batch.task`, never the
+registry or the runner.
 """
 
 from __future__ import annotations
@@ -9,26 +10,26 @@ from __future__ import annotations
 import pandas as pd
 import xarray as xr
 
-from ._batch_task import BatchTask
-from .cohort import Session, combine_per_roi
+from ..cohort import Session, combine_per_roi
+from .task import BatchTask
 
 
 def _read(session: Session, **defaults) -> xr.Dataset:
-    from .io._reading_options import read_with_options
+    from ..io._reading_options import read_with_options
 
     return read_with_options(session.path, **{**defaults, **session.reading_options})
 
 
 def _classify(session: Session) -> xr.Dataset:
-    from .classify import label_responses
-    from .protocols import load_protocol
+    from ..classify import label_responses
+    from ..protocols import load_protocol
 
     if session.runs is None:
         raise ValueError(f"{session.subject}/{session.session}: the manifest gives no 'runs' "
                          "file (start_s,end_s), which classify needs")
     protocol = (load_protocol(session.classification_protocol)
                 if session.classification_protocol else None)
-    from .io._reading_options import CELLS_ONLY_DEFAULT
+    from ..io._reading_options import CELLS_ONLY_DEFAULT
 
     return label_responses(_read(session, cells_only=CELLS_ONLY_DEFAULT), session.runs,
                            protocol=protocol)
@@ -36,15 +37,15 @@ def _classify(session: Session) -> xr.Dataset:
 
 def _dff(session: Session) -> xr.Dataset:
     """Imaging dF/F; against the pre-run baseline of the protocol when runs are given."""
-    from .imaging import compute_dff
-    from .protocols import load_protocol
+    from ..imaging import compute_dff
+    from ..protocols import load_protocol
 
     ds = _read(session)
     if ds.attrs.get("modality") != "imaging":
         raise ValueError(f"{session.path}: the dff batch task handles imaging sessions; use "
                          "`sfone photometry dff` for photometry (it needs signal/control names)")
     if session.runs is not None:
-        from .events import as_epochs, prerun_window
+        from ..events import as_epochs, prerun_window
 
         epochs = as_epochs(session.runs, recording=ds)
         window = (prerun_window(epochs, load_protocol(session.classification_protocol).baseline_s)
@@ -67,7 +68,7 @@ def _dff_stats(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _calorimetry_summary(session: Session) -> pd.DataFrame:
-    from .calorimetry import summarize_periods
+    from ..calorimetry import summarize_periods
 
     return summarize_periods(_read(session), session.calr_session)
 

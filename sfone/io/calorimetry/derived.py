@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .._validate import _check_option
+from ..._validate import _check_option
 
 __all__ = ["EE_EQUATIONS", "FUEL_EQUATIONS", "respiratory_exchange_ratio", "energy_expenditure",
            "fuel_oxidation", "add_derived", "mask_flagged"]

@@ -1,4 +1,5 @@
-"""What a batch task is (:class:`BatchTask`); the registry and the runner are in :mod:`sfone.batch`.
+"""What a batch task is (:class:`BatchTask`): step 2 of :mod:`sfone.batch` (manifest -> tasks -> run ->
+combine); the registry is :mod:`sfone.batch.registry`, the built-in tasks :mod:`sfone.batch.builtin`.
 
 A task is submitted to the cluster as this object: its functions pickle by reference, so their
 module must be importable where the scheduler and the workers run (an installed package, or a
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
-    from .cohort import Session
+    from ..cohort import Session
 
 __all__ = ["BatchTask"]
 
