@@ -28,7 +28,7 @@ def test_classify_writes_one_row_per_roi(session_files):
                                        "1800", "--method", "test", "--all-rois",
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(out)
+    table = pd.read_csv(out, comment="#")
     assert list(table.columns) == ["roi", "label", "effect", "p_value", "q_value", "iscell"]
     assert len(table) == 60
     assert np.mean(table["label"].to_numpy() == ds["true_label"].values) >= 0.9
@@ -43,7 +43,7 @@ def test_cells_only_and_threshold_method(session_files):
                                        str(folder / "runs.csv"), "--post-run-window", "0",
                                        "1800", "--method", "threshold", "--cells-only", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(out)
+    table = pd.read_csv(out, comment="#")
     assert len(table) == int(ds["iscell"].sum()) and table["iscell"].all()
     assert table["p_value"].isna().all()
 

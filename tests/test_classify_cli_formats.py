@@ -26,7 +26,7 @@ def test_classify_cli_on_each_input_kind(tmp_path, name, n_rows, has_iscell):
     result = CliRunner().invoke(main, ["classify", str(SAMPLES / name), "--runs", str(runs),
                                        *WINDOWS, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    labels = pd.read_csv(out)
+    labels = pd.read_csv(out, comment="#")
     assert list(labels.columns[:5]) == ["roi", "label", "effect", "p_value", "q_value"]
     assert len(labels) == n_rows
     assert set(labels["label"]) <= {"activated", "inhibited", "unchanged"}
@@ -56,5 +56,5 @@ def test_classify_cli_cells_only_on_suite2p(tmp_path):
                                        "--runs", str(runs), *WINDOWS, "--cells-only",
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
-    labels = pd.read_csv(out)
+    labels = pd.read_csv(out, comment="#")
     assert len(labels) == 16 and labels["iscell"].all()  # ROIs 16-19 are not cells

@@ -67,7 +67,7 @@ def _cli_labels(session) -> pd.DataFrame:
                            "--runs", str(session["root"] / "runs.csv"), "--out", str(out)],
                           capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    return pd.read_csv(out)
+    return pd.read_csv(out, comment="#")
 
 
 @pytest.mark.suite2p

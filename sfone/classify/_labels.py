@@ -447,11 +447,46 @@ def _result(arrays, out, params, n_runs, null, variable, ds=None):
     attrs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()
              if v is not None and k not in {"kind", "name"}}
     signal = variable or (arrays[0].name if len(arrays) == 1 else None) or "F - neuropil_coefficient*Fneu"
+    from .. import __version__
+
     attrs.update(fdr=int(params["fdr"]), random_state=str(params["random_state"]),
-                 n_runs=int(n_runs), null=null, signal=str(signal), labels=list(LABELS))
+                 n_runs=int(n_runs), null=null, signal=str(signal),
+                 labels=list(LABELS) + [INSUFFICIENT_DATA], sfone_version=__version__)
     source_attrs = getattr(ds, "attrs", {}) or {}
     attrs.update({k: source_attrs[k] for k in PROVENANCE if k in source_attrs})
     return xr.Dataset(data, coords={"roi": roi, **roi_coords}, attrs=attrs)
+
+
+#: result attrs recorded in a labels file's header, in this order
+PROVENANCE_ATTRS = ("sfone_version", "method", "null", "signal", "source_file", "subject",
+                    "session", "day", "baseline_s", "post_run_s", "baseline_window_s",
+                    "post_run_windows_s", "run_windows_s", "bin_s", "n_bins", "dropped_bins",
+                    "trend_degree", "transient_tau_s", "noise_tau_s", "noise_share",
+                    "bleaching_population_loss", "bleaching_relative_curves",
+                    "neuropil_coefficient", "alpha", "fdr", "min_baseline_s")
+
+
+def provenance_lines(result: xr.Dataset) -> str:
+    """The header of a labels file: one ``# key: value`` line per recorded setting of
+    ``result`` (method, null model, windows, noise model, bleaching, sfone version), so two
+    labels files can be compared setting by setting.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A result of :func:`label_responses`.
+
+    Returns
+    -------
+    str
+        Lines ending in ``\n``; read the table with ``pandas.read_csv(path, comment="#")``.
+    """
+    lines = []
+    for key in PROVENANCE_ATTRS:
+        if key in result.attrs:
+            value = " ".join(str(result.attrs[key]).split())
+            lines.append(f"# {key}: {value}\n")
+    return "".join(lines)
 
 
 def cross_table(result: xr.Dataset) -> pd.DataFrame:

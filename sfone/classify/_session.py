@@ -20,28 +20,41 @@ MIN_RUNS_FOR_TRANSIENT = 3
 MIN_BINS = 120  # short recordings get shorter bins (down to 2 frames) so the model has support
 
 
+#: a last post-run window shorter than this (s) gets a warning: labels then rest on a few bins
+MIN_POST_WINDOW_S = 120.0
+
+
+def _units_suspect(time, starts, ends) -> bool:
+    """Whether the run times look like another unit than seconds: a run ends after the
+    recording, or all runs sit in the first 5 % of a recording longer than 10 minutes (times in
+    minutes)."""
+    duration = time[-1] - time[0]
+    return bool(ends[-1] > time[-1] + 1.0 or (duration > 600.0 and ends[-1] - time[0]
+                                                   < 0.05 * duration))
+
+
 def analysis_span(time, starts, ends, params, source) -> tuple[float, float]:
     """(first, last) s analysed: the pre-run baseline before the first run up to the end of the
-    last run's post-run window, inside the recording. Clipping either window to less than half
-    its length is a quality issue (a runs CSV in minutes, a recording cut short); strict mode
-    (``SFONE_STRICT=1``) makes it an error."""
+    last run's post-run window, inside the recording. A last post-run window under
+    :data:`MIN_POST_WINDOW_S` is a quality issue (strict mode, ``SFONE_STRICT=1``, makes it an
+    error); a multi-run session's short final rest is not (it is the design). The question
+    whether the run times are seconds is asked only when they look like another unit."""
     base, post = params["baseline_s"], params["post_run_s"]
     first = max(time[0], starts[0] + base[0])
     last = min(time[-1], ends[-1] + post[1])
     got_base = max(0.0, min(time[-1], starts[0] + base[1]) - first)
     got_post = max(0.0, last - max(time[0], ends[-1] + post[0]))
+    units = (" Are the run times in seconds from the start of this recording?"
+             if _units_suspect(time, starts, ends) else "")
     if got_base <= 0:
         raise SchemaError(f"{source}: the pre-run baseline window {tuple(base)} s (relative to "
                           f"the first run's start, {starts[0]:.1f} s) holds no recording "
-                          f"({time[0]:.1f}-{time[-1]:.1f} s)")
-    for name, got, window in (("pre-run baseline", got_base, base),
-                              ("post-run window of the last run", got_post, post)):
-        if got < 0.5 * (window[1] - window[0]):
-            quality_issue(
-                f"the {name} {tuple(window)} s holds only {got:.1f} s of the recording "
-                f"({time[0]:.1f}-{time[-1]:.1f} s; runs {starts[0]:.1f}-{ends[-1]:.1f} s): less "
-                "than half its length, so labels have little support. Are the run times in "
-                "seconds from the start of this recording?", path=source)
+                          f"({time[0]:.1f}-{time[-1]:.1f} s).{units}")
+    if got_post < min(MIN_POST_WINDOW_S, post[1] - post[0]) or units:
+        quality_issue(
+            f"the post-run window of the last run {tuple(post)} s holds only {got_post:.1f} s "
+            f"of the recording ({time[0]:.1f}-{time[-1]:.1f} s; runs {starts[0]:.1f}-"
+            f"{ends[-1]:.1f} s), so its labels rest on few bins.{units}", path=source)
     return first, last
 
 

@@ -48,6 +48,7 @@ def classify_command(path: Path, runs: Path, protocol: str | None, method: str |
     from .._atomic import write_csv
     from ..classify import label_responses
     from ..events import epochs_from_csv
+    from ..classify import INSUFFICIENT_DATA, provenance_lines
     from ..schema import POST_RUN_LABELS
     from .core import read_session
 
@@ -64,10 +65,11 @@ def classify_command(path: Path, runs: Path, protocol: str | None, method: str |
     if "iscell" in result.coords:
         columns.append("iscell")
     table = result[columns].to_dataframe()[columns].reset_index()
-    write_csv(table, out)
+    write_csv(table, out, preamble=provenance_lines(result))
     counts = table["label"].value_counts()
     click.echo(f"wrote {out}: {len(table)} ROIs, " + ", ".join(
-        f"{counts.get(k, 0)} {k}" for k in POST_RUN_LABELS))
+        f"{counts.get(k, 0)} {k}" for k in (*POST_RUN_LABELS, INSUFFICIENT_DATA)
+        if k in POST_RUN_LABELS or counts.get(k, 0)))
     if plots is not None:
         page = _write_plots(ds, result, epochs, variable, plots, workers, title=path.name)
         click.echo(f"wrote {page}: the evidence of {len(table)} ROIs")
