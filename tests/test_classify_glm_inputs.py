@@ -98,3 +98,23 @@ def test_the_seconds_question_is_asked_only_when_the_runs_look_like_minutes(sess
     assert "Are the run times in seconds" in result.output
     result, _ = _classify(tmp_path, folder / "suite2p" / "plane0", folder / "runs.csv")
     assert result.exit_code == 0 and "Are the run times in seconds" not in result.output
+
+
+def test_summary_csv_has_one_row_with_the_estimated_fractions(session, tmp_path):
+    folder, ds, truth = session
+    summary = tmp_path / "summary.csv"
+    result, _ = _classify(tmp_path, folder / "suite2p" / "plane0", folder / "runs.csv",
+                          "--summary", str(summary))
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(summary, comment="#")
+    assert len(table) == 1
+    for name in ("activated", "inhibited"):
+        for what in ("labelled", "estimate", "ci_low", "ci_high"):
+            assert f"fraction_{name}_{what}" in table.columns
+    row = table.iloc[0]
+    assert row.n_rois == 40 and row.detectable_gain_80 > 1.0
+    true = float(np.mean(truth["kind"] == "activated"))  # 0.5
+    assert row.fraction_activated_ci_low <= true <= row.fraction_activated_ci_high
+    assert row.fraction_activated_ci_low <= row.fraction_activated_estimate \
+        <= row.fraction_activated_ci_high  # its accuracy on 300-ROI sessions: validation.md
+    assert "estimated (95% CI" in result.output

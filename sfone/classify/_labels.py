@@ -344,7 +344,20 @@ def label_responses(ds, epochs, *, protocol=None, method: str | None = None,
         r = _decide_window(stats["run"], run_params)
         out.update(run_label=r[0], run_effect=r[1], run_p_value=r[2], run_q_value=r[3])
     logger.info("labelled %d ROIs with method %s (%s)", label.size, params["method"], null_used)
-    return _result([g[0] for g in groups], out, params, n_runs, null_used, variable, ds)
+    result = _result([g[0] for g in groups], out, params, n_runs, null_used, variable, ds)
+    result.attrs.update(_fraction_attrs(result, params))
+    return result
+
+
+def _fraction_attrs(result, params, sd_log=None) -> dict:
+    """The session's labelled and estimated fractions and sensitivity
+    (:func:`sfone.classify._fractions.estimate_fractions`) as result attrs."""
+    from ._fractions import estimate_fractions
+
+    seed = params.get("random_state")
+    return estimate_fractions(result["label"].values, result["p_value"].values,
+                              result["effect"].values, sd_log, q=params["alpha"],
+                              random_state=0 if seed is None else int(seed))
 
 
 def _imaging_inputs(ds, variable):
@@ -400,6 +413,8 @@ def _label_glm(ds, epochs, params, variable, run_labels):
     logger.info("labelled %d ROIs with method glm (%d not tested)", p.size, int((~tested).sum()))
     result = _result(arrays, out, params, n_runs, GLM_MODEL, variable, ds)
     result.attrs.update(extra)
+    sd_log = np.concatenate([r["sd_log"] for r in results])
+    result.attrs.update(_fraction_attrs(result, params, sd_log))
     if len(results) == 1:  # one clock: the binned traces and fits behind every label
         result = result.assign(_evidence(evidence[0], results[0], arrays[0]))
     return result

@@ -308,7 +308,10 @@ def log_contrast(out, response, segments, test, level0) -> tuple:
     defined &= np.isfinite(z) & np.isfinite(rho) & np.isfinite(z_lin)
     p = _glm.t_two_sided(np.nan_to_num(z), out["df"])
     p_lin = _glm.t_two_sided(np.nan_to_num(z_lin), out["df"])
-    return z, p, rho, defined, p_lin
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # SE of the log ratio under the null (no response): the ROI's sensitivity
+        sd_null = np.where(a > 0, np.sqrt(var_lin) / a, np.nan)
+    return z, p, rho, defined, p_lin, sd_null
 
 
 # --- one session's bins -> per-ROI statistics ----------------------------------------------
@@ -341,7 +344,8 @@ def _fit_group(y, z, bins, span, n_runs, response, segments, level0, params, sou
     common = np.concatenate([nuisance, response], axis=1)
     test = np.arange(nuisance.shape[1], common.shape[1])
     out = session_test(y, common, test, z, segments, bins.centre, curve=curve)
-    z_log, p_log, rho, defined, p_mean = log_contrast(out, response, segments, test, level0)
+    z_log, p_log, rho, defined, p_mean, sd_null = log_contrast(out, response, segments, test,
+                                                                level0)
     p = out["p"].copy()
     if len(test) == 1:
         p[defined] = max_abs_p(out["p"][defined], p_log[defined], rho[defined])
@@ -365,7 +369,7 @@ def _fit_group(y, z, bins, span, n_runs, response, segments, level0, params, sou
                                              & (nuisance[bins.run < 0] == 0).all(axis=0)]
     stats = {"effect": effect, "p": p, "p_linear": out["p"], "p_log": np.where(defined, p_log,
                                                                                 np.nan),
-             "df": out["df"]}
+             "df": out["df"], "sd_log": sd_null}
     if run_cols.size:
         c = np.zeros(beta.shape[1])
         c[run_cols] = 1.0 / run_cols.size
@@ -433,7 +437,7 @@ def classify_bins(y, z, bins, span, n_runs, response, segments, level0, params, 
              f"frames, NaN); bins centred at {', '.join(f'{c:.0f}' for c in bins.centre[empty][:5])}"
              f"{' ...' if empty.sum() > 5 else ''} s are left out", DataRepairWarning)
     stats = {key: np.full(n_roi, np.nan) for key in ("effect", "p", "p_linear", "p_log", "df",
-                                                      "run_effect", "run_p")}
+                                                      "run_effect", "run_p", "sd_log")}
     stats["fitted"] = np.full((n_roi, n), np.nan)
     stats["fitted_nuisance"] = np.full((n_roi, n), np.nan)
     stats["tested"] = np.zeros(n_roi, bool)

@@ -35,20 +35,24 @@ from ._grammar import out_option, reading_options, window_option
             "label filter) and each ROI's figure (trace, runs, windows, binned means, fitted "
             "model). Replaces only an earlier evidence page.", required=False, name="plots",
             flag="--plots")
+@out_option("Also write the session's summary CSV (one row): the labelled and the estimated "
+            "fractions of activated and inhibited ROIs with 95 % intervals, n_rois and "
+            "detectable_gain_80 (docs/classification.md).", required=False, name="summary",
+            flag="--summary")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes drawing the --plots figures.")
 def classify_command(path: Path, runs: Path, protocol: str | None, method: str | None,
                      null: str, baseline_window, post_run_window, variable: str | None,
-                     reading: dict, out: Path, plots: Path | None, workers: int) -> None:
+                     reading: dict, out: Path, plots: Path | None, summary: Path | None,
+                     workers: int) -> None:
     """Label each ROI of PATH as post-run activated, inhibited or unchanged.
 
     By default only the ROIs the segmentation marked as cells are labelled (--all-rois: every
     ROI).
     """
     from .._atomic import write_csv
-    from ..classify import label_responses
+    from ..classify import INSUFFICIENT_DATA, label_responses, provenance_lines
     from ..events import epochs_from_csv
-    from ..classify import INSUFFICIENT_DATA, provenance_lines
     from ..schema import POST_RUN_LABELS
     from .core import read_session
 
@@ -70,9 +74,31 @@ def classify_command(path: Path, runs: Path, protocol: str | None, method: str |
     click.echo(f"wrote {out}: {len(table)} ROIs, " + ", ".join(
         f"{counts.get(k, 0)} {k}" for k in (*POST_RUN_LABELS, INSUFFICIENT_DATA)
         if k in POST_RUN_LABELS or counts.get(k, 0)))
+    if summary is not None:
+        row = session_summary(result, source=str(path))
+        write_csv(row, summary, preamble=provenance_lines(result))
+        r = row.iloc[0]
+        click.echo(f"wrote {summary}: activated {r.fraction_activated_labelled:.1%} labelled, "
+                   f"{r.fraction_activated_estimate:.1%} estimated (95% CI "
+                   f"{r.fraction_activated_ci_low:.1%}-{r.fraction_activated_ci_high:.1%}); "
+                   f"detectable gain {r.detectable_gain_80:.2f}x")
     if plots is not None:
         page = _write_plots(ds, result, epochs, variable, plots, workers, title=path.name)
         click.echo(f"wrote {page}: the evidence of {len(table)} ROIs")
+
+
+def session_summary(result, *, source: str):
+    """One-row DataFrame of a session's fractions and sensitivity (the ``--summary`` CSV):
+    ``source``, ``subject``/``session``/``day`` where the file names them, then
+    :data:`sfone.classify._fractions.FRACTION_COLUMNS` from the result's attrs."""
+    import pandas as pd
+
+    from ..classify._fractions import FRACTION_COLUMNS
+
+    row = {"source": source}
+    row.update({k: result.attrs[k] for k in ("subject", "session", "day") if k in result.attrs})
+    row.update({k: result.attrs.get(k, float("nan")) for k in FRACTION_COLUMNS})
+    return pd.DataFrame([row])
 
 
 def _write_plots(ds, result, epochs, variable, folder: Path, workers: int, *, title: str):
