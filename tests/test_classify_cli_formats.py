@@ -14,17 +14,27 @@ SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
 WINDOWS = ["--baseline-window", "-50", "0", "--post-run-window", "0", "70", "--all-rois"]
 
 
+@pytest.fixture()
+def short_protocol(tmp_path):
+    """The samples are format demonstrations, not sessions: a protocol that knowingly accepts
+    their 50 s baseline (the default asks for 300 s)."""
+    path = tmp_path / "short_baseline.yaml"
+    path.write_text("kind: classification\nbaseline_s: [-600, 0]\npost_run_s: [0, 3600]\n"
+                    "min_baseline_s: 30\n")
+    return ["--protocol", str(path)]
+
+
 @pytest.mark.parametrize("name, n_rows, has_iscell", [
     ("imaging_suite2p_session", 20, True),
     ("imaging_caiman_session.hdf5", 20, True),
     ("imaging_inscopix_session.csv", 20, True),
 ])
-def test_classify_cli_on_each_input_kind(tmp_path, name, n_rows, has_iscell):
+def test_classify_cli_on_each_input_kind(tmp_path, name, n_rows, has_iscell, short_protocol):
     runs = tmp_path / "runs.csv"
     runs.write_text("start_s,end_s\n60,100\n")
     out = tmp_path / "labels.csv"
     result = CliRunner().invoke(main, ["classify", str(SAMPLES / name), "--runs", str(runs),
-                                       *WINDOWS, "--out", str(out)])
+                                       *WINDOWS, *short_protocol, "--out", str(out)])
     assert result.exit_code == 0, result.output
     labels = pd.read_csv(out, comment="#")
     assert list(labels.columns[:5]) == ["roi", "label", "effect", "p_value", "q_value"]
@@ -48,12 +58,13 @@ def test_classify_cli_refuses_raw_photometry_channels(tmp_path):
     assert not (tmp_path / "labels.csv").exists()
 
 
-def test_classify_cli_cells_only_on_suite2p(tmp_path):
+def test_classify_cli_cells_only_on_suite2p(tmp_path, short_protocol):
     runs = tmp_path / "runs.csv"
     runs.write_text("start_s,end_s\n60,100\n")
     out = tmp_path / "labels.csv"
     result = CliRunner().invoke(main, ["classify", str(SAMPLES / "imaging_suite2p_session"),
-                                       "--runs", str(runs), *WINDOWS, "--cells-only",
+                                       "--runs", str(runs), *WINDOWS, *short_protocol,
+                                       "--cells-only",
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
     labels = pd.read_csv(out, comment="#")

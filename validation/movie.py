@@ -20,7 +20,8 @@ from .generator import Design, _response_profile, calcium_at, ou_process, spike_
 
 __all__ = ["MOVIE_DESIGN", "simulate_movie", "write_tiff", "match_rois"]
 
-MOVIE_DESIGN = Design("movie_five_short", 240.0, 5, 40.0, 80.0, 240.0, "sustained")
+# a 5 min rest before the first run: the shortest pre-run baseline the classifier accepts
+MOVIE_DESIGN = Design("movie_five_short", 300.0, 5, 40.0, 80.0, 240.0, "sustained")
 _GAIN = {"null": 1.0, "activated": 2.0, "inhibited": 0.25}
 
 

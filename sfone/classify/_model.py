@@ -334,6 +334,9 @@ def _fit_group(y, z, bins, span, n_runs, response, segments, level0, params, sou
         curve = (info["basis"], CURVE_VARIANCE_FACTOR * info["curve_cov"], info["level"])
         bleach = {"population_loss": info["loss"], "relative_curves": info["n_relative"]}
     nuisance = _glm.nuisance_design(bins, span, n_runs, int(params.get("trend_degree") or 0))
+    if (segments == 3).any():  # rests outside every window (a post-run window shorter than the
+        # rest): their own level, so a response lasting past the window is not the baseline
+        nuisance = np.concatenate([nuisance, (segments == 3).astype(float)[:, None]], axis=1)
     if z is None:  # a dF/F channel: no neuropil to take the bleaching from; what the dF/F
         # correction left of it is a slow decay, fitted (a free exponential, RESIDUAL_DECAY_S)
         t = bins.centre - span[0]
