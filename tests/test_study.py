@@ -213,8 +213,9 @@ def test_reading_options_have_one_meaning_in_a_study_and_a_manifest(tmp_path):
         {"fs": 10.0, "leds": (415, 470)},
         {"neuropil_coefficient": 0.8, "plane": 0, "cells_only": True})
     manifest.write_text("path,subject,session,fs\nx,m1,d1,-3\n")
-    with pytest.raises(Exception, match=r"row 2: column 'fs': Input should be greater than 0 "
-                                         r"\(found '-3'\)"):
+    # the manifest parses through parse_reading_options (the one table of reading options)
+    with pytest.raises(Exception, match=r"manifest.csv: row 2: reading option 'fs' must be a "
+                                         r"finite number > 0; got '-3'$"):
         load_manifest(manifest)
     with pytest.raises(StudyError, match=r"imaging.sessions\[0\].fs: Input should be greater"):
         parse_study({"imaging": {"sessions": [{"path": "x", "subject": "m", "day": "d",
