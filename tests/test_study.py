@@ -263,6 +263,21 @@ def test_post_read_options_and_the_default_neuropil_coefficient():
         apply_post_read(ds.drop_vars("Fneu"), neuropil_coefficient=0.7)
 
 
+def test_a_session_keeps_the_cells_by_default_and_says_so_when_none_is_one(tmp_path):
+    from sfone.exceptions import FormatError
+    from sfone.io._session_reading import read_session
+
+    # an IDPS export without the status row: every cell "unknown", none accepted
+    export = tmp_path / "cells.csv"
+    rows = [f"{0.1 * k:.1f}, {k}.0, {2 * k}.0, {3 * k}.0" for k in range(50)]
+    export.write_text("Time, C0, C1, C2\n" + "\n".join(rows) + "\n")
+    with pytest.raises(FormatError, match=r"cells.csv: the file marks none of its 3 ROIs as a "
+                                          r"cell \(iscell\) \(m1/d1\); .*set cells_only: "
+                                          r"false for the session"):
+        read_session(export, {}, where="m1/d1")
+    assert read_session(export, {"cells_only": False}).sizes["roi"] == 3
+
+
 def test_a_photometry_only_study_is_an_input_and_needs_runs(tmp_path):
     ppd = str(SAMPLES / "photometry_pyphotometry.ppd")
     runs = tmp_path / "runs.csv"

@@ -224,5 +224,12 @@ def read_session(path, entry=None, *, where: str = "", chunks=None):
     keywords, post = read_keywords(entry or {})
     ds = read(path, chunks=chunks, **keywords)
     if "cells_only" not in post:  # the analyses' default where the file marks cells
-        post["cells_only"] = CELLS_ONLY_DEFAULT and "iscell" in ds.coords and "roi" in ds.dims
+        marks = "iscell" in ds.coords and "roi" in ds.dims
+        post["cells_only"] = CELLS_ONLY_DEFAULT and marks
+        if post["cells_only"] and not np.asarray(ds["iscell"].values, bool).any():
+            at = f" ({where})" if where else ""
+            raise FormatError(f"the file marks none of its {ds.sizes['roi']} ROIs as a cell "
+                              f"(iscell){at}; a session keeps the cells by default, as sfone "
+                              "classify does: set cells_only: false for the session to keep "
+                              "every ROI", path=path)
     return apply_post_read(ds, where=where, path=path, **post)
