@@ -272,10 +272,21 @@ def test_a_session_keeps_the_cells_by_default_and_says_so_when_none_is_one(tmp_p
     rows = [f"{0.1 * k:.1f}, {k}.0, {2 * k}.0, {3 * k}.0" for k in range(50)]
     export.write_text("Time, C0, C1, C2\n" + "\n".join(rows) + "\n")
     with pytest.raises(FormatError, match=r"cells.csv: the file marks none of its 3 ROIs as a "
-                                          r"cell \(iscell\) \(m1/d1\); .*set cells_only: "
-                                          r"false for the session"):
+                                          r"cell \(iscell\) \(m1/d1\); .*reading option "
+                                          r"'cells_only' false keeps every ROI"):
         read_session(export, {}, where="m1/d1")
     assert read_session(export, {"cells_only": False}).sizes["roi"] == 3
+    with pytest.raises(FormatError, match=r"no ROI left \(m1/d1\): none of the file's 3 ROIs "
+                                          r"is marked as a cell; reading option 'cells_only'"):
+        read_session(export, {"cells_only": True}, where="m1/d1")
+    # as the study prints it
+    from sfone.cli import main
+    from sfone.cli._hints import rewrite
+
+    with pytest.raises(FormatError) as err:
+        read_session(export, {}, where="m1/d1")
+    assert rewrite(str(err.value), main.commands["reproduce"]).endswith(
+        "as sfone classify does: `cells_only: false` keeps every ROI")
 
 
 def test_a_photometry_only_study_is_an_input_and_needs_runs(tmp_path):

@@ -195,8 +195,11 @@ def apply_post_read(ds, *, where: str = "", path=None, neuropil_coefficient: flo
         keep = cells if keep is None else keep & cells
     if keep is not None:
         if not keep.any():
-            raise FormatError(f"no ROI left{at} (plane={plane}, cells_only={cells_only}) of "
-                              f"{ds.sizes['roi']}", path=source)
+            wanted = " and ".join(w for w in (f"in plane {plane}" if plane is not None else "",
+                                              "marked as a cell" if cells_only else "") if w)
+            hint = ("; reading option 'cells_only' false keeps every ROI" if cells_only else "")
+            raise FormatError(f"no ROI left{at}: none of the file's {ds.sizes['roi']} ROIs is "
+                              f"{wanted}{hint}", path=source)
         ds = select_rois(ds, keep)
     return ds
 
@@ -230,6 +233,6 @@ def read_session(path, entry=None, *, where: str = "", chunks=None):
             at = f" ({where})" if where else ""
             raise FormatError(f"the file marks none of its {ds.sizes['roi']} ROIs as a cell "
                               f"(iscell){at}; a session keeps the cells by default, as sfone "
-                              "classify does: set cells_only: false for the session to keep "
-                              "every ROI", path=path)
+                              "classify does: reading option 'cells_only' false keeps every ROI",
+                              path=path)
     return apply_post_read(ds, where=where, path=path, **post)
