@@ -39,9 +39,11 @@ def _absolute(data: dict) -> dict:
 
 def test_the_sample_study_is_valid_and_makes_every_figure():
     study = check_study(load_study(SAMPLES / "study.yaml"))
-    assert figures_for(study) == list(range(1, 12))  # 11 is drawn only where a mouse can be tracked
+    assert figures_for(study) == list(range(1, 14))  # 11 is drawn only where a mouse can be tracked
     assert study.days == ("day1", "day8")
     assert len(study.imaging.sessions) == 10 and len(study.stress_test.sessions) == 12
+    assert len(study.photometry.sessions) == 6 and study.photometry.levels == ("control",
+                                                                               "trained")
 
 
 def test_structure_errors_give_the_field_path(tmp_path):
