@@ -142,6 +142,8 @@ NOT_SHOWN = {
     "(format='npm-headerless', leds=...)": "format description in the README's formats table",
     "needs leds=(415, 470, ...)": "format description in `sfone formats`",
     "import h5py": "code the HDF5 probe runs in a child process, not a message",
+    "time_unit='zt'": "figure_metabolic(time_unit='zt'): Python only; reproduce gives it the "
+                      "study's lights-on hour and reads the readings' clock before drawing",
 }
 
 
@@ -149,8 +151,9 @@ def _library_strings():
     """(file, line, text) of every non-docstring string constant outside the CLI and report."""
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(ROOT)
-        if relative.parts[1] == "cli" or path.name == "report.py" or path.name == "_lazy.py":
-            continue  # the CLI itself; HTML attributes and a repr
+        if relative.parts[1] == "cli" or path.name in ("report.py", "evidence_page.py",
+                                                       "_lazy.py"):
+            continue  # the CLI itself; HTML attributes, CSS and script of pages; a repr
         tree = ast.parse(path.read_text(encoding="utf-8"))
         docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                       if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)

@@ -312,7 +312,10 @@ def test_classify_plots_failure_leaves_no_folder(files, tmp_path, monkeypatch):
 
     monkeypatch.setattr(evidence_page, "render_figures", broken)
     result = _classify(files, tmp_path / "labels.csv", tmp_path / "evidence")
-    assert result.exit_code == 1 and "no space left" in result.output
+    # the atomic writer names the folder and the reason (sfone/_atomic.py)
+    assert result.exit_code == 1, result.output
+    assert (f"{tmp_path / 'evidence'}: cannot write it: disk full (No space left on device)"
+            in result.output)
     assert not (tmp_path / "evidence").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".evidence")]
 

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from sfone.cli import main
+from sfone.exceptions import QualityWarning
 from sfone.io.imaging._writers import write_caiman_hdf5
 from sfone.sampling import RATE_LIMITS_HZ
 from sfone.simulate.imaging import simulate_session, write_suite2p
@@ -89,17 +90,40 @@ def _bruker_xml(folder: Path, frame_period: float | None, n: int = 5) -> Path:
 
 
 @pytest.mark.filterwarnings("default::sfone.exceptions.QualityWarning")  # the CLI prints it
-@pytest.mark.parametrize("frame_period,how", [(0.05, "Bruker framePeriod 0.05 s"),
-                                              (None, "Bruker Frame relativeTime")])
-def test_bruker_xml_beside_the_folder_contradicting_fs_is_named(recording, frame_period, how):
-    xml = _bruker_xml(recording, frame_period)  # 20 Hz; ops say 10 Hz
+# the rate the suite2p reader takes from the xml when ops has no fs (sfone/io/imaging/_bruker.py):
+# the frames' times, else 1 / framePeriod
+@pytest.mark.parametrize("frame_period,n,how", [(0.05, 1, "Bruker 1 / framePeriod (0.05 s)"),
+                                                (None, 5, "Bruker relativeTime of 5 frames"),
+                                                (0.1, 5, "Bruker relativeTime of 5 frames")])
+def test_bruker_xml_beside_the_folder_contradicting_fs_is_named(recording, frame_period, n, how):
+    xml = _bruker_xml(recording, frame_period, n)  # 20 Hz; ops say 10 Hz
     result = _run("info", recording / "suite2p")
     assert result.exit_code == 0, result.output
     warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warning) == 1, result.stderr
-    assert (f"ops/settings 'fs' is 10 Hz per plane but {xml.resolve()} gives 20 Hz ({how}, "
-            "1 plane(s))") in warning[0]
-    assert "pass it as fs= (Hz; --fs on the command line)" in warning[0]
+    assert (f"ops/settings 'fs' is 10 Hz per plane but {xml.resolve()} gives 20 Hz "
+            f"({how})") in warning[0]
+    # the library's "pass it as fs= (Hz; --fs on the command line)", as the CLI prints it
+    assert warning[0].endswith("check which is right and pass --fs HZ")
+    import sfone
+
+    with pytest.warns(QualityWarning, match=r"pass it as fs= \(Hz; --fs on the command line\)"):
+        sfone.read(recording / "suite2p")
+
+
+def test_a_suite2p_rate_taken_from_the_bruker_xml_is_not_compared_with_itself(recording):
+    import sfone
+
+    _bruker_xml(recording, 0.1)  # framePeriod 10 Hz, the frames 20 Hz: the reader takes 20 Hz
+    for name in ("ops.npy", "settings.npy", "db.npy"):
+        path = recording / "suite2p" / "plane0" / name
+        if path.exists():
+            content = np.load(path, allow_pickle=True).item()
+            content.pop("fs", None)
+            np.save(path, content, allow_pickle=True)
+    ds = sfone.read(recording / "suite2p")  # any warning fails (pytest config)
+    assert ds.attrs["fs"] == 20.0
+    assert ds.attrs["fs_source"] == "TSeries-03022026-001.xml: relativeTime of 5 frames"
 
 
 def test_bruker_frame_period_is_divided_by_the_planes(recording):

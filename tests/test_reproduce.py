@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data_samples"
 COLUMNS = ["figure", "quantity", "group", "value", "n", "ci_low", "ci_high", "test",
            "statistic", "p_value"]
+#: the figures the demo makes: every one but 11 (its imaging days are different fields of view,
+#: so no neuron is tracked); numbered 1..12 in the report
+DEMO_FIGURES = [*range(1, 11), 12, 13]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def _row(stats, figure, quantity, group):
 def test_stats_csv_has_the_issue_columns(outputs):
     _, stats, _ = outputs
     assert list(stats.columns) == COLUMNS
-    assert set(stats.figure) == {f"fig{i}" for i in range(1, 11)}
+    assert set(stats.figure) == {f"fig{i}" for i in DEMO_FIGURES}
 
 
 def test_fraction_activated_rows_equal_label_counts_and_truth(outputs):
@@ -112,14 +115,14 @@ def test_stress_endpoints_recover_the_simulated_exhaustion_speeds(outputs):
 def test_every_figure_in_three_formats_and_a_self_contained_report(outputs):
     out, _, _ = outputs
     pngs = sorted((out / "figures").glob("*.png"))
-    assert len(pngs) == 10
+    assert len(pngs) == len(DEMO_FIGURES)
     for png in pngs:
         assert png.with_suffix(".svg").exists() and png.with_suffix(".pdf").exists()
         from PIL import Image
 
         assert round(Image.open(png).info["dpi"][0]) == 300
     html = (out / "report.html").read_text()
-    assert html.count('src="data:image/png;base64,') == 10
+    assert html.count('src="data:image/png;base64,') == len(DEMO_FIGURES)
     # the only links to files: each imaging session's evidence page, inside the output folder
     assert not re.search(r'src="(?!data:)|href="(?!#|evidence/[\w.-]+/index\.html")', html)
     assert "0.1.0" in html or "sfone" in html
@@ -171,7 +174,7 @@ def test_report_renders_in_headless_chromium(outputs):
     seen = render(out / "report.html")  # 1400 px wide, as the reviewer saw it
     assert seen["requests"] == []
     assert seen["overflow"] == [] and seen["scroll_width"] <= seen["client_width"]
-    assert len(seen["images"]) == 10
+    assert len(seen["images"]) == len(DEMO_FIGURES)
     for image in seen["images"]:
         assert image["complete"] and image["natural"] > 0, image["alt"]
         assert image["shown"] == pytest.approx(float(image["width"]), abs=1)  # not stretched
@@ -187,7 +190,7 @@ def test_report_captions_state_n_the_test_and_the_error_bars(outputs):
     captions = [(number, html_lib.unescape(body)) for number, body in re.findall(
         r"<figcaption><strong>(Figure \d+)\.[^<]*</strong>([^<]*)</figcaption>", raw)]
     text = html_lib.unescape(raw)
-    assert [c[0] for c in captions] == [f"Figure {i}" for i in range(1, 11)]
+    assert [c[0] for c in captions] == [f"Figure {i}" for i in range(1, len(DEMO_FIGURES) + 1)]
     caption = dict(captions)
     n_day1 = int((labels.day == "day1").sum())
     assert f"Day 1: n = {n_day1} neurons from 5 mice" in caption["Figure 1"]
@@ -200,6 +203,12 @@ def test_report_captions_state_n_the_test_and_the_error_bars(outputs):
     assert "Holm-corrected over 3 pairs" in caption["Figure 8"]
     assert "Holm-corrected over 7 time points" in caption["Figure 9"]
     assert "lights on 07:00-19:00" in caption["Figure 10"]
+    # the photometry cohort: 3 control and 3 trained mice, one recording each
+    for number in (11, 12):
+        assert ("control: n = 3 mice, 3 recordings; trained: n = 3 mice, 3 recordings"
+                in caption[f"Figure {number}"])
+    assert "SEM across mice" in caption["Figure 11"]
+    assert "Welch t, per-mouse mean post-run effect (n = 6 mice" in caption["Figure 12"]
     for section in ("Contents", "Statistics", "Provenance", "Package versions", "Parameters"):
         assert section in text
     assert "light schedule" in text and "stress-test protocol" in text

@@ -96,7 +96,9 @@ def imaging_study(tmp_path_factory):
         {"path": _imaging("inscopix_isx_exports_ideas_nca",
                           "cellset_accepted_undecided_and_rejected_cells.isxd"),
          "subject": "m1", "day": "day1", "runs": _runs(root, "m1_day1", [80.0])},  # 0-204.6 s
-        {"path": _imaging("inscopix_csv_no_status_fpa", "Inscopix.csv"),
+        # no status row: no cell is accepted, so the session says to keep every ROI (a study
+        # session keeps the cells by default, as sfone classify does)
+        {"path": _imaging("inscopix_csv_no_status_fpa", "Inscopix.csv"), "cells_only": False,
          "subject": "m1", "day": "day8", "runs": _runs(root, "m1_day8", [75.0])},  # 0-200 s
         {"path": _imaging("suite2p_no_ops_pynapple", "suite2p"), "fs": 10.0, "cells_only": True,
          "subject": "m2", "day": "day1", "runs": _runs(root, "m2_day1", [70.0])},  # 0-199.9 s
@@ -179,9 +181,16 @@ def test_reading_options_of_the_study_are_applied(imaging_study):
     iscell = np.load(fixture_path("imaging", "suite2p_no_ops_pynapple", "suite2p", "plane0",
                                   "iscell.npy"), allow_pickle=False)
     assert per_session["m2", "day1"] == int(iscell[:, 0].astype(bool).sum())  # cells_only
-    f = np.load(fixture_path("imaging", "suite2p_fissa_example_v0.10", "suite2p", "plane0",
-                             "F.npy"))
-    assert per_session["m3", "day1"] == f.shape[0] == per_session["m3", "day8"]
+    # a session without cells_only keeps the cells, as sfone classify does (one meaning): the
+    # suite2p folder (plane 0) and the NWB file written from it keep the same cells
+    fissa = fixture_path("imaging", "suite2p_fissa_example_v0.10", "suite2p", "plane0")
+    cells = np.load(fissa / "iscell.npy", allow_pickle=False)[:, 0].astype(bool)
+    assert 0 < cells.sum() < np.load(fissa / "F.npy").shape[0]
+    assert per_session["m3", "day1"] == int(cells.sum()) == per_session["m3", "day8"]
+    # cells_only: false keeps every ROI of the Inscopix export that accepts none
+    header = (fixture_path("imaging", "inscopix_csv_no_status_fpa", "Inscopix.csv")
+              .read_text().splitlines()[0].split(","))
+    assert per_session["m1", "day8"] == len(header) - 1
     # the suite2p folder without ops.npy has no coefficient: 0.7 with a warning naming it
     warning = next(x for x in result.output.splitlines() if "no neuropil coefficient" in x)
     assert "suite2p_no_ops_pynapple" in warning and "imaging.sessions[2]" in warning

@@ -39,9 +39,11 @@ def _absolute(data: dict) -> dict:
 
 def test_the_sample_study_is_valid_and_makes_every_figure():
     study = check_study(load_study(SAMPLES / "study.yaml"))
-    assert figures_for(study) == list(range(1, 12))  # 11 is drawn only where a mouse can be tracked
+    assert figures_for(study) == list(range(1, 14))  # 11 is drawn only where a mouse can be tracked
     assert study.days == ("day1", "day8")
     assert len(study.imaging.sessions) == 10 and len(study.stress_test.sessions) == 12
+    assert len(study.photometry.sessions) == 6 and study.photometry.levels == ("control",
+                                                                               "trained")
 
 
 def test_structure_errors_give_the_field_path(tmp_path):
@@ -213,8 +215,9 @@ def test_reading_options_have_one_meaning_in_a_study_and_a_manifest(tmp_path):
         {"fs": 10.0, "leds": (415, 470)},
         {"neuropil_coefficient": 0.8, "plane": 0, "cells_only": True})
     manifest.write_text("path,subject,session,fs\nx,m1,d1,-3\n")
-    with pytest.raises(Exception, match=r"row 2: column 'fs': Input should be greater than 0 "
-                                         r"\(found '-3'\)"):
+    # the manifest parses through parse_reading_options (the one table of reading options)
+    with pytest.raises(Exception, match=r"manifest.csv: row 2: reading option 'fs' must be a "
+                                         r"finite number > 0; got '-3'$"):
         load_manifest(manifest)
     with pytest.raises(StudyError, match=r"imaging.sessions\[0\].fs: Input should be greater"):
         parse_study({"imaging": {"sessions": [{"path": "x", "subject": "m", "day": "d",
@@ -260,6 +263,32 @@ def test_post_read_options_and_the_default_neuropil_coefficient():
         apply_post_read(ds.assign_attrs(neuropil_coefficient=0.7), plane=2)
     with pytest.raises(FormatError, match="no neuropil traces"):
         apply_post_read(ds.drop_vars("Fneu"), neuropil_coefficient=0.7)
+
+
+def test_a_session_keeps_the_cells_by_default_and_says_so_when_none_is_one(tmp_path):
+    from sfone.exceptions import FormatError
+    from sfone.io._session_reading import read_session
+
+    # an IDPS export without the status row: every cell "unknown", none accepted
+    export = tmp_path / "cells.csv"
+    rows = [f"{0.1 * k:.1f}, {k}.0, {2 * k}.0, {3 * k}.0" for k in range(50)]
+    export.write_text("Time, C0, C1, C2\n" + "\n".join(rows) + "\n")
+    with pytest.raises(FormatError, match=r"cells.csv: the file marks none of its 3 ROIs as a "
+                                          r"cell \(iscell\) \(m1/d1\); .*reading option "
+                                          r"'cells_only' false keeps every ROI"):
+        read_session(export, {}, where="m1/d1")
+    assert read_session(export, {"cells_only": False}).sizes["roi"] == 3
+    with pytest.raises(FormatError, match=r"no ROI left \(m1/d1\): none of the file's 3 ROIs "
+                                          r"is marked as a cell; reading option 'cells_only'"):
+        read_session(export, {"cells_only": True}, where="m1/d1")
+    # as the study prints it
+    from sfone.cli import main
+    from sfone.cli._hints import rewrite
+
+    with pytest.raises(FormatError) as err:
+        read_session(export, {}, where="m1/d1")
+    assert rewrite(str(err.value), main.commands["reproduce"]).endswith(
+        "as sfone classify does: `cells_only: false` keeps every ROI")
 
 
 def test_a_photometry_only_study_is_an_input_and_needs_runs(tmp_path):

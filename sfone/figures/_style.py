@@ -50,7 +50,7 @@ GROUP_NAMES = {
     "day1": "Day 1", "day8": "Day 8", "control": "Control", "silenced": "SF1-silenced",
     "inhibit": "Post-run inhibition", "inhibit_15min": "Post-run inhibition (15 min)",
     "stimulate_60min": "Post-run stimulation (60 min)", "sedentary": "Sedentary",
-    "one_run": "One run", "treated": "Treated",
+    "one_run": "One run", "treated": "Treated", "trained": "Trained",
 }
 
 #: Short names for crowded tick labels.

@@ -46,10 +46,11 @@ def record_summary(stats, figure: str, quantity: str, summary: pd.DataFrame,
                   ci_low=row["ci_low"], ci_high=row["ci_high"])
 
 
-def record_test(stats, figure: str, quantity: str, group: str, result) -> None:
-    """Add a test row (test, statistic, p) when both ``stats`` and ``result`` are given."""
+def record_test(stats, figure: str, quantity: str, group: str, result, *, n=None) -> None:
+    """Add a test row (test, statistic, p; ``n`` the count behind it, when given) when both
+    ``stats`` and ``result`` are given."""
     if stats is not None and as_test_result(result) is not None:
-        stats.add_test(figure, quantity, group, result)
+        stats.add_test(figure, quantity, group, result, n=n)
 
 
 def record_counts(stats, figure: str, table: pd.DataFrame, by: str, *,

@@ -285,7 +285,8 @@ def figure_photometry_responses(responses: pd.DataFrame, *, by: str = "group", o
     """Photometry: each mouse's post-run response, per group, with the mouse-level test.
 
     ``stats`` rows: ``postrun_effect`` per mouse (group ``<group>/<subject>``), its mean over
-    mice per group (n = mice, 95 % t CI), ``n_activated_mice`` per group, and the test.
+    mice per group (n = mice, 95 % t CI), ``n_activated_mice`` per group, and the test (n = the
+    mice compared).
 
     Parameters
     ----------
@@ -321,5 +322,8 @@ def figure_photometry_responses(responses: pd.DataFrame, *, by: str = "group", o
             stats.add(figure_id, "n_activated_mice", level,
                       int((part["label"] == "activated").sum()), n=len(part))
         if len(levels) >= 2:
-            record_test(stats, figure_id, "postrun_effect", "_vs_".join(levels[:2]), test)
+            compared = table[table["level"].isin(levels[:2]) & np.isfinite(table["effect"])]
+            n_mice = test.get("n_mice") if hasattr(test, "get") else None
+            record_test(stats, figure_id, "postrun_effect", "_vs_".join(levels[:2]), test,
+                        n=int(len(compared) if n_mice is None else n_mice))  # mice compared
     return fig

@@ -112,15 +112,16 @@ def _number(name, value, where, *, low, open_low, integer=False):
 
 
 def _leds(value, where: str) -> tuple[int, ...]:
-    parts = re.split(r"[,\s]+", value.strip()) if isinstance(value, str) else list(value)
+    # a manifest cell cannot hold a bare comma, so "415;470" and "415 470" mean 415,470 too
+    parts = re.split(r"[,;\s]+", value.strip()) if isinstance(value, str) else list(value)
     try:
         leds = tuple(int(str(p).strip()) for p in parts if str(p).strip())
     except ValueError:
-        raise _bad("leds", "LED wavelengths in nm separated by commas (415,470)", value,
-                   where) from None
+        raise _bad("leds", "LED wavelengths in nm separated by commas or semicolons (415,470)",
+                   value, where) from None
     if not leds or any(w <= 0 for w in leds) or len(set(leds)) != len(leds):
-        raise _bad("leds", "distinct LED wavelengths in nm separated by commas (415,470)",
-                   value, where)
+        raise _bad("leds", "distinct LED wavelengths in nm separated by commas or semicolons "
+                   "(415,470)", value, where)
     return leds
 
 

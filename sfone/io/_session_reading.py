@@ -195,8 +195,11 @@ def apply_post_read(ds, *, where: str = "", path=None, neuropil_coefficient: flo
         keep = cells if keep is None else keep & cells
     if keep is not None:
         if not keep.any():
-            raise FormatError(f"no ROI left{at} (plane={plane}, cells_only={cells_only}) of "
-                              f"{ds.sizes['roi']}", path=source)
+            wanted = " and ".join(w for w in (f"in plane {plane}" if plane is not None else "",
+                                              "marked as a cell" if cells_only else "") if w)
+            hint = ("; reading option 'cells_only' false keeps every ROI" if cells_only else "")
+            raise FormatError(f"no ROI left{at}: none of the file's {ds.sizes['roi']} ROIs is "
+                              f"{wanted}{hint}", path=source)
         ds = select_rois(ds, keep)
     return ds
 
@@ -224,5 +227,12 @@ def read_session(path, entry=None, *, where: str = "", chunks=None):
     keywords, post = read_keywords(entry or {})
     ds = read(path, chunks=chunks, **keywords)
     if "cells_only" not in post:  # the analyses' default where the file marks cells
-        post["cells_only"] = CELLS_ONLY_DEFAULT and "iscell" in ds.coords and "roi" in ds.dims
+        marks = "iscell" in ds.coords and "roi" in ds.dims
+        post["cells_only"] = CELLS_ONLY_DEFAULT and marks
+        if post["cells_only"] and not np.asarray(ds["iscell"].values, bool).any():
+            at = f" ({where})" if where else ""
+            raise FormatError(f"the file marks none of its {ds.sizes['roi']} ROIs as a cell "
+                              f"(iscell){at}; a session keeps the cells by default, as sfone "
+                              "classify does: reading option 'cells_only' false keeps every ROI",
+                              path=path)
     return apply_post_read(ds, where=where, path=path, **post)

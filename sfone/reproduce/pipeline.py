@@ -85,7 +85,8 @@ def _write_evidence_pages(evidence, folder: Path) -> list[tuple[str, str]]:
     links, used = [], set()
     if evidence:
         folder.mkdir()
-    for label, ev in progress(evidence, desc="evidence pages", unit="session"):
+    for k, (label, ev) in enumerate(progress(evidence, desc="evidence pages", unit="session")):
+        logger.info("reproduce: evidence page %d/%d (%s)", k + 1, len(evidence), label)
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._") or "session"
         stem, k = name, 2
         while name in used:  # two labels that differ only in characters a path cannot hold
@@ -154,11 +155,11 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
         stats, figures, data = StatsTable(), [], {}
         parameters: dict = {}
         bar = progress(stages, desc="reproduce", unit="stage")
-        with _inner_bars_off():
+        with _inner_bars_off():  # the stage bar is the only one, also for the evidence pages
             _run_stages(study, bar, specs, stats, figures, data, parameters, build,
                         scheduler=scheduler, workers=workers, on_stage=on_stage)
-        result = _write_outputs(build, study, stats, figures, data, parameters, inputs,
-                                started, write_report_html)
+            result = _write_outputs(build, study, stats, figures, data, parameters, inputs,
+                                    started, write_report_html)
     result = ReproduceResult(out_dir, {spec.stem: [out_dir / p.relative_to(build) for p in paths]
                                        for spec, _, paths in figures},
                              *(None if p is None else out_dir / p.relative_to(build)

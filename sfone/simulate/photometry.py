@@ -23,10 +23,13 @@ import pandas as pd
 
 from .._atomic import atomic_path, write_csv
 
-__all__ = ["SimulatedPhotometry", "simulate_photometry", "write_doric_v1", "write_doric_v6",
-           "write_ppd", "write_npm_csv", "write_photometry_csv", "write_samples"]
+__all__ = ["SimulatedPhotometry", "simulate_photometry", "transient_kernel", "write_doric_v1",
+           "write_doric_v6", "write_ppd", "write_npm_csv", "write_photometry_csv",
+           "write_samples", "BASE_TRANSIENT_RATE_HZ"]
 
 PPD_VOLTS_PER_DIVISION = 0.00010122
+#: default rate of the simulated dF/F transients (Hz)
+BASE_TRANSIENT_RATE_HZ = 0.1
 
 
 @dataclass
@@ -69,14 +72,37 @@ def _double_exp(t, base, fast, tau_fast, slow, tau_slow):
     return base + fast * np.exp(-t / tau_fast) + slow * np.exp(-t / tau_slow)
 
 
-def _transients(t, rng, rate_hz, rise_s=0.15, decay_s=1.2):
-    n = rng.poisson(rate_hz * t[-1])
-    onsets = np.sort(rng.uniform(5.0, t[-1] - 5.0, n))
-    amplitudes = rng.uniform(0.05, 0.3, n)
+def transient_kernel(t, onsets, amplitudes, rise_s: float = 0.15,
+                     decay_s: float = 1.2) -> np.ndarray:
+    """dF/F of calcium-like transients: the sum of ``a (1 - exp(-lag / rise_s)) exp(-lag /
+    decay_s)`` over the onsets (s) after each.
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Times (s).
+    onsets, amplitudes : array_like
+        Onset times (s) and peak-scale amplitudes (dF/F) of the transients.
+    rise_s, decay_s : float
+        Rise and decay time constants (s).
+
+    Returns
+    -------
+    numpy.ndarray
+        dF/F at ``t``.
+    """
+    onsets, amplitudes = np.asarray(onsets, dtype=float), np.asarray(amplitudes, dtype=float)
     lag = t[None, :] - onsets[:, None]
     kernel = np.where(lag > 0, (1 - np.exp(-np.maximum(lag, 0) / rise_s))
                       * np.exp(-np.maximum(lag, 0) / decay_s), 0.0)
     return (amplitudes[:, None] * kernel).sum(axis=0)
+
+
+def _transients(t, rng, rate_hz):
+    n = rng.poisson(rate_hz * t[-1])
+    onsets = np.sort(rng.uniform(5.0, t[-1] - 5.0, n))
+    amplitudes = rng.uniform(0.05, 0.3, n)
+    return transient_kernel(t, onsets, amplitudes)
 
 
 def _motion_fn(duration, rng, n_artefacts):
@@ -111,9 +137,10 @@ def _ttl(t, rng, interval_s, width_s):
 
 
 def simulate_photometry(*, duration_s: float = 600.0, fs: float = 20.0, stagger: float = 0.5,
-                        transient_rate_hz: float = 0.1, n_artefacts: int = 12,
+                        transient_rate_hz: float = BASE_TRANSIENT_RATE_HZ, n_artefacts: int = 12,
                         noise_sd: float = 0.002, ttl_interval_s: float = 30.0,
-                        ttl_width_s: float = 1.0, random_state=0) -> SimulatedPhotometry:
+                        ttl_width_s: float = 1.0, response=None,
+                        random_state=0) -> SimulatedPhotometry:
     """Simulate a signal/control pair with bleaching, motion artefacts, transients and a TTL line.
 
     Parameters
@@ -132,6 +159,10 @@ def simulate_photometry(*, duration_s: float = 600.0, fs: float = 20.0, stagger:
         Interval between TTL pulses (s).
     ttl_width_s : float, default 1.0
         TTL pulse width (s).
+    response : callable, optional
+        ``response(t) -> dF/F`` (t in s, an array), added to the transients in ``dff_true``
+        (a slow response to an event, such as a post-run rise); draws nothing from the seed,
+        so a recording without it is unchanged.
     random_state : int or numpy Generator
         Seed; the same seed gives the same recording.
 
@@ -144,6 +175,8 @@ def simulate_photometry(*, duration_s: float = 600.0, fs: float = 20.0, stagger:
     t_ctl = t_sig + stagger / fs
     motion = _motion_fn(duration_s, rng, n_artefacts)
     dff = _transients(t_sig, rng, transient_rate_hz)
+    if response is not None:
+        dff = dff + np.asarray(response(t_sig), dtype=float)
     bleach_s = _double_exp(t_sig, 1.0, 0.4, 60.0, 0.3, 600.0)
     bleach_c = _double_exp(t_ctl, 0.6, 0.25, 80.0, 0.15, 900.0)
     signal = bleach_s * motion(t_sig) * (1 + dff) + rng.normal(0, noise_sd, t_sig.size)

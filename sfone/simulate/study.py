@@ -12,6 +12,12 @@
     One treadmill calorimetry CSV per mouse, 6 control and 6 SF1-silenced mice, and
     ``manifest.csv``. Truth (per mouse in ``stress_truth.csv``): similar VO2max; silenced mice
     cross RER 1.0 at a lower speed and reach exhaustion sooner and at a lower speed.
+``photometry_cohort/``
+    One pyPhotometry ``.ppd`` recording per mouse (signal ``analog_1``, isosbestic control
+    ``analog_2``, 10 Hz, 25 min with the imaging cohort's run at 300-600 s), its runs CSV and
+    ``manifest.csv``, 3 control and 3 trained mice. Truth (per mouse in ``photometry_truth.csv``): over the 15 min
+    after the run the trained mice's transients come 2.5-4x as often (as the imaging cohort's
+    activated cells), the controls' at the base rate of 0.1 Hz.
 ``study.yaml``
     The study file that names all of the above for ``sfone reproduce --study`` (see
     :mod:`sfone.reproduce.study`); the sample set is one instance of the general path.
@@ -45,6 +51,10 @@ STRESS_GROUPS = {
     "silenced": {"vo2max_ml_kg_h": 7150.0, "crossover_speed_m_min": 16.5,
                  "exhaustion_speed_m_min": 25.0},
 }
+#: range of each photometry mouse's transient-rate gain over the 15 min after the run
+PHOTOMETRY_GROUPS = {"control": (1.0, 1.0), "trained": (2.5, 4.0)}
+PHOTOMETRY_MICE_PER_GROUP = 3
+PHOTOMETRY_FS_HZ = 10.0
 CLASSIFICATION_YAML = """\
 # Windows for the simulated 25-min sessions: 5 min baseline before the run, 5 min run,
 # 15 min post-run (the 0-15 min sub-window of protocols/classification.yaml). Other settings are
@@ -121,6 +131,53 @@ def _stress_cohort(out: Path, protocol_path: Path) -> list[Path]:
     return written
 
 
+def _post_run_transients(rng, gain: float, window_s: tuple[float, float]):
+    """dF/F of the extra transients of an activated mouse: ``gain - 1`` times the simulator's
+    base rate over ``window_s`` (s), shaped as the simulator's transients."""
+    from .photometry import BASE_TRANSIENT_RATE_HZ, transient_kernel
+
+    lo, hi = window_s
+    n = rng.poisson((gain - 1.0) * BASE_TRANSIENT_RATE_HZ * (hi - lo))
+    onsets = np.sort(rng.uniform(lo, hi, n))
+    amplitudes = rng.uniform(0.05, 0.3, n)
+
+    def response(t):
+        return transient_kernel(np.asarray(t, dtype=float), onsets, amplitudes)
+
+    return response
+
+
+def _photometry_cohort(out: Path) -> list[Path]:
+    from ..io.events.runs_csv import write_runs_csv
+    from .photometry import simulate_photometry, write_ppd
+
+    baseline, run, post = (COHORT_WINDOWS[k] for k in ("baseline_s", "run_s", "post_s"))
+    start, end = baseline, baseline + run
+    rng = np.random.default_rng(29)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, written, k = [], [], 0
+    for group, (low, high) in PHOTOMETRY_GROUPS.items():
+        for _ in range(PHOTOMETRY_MICE_PER_GROUP):
+            k += 1
+            subject = f"fp{k}"
+            gain = float(np.round(rng.uniform(low, high), 2))
+            response = _post_run_transients(rng, gain, (end, end + post))
+            sim = simulate_photometry(duration_s=baseline + run + post, fs=PHOTOMETRY_FS_HZ,
+                                      stagger=0.5, response=response,
+                                      random_state=int(rng.integers(2**31)))
+            written.append(write_ppd(sim, out / f"{subject}.ppd", subject=subject))
+            written.append(write_runs_csv(([start], [end]), out / f"{subject}_runs.csv"))
+            rows.append({"path": f"{subject}.ppd", "subject": subject, "session": "day1",
+                         "group": group, "runs": f"{subject}_runs.csv",
+                         "post_run_event_rate_gain": gain})
+    table = pd.DataFrame(rows)
+    written.append(_write_csv(table[["subject", "group", "post_run_event_rate_gain"]],
+                              out / "photometry_truth.csv"))
+    written.append(_write_csv(table[["path", "subject", "session", "group", "runs"]],
+                              out / "manifest.csv"))
+    return written
+
+
 def _calr_session(out: Path) -> Path:
     """CalR session file for ``calorimetry_promethion_macro.csv`` (groups, masses, lights)."""
     from ..io.calorimetry.calr import CalRSession, write_calr_session
@@ -156,23 +213,38 @@ STUDY_HEADER = """\
 """
 
 
-def study_yaml(imaging_rows, stress_rows, *, imaging_folder="imaging_cohort",
-               stress_folder="stress_test_cohort", tables_folder="tables",
+def study_yaml(imaging_rows, stress_rows, photometry_rows=(), *,
+               imaging_folder="imaging_cohort", stress_folder="stress_test_cohort",
+               photometry_folder="photometry_cohort", tables_folder="tables",
                calorimetry_file="calorimetry_promethion_macro.csv",
                name="data_samples (simulated)") -> str:
-    """The text of a study file naming simulated imaging and stress-test sessions and tables."""
+    """The text of a study file naming simulated imaging, photometry and stress-test sessions
+    and tables (no photometry section without ``photometry_rows``)."""
     import yaml
 
     study = {
         "name": name,
-        "description": "Simulated day-1/day-8 imaging cohort, stress-test cohort, experiment "
-                       "tables and metabolic cages (sfone.simulate.study).",
+        "description": "Simulated day-1/day-8 imaging cohort, "
+                       + ("photometry cohort, " if photometry_rows else "")
+                       + "stress-test cohort, experiment tables and metabolic cages "
+                         "(sfone.simulate.study).",
         "imaging": {"protocol": f"{imaging_folder}/classification.yaml",
                     "compare": ["day1", "day8"],
                     "sessions": [{"path": f"{imaging_folder}/{r['path']}", "subject": r["subject"],
                                   "day": r["session"], "group": r["group"],
                                   "runs": f"{imaging_folder}/{r['runs']}"}
                                  for r in imaging_rows]},
+    }
+    if photometry_rows:
+        study["photometry"] = {
+            "protocol": f"{imaging_folder}/classification.yaml",  # the same 25-min sessions
+            "compare": list(PHOTOMETRY_GROUPS),
+            "sessions": [{"path": f"{photometry_folder}/{r['path']}",
+                          "subject": r["subject"], "day": r["session"], "group": r["group"],
+                          "signal": "analog_1", "control": "analog_2",
+                          "runs": f"{photometry_folder}/{r['runs']}"}
+                         for r in photometry_rows]}
+    study |= {
         "stress_test": {"protocol": "stress_test", "groups": list(STRESS_GROUPS),
                         "sessions": [{"path": f"{stress_folder}/{r['path']}",
                                       "subject": r["subject"], "group": r["group"]}
@@ -204,12 +276,14 @@ def write_samples(out_dir: Path) -> list[Path]:
     from ..protocols import protocol_path
     protocol = protocol_path("stress_test")
     written = (_imaging_cohort(out_dir / "imaging_cohort")
+               + _photometry_cohort(out_dir / "photometry_cohort")
                + _stress_cohort(out_dir / "stress_test_cohort", protocol)
                + _tables(out_dir / "tables"))
     imaging = pd.read_csv(out_dir / "imaging_cohort" / "manifest.csv", dtype=str)
+    photometry = pd.read_csv(out_dir / "photometry_cohort" / "manifest.csv", dtype=str)
     stress = pd.read_csv(out_dir / "stress_test_cohort" / "manifest.csv", dtype=str)
     study = out_dir / "study.yaml"
     with atomic_path(study) as tmp:
-        tmp.write_text(study_yaml(imaging.to_dict("records"), stress.to_dict("records")),
-                       encoding="utf-8")
+        tmp.write_text(study_yaml(imaging.to_dict("records"), stress.to_dict("records"),
+                                  photometry.to_dict("records")), encoding="utf-8")
     return written + [study]

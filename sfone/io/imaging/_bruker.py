@@ -31,7 +31,7 @@ from ..._logging import logger
 from ...exceptions import FormatError
 from ...schema import rate_from_times
 
-__all__ = ["prairie_frame_rate", "prairie_files"]
+__all__ = ["prairie_frame_rate", "prairie_file_rate", "prairie_files", "is_prairie_file"]
 
 _ROOTS = {".xml": "PVScan", ".env": "Environment"}
 
@@ -84,23 +84,105 @@ def prairie_files(folders) -> list[Path]:
     return []
 
 
-def _parse(path: Path) -> tuple[float | None, list[tuple[str, list[float]]]]:
-    """``framePeriod`` (s) and, per ``Sequence``, its type and its frames' ``absoluteTime``."""
-    period, sequences = None, []
+def _parse(path: Path) -> tuple[float | None, list[tuple[str, list[float]]], set]:
+    """``framePeriod`` (s), per ``Sequence`` its type and its frames' ``absoluteTime`` (else
+    ``relativeTime``), and the names of the time attributes used. Elements are cleared once
+    read, so a long T-series costs no more memory than its frame times."""
+    period, sequences, keys = None, [], set()
     try:
-        for _, element in ET.iterparse(path, events=("start",)):
+        for event, element in ET.iterparse(path, events=("start", "end")):
+            if event == "end":
+                if element.tag in ("Frame", "PVStateShard"):
+                    element.clear()
+                continue
             if element.tag == "PVStateValue" and element.get("key") == "framePeriod" \
                     and period is None:
                 period = float(element.get("value", "nan"))
             elif element.tag == "Sequence":
                 sequences.append((element.get("type", ""), []))
             elif element.tag == "Frame" and sequences:
-                stamp = element.get("absoluteTime", element.get("relativeTime"))
+                key = "absoluteTime" if "absoluteTime" in element.attrib else "relativeTime"
+                stamp = element.get(key)
                 if stamp is not None:
                     sequences[-1][1].append(float(stamp))
+                    keys.add(key)
     except (ET.ParseError, ValueError) as exc:
         raise FormatError(f"cannot read the PrairieView metadata: {exc}", path=path) from exc
-    return period, sequences
+    return period, sequences, keys
+
+
+def is_prairie_file(path) -> bool:
+    """Whether ``path`` is a PrairieView ``.xml`` (root ``PVScan``) or ``.env``
+    (``Environment``).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A file.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    FormatError
+        If the file declares a DTD or entities.
+    """
+    path = Path(path)
+    root = _ROOTS.get(path.suffix.lower())
+    return root is not None and _root_tag(path) == root
+
+
+def prairie_file_rate(path, *, n_planes: int = 1) -> tuple[float, str, dict] | None:
+    """The per-plane frame rate (Hz) one PrairieView ``.xml``/``.env`` file gives.
+
+    The frames' ``absoluteTime`` (else ``relativeTime``) when the file has more than one
+    (for a volumetric series, the first frame of each volume), else ``1 / framePeriod``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    n_planes : int, default 1
+        Planes suite2p made of the movie: a rate from single frames (not from volumes) is
+        divided by it.
+
+    Returns
+    -------
+    (float, str, dict) or None
+        The rate, how it was found (``"absoluteTime of 400 frames"``, ``"1 / framePeriod
+        (0.0334747 s)"``) and attrs (``bruker_frame_period_s`` when the file states one); None
+        when the file has neither frame times nor a positive framePeriod.
+
+    Raises
+    ------
+    FormatError
+        If the file cannot be parsed.
+    """
+    path = Path(path)
+    period, sequences, keys = _parse(path)
+    attrs = {} if period is None else {"bruker_frame_period_s": period}
+    key = "/".join(sorted(keys))
+    per = f" / {n_planes} planes" if n_planes > 1 else ""
+    volumetric = any("ZSeries" in kind for kind, _ in sequences)
+    if volumetric and sum(bool(frames) for _, frames in sequences) > 1:
+        starts = [frames[0] for _, frames in sequences if frames]
+        rate = rate_from_times(np.sort(starts))
+        how = f"first-frame {key} of {len(starts)} volumes"
+    elif sum(len(frames) for _, frames in sequences) > 1:
+        times = np.sort(np.concatenate([frames for _, frames in sequences if frames]))
+        rate = rate_from_times(times) / n_planes
+        how = f"{key} of {times.size} frames{per}"
+    elif period is not None and np.isfinite(period) and period > 0:
+        rate = 1.0 / period / n_planes
+        how = f"1 / framePeriod ({period:g} s){per}"
+    else:
+        return None
+    if period and abs(rate * n_planes * period - 1.0) > 0.01 and not volumetric:
+        logger.info("%s: frame times give %.6g Hz, framePeriod %.6g Hz (roiextractors "
+                    "also prefers the frame times)", path, rate * n_planes, 1.0 / period)
+    return rate, how, attrs
 
 
 def prairie_frame_rate(folders, *, n_planes: int = 1) -> tuple[float, dict] | None:
@@ -128,28 +210,10 @@ def prairie_frame_rate(folders, *, n_planes: int = 1) -> tuple[float, dict] | No
     """
     files = prairie_files(folders)
     for path in files:
-        period, sequences = _parse(path)
-        attrs = {} if period is None else {"bruker_frame_period_s": period}
-        volumetric = any("ZSeries" in kind for kind, _ in sequences)
-        if volumetric and sum(bool(frames) for _, frames in sequences) > 1:
-            starts = [frames[0] for _, frames in sequences if frames]
-            rate = rate_from_times(np.sort(starts))
-            what = f"{path.name}: first-frame absoluteTime of {len(starts)} volumes"
-        elif sum(len(frames) for _, frames in sequences) > 1:
-            times = np.sort(np.concatenate([frames for _, frames in sequences if frames]))
-            rate = rate_from_times(times) / n_planes
-            what = f"{path.name}: absoluteTime of {times.size} frames" + (
-                f" / {n_planes} planes" if n_planes > 1 else "")
-        elif period is not None and np.isfinite(period) and period > 0:
-            rate = 1.0 / period / n_planes
-            what = f"{path.name}: 1 / framePeriod ({period:g} s)" + (
-                f" / {n_planes} planes" if n_planes > 1 else "")
-        else:
-            continue
-        if period and abs(rate * n_planes * period - 1.0) > 0.01 and not volumetric:
-            logger.info("%s: frame times give %.6g Hz, framePeriod %.6g Hz (roiextractors "
-                        "also prefers the frame times)", path, rate * n_planes, 1.0 / period)
-        return rate, {"fs_source": what, **attrs}
+        found = prairie_file_rate(path, n_planes=n_planes)
+        if found is not None:
+            rate, how, attrs = found
+            return rate, {"fs_source": f"{path.name}: {how}", **attrs}
     if files:
         raise FormatError("the PrairieView metadata gives no framePeriod and no frame times; "
                           "pass fs= (Hz)", path=files[0])

@@ -8,15 +8,17 @@ because suite2p writes ``suite2p/`` into the first data folder (``save_path0`` d
 absolute ``data_path`` folders of ops that exist here (files directly inside, never
 recursively):
 
-* Bruker PrairieView ``.xml``/``.env``: ``PVStateValue key="framePeriod"`` (s per frame), else the
-  median interval of the ``Frame relativeTime`` values;
+* Bruker PrairieView ``.xml``/``.env``: the rate the suite2p reader takes from them when ops has
+  no ``fs`` (:func:`sfone.io.imaging._bruker.prairie_file_rate`: the frames' times, else
+  ``1 / framePeriod``);
 * ScanImage TIFF metadata: ``SI.hRoiManager.scanVolumeRate`` (the per-plane rate of a volume),
   else ``scanFrameRate``, else the median interval of the per-frame ``frameTimestamps_sec``.
 
-Frame rates are divided by ``nplanes`` to give suite2p's per-plane rate. Only the first
-:data:`HEAD_BYTES` of an XML file and the first :data:`MAX_PAGES` TIFF pages are read. A rate that
-differs from the one used by more than :data:`RTOL` is a :class:`~sfone.exceptions.QualityWarning`
-(an error in strict mode) naming the file and both rates; nothing is replaced.
+Frame rates are divided by ``nplanes`` to give suite2p's per-plane rate (a volume rate is one
+already). Only the first :data:`MAX_PAGES` TIFF pages are read; an XML file is streamed (its
+elements freed once read). A rate that differs from the one used by more than :data:`RTOL` is a
+:class:`~sfone.exceptions.QualityWarning` (an error in strict mode) naming the file and both
+rates; nothing is replaced.
 """
 
 from __future__ import annotations
@@ -29,20 +31,17 @@ import numpy as np
 from ..._logging import logger
 from ...exceptions import FormatError
 from .._checks import quality_issue
+from ._bruker import is_prairie_file, prairie_file_rate
 
 __all__ = ["stated_frame_rates", "check_frame_rate_sources", "RTOL"]
 
 #: relative difference of the rates that is reported
 RTOL = 0.02
-#: bytes read from the head of an XML/env file (framePeriod is in its first state shard)
-HEAD_BYTES = 4 * 1024 * 1024
 #: TIFF pages whose descriptions are read for frame timestamps
 MAX_PAGES = 64
 #: XML/env files looked at per folder (the first TIFF only)
 MAX_FILES = 8
 
-_FRAME_PERIOD = re.compile(rb'key="framePeriod"\s+value="([^"]+)"')
-_RELATIVE_TIME = re.compile(rb'<Frame\b[^>]*\brelativeTime="([^"]+)"')
 _SI_RATE = re.compile(r"SI\.hRoiManager\.scan(Volume|Frame)Rate\s*=\s*([-+0-9.eE]+)")
 _SI_STAMP = re.compile(r"frameTimestamps_sec\s*=\s*([-+0-9.eE]+)")
 
@@ -59,26 +58,6 @@ def _median_rate(times: list[float]) -> float | None:
     steps = np.diff(np.asarray(times, dtype=float))
     steps = steps[np.isfinite(steps) & (steps > 0)]
     return 1.0 / float(np.median(steps)) if steps.size else None
-
-
-def _bruker_rate(path: Path) -> tuple[float, str] | None:
-    """Frames per second of a PrairieView file and how it was found."""
-    with open(path, "rb") as fh:
-        head = fh.read(HEAD_BYTES)
-    if b"PVStateValue" not in head and b"<PVScan" not in head:
-        return None
-    match = _FRAME_PERIOD.search(head)
-    period = _positive(match.group(1).decode("ascii", "replace")) if match else None
-    if period is not None:
-        return 1.0 / period, f"Bruker framePeriod {period:.6g} s"
-    times = []
-    for text in _RELATIVE_TIME.findall(head):
-        try:
-            times.append(float(text))
-        except ValueError:
-            continue
-    rate = _median_rate(times)
-    return (rate, "Bruker Frame relativeTime") if rate else None
 
 
 def _scanimage_rate(path: Path) -> tuple[float, str, bool] | None:
@@ -118,7 +97,8 @@ def _data_folders(folders: list[Path], meta: dict) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in out))
 
 
-def stated_frame_rates(folders: list[Path], meta: dict) -> list[tuple[Path, float, str]]:
+def stated_frame_rates(folders: list[Path], meta: dict, *,
+                       prairie: bool = True) -> list[tuple[Path, float, str]]:
     """Per-plane frame rates (Hz) stated by acquisition files beside a suite2p output.
 
     Parameters
@@ -127,6 +107,8 @@ def stated_frame_rates(folders: list[Path], meta: dict) -> list[tuple[Path, floa
         The plane folders read.
     meta : dict
         The first plane's merged ops/settings (``nplanes``, ``data_path``).
+    prairie : bool, default True
+        Read Bruker PrairieView files (False when the rate used came from them).
 
     Returns
     -------
@@ -145,14 +127,15 @@ def stated_frame_rates(folders: list[Path], meta: dict) -> list[tuple[Path, floa
                      and p.is_file())[:MAX_FILES]
         tiffs = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff")
                        and p.is_file())[:1]
-        for path in xml:
+        for path in xml if prairie else []:
             try:
-                stated = _bruker_rate(path)
-            except OSError as exc:
+                stated = prairie_file_rate(path, n_planes=nplanes) if is_prairie_file(path) \
+                    else None
+            except (OSError, FormatError) as exc:  # only the cross-check is lost
                 logger.info("%s: not read (%s)", path, exc)
                 continue
             if stated:
-                found.append((path, stated[0] / nplanes, f"{stated[1]}, {nplanes} plane(s)"))
+                found.append((path, stated[0], f"Bruker {stated[1]}"))
         for path in tiffs:
             try:
                 stated = _scanimage_rate(path)
@@ -167,7 +150,7 @@ def stated_frame_rates(folders: list[Path], meta: dict) -> list[tuple[Path, floa
 
 
 def check_frame_rate_sources(fs: float, folders: list[Path], meta: dict, *, what: str,
-                             path) -> None:
+                             path, prairie: bool = True) -> None:
     """Warn when acquisition files beside a suite2p output state another frame rate than ``fs``.
 
     Parameters
@@ -182,8 +165,10 @@ def check_frame_rate_sources(fs: float, folders: list[Path], meta: dict, *, what
         Where ``fs`` came from (``"ops/settings 'fs'"`` or ``"argument fs="``).
     path : str or os.PathLike
         The folder read (named in the message).
+    prairie : bool, default True
+        Compare with Bruker PrairieView files too (False when ``fs`` came from them).
     """
-    for source, rate, how in stated_frame_rates(folders, meta):
+    for source, rate, how in stated_frame_rates(folders, meta, prairie=prairie):
         if abs(rate - fs) > RTOL * rate:
             quality_issue(f"{what} is {fs:g} Hz per plane but {source} gives {rate:.6g} Hz "
                           f"({how}); the time of every frame, decay times and responses depend "

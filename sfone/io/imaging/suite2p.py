@@ -491,8 +491,12 @@ def read_suite2p(path, *, fs: float | None = None, timestamps=None, combined: bo
     if len(rates) > 1:
         raise FormatError(f"planes disagree on the frame rate: {sorted(rates)} Hz", path=path)
     rate = rates.pop()
-    check_frame_rate_sources(rate, folders, planes[0].meta, path=path,
-                             what="argument fs=" if fs is not None else "ops/settings 'fs'")
+    if fs is not None or "fs" in planes[0].meta:
+        check_frame_rate_sources(rate, folders, planes[0].meta, path=path,
+                                 what="argument fs=" if fs is not None else "ops/settings 'fs'")
+    else:  # the rate is the PrairieView files': compare it with the other acquisition files
+        check_frame_rate_sources(rate, folders, planes[0].meta, path=path, prairie=False,
+                                 what=f"the frame rate from {sources[0][1]['fs_source']}")
     for plane in planes:
         _check_zero_rows(plane.traces["F"], plane.folder)
     traces, coords, iscell, prob = _merge_planes(planes)
