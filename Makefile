@@ -62,6 +62,10 @@ readme: venv-core
 # writes docs/validation.md (full grid with all-null sessions: under an hour on 2 free cores;
 # VALIDATE_ARGS=--quick for a few minutes). The count oracle is read from
 # validation/results/oracle.json (VALIDATE_ARGS=--recompute-oracle recomputes it, ~5-10 min).
+# Then the estimated fractions (issue 27; its own section of docs/validation.md; FRACTIONS_ARGS,
+# by default --quick when VALIDATE_ARGS has it).
 VALIDATE_ARGS ?=
+FRACTIONS_ARGS ?= $(filter --quick,$(VALIDATE_ARGS))
 validate: venv
 	$(BIN)/python -m validation $(VALIDATE_ARGS)
+	$(BIN)/python -m validation.fractions $(FRACTIONS_ARGS)

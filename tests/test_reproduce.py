@@ -85,9 +85,51 @@ def test_per_mouse_paired_test_recomputed(outputs):
     wide = per_mouse.unstack("day")
     paired = sps.ttest_rel(wide["day1"], wide["day8"])
     tests = stats[(stats.figure == "fig4") & stats.test.notna() & (stats.test != "")]
-    assert len(tests) == 1
-    assert abs(tests.iloc[0].statistic) == pytest.approx(abs(paired.statistic), rel=1e-9)
-    assert tests.iloc[0].p_value == pytest.approx(paired.pvalue, rel=1e-9)
+    assert set(tests.quantity) == {"fraction_activated_per_mouse", "sensitivity_warning",
+                                   "fraction_activated_estimate_per_mouse"}
+    test = tests[tests.quantity == "fraction_activated_per_mouse"]
+    assert len(test) == 1
+    assert abs(test.iloc[0].statistic) == pytest.approx(abs(paired.statistic), rel=1e-9)
+    assert test.iloc[0].p_value == pytest.approx(paired.pvalue, rel=1e-9)
+
+
+def _central_count_estimate(part):
+    """The activated fraction estimated from a session's p-values and effects, recomputed
+    from labels.csv as docs/classification.md states it (central count, c = 0.5)."""
+    tested = part[part.p_value.notna()]
+    z = np.sign(tested.effect) * -sps.norm.ppf(tested.p_value / 2)
+    tail = 1 - sps.norm.cdf(0.5)
+    pi0 = min(1.0, (np.abs(z) < 0.5).mean() / (1 - 2 * tail))
+    return float(np.clip((z > 0.5).mean() - pi0 * tail, 0, 1))
+
+
+def test_figures_1_and_4_carry_the_estimated_fractions_beside_the_labelled(outputs):
+    out, stats, labels = outputs
+    estimates = {}
+    for (subject, day), part in labels.groupby(["subject", "day"]):
+        estimates[(subject, day)] = _central_count_estimate(part)
+        row = _row(stats, "fig4", "fraction_activated_estimate", f"{subject}/{day}")
+        assert row.value == pytest.approx(estimates[(subject, day)], abs=1e-12)
+        assert row.ci_low <= row.value <= row.ci_high
+        labelled = _row(stats, "fig4", "fraction_activated", f"{subject}/{day}")
+        assert labelled.value == pytest.approx((part.label == "activated").mean())
+    wide = pd.Series(estimates).unstack()
+    paired = sps.ttest_rel(wide["day8"], wide["day1"])
+    for figure, quantity in (("fig4", "fraction_activated_estimate_per_mouse"),
+                             ("fig1", "fraction_activated_estimate_mouse_level")):
+        assert _row(stats, figure, quantity, "day1_vs_day8").p_value == pytest.approx(
+            paired.pvalue, rel=1e-9)
+    for day in ("day1", "day8"):
+        n = labels[labels.day == day].groupby("subject").size()
+        pooled = sum(estimates[(s, day)] * k for s, k in n.items()) / n.sum()
+        assert _row(stats, "fig1", "fraction_activated_estimate", day).value == pytest.approx(
+            pooled)
+        assert _row(stats, "fig1", "fraction_activated", day).n == n.sum()
+    # the sample study labels with the `test` method: no power, so no sensitivity check
+    check = _row(stats, "fig1", "sensitivity_warning", "day1_vs_day8")
+    assert np.isnan(check.value) and "not computed" in check.test
+    report = (out / "report.html").read_text()
+    assert "estimated (diamonds)" in report and 'class="warning"' not in report
 
 
 def test_bdnf_fractions_recomputed_from_the_count_table(outputs):

@@ -413,7 +413,9 @@ a corrected signal, and never classify the isosbestic control as a "cell".
 {_warnings(rows)}"""
     if before:
         text += _before(before)
-    return text
+    from .fractions import section  # issue 27's section, from its own run (fractions.json)
+
+    return text.rstrip("\n") + "\n\n" + section()
 
 
 def _before(before: dict) -> str:

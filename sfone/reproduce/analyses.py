@@ -51,7 +51,10 @@ class ImagingResult:
     traces : xarray.DataArray
         ``(roi, trial, lag)`` z-scored dF/F around the run end (lag in s).
     fractions : pandas.DataFrame
-        One row per session: ``subject``, ``day``, ``n_rois``, ``n_activated``, ``fraction``.
+        One row per session (:func:`session_row`): ``subject``, ``day``, ``n_rois``,
+        ``n_tested``, ``n_activated``, ``fraction`` (labelled activated, of the tested ROIs),
+        the labelled and estimated fractions of activated and inhibited ROIs with the
+        estimates' 95 % intervals, ``detectable_gain_80`` and ``power_x2``.
     days : tuple of str
         The two days compared.
     run_lag_s : tuple of float
@@ -70,7 +73,7 @@ class ImagingResult:
     """
     classes: xr.Dataset      # per ROI: label, effect, p/q values; coords day, subject, session
     traces: xr.DataArray     # (roi, trial, lag) z-scored dF/F around run end
-    fractions: pd.DataFrame  # subject, day, n_rois, n_activated, fraction
+    fractions: pd.DataFrame  # one row per session: labelled + estimated fractions, sensitivity
     days: tuple[str, str]
     run_lag_s: tuple[float, float]       # the run, in s from run end
     baseline_lag_s: tuple[float, float]  # the pre-run baseline, in s from run end
@@ -87,11 +90,17 @@ class ImagingResult:
     @functools.cached_property
     def day_tests(self) -> dict:
         """The day comparison of figures 1, 3 and 4 (:func:`sfone.stats.cohort_day_tests`:
-        mouse-level headline and pooled secondary tests), computed once for all three."""
+        mouse-level headline and pooled secondary tests; with the sessions' estimates, the test
+        on them and the sensitivity check), computed once for all three. ``n``: tested ROIs."""
+        from ..classify import INSUFFICIENT_DATA
         from ..stats import cohort_day_tests
 
-        return {**cohort_day_tests(self.classes, days=tuple(self.days)),
-                "n": int(self.classes.sizes["roi"])}
+        sessions = (self.fractions if "fraction_activated_estimate" in self.fractions
+                    else None)
+        tested = int((np.asarray(self.classes["label"].values, dtype=str)
+                      != INSUFFICIENT_DATA).sum())
+        return {**cohort_day_tests(self.classes, days=tuple(self.days), sessions=sessions),
+                "n": tested}
 
 
 def imaging_session_outputs(entry, protocol_name, window_s, where=""):
@@ -121,6 +130,25 @@ def imaging_session_outputs(entry, protocol_name, window_s, where=""):
                                window=window_s, bin_s=PERIRUN_BIN_S)
     evidence = prepare_evidence(labels, trace_array(dff), runs=epochs)
     return labels.drop_dims("bin", errors="ignore"), traces, evidence
+
+
+def session_row(entry, labels) -> dict:
+    """One session's row of :attr:`ImagingResult.fractions`: subject, day, its labelled
+    activated count and fraction of the tested ROIs (``insufficient data`` left out), and the
+    fraction attrs of its labels (estimates with 95 % intervals and sensitivity; NaN when the
+    result has none)."""
+    from ..classify import INSUFFICIENT_DATA
+    from ..classify._fractions import FRACTION_COLUMNS
+
+    values = np.asarray(labels["label"].values, dtype=str)
+    n_tested = int((values != INSUFFICIENT_DATA).sum())
+    n_act = int((values == "activated").sum())
+    row = {"subject": entry.subject, "day": entry.day, "n_rois": int(values.size),
+           "n_tested": n_tested, "n_activated": n_act,
+           "fraction": n_act / n_tested if n_tested else float("nan")}
+    row.update({k: float(labels.attrs.get(k, float("nan"))) for k in FRACTION_COLUMNS
+                if k not in row})
+    return row
 
 
 def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None = None
@@ -153,12 +181,7 @@ def analyse_imaging(study, *, scheduler: str | None = None, workers: int | None 
                             scheduler=scheduler, workers=workers, what="imaging sessions")
     evidence = tuple((e.label, ev) for e, (_, _, ev) in zip(entries, outputs, strict=True))
     outputs = [(lab, tr) for lab, tr, _ in outputs]
-    rows = []
-    for entry, (lab, _) in zip(entries, outputs, strict=True):
-        n = lab.sizes["roi"]
-        n_act = int((lab["label"].values == "activated").sum())
-        rows.append({"subject": entry.subject, "day": entry.day, "n_rois": n,
-                     "n_activated": n_act, "fraction": n_act / n})
+    rows = [session_row(entry, lab) for entry, (lab, _) in zip(entries, outputs, strict=True)]
     classes, trace = with_session_coords(entries, outputs, where, "imaging sessions")
     parameters = {
         "classification protocol": {str(p): load_protocol(p).model_dump(mode="json")

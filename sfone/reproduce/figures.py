@@ -28,9 +28,13 @@ class FigureOutput:
         The figure.
     caption : str
         Caption shown in the report.
+    warnings : tuple of str, default ()
+        Warnings the report shows next to the figure (e.g. the sensitivity check of figures
+        1 and 4).
     """
     figure: object  # matplotlib Figure
     caption: str
+    warnings: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -106,14 +110,81 @@ def _n_mice(table, column="subject") -> int:
 
 
 def _day_counts(data) -> str:
+    """Per day, n tested neurons and mice (and how many ROIs were not tested)."""
+    from ..classify import INSUFFICIENT_DATA
+
     classes = data.classes
+    labels = np.asarray(classes["label"].values, dtype=str)
     parts = []
     for day in data.days:
         mask = np.asarray(classes["day"].values, dtype=str) == day
         mice = len(set(np.asarray(classes["subject"].values)[mask]))
-        parts.append(f"{_name(day)}: n = {int(mask.sum())} neurons from {mice} "
-                     f"{'mouse' if mice == 1 else 'mice'}")
+        untested = int((mask & (labels == INSUFFICIENT_DATA)).sum())
+        parts.append(f"{_name(day)}: n = {int(mask.sum()) - untested} neurons from {mice} "
+                     f"{'mouse' if mice == 1 else 'mice'}"
+                     + (f", {untested} more ROIs not tested (insufficient data)" if untested
+                        else ""))
     return "; ".join(parts)
+
+
+def _record_untested(data, stats, figure_id) -> None:
+    """``n_rois_insufficient_data`` per day where some ROIs were not tested (the caption
+    states them)."""
+    from ..classify import INSUFFICIENT_DATA
+
+    labels = np.asarray(data.classes["label"].values, dtype=str)
+    for day in data.days:
+        mask = np.asarray(data.classes["day"].values, dtype=str) == day
+        untested = int((mask & (labels == INSUFFICIENT_DATA)).sum())
+        if untested:
+            stats.add(figure_id, "n_rois_insufficient_data", day, untested, n=untested)
+
+
+def _sensitivity(data, stats, figure_id) -> tuple[str, tuple]:
+    """The sensitivity check of the day comparison: its stats rows, a caption sentence and
+    the report's warnings (empty when the sessions carry no estimates)."""
+    tests = data.day_tests
+    check = tests.get("sensitivity")
+    if check is None:
+        return "", ()
+    from ..stats import SENSITIVITY_MIN_ARTEFACT, SENSITIVITY_SHARE, pooled_estimates
+
+    days = tuple(data.days)
+    pooled = pooled_estimates(data.fractions, order=days)
+    first = pooled.drop_duplicates("group").set_index("group")
+    for day in days:
+        part = data.fractions[data.fractions["day"] == day]
+        stats.add(figure_id, "power_x2_mean", day, first.loc[day, "power_x2"], n=len(part))
+        stats.add(figure_id, "detectable_gain_80_median", day,
+                  first.loc[day, "detectable_gain_80"], n=len(part))
+    pair = "_vs_".join(days)
+    n_mice = int(tests["estimate_comparison"].per_mouse["mouse"].nunique())
+    stats.add(figure_id, "sensitivity_expected_artefact", pair, check["expected_artefact"],
+              n=n_mice)
+    stats.add(figure_id, "sensitivity_observed_labelled_difference", pair,
+              check["observed_labelled_difference"], n=n_mice)
+    rule = (f"sensitivity check: fires when |pooled estimate x (mean power_x2 {days[1]} - "
+            f"{days[0]})| >= {SENSITIVITY_MIN_ARTEFACT:g} and >= {SENSITIVITY_SHARE:g} x "
+            "|observed labelled difference|")
+    if check["reason"]:
+        stats.add(figure_id, "sensitivity_warning", pair, None, n=n_mice,
+                  test=f"{rule}: not computed ({check['reason']})")
+        return (f" Sensitivity not computed ({check['reason']}); the sensitivity check could "
+                "not run."), ()
+    stats.add(figure_id, "sensitivity_warning", pair, float(check["warn"]), n=n_mice,
+              test=f"{rule}: {'FIRES: ' + check['message'] if check['warn'] else 'does not fire'}")
+    power = "; ".join(f"{_name(d)}: {first.loc[d, 'power_x2']:.2f}" for d in days)
+    gain = "; ".join(f"{_name(d)}: x{first.loc[d, 'detectable_gain_80']:.2f}" for d in days)
+    text = (f" Sensitivity (each session's own noise): mean power to detect a doubling {power};"
+            f" median gain detectable with 80 % power {gain}. Expected labelled difference from "
+            f"sensitivity alone {check['expected_artefact']:+.3f} (observed "
+            f"{check['observed_labelled_difference']:+.3f}): ")
+    if check["warn"]:
+        text += ("the sensitivity check fires (warning beside the figure): the labelled "
+                 "fractions compare the recordings as much as the neurons; compare the "
+                 "estimated fractions.")
+        return text, (f"Sensitivity warning: {check['message']}",)
+    return text + "the sensitivity check does not fire.", ()
 
 
 def _segment_text(data, unit: str = "neuron") -> str:
@@ -128,19 +199,35 @@ def _fig1(data, stats, figure_id):
     from ..figures import figure_class_proportions
 
     tests = data.day_tests
+    estimates = data.fractions if "estimate" in tests else None
     stats.add_test(figure_id, "fisher_activated_vs_not", "_vs_".join(data.days),
                    tests["pooled_fisher"], n=tests["n"])
     fig = figure_class_proportions(data.classes, order=data.days, test=tests["mouse"],
-                                   secondary=tests["pooled_chi2"], stats=stats,
+                                   secondary=tests["pooled_chi2"], estimates=estimates,
+                                   estimate_test=tests.get("estimate"), stats=stats,
                                    figure_id=figure_id)
-    caption = (f"Fraction of neurons labelled post-run activated, inhibited or unchanged on "
-               f"{_name(data.days[0])} and {_name(data.days[1])} ({_day_counts(data)}). Stacked "
-               f"bars are pooled neuron fractions (95 % Wilson intervals in stats.csv). Test "
-               f"(mice as the unit): {_test_text(tests['mouse'])}. Secondary tests, pooling "
+    _record_untested(data, stats, figure_id)
+    panel = "(a) " if estimates is not None else ""
+    caption = (f"{panel}Fraction of neurons labelled post-run activated, inhibited or unchanged "
+               f"on {_name(data.days[0])} and {_name(data.days[1])} ({_day_counts(data)}). "
+               f"Stacked bars are pooled neuron fractions (95 % Wilson intervals in stats.csv). "
+               f"Test (mice as the unit): {_test_text(tests['mouse'])}. Secondary tests, pooling "
                f"neurons across mice (pseudo-replication, shown for comparison only): "
                f"{_secondary_text(tests['pooled_chi2'])}; "
                f"{_secondary_text(tests['pooled_fisher'])}.")
-    return FigureOutput(fig, caption)
+    warnings = ()
+    if estimates is not None:
+        n_sessions = len(estimates)
+        caption += (" (b) Labelled (bars) and estimated (diamonds) fractions of activated and "
+                    "inhibited neurons per day: the estimate is the fraction that responds "
+                    "whatever each session could detect (the central count of its neurons' "
+                    "signed z; docs/classification.md), its whiskers the 95 % interval "
+                    f"combined from the {n_sessions} sessions' bootstrap intervals (neuron "
+                    "sampling only); the sessions are pooled by tested neurons. Test on the "
+                    f"estimates (mice as the unit): {_test_text(tests['estimate'])}.")
+        text, warnings = _sensitivity(data, stats, figure_id)
+        caption += text
+    return FigureOutput(fig, caption, warnings)
 
 
 def _fig2(data, stats, figure_id):
@@ -180,21 +267,36 @@ def _fig4(data, stats, figure_id):
     from ..figures import figure_fraction_activated_paired
 
     tests = data.day_tests
+    estimated = "estimate" in tests
     fig = figure_fraction_activated_paired(data.fractions, order=data.days, test=tests["mouse"],
-                                           secondary=tests["pooled_fisher"], stats=stats,
+                                           secondary=tests["pooled_fisher"],
+                                           estimate_test=tests.get("estimate"), stats=stats,
                                            figure_id=figure_id)
     from ..figures._summary import group_summary
 
     n = _n_mice(data.fractions)
     test = f"Test: {_test_text(tests['mouse'])}." if tests["mouse"] else "No test across mice."
-    sem = group_summary(data.fractions, "fraction", "day", order=data.days)["sem"]
-    sem_text = "; ".join(f"{_name(d)}: {sem[d]:.2g}" for d in data.days if d in sem.index)
-    caption = (f"Fraction of each mouse's neurons labelled post-run activated on "
-               f"{_name(data.days[0])} and {_name(data.days[1])} (n = {n} mice; open circles: "
-               f"mice, lines join a mouse's days). Black horizontal lines: mean across mice; "
-               f"whiskers: SEM ({sem_text}; a whisker shorter than the line's width does not "
-               f"show). {test}")
-    return FigureOutput(fig, caption)
+
+    def sem_text(column):
+        sem = group_summary(data.fractions, column, "day", order=data.days)["sem"]
+        return "; ".join(f"{_name(d)}: {sem[d]:.2g}" for d in data.days if d in sem.index)
+
+    caption = (f"{'(a) ' if estimated else ''}Fraction of each mouse's neurons labelled "
+               f"post-run activated on {_name(data.days[0])} and {_name(data.days[1])} (n = {n} "
+               f"mice; open circles: mice, lines join a mouse's days). Black horizontal lines: "
+               f"mean across mice; whiskers: SEM ({sem_text('fraction')}; a whisker shorter "
+               f"than the line's width does not show). {test}")
+    warnings = ()
+    if estimated:
+        caption += (" (b) The same mice's estimated fractions of activated neurons (the "
+                    "fraction that responds whatever the session could detect; "
+                    "docs/classification.md), on the scale of (a); grey whiskers: each "
+                    "session's 95 % bootstrap interval; black: mean ± SEM across mice "
+                    f"({sem_text('fraction_activated_estimate')}). Test on the estimates "
+                    f"(mice as the unit): {_test_text(tests['estimate'])}.")
+        text, warnings = _sensitivity(data, stats, figure_id)
+        caption += text
+    return FigureOutput(fig, caption, warnings)
 
 
 def _fig5(data, stats, figure_id):

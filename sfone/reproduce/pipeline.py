@@ -161,7 +161,7 @@ def reproduce(study, out_dir="figures", *, scheduler: str | None = None,
             result = _write_outputs(build, study, stats, figures, data, parameters, inputs,
                                     started, write_report_html)
     result = ReproduceResult(out_dir, {spec.stem: [out_dir / p.relative_to(build) for p in paths]
-                                       for spec, _, paths in figures},
+                                       for spec, _, paths, *_ in figures},
                              *(None if p is None else out_dir / p.relative_to(build)
                                for p in result))
     return result
@@ -187,7 +187,7 @@ def _run_stages(study, bar, specs, stats, figures, data, parameters, build, *, s
                 continue
             paths = save_figure(output.figure, build / "figures" / spec.stem)
             plt.close(output.figure)
-            figures.append((spec, output.caption, paths))
+            figures.append((spec, output.caption, paths, tuple(output.warnings)))
 
 
 def numbered_figures(figures) -> list[tuple]:
@@ -199,24 +199,24 @@ def numbered_figures(figures) -> list[tuple]:
 
     Parameters
     ----------
-    figures : list of (FigureSpec, str, list of pathlib.Path)
-        The figures made: spec, caption, files.
+    figures : list of (FigureSpec, str, list of pathlib.Path[, tuple of str])
+        The figures made: spec, caption, files and, optionally, the warnings shown beside it.
 
     Returns
     -------
-    list of (int, FigureSpec, str, list of pathlib.Path)
-        Report number, spec, caption, files.
+    list of (int, FigureSpec, str, list of pathlib.Path, tuple of str)
+        Report number, spec, caption, files, warnings.
     """
     from .figures import FIGURE_SPECS
 
     order = {spec.number: i for i, spec in enumerate(FIGURE_SPECS)}
     out = []
-    for k, (spec, caption, paths) in enumerate(sorted(figures, key=lambda f: order[f[0].number]),
-                                               start=1):
+    for k, (spec, caption, paths, *rest) in enumerate(
+            sorted(figures, key=lambda f: order[f[0].number]), start=1):
         if k != spec.number:
             caption = (f"{caption} (Figure {spec.number} of the paper reproduction; files "
                        f"figures/{spec.stem}.*, {spec.figure_id} in stats.csv.)")
-        out.append((k, spec, caption, paths))
+        out.append((k, spec, caption, paths, tuple(rest[0]) if rest else ()))
     return out
 
 
@@ -242,14 +242,15 @@ def _write_outputs(build, study, stats, figures, data, parameters, inputs, start
         "runtime_s": round(time.time() - started, 1),
         "versions": package_versions(), "parameters": parameters, "inputs": inputs,
         "figures": [{"number": k, "reproduction_figure": s.number,
-                     "file": f"figures/{s.stem}.png", "caption": c} for k, s, c, _ in figures],
+                     "file": f"figures/{s.stem}.png", "caption": c, "warnings": list(w)}
+                    for k, s, c, _, w in figures],
     }
     marker = build / MARKER
     with atomic_path(marker) as tmp:
         tmp.write_text(json.dumps(provenance, indent=2, default=str) + "\n", encoding="utf-8")
     report = write_report_html(
         build, [(f"Figure {k}. {s.title}", next(p for p in paths if p.suffix == ".png"),
-                 caption, s.figure_id) for k, s, caption, paths in figures],
+                 caption, s.figure_id, warnings) for k, s, caption, paths, warnings in figures],
         {"stats": stats.to_frame(), **tables}, parameters, __version__, provenance=provenance,
         title=f"sfone reproduction report: {study.name}", evidence_pages=pages)
     return stats_csv, labels_csv, report, marker

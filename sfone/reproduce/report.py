@@ -194,9 +194,10 @@ def _esc(value) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _figure_html(title: str, png_path, caption: str = "", anchor: str = "") -> str:
+def _figure_html(title: str, png_path, caption: str = "", anchor: str = "",
+                 warnings=()) -> str:
     """One figure at its natural size: its print size (pixels / dpi) times
-    :data:`DISPLAY_SCALE`, in CSS pixels."""
+    :data:`DISPLAY_SCALE`, in CSS pixels; its warnings in a marked box above it."""
     raw = Path(png_path).read_bytes()
     width, height, ppi = _png_size(raw)
     css_w = round(width / ppi * _CSS_PX_PER_INCH * DISPLAY_SCALE)
@@ -204,7 +205,8 @@ def _figure_html(title: str, png_path, caption: str = "", anchor: str = "") -> s
     data = base64.b64encode(raw).decode("ascii")
     ident = f' id="{_esc(anchor)}"' if anchor else ""
     text = f"<strong>{_esc(title)}</strong>" + (f" {_esc(caption)}" if caption else "")
-    return (f'<figure{ident}><img alt="{_esc(title)}" width="{css_w}" height="{css_h}" '
+    boxes = "".join(f'<p class="warning" role="note">{_esc(w)}</p>' for w in warnings)
+    return (f'<figure{ident}>{boxes}<img alt="{_esc(title)}" width="{css_w}" height="{css_h}" '
             f'src="data:image/png;base64,{data}"><figcaption>{text}</figcaption></figure>')
 
 
@@ -305,6 +307,8 @@ padding:.1em 0}h3{margin-top:1.6em}
 table{border-collapse:collapse;font-size:85%;max-width:100%}td,th{padding:2px 8px;
 border-bottom:1px solid #ddd;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 td.hash{font-family:monospace;font-size:90%;word-break:break-all}
+p.warning{max-width:720px;margin:.3em 0 .6em;padding:.4em .8em;border-left:4px solid #D55E00;
+background:#FFF3EB;font-size:90%;overflow-wrap:anywhere}
 pre{background:#f6f6f6;padding:1em;font-size:85%;white-space:pre-wrap;overflow-wrap:anywhere}"""
 
 
@@ -321,9 +325,12 @@ def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters
     ----------
     out_dir : path
         Output folder (created if needed); the page is ``out_dir / filename``.
-    figures : mapping title -> PNG path, or sequence of (title, PNG path[, caption[, anchor]])
+    figures : mapping title -> PNG path, or sequence of tuples
+        ``(title, PNG path[, caption[, anchor[, warnings]]])``.
         Figures in display order; each PNG is embedded as a base64 data URI and shown at one
-        common scale of its print size (pixels / dpi x :data:`DISPLAY_SCALE`).
+        common scale of its print size (pixels / dpi x :data:`DISPLAY_SCALE`); ``warnings``
+        (a sequence of str, e.g. the sensitivity check of figures 1 and 4) are shown in a
+        marked box above the figure.
     tables : mapping title -> DataFrame
         A table titled ``"stats"`` with :data:`STATS_COLUMNS` is shown grouped by figure with
         readable numbers; others are shown as they are.
@@ -348,13 +355,14 @@ def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters
         ``out_dir / filename``.
     """
     items = list(figures.items()) if isinstance(figures, Mapping) else list(figures)
-    items = [tuple(item) + ("",) * (4 - len(item)) for item in items]
-    items = [(t, p, c, a or f"figure-{i + 1}") for i, (t, p, c, a) in enumerate(items)]
-    titles = {a: t for t, _, _, a in items}
+    items = [tuple(item) + ("",) * (4 - len(item)) + ((),) * (len(item) < 5) for item in items]
+    items = [(t, p, c, a or f"figure-{i + 1}", tuple(w))
+             for i, (t, p, c, a, w) in enumerate(items)]
+    titles = {a: t for t, _, _, a, _ in items}
     # the figure entries carry their own "Figure N." (no list numbers beside them) in a
     # two-column list whose entries never break or run into the next column
     toc = ['<li><a href="#figures">Figures</a><ul class="toc-figures">'] + [
-        f'<li><a href="#{_esc(a)}">{_esc(t)}</a></li>' for t, _, _, a in items] + ["</ul></li>"]
+        f'<li><a href="#{_esc(a)}">{_esc(t)}</a></li>' for t, _, _, a, _ in items] + ["</ul></li>"]
     toc += ['<li><a href="#evidence">Per-neuron evidence</a></li>'] if evidence_pages else []
     toc += ['<li><a href="#statistics">Statistics</a></li>',
             '<li><a href="#provenance">Provenance</a></li>',
@@ -365,7 +373,7 @@ def write_report_html(out_dir, figures, tables: Mapping[str, object], parameters
                 and provenance.get("created_utc") else "") + "</p>",
              '<nav><h2>Contents</h2><ol>' + "".join(toc) + "</ol></nav>",
              '<h2 id="figures">Figures</h2>']
-    parts += [_figure_html(t, p, c, a) for t, p, c, a in items]
+    parts += [_figure_html(t, p, c, a, w) for t, p, c, a, w in items]
     if evidence_pages:
         parts.append('<h2 id="evidence">Per-neuron evidence</h2><p>Each session\'s ROIs with '
                      "their label, effect, p and q and the figure behind each label (sortable, "

@@ -19,11 +19,16 @@ that differ as a treatment effect (its type-I error reaches 0.2 in ``docs/statis
 :func:`compare_magnitude` does the same for the response size (each neuron's ``effect``): the
 per-mouse mean, day against day, with a paired t-test across mice.
 
+:func:`compare_estimated_fractions` tests the sessions' estimated fractions of responding ROIs
+(``label_responses`` attrs) with the same mouse-level design, and checks whether the two groups'
+sessions differ in sensitivity enough to make the labelled fractions differ on their own.
+
 Mice are paired by subject id, never by position in a list.
 
 The package, by concern: ``_cells`` (labels and the mouse of each cell), ``_rows`` (the rows of
 a ``tests`` table, the paired or independent design), ``_headline`` (the mouse-level tests),
-``_glmm`` (the binomial GLMM), ``_proportions``, ``_magnitude``, ``_cohort`` (the day tests of a
+``_glmm`` (the binomial GLMM), ``_proportions``, ``_magnitude``, ``_estimates`` (estimated
+fractions and the sensitivity check), ``_cohort`` (the day tests of a
 cohort) and ``_groups`` (generic group tests of the ``sfone reproduce`` figures). Import every
 name from ``sfone.stats``.
 """
@@ -31,6 +36,14 @@ name from ``sfone.stats``.
 from __future__ import annotations
 
 from ._cohort import cohort_day_tests
+from ._estimates import (
+    SENSITIVITY_MIN_ARTEFACT,
+    SENSITIVITY_SHARE,
+    FractionEstimateComparison,
+    compare_estimated_fractions,
+    pooled_estimates,
+    session_fractions,
+)
 from ._groups import (
     holm,
     mann_whitney,
@@ -47,6 +60,9 @@ from ._rows import LowPowerWarning, PairingWarning
 __all__ = ["compare_proportions", "ProportionComparison", "compare_magnitude", "cohort_day_tests",
            "MagnitudeComparison", "wilson_ci", "empirical_logit", "signed_rank_min_p",
            "rank_sum_min_p", "LowPowerWarning", "PairingWarning",
+           # estimated fractions (issue 27): the mouse-level test and the sensitivity check
+           "compare_estimated_fractions", "FractionEstimateComparison", "session_fractions",
+           "pooled_estimates", "SENSITIVITY_MIN_ARTEFACT", "SENSITIVITY_SHARE",
            # generic group tests used by the figures of ``sfone reproduce`` (one row per animal)
            "welch_test", "mann_whitney", "mixed_interaction", "one_way_anova", "holm",
            "pairwise_tests"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ._estimates import compare_estimated_fractions
 from ._magnitude import compare_magnitude
 from ._proportions import compare_proportions
 from ._rows import _test_dict
 
 
-def cohort_day_tests(classes: xr.Dataset, *, days=("day1", "day8"), by: str = "day") -> dict:
+def cohort_day_tests(classes: xr.Dataset, *, days=("day1", "day8"), by: str = "day",
+                     sessions=None) -> dict:
     """The tests figures 1, 3 and 4 show, from a cohort's classifier output.
 
     Parameters
@@ -22,6 +24,10 @@ def cohort_day_tests(classes: xr.Dataset, *, days=("day1", "day8"), by: str = "d
         The two values of ``by`` compared.
     by : str, default "day"
         Coordinate over ``roi`` that holds the day.
+    sessions : pandas.DataFrame, optional
+        One row per session: ``subject``, ``by`` and the fraction attrs of its labels
+        (:func:`session_fractions`); adds the test on the estimated fractions and the
+        sensitivity check (:func:`compare_estimated_fractions`).
 
     Returns
     -------
@@ -31,7 +37,10 @@ def cohort_day_tests(classes: xr.Dataset, *, days=("day1", "day8"), by: str = "d
         (secondary), ``"magnitude"`` (per-mouse mean effect of activated neurons; short label for a
         figure corner), ``"magnitude_pooled"`` (secondary, when computed); and the
         ``"comparison"`` (:class:`ProportionComparison`) and ``"magnitude_comparison"``
-        (:class:`MagnitudeComparison`) objects. A test the labels do not allow (no activated
+        (:class:`MagnitudeComparison`) objects. With ``sessions``: ``"estimate"`` (the
+        mouse-level test on the estimated activated fractions), ``"estimate_comparison"``
+        (:class:`FractionEstimateComparison`) and ``"sensitivity"`` (its check; a
+        :class:`~sfone.exceptions.QualityWarning` when it fires). A test the labels do not allow (no activated
         neuron on a day, one mouse, a single class) has NaN statistic and p-value and a
         ``reason``; it is never left out.
 
@@ -59,4 +68,11 @@ def cohort_day_tests(classes: xr.Dataset, *, days=("day1", "day8"), by: str = "d
         pooled = _test_dict(magnitude.tests, "pooled_welch_t", with_n=False)
         pooled["test"] = f"Secondary, {pooled['test']} (n = {pooled['n_cells']} neurons)"
         out["magnitude_pooled"] = pooled
+    if sessions is not None:
+        day = sessions[by].astype(str)
+        estimates = compare_estimated_fractions(sessions[day == str(days[0])],
+                                                sessions[day == str(days[1])],
+                                                groups=tuple(days))
+        out.update(estimate=estimates.headline(), estimate_comparison=estimates,
+                   sensitivity=estimates.sensitivity)
     return out

@@ -171,6 +171,15 @@ def _per_mouse(labels, mice, groups):
     return pd.concat(frames, ignore_index=True)
 
 
+def _tested_only(labels, ids):
+    """(labels, ids, number left out) without the ROIs labelled "insufficient data": they were
+    not tested, so they are in no fraction's numerator or denominator."""
+    from ..classify import INSUFFICIENT_DATA
+
+    keep = labels != INSUFFICIENT_DATA
+    return labels[keep], None if ids is None else ids[keep], int((~keep).sum())
+
+
 def empirical_logit(k, n):
     """log((k + 0.5) / (n - k + 0.5)): a finite logit of k successes out of n (Cox 1970).
 
@@ -206,7 +215,9 @@ def compare_proportions(labels_a, labels_b, *, mice_a=None, mice_b=None,
     ----------
     labels_a, labels_b : array_like, xarray.Dataset or list
         Labels (``activated``/``inhibited``/``unchanged``) as an array, a
-        :func:`~sfone.classify.label_responses` Dataset, or a list of those, one per mouse. The
+        :func:`~sfone.classify.label_responses` Dataset, or a list of those, one per mouse.
+        ROIs labelled ``insufficient data`` were not tested and are left out (``notes`` says
+        how many). The
         mouse of each cell is ``mice_a``/``mice_b`` if given, else the Dataset's ``subject``
         coordinate or ``subject`` attr. Mice are paired by subject id; a list with a result
         lacking a subject, or two results of the same subject, is refused (ValueError).
@@ -237,12 +248,15 @@ def compare_proportions(labels_a, labels_b, *, mice_a=None, mice_b=None,
     """
     lab_a, ids_a = _flatten(labels_a, mice_a, groups[0])
     lab_b, ids_b = _flatten(labels_b, mice_b, groups[1])
+    (lab_a, ids_a, untested_a), (lab_b, ids_b, untested_b) = (
+        _tested_only(lab_a, ids_a), _tested_only(lab_b, ids_b))
     _check_labels(lab_a, groups[0])
     _check_labels(lab_b, groups[1])
     table = pd.DataFrame([[int(np.sum(lab == c)) for c in LABELS] for lab in (lab_a, lab_b)],
                          index=list(groups), columns=list(LABELS))
     n_cells = int(table.values.sum())
-    notes = []
+    notes = [f"{g}: {k} ROIs labelled 'insufficient data' (not tested) are left out of "
+             "every count" for g, k in zip(groups, (untested_a, untested_b), strict=True) if k]
     tests = {}
     per_mouse = _per_mouse((lab_a, lab_b), (ids_a, ids_b), groups)
     if per_mouse is not None:
