@@ -204,7 +204,7 @@ def _session_cli(folder):
     out = folder / "labels.csv"
     main(["classify", str(folder / "suite2p" / "plane0"), "--runs", str(folder / "runs.csv"),
           "--out", str(out)], standalone_mode=False)
-    return pd.read_csv(out)
+    return pd.read_csv(out, comment="#")  # the provenance lines
 
 
 def _session_read(folder):

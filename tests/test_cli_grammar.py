@@ -91,11 +91,11 @@ def test_cells_only_is_the_default_of_classify_and_track_and_convert_keeps_every
                "threshold"]
     cells = invoke("classify", path, "--runs", runs, *windows, "--out", tmp_path / "c.csv")
     assert cells.exit_code == 0, cells.output
-    assert pd.read_csv(tmp_path / "c.csv")["roi"].tolist() == [0, 1, 3]
+    assert pd.read_csv(tmp_path / "c.csv", comment="#")["roi"].tolist() == [0, 1, 3]
     every = invoke("classify", path, "--runs", runs, *windows, "--all-rois",
                    "--out", tmp_path / "a.csv")
     assert every.exit_code == 0, every.output
-    assert pd.read_csv(tmp_path / "a.csv")["roi"].tolist() == [0, 1, 2, 3]
+    assert pd.read_csv(tmp_path / "a.csv", comment="#")["roi"].tolist() == [0, 1, 2, 3]
     assert invoke("convert", path, "--out", tmp_path / "all.nc").exit_code == 0
     assert sfone.read(tmp_path / "all.nc").sizes["roi"] == 4
     assert invoke("convert", path, "--cells-only", "--out", tmp_path / "c.nc").exit_code == 0
@@ -126,7 +126,7 @@ def test_neuropil_coefficient_replaces_the_files_and_needs_fneu(tmp_path):
                         "--baseline-window", "-6", "0", "--post-run-window", "0", "6",
                         "--neuropil-coefficient", c, "--out", tmp_path / f"l{c}.csv")
         assert result.exit_code == 0, result.output
-        labels[c] = pd.read_csv(tmp_path / f"l{c}.csv")["effect"].to_numpy()
+        labels[c] = pd.read_csv(tmp_path / f"l{c}.csv", comment="#")["effect"].to_numpy()
     assert not np.allclose(labels["0"], labels["1"])  # the coefficient reached the traces
     without = invoke("info", imaging(tmp_path, name="plain.nc"), "--neuropil-coefficient", "0.7")
     assert without.exit_code == 1
@@ -227,8 +227,8 @@ def test_old_classify_window_spellings_work_warn_once_and_are_out_of_help(old, n
     reference = invoke(*base, *[x for f, v in windows.items() for x in (f, *v)],
                        "--out", tmp_path / "new.csv")
     assert reference.stderr == ""
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "old.csv"),
-                                  pd.read_csv(tmp_path / "new.csv"))
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "old.csv", comment="#"),
+                                  pd.read_csv(tmp_path / "new.csv", comment="#"))
     shown = invoke("classify", "--help").output
     assert new in shown and old not in shown
 

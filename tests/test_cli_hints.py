@@ -142,6 +142,8 @@ NOT_SHOWN = {
     "(format='npm-headerless', leds=...)": "format description in the README's formats table",
     "needs leds=(415, 470, ...)": "format description in `sfone formats`",
     "import h5py": "code the HDF5 probe runs in a child process, not a message",
+    "or pass subjects=": "sfone.stats.session_fractions(subjects=): Python only; reproduce "
+                         "names every session's mouse from the study file",
     "time_unit='zt'": "figure_metabolic(time_unit='zt'): Python only; reproduce gives it the "
                       "study's lights-on hour and reads the readings' clock before drawing",
 }

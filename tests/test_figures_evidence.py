@@ -35,8 +35,11 @@ N_ROIS = 40
 
 @pytest.fixture(scope="module")
 def session():
+    # responses that last the whole post-run window, so the page has both labels to draw (the
+    # simulator's default for two runs lasts half of it: the default glm, which fits no
+    # transient with fewer than 3 runs, then labels none of these 40 ROIs)
     ds, epochs = make_imaging_session(N_ROIS, fs=4.0, n_runs=2, run_s=300.0, post_s=1200.0,
-                                      random_state=11)
+                                      effect_s=1200.0, random_state=11)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = label_responses(ds, epochs)
@@ -287,7 +290,7 @@ def test_classify_plots_writes_the_page_of_the_labelled_rois(files, tmp_path):
 
     result = _classify(files, tmp_path / "labels.csv", tmp_path / "evidence")
     assert result.exit_code == 0, result.output
-    labels = pd.read_csv(tmp_path / "labels.csv")
+    labels = pd.read_csv(tmp_path / "labels.csv", comment="#")
     text = (tmp_path / "evidence" / "index.html").read_text()
     assert text.count('<tr id="roi-') == len(labels) == 12
     assert re.findall(r'data-label="(\w+)"', text) == list(labels["label"])

@@ -45,6 +45,7 @@ def _assert_inert(path: Path, *hostile: str) -> list[list[str]]:
 
 
 def _column(rows: list[list[str]], name: str) -> list[str]:
+    rows = [row for row in rows if not (row and row[0].startswith("#"))]  # provenance lines
     at = rows[0].index(name)
     return [row[at] for row in rows[1:]]
 
@@ -69,8 +70,11 @@ def test_classify_labels_neutralise_a_channel_name_from_the_file(tmp_path):
     runs = tmp_path / "runs.csv"
     runs.write_text("start_s,end_s\n60,100\n")
     out = tmp_path / "labels.csv"
+    protocol = tmp_path / "short_baseline.yaml"  # the sample's 50 s baseline, accepted knowingly
+    protocol.write_text("kind: classification\nbaseline_s: [-50, 0]\npost_run_s: [0, 70]\n"
+                        "min_baseline_s: 30\n")
     _invoke("classify", data, "--runs", runs, "--baseline-s", "-50", "0", "--post-run-s", "0",
-            "70", "--out", out)
+            "70", "--protocol", protocol, "--out", out)
     rows = _assert_inert(out, AT)
     assert _column(rows, "roi") == ["'" + AT + "_dff", "control_dff"]
     effect = [float(v) for v in _column(rows, "effect")]  # numbers, not quoted text

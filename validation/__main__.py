@@ -43,6 +43,10 @@ def main(argv=None) -> int:
     parser.add_argument("--default-only", action="store_true",
                         help="only sfone's default settings, not the other methods")
     parser.add_argument("--seeds", type=int, nargs="+", help="seeds of every mixed cell")
+    parser.add_argument("--calibration-sessions", type=int, default=None, metavar="N",
+                        help=f"all-null imaging sessions per cell (default "
+                             f"{harness.CALIBRATION_SESSIONS}; fewer cannot pass the far-tail "
+                             f"checks, which then read 'not judged')")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "validation.md")
     parser.add_argument("--json", type=Path, default=ROOT / "validation" / "results" / "latest.json")
     parser.add_argument("--before", type=Path, default=BEFORE,
@@ -70,6 +74,10 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     table = _oracle(args)
     seeds = tuple(args.seeds) if args.seeds else ((101,) if args.quick else (101, 202))
+    if args.calibration_sessions is not None:
+        if args.calibration_sessions < 1:
+            parser.error(f"--calibration-sessions: at least 1, not {args.calibration_sessions}")
+        harness.CALIBRATION_SESSIONS = args.calibration_sessions
     cells = harness.quick_grid(seeds) if args.quick else harness.full_grid(seeds)
     variants = harness.method_variants(default_only=args.default_only)
     n_sessions = sum(len(c.seeds) for c in cells)
@@ -89,6 +97,7 @@ def main(argv=None) -> int:
            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
            "elapsed_s": time.perf_counter() - start, "n_jobs": args.jobs,
            "mode": "quick" if args.quick else "full", "seeds": list(seeds),
+           "calibration_sessions": harness.CALIBRATION_SESSIONS,
            "n_rois": cells[0].n_rois, "variants": [v[0] for v in variants],
            "provenance": report.provenance(ROOT), "rows": rows, "oracle": table,
            "raw_pairs": [{"cell": r.cell.name, "seed": r.seed, "raw": r.raw_pair}

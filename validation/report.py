@@ -289,7 +289,9 @@ Measured run times: {_timings()}.
 Mode: {run['mode']}; seeds {run['seeds']} (the default settings on every seed, the other
 methods on the first); {run['n_rois']} ROIs per mixed imaging session (60 % null, 15 %
 activated x2, 15 % inhibited x0.25, 10 % transient) and, per cell, all-null sessions of 200
-ROIs ({CALIBRATION_SESSIONS} in the full grid: 4,000 null p-values; the other methods on the
+ROIs ({run.get('calibration_sessions', CALIBRATION_SESSIONS)} in this run's full grid,
+{run.get('calibration_sessions', CALIBRATION_SESSIONS) * 200:,} null p-values; the default is
+{CALIBRATION_SESSIONS}, 4,000, the count the far-tail checks need; the other methods on the
 first {VARIANT_CALIBRATION_SESSIONS}); 40 photometry dF/F channels per photometry session (a
 quarter of each kind, each the mean calcium of 10 cells of that kind plus noise; the full
 grid adds the seeds {list(PHOTOMETRY_EXTRA_SEEDS)} and {PHOTOMETRY_CALIBRATION_SESSIONS}

@@ -12,11 +12,12 @@ from ._methods import DEFAULT_METHOD, METHODS, NULLS
 _LAZY = {"PostRunClassifier": "_estimator", "windows_from_lags": "_estimator",
          "LABELS": "_labels", "cross_table": "_labels", "default_protocol": "_labels",
          "label_responses": "_labels", "bh_qvalues": "_null",
-         "provenance_lines": "_labels", "INSUFFICIENT_DATA": "_labels"}
+         "provenance_lines": "_labels", "INSUFFICIENT_DATA": "_labels",
+         "FRACTION_COLUMNS": "_fractions", "estimate_fractions": "_fractions"}
 
 __all__ = ["label_responses", "cross_table", "default_protocol", "PostRunClassifier",
            "bh_qvalues", "windows_from_lags", "LABELS", "METHODS", "NULLS", "DEFAULT_METHOD",
-           "provenance_lines", "INSUFFICIENT_DATA"]
+           "provenance_lines", "INSUFFICIENT_DATA", "FRACTION_COLUMNS", "estimate_fractions"]
 
 
 def __getattr__(name):

@@ -487,7 +487,7 @@ PROVENANCE_ATTRS = ("sfone_version", "method", "null", "signal", "source_file", 
 
 
 def provenance_lines(result: xr.Dataset) -> str:
-    """The header of a labels file: one ``# key: value`` line per recorded setting of
+    r"""The header of a labels file: one ``# key: value`` line per recorded setting of
     ``result`` (method, null model, windows, noise model, bleaching, sfone version), so two
     labels files can be compared setting by setting.
 

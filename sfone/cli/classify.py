@@ -88,9 +88,22 @@ def classify_command(path: Path, runs: Path, protocol: str | None, method: str |
 
 
 def session_summary(result, *, source: str):
-    """One-row DataFrame of a session's fractions and sensitivity (the ``--summary`` CSV):
-    ``source``, ``subject``/``session``/``day`` where the file names them, then
-    :data:`sfone.classify._fractions.FRACTION_COLUMNS` from the result's attrs."""
+    """One-row DataFrame of a session's fractions and sensitivity (the ``--summary`` CSV).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A result of :func:`sfone.classify.label_responses`.
+    source : str
+        The input file, as the user named it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source``, ``subject``/``session``/``day`` where the file names them, then
+        :data:`sfone.classify.FRACTION_COLUMNS` from the result's attrs (fractions of the
+        tested ROIs; ``detectable_gain_80`` a ratio; ``power_x2`` in [0, 1]).
+    """
     import pandas as pd
 
     from ..classify._fractions import FRACTION_COLUMNS
