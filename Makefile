@@ -59,7 +59,7 @@ readme: venv-core
 	$(BIN)/python docs/update_readme_formats.py
 
 # Calibration and power of the post-run classifier on the independent generator (issues 14, 26):
-# writes docs/validation.md (full grid with all-null sessions: under an hour on 2 free cores;
+# writes docs/validation.md (full grid with 20 all-null sessions a cell: 2-3 h on 2 free cores;
 # VALIDATE_ARGS=--quick for a few minutes). The count oracle is read from
 # validation/results/oracle.json (VALIDATE_ARGS=--recompute-oracle recomputes it, ~5-10 min).
 # Then the estimated fractions (issue 27; its own section of docs/validation.md; FRACTIONS_ARGS,

@@ -31,7 +31,7 @@ def _classify(folder, plots: bool):
     if plots:
         args += ["--plots", str(folder / "evidence"), "--workers", str(WORKERS)]
     main(args, standalone_mode=False)
-    return pd.read_csv(out), (folder / "evidence" if plots else None)
+    return pd.read_csv(out, comment="#"), (folder / "evidence" if plots else None)
 
 
 def _with_plots(folder):

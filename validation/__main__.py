@@ -66,7 +66,8 @@ def main(argv=None) -> int:
         if before is not None and before.get("date") == run.get("date"):
             before = None  # the run is the reference run itself
         report.write_report(args.out, run, before)
-        if run.get("mode") == "full" and report.update_methods_doc(CLASSIFICATION_DOC, run):
+        if (run.get("mode") == "full" and len(run.get("variants", ())) > 1
+                and report.update_methods_doc(CLASSIFICATION_DOC, run)):
             print(f"updated the method table of {CLASSIFICATION_DOC}", file=sys.stderr)
         print(f"wrote {args.out}", file=sys.stderr)
         return 0

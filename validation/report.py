@@ -289,16 +289,16 @@ Measured run times: {_timings()}.
 Mode: {run['mode']}; seeds {run['seeds']} (the default settings on every seed, the other
 methods on the first); {run['n_rois']} ROIs per mixed imaging session (60 % null, 15 %
 activated x2, 15 % inhibited x0.25, 10 % transient) and, per cell, all-null sessions of 200
-ROIs ({run.get('calibration_sessions', CALIBRATION_SESSIONS)} in this run's full grid,
-{run.get('calibration_sessions', CALIBRATION_SESSIONS) * 200:,} null p-values; the default is
-{CALIBRATION_SESSIONS}, 4,000, the count the far-tail checks need; the other methods on the
+ROIs ({run.get('calibration_sessions', CALIBRATION_SESSIONS)} in this run, {run.get('calibration_sessions', CALIBRATION_SESSIONS) * 200:,} null p-values; the
+default {CALIBRATION_SESSIONS} give the 4,000 that the far-tail checks need; the other methods on the
 first {VARIANT_CALIBRATION_SESSIONS}); 40 photometry dF/F channels per photometry session (a
 quarter of each kind, each the mean calcium of 10 cells of that kind plus noise; the full
 grid adds the seeds {list(PHOTOMETRY_EXTRA_SEEDS)} and {PHOTOMETRY_CALIBRATION_SESSIONS}
 all-null sessions of 40 channels), and {ONE_CHANNEL_SESSIONS} all-null sessions of one dF/F
 channel per one-channel cell.
 
-Regenerate: `make validate` (full grid; on 2 free cores it should take under an hour) or
+Regenerate: `make validate` (full grid, 20 all-null sessions per cell: 2-3 h on 2 free
+cores; `VALIDATE_ARGS="--default-only --calibration-sessions 4"` for about an hour) or
 `make validate VALIDATE_ARGS=--quick` (3 designs x {{clean, all}} at 10 Hz, 3 all-null
 sessions each, 40 one-channel photometry sessions); `python -m validation --render-only`
 rewrites this file from `validation/results/latest.json`. The oracle is read from
