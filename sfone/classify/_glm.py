@@ -187,17 +187,34 @@ class _WhitenedNormalEquations:
                          self.seg_w)
 
     def __call__(self, whiten):
-        k0, g = self.k0, self.g
         cols = whiten @ self.masked  # (bin, segment * k0)
-        gram = (cols.T @ cols).reshape(g, k0, g, k0).transpose(0, 2, 1, 3).reshape(g * g, -1)
         yy = np.matmul(self.yw, whiten.T, out=self._yy)
+        zz = np.matmul(self.zw, whiten.T, out=self._zz) if self.zw is not None else None
+        return self._products(cols, yy, zz)
+
+    def rotated(self, basis):
+        """A function of ``d`` (bin,) giving what ``self(diag(d) @ basis.T)`` gives, with the
+        products by the orthogonal ``basis`` (bin, bin) done once: the candidate correlations
+        ``share * OU + (1 - share) I`` of one time constant share the eigenvectors of ``OU``."""
+        cols0 = basis.T @ self.masked
+        yq = self.yw @ basis
+        zq = self.zw @ basis if self.zw is not None else None
+
+        def products(d):
+            zz = zq * d if zq is not None else None
+            return self._products(d[:, None] * cols0, yq * d, zz)
+
+        return products
+
+    def _products(self, cols, yy, zz):
+        k0, g = self.k0, self.g
+        gram = (cols.T @ cols).reshape(g, k0, g, k0).transpose(0, 2, 1, 3).reshape(g * g, -1)
         k = k0 + (self.zw is not None)
         xtx = np.empty((len(yy), k, k))
         xty = np.empty((len(yy), k))
         xtx[:, :k0, :k0] = (self.pair_w @ gram).reshape(-1, k0, k0)
         xty[:, :k0] = self._common_part(yy, cols)
-        if self.zw is not None:
-            zz = np.matmul(self.zw, whiten.T, out=self._zz)
+        if zz is not None:
             xz = self._common_part(zz, cols)
             xtx[:, :k0, k0] = xz
             xtx[:, k0, :k0] = xz

@@ -92,19 +92,32 @@ def _pooled_model(y, common, z, index, weights, centre):
     normal = _glm._WhitenedNormalEquations(common, index, weights, y, z)
     k = common.shape[1] + (z is not None)
     dof = n - k
+    lag = np.abs(centre[:, None] - centre[None, :])
+    # each time constant's OU correlation is diagonalised once: every share's correlation
+    # share * OU + (1 - share) I has its eigenvectors, so its whitening is diag(d) Q' (the
+    # likelihood needs only inner products, which the orthogonal Q' leaves alone)
+    candidates = [(0.0, (0.0,), np.eye(n), np.ones(n))]
+    for tau in _glm.TAU_GRID_S:
+        lam, basis = np.linalg.eigh(np.exp(-lag / tau))
+        candidates.append((tau, [s for s in _glm.POOLED_SHARE_GRID if s > 0], basis,
+                           np.clip(lam, 0.0, None)))
     best = None
-    for tau, share, corr in _glm.noise_models(centre, shares=_glm.POOLED_SHARE_GRID):
-        chol = cholesky(corr, lower=True)
-        logdet = 2.0 * np.log(np.diag(chol)).sum()
-        xtx, xty, yty = normal(solve_triangular(chol, np.eye(n), lower=True))
-        beta, inv = _glm._solve_normal(xtx, xty)
-        rss = np.maximum(yty - np.einsum("rk,rk->r", beta, xty), 1e-300)
-        logdet_x = -np.linalg.slogdet(inv)[1]
-        logdet_x = np.where(np.isfinite(logdet_x), logdet_x, 0.0)
-        ll = float(np.sum(-0.5 * (dof * np.log(rss / dof) + logdet + logdet_x)))
-        if best is None or ll > best[0]:
-            best = (ll, tau, share, corr, chol)
-    return best[1:]
+    for tau, shares, basis, lam in candidates:
+        products = normal.rotated(basis)
+        for share in shares:
+            eig = share * lam + (1.0 - share)
+            logdet = float(np.log(eig).sum())
+            xtx, xty, yty = products(1.0 / np.sqrt(eig))
+            beta, inv = _glm._solve_normal(xtx, xty)
+            rss = np.maximum(yty - np.einsum("rk,rk->r", beta, xty), 1e-300)
+            logdet_x = -np.linalg.slogdet(inv)[1]
+            logdet_x = np.where(np.isfinite(logdet_x), logdet_x, 0.0)
+            ll = float(np.sum(-0.5 * (dof * np.log(rss / dof) + logdet + logdet_x)))
+            if best is None or ll > best[0]:
+                best = (ll, tau, share)
+    _, tau, share = best
+    corr = (share * np.exp(-lag / tau) + (1.0 - share) * np.eye(n)) if tau > 0 else np.eye(n)
+    return tau, share, corr, cholesky(corr, lower=True)
 
 
 def _covariance(common, index, variances, z, chol) -> tuple[np.ndarray, np.ndarray]:

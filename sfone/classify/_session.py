@@ -4,6 +4,8 @@ checks that refuse data which cannot support a label."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._logging import progress
@@ -82,17 +84,31 @@ def zero_level(x: np.ndarray) -> np.ndarray:
     :data:`ZERO_LEVEL_NOISE_SDS` frame-noise SDs (robust SD of frame-to-frame differences)."""
     if x.shape[1] < 10:
         return np.full(x.shape[0], np.nan)
-    with np.errstate(invalid="ignore"):
-        level = np.nanpercentile(x, ZERO_LEVEL_PERCENTILE, axis=1)
-        diff = np.diff(x, axis=1)
-        mad = np.nanmedian(np.abs(diff - np.nanmedian(diff, axis=1, keepdims=True)), axis=1)
-    return level + ZERO_LEVEL_NOISE_SDS * mad / 0.6745 / np.sqrt(2.0)
+    out = np.empty(x.shape[0])
+    gaps = np.isnan(x).any(axis=1)  # numpy's nan-aware quantiles go row by row: only for these
+    for rows, percentile, median in ((~gaps, np.percentile, np.median),
+                                     (gaps, np.nanpercentile, np.nanmedian)):
+        if not rows.any():
+            continue
+        part = x[rows]
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN row is NaN
+            level = percentile(part, ZERO_LEVEL_PERCENTILE, axis=1)
+            diff = np.diff(part, axis=1)
+            mad = median(np.abs(diff - median(diff, axis=1, keepdims=True)), axis=1)
+        out[rows] = level + ZERO_LEVEL_NOISE_SDS * mad / 0.6745 / np.sqrt(2.0)
+    return out
 
 
 def _binned_blocks(da, neuropil, coefficient, bins, pre_frames):
     """(roi, bin) means of the trace (minus ``coefficient`` x neuropil) and of the neuropil,
     and each ROI's zero-activity level (:func:`zero_level`) over the frames ``pre_frames``."""
+    from concurrent.futures import ThreadPoolExecutor
+
     y_parts, z_parts, levels = [], [], []
+    # the zero levels (three quantile passes over the pre-run frames, numpy releases the GIL in
+    # them) run beside the reading and binning of the next block
+    pool = ThreadPoolExecutor(max_workers=1)
     for b in progress(range(0, da.shape[0], BLOCK_ROIS), desc="ROI blocks", unit="block"):
         block = np.asarray(da.data[b:b + BLOCK_ROIS])
         x = _glm.bin_means(block, bins)
@@ -104,7 +120,11 @@ def _binned_blocks(da, neuropil, coefficient, bins, pre_frames):
             pre = pre - coefficient * nblock[:, pre_frames]
             z_parts.append(z)
         y_parts.append(x)
-        levels.append(zero_level(pre))
+        levels.append(pool.submit(zero_level, pre))
+    try:
+        levels = [future.result() for future in levels]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return (np.concatenate(y_parts), (np.concatenate(z_parts) if z_parts else None),
             np.concatenate(levels))
 
