@@ -369,3 +369,17 @@ def test_calorimetry_commands_take_the_netcdf_convert_wrote(tmp_path):
     refused = invoke("calorimetry", "summary", imaging_nc, "--out", tmp_path / "x.csv")
     assert refused.exit_code == 1
     assert f"not calorimetry file(s): {imaging_nc} (imaging)" in refused.output
+
+
+def test_a_missing_output_folder_names_the_old_positional_out(tmp_path):
+    """The deprecated positional OUT has no name of its own in click's messages: the error
+    says OUT, not ''."""
+    missing = tmp_path / "no" / "out.nc"
+    for args in ((missing,), ("--out", missing)):
+        result = invoke("convert", SAMPLES / "photometry_generic.csv", *args)
+        assert result.exit_code == 1, result.output  # sfone's usage errors exit 1
+        assert "does not exist: create it first" in result.output
+        assert "''" not in result.output
+    assert "Invalid value for OUT:" in invoke("convert", SAMPLES / "photometry_generic.csv",
+                                              missing).output
+    assert not missing.parent.exists()

@@ -127,8 +127,11 @@ class OutPath(click.Path):
         path = Path(super().convert(value, param, ctx))
         parent = path.absolute().parent
         if not parent.is_dir():
-            self.fail(f"folder '{parent}' does not exist: create it first (sfone makes no "
-                      "folders above an output)", param, ctx)
+            message = (f"folder '{parent}' does not exist: create it first (sfone makes no "
+                       "folders above an output)")
+            if param is not None and not param.human_readable_name:  # the hidden old OUT
+                raise click.BadParameter(message, ctx=ctx, param=param, param_hint="OUT")
+            self.fail(message, param, ctx)
         return path
 
 
