@@ -75,11 +75,11 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     table = _oracle(args)
     seeds = tuple(args.seeds) if args.seeds else ((101,) if args.quick else (101, 202))
-    if args.calibration_sessions is not None:
-        if args.calibration_sessions < 1:
-            parser.error(f"--calibration-sessions: at least 1, not {args.calibration_sessions}")
-        harness.CALIBRATION_SESSIONS = args.calibration_sessions
-    cells = harness.quick_grid(seeds) if args.quick else harness.full_grid(seeds)
+    if args.calibration_sessions is not None and args.calibration_sessions < 1:
+        parser.error(f"--calibration-sessions: at least 1, not {args.calibration_sessions}")
+    calibration_sessions = args.calibration_sessions or harness.CALIBRATION_SESSIONS
+    cells = (harness.quick_grid(seeds) if args.quick
+             else harness.full_grid(seeds, calibration_sessions=calibration_sessions))
     variants = harness.method_variants(default_only=args.default_only)
     n_sessions = sum(len(c.seeds) for c in cells)
     done = []
@@ -98,7 +98,7 @@ def main(argv=None) -> int:
            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
            "elapsed_s": time.perf_counter() - start, "n_jobs": args.jobs,
            "mode": "quick" if args.quick else "full", "seeds": list(seeds),
-           "calibration_sessions": harness.CALIBRATION_SESSIONS,
+           "calibration_sessions": calibration_sessions,
            "n_rois": cells[0].n_rois, "variants": [v[0] for v in variants],
            "provenance": report.provenance(ROOT), "rows": rows, "oracle": table,
            "raw_pairs": [{"cell": r.cell.name, "seed": r.seed, "raw": r.raw_pair}

@@ -116,18 +116,23 @@ def calibration_cell(cell: Cell, n_sessions: int | None = None) -> Cell:
                    seeds=tuple(CALIBRATION_SEED0 + k for k in range(1, n_sessions + 1)))
 
 
-def full_grid(seeds=(101, 202), n_rois: int = 200) -> list[Cell]:
+def full_grid(seeds=(101, 202), n_rois: int = 200,
+              calibration_sessions: int | None = None) -> list[Cell]:
     """Every nuisance alone and together at 10 Hz; clean and all at 5 and 20 Hz; the issue's
     all-null neucoeff 1.0 case; photometry dF/F channels at 20 Hz (40 channels a session:
     clean and all; one channel a session, all null: clean, residual bleaching, drift). Every
-    mixed cell has its all-null part."""
+    mixed cell has its all-null part: ``calibration_sessions`` all-null imaging sessions
+    (default :data:`CALIBRATION_SESSIONS`)."""
+    imaging_null = calibration_sessions or CALIBRATION_SESSIONS
     mixed = [Cell(d, n, 10.0, seeds=seeds, n_rois=n_rois) for d in DESIGNS for n in NUISANCE_ORDER]
     mixed += [Cell(d, n, fs, seeds=seeds, n_rois=n_rois) for fs in (5.0, 20.0) for d in DESIGNS
               for n in ("clean", "all")]
     mixed += [Cell(d, n, 20.0, kind="photometry", seeds=tuple(seeds) + PHOTOMETRY_EXTRA_SEEDS)
               for d in DESIGNS for n in ("clean", "all")]
-    cells = [part for cell in mixed for part in (cell, calibration_cell(cell))]
-    cells.append(calibration_cell(Cell("single", "neucoeff_1", 10.0, n_rois=n_rois)))
+    cells = [part for cell in mixed for part in
+             (cell, calibration_cell(cell, imaging_null if cell.kind == "imaging" else None))]
+    cells.append(calibration_cell(Cell("single", "neucoeff_1", 10.0, n_rois=n_rois),
+                                  imaging_null))
     one = [Cell(d, n, 20.0, kind="photometry", n_channels=1, n_rois=10) for d in DESIGNS
            for n in PHOTOMETRY_NUISANCES]
     cells += [calibration_cell(c, ONE_CHANNEL_SESSIONS) for c in one]

@@ -1,25 +1,16 @@
-"""The ``glm`` method: one regression per session, fitted to binned traces of all ROIs at once.
+"""The building blocks of the ``glm`` method's session model (:mod:`._model` fits and tests it).
 
-Model of every ROI's binned trace ``y`` (bins of about ``bin_s`` that never straddle a run edge)::
-
-    y = intercept + smooth trend + run-period means [+ b_b * bleaching] + b_n * neuropil
-        + b_s * sustained(t) + b_t * transient(t) + noise
-
-* smooth trend: Legendre polynomials of time up to ``trend_degree`` over the analysed span
-  (slow drift); a polynomial cannot follow a step at a run end.
-* run-period means: one indicator per run (activity during the run is not a post-run effect).
-* bleaching (imaging with ``Fneu``): the population's bleaching curve ``exp(-t / tau)`` fitted
-  to the median log neuropil (``_session.population_bleaching``), a free coefficient per ROI.
-* neuropil: the ROI's binned ``Fneu`` (absorbs a mis-estimated contamination coefficient and a
-  neuropil step after the run).
-* sustained: 1 inside every post-run window (run end to ``post_run_s`` end, clipped at the next
-  run start); transient: ``exp(-(t - run end) / transient_tau_s)`` inside the same windows.
-
-Noise: weighted least squares with one residual variance per segment (pre-run, runs,
-post-run, other), and per ROI the white + exponentially correlated (OU) noise model of
-:func:`noise_models` with the highest restricted likelihood (REML). The post-run response
-terms are tested jointly (Wald F, ``n - k`` residual degrees of freedom). ``effect`` is the
-dominant term's mean fitted response over the post-run bins in residual SDs of the binned trace.
+* bins of about ``bin_s`` that never straddle a run edge (:func:`schedule_bins`) and the
+  per-ROI means over them (:func:`bin_means`);
+* the design columns: intercept and one indicator per run, with an optional Legendre trend up
+  to ``trend_degree`` (:func:`nuisance_design`; 0, no trend, by default), and the post-run
+  response regressors (:func:`response_regressors`: ``sustained`` is 1 inside every post-run
+  window, ``transient`` ``exp(-(t - run end) / transient_tau_s)`` in the same windows);
+* the check that the response can be told from the nuisance columns (:func:`separability`,
+  :func:`check_separable`);
+* the normal equations of every ROI's weighted model after whitening by one noise
+  correlation (:class:`_WhitenedNormalEquations`), the candidate OU time constants
+  (:data:`TAU_GRID_S`) and shares (:data:`POOLED_SHARE_GRID`), and the F and t tails.
 """
 
 from __future__ import annotations
@@ -28,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.polynomial import legendre
-from scipy.linalg import cholesky, solve_triangular
 from scipy.special import betainc
 
 from .._logging import warn
@@ -160,8 +150,9 @@ class _WhitenedNormalEquations:
     """``X'X``, ``X'y`` and ``y'y`` of every ROI's weighted model after whitening by a noise
     model's ``L^-1``, without forming the (roi, bin, k) whitened design.
 
-    The weights are constant within a segment (:func:`segment_weights`), so a ROI's whitened
-    common columns are ``sum_g w[r, g] * C_g`` with ``C_g = L^-1 (common * [segment == g])``:
+    The weights are constant within a segment (the segment variances of :mod:`._model`), so a
+    ROI's whitened common columns are ``sum_g w[r, g] * C_g`` with
+    ``C_g = L^-1 (common * [segment == g])``:
     the common block of ``X'X`` is ``sum_gh w_g w_h C_g'C_h`` (one small matrix product for
     all ROIs), and only ``y`` and the ROI's own neuropil column are whitened per ROI. ``y`` is
     centred first (the intercept column absorbs it) so that ``rss = y'y - beta'X'y`` keeps its
@@ -232,22 +223,8 @@ def standardised_rows(z: np.ndarray) -> np.ndarray:
 
 
 TAU_GRID_S = (30.0, 60.0, 120.0, 300.0, 600.0, 1200.0)
-SHARE_GRID = (0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.99)
 #: the session model's pooled choice (one for all ROIs, so a finer grid costs no selection)
 POOLED_SHARE_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
-
-
-def noise_models(centre: np.ndarray, taus=TAU_GRID_S, shares=SHARE_GRID):
-    """Correlation matrices of the candidate noise models: ``share`` of the variance an
-    exponentially correlated (OU / AR(1)) process of time constant ``tau`` (s), the rest white."""
-    lag = np.abs(centre[:, None] - centre[None, :])
-    models = [(0.0, 0.0, np.eye(centre.size))]
-    for tau in taus:
-        ou = np.exp(-lag / tau)
-        for share in shares:
-            if share > 0:
-                models.append((tau, share, share * ou + (1.0 - share) * np.eye(centre.size)))
-    return models
 
 
 def f_sf(x, d1: int, d2: int) -> np.ndarray:
@@ -261,124 +238,6 @@ def t_two_sided(t, df: int) -> np.ndarray:
     """Two-sided p-value of Student's t with ``df`` degrees of freedom."""
     t = np.asarray(t, dtype=float)
     return betainc(0.5 * df, 0.5, df / (df + t * t))
-
-
-def segment_weights(resid: np.ndarray, segments: np.ndarray, *,
-                    min_bins: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """Weights 1/SD of the OLS residuals in each segment (pre-run, runs, post-run, other),
-    scaled to a geometric mean of 1 over the bins: a response that raises the rate also raises
-    the variance (spiking is multiplicative), so one residual variance for the whole session
-    would over-weight the quieter segment. Segments with fewer than ``min_bins`` bins share
-    the whole-session variance.
-
-    Returns the (roi, segment) weights of the segments in ``np.unique(segments)`` order and
-    each bin's segment index (bin,); a bin's weight is ``weights[:, index]``."""
-    _, index, counts = np.unique(segments, return_inverse=True, return_counts=True)
-    whole = (resid**2).mean(axis=1)
-    var = np.stack([(resid[:, index == g] ** 2).mean(axis=1) if counts[g] >= min_bins else whole
-                    for g in range(counts.size)], axis=1)
-    w = 1.0 / np.sqrt(np.maximum(var, 1e-300))
-    geometric_mean = np.exp((np.log(w) * counts).sum(axis=1, keepdims=True) / counts.sum())
-    return w / geometric_mean, index
-
-
-def glm_test(y: np.ndarray, nuisance: np.ndarray, response: np.ndarray,
-             neuropil: np.ndarray | None, *, centre: np.ndarray, segments: np.ndarray | None = None,
-             run_cols: np.ndarray | None = None) -> dict:
-    """Fit the session model to every ROI's binned trace ``y`` (roi, bin) by weighted
-    generalised least squares: per-segment residual variances (:func:`segment_weights`) and,
-    per ROI, the noise correlation of :func:`noise_models` with the highest restricted
-    likelihood (REML).
-
-    Returns ``effect`` (roi,): the post-run response in units of the residual SD of the binned
-    trace (the fitted response of the dominant term, sustained or transient, averaged over the
-    post-run bins; its sign is the label's direction), ``p`` (Wald F test of both response
-    terms), ``F``, ``df``, ``tau`` and ``share`` of the chosen noise model, ``bic``, and with
-    ``run_cols`` (the run-indicator columns of ``nuisance``) ``run_effect`` and ``run_p``.
-    """
-    n_roi, n = y.shape
-    common = np.concatenate([nuisance, response], axis=1)
-    X = np.broadcast_to(common, (n_roi,) + common.shape)
-    if neuropil is not None:
-        z = standardised_rows(neuropil)
-        X = np.concatenate([X, z[:, :, None]], axis=2)
-    k = X.shape[2]
-    test = np.arange(nuisance.shape[1], nuisance.shape[1] + response.shape[1])
-    df = n - k
-    if df < 5:
-        raise SchemaError(f"the session has {n} usable bins for {k} model terms: too short to "
-                          f"classify (need at least {k + 5})")
-    finite = np.isfinite(y).all(axis=1)
-    y0 = np.where(finite[:, None], y, 0.0)
-    beta_ols, _ = _solve(X, y0)
-    resid = y0 - np.einsum("rnk,rk->rn", X, beta_ols)
-    resid_sd = np.sqrt((resid**2).sum(axis=1) / df)
-    seg_w, index = (segment_weights(resid, segments) if segments is not None
-                    else (np.ones((n_roi, 1)), np.zeros(n, int)))
-    normal = _WhitenedNormalEquations(common, index, seg_w, y0,
-                                      z if neuropil is not None else None)
-    best = {"ll": np.full(n_roi, -np.inf)}
-    for tau, share, corr in noise_models(centre):
-        chol = cholesky(corr, lower=True)
-        logdet = 2.0 * np.log(np.diag(chol)).sum()
-        xtx, xty, yty = normal(solve_triangular(chol, np.eye(n), lower=True))
-        beta, inv = _solve_normal(xtx, xty)
-        rss = yty - np.einsum("rk,rk->r", beta, xty)
-        logdet_x = -np.linalg.slogdet(inv)[1]  # log det X'X (inv is its pseudo-inverse)
-        logdet_x = np.where(np.isfinite(logdet_x), logdet_x, 0.0)  # a degenerate column
-        ll = -0.5 * (df * np.log(np.maximum(rss, 1e-300) / df) + logdet + logdet_x)
-        better = ll > best["ll"]
-        if better.any():
-            ml = -0.5 * (n * np.log(np.maximum(rss, 1e-300) / n) + logdet)
-            for key, value in (("ll", ll), ("rss", rss), ("beta", beta), ("inv", inv),
-                               ("ml", ml),
-                               ("tau", np.full(n_roi, tau)), ("share", np.full(n_roi, share))):
-                if key not in best:
-                    best[key] = np.zeros_like(value)
-                best[key][better] = value[better]
-    beta, inv = best["beta"], best["inv"]
-    sigma2 = best["rss"] / df
-    bt = beta[:, test]
-    cov = inv[:, test][:, :, test] * sigma2[:, None, None]
-    stat = np.einsum("rk,rkl,rl->r", bt, np.linalg.pinv(cov, hermitian=True), bt) / test.size
-    p = f_sf(stat, test.size, df)
-    post = response[:, 0] > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t_terms = bt / np.sqrt(np.einsum("rkk->rk", cov))
-        dominant = np.argmax(np.abs(np.nan_to_num(t_terms)), axis=1)
-        contribution = bt * response[post].mean(axis=0)[None, :]  # (roi, term)
-        effect = np.take_along_axis(contribution, dominant[:, None], axis=1)[:, 0] / resid_sd
-    p[~finite] = np.nan
-    effect[~finite] = np.nan
-    # BIC of the fit (ML log-likelihood at the chosen noise model; k fixed effects + 2 noise
-    # parameters)
-    bic = -2.0 * best["ml"] + (k + 2) * np.log(n)
-    out = {"effect": effect, "p": p, "F": stat, "df": df, "tau": best["tau"],
-           "share": best["share"], "bic": bic,
-           **fitted_curves(X, beta, y0, test, finite)}
-    if run_cols is not None and len(run_cols):
-        contrast = np.zeros(beta.shape[1])
-        contrast[run_cols] = 1.0 / len(run_cols)
-        estimate = beta @ contrast
-        se = np.sqrt(np.einsum("k,rkl,l->r", contrast, inv, contrast) * sigma2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["run_effect"] = np.where(finite, estimate / resid_sd, np.nan)
-            out["run_p"] = np.where(finite, t_two_sided(estimate / se, df), np.nan)
-    return out
-
-
-def fitted_curves(X, beta, y, test, finite) -> dict:
-    """(roi, bin) fitted trace of the whole model (``fitted``) and of its nuisance part alone
-    (``fitted_nuisance``: the response terms set to 0), in the units of the binned trace ``y``
-    (the normal equations centre ``y``: its mean is added back); NaN for ROIs not fitted."""
-    level = y.mean(axis=1, keepdims=True)
-    full = np.einsum("rnk,rk->rn", X, beta) + level
-    nuisance_beta = beta.copy()
-    nuisance_beta[:, test] = 0.0
-    nuisance = np.einsum("rnk,rk->rn", X, nuisance_beta) + level
-    full[~finite] = np.nan
-    nuisance[~finite] = np.nan
-    return {"fitted": full, "fitted_nuisance": nuisance}
 
 
 def check_separable(frac: np.ndarray, *, source: str, minimum: float = 0.01) -> None:

@@ -10,8 +10,8 @@ post-run response terms) and its own standardised neuropil column, with the cova
   after the run; a single variance for the session weighs the quieter segment wrongly;
 * ``R`` is one correlation for every ROI of the session: white noise plus an exponentially
   correlated (OU) component, its time constant and share chosen by the summed restricted
-  likelihood over ROIs from :func:`sfone.classify._glm.noise_models` (a choice per ROI from a
-  grid is a pre-test that the F test does not account for, and 140 bins cannot tell a 300 s
+  likelihood over ROIs (:data:`sfone.classify._glm.TAU_GRID_S` x ``POOLED_SHARE_GRID``; a
+  choice per ROI from a grid is a pre-test that the F test does not account for, and 140 bins cannot tell a 300 s
   from a 1200 s time constant);
 * the segment variances are estimated, with few bins in the pre-run rest (20 in 10 min), so the
   response's variance is uncertain: its degrees of freedom come from Satterthwaite's
@@ -117,15 +117,15 @@ def _pooled_model(y, common, z, index, weights, centre):
                 best = (ll, tau, share)
     _, tau, share = best
     corr = (share * np.exp(-lag / tau) + (1.0 - share) * np.eye(n)) if tau > 0 else np.eye(n)
-    return tau, share, corr, cholesky(corr, lower=True)
+    return tau, share, corr
 
 
-def _covariance(common, index, variances, z, chol) -> tuple[np.ndarray, np.ndarray]:
-    """(roi, k, k) ``(X' Sigma^-1 X)^-1`` for segment variances ``variances`` (roi, group)."""
-    n = common.shape[0]
-    dummy = np.zeros((variances.shape[0], n))
+def _covariance(common, index, variances, z, whiten) -> tuple[np.ndarray, np.ndarray]:
+    """(roi, k, k) ``(X' Sigma^-1 X)^-1`` for segment variances ``variances`` (roi, group),
+    the correlation's whitening ``L^-1`` given."""
+    dummy = np.zeros((variances.shape[0], common.shape[0]))
     normal = _glm._WhitenedNormalEquations(common, index, 1.0 / np.sqrt(variances), dummy, z)
-    xtx, _, _ = normal(solve_triangular(chol, np.eye(n), lower=True))
+    xtx, _, _ = normal(whiten)
     return _glm._solve_normal(xtx, np.zeros(xtx.shape[:2]))[1], xtx
 
 
@@ -188,65 +188,25 @@ def session_test(y, common, test, z, segments, centre, curve=None) -> dict:
     variances = _segment_variances(resid, leverage, index, n_groups)
     relative = 1.0 / np.sqrt(variances)
     relative /= np.exp(np.log(relative).mean(axis=1, keepdims=True))
-    tau, share, corr, chol = _pooled_model(y, common, zs, index, relative, centre)
-    shares = np.full(n_roi, share)
-    if PER_ROI_SHARE:
-        shares = _roi_shares(y, common, zs, index, relative, centre, tau)
-    out = {key: None for key in ("beta", "cov", "t", "F", "df", "p")}
-    for value in np.unique(shares):
-        rows = np.flatnonzero(shares == value)
-        corr_v = value * np.exp(-np.abs(centre[:, None] - centre[None, :]) / tau) + \
-            (1.0 - value) * np.eye(n) if tau > 0 else np.eye(n)
-        S = _residual_correlation(common, corr_v)
-        part = _fit_rows(y[rows], common, test, None if zs is None else zs[rows], index,
-                         _corrected_variances(resid[rows], S, index, n_groups), S, n_groups,
-                         corr_v,
-                         None if curve is None else (curve[0], curve[1][rows], curve[2][rows]))
-        for key, value_ in part.items():
-            if out[key] is None:
-                out[key] = np.zeros((n_roi,) + value_.shape[1:])
-            out[key][rows] = value_
-    return {**out, "resid_sd": resid_sd, "tau": tau, "share": shares, "X": X}
-
-
-#: choose the correlated share of each ROI's noise (the time constant stays the session's)
-PER_ROI_SHARE = False
-
-
-def _roi_shares(y, common, zs, index, weights, centre, tau) -> np.ndarray:
-    """Each ROI's share of the session's OU component with the highest restricted likelihood."""
-    n = y.shape[1]
-    normal = _glm._WhitenedNormalEquations(common, index, weights, y, zs)
-    dof = n - common.shape[1] - (zs is not None)
-    best_ll, best = np.full(y.shape[0], -np.inf), np.zeros(y.shape[0])
-    lag = np.abs(centre[:, None] - centre[None, :])
-    for share in (0.0,) + _glm.SHARE_GRID:
-        corr = share * np.exp(-lag / tau) + (1 - share) * np.eye(n) if tau > 0 else np.eye(n)
-        chol = cholesky(corr, lower=True)
-        logdet = 2.0 * np.log(np.diag(chol)).sum()
-        xtx, xty, yty = normal(solve_triangular(chol, np.eye(n), lower=True))
-        beta, inv = _glm._solve_normal(xtx, xty)
-        rss = np.maximum(yty - np.einsum("rk,rk->r", beta, xty), 1e-300)
-        logdet_x = np.nan_to_num(-np.linalg.slogdet(inv)[1])
-        ll = -0.5 * (dof * np.log(rss / dof) + logdet + logdet_x)
-        better = ll > best_ll
-        best_ll[better], best[better] = ll[better], share
-    return best
+    tau, share, corr = _pooled_model(y, common, zs, index, relative, centre)
+    S = _residual_correlation(common, corr)
+    out = _fit_rows(y, common, test, zs, index, _corrected_variances(resid, S, index, n_groups),
+                    S, n_groups, corr, curve)
+    return {**out, "resid_sd": resid_sd, "tau": tau, "share": np.full(n_roi, share), "X": X}
 
 
 def _fit_rows(y, common, test, zs, index, variances, S, n_groups, corr, curve) -> dict:
     """GLS fit and Satterthwaite test of ROIs sharing one correlation ``corr``."""
     n = y.shape[1]
     k = common.shape[1] + (zs is not None)
-    chol = cholesky(corr, lower=True)
+    whiten = solve_triangular(cholesky(corr, lower=True), np.eye(n), lower=True)
     # the fit with absolute segment variances: beta and its covariance
     normal = _glm._WhitenedNormalEquations(common, index, 1.0 / np.sqrt(variances), y, zs)
-    xtx, xty, _ = normal(solve_triangular(chol, np.eye(n), lower=True))
+    xtx, xty, _ = normal(whiten)
     beta, cov = _glm._solve_normal(xtx, xty)
     beta[:, 0] += y.mean(axis=1)  # the normal equations centre y; the intercept absorbs it
     cov_t = cov[:, test][:, :, test]
-    extra = (_curve_variance(common, index, variances, zs,
-                             solve_triangular(chol, np.eye(n), lower=True), cov, test, curve)
+    extra = (_curve_variance(common, index, variances, zs, whiten, cov, test, curve)
              if curve is not None else np.zeros_like(cov_t))
     # Satterthwaite: how the tested terms' variances move with each group's variance
     dof_g = _segment_dof(S, index, n_groups)
@@ -256,7 +216,7 @@ def _fit_rows(y, common, test, zs, index, variances, S, n_groups, corr, curve) -
     for g in range(n_groups):
         bumped = variances.copy()
         bumped[:, g] *= 1.0 + eps
-        cov_g, _ = _covariance(common, index, bumped, zs, chol)
+        cov_g, _ = _covariance(common, index, bumped, zs, whiten)
         d = (np.einsum("rkk->rk", cov_g[:, test][:, :, test]) - var_t) / eps
         var_of_var += d**2 * 2.0 / dof_g[g]
     cov_t = cov_t + extra
